@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Address-range buses: one for x86 port I/O, one for MMIO. A device claims a
+ * range; a vCPU exit is routed to the device whose range holds the address.
+ * Accesses that hit no device read as all-ones and are counted, never fatal.
+ */
+#ifndef DEVICES_BUS_H
+#define DEVICES_BUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+
+struct bus_device_ops {
+	/* offset is relative to the start of the claimed range; len is 1, 2, 4 or 8 */
+	void (*read)(void *opaque, uint64_t offset, void *data, unsigned int len);
+	void (*write)(void *opaque, uint64_t offset, const void *data, unsigned int len);
+};
+
+struct bus_range {
+	uint64_t base;
+	uint64_t len;
+	const struct bus_device_ops *ops;
+	void *opaque;
+	const char *name;
+};
+
+#define BUS_MAX_RANGES 64
+
+struct bus {
+	const char *name;
+	struct bus_range ranges[BUS_MAX_RANGES]; /* kept sorted by base */
+	unsigned int count;
+	pthread_rwlock_t lock;
+	/* accesses that hit no device; the first is logged, the rest counted */
+	uint64_t unhandled;
+};
+
+void bus_init(struct bus *bus, const char *name);
+/* Returns 0, -EEXIST when the range overlaps a registered one, -ENOSPC when full. */
+int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_device_ops *ops,
+		 void *opaque, const char *name);
+int bus_unregister(struct bus *bus, uint64_t base);
+/* Return true when a device handled the access; unhandled reads fill data with 0xff. */
+bool bus_read(struct bus *bus, uint64_t addr, void *data, unsigned int len);
+bool bus_write(struct bus *bus, uint64_t addr, const void *data, unsigned int len);
+
+#endif

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fixed platform map: which port, address and IRQ each built-in device uses.
+ * The ACPI tables and the device models both read it from here so they cannot disagree.
+ */
+#ifndef DEVICES_PLATFORM_H
+#define DEVICES_PLATFORM_H
+
+#define PLATFORM_COM1_PORT 0x3f8
+#define PLATFORM_COM1_IRQ 4
+
+#define PLATFORM_I8042_DATA_PORT 0x60
+#define PLATFORM_I8042_CMD_PORT 0x64
+
+/* POST codes: the kernel itself writes here as an I/O delay, so it is only counted. */
+#define PLATFORM_POST_PORT 0x80
+
+/*
+ * Boot-marker port: the guest writes one byte (a milestone number of its choice) and the
+ * VMM logs the time since it started. From a shell: write the byte to /dev/port at 0x440.
+ */
+#define PLATFORM_BOOT_MARKER_PORT 0x440
+
+/* ACPI fixed hardware, described by the FADT (legacy, not hardware-reduced). */
+#define PLATFORM_ACPI_PM1A_EVT_PORT 0x600 /* 4 bytes: PM1 status (2) + enable (2) */
+#define PLATFORM_ACPI_PM1A_EVT_LEN 4
+#define PLATFORM_ACPI_PM1A_CNT_PORT 0x604 /* 2 bytes: SLP_TYP in bits 10-12, SLP_EN bit 13 */
+#define PLATFORM_ACPI_PM1A_CNT_LEN 2
+#define PLATFORM_ACPI_RESET_PORT 0x608 /* FADT RESET_REG, 1 byte */
+#define PLATFORM_ACPI_RESET_VALUE 0x01
+#define PLATFORM_ACPI_SCI_IRQ 9
+#define PLATFORM_ACPI_S5_SLP_TYP 5 /* value the DSDT's \_S5 package gives */
+
+#define PLATFORM_IOAPIC_ADDR 0xfec00000u
+#define PLATFORM_IOAPIC_ID 0
+#define PLATFORM_LAPIC_ADDR 0xfee00000u
+
+/* Guest-physical layout of what the VMM places in low memory. */
+#define PLATFORM_GDT_ADDR 0x500
+#define PLATFORM_ZERO_PAGE_ADDR 0x7000
+#define PLATFORM_PML4_ADDR 0x9000
+#define PLATFORM_CMDLINE_ADDR 0x20000
+#define PLATFORM_CMDLINE_MAX 0x10000
+#define PLATFORM_EBDA_START 0x9fc00
+#define PLATFORM_ACPI_START 0xe0000 /* RSDP first; Linux also scans here for it */
+#define PLATFORM_ACPI_END 0x100000
+#define PLATFORM_KERNEL_ADDR 0x100000
+
+/* The 32-bit PCI hole: guest RAM stops below it and resumes at 4 GiB. */
+#define PLATFORM_PCI_HOLE_START 0xc0000000ull
+#define PLATFORM_4G 0x100000000ull
+
+#endif

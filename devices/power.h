@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The small platform devices through which a guest ends or marks its life:
+ * - ACPI fixed-hardware PM1 registers (ACPI 6.x section 4.8): writing SLP_TYP=S5 with
+ *   SLP_EN to PM1a control powers the machine off; the FADT reset register reboots it;
+ * - the i8042 keyboard controller, only as far as its 0xFE "pulse reset line" command,
+ *   which Linux uses for reboot=k;
+ * - the boot-marker port (0x440), where a guest writes a milestone number and the VMM
+ *   logs the time since start, and the POST port 0x80, which is only counted.
+ */
+#ifndef DEVICES_POWER_H
+#define DEVICES_POWER_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "devices/bus.h"
+
+struct power_events {
+	void (*poweroff)(void *ctx);
+	void (*reset)(void *ctx);
+	void *ctx;
+};
+
+struct power_devices {
+	struct power_events events;
+	pthread_mutex_t lock;
+	uint16_t pm1_status, pm1_enable, pm1_control;
+	uint64_t post_writes;
+	uint8_t last_post_code;
+	unsigned int markers_logged;
+	struct timespec start; /* markers are logged relative to this */
+};
+
+void power_init(struct power_devices *p, const struct power_events *events,
+		const struct timespec *start);
+/* Claim the ACPI PM, reset, i8042, POST and boot-marker ports on the port-I/O bus. */
+int power_register(struct power_devices *p, struct bus *pio);
+
+#endif

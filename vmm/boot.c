@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+/* Loading the kernel, initrd and command line, and the 64-bit start-up environment. */
+#include "vmm/boot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "devices/platform.h"
+#include "firmware/e820.h"
+#include "vmm/bzimage.h"
+
+#define PAGE_SIZE 4096ull
+#define PDPT_ADDR (PLATFORM_PML4_ADDR + 0x1000)
+#define PD_ADDR (PLATFORM_PML4_ADDR + 0x2000) /* four page directories follow */
+#define PTE_PRESENT 0x1ull
+#define PTE_WRITE 0x2ull
+#define PTE_LARGE 0x80ull
+#define FLAT_STACK_TOP 0x80000
+
+static uint64_t align_up(uint64_t value, uint64_t align)
+{
+	return (value + align - 1) & ~(align - 1);
+}
+
+/* Read a whole file into the heap; input files are checked here once, by name. */
+static int read_file(const char *path, const char *what, uint8_t **data, size_t *len,
+		     char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	size_t done = 0;
+
+	if (fd < 0) {
+		int ret = -errno;
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(-ret));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s %s: not a regular file", what, path);
+		close(fd);
+		return -EINVAL;
+	}
+	*len = (size_t)st.st_size;
+	*data = malloc(*len ? *len : 1);
+	if (!*data) {
+		close(fd);
+		snprintf(err, errlen, "%s %s: out of memory reading it", what, path);
+		return -ENOMEM;
+	}
+	while (done < *len) {
+		ssize_t n = read(fd, *data + done, *len - done);
+		if (n <= 0) {
+			int ret = n < 0 ? -errno : -EIO;
+			snprintf(err, errlen, "%s %s: read failed: %s", what, path, strerror(-ret));
+			free(*data);
+			close(fd);
+			return ret;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+static uint64_t low_ram_end(const struct guest_mem *mem)
+{
+	return mem->regions[0].size;
+}
+
+/* The initrd goes as high as the kernel allows, clear of where the kernel decompresses. */
+static int place_initrd(const struct guest_mem *mem, const struct boot_linux_config *cfg,
+			const struct bzimage_info *info, uint64_t kernel_end, uint64_t *gpa,
+			uint64_t *size, char *err, size_t errlen)
+{
+	uint8_t *data;
+	size_t len;
+	uint64_t top = low_ram_end(mem);
+	int ret;
+
+	*gpa = *size = 0;
+	if (!cfg->initrd_path)
+		return 0;
+	ret = read_file(cfg->initrd_path, "--initrd", &data, &len, err, errlen);
+	if (ret)
+		return ret;
+	if (info->initrd_max && info->initrd_max + 1 < top)
+		top = info->initrd_max + 1;
+	if (len == 0 || len > top || ((top - len) & ~(PAGE_SIZE - 1)) < kernel_end) {
+		snprintf(err, errlen,
+			 "--initrd %s: %zu bytes do not fit in guest memory beside the kernel "
+			 "(try a larger --memory)", cfg->initrd_path, len);
+		free(data);
+		return -EINVAL;
+	}
+	*gpa = (top - len) & ~(PAGE_SIZE - 1);
+	*size = len;
+	memcpy(guest_mem_ptr(mem, *gpa, len), data, len);
+	free(data);
+	return 0;
+}
+
+static int write_cmdline(const struct guest_mem *mem, const char *cmdline,
+			 const struct bzimage_info *info, char *err, size_t errlen)
+{
+	size_t len = strlen(cmdline);
+	size_t limit = info->cmdline_size;
+
+	if (limit > PLATFORM_CMDLINE_MAX - 1)
+		limit = PLATFORM_CMDLINE_MAX - 1;
+	if (len > limit) {
+		snprintf(err, errlen, "--cmdline: %zu bytes, the kernel accepts at most %zu", len,
+			 limit);
+		return -EINVAL;
+	}
+	memcpy(guest_mem_ptr(mem, PLATFORM_CMDLINE_ADDR, len + 1), cmdline, len + 1);
+	return 0;
+}
+
+int boot_load_linux(const struct guest_mem *mem, const struct boot_linux_config *cfg,
+		    struct boot_entry *entry, char *err, size_t errlen)
+{
+	struct bzimage_info info;
+	struct boot_e820_entry e820[E820_MAX_ENTRIES_ZEROPAGE];
+	struct zero_page_config zcfg = { .cmdline_gpa = PLATFORM_CMDLINE_ADDR,
+					 .rsdp_gpa = cfg->rsdp_gpa };
+	uint64_t kernel_end;
+	uint8_t *image;
+	size_t len;
+	char why[160];
+	int ret, count;
+
+	ret = read_file(cfg->kernel_path, "--kernel", &image, &len, err, errlen);
+	if (ret)
+		return ret;
+	ret = bzimage_parse(image, len, &info, why, sizeof(why));
+	if (ret) {
+		snprintf(err, errlen, "--kernel %s: %s", cfg->kernel_path, why);
+		goto out;
+	}
+	/* The decompressor works from the load address rounded up to kernel_alignment. */
+	kernel_end = align_up(PLATFORM_KERNEL_ADDR, info.relocatable ? info.alignment : 1) +
+		     info.init_size;
+	if (kernel_end > low_ram_end(mem) ||
+	    !guest_mem_ptr(mem, PLATFORM_KERNEL_ADDR, info.kernel_size)) {
+		snprintf(err, errlen, "--kernel %s: needs %llu MiB of RAM to unpack (try a larger "
+			 "--memory)", cfg->kernel_path, (unsigned long long)(kernel_end >> 20) + 1);
+		ret = -EINVAL;
+		goto out;
+	}
+	memcpy(guest_mem_ptr(mem, PLATFORM_KERNEL_ADDR, info.kernel_size),
+	       image + info.setup_size, info.kernel_size);
+
+	ret = write_cmdline(mem, cfg->cmdline, &info, err, errlen);
+	if (ret)
+		goto out;
+	ret = place_initrd(mem, cfg, &info, kernel_end, &zcfg.initrd_gpa, &zcfg.initrd_size, err,
+			   errlen);
+	if (ret)
+		goto out;
+	count = e820_build(e820, E820_MAX_ENTRIES_ZEROPAGE, mem->size);
+	if (count < 0) {
+		ret = count;
+		snprintf(err, errlen, "--memory: cannot describe this much memory to the guest");
+		goto out;
+	}
+	zcfg.e820 = e820;
+	zcfg.e820_count = (unsigned int)count;
+	ret = bzimage_build_zero_page(guest_mem_ptr(mem, PLATFORM_ZERO_PAGE_ADDR,
+						    sizeof(struct boot_params)),
+				      image, &zcfg);
+	if (ret) {
+		snprintf(err, errlen, "--kernel %s: cannot build the zero page", cfg->kernel_path);
+		goto out;
+	}
+	entry->rip = PLATFORM_KERNEL_ADDR + BZIMAGE_ENTRY64_OFFSET;
+	entry->rsi = PLATFORM_ZERO_PAGE_ADDR;
+	entry->rsp = 0; /* the kernel sets up its own stack before using one */
+out:
+	free(image);
+	return ret;
+}
+
+int boot_load_flat(const struct guest_mem *mem, const char *path, struct boot_entry *entry,
+		   char *err, size_t errlen)
+{
+	uint8_t *image;
+	size_t len;
+	void *dst;
+	int ret = read_file(path, "--flat", &image, &len, err, errlen);
+
+	if (ret)
+		return ret;
+	dst = guest_mem_ptr(mem, PLATFORM_KERNEL_ADDR, len);
+	if (!dst || len == 0) {
+		snprintf(err, errlen, "--flat %s: %s", path,
+			 len ? "does not fit in guest memory above 1 MiB" : "empty file");
+		free(image);
+		return -EINVAL;
+	}
+	memcpy(dst, image, len);
+	free(image);
+	entry->rip = PLATFORM_KERNEL_ADDR;
+	entry->rsi = 0;
+	entry->rsp = FLAT_STACK_TOP;
+	return 0;
+}
+
+int boot_setup_long_mode(const struct guest_mem *mem)
+{
+	/* flat 64-bit code and data segments; the TSS only satisfies VT-x's entry checks */
+	static const uint64_t gdt[BOOT_GDT_ENTRIES] = {
+		[BOOT_GDT_CODE / 8] = 0x00af9b000000ffffull,
+		[BOOT_GDT_DATA / 8] = 0x00cf93000000ffffull,
+		[BOOT_GDT_TSS / 8] = 0x00008b0000000067ull,
+	};
+	uint64_t *gdt_mem = guest_mem_ptr(mem, PLATFORM_GDT_ADDR, sizeof(gdt));
+	uint64_t *pml4 = guest_mem_ptr(mem, PLATFORM_PML4_ADDR, PAGE_SIZE);
+	uint64_t *pdpt = guest_mem_ptr(mem, PDPT_ADDR, PAGE_SIZE);
+	uint64_t *pd = guest_mem_ptr(mem, PD_ADDR, 4 * PAGE_SIZE);
+
+	if (!gdt_mem || !pml4 || !pdpt || !pd)
+		return -ENOMEM;
+	memcpy(gdt_mem, gdt, sizeof(gdt));
+	memset(pml4, 0, PAGE_SIZE);
+	memset(pdpt, 0, PAGE_SIZE);
+	pml4[0] = PDPT_ADDR | PTE_PRESENT | PTE_WRITE;
+	for (unsigned int i = 0; i < 4; i++)
+		pdpt[i] = (PD_ADDR + i * PAGE_SIZE) | PTE_PRESENT | PTE_WRITE;
+	for (uint64_t i = 0; i < BOOT_IDENTITY_MAP_SIZE >> 21; i++)
+		pd[i] = (i << 21) | PTE_PRESENT | PTE_WRITE | PTE_LARGE;
+	return 0;
+}

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+/* Terminal handling and the UART's connection to stdin/stdout. */
+#include "vmm/console.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include "devices/platform.h"
+
+static struct termios saved_termios;
+static volatile sig_atomic_t termios_saved;
+
+size_t console_filter(struct console_escape *esc, const uint8_t *in, size_t len, uint8_t *out,
+		      bool *quit)
+{
+	size_t n = 0;
+
+	*quit = false;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = in[i];
+
+		if (!esc->pending) {
+			if (c == CONSOLE_ESCAPE)
+				esc->pending = true;
+			else
+				out[n++] = c;
+			continue;
+		}
+		esc->pending = false;
+		if (c == 'x' || c == 'X') {
+			*quit = true;
+			return n;
+		}
+		/* Ctrl-A Ctrl-A sends one Ctrl-A; any other pair is passed through whole */
+		if (c != CONSOLE_ESCAPE)
+			out[n++] = CONSOLE_ESCAPE;
+		out[n++] = c;
+	}
+	return n;
+}
+
+void console_restore(void)
+{
+	if (termios_saved) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+		termios_saved = 0;
+	}
+}
+
+/* A crash must not leave the user's terminal in raw mode. */
+static void fatal_signal(int sig)
+{
+	console_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void enter_raw_mode(void)
+{
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	struct termios raw;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios) < 0)
+		return;
+	termios_saved = 1;
+	raw = saved_termios;
+	cfmakeraw(&raw);
+	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		signal(fatal[i], fatal_signal);
+}
+
+static void uart_transmit(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct console *con = ctx;
+
+	if (con->mode == CONSOLE_NONE)
+		return;
+	while (len) {
+		ssize_t n = write(con->out_fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* a closed stdout loses output, not the guest */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void uart_set_irq(void *ctx, bool level)
+{
+	struct console *con = ctx;
+
+	kvm_irq_line(&con->vm->kvm, PLATFORM_COM1_IRQ, level);
+}
+
+static void uart_rx_ready(void *ctx)
+{
+	struct console *con = ctx;
+	uint64_t one = 1;
+
+	if (write(con->rx_ready_fd, &one, sizeof(one)) < 0) {
+		/* the counter cannot overflow in practice; nothing to do */
+	}
+}
+
+static void com1_read(void *opaque, uint64_t offset, void *data, unsigned int len)
+{
+	memset(data, 0xff, len);
+	*(uint8_t *)data = uart_read(opaque, (unsigned int)offset);
+}
+
+static void com1_write(void *opaque, uint64_t offset, const void *data, unsigned int len)
+{
+	(void)len; /* the UART has byte registers; a wider write only sets the first */
+	uart_write(opaque, (unsigned int)offset, *(const uint8_t *)data);
+}
+
+static const struct bus_device_ops com1_ops = { com1_read, com1_write };
+
+int console_register_uart(struct vm *vm)
+{
+	return bus_register(&vm->pio, PLATFORM_COM1_PORT, 8, &com1_ops, &vm->com1, "com1");
+}
+
+int console_init(struct console *con, struct vm *vm, enum console_mode mode)
+{
+	struct uart_host host = {
+		.transmit = uart_transmit,
+		.set_irq = uart_set_irq,
+		.rx_ready = uart_rx_ready,
+		.ctx = con,
+	};
+
+	memset(con, 0, sizeof(*con));
+	con->vm = vm;
+	con->mode = mode;
+	con->in_fd = STDIN_FILENO;
+	con->out_fd = STDOUT_FILENO;
+	con->rx_ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (con->rx_ready_fd < 0)
+		return -errno;
+	uart_init(&vm->com1, &host);
+	if (mode == CONSOLE_SERIAL)
+		enter_raw_mode();
+	return 0;
+}
+
+static void feed_pending(struct console *con)
+{
+	while (con->pending_off < con->pending_len) {
+		/* offer no more than fits: an overflowing FIFO would report an overrun */
+		size_t n = uart_rx_room(&con->vm->com1);
+
+		if (n > con->pending_len - con->pending_off)
+			n = con->pending_len - con->pending_off;
+		if (n == 0)
+			return; /* FIFO full: the UART calls rx_ready when the guest drains it */
+		con->pending_off += uart_receive(&con->vm->com1, con->pending + con->pending_off, n);
+	}
+	con->pending_off = con->pending_len = 0;
+}
+
+bool console_handle_input(struct console *con)
+{
+	uint8_t raw[sizeof(con->pending) / 2];
+	ssize_t n;
+	bool quit;
+
+	n = read(con->in_fd, raw, sizeof(raw));
+	if (n <= 0) {
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return true;
+		con->in_pollable = false; /* end of input: the guest simply gets no more */
+		return true;
+	}
+	con->pending_len = console_filter(&con->esc, raw, (size_t)n, con->pending, &quit);
+	con->pending_off = 0;
+	feed_pending(con);
+	return !quit;
+}
+
+void console_handle_rx_ready(struct console *con)
+{
+	uint64_t count;
+
+	if (read(con->rx_ready_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return;
+	feed_pending(con);
+}

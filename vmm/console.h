@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host side of the guest's serial console: the terminal in raw mode (restored on
+ * every way out), guest output to stdout, keyboard input to the UART's receive FIFO at
+ * the pace the guest drains it, and the Ctrl-A escape (Ctrl-A X quits).
+ */
+#ifndef VMM_CONSOLE_H
+#define VMM_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/options.h"
+#include "vmm/vm.h"
+
+#define CONSOLE_ESCAPE 0x01 /* Ctrl-A */
+
+/* State of the escape-sequence filter; zero-initialise. */
+struct console_escape {
+	bool pending; /* the last byte seen was Ctrl-A */
+};
+
+/*
+ * Copy in[0..len) to out (room for 2*len bytes), removing escape sequences. Sets *quit
+ * when Ctrl-A X (or x) was typed; bytes after it are dropped. Returns bytes written.
+ */
+size_t console_filter(struct console_escape *esc, const uint8_t *in, size_t len, uint8_t *out,
+		      bool *quit);
+
+struct console {
+	struct vm *vm;
+	enum console_mode mode;
+	int in_fd;
+	int out_fd;
+	int rx_ready_fd;   /* eventfd: the UART has room again */
+	bool in_pollable;  /* stdin can be watched with epoll */
+	struct console_escape esc;
+	uint8_t pending[512]; /* typed bytes the UART could not take yet */
+	size_t pending_len;
+	size_t pending_off;
+};
+
+/* Set up the terminal and connect the UART to it; returns 0 or -errno. */
+int console_init(struct console *con, struct vm *vm, enum console_mode mode);
+/* Claim the COM1 ports on the port-I/O bus for the UART. */
+int console_register_uart(struct vm *vm);
+/* Read what the user typed and hand it on; false once the user asked to quit. */
+bool console_handle_input(struct console *con);
+/* Feed queued input into the UART after it signalled room. */
+void console_handle_rx_ready(struct console *con);
+/* Give the terminal back as it was. Safe to call more than once and from a signal handler. */
+void console_restore(void);
+
+#endif

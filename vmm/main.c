@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VMM from start to finish, in the order it happens: read the command line, build
+ * guest memory with the kernel and firmware tables in it, create the VM and its devices,
+ * start one thread per vCPU, then wait for the guest to power off (or for a signal).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/sysinfo.h>
+
+#include "devices/platform.h"
+#include "firmware/acpi.h"
+#include "vmm/boot.h"
+#include "vmm/console.h"
+#include "vmm/cpuid.h"
+#include "vmm/event_loop.h"
+#include "vmm/exit_codes.h"
+#include "vmm/options.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+
+#define VMM_VERSION "0.1"
+
+static int usage_error(const char *msg)
+{
+	fprintf(stderr, "vmm: %s\n", msg);
+	return VMM_EXIT_USAGE;
+}
+
+static int host_error(const char *msg)
+{
+	fprintf(stderr, "vmm: %s\n", msg);
+	return VMM_EXIT_ERROR;
+}
+
+/* Refuse a guest bigger than the host's RAM before trying to map it. */
+static int check_host_memory(const struct vmm_options *opts, char *err, size_t errlen)
+{
+	struct sysinfo si;
+	uint64_t total;
+
+	if (sysinfo(&si) < 0)
+		return 0; /* cannot tell: let the mapping decide */
+	total = (uint64_t)si.totalram * si.mem_unit;
+	if (opts->memory > total) {
+		snprintf(err, errlen, "--memory %s: more than this host's %lluM of RAM",
+			 opts->memory_text, (unsigned long long)(total >> 20));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Name every unreadable input file up front, before reading any of them in earnest. */
+static int check_input_files(const struct vmm_options *opts, char *err, size_t errlen)
+{
+	const struct {
+		const char *option;
+		const char *path;
+	} files[] = { { "--kernel", opts->kernel }, { "--initrd", opts->initrd },
+		      { "--flat", opts->flat } };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (files[i].path && access(files[i].path, R_OK) < 0) {
+			snprintf(err, errlen, "%s %s: %s", files[i].option, files[i].path,
+				 strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static void on_poweroff(void *ctx)
+{
+	vm_request_stop(ctx, VMM_EXIT_POWEROFF);
+}
+
+static void on_reset(void *ctx)
+{
+	vm_request_stop(ctx, VMM_EXIT_REBOOT);
+}
+
+/* Guest memory, firmware tables and the kernel: every input file is checked here. */
+static int load_guest(struct vm *vm, const struct vmm_options *opts, struct boot_entry *entry,
+		      char *err, size_t errlen)
+{
+	struct acpi_config acpi = { .ncpus = opts->cpus };
+	size_t acpi_size = PLATFORM_ACPI_END - PLATFORM_ACPI_START;
+	ssize_t used;
+	int ret;
+
+	ret = guest_mem_alloc(&vm->mem, opts->memory);
+	if (ret) {
+		snprintf(err, errlen, "--memory: cannot map %llu MiB: %s",
+			 (unsigned long long)(opts->memory >> 20), strerror(-ret));
+		return VMM_EXIT_USAGE;
+	}
+	used = acpi_build(guest_mem_ptr(&vm->mem, PLATFORM_ACPI_START, acpi_size), acpi_size,
+			  PLATFORM_ACPI_START, &acpi);
+	if (used < 0 || boot_setup_long_mode(&vm->mem)) {
+		snprintf(err, errlen, "cannot build the firmware tables");
+		return VMM_EXIT_ERROR;
+	}
+	if (opts->flat) {
+		ret = boot_load_flat(&vm->mem, opts->flat, entry, err, errlen);
+	} else {
+		struct boot_linux_config linux_cfg = {
+			.kernel_path = opts->kernel,
+			.initrd_path = opts->initrd,
+			.cmdline = opts->cmdline,
+			.rsdp_gpa = PLATFORM_ACPI_START,
+		};
+		ret = boot_load_linux(&vm->mem, &linux_cfg, entry, err, errlen);
+	}
+	return ret ? VMM_EXIT_USAGE : 0;
+}
+
+static int create_vm(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
+{
+	int ret = kvm_open(&vm->kvm, opts->kvm_path, err, errlen);
+
+	if (ret)
+		return VMM_EXIT_ERROR;
+	if ((int)opts->cpus > vm->kvm.max_vcpus) {
+		snprintf(err, errlen, "--cpus %u: KVM on this host allows at most %d", opts->cpus,
+			 vm->kvm.max_vcpus);
+		return VMM_EXIT_USAGE;
+	}
+	if (kvm_create_vm(&vm->kvm, err, errlen))
+		return VMM_EXIT_ERROR;
+	ret = guest_mem_register(&vm->mem, vm->kvm.vm_fd);
+	if (ret) {
+		snprintf(err, errlen, "cannot give guest memory to KVM: %s", strerror(-ret));
+		return VMM_EXIT_ERROR;
+	}
+	return 0;
+}
+
+static int create_devices(struct vm *vm, struct console *con, const struct vmm_options *opts)
+{
+	struct power_events events = { on_poweroff, on_reset, vm };
+	int ret;
+
+	bus_init(&vm->pio, "port I/O");
+	bus_init(&vm->mmio, "MMIO");
+	power_init(&vm->power, &events, &vm->start);
+	ret = power_register(&vm->power, &vm->pio);
+	if (!ret)
+		ret = console_init(con, vm, opts->console);
+	if (!ret)
+		ret = console_register_uart(vm);
+	return ret;
+}
+
+static int start_vcpus(struct vm *vm, const struct boot_entry *entry, char *err, size_t errlen)
+{
+	struct kvm_cpuid2 *supported = cpuid_supported(vm->kvm.sys_fd);
+	int ret = 0;
+
+	if (!supported) {
+		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		return -errno;
+	}
+	for (unsigned int i = 0; i < vm->ncpus && !ret; i++) {
+		ret = vcpu_create(vm, &vm->vcpus[i], i, supported);
+		if (ret)
+			snprintf(err, errlen, "cannot create vCPU %u: %s", i, strerror(-ret));
+	}
+	free(supported);
+	/* only the boot vCPU gets a state; the others wait for the guest's INIT/SIPI */
+	if (!ret && (ret = vcpu_setup_boot(&vm->vcpus[0], entry)))
+		snprintf(err, errlen, "cannot set the boot vCPU's registers: %s", strerror(-ret));
+	for (unsigned int i = 0; i < vm->ncpus && !ret; i++) {
+		ret = vcpu_start(&vm->vcpus[i]);
+		if (ret)
+			snprintf(err, errlen, "cannot start vCPU %u: %s", i, strerror(-ret));
+	}
+	return ret;
+}
+
+static void stop_vcpus(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+}
+
+int main(int argc, char **argv)
+{
+	static struct vm vm;
+	struct vmm_options opts;
+	struct boot_entry entry;
+	struct console con;
+	char err[512];
+	int code;
+
+	clock_gettime(CLOCK_MONOTONIC, &vm.start);
+	if (options_parse(&opts, argc, argv, err, sizeof(err)))
+		return usage_error(err);
+	if (opts.help) {
+		options_usage(stdout, argv[0]);
+		return 0;
+	}
+	if (opts.version) {
+		printf("vmm %s\n", VMM_VERSION);
+		return 0;
+	}
+	if (check_input_files(&opts, err, sizeof(err)) ||
+	    check_host_memory(&opts, err, sizeof(err)))
+		return usage_error(err);
+
+	code = load_guest(&vm, &opts, &entry, err, sizeof(err));
+	if (code)
+		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
+
+	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm.vcpus = calloc(opts.cpus, sizeof(*vm.vcpus));
+	if (vm.stop_fd < 0 || !vm.vcpus)
+		return host_error("out of memory or file descriptors");
+	code = create_vm(&vm, &opts, err, sizeof(err));
+	if (code)
+		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
+	vm.ncpus = opts.cpus;
+
+	if (create_devices(&vm, &con, &opts))
+		return host_error("cannot set up the platform devices");
+	if (event_loop_block_signals())
+		return host_error("cannot block signals");
+	if (start_vcpus(&vm, &entry, err, sizeof(err))) {
+		vm_request_stop(&vm, VMM_EXIT_ERROR);
+		stop_vcpus(&vm);
+		console_restore();
+		return host_error(err);
+	}
+
+	code = event_loop_run(&vm, &con);
+	stop_vcpus(&vm);
+	console_restore();
+	kvm_close(&vm.kvm);
+	guest_mem_free(&vm.mem);
+	return code;
+}

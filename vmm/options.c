@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/* Command-line parsing and validation of everything that needs no host resource. */
+#include "vmm/options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/exit_codes.h"
+
+enum {
+	OPT_KERNEL = 256,
+	OPT_FLAT,
+	OPT_INITRD,
+	OPT_CMDLINE,
+	OPT_CPUS,
+	OPT_MEMORY,
+	OPT_CONSOLE,
+	OPT_KVM_DEVICE,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "flat", required_argument, NULL, OPT_FLAT },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "kvm-device", required_argument, NULL, OPT_KVM_DEVICE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+int options_parse_size(const char *text, uint64_t *out)
+{
+	char *end;
+	unsigned long long value;
+	unsigned int shift = 0;
+
+	if (!text || !isdigit((unsigned char)text[0]))
+		return -EINVAL;
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end && end[1] != '\0' && strcasecmp(end + 1, "iB") && strcasecmp(end + 1, "B"))
+		return -EINVAL;
+	if (shift && value > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)value << shift;
+	return 0;
+}
+
+static int parse_cpus(const char *text, unsigned int *out)
+{
+	char *end;
+	long value;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -EINVAL;
+	errno = 0;
+	value = strtol(text, &end, 10);
+	if (errno || *end || value < 1 || value > VMM_MAX_CPUS)
+		return -EINVAL;
+	*out = (unsigned int)value;
+	return 0;
+}
+
+static int bad(char *err, size_t errlen, const char *opt, const char *value, const char *why)
+{
+	snprintf(err, errlen, "%s %s: %s", opt, value, why);
+	return -EINVAL;
+}
+
+static int options_check(struct vmm_options *opts, char *err, size_t errlen)
+{
+	if (opts->help || opts->version)
+		return 0;
+	if (!opts->kernel && !opts->flat) {
+		snprintf(err, errlen, "--kernel is required (try --help)");
+		return -EINVAL;
+	}
+	if (opts->kernel && opts->flat) {
+		snprintf(err, errlen, "--kernel and --flat cannot be used together");
+		return -EINVAL;
+	}
+	if (opts->flat && opts->initrd) {
+		snprintf(err, errlen, "--initrd needs --kernel, not --flat");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, size_t errlen)
+{
+	int c;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->cpus = 1;
+	opts->memory = VMM_DEFAULT_MEMORY;
+	opts->memory_text = "512M";
+	opts->cmdline = VMM_DEFAULT_CMDLINE;
+	opts->console = CONSOLE_SERIAL;
+	opts->kvm_path = "/dev/kvm";
+
+	optind = 1;
+	opterr = 0; /* we word the errors ourselves */
+	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL:
+			opts->kernel = optarg;
+			break;
+		case OPT_FLAT:
+			opts->flat = optarg;
+			break;
+		case OPT_INITRD:
+			opts->initrd = optarg;
+			break;
+		case OPT_CMDLINE:
+			opts->cmdline = optarg;
+			break;
+		case OPT_CPUS:
+			if (parse_cpus(optarg, &opts->cpus))
+				return bad(err, errlen, "--cpus", optarg,
+					   "must be a whole number from 1 to 254");
+			break;
+		case OPT_MEMORY:
+			opts->memory_text = optarg;
+			if (options_parse_size(optarg, &opts->memory))
+				return bad(err, errlen, "--memory", optarg,
+					   "not a size (examples: 512M, 2G)");
+			if (opts->memory < VMM_MIN_MEMORY)
+				return bad(err, errlen, "--memory", optarg,
+					   "must be at least 2M");
+			if (opts->memory % 4096)
+				return bad(err, errlen, "--memory", optarg,
+					   "must be a multiple of 4K");
+			break;
+		case OPT_CONSOLE:
+			if (!strcmp(optarg, "serial"))
+				opts->console = CONSOLE_SERIAL;
+			else if (!strcmp(optarg, "none"))
+				opts->console = CONSOLE_NONE;
+			else
+				return bad(err, errlen, "--console", optarg,
+					   "must be serial or none");
+			break;
+		case OPT_KVM_DEVICE:
+			opts->kvm_path = optarg;
+			break;
+		case 'h':
+		case OPT_HELP:
+			opts->help = true;
+			break;
+		case OPT_VERSION:
+			opts->version = true;
+			break;
+		case ':':
+			snprintf(err, errlen, "%s needs a value", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			snprintf(err, errlen, "unknown option %s (try --help)", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument %s (try --help)", argv[optind]);
+		return -EINVAL;
+	}
+	return options_check(opts, err, errlen);
+}
+
+void options_usage(void *stream, const char *argv0)
+{
+	fprintf(stream,
+		"Usage: %s --kernel BZIMAGE [options]\n"
+		"Boot a Linux kernel in a KVM virtual machine.\n"
+		"\n"
+		"Options:\n"
+		"  --kernel FILE     Linux bzImage to boot (x86 boot protocol 2.06 or later)\n"
+		"  --initrd FILE     initial ramdisk to hand the kernel (default: none)\n"
+		"  --cmdline TEXT    kernel command line (default: \"%s\")\n"
+		"  --cpus N          number of vCPUs, 1 to %d (default: 1)\n"
+		"  --memory SIZE     guest RAM, with suffix K, M or G (default: 512M)\n"
+		"  --console MODE    serial: guest ttyS0 on this terminal; none: discard it\n"
+		"                    (default: serial)\n"
+		"  --flat FILE       instead of a kernel, load a flat 64-bit binary at 1 MiB and\n"
+		"                    start it in long mode (for tests and experiments)\n"
+		"  --kvm-device PATH KVM device (default: /dev/kvm)\n"
+		"  --help            show this help\n"
+		"  --version         show the version\n"
+		"\n"
+		"Console: the terminal is put in raw mode; type Ctrl-A then X to quit,\n"
+		"Ctrl-A Ctrl-A to send a Ctrl-A to the guest.\n"
+		"The guest may write a byte to I/O port 0x440 to log a boot milestone with the\n"
+		"time since the VMM started.\n"
+		"\n"
+		"Exit status:\n"
+		"  %d  the guest powered off (ACPI)\n"
+		"  %d  host-side error (KVM refused an operation, out of memory, ...)\n"
+		"  %d  bad command line or input file\n"
+		"  %d  the guest asked for a reboot (ACPI reset, i8042 reset)\n"
+		"  %d  triple fault: the guest crashed beyond recovery (registers on stderr)\n"
+		"  %d  KVM could not run the guest (internal error or failed entry)\n"
+		"  %d  quit from the console (Ctrl-A X)\n"
+		"  128+N  stopped by signal N (SIGINT 130, SIGTERM 143)\n",
+		argv0, VMM_DEFAULT_CMDLINE, VMM_MAX_CPUS, VMM_EXIT_POWEROFF, VMM_EXIT_ERROR,
+		VMM_EXIT_USAGE, VMM_EXIT_REBOOT, VMM_EXIT_TRIPLE_FAULT, VMM_EXIT_KVM_ERROR,
+		VMM_EXIT_QUIT);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command line: parsed into a struct, checked for everything that can be checked
+ * without touching the host, and never printed from here; main() prints the error and
+ * chooses the exit status.
+ */
+#ifndef VMM_OPTIONS_H
+#define VMM_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMM_DEFAULT_MEMORY (512ull << 20)
+#define VMM_MIN_MEMORY (2ull << 20)
+#define VMM_MAX_CPUS 254 /* xAPIC IDs are 8 bits and 0xff is the broadcast ID */
+#define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
+
+enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE };
+
+struct vmm_options {
+	const char *kernel;  /* bzImage */
+	const char *flat;    /* flat 64-bit test binary loaded at 1 MiB instead of a kernel */
+	const char *initrd;
+	const char *cmdline; /* defaults to VMM_DEFAULT_CMDLINE */
+	unsigned int cpus;
+	uint64_t memory;
+	const char *memory_text; /* as the user wrote it, for messages */
+	enum console_mode console;
+	const char *kvm_path;
+	bool help;
+	bool version;
+};
+
+/*
+ * Parse argv. Returns 0, or -EINVAL with a one-line message (naming the option and the
+ * bad value) in err.
+ */
+int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, size_t errlen);
+/* Parse "512M", "2G", "65536"; K/M/G/T suffixes are powers of 1024. -EINVAL on junk. */
+int options_parse_size(const char *text, uint64_t *out);
+/* Write --help to stream (a FILE *, kept void here so the header stays stdio-free). */
+void options_usage(void *stream, const char *argv0);
+
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A vCPU's life: created with its CPUID, MSRs and local APIC wiring; the boot vCPU is
+ * placed in 64-bit mode at the kernel's entry point, the others wait for the guest's
+ * INIT/SIPI through the in-kernel local APIC. Each runs KVM_RUN in its own thread and
+ * turns every exit that reaches user space into a bus access or a VM-level decision.
+ */
+#ifndef VMM_VCPU_H
+#define VMM_VCPU_H
+
+#include "vmm/boot.h"
+#include "vmm/vm.h"
+
+/* Signal used to kick a vCPU thread out of KVM_RUN. */
+#define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
+
+int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index,
+		const struct kvm_cpuid2 *supported);
+int vcpu_setup_boot(struct vcpu *vcpu, const struct boot_entry *entry);
+int vcpu_start(struct vcpu *vcpu);
+/* Make KVM_RUN return at once, now and on every later entry. */
+void vcpu_kick(struct vcpu *vcpu);
+void vcpu_destroy(struct vcpu *vcpu);
+/* Print the registers of a vCPU that failed, for the user's bug report. */
+void vcpu_dump(struct vcpu *vcpu);
+
+#endif

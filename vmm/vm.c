@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+/* The VM-wide stop request shared by every thread. */
+#include "vmm/vm.h"
+
+#include <stdint.h>
+#include <unistd.h>
+
+#include "vmm/vcpu.h"
+
+void vm_request_stop(struct vm *vm, int exit_code)
+{
+	int running = 0;
+	uint64_t one = 1;
+
+	if (!__atomic_compare_exchange_n(&vm->stop_code, &running, exit_code + 1, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return; /* someone else decided first */
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	if (write(vm->stop_fd, &one, sizeof(one)) < 0) {
+		/* the eventfd counter cannot overflow from one write */
+	}
+}
+
+bool vm_is_stopping(struct vm *vm)
+{
+	return __atomic_load_n(&vm->stop_code, __ATOMIC_SEQ_CST) != 0;
+}
+
+int vm_exit_code(struct vm *vm)
+{
+	return __atomic_load_n(&vm->stop_code, __ATOMIC_SEQ_CST) - 1;
+}
+
+double vm_elapsed_ms(const struct vm *vm)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - vm->start.tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - vm->start.tv_nsec) / 1e6;
+}

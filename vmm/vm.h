@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One virtual machine: KVM handles, guest memory, buses, devices and vCPUs, plus the
+ * one decision every thread may make: that the VM must stop, and with which exit status.
+ */
+#ifndef VMM_VM_H
+#define VMM_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+#include <linux/kvm.h>
+
+#include "devices/bus.h"
+#include "devices/power.h"
+#include "devices/uart.h"
+#include "vmm/kvm.h"
+#include "vmm/memory.h"
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int index; /* also its APIC ID */
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+struct vm {
+	struct kvm kvm;
+	struct guest_mem mem;
+	struct bus pio;
+	struct bus mmio;
+	struct uart com1;
+	struct power_devices power;
+	struct vcpu *vcpus;
+	unsigned int ncpus;
+	struct timespec start;
+
+	int stop_fd;       /* eventfd: the main thread wakes when a stop is requested */
+	int stop_code;     /* atomic: 0 while running, then the exit status + 1 */
+};
+
+/*
+ * Ask every thread to stop; the first caller's code wins. Safe from any thread, including
+ * a vCPU thread in the middle of an exit.
+ */
+void vm_request_stop(struct vm *vm, int exit_code);
+bool vm_is_stopping(struct vm *vm);
+/* The exit status chosen by the first stop request (valid once vm_is_stopping()). */
+int vm_exit_code(struct vm *vm);
+/* Milliseconds since the VMM started, for log lines. */
+double vm_elapsed_ms(const struct vm *vm);
+
+#endif

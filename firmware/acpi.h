@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ACPI tables (ACPI 6.x): RSDP, XSDT, FADT, FACS, DSDT and MADT, enough for Linux to
+ * find every vCPU, the IOAPIC and the power-off path. Built once at start-up into the
+ * BIOS area of guest memory, where Linux also scans for the RSDP.
+ */
+#ifndef FIRMWARE_ACPI_H
+#define FIRMWARE_ACPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct acpi_config {
+	unsigned int ncpus; /* local APIC IDs are 0 .. ncpus-1 */
+};
+
+/*
+ * Write every table into buf, which the guest sees at guest-physical address gpa.
+ * The RSDP is at offset 0 (so at gpa). Returns the bytes used, or -ENOSPC when
+ * size is too small, or -EINVAL for a config we cannot describe.
+ */
+ssize_t acpi_build(void *buf, size_t size, uint64_t gpa, const struct acpi_config *cfg);
+
+#endif

@@ -128,7 +128,7 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 	opts->console = CONSOLE_SERIAL;
 	opts->kvm_path = "/dev/kvm";
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then forgets all state from an earlier parse */
 	opterr = 0; /* we word the errors ourselves */
 	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
 		switch (c) {
@@ -184,7 +184,12 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 			snprintf(err, errlen, "%s needs a value", argv[optind - 1]);
 			return -EINVAL;
 		default:
-			snprintf(err, errlen, "unknown option %s (try --help)", argv[optind - 1]);
+			/* optopt names a bad short option; for a long one only argv has it */
+			if (optopt)
+				snprintf(err, errlen, "unknown option -%c (try --help)", optopt);
+			else
+				snprintf(err, errlen, "unknown option %s (try --help)",
+					 argv[optind - 1]);
 			return -EINVAL;
 		}
 	}

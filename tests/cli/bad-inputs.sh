@@ -1,0 +1,47 @@
+#!/bin/bash
+# Bad command lines and input files: each must give exactly one line naming the
+# problem and exit status 2, before the VMM touches /dev/kvm.
+# Usage: tests/cli/bad-inputs.sh [VMM]   Prints PASS:/FAIL: lines.
+set -u
+vmm=${1:-build/vmm}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "this is a text file, not a kernel" >"$tmp/text"
+: >"$tmp/empty"
+host_mem_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
+too_much=$(( (host_mem_kb / 1024 / 1024 + 1) * 2 ))G
+
+# expect NAME PATTERN ARGS...: exit status 2, one line on stderr matching PATTERN
+expect() {
+	local name=$1 pattern=$2
+	shift 2
+	"$vmm" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	local rc=$? lines
+	lines=$(wc -l <"$tmp/err")
+	if [ $rc -ne 2 ]; then
+		echo "FAIL: bad-input $name: exit status $rc, expected 2"
+	elif [ "$lines" -ne 1 ]; then
+		echo "FAIL: bad-input $name: $lines lines on stderr, expected 1"
+	elif ! grep -q -- "$pattern" "$tmp/err"; then
+		echo "FAIL: bad-input $name: message '$(cat "$tmp/err")' lacks '$pattern'"
+	else
+		echo "PASS: bad-input $name ($(cat "$tmp/err"))"
+	fi
+}
+
+expect missing-kernel "--kernel $tmp/nonexistent: No such file" --kernel "$tmp/nonexistent"
+expect text-kernel "not a bzImage" --kernel "$tmp/text"
+expect empty-kernel "not a bzImage" --kernel "$tmp/empty"
+expect directory-kernel "not a regular file" --kernel "$tmp"
+expect memory-zero "--memory 0" --kernel "$tmp/text" --memory 0
+expect memory-junk "--memory lots" --kernel "$tmp/text" --memory lots
+expect memory-beyond-host "--memory $too_much: more than this host" --kernel "$tmp/text" \
+	--memory "$too_much"
+expect memory-1T "--memory 1T" --kernel "$tmp/text" --memory 1T
+expect cpus-zero "--cpus 0" --kernel "$tmp/text" --cpus 0
+expect cpus-junk "--cpus two" --kernel "$tmp/text" --cpus two
+expect unknown-option "unknown option --frobnicate" --kernel "$tmp/text" --frobnicate
+expect no-kernel "--kernel is required"
+expect missing-initrd "--initrd $tmp/nonexistent" --kernel "$tmp/text" --initrd "$tmp/nonexistent"
+expect console-mode "--console tty" --kernel "$tmp/text" --console tty
+expect stray-argument "unexpected argument" --kernel "$tmp/text" extra

@@ -67,6 +67,20 @@ static int read_file(const char *path, const char *what, uint8_t **data, size_t 
 	return 0;
 }
 
+/*
+ * Where the kernel decompresses itself: a relocatable kernel uses its load address
+ * rounded up to kernel_alignment, but never goes below pref_address (the address it was
+ * linked for, 16 MiB on x86-64), so everything from there to init_size must be free.
+ */
+static uint64_t kernel_unpack_start(const struct bzimage_info *info)
+{
+	uint64_t start = PLATFORM_KERNEL_ADDR;
+
+	if (info->relocatable)
+		start = align_up(start, info->alignment);
+	return start > info->pref_address ? start : info->pref_address;
+}
+
 static uint64_t low_ram_end(const struct guest_mem *mem)
 {
 	return mem->regions[0].size;
@@ -90,7 +104,12 @@ static int place_initrd(const struct guest_mem *mem, const struct boot_linux_con
 		return ret;
 	if (info->initrd_max && info->initrd_max + 1 < top)
 		top = info->initrd_max + 1;
-	if (len == 0 || len > top || ((top - len) & ~(PAGE_SIZE - 1)) < kernel_end) {
+	if (len == 0) {
+		snprintf(err, errlen, "--initrd %s: empty file", cfg->initrd_path);
+		free(data);
+		return -EINVAL;
+	}
+	if (len > top || ((top - len) & ~(PAGE_SIZE - 1)) < kernel_end) {
 		snprintf(err, errlen,
 			 "--initrd %s: %zu bytes do not fit in guest memory beside the kernel "
 			 "(try a larger --memory)", cfg->initrd_path, len);
@@ -142,9 +161,7 @@ int boot_load_linux(const struct guest_mem *mem, const struct boot_linux_config 
 		snprintf(err, errlen, "--kernel %s: %s", cfg->kernel_path, why);
 		goto out;
 	}
-	/* The decompressor works from the load address rounded up to kernel_alignment. */
-	kernel_end = align_up(PLATFORM_KERNEL_ADDR, info.relocatable ? info.alignment : 1) +
-		     info.init_size;
+	kernel_end = kernel_unpack_start(&info) + info.init_size;
 	if (kernel_end > low_ram_end(mem) ||
 	    !guest_mem_ptr(mem, PLATFORM_KERNEL_ADDR, info.kernel_size)) {
 		snprintf(err, errlen, "--kernel %s: needs %llu MiB of RAM to unpack (try a larger "

@@ -8,6 +8,7 @@
 
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
 #define CPUID_1_EDX_HTT (1u << 28)
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 #define TOPOLOGY_LEVEL_SMT 1
 #define TOPOLOGY_LEVEL_CORE 2
 
@@ -75,9 +76,10 @@ void cpuid_for_vcpu(struct kvm_cpuid2 *cpuid, unsigned int apic_id, unsigned int
 			else
 				e->edx &= ~CPUID_1_EDX_HTT;
 			break;
-		case 4: /* Intel: cores per package minus one, in every cache subleaf */
+		case 4: /* Intel: cores per package minus one (6 bits), in every cache subleaf */
 			if (e->eax & 0x1f)
-				e->eax = (e->eax & 0x03ffffff) | ((ncpus - 1) << 26);
+				e->eax = (e->eax & 0x03ffffff) |
+					 ((ncpus - 1 < 63 ? ncpus - 1 : 63) << 26);
 			break;
 		case 0xb:
 		case 0x1f:
@@ -93,4 +95,11 @@ void cpuid_for_vcpu(struct kvm_cpuid2 *cpuid, unsigned int apic_id, unsigned int
 			break;
 		}
 	}
+}
+
+void cpuid_set_tsc_deadline(struct kvm_cpuid2 *cpuid)
+{
+	for (unsigned int i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 1)
+			cpuid->entries[i].ecx |= CPUID_1_ECX_TSC_DEADLINE;
 }

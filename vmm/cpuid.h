@@ -13,5 +13,10 @@
 struct kvm_cpuid2 *cpuid_supported(int kvm_sys_fd);
 /* Adjust a copy of the supported list for the vCPU with this APIC ID out of ncpus. */
 void cpuid_for_vcpu(struct kvm_cpuid2 *cpuid, unsigned int apic_id, unsigned int ncpus);
+/*
+ * KVM emulates the TSC-deadline timer in its local APIC but leaves the CPUID bit to us
+ * (KVM_CAP_TSC_DEADLINE_TIMER). Without it Linux must calibrate the APIC timer.
+ */
+void cpuid_set_tsc_deadline(struct kvm_cpuid2 *cpuid);
 
 #endif

@@ -35,6 +35,7 @@ static const struct kvm_required_cap required_caps[] = {
 	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD", "virtio notifications" },
 	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD", "virtio interrupts" },
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", "stopping vCPUs cleanly" },
+	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING", "PC interrupt wiring" },
 };
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, const char *arg)
@@ -74,12 +75,50 @@ int kvm_open(struct kvm *kvm, const char *path, char *err, size_t errlen)
 		kvm_close(kvm);
 		return -ENOTSUP;
 	}
+	kvm->tsc_deadline = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	kvm->max_vcpus = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	if (kvm->max_vcpus <= 0)
 		kvm->max_vcpus = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
 	if (kvm->max_vcpus <= 0)
 		kvm->max_vcpus = 4; /* the API's documented minimum when neither cap answers */
 	return 0;
+}
+
+/*
+ * Interrupt routing as on a PC: GSIs 0-15 reach both the 8259 PICs and the IOAPIC,
+ * 16-23 the IOAPIC only. The PIT's IRQ 0 is wired to IOAPIC pin 2, which is what the
+ * MADT's interrupt source override tells the guest; KVM's default would be pin 0, and
+ * then no timer tick would arrive once Linux switches to the IOAPIC.
+ */
+static int kvm_set_pc_irq_routing(struct kvm *kvm)
+{
+	struct {
+		struct kvm_irq_routing header;
+		struct kvm_irq_routing_entry entries[KVM_IOAPIC_NUM_PINS + 16];
+	} r;
+	unsigned int n = 0;
+
+	memset(&r, 0, sizeof(r));
+	for (unsigned int gsi = 0; gsi < 16; gsi++) {
+		r.entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
+							  : KVM_IRQCHIP_PIC_SLAVE,
+				       .pin = gsi % 8 },
+		};
+	}
+	for (unsigned int gsi = 0; gsi < KVM_IOAPIC_NUM_PINS; gsi++) {
+		if (gsi == 2)
+			continue; /* pin 2 belongs to GSI 0; the cascade IRQ 2 has no pin */
+		r.entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi ? gsi : 2 },
+		};
+	}
+	r.header.nr = n;
+	return ioctl(kvm->vm_fd, KVM_SET_GSI_ROUTING, &r) < 0 ? -errno : 0;
 }
 
 int kvm_create_vm(struct kvm *kvm, char *err, size_t errlen)
@@ -97,6 +136,8 @@ int kvm_create_vm(struct kvm *kvm, char *err, size_t errlen)
 		return fail(err, errlen, -errno, "KVM_SET_IDENTITY_MAP_ADDR%s: %s", "");
 	if (ioctl(kvm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return fail(err, errlen, -errno, "KVM_CREATE_IRQCHIP%s: %s", "");
+	if (kvm_set_pc_irq_routing(kvm))
+		return fail(err, errlen, -errno, "KVM_SET_GSI_ROUTING%s: %s", "");
 	if (ioctl(kvm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return fail(err, errlen, -errno, "KVM_CREATE_PIT2%s: %s", "");
 	return 0;

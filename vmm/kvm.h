@@ -8,6 +8,7 @@
 #ifndef VMM_KVM_H
 #define VMM_KVM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct kvm {
@@ -15,6 +16,7 @@ struct kvm {
 	int vm_fd;
 	int vcpu_mmap_size; /* size of each vCPU's shared kvm_run area */
 	int max_vcpus;
+	bool tsc_deadline; /* the in-kernel local APIC offers the TSC-deadline timer */
 };
 
 /*

@@ -164,6 +164,8 @@ static int start_vcpus(struct vm *vm, const struct boot_entry *entry, char *err,
 		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		return -errno;
 	}
+	if (vm->kvm.tsc_deadline)
+		cpuid_set_tsc_deadline(supported);
 	for (unsigned int i = 0; i < vm->ncpus && !ret; i++) {
 		ret = vcpu_create(vm, &vm->vcpus[i], i, supported);
 		if (ret)

@@ -184,9 +184,15 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 			snprintf(err, errlen, "%s needs a value", argv[optind - 1]);
 			return -EINVAL;
 		default:
-			/* optopt names a bad short option; for a long one only argv has it */
-			if (optopt)
+			/*
+			 * optopt is the character of a bad short option; for a long one (an
+			 * unknown name, or a value given to a flag) only argv has the text.
+			 */
+			if (optopt > 0 && optopt < 128 && isgraph(optopt))
 				snprintf(err, errlen, "unknown option -%c (try --help)", optopt);
+			else if (optopt)
+				snprintf(err, errlen, "%s: this option takes no value",
+					 argv[optind - 1]);
 			else
 				snprintf(err, errlen, "unknown option %s (try --help)",
 					 argv[optind - 1]);

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/* Command-line parsing: defaults, sizes, limits, conflicts and the wording of errors. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "check_main.h"
+#include "vmm/options.h"
+
+#define MAX_ARGS 16
+
+static struct vmm_options opts;
+static char err[256];
+static char *argv_buf[MAX_ARGS + 1];
+
+/* Parse "vmm" followed by the given arguments (NULL-terminated). */
+static int parse(const char *first, ...)
+{
+	va_list ap;
+	int argc = 0;
+
+	argv_buf[argc++] = "vmm";
+	va_start(ap, first);
+	for (const char *a = first; a; a = va_arg(ap, const char *)) {
+		ck_assert_int_lt(argc, MAX_ARGS);
+		argv_buf[argc++] = (char *)a;
+	}
+	va_end(ap);
+	argv_buf[argc] = NULL;
+	memset(err, 0, sizeof(err));
+	return options_parse(&opts, argc, argv_buf, err, sizeof(err));
+}
+
+#define ck_assert_err_has(text)                                                                    \
+	ck_assert_msg(strstr(err, (text)) != NULL, "error \"%s\" does not mention \"%s\"", err,    \
+		      (text))
+
+START_TEST(test_defaults)
+{
+	ck_assert_int_eq(parse("--kernel", "bzImage", NULL), 0);
+	ck_assert_str_eq(opts.kernel, "bzImage");
+	ck_assert_ptr_null(opts.flat);
+	ck_assert_ptr_null(opts.initrd);
+	ck_assert_uint_eq(opts.cpus, 1);
+	ck_assert_uint_eq(opts.memory, 512ull << 20);
+	ck_assert_str_eq(opts.cmdline, VMM_DEFAULT_CMDLINE);
+	ck_assert_str_eq(opts.cmdline, "console=ttyS0 reboot=k panic=-1");
+	ck_assert_int_eq(opts.console, CONSOLE_SERIAL);
+	ck_assert_str_eq(opts.kvm_path, "/dev/kvm");
+	ck_assert(!opts.help);
+	ck_assert(!opts.version);
+}
+END_TEST
+
+START_TEST(test_every_option_taken)
+{
+	ck_assert_int_eq(parse("--kernel", "k", "--initrd", "i", "--cmdline", "quiet", "--cpus",
+			       "4", "--memory", "1G", "--console", "none", "--kvm-device", "/dev/x",
+			       NULL),
+			 0);
+	ck_assert_str_eq(opts.kernel, "k");
+	ck_assert_str_eq(opts.initrd, "i");
+	ck_assert_str_eq(opts.cmdline, "quiet");
+	ck_assert_uint_eq(opts.cpus, 4);
+	ck_assert_uint_eq(opts.memory, 1ull << 30);
+	ck_assert_str_eq(opts.memory_text, "1G");
+	ck_assert_int_eq(opts.console, CONSOLE_NONE);
+	ck_assert_str_eq(opts.kvm_path, "/dev/x");
+
+	/* "--opt=value" works as well as "--opt value" */
+	ck_assert_int_eq(parse("--kernel=k2", "--memory=2G", "--console=serial", NULL), 0);
+	ck_assert_str_eq(opts.kernel, "k2");
+	ck_assert_uint_eq(opts.memory, 2ull << 30);
+	ck_assert_int_eq(opts.console, CONSOLE_SERIAL);
+}
+END_TEST
+
+START_TEST(test_size_accepted)
+{
+	static const struct {
+		const char *text;
+		uint64_t value;
+	} cases[] = {
+		{ "512M", 512ull << 20 },
+		{ "2G", 2ull << 30 },
+		{ "1024K", 1024ull << 10 },
+		{ "4096", 4096 },
+		{ "2GiB", 2ull << 30 },
+		{ "2gib", 2ull << 30 },
+		{ "3g", 3ull << 30 },
+		{ "64MB", 64ull << 20 },
+		{ "1T", 1ull << 40 },
+		{ "0", 0 },
+		{ "16777215T", 16777215ull << 40 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = 0xdeadbeef;
+
+		ck_assert_msg(options_parse_size(cases[i].text, &v) == 0, "\"%s\" refused",
+			      cases[i].text);
+		ck_assert_msg(v == cases[i].value, "\"%s\" gave %llu", cases[i].text,
+			      (unsigned long long)v);
+	}
+}
+END_TEST
+
+START_TEST(test_size_rejected)
+{
+	static const char *const bad[] = {
+		"",	 "abc",		 "-1",	      "+1",
+		" 512M", "512 M",	 "12Q",	      "1.5G",
+		"M",	 "512MiBx",	 "512Mi",     "2GiBB",
+		"0x100", "99999999999T", "16777216T", "99999999999999999999999",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t v = 0x1234;
+
+		ck_assert_msg(options_parse_size(bad[i], &v) == -EINVAL, "\"%s\" accepted as %llu",
+			      bad[i], (unsigned long long)v);
+	}
+	ck_assert_int_eq(options_parse_size(NULL, &(uint64_t){ 0 }), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_memory_limits)
+{
+	ck_assert_int_eq(parse("--kernel", "k", "--memory", "0", NULL), -EINVAL);
+	ck_assert_err_has("--memory");
+	ck_assert_err_has("0");
+	ck_assert_err_has("at least");
+
+	ck_assert_int_eq(parse("--kernel", "k", "--memory", "1M", NULL), -EINVAL);
+	ck_assert_err_has("--memory 1M");
+
+	/* 2 MiB + 1 byte: big enough, but not a whole number of pages */
+	ck_assert_int_eq(parse("--kernel", "k", "--memory", "2097153", NULL), -EINVAL);
+	ck_assert_err_has("--memory 2097153");
+	ck_assert_err_has("4K");
+
+	ck_assert_int_eq(parse("--kernel", "k", "--memory", "2100000K", NULL), 0);
+	ck_assert_uint_eq(opts.memory, 2100000ull << 10);
+	ck_assert_int_eq(parse("--kernel", "k", "--memory", "2M", NULL), 0);
+	ck_assert_uint_eq(opts.memory, 2ull << 20);
+
+	ck_assert_int_eq(parse("--kernel", "k", "--memory", "lots", NULL), -EINVAL);
+	ck_assert_err_has("--memory lots");
+
+	ck_assert_int_eq(parse("--kernel", "k", "--memory", "99999999999T", NULL), -EINVAL);
+	ck_assert_err_has("99999999999T");
+}
+END_TEST
+
+START_TEST(test_cpus_limits)
+{
+	static const char *const bad[] = {
+		"0", "255", "abc", "-1", "", "4x", "99999999999999999999"
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(parse("--kernel", "k", "--cpus", bad[i], NULL) == -EINVAL,
+			      "--cpus \"%s\" accepted", bad[i]);
+		ck_assert_err_has("--cpus");
+		ck_assert_err_has(bad[i]);
+	}
+	ck_assert_int_eq(parse("--kernel", "k", "--cpus", "254", NULL), 0);
+	ck_assert_uint_eq(opts.cpus, 254);
+	ck_assert_int_eq(parse("--kernel", "k", "--cpus", "1", NULL), 0);
+	ck_assert_uint_eq(opts.cpus, 1);
+}
+END_TEST
+
+START_TEST(test_unknown_option)
+{
+	ck_assert_int_eq(parse("--kernel", "k", "--bogus", NULL), -EINVAL);
+	ck_assert_err_has("--bogus");
+	ck_assert_int_eq(parse("--kernel", "k", "-z", NULL), -EINVAL);
+	ck_assert_err_has("-z");
+}
+END_TEST
+
+/* An unknown short option inside a group ("-zq") must still be the one named. */
+START_TEST(test_unknown_short_option_in_group)
+{
+	ck_assert_int_eq(parse("-zq", "--kernel", "k", NULL), -EINVAL);
+	ck_assert_err_has("-z");
+	ck_assert_msg(strstr(err, "vmm") == NULL, "error names the program, not the option: %s",
+		      err);
+}
+END_TEST
+
+/* A value given to an option that takes none: the option is named, in readable text. */
+START_TEST(test_value_for_flag_option)
+{
+	ck_assert_int_eq(parse("--kernel", "k", "--help=yes", NULL), -EINVAL);
+	for (const char *c = err; *c; c++)
+		ck_assert_msg((unsigned char)*c >= 0x20, "control byte 0x%02x in error \"%s\"", *c,
+			      err);
+	ck_assert_err_has("--help");
+
+	ck_assert_int_eq(parse("--kernel", "k", "--version=2", NULL), -EINVAL);
+	ck_assert_err_has("--version");
+}
+END_TEST
+
+START_TEST(test_missing_value)
+{
+	ck_assert_int_eq(parse("--kernel", "k", "--memory", NULL), -EINVAL);
+	ck_assert_err_has("--memory");
+	ck_assert_int_eq(parse("--kernel", NULL), -EINVAL);
+	ck_assert_err_has("--kernel");
+	ck_assert_int_eq(parse("--kernel", "k", "--cpus", NULL), -EINVAL);
+	ck_assert_err_has("--cpus");
+}
+END_TEST
+
+START_TEST(test_kernel_required)
+{
+	ck_assert_int_eq(parse(NULL), -EINVAL);
+	ck_assert_err_has("--kernel");
+	ck_assert_int_eq(parse("--memory", "1G", NULL), -EINVAL);
+	ck_assert_err_has("--kernel");
+}
+END_TEST
+
+START_TEST(test_kernel_and_flat_conflict)
+{
+	ck_assert_int_eq(parse("--kernel", "k", "--flat", "f", NULL), -EINVAL);
+	ck_assert_err_has("--kernel");
+	ck_assert_err_has("--flat");
+
+	ck_assert_int_eq(parse("--flat", "f", "--initrd", "i", NULL), -EINVAL);
+	ck_assert_err_has("--initrd");
+
+	ck_assert_int_eq(parse("--flat", "f", NULL), 0);
+	ck_assert_str_eq(opts.flat, "f");
+	ck_assert_ptr_null(opts.kernel);
+}
+END_TEST
+
+START_TEST(test_help_and_version)
+{
+	ck_assert_int_eq(parse("--help", NULL), 0);
+	ck_assert(opts.help);
+	ck_assert_int_eq(parse("-h", NULL), 0);
+	ck_assert(opts.help);
+	ck_assert_int_eq(parse("--version", NULL), 0);
+	ck_assert(opts.version);
+	ck_assert(!opts.help);
+	/* conflicts do not matter when only help is wanted */
+	ck_assert_int_eq(parse("--kernel", "k", "--flat", "f", "--help", NULL), 0);
+	ck_assert(opts.help);
+}
+END_TEST
+
+START_TEST(test_console_and_stray_argument)
+{
+	ck_assert_int_eq(parse("--kernel", "k", "--console", "vga", NULL), -EINVAL);
+	ck_assert_err_has("--console");
+	ck_assert_err_has("vga");
+
+	ck_assert_int_eq(parse("--kernel", "k", "stray", NULL), -EINVAL);
+	ck_assert_err_has("stray");
+}
+END_TEST
+
+/* Each call starts afresh, whatever an earlier (failed) call left behind. */
+START_TEST(test_parse_twice_starts_fresh)
+{
+	ck_assert_int_eq(parse("--kernel", "k", "--cpus", "8", "--memory", "1G", NULL), 0);
+	ck_assert_int_eq(parse("--kernel", "k2", NULL), 0);
+	ck_assert_uint_eq(opts.cpus, 1);
+	ck_assert_uint_eq(opts.memory, VMM_DEFAULT_MEMORY);
+
+	/* the first call stops in the middle of the group "-zh" */
+	ck_assert_int_eq(parse("-zh", NULL), -EINVAL);
+	ck_assert_int_eq(parse("--kernel", "k3", NULL), 0);
+	ck_assert_msg(!opts.help, "the 'h' left over from an earlier call was parsed again");
+	ck_assert_str_eq(opts.kernel, "k3");
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("options");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_every_option_taken);
+	tcase_add_test(tc, test_size_accepted);
+	tcase_add_test(tc, test_size_rejected);
+	tcase_add_test(tc, test_memory_limits);
+	tcase_add_test(tc, test_cpus_limits);
+	tcase_add_test(tc, test_unknown_option);
+	tcase_add_test(tc, test_unknown_short_option_in_group);
+	tcase_add_test(tc, test_value_for_flag_option);
+	tcase_add_test(tc, test_missing_value);
+	tcase_add_test(tc, test_kernel_required);
+	tcase_add_test(tc, test_kernel_and_flat_conflict);
+	tcase_add_test(tc, test_help_and_version);
+	tcase_add_test(tc, test_console_and_stray_argument);
+	tcase_add_test(tc, test_parse_twice_starts_fresh);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -347,6 +347,9 @@ void vcpu_dump(struct vcpu *vcpu)
 		vcpu->index, r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi,
 		r.rbp, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cr0, s.cr2, s.cr3,
 		s.cr4, s.efer);
+	if (r.rip == 0xfff0 && s.cs.selector == 0xf000)
+		fprintf(stderr, "  (the CPU is in its reset state: on AMD hosts KVM resets a vCPU "
+				"when it reports a triple fault, so the faulting state is lost)\n");
 	dump_segment("cs", &s.cs);
 	dump_segment("ss", &s.ss);
 	dump_segment("ds", &s.ds);

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# What `make deps` runs: installs the Debian packages needed to build and test
+# the VMM (only the missing ones), then fetches the Debian cloud kernel that the
+# nested test harness boots (tests/harness/kernel.sh). Idempotent; when all is
+# present it touches no network and takes well under a second.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+    build-essential pkg-config check libseccomp-dev liburing-dev
+    clang libclang-rt-14-dev clang-format
+    qemu-system-x86 busybox-static cpio xz-utils e2fsprogs kmod
+)
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+# True when apt's package lists are missing or more than a week old.
+lists_stale() {
+    local newest
+    newest=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mtime -7 2>/dev/null | head -n1)
+    [ -z "$newest" ]
+}
+
+apt_update() {
+    echo "deps: apt-get update"
+    "${SUDO[@]}" apt-get update -q >/dev/null
+}
+
+missing=()
+installed=" $({ dpkg-query -W -f='${db:Status-Abbrev}|${Package}\n' "${PACKAGES[@]}" 2>/dev/null || true; } |
+    sed -n 's/^ii *|//p' | tr '\n' ' ') "
+for p in "${PACKAGES[@]}"; do
+    case "$installed" in
+    *" $p "*) ;;
+    *) missing+=("$p") ;;
+    esac
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    if lists_stale; then
+        apt_update
+    fi
+    echo "deps: installing ${missing[*]}"
+    if ! "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
+        # Lists may name versions the mirror no longer has: refresh once, retry.
+        apt_update
+        "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+else
+    echo "deps: all ${#PACKAGES[@]} packages present"
+fi
+
+# The harness kernel needs apt to know linux-image-cloud-amd64 (only when not cached).
+if ! ls -d "${VMM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/minivmm}"/kernel-* >/dev/null 2>&1 &&
+    ! apt-cache show linux-image-cloud-amd64 >/dev/null 2>&1; then
+    apt_update
+fi
+# shellcheck source=harness/kernel.sh
+. tests/harness/kernel.sh
+echo "deps: kernel $KERNEL_VERSION at $KERNEL_DIR"

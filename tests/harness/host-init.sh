@@ -1,0 +1,103 @@
+#!/bin/sh
+# /init of the L1 (outer host) initramfs of the nested test harness. Runs in
+# QEMU-TCG on an emulated AMD CPU with SVM: loads kvm_amd so /dev/kvm exists,
+# then runs the scenarios named on the kernel command line against /vmm and
+# powers L1 off. Kernel command line keys:
+#   harness.run=boot,tiny | harness.run=all    scenarios from /scenarios/<name>.sh
+#   harness.interactive=1       run /vmm with the shell guest on the console
+#   harness.interactive=shell   a busybox shell in L1 (debugging the harness)
+#   harness.verbose=1           scenarios print their full logs
+#   harness.timeout=SECS        per-VMM-run timeout handed to scenarios
+# Lines starting PASS:/FAIL:/SKIP: are the results tests/harness/run.sh collects.
+/bin/busybox --install -s # applet links (the image holds only /bin/sh)
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+[ -t 1 ] || exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs -o size=256m tmpfs /tmp
+mkdir -p /dev/pts /tmp/log && mount -t devpts devpts /dev/pts
+
+l1_up=$(cut -d' ' -f1 /proc/uptime)
+run=all interactive='' verbose=0 timeout=120
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+    harness.run=*) run=${arg#harness.run=} ;;
+    harness.interactive=*) interactive=${arg#harness.interactive=} ;;
+    harness.verbose=*) verbose=${arg#harness.verbose=} ;;
+    harness.timeout=*) timeout=${arg#harness.timeout=} ;;
+    esac
+done
+
+[ -n "$interactive" ] || echo "HARNESS-BEGIN"
+echo "harness: L1 kernel $(uname -r) reached init at ${l1_up} s"
+
+# Modules in dependency order (mkinitrd-host.sh wrote the list).
+for mod in $(cat /lib/modules/load-order); do
+    insmod "/lib/modules/$mod.ko" || echo "harness: insmod $mod failed"
+done
+i=0
+while [ ! -c /dev/kvm ] && [ "$i" -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+if [ -c /dev/kvm ]; then
+    echo "harness: /dev/kvm ready at $(cut -d' ' -f1 /proc/uptime) s ($(ls -l /dev/kvm | awk '{ print $5 $6 }'))"
+    kvm_ok=1
+else
+    echo "FAIL: harness: /dev/kvm did not appear"
+    dmesg | grep -iE 'kvm|svm' | tail -n 20
+    kvm_ok=
+fi
+
+# L1's own kernel messages (e.g. kvm's "Unhandled WRMSR" notes) would land in
+# the middle of result lines: keep them off the console and print them between
+# scenarios instead.
+[ "$verbose" = 1 ] || dmesg -n 1
+dmesg -c >/dev/null
+l1_dmesg() { dmesg -c | sed 's/^/harness: L1 kernel: /'; }
+
+export VMM=/vmm GUEST_KERNEL=/guest/vmlinuz GUEST_INITRD_DIR=/guest/initrd \
+    TINY_DIR=/tiny LOG_DIR=/tmp/log HARNESS_VERBOSE="$verbose" HARNESS_TIMEOUT="$timeout"
+
+if [ "$interactive" = shell ]; then
+    echo "harness: L1 shell; 'poweroff -f' ends the run"
+    setsid cttyhack sh -l
+elif [ -n "$interactive" ]; then
+    if [ -z "$kvm_ok" ]; then
+        :
+    elif [ ! -x "$VMM" ]; then
+        echo "harness: no VMM in the L1 image (run make static)"
+    else
+        echo "harness: starting the VMM; in the guest 'poweroff -f' or Ctrl-A X ends it"
+        # Own session with the console as controlling tty, so the VMM can put
+        # it in raw mode and Ctrl-C reaches the guest.
+        setsid cttyhack "$VMM" --kernel "$GUEST_KERNEL" \
+            --initrd "$GUEST_INITRD_DIR/shell.cpio.gz" \
+            --cmdline "console=ttyS0 panic=-1 reboot=k" --cpus 2 --memory 512M
+        echo "harness: VMM exited with status $?"
+    fi
+elif [ -n "$kvm_ok" ] && [ "$run" != none ]; then
+    if [ "$run" = all ]; then
+        run=$(ls /scenarios | sed -n 's/\.sh$//p' | tr '\n' ',')
+    fi
+    for s in $(echo "$run" | tr ',' ' '); do
+        if [ ! -f "/scenarios/$s.sh" ]; then
+            echo "FAIL: harness: no scenario named '$s' (have: $(ls /scenarios | sed 's/\.sh$//' | tr '\n' ' '))"
+            continue
+        fi
+        echo "harness: --- scenario $s"
+        t0=$(cut -d' ' -f1 /proc/uptime)
+        { sh "/scenarios/$s.sh"; echo "$?" >"/tmp/log/$s.rc"; } 2>&1 | tee "/tmp/log/$s.out"
+        t1=$(cut -d' ' -f1 /proc/uptime)
+        l1_dmesg
+        echo "harness: scenario $s took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s (L1 time), exit status $(cat "/tmp/log/$s.rc")"
+        if ! grep -qE '^(PASS|FAIL|SKIP):' "/tmp/log/$s.out"; then
+            echo "FAIL: $s: scenario printed no PASS/FAIL/SKIP line"
+        fi
+    done
+fi
+
+[ -n "$interactive" ] || echo "HARNESS-END"
+sync
+poweroff -f

@@ -1,0 +1,69 @@
+#!/bin/sh
+# Scenario "boot" (runs inside L1): boots the guest kernel with the
+# boot-check initramfs on 2 vCPUs and 512M, and checks that the guest sees
+# both CPUs and its memory, that ACPI reports no errors, that the guest's first
+# write to the debug port 0x440 was logged, and that the ACPI power-off ends
+# the VMM with status 0.
+# Env (set by host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
+#   HARNESS_TIMEOUT (seconds, default 120) HARNESS_VERBOSE (1: print full logs)
+name=boot
+out=$LOG_DIR/$name.console # guest serial (VMM stdout)
+err=$LOG_DIR/$name.vmm     # VMM's own log (stderr)
+limit=${HARNESS_TIMEOUT:-120}
+
+if [ ! -x "$VMM" ]; then
+    echo "FAIL: $name: no VMM binary at $VMM (run make static)"
+    exit 1
+fi
+
+t0=$(cut -d' ' -f1 /proc/uptime)
+timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" \
+    --initrd "$GUEST_INITRD_DIR/boot-check.cpio.gz" \
+    --cmdline "console=ttyS0 panic=-1 reboot=k" --cpus 2 --memory 512M \
+    >"$out" 2>"$err" </dev/null
+rc=$?
+t1=$(cut -d' ' -f1 /proc/uptime)
+secs=$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }")
+tr -d '\r' <"$out" >"$out.txt"
+
+# The interesting lines, always.
+grep -E '^GUEST ' "$out.txt"
+grep -E '^vmm: ' "$err"
+echo "$name: VMM exited with status $rc after $secs s (L1 time)"
+
+value() { sed -n "s/^GUEST $1=//p" "$out.txt" | head -n1; }
+why=
+nproc=$(value nproc)
+mem=$(value memtotal_kb)
+acpi=$(value acpi_errors)
+case "$rc" in
+0) ;;
+124 | 137 | 143) why="$why; timed out after ${limit}s" ;;
+3) why="$why; exit status 3 (guest rebooted)" ;;
+*) why="$why; exit status $rc" ;;
+esac
+[ "$nproc" = 2 ] || why="$why; nproc=${nproc:-missing} (want 2)"
+# 512 MiB = 524288 kB, +-10%.
+if [ -z "$mem" ] || [ "$mem" -lt 471859 ] || [ "$mem" -gt 576716 ]; then
+    why="$why; memtotal_kb=${mem:-missing} (want 512 MiB +-10%)"
+fi
+[ "$acpi" = 0 ] || why="$why; acpi_errors=${acpi:-missing}"
+grep -q '^vmm: boot marker' "$err" || why="$why; no 'vmm: boot marker' line"
+
+if [ "${HARNESS_VERBOSE:-0}" = 1 ]; then
+    echo "--- $name: guest console"
+    sed 's/^/| /' "$out.txt"
+    echo "--- $name: VMM log"
+    sed 's/^/| /' "$err"
+fi
+if [ -n "$why" ]; then
+    echo "FAIL: $name: ${why#; }"
+    if [ "${HARNESS_VERBOSE:-0}" != 1 ]; then
+        echo "--- $name: last 40 lines of the guest console"
+        tail -n 40 "$out.txt" | sed 's/^/| /'
+        echo "--- $name: last 40 lines of the VMM log"
+        tail -n 40 "$err" | sed 's/^/| /'
+    fi
+    exit 1
+fi
+echo "PASS: $name"

@@ -50,4 +50,17 @@
 #define PLATFORM_PCI_HOLE_START 0xc0000000ull
 #define PLATFORM_4G 0x100000000ull
 
+/* PCI: configuration mechanism #1 ports, ECAM for bus 0, and the BAR windows. */
+#define PLATFORM_PCI_CONFIG_ADDRESS_PORT 0xcf8
+#define PLATFORM_PCI_CONFIG_DATA_PORT 0xcfc
+#define PLATFORM_PCI_MMIO32_START 0xc0000000ull /* 32-bit BAR window: 0xc0000000-0xdfffffff */
+#define PLATFORM_PCI_MMIO32_SIZE 0x20000000ull
+#define PLATFORM_PCI_ECAM_START 0xe0000000ull /* 1 MiB: bus 0 only (MCFG end bus 0) */
+#define PLATFORM_PCI_ECAM_SIZE 0x100000ull
+#define PLATFORM_PCI_IO_START 0x1000 /* I/O BAR window: 0x1000-0xffff */
+#define PLATFORM_PCI_IO_END 0xffff
+#define PLATFORM_PCI_MMIO64_SIZE (64ull << 30) /* 64-bit window: after RAM, see pci.h */
+/* INTx: slot S pin P (0 = INTA) -> GSI 16 + (S + P) % 4, level-triggered, active low */
+#define PLATFORM_PCI_INTX_GSI_BASE 16
+
 #endif

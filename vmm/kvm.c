@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* /dev/kvm, capability checks and VM creation (Documentation/virt/kvm/api.rst). */
 #include "vmm/kvm.h"
+#include "vmm/irq.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,47 +85,11 @@ int kvm_open(struct kvm *kvm, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/*
- * Interrupt routing as on a PC: GSIs 0-15 reach both the 8259 PICs and the IOAPIC,
- * 16-23 the IOAPIC only. The PIT's IRQ 0 is wired to IOAPIC pin 2, which is what the
- * MADT's interrupt source override tells the guest; KVM's default would be pin 0, and
- * then no timer tick would arrive once Linux switches to the IOAPIC.
- */
-static int kvm_set_pc_irq_routing(struct kvm *kvm)
-{
-	struct {
-		struct kvm_irq_routing header;
-		struct kvm_irq_routing_entry entries[KVM_IOAPIC_NUM_PINS + 16];
-	} r;
-	unsigned int n = 0;
-
-	memset(&r, 0, sizeof(r));
-	for (unsigned int gsi = 0; gsi < 16; gsi++) {
-		r.entries[n++] = (struct kvm_irq_routing_entry){
-			.gsi = gsi,
-			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
-							  : KVM_IRQCHIP_PIC_SLAVE,
-				       .pin = gsi % 8 },
-		};
-	}
-	for (unsigned int gsi = 0; gsi < KVM_IOAPIC_NUM_PINS; gsi++) {
-		if (gsi == 2)
-			continue; /* pin 2 belongs to GSI 0; the cascade IRQ 2 has no pin */
-		r.entries[n++] = (struct kvm_irq_routing_entry){
-			.gsi = gsi,
-			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi ? gsi : 2 },
-		};
-	}
-	r.header.nr = n;
-	return ioctl(kvm->vm_fd, KVM_SET_GSI_ROUTING, &r) < 0 ? -errno : 0;
-}
-
 int kvm_create_vm(struct kvm *kvm, char *err, size_t errlen)
 {
 	uint64_t identity = KVM_IDENTITY_MAP_ADDR;
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	int ret;
 
 	kvm->vm_fd = ioctl(kvm->sys_fd, KVM_CREATE_VM, 0);
 	if (kvm->vm_fd < 0)
@@ -136,8 +101,9 @@ int kvm_create_vm(struct kvm *kvm, char *err, size_t errlen)
 		return fail(err, errlen, -errno, "KVM_SET_IDENTITY_MAP_ADDR%s: %s", "");
 	if (ioctl(kvm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return fail(err, errlen, -errno, "KVM_CREATE_IRQCHIP%s: %s", "");
-	if (kvm_set_pc_irq_routing(kvm))
-		return fail(err, errlen, -errno, "KVM_SET_GSI_ROUTING%s: %s", "");
+	ret = irq_install_pc_routing(kvm->vm_fd); /* PIT on IOAPIC pin 2, see vmm/irq.h */
+	if (ret)
+		return fail(err, errlen, ret, "KVM_SET_GSI_ROUTING%s: %s", "");
 	if (ioctl(kvm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return fail(err, errlen, -errno, "KVM_CREATE_PIT2%s: %s", "");
 	return 0;

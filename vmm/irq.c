@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+/* GSI routing, irqfd and interrupt lines (Documentation/virt/kvm/api.rst). */
+#include "vmm/irq.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+enum { MSI_FREE, MSI_ALLOCATED, MSI_ROUTED };
+
+static int sys_ioctl(int fd, unsigned long request, void *arg)
+{
+	int ret = ioctl(fd, request, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/*
+ * Fill e with the PC routes; returns how many (16 PIC + 23 IOAPIC). GSIs 0-15 reach both
+ * 8259 PICs and the IOAPIC, 16-23 the IOAPIC only. The PIT's IRQ 0 is wired to IOAPIC
+ * pin 2, which is what the MADT's interrupt source override tells the guest; KVM's
+ * default would be pin 0, and then no timer tick would arrive once Linux switches to the
+ * IOAPIC.
+ */
+static unsigned int pc_routes(struct kvm_irq_routing_entry *e)
+{
+	unsigned int n = 0;
+
+	for (unsigned int gsi = 0; gsi < 16; gsi++) {
+		e[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
+							  : KVM_IRQCHIP_PIC_SLAVE,
+				       .pin = gsi % 8 },
+		};
+	}
+	for (unsigned int gsi = 0; gsi < KVM_IOAPIC_NUM_PINS; gsi++) {
+		if (gsi == 2)
+			continue; /* pin 2 belongs to GSI 0; the cascade IRQ 2 has no pin */
+		e[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi ? gsi : 2 },
+		};
+	}
+	return n;
+}
+
+#define PC_ROUTES (16 + KVM_IOAPIC_NUM_PINS - 1)
+_Static_assert(KVM_IOAPIC_NUM_PINS == IRQ_PC_GSIS, "IOAPIC pins");
+_Static_assert(PC_ROUTES < IRQ_MAX_ROUTES, "room for the PC routes");
+
+int irq_install_pc_routing(int vm_fd)
+{
+	struct {
+		struct kvm_irq_routing hdr;
+		struct kvm_irq_routing_entry entries[PC_ROUTES];
+	} table;
+
+	memset(&table, 0, sizeof(table));
+	table.hdr.nr = pc_routes(table.entries);
+	return ioctl(vm_fd, KVM_SET_GSI_ROUTING, &table) < 0 ? -errno : 0;
+}
+
+/* Install PC entries plus every MSI route, in GSI order. Called with r->lock held. */
+static int install(struct irq_router *r)
+{
+	unsigned int n = r->nr_pc;
+	int ret;
+
+	for (unsigned int gsi = IRQ_MSI_GSI_BASE; gsi < r->msi_end; gsi++) {
+		const struct irq_msi_route *m = &r->msi[gsi - IRQ_MSI_GSI_BASE];
+
+		if (m->state != MSI_ROUTED)
+			continue;
+		r->table.entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi,
+			.type = KVM_IRQ_ROUTING_MSI,
+			.u.msi = { .address_lo = (uint32_t)m->addr,
+				   .address_hi = (uint32_t)(m->addr >> 32),
+				   .data = m->data },
+		};
+	}
+	r->table.hdr.nr = n;
+	r->table.hdr.flags = 0;
+	ret = r->ioctl(r->vm_fd, KVM_SET_GSI_ROUTING, &r->table);
+	return ret < 0 ? ret : 0;
+}
+
+int irq_router_init_with(struct irq_router *r, int vm_fd, irq_ioctl_fn fn)
+{
+	int limit, ret;
+
+	memset(r, 0, sizeof(*r));
+	r->vm_fd = vm_fd;
+	r->ioctl = fn;
+	r->nr_pc = pc_routes(r->table.entries);
+
+	/* KVM_CAP_IRQ_ROUTING answers KVM_MAX_IRQ_ROUTES: bound on both GSIs and entries */
+	limit = fn(vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_IRQ_ROUTING);
+	if (limit <= 0 || limit > IRQ_MAX_ROUTES)
+		limit = IRQ_MAX_ROUTES; /* a VM fd too old to answer: 1024 is KVM's oldest */
+	r->msi_end = IRQ_MSI_GSI_BASE;
+	if ((unsigned int)limit > r->nr_pc)
+		r->msi_end += (unsigned int)limit - r->nr_pc;
+
+	ret = pthread_mutex_init(&r->lock, NULL);
+	if (ret)
+		return -ret;
+	ret = install(r);
+	if (ret)
+		pthread_mutex_destroy(&r->lock);
+	return ret;
+}
+
+int irq_router_init(struct irq_router *r, int vm_fd)
+{
+	return irq_router_init_with(r, vm_fd, sys_ioctl);
+}
+
+void irq_router_destroy(struct irq_router *r)
+{
+	pthread_mutex_destroy(&r->lock);
+}
+
+int irq_msi_alloc(struct irq_router *r)
+{
+	int ret = -ENOSPC;
+
+	pthread_mutex_lock(&r->lock);
+	for (unsigned int gsi = IRQ_MSI_GSI_BASE; gsi < r->msi_end; gsi++) {
+		struct irq_msi_route *m = &r->msi[gsi - IRQ_MSI_GSI_BASE];
+
+		if (m->state == MSI_FREE) {
+			*m = (struct irq_msi_route){ .state = MSI_ALLOCATED };
+			ret = (int)gsi;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+/* The GSI's MSI slot if it is allocated, else NULL. Called with r->lock held. */
+static struct irq_msi_route *msi_slot(struct irq_router *r, int gsi)
+{
+	struct irq_msi_route *m;
+
+	if (gsi < IRQ_MSI_GSI_BASE || (unsigned int)gsi >= r->msi_end)
+		return NULL;
+	m = &r->msi[gsi - IRQ_MSI_GSI_BASE];
+	return m->state == MSI_FREE ? NULL : m;
+}
+
+int irq_msi_set(struct irq_router *r, int gsi, uint64_t addr, uint32_t data)
+{
+	struct irq_msi_route *m, old;
+	int ret = 0;
+
+	pthread_mutex_lock(&r->lock);
+	m = msi_slot(r, gsi);
+	if (!m) {
+		ret = -EINVAL;
+	} else if (m->state != MSI_ROUTED || m->addr != addr || m->data != data) {
+		old = *m;
+		*m = (struct irq_msi_route){ .addr = addr, .data = data, .state = MSI_ROUTED };
+		ret = install(r);
+		if (ret)
+			*m = old;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+int irq_msi_free(struct irq_router *r, int gsi)
+{
+	struct irq_msi_route *m;
+	int ret = 0;
+
+	pthread_mutex_lock(&r->lock);
+	m = msi_slot(r, gsi);
+	if (!m) {
+		ret = -EINVAL;
+	} else if (m->state == MSI_ALLOCATED) {
+		m->state = MSI_FREE;
+	} else {
+		m->state = MSI_FREE;
+		ret = install(r);
+		if (ret)
+			m->state = MSI_ROUTED; /* KVM still has the route; so do we */
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+static int irqfd(struct irq_router *r, struct kvm_irqfd *req)
+{
+	int ret = r->ioctl(r->vm_fd, KVM_IRQFD, req);
+
+	return ret < 0 ? ret : 0;
+}
+
+int irq_irqfd_assign(struct irq_router *r, int gsi, int eventfd, int resample_fd)
+{
+	struct kvm_irqfd req = { .fd = (uint32_t)eventfd, .gsi = (uint32_t)gsi };
+
+	if (gsi < 0 || eventfd < 0)
+		return -EINVAL;
+	if (resample_fd >= 0) {
+		req.flags = KVM_IRQFD_FLAG_RESAMPLE;
+		req.resamplefd = (uint32_t)resample_fd;
+	}
+	return irqfd(r, &req);
+}
+
+int irq_irqfd_deassign(struct irq_router *r, int gsi, int eventfd)
+{
+	struct kvm_irqfd req = {
+		.fd = (uint32_t)eventfd,
+		.gsi = (uint32_t)gsi,
+		.flags = KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	if (gsi < 0 || eventfd < 0)
+		return -EINVAL;
+	return irqfd(r, &req);
+}
+
+int irq_line(struct irq_router *r, unsigned int gsi, bool level)
+{
+	struct kvm_irq_level line = { .irq = gsi, .level = level ? 1 : 0 };
+	int ret = r->ioctl(r->vm_fd, KVM_IRQ_LINE, &line);
+
+	return ret < 0 ? ret : 0;
+}

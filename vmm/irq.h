@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Interrupt routing for one VM: the PC wiring of GSIs to the in-kernel PICs and IOAPIC,
+ * plus MSI routes that devices add and change while the guest runs (MSI-X vectors), and
+ * the eventfds (irqfd) through which device threads raise a GSI without a vCPU exit.
+ *
+ * KVM_SET_GSI_ROUTING replaces the VM's whole routing table, so the router keeps the
+ * table: the PC entries are built once, and every MSI change re-installs PC entries plus
+ * all MSI routes, under a mutex, from an array inside struct irq_router (no allocation
+ * after init).
+ *
+ * Typical use for one MSI-X vector: gsi = irq_msi_alloc(); an eventfd;
+ * irq_irqfd_assign(gsi, eventfd, -1); irq_msi_set(gsi, addr, data) whenever the guest
+ * programs (and unmasks) the vector; write the eventfd to interrupt the guest.
+ * Teardown: irq_irqfd_deassign(), irq_msi_free().
+ *
+ * Every function returns 0 (or a GSI) on success, -errno on failure; a failed call
+ * leaves the router's table as it was, which is also what KVM still has.
+ */
+#ifndef VMM_IRQ_H
+#define VMM_IRQ_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+/* GSIs below this are the PC's: 0-15 PICs and IOAPIC, 16-23 IOAPIC only. */
+#define IRQ_PC_GSIS 24
+#define IRQ_MSI_GSI_BASE IRQ_PC_GSIS
+/*
+ * Most routing entries the router ever installs; the kernel's own limit (the value of
+ * KVM_CAP_IRQ_ROUTING) lowers this further at init. GSIs must be below the limit and the
+ * table may not hold more entries than it, so MSI GSIs end at limit - (PC entries - 24).
+ */
+#define IRQ_MAX_ROUTES 1024
+
+/*
+ * The ioctl the router uses, replaceable so a unit test can run without /dev/kvm:
+ * returns the ioctl's (non-negative) result or -errno.
+ */
+typedef int (*irq_ioctl_fn)(int fd, unsigned long request, void *arg);
+
+struct irq_msi_route {
+	uint64_t addr;
+	uint32_t data;
+	uint8_t state; /* enum in irq.c: free, allocated (no route yet), routed */
+};
+
+struct irq_router {
+	int vm_fd;
+	irq_ioctl_fn ioctl;
+	pthread_mutex_t lock;
+	unsigned int nr_pc;   /* PC entries at the start of table.entries */
+	unsigned int msi_end; /* first GSI past the MSI range */
+	struct irq_msi_route msi[IRQ_MAX_ROUTES - IRQ_MSI_GSI_BASE];
+	struct {
+		struct kvm_irq_routing hdr;
+		struct kvm_irq_routing_entry entries[IRQ_MAX_ROUTES];
+	} table;
+};
+
+/*
+ * Install the PC routes on a fresh VM (after KVM_CREATE_IRQCHIP): GSIs 0-15 to both
+ * PICs, GSIs 0-23 to IOAPIC pins 0-23 except that GSI 0 (the PIT) drives pin 2, as the
+ * MADT's interrupt source override says, and GSI 2 (the PIC cascade) has no pin.
+ * Stateless; kvm_create_vm() calls it. Any later MSI route needs an irq_router.
+ */
+int irq_install_pc_routing(int vm_fd);
+
+/*
+ * Take over the VM's routing: install the PC routes (the same as above) and learn how
+ * many routes KVM allows. Call before any device uses MSI, and before irqfds exist.
+ */
+int irq_router_init(struct irq_router *r, int vm_fd);
+/* The same with another ioctl (tests). */
+int irq_router_init_with(struct irq_router *r, int vm_fd, irq_ioctl_fn fn);
+void irq_router_destroy(struct irq_router *r);
+
+/* A free GSI for an MSI route (no route yet), or -ENOSPC. */
+int irq_msi_alloc(struct irq_router *r);
+/*
+ * Route an allocated GSI to the MSI message (addr, data) and re-install the table;
+ * nothing is installed when the route already has these values. -EINVAL for a GSI that
+ * is not allocated.
+ */
+int irq_msi_set(struct irq_router *r, int gsi, uint64_t addr, uint32_t data);
+/* Drop the GSI's route (if any) and return it to the pool. Deassign its irqfds first. */
+int irq_msi_free(struct irq_router *r, int gsi);
+
+/*
+ * Signalling eventfd raises gsi (KVM_IRQFD). resample_fd -1: edge (MSI). Otherwise the
+ * GSI is level-triggered (INTx): the write asserts it, and KVM de-asserts it and
+ * signals resample_fd when the guest acknowledges the interrupt.
+ */
+int irq_irqfd_assign(struct irq_router *r, int gsi, int eventfd, int resample_fd);
+int irq_irqfd_deassign(struct irq_router *r, int gsi, int eventfd);
+
+/* Drive a PIC/IOAPIC input (KVM_IRQ_LINE), e.g. a PCI INTx line. */
+int irq_line(struct irq_router *r, unsigned int gsi, bool level);
+
+#endif

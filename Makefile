@@ -17,7 +17,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
 GUEST_BINS := $(GUEST_SRCS:tests/guests/%.S=$(BUILD)/guests/%.bin)
 
-.PHONY: all vmm static sanitize unit guests test run deps clean format format-check bench
+.PHONY: all vmm static sanitize unit guests test run deps clean format format-check bench fuzz
 all: $(BUILD)/vmm
 
 vmm: $(BUILD)/vmm
@@ -57,6 +57,17 @@ sanitize:
 	$(MAKE) BUILD=build/sanitize CFLAGS="-O1 -g -fsanitize=address,undefined \
 		-fno-omit-frame-pointer -fno-sanitize-recover=all" unit
 	tests/run-unit.sh build/sanitize
+
+# libFuzzer targets (clang only); see tests/fuzz/README.md. FUZZ_SECONDS bounds each run.
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE
+FUZZ_SECONDS ?= 60
+fuzz: $(BUILD)/fuzz/fuzz_virtqueue
+	tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+$(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c virtio/virtqueue.h \
+		vmm/memory.c vmm/memory.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c vmm/memory.c -o $@
 
 deps:
 	tests/deps.sh

@@ -2,7 +2,8 @@
 /*
  * ACPI tables for a legacy (not hardware-reduced) PC platform, following ACPI 6.x
  * chapter 5.2: RSDP (5.2.5), XSDT (5.2.8), FADT (5.2.9), FACS (5.2.10), DSDT (5.2.11.1)
- * and MADT (5.2.12). The fixed hardware they describe is in devices/platform.h.
+ * and MADT (5.2.12), plus the MCFG of the PCI Firmware Specification 3.x (4.1.2). The
+ * fixed hardware they describe is in devices/platform.h.
  */
 #include <errno.h>
 #include <string.h>
@@ -203,12 +204,34 @@ struct acpi_madt_lapic_nmi {
 #define ACPI_ISA_TIMER_IRQ 0
 #define ACPI_ISA_TIMER_GSI 2
 
+struct acpi_mcfg {
+	struct acpi_table_header header;
+	uint8_t reserved[8];
+} __attribute__((packed));
+
+/* One ECAM region: the configuration space of buses start_bus..end_bus of a segment. */
+struct acpi_mcfg_allocation {
+	uint64_t address;
+	uint16_t segment;
+	uint8_t start_bus;
+	uint8_t end_bus;
+	uint32_t reserved;
+} __attribute__((packed));
+
+#define ACPI_MCFG_REVISION 1
+
+/* PCI interrupt pins INTA-INTD, and the GSIs PLATFORM_PCI_INTX_GSI_BASE.. they swizzle onto. */
+#define ACPI_PCI_PINS 4
+#define ACPI_PCI_SLOTS 32
+
 _Static_assert(sizeof(struct acpi_table_header) == 36, "ACPI table header");
 _Static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP");
 _Static_assert(sizeof(struct acpi_gas) == 12, "generic address structure");
 _Static_assert(sizeof(struct acpi_fadt) == 276, "FADT revision 6");
 _Static_assert(sizeof(struct acpi_facs) == 64, "FACS");
 _Static_assert(sizeof(struct acpi_madt) == 44, "MADT");
+_Static_assert(sizeof(struct acpi_mcfg) == 44, "MCFG");
+_Static_assert(sizeof(struct acpi_mcfg_allocation) == 16, "MCFG allocation");
 
 struct acpi_builder {
 	uint8_t *buf;
@@ -312,15 +335,109 @@ static void acpi_dsdt_com1(struct aml *a)
 	aml_end(a);
 }
 
-static void acpi_dsdt_body(struct aml *a)
+/*
+ * The root bridge's resources: bus 0, the CF8/CFC ports it consumes, and the windows it
+ * forwards to PCI. The I/O windows are everything but CF8-CFF, so that the legacy ports
+ * (COM1, the PM registers) sit behind the bridge as they do on a PC.
+ */
+static void acpi_pci0_crs(struct aml *a, const struct acpi_config *cfg)
+{
+	aml_name(a, "_CRS");
+	aml_resources_begin(a);
+	aml_res_word_bus(a, 0, 0);
+	aml_res_io(a, PLATFORM_PCI_CONFIG_ADDRESS_PORT, PLATFORM_PCI_CONFIG_ADDRESS_PORT, 1, 8);
+	aml_res_word_io(a, 0x0000, PLATFORM_PCI_CONFIG_ADDRESS_PORT - 1);
+	aml_res_word_io(a, PLATFORM_PCI_CONFIG_ADDRESS_PORT + 8, PLATFORM_PCI_IO_END);
+	aml_res_dword_memory(a, PLATFORM_PCI_MMIO32_START,
+			     PLATFORM_PCI_MMIO32_START + PLATFORM_PCI_MMIO32_SIZE - 1, false);
+	/*
+	 * Not marked prefetchable: Linux refuses to keep a non-prefetchable BAR that firmware
+	 * put in a prefetchable window, and every 64-bit BAR is assigned here.
+	 */
+	if (cfg->pci_mmio64_size)
+		aml_res_qword_memory(a, cfg->pci_mmio64_base,
+				     cfg->pci_mmio64_base + cfg->pci_mmio64_size - 1, false);
+	aml_resources_end(a);
+}
+
+/*
+ * INTx routing: slot S pin P is wired straight to IOAPIC input (GSI) 16 + (S + P) % 4.
+ * A GSI source (Source Zero) means level-triggered, active-low, shareable, so these
+ * inputs need no MADT override.
+ */
+static void acpi_pci0_prt(struct aml *a)
+{
+	aml_name(a, "_PRT");
+	aml_package_begin(a);
+	for (unsigned int slot = 0; slot < ACPI_PCI_SLOTS; slot++) {
+		for (unsigned int pin = 0; pin < ACPI_PCI_PINS; pin++) {
+			aml_package_begin(a);
+			aml_integer(a, (uint64_t)slot << 16 | 0xffff); /* any function */
+			aml_integer(a, pin);
+			aml_integer(a, 0); /* Source: none, so the next field is a GSI */
+			aml_integer(a, PLATFORM_PCI_INTX_GSI_BASE + (slot + pin) % ACPI_PCI_PINS);
+			aml_end(a);
+		}
+	}
+	aml_end(a);
+}
+
+static void acpi_dsdt_pci0(struct aml *a, const struct acpi_config *cfg)
+{
+	aml_device_begin(a, "PCI0");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0A08"); /* PCI Express root bridge: its config space has ECAM */
+	aml_name(a, "_CID");
+	aml_eisaid(a, "PNP0A03"); /* PCI root bridge */
+	aml_name(a, "_SEG");
+	aml_integer(a, 0);
+	aml_name(a, "_BBN");
+	aml_integer(a, 0);
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	acpi_pci0_crs(a, cfg);
+	acpi_pci0_prt(a);
+	aml_end(a);
+}
+
+/*
+ * Motherboard resources: the ECAM range is consumed by the chipset. Linux uses the MCFG
+ * only when its range is reserved here (or in e820), so it is reserved in both.
+ */
+static void acpi_dsdt_mres(struct aml *a)
+{
+	const struct aml_addr_space ecam = {
+		.type = AML_RES_TYPE_MEMORY,
+		.flags = AML_RES_CONSUMER | AML_RES_MIN_FIXED | AML_RES_MAX_FIXED,
+		.type_flags = AML_RES_MEM_RW | AML_RES_MEM_NONCACHEABLE,
+		.min = PLATFORM_PCI_ECAM_START,
+		.max = PLATFORM_PCI_ECAM_START + PLATFORM_PCI_ECAM_SIZE - 1,
+		.len = PLATFORM_PCI_ECAM_SIZE,
+	};
+
+	aml_device_begin(a, "MRES");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0C02");
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_name(a, "_CRS");
+	aml_resources_begin(a);
+	aml_res_dword(a, &ecam);
+	aml_resources_end(a);
+	aml_end(a);
+}
+
+static void acpi_dsdt_body(struct aml *a, const struct acpi_config *cfg)
 {
 	acpi_dsdt_s5(a);
 	aml_scope_begin(a, "\\_SB");
 	acpi_dsdt_com1(a);
+	acpi_dsdt_pci0(a, cfg);
+	acpi_dsdt_mres(a);
 	aml_end(a);
 }
 
-static int acpi_build_dsdt(struct acpi_builder *b)
+static int acpi_build_dsdt(struct acpi_builder *b, const struct acpi_config *cfg)
 {
 	struct acpi_table_header *dsdt = acpi_alloc(b, sizeof(*dsdt), ACPI_TABLE_ALIGN, &b->dsdt);
 	struct aml aml;
@@ -329,7 +446,7 @@ static int acpi_build_dsdt(struct acpi_builder *b)
 	if (!dsdt)
 		return -ENOSPC;
 	aml_init(&aml, b->buf + b->used, b->size - b->used);
-	acpi_dsdt_body(&aml);
+	acpi_dsdt_body(&aml, cfg);
 	len = aml_finish(&aml);
 	if (len < 0)
 		return len;
@@ -477,6 +594,26 @@ static int acpi_build_madt(struct acpi_builder *b, const struct acpi_config *cfg
 	return acpi_xsdt_add(b, addr);
 }
 
+/* ECAM for segment 0, bus 0 only. */
+static int acpi_build_mcfg(struct acpi_builder *b, const struct acpi_config *cfg)
+{
+	size_t len = sizeof(struct acpi_mcfg) + sizeof(struct acpi_mcfg_allocation);
+	uint64_t addr;
+	struct acpi_mcfg *mcfg = acpi_alloc(b, len, ACPI_TABLE_ALIGN, &addr);
+	struct acpi_mcfg_allocation *alloc;
+
+	(void)cfg;
+	if (!mcfg)
+		return -ENOSPC;
+	alloc = (struct acpi_mcfg_allocation *)(mcfg + 1);
+	alloc->address = PLATFORM_PCI_ECAM_START;
+	alloc->segment = 0;
+	alloc->start_bus = 0;
+	alloc->end_bus = 0;
+	acpi_seal(mcfg, "MCFG", len, ACPI_MCFG_REVISION);
+	return acpi_xsdt_add(b, addr);
+}
+
 static int acpi_build_xsdt(struct acpi_builder *b)
 {
 	size_t entries = b->nr_xsdt_entries * sizeof(uint64_t);
@@ -505,6 +642,7 @@ static void acpi_fill_rsdp(struct acpi_rsdp *rsdp, uint64_t xsdt)
 static int (*const acpi_xsdt_tables[])(struct acpi_builder *b, const struct acpi_config *cfg) = {
 	acpi_build_fadt,
 	acpi_build_madt,
+	acpi_build_mcfg,
 };
 
 ssize_t acpi_build(void *buf, size_t size, uint64_t gpa, const struct acpi_config *cfg)
@@ -516,6 +654,8 @@ ssize_t acpi_build(void *buf, size_t size, uint64_t gpa, const struct acpi_confi
 
 	if (!buf || !cfg || !cfg->ncpus || cfg->ncpus > ACPI_MAX_CPUS)
 		return -EINVAL;
+	if (cfg->pci_mmio64_size && cfg->pci_mmio64_base > UINT64_MAX - (cfg->pci_mmio64_size - 1))
+		return -EINVAL;
 	/* The RSDP is found by a scan of 16-byte boundaries; the FADT has 32-bit pointers. */
 	if (gpa % 16 || gpa > UINT32_MAX)
 		return -EINVAL;
@@ -525,7 +665,7 @@ ssize_t acpi_build(void *buf, size_t size, uint64_t gpa, const struct acpi_confi
 	if (!rsdp)
 		return -ENOSPC;
 	err = acpi_build_facs(&b);
-	err = err ?: acpi_build_dsdt(&b);
+	err = err ?: acpi_build_dsdt(&b, cfg);
 	for (size_t i = 0; i < sizeof(acpi_xsdt_tables) / sizeof(acpi_xsdt_tables[0]); i++)
 		err = err ?: acpi_xsdt_tables[i](&b, cfg);
 	err = err ?: acpi_build_xsdt(&b);

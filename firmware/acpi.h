@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ACPI tables (ACPI 6.x): RSDP, XSDT, FADT, FACS, DSDT and MADT, enough for Linux to
- * find every vCPU, the IOAPIC and the power-off path. Built once at start-up into the
- * BIOS area of guest memory, where Linux also scans for the RSDP.
+ * ACPI tables (ACPI 6.x): RSDP, XSDT, FADT, FACS, DSDT, MADT and MCFG, enough for Linux
+ * to find every vCPU, the IOAPIC, the power-off path and the PCI root bridge (with its
+ * ECAM, windows and INTx routing). Built once at start-up into the BIOS area of guest
+ * memory, where Linux also scans for the RSDP.
  */
 #ifndef FIRMWARE_ACPI_H
 #define FIRMWARE_ACPI_H
@@ -13,6 +14,12 @@
 
 struct acpi_config {
 	unsigned int ncpus; /* local APIC IDs are 0 .. ncpus-1 */
+	/*
+	 * The PCI root bridge's 64-bit memory window (pci_mmio64_base() and
+	 * PLATFORM_PCI_MMIO64_SIZE); size 0 leaves it out of the DSDT.
+	 */
+	uint64_t pci_mmio64_base;
+	uint64_t pci_mmio64_size;
 };
 
 /*

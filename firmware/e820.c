@@ -49,6 +49,11 @@ int e820_build(struct boot_e820_entry *out, int max, uint64_t mem_size)
 	err = err ?: e820_add(&m, PLATFORM_EBDA_START, E820_LEGACY_HOLE_END, E820_TYPE_RESERVED);
 	err = err ?: e820_add(&m, PLATFORM_ACPI_START, PLATFORM_ACPI_END, E820_TYPE_RESERVED);
 	err = err ?: e820_add(&m, E820_1M, low_end, E820_TYPE_RAM);
+	/* PCI ECAM: Linux uses the MCFG's range only when firmware reserved it. */
+	err = err
+		      ?: e820_add(&m, PLATFORM_PCI_ECAM_START,
+				  PLATFORM_PCI_ECAM_START + PLATFORM_PCI_ECAM_SIZE,
+				  E820_TYPE_RESERVED);
 	if (!err && mem_size > PLATFORM_PCI_HOLE_START)
 		err = e820_add(&m, PLATFORM_4G, PLATFORM_4G + (mem_size - PLATFORM_PCI_HOLE_START),
 			       E820_TYPE_RAM);

@@ -4,6 +4,7 @@
  * through the XSDT, using the field offsets of ACPI 6.x chapter 5.2.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,14 +44,27 @@ static uint8_t sum(const uint8_t *p, size_t len)
 	return s;
 }
 
-static void build(unsigned int ncpus)
-{
-	struct acpi_config cfg = { .ncpus = ncpus };
+/* A 64-bit PCI window as main() sets it up for a guest with 1 GiB of RAM. */
+#define MMIO64_BASE 0x100000000ull
+#define MMIO64_SIZE PLATFORM_PCI_MMIO64_SIZE
 
+static void build_cfg(const struct acpi_config *cfg)
+{
 	memset(area, GUARD, sizeof(area));
-	used = acpi_build(area, sizeof(area), GPA, &cfg);
+	used = acpi_build(area, sizeof(area), GPA, cfg);
 	ck_assert_int_gt(used, 0);
 	ck_assert_int_le(used, AREA);
+}
+
+static void build(unsigned int ncpus)
+{
+	struct acpi_config cfg = {
+		.ncpus = ncpus,
+		.pci_mmio64_base = MMIO64_BASE,
+		.pci_mmio64_size = MMIO64_SIZE,
+	};
+
+	build_cfg(&cfg);
 }
 
 /* The table at guest address addr: inside what acpi_build() wrote, and whole. */
@@ -155,13 +169,14 @@ START_TEST(test_every_checksum)
 }
 END_TEST
 
-START_TEST(test_xsdt_lists_fadt_and_madt)
+START_TEST(test_xsdt_lists_fadt_madt_mcfg)
 {
 	build(2);
 	ck_assert_uint_eq((rd32(xsdt() + 4) - HDR_LEN) % 8, 0);
-	ck_assert_uint_ge(xsdt_count(), 2);
+	ck_assert_uint_ge(xsdt_count(), 3);
 	find_table("FACP");
 	find_table("APIC");
+	find_table("MCFG");
 }
 END_TEST
 
@@ -357,19 +372,268 @@ START_TEST(test_dsdt_s5_and_com1)
 }
 END_TEST
 
+START_TEST(test_mcfg)
+{
+	const uint8_t *m;
+
+	build(1);
+	m = find_table("MCFG");
+	ck_assert_uint_eq(rd32(m + 4), 44 + 16); /* header, reserved, one allocation */
+	ck_assert_uint_eq(m[8], 1);
+	ck_assert_uint_eq(sum(m, rd32(m + 4)), 0);
+	ck_assert_uint_eq(rd64(m + 36), 0);			  /* reserved */
+	ck_assert_uint_eq(rd64(m + 44), PLATFORM_PCI_ECAM_START); /* base address */
+	ck_assert_uint_eq(rd16(m + 52), 0);			  /* segment */
+	ck_assert_uint_eq(m[54], 0);				  /* start bus */
+	ck_assert_uint_eq(m[55], 0);				  /* end bus: 1 MiB of ECAM */
+	ck_assert_uint_eq(rd32(m + 56), 0);
+	ck_assert_uint_eq(PLATFORM_PCI_ECAM_SIZE, 1u << 20);
+}
+END_TEST
+
+/* The body of Device (name) directly under \_SB, and its length. */
+static const uint8_t *dsdt_device(const char *name, size_t *body_len)
+{
+	const uint8_t *d = dsdt(), *aml = d + HDR_LEN, *end = d + rd32(d + 4), *found = NULL;
+	size_t n, v;
+
+	for (const uint8_t *p = aml; p + 7 <= end; p++) {
+		if (p[0] != 0x5b || p[1] != 0x82)
+			continue;
+		v = pkglength(p + 2, &n);
+		if (p + 2 + n + 4 > end || memcmp(p + 2 + n, name, 4))
+			continue;
+		ck_assert_msg(!found, "two devices %s", name);
+		ck_assert(p + 2 + v <= end);
+		found = p + 2 + n + 4;
+		*body_len = v - n - 4;
+	}
+	ck_assert_msg(found, "no device %s", name);
+	return found;
+}
+
+/* What Name (name, ...) in this body names: a pointer to the data object. */
+static const uint8_t *named(const uint8_t *body, size_t len, const char *name)
+{
+	const uint8_t hdr[5] = { 0x08, name[0], name[1], name[2], name[3] };
+	const uint8_t *p = find_bytes(body, len, hdr, sizeof(hdr));
+
+	ck_assert_msg(p, "no Name %s", name);
+	ck_assert_ptr_null(find_bytes(p + 1, body + len - p - 1, hdr, sizeof(hdr)));
+	return p + sizeof(hdr);
+}
+
+/* Decode an AML integer (Zero, One, Byte/Word/DWord/QWord constant); advances *p. */
+static uint64_t aml_int(const uint8_t **p)
+{
+	const uint8_t *q = *p;
+	unsigned int n;
+	uint64_t v = 0;
+
+	switch (q[0]) {
+	case 0x00:
+	case 0x01:
+		*p = q + 1;
+		return q[0];
+	case 0x0a:
+		n = 1;
+		break;
+	case 0x0b:
+		n = 2;
+		break;
+	case 0x0c:
+		n = 4;
+		break;
+	case 0x0e:
+		n = 8;
+		break;
+	default:
+		ck_abort_msg("not an integer: opcode 0x%02x", q[0]);
+	}
+	for (unsigned int i = 0; i < n; i++)
+		v |= (uint64_t)q[1 + i] << (8 * i);
+	*p = q + 1 + n;
+	return v;
+}
+
+/* The bytes of a Buffer (a ResourceTemplate) at p. */
+static const uint8_t *buffer_bytes(const uint8_t *p, size_t *len)
+{
+	size_t n, v;
+	const uint8_t *q;
+
+	ck_assert_uint_eq(p[0], 0x11);
+	v = pkglength(p + 1, &n);
+	q = p + 1 + n;
+	*len = aml_int(&q);
+	ck_assert_uint_eq((size_t)(q - (p + 1)) + *len, v);
+	return q;
+}
+
+static size_t put_le(uint8_t *p, uint64_t v, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		p[i] = v >> (8 * i);
+	return n;
+}
+
+/* An address space descriptor (ACPI 6.4.3.5), width 2, 4 or 8 bytes per field. */
+static size_t addr_desc(uint8_t *p, unsigned int width, uint8_t type, uint8_t flags,
+			uint8_t type_flags, uint64_t min, uint64_t max)
+{
+	static const uint8_t tags[9] = { [2] = 0x88, [4] = 0x87, [8] = 0x8a };
+	size_t n = 0;
+
+	p[n++] = tags[width];
+	n += put_le(p + n, 3 + 5 * width, 2);
+	p[n++] = type;
+	p[n++] = flags;
+	p[n++] = type_flags;
+	n += put_le(p + n, 0, width); /* granularity */
+	n += put_le(p + n, min, width);
+	n += put_le(p + n, max, width);
+	n += put_le(p + n, 0, width); /* translation */
+	n += put_le(p + n, max - min + 1, width);
+	return n;
+}
+
+#define FIXED 0x0c    /* MinFixed, MaxFixed, ResourceProducer, PosDecode */
+#define CONSUMER 0x01 /* ResourceConsumer */
+
+/* The root bridge's _CRS, written out from the ACPI specification's descriptor layouts. */
+static size_t expected_pci0_crs(uint8_t *p, bool window64)
+{
+	size_t n = 0;
+
+	n += addr_desc(p + n, 2, 2, FIXED, 0, 0, 0); /* WordBusNumber 0-0 */
+	p[n++] = 0x47;				     /* IO (Decode16, 0xCF8, 0xCF8, 1, 8) */
+	p[n++] = 0x01;
+	n += put_le(p + n, 0xcf8, 2);
+	n += put_le(p + n, 0xcf8, 2);
+	p[n++] = 1;
+	p[n++] = 8;
+	n += addr_desc(p + n, 2, 1, FIXED, 3, 0x0000, 0x0cf7); /* WordIO, EntireRange */
+	n += addr_desc(p + n, 2, 1, FIXED, 3, 0x0d00, 0xffff);
+	/* DWordMemory, ReadWrite, NonCacheable */
+	n += addr_desc(p + n, 4, 0, FIXED, 1, PLATFORM_PCI_MMIO32_START,
+		       PLATFORM_PCI_MMIO32_START + PLATFORM_PCI_MMIO32_SIZE - 1);
+	if (window64)
+		n += addr_desc(p + n, 8, 0, FIXED, 1, MMIO64_BASE, MMIO64_BASE + MMIO64_SIZE - 1);
+	p[n++] = 0x79; /* End Tag */
+	p[n++] = 0x00;
+	return n;
+}
+
+static void check_pci0_ids(const uint8_t *body, size_t len)
+{
+	static const uint8_t pnp0a08[] = { 0x0c, 0x41, 0xd0, 0x0a, 0x08 };
+	static const uint8_t pnp0a03[] = { 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
+
+	ck_assert_mem_eq(named(body, len, "_HID"), pnp0a08, sizeof(pnp0a08));
+	ck_assert_mem_eq(named(body, len, "_CID"), pnp0a03, sizeof(pnp0a03));
+	ck_assert_uint_eq(named(body, len, "_SEG")[0], 0x00); /* Zero */
+	ck_assert_uint_eq(named(body, len, "_BBN")[0], 0x00);
+	ck_assert_uint_eq(named(body, len, "_UID")[0], 0x00);
+}
+
+START_TEST(test_dsdt_pci0)
+{
+	struct acpi_config cfg = { .ncpus = 1 };
+	uint8_t want[256];
+	const uint8_t *body, *crs;
+	size_t len, crs_len, want_len;
+
+	for (int window64 = 0; window64 <= 1; window64++) {
+		cfg.pci_mmio64_base = window64 ? MMIO64_BASE : 0x123456789000ull;
+		cfg.pci_mmio64_size = window64 ? MMIO64_SIZE : 0;
+		build_cfg(&cfg);
+		body = dsdt_device("PCI0", &len);
+		check_pci0_ids(body, len);
+		crs = buffer_bytes(named(body, len, "_CRS"), &crs_len);
+		want_len = expected_pci0_crs(want, window64);
+		ck_assert_uint_eq(crs_len, want_len);
+		ck_assert_mem_eq(crs, want, want_len);
+	}
+}
+END_TEST
+
+/* Every slot and pin, in order: { slot << 16 | 0xFFFF, pin, Zero, 16 + (slot + pin) % 4 }. */
+START_TEST(test_dsdt_pci0_prt)
+{
+	const uint8_t *body, *p, *end, *entry_end;
+	size_t len, n, v;
+
+	build(2);
+	body = dsdt_device("PCI0", &len);
+	p = named(body, len, "_PRT");
+	ck_assert_uint_eq(p[0], 0x12); /* Package */
+	v = pkglength(p + 1, &n);
+	end = p + 1 + v;
+	ck_assert(end <= body + len);
+	p += 1 + n;
+	ck_assert_uint_eq(*p++, 128); /* NumElements: 32 slots x 4 pins */
+	for (unsigned int slot = 0; slot < 32; slot++) {
+		for (unsigned int pin = 0; pin < 4; pin++) {
+			ck_assert_uint_eq(p[0], 0x12);
+			v = pkglength(p + 1, &n);
+			entry_end = p + 1 + v;
+			p += 1 + n;
+			ck_assert_uint_eq(*p++, 4);
+			ck_assert_uint_eq(aml_int(&p), (uint64_t)slot << 16 | 0xffff);
+			ck_assert_uint_eq(aml_int(&p), pin);
+			ck_assert_uint_eq(*p++, 0x00); /* Zero: a GSI, not a link device */
+			ck_assert_uint_eq(aml_int(&p),
+					  PLATFORM_PCI_INTX_GSI_BASE + (slot + pin) % 4);
+			ck_assert_ptr_eq(p, entry_end);
+		}
+	}
+	ck_assert_ptr_eq(p, end);
+	/* The IOAPIC has the inputs: GSIs 16-19 exist on its 24 pins. */
+	ck_assert_uint_le(PLATFORM_PCI_INTX_GSI_BASE + 4, 24);
+}
+END_TEST
+
+/* The ECAM is reserved as a motherboard resource, so Linux trusts the MCFG. */
+START_TEST(test_dsdt_ecam_reserved)
+{
+	static const uint8_t pnp0c02[] = { 0x0c, 0x41, 0xd0, 0x0c, 0x02 };
+	uint8_t want[64];
+	const uint8_t *body, *crs;
+	size_t len, crs_len, want_len = 0;
+
+	build(1);
+	body = dsdt_device("MRES", &len);
+	ck_assert_mem_eq(named(body, len, "_HID"), pnp0c02, sizeof(pnp0c02));
+	crs = buffer_bytes(named(body, len, "_CRS"), &crs_len);
+	/* DWordMemory (ResourceConsumer, PosDecode, MinFixed, MaxFixed, NonCacheable, RW) */
+	want_len += addr_desc(want, 4, 0, FIXED | CONSUMER, 1, PLATFORM_PCI_ECAM_START,
+			      PLATFORM_PCI_ECAM_START + PLATFORM_PCI_ECAM_SIZE - 1);
+	want[want_len++] = 0x79;
+	want[want_len++] = 0x00;
+	ck_assert_uint_eq(crs_len, want_len);
+	ck_assert_mem_eq(crs, want, want_len);
+}
+END_TEST
+
 START_TEST(test_too_small_buffer)
 {
-	struct acpi_config cfg = { .ncpus = 4 };
+	struct acpi_config cfg = {
+		.ncpus = 4,
+		.pci_mmio64_base = MMIO64_BASE,
+		.pci_mmio64_size = MMIO64_SIZE,
+	};
 	ssize_t full, got;
+	size_t i;
 
-	build(4);
+	build_cfg(&cfg);
 	full = used;
 	for (size_t size = 0; size < (size_t)full; size++) {
-		memset(area, GUARD, sizeof(area));
+		memset(area, GUARD, full + 64);
 		got = acpi_build(area, size, GPA, &cfg);
 		ck_assert_int_eq(got, -ENOSPC);
-		for (size_t i = size; i < (size_t)full + 64; i++)
-			ck_assert_uint_eq(area[i], GUARD);
+		for (i = size; i < (size_t)full + 64 && area[i] == GUARD; i++)
+			;
+		ck_assert_msg(i == (size_t)full + 64, "size %zu: byte %zu written", size, i);
 	}
 	ck_assert_int_eq(acpi_build(area, full, GPA, &cfg), full);
 }
@@ -385,6 +649,12 @@ START_TEST(test_bad_config)
 	ck_assert_int_eq(acpi_build(area, sizeof(area), GPA, NULL), -EINVAL);
 	cfg.ncpus = 1;
 	ck_assert_int_eq(acpi_build(area, sizeof(area), GPA + 4, &cfg), -EINVAL);
+	/* A 64-bit PCI window that wraps around the top of the address space. */
+	cfg.pci_mmio64_base = UINT64_MAX - 0xfff;
+	cfg.pci_mmio64_size = 0x2000;
+	ck_assert_int_eq(acpi_build(area, sizeof(area), GPA, &cfg), -EINVAL);
+	cfg.pci_mmio64_size = 0x1000; /* ends exactly at the top: fine */
+	ck_assert_int_gt(acpi_build(area, sizeof(area), GPA, &cfg), 0);
 	ck_assert_int_eq(acpi_build(area, sizeof(area), 1ull << 32, &cfg), -EINVAL);
 }
 END_TEST
@@ -392,7 +662,11 @@ END_TEST
 /* Pointers between tables are guest-physical: built elsewhere, they move with gpa. */
 START_TEST(test_addresses_follow_gpa)
 {
-	struct acpi_config cfg = { .ncpus = 2 };
+	struct acpi_config cfg = {
+		.ncpus = 2,
+		.pci_mmio64_base = MMIO64_BASE,
+		.pci_mmio64_size = MMIO64_SIZE,
+	};
 	uint8_t *other = malloc(AREA);
 	uint64_t gpa = 0x80000;
 
@@ -412,10 +686,14 @@ Suite *unit_suite(void)
 
 	tcase_add_test(tc, test_rsdp);
 	tcase_add_loop_test(tc, test_every_checksum, 1, 9);
-	tcase_add_test(tc, test_xsdt_lists_fadt_and_madt);
+	tcase_add_test(tc, test_xsdt_lists_fadt_madt_mcfg);
 	tcase_add_test(tc, test_fadt_fixed_hardware);
 	tcase_add_loop_test(tc, test_madt, 0, 8);
 	tcase_add_test(tc, test_dsdt_s5_and_com1);
+	tcase_add_test(tc, test_mcfg);
+	tcase_add_test(tc, test_dsdt_pci0);
+	tcase_add_test(tc, test_dsdt_pci0_prt);
+	tcase_add_test(tc, test_dsdt_ecam_reserved);
 	tcase_add_test(tc, test_too_small_buffer);
 	tcase_add_test(tc, test_bad_config);
 	tcase_add_test(tc, test_addresses_follow_gpa);

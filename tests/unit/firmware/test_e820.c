@@ -62,6 +62,7 @@ static uint64_t ram_total(uint64_t mem_size)
 
 /* What a PC leaves out of RAM below 1 MiB: the EBDA, VGA window and BIOS area. */
 #define LOW_HOLE (MiB - PLATFORM_EBDA_START)
+#define ECAM_END (PLATFORM_PCI_ECAM_START + PLATFORM_PCI_ECAM_SIZE)
 
 START_TEST(test_512m)
 {
@@ -70,9 +71,10 @@ START_TEST(test_512m)
 		{ PLATFORM_EBDA_START, 0xa0000, RESERVED },
 		{ PLATFORM_ACPI_START, PLATFORM_ACPI_END, RESERVED },
 		{ MiB, 512 * MiB, RAM },
+		{ PLATFORM_PCI_ECAM_START, ECAM_END, RESERVED },
 	};
 
-	expect_map(512 * MiB, want, 4);
+	expect_map(512 * MiB, want, 5);
 	ck_assert_uint_eq(ram_total(512 * MiB), 512 * MiB - LOW_HOLE);
 }
 END_TEST
@@ -84,10 +86,11 @@ START_TEST(test_3g_exactly)
 		{ PLATFORM_EBDA_START, 0xa0000, RESERVED },
 		{ PLATFORM_ACPI_START, PLATFORM_ACPI_END, RESERVED },
 		{ MiB, PLATFORM_PCI_HOLE_START, RAM },
+		{ PLATFORM_PCI_ECAM_START, ECAM_END, RESERVED },
 	};
 
 	ck_assert_uint_eq(PLATFORM_PCI_HOLE_START, 3 * GiB);
-	expect_map(3 * GiB, want, 4);
+	expect_map(3 * GiB, want, 5);
 	ck_assert_uint_eq(ram_total(3 * GiB), 3 * GiB - LOW_HOLE);
 }
 END_TEST
@@ -99,10 +102,11 @@ START_TEST(test_4g_splits_across_the_hole)
 		{ PLATFORM_EBDA_START, 0xa0000, RESERVED },
 		{ PLATFORM_ACPI_START, PLATFORM_ACPI_END, RESERVED },
 		{ MiB, PLATFORM_PCI_HOLE_START, RAM },
+		{ PLATFORM_PCI_ECAM_START, ECAM_END, RESERVED },
 		{ PLATFORM_4G, PLATFORM_4G + GiB, RAM },
 	};
 
-	expect_map(4 * GiB, want, 5);
+	expect_map(4 * GiB, want, 6);
 	/* All of mem_size is RAM except what a PC reserves below 1 MiB. */
 	ck_assert_uint_eq(ram_total(4 * GiB), 4 * GiB - LOW_HOLE);
 	ck_assert_uint_eq(ram_total(64 * GiB), 64 * GiB - LOW_HOLE);
@@ -140,12 +144,43 @@ START_TEST(test_acpi_area_reserved)
 }
 END_TEST
 
+/*
+ * Linux trusts the MCFG's ECAM only when the range is reserved: one reserved entry covers
+ * exactly the ECAM, for every guest size, and nothing else touches it.
+ */
+START_TEST(test_ecam_reserved)
+{
+	static const uint64_t sizes[] = { 2 * MiB,	  512 * MiB, 3 * GiB,
+					  3 * GiB + 4096, 4 * GiB,   64 * GiB };
+	int n, found;
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		n = build(sizes[k], MAX);
+		ck_assert_int_gt(n, 0);
+		check_well_formed(n);
+		found = 0;
+		for (int i = 0; i < n; i++) {
+			uint64_t end = map[i].addr + map[i].size;
+
+			if (map[i].addr == PLATFORM_PCI_ECAM_START && end == ECAM_END) {
+				ck_assert_uint_eq(map[i].type, RESERVED);
+				found++;
+			} else {
+				ck_assert(end <= PLATFORM_PCI_ECAM_START ||
+					  map[i].addr >= ECAM_END);
+			}
+		}
+		ck_assert_int_eq(found, 1);
+	}
+}
+END_TEST
+
 START_TEST(test_tiny_sizes_rejected)
 {
 	ck_assert_int_eq(build(0, MAX), -EINVAL);
 	ck_assert_int_eq(build(MiB, MAX), -EINVAL);
 	ck_assert_int_eq(build(2 * MiB - 1, MAX), -EINVAL);
-	ck_assert_int_eq(build(2 * MiB, MAX), 4);
+	ck_assert_int_eq(build(2 * MiB, MAX), 5);
 	ck_assert_int_eq(build(UINT64_MAX, MAX), -EINVAL);
 }
 END_TEST
@@ -154,14 +189,14 @@ START_TEST(test_too_few_entries)
 {
 	const uint8_t *bytes = (const uint8_t *)map;
 
-	ck_assert_int_eq(build(512 * MiB, 3), -ENOSPC);
-	ck_assert_int_eq(build(4 * GiB, 4), -ENOSPC);
-	for (size_t i = 4 * sizeof(map[0]); i < sizeof(map); i++)
+	ck_assert_int_eq(build(512 * MiB, 4), -ENOSPC);
+	ck_assert_int_eq(build(4 * GiB, 5), -ENOSPC);
+	for (size_t i = 5 * sizeof(map[0]); i < sizeof(map); i++)
 		ck_assert_uint_eq(bytes[i], GUARD);
 	ck_assert_int_eq(build(4 * GiB, 0), -ENOSPC);
 	for (size_t i = 0; i < sizeof(map); i++)
 		ck_assert_uint_eq(bytes[i], GUARD);
-	ck_assert_int_eq(build(4 * GiB, 5), 5);
+	ck_assert_int_eq(build(4 * GiB, 6), 6);
 }
 END_TEST
 
@@ -175,6 +210,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_4g_splits_across_the_hole);
 	tcase_add_test(tc, test_nothing_is_ram_in_the_pci_hole);
 	tcase_add_test(tc, test_acpi_area_reserved);
+	tcase_add_test(tc, test_ecam_reserved);
 	tcase_add_test(tc, test_tiny_sizes_rejected);
 	tcase_add_test(tc, test_too_few_entries);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a virtio device (block, net, ...) and its transport (virtio-pci) promise each
+ * other (VIRTIO 1.2 sections 2 and 4.1). The device knows its config space, features
+ * and queues; the transport owns feature negotiation, device status, the notification
+ * path (ioeventfd in) and the interrupt path (MSI-X or INTx out).
+ */
+#ifndef VIRTIO_DEVICE_H
+#define VIRTIO_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtio/virtqueue.h"
+#include "vmm/memory.h"
+
+#define VIRTIO_MAX_QUEUES 64
+
+struct virtio_device;
+
+struct virtio_device_ops {
+	/* device-specific configuration space (VIRTIO 1.2 section 5.x.4) */
+	void (*config_read)(struct virtio_device *vdev, uint64_t offset, void *data,
+			    unsigned int len);
+	void (*config_write)(struct virtio_device *vdev, uint64_t offset, const void *data,
+			     unsigned int len);
+	/*
+	 * The driver set DRIVER_OK: start serving queue q. Notifications for it arrive as
+	 * reads becoming possible on kick_fd (an eventfd wired to the notify register by
+	 * ioeventfd; the transport owns and closes it). Returns 0 or -errno.
+	 */
+	int (*queue_start)(struct virtio_device *vdev, unsigned int q, int kick_fd);
+	/*
+	 * Stop serving every queue and forget negotiated state; when it returns, no device
+	 * thread touches guest memory or the queues any more (a driver reset, or NEEDS_RESET).
+	 */
+	void (*reset)(struct virtio_device *vdev);
+};
+
+struct virtio_transport_ops {
+	/* raise queue q's interrupt (used buffers added) */
+	void (*notify_queue)(struct virtio_device *vdev, unsigned int q);
+	/* the device found the driver breaking the rules: set DEVICE_NEEDS_RESET */
+	void (*needs_reset)(struct virtio_device *vdev);
+};
+
+struct virtio_device {
+	const char *name;		/* for log lines, e.g. "virtio-blk0" */
+	uint32_t device_id;		/* VIRTIO_ID_* from <linux/virtio_ids.h> */
+	uint64_t device_features;	/* device-specific bits; the transport adds the rest */
+	uint64_t driver_features;	/* what the driver accepted, valid from FEATURES_OK */
+	unsigned int num_queues;
+	uint16_t queue_max_size;
+	uint32_t config_size;		/* bytes of device-specific configuration */
+	const struct guest_mem *mem;
+	struct virtq queues[VIRTIO_MAX_QUEUES];
+	const struct virtio_device_ops *ops;
+	const struct virtio_transport_ops *transport;
+	void *transport_ctx;
+	void *priv;			/* the device's own state */
+};
+
+static inline bool virtio_has_feature(const struct virtio_device *vdev, unsigned int bit)
+{
+	return vdev->driver_features & (1ull << bit);
+}
+
+static inline void virtio_notify_queue(struct virtio_device *vdev, unsigned int q)
+{
+	vdev->transport->notify_queue(vdev, q);
+}
+
+static inline void virtio_needs_reset(struct virtio_device *vdev)
+{
+	vdev->transport->needs_reset(vdev);
+}
+
+#endif

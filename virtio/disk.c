@@ -1,0 +1,915 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Raw disk images: --disk parsing, opening and locking, and the two I/O engines (io_uring
+ * and the synchronous thread engine) that share one per-I/O state machine.
+ */
+#include "virtio/disk.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+
+/* ------------------------------------------------------------------------------------ */
+/* --disk */
+
+static int opt_error(char *err, size_t errlen, const char *key, const char *value, const char *why)
+{
+	snprintf(err, errlen, "--disk %s=%s: %s", key, value, why);
+	return -EINVAL;
+}
+
+static int parse_on_off(const char *value, bool *out)
+{
+	if (!strcmp(value, "on")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(value, "off")) {
+		*out = false;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int parse_queues(const char *value, unsigned int *out)
+{
+	unsigned long n = 0;
+
+	if (!*value || strlen(value) > 3)
+		return -EINVAL;
+	for (const char *p = value; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		n = n * 10 + (unsigned long)(*p - '0');
+	}
+	if (n > DISK_MAX_QUEUES)
+		return -EINVAL;
+	*out = (unsigned int)n;
+	return 0;
+}
+
+enum {
+	KEY_PATH = 1 << 0,
+	KEY_READONLY = 1 << 1,
+	KEY_SERIAL = 1 << 2,
+	KEY_CACHE = 1 << 3,
+	KEY_QUEUES = 1 << 4,
+};
+
+static int apply_item(struct disk_options *o, unsigned int *seen, const char *key,
+		      const char *value, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		unsigned int bit;
+	} keys[] = {
+		{ "path", KEY_PATH },	{ "readonly", KEY_READONLY }, { "serial", KEY_SERIAL },
+		{ "cache", KEY_CACHE }, { "queues", KEY_QUEUES },
+	};
+	unsigned int bit = 0;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i].name))
+			bit = keys[i].bit;
+	if (!bit)
+		return opt_error(err, errlen, key, value,
+				 "unknown key (expected path, readonly, serial, cache or queues)");
+	if (*seen & bit)
+		return opt_error(err, errlen, key, value, "key given twice");
+	*seen |= bit;
+
+	switch (bit) {
+	case KEY_PATH:
+		if (!*value)
+			return opt_error(err, errlen, key, value, "empty file name");
+		if (strlen(value) >= sizeof(o->path))
+			return opt_error(err, errlen, key, value, "file name too long");
+		strcpy(o->path, value);
+		return 0;
+	case KEY_READONLY:
+		if (parse_on_off(value, &o->readonly))
+			return opt_error(err, errlen, key, value, "must be on or off");
+		return 0;
+	case KEY_SERIAL:
+		if (strlen(value) > DISK_SERIAL_MAX)
+			return opt_error(err, errlen, key, value,
+					 "longer than 20 bytes (VIRTIO_BLK_ID_BYTES)");
+		for (const char *p = value; *p; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				return opt_error(err, errlen, key, value,
+						 "must be printable ASCII");
+		strcpy(o->serial, value);
+		return 0;
+	case KEY_CACHE:
+		if (!strcmp(value, "none"))
+			o->cache = DISK_CACHE_NONE;
+		else if (!strcmp(value, "writeback"))
+			o->cache = DISK_CACHE_WRITEBACK;
+		else
+			return opt_error(err, errlen, key, value, "must be none or writeback");
+		return 0;
+	default: /* KEY_QUEUES */
+		if (parse_queues(value, &o->queues))
+			return opt_error(
+				err, errlen, key, value,
+				"must be a whole number from 1 to 63, or 0 for one per vCPU");
+		return 0;
+	}
+}
+
+int disk_parse_option(const char *text, struct disk_options *out, char *err, size_t errlen)
+{
+	struct disk_options o = { .cache = DISK_CACHE_WRITEBACK };
+	unsigned int seen = 0;
+	const char *p = text;
+	char key[16];
+	char value[DISK_PATH_MAX];
+	int r;
+
+	if (!text || !*text) {
+		snprintf(err, errlen,
+			 "--disk needs path=FILE[,readonly=on|off][,serial=S]"
+			 "[,cache=none|writeback][,queues=N]");
+		return -EINVAL;
+	}
+	for (;;) {
+		const char *item = p;
+		size_t klen = strcspn(p, "=,");
+		size_t vlen = 0;
+
+		if (p[klen] != '=' || klen == 0) {
+			snprintf(err, errlen, "--disk %.*s: expected key=value",
+				 (int)strcspn(p, ","), item);
+			return -EINVAL;
+		}
+		if (klen >= sizeof(key)) {
+			snprintf(err, errlen,
+				 "--disk %.*s: unknown key (expected path, readonly, "
+				 "serial, cache or queues)",
+				 (int)strcspn(p, ","), item);
+			return -EINVAL;
+		}
+		memcpy(key, p, klen);
+		key[klen] = '\0';
+		p += klen + 1;
+		/* the value runs to the next single comma; ",," stands for one comma */
+		for (;;) {
+			if (*p == '\0')
+				break;
+			if (*p == ',') {
+				if (p[1] != ',')
+					break;
+				p++;
+			}
+			if (vlen + 1 >= sizeof(value)) {
+				value[vlen] = '\0';
+				return opt_error(err, errlen, key, "...", "value too long");
+			}
+			value[vlen++] = *p++;
+		}
+		value[vlen] = '\0';
+		r = apply_item(&o, &seen, key, value, err, errlen);
+		if (r)
+			return r;
+		if (*p == '\0')
+			break;
+		p++; /* the separating comma */
+		if (*p == '\0' || *p == ',') {
+			snprintf(err, errlen, "--disk %s=%s: empty item after it", key, value);
+			return -EINVAL;
+		}
+	}
+	if (!(seen & KEY_PATH)) {
+		snprintf(err, errlen, "--disk %s: path=FILE is required", text);
+		return -EINVAL;
+	}
+	*out = o;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Opening */
+
+static int open_error(char *err, size_t errlen, const char *path, const char *what, int e)
+{
+	snprintf(err, errlen, "%s: %s%s%s", path, what, *what ? ": " : "", strerror(e));
+	return -e;
+}
+
+static void dio_alignment(struct disk *d, const struct stat *st)
+{
+	unsigned int mem = DISK_SECTOR_SIZE, off = DISK_SECTOR_SIZE;
+
+#ifdef STATX_DIOALIGN
+	struct statx stx;
+
+	if (statx(d->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
+	    (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_offset_align) {
+		mem = stx.stx_dio_mem_align ? stx.stx_dio_mem_align : 1;
+		off = stx.stx_dio_offset_align;
+		goto out;
+	}
+#endif
+	/* otherwise 512, and EINVAL from the kernel sends a request the buffered way */
+	if (S_ISBLK(st->st_mode)) {
+		int lbs = 0;
+
+		if (ioctl(d->fd, BLKSSZGET, &lbs) == 0 && lbs > 0) {
+			mem = (unsigned int)lbs;
+			off = (unsigned int)lbs;
+		}
+	}
+#ifdef STATX_DIOALIGN
+out:
+#endif
+	d->dio_mem_align = mem;
+	d->dio_offset_align = off < DISK_SECTOR_SIZE ? DISK_SECTOR_SIZE : off;
+}
+
+int disk_open(struct disk *d, const struct disk_options *o, char *err, size_t errlen)
+{
+	struct disk n = { .fd = -1, .fd_buffered = -1 };
+	int flags = O_CLOEXEC | (o->readonly ? O_RDONLY : O_RDWR);
+	bool direct = o->cache == DISK_CACHE_NONE;
+	struct flock lock = {
+		.l_type = o->readonly ? F_RDLCK : F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = 0,
+		.l_len = 0, /* the whole file, however long it grows */
+	};
+	const char *path = o->path;
+	char probe[DISK_SECTOR_SIZE];
+	struct stat st;
+	ssize_t got;
+	int e;
+
+	if (strlen(path) >= sizeof(n.path))
+		return open_error(err, errlen, path, "", ENAMETOOLONG);
+	strcpy(n.path, path);
+	n.readonly = o->readonly;
+	n.direct = direct;
+
+	n.fd = open(path, flags | (direct ? O_DIRECT : 0));
+	if (n.fd < 0) {
+		e = errno;
+		if (direct && e == EINVAL) {
+			int t = open(path, flags);
+
+			if (t >= 0) {
+				close(t);
+				snprintf(err, errlen,
+					 "%s: the file system does not support O_DIRECT "
+					 "(cache=none); use cache=writeback",
+					 path);
+				return -EINVAL;
+			}
+			e = errno;
+		}
+		if (!o->readonly && (e == EACCES || e == EROFS || e == EPERM)) {
+			snprintf(err, errlen,
+				 "%s: cannot open for writing: %s (readonly=on opens it "
+				 "read-only)",
+				 path, strerror(e));
+			return -e;
+		}
+		return open_error(err, errlen, path, "cannot open", e);
+	}
+	if (fstat(n.fd, &st) < 0) {
+		e = errno;
+		close(n.fd);
+		return open_error(err, errlen, path, "cannot stat", e);
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file or block device", path);
+		close(n.fd);
+		return -EINVAL;
+	}
+	n.blockdev = S_ISBLK(st.st_mode);
+
+	/* an OFD lock belongs to this open file description: a second open, even ours, conflicts */
+	if (fcntl(n.fd, F_OFD_SETLK, &lock) < 0) {
+		e = errno;
+		if (e == EAGAIN || e == EACCES) {
+			snprintf(err, errlen, "%s is in use by another process (locked)", path);
+			close(n.fd);
+			return -EBUSY;
+		}
+		close(n.fd);
+		return open_error(err, errlen, path, "cannot lock", e);
+	}
+
+	if (n.blockdev) {
+		uint64_t bytes;
+
+		if (ioctl(n.fd, BLKGETSIZE64, &bytes) < 0) {
+			e = errno;
+			close(n.fd);
+			return open_error(err, errlen, path, "cannot read the device size", e);
+		}
+		n.size = bytes;
+	} else {
+		n.size = (uint64_t)st.st_size;
+	}
+	if (n.size == 0) {
+		snprintf(err, errlen, "%s is empty: a disk image needs at least one byte", path);
+		close(n.fd);
+		return -EINVAL;
+	}
+	n.sectors = n.size / DISK_SECTOR_SIZE + (n.size % DISK_SECTOR_SIZE != 0);
+
+	if (direct) {
+		struct stat st2;
+
+		n.fd_buffered = open(path, flags);
+		if (n.fd_buffered < 0) {
+			e = errno;
+			close(n.fd);
+			return open_error(err, errlen, path, "cannot open", e);
+		}
+		/* the name must still lead to the file we locked */
+		if (fstat(n.fd_buffered, &st2) < 0 || st2.st_dev != st.st_dev ||
+		    st2.st_ino != st.st_ino) {
+			snprintf(err, errlen, "%s: replaced while being opened", path);
+			disk_close(&n);
+			return -ESTALE;
+		}
+		dio_alignment(&n, &st);
+	} else {
+		n.fd_buffered = n.fd;
+	}
+
+	/* make sure it really reads (EIO on a failing device, a file on a dead mount) */
+	got = pread(n.fd_buffered, probe, sizeof(probe), 0);
+	if (got < 0) {
+		e = errno;
+		disk_close(&n);
+		return open_error(err, errlen, path, "cannot read", e);
+	}
+
+	n.discard_align = 1;
+	if (!n.blockdev && st.st_blksize > (blksize_t)DISK_SECTOR_SIZE &&
+	    st.st_blksize <= (1 << 20))
+		n.discard_align = (unsigned int)st.st_blksize / DISK_SECTOR_SIZE;
+	else if (n.blockdev && n.direct && n.dio_offset_align > DISK_SECTOR_SIZE)
+		n.discard_align = n.dio_offset_align / DISK_SECTOR_SIZE;
+	*d = n;
+	return 0;
+}
+
+void disk_close(struct disk *d)
+{
+	if (d->fd_buffered >= 0 && d->fd_buffered != d->fd)
+		close(d->fd_buffered);
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+	d->fd_buffered = -1;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* The per-I/O state machine, shared by both engines */
+
+/* Where writing zeros by hand comes from: read-only use, aligned for O_DIRECT. */
+static uint8_t zero_buf[64 << 10] __attribute__((aligned(4096)));
+
+enum { WZ_PUNCH, WZ_ZERO_RANGE, WZ_WRITE };
+enum step_kind { STEP_PREADV, STEP_PWRITEV, STEP_FDATASYNC, STEP_FALLOCATE };
+
+struct step {
+	enum step_kind kind;
+	int fd;
+	struct iovec *iov;
+	unsigned int iovcnt;
+	uint64_t offset;
+	uint64_t len;
+	int mode;
+};
+
+static bool flag_get(bool *flag)
+{
+	return __atomic_load_n(flag, __ATOMIC_RELAXED);
+}
+
+static void flag_set(bool *flag)
+{
+	__atomic_store_n(flag, true, __ATOMIC_RELAXED);
+}
+
+static bool unsupported(long res)
+{
+	return res == -EOPNOTSUPP || res == -ENOSYS;
+}
+
+static unsigned int first_wz_method(struct disk *d, bool unmap)
+{
+	if (unmap && !flag_get(&d->no_punch_hole))
+		return WZ_PUNCH;
+	if (!flag_get(&d->no_zero_range))
+		return WZ_ZERO_RANGE;
+	return WZ_WRITE;
+}
+
+static void iov_advance(struct disk_io *io, uint64_t n)
+{
+	while (n && io->iovcnt) {
+		if (n < io->iov->iov_len) {
+			io->iov->iov_base = (uint8_t *)io->iov->iov_base + n;
+			io->iov->iov_len -= n;
+			return;
+		}
+		n -= io->iov->iov_len;
+		io->iov++;
+		io->iovcnt--;
+	}
+}
+
+static bool finish(struct disk_io *io, int result)
+{
+	io->result = result;
+	return true;
+}
+
+/* Reset io's engine state; true if it is already finished (nothing to do). */
+static bool io_start(struct disk *d, struct disk_io *io)
+{
+	io->done = 0;
+	io->buffered = false;
+	io->result = 0;
+	io->next = NULL;
+	switch (io->op) {
+	case DISK_IO_READ:
+	case DISK_IO_WRITE:
+	case DISK_IO_WRITE_ZEROES:
+		io->method = first_wz_method(d, io->unmap);
+		return io->len == 0;
+	case DISK_IO_DISCARD:
+		if (flag_get(&d->no_punch_hole))
+			return finish(io, -EOPNOTSUPP);
+		return io->len == 0;
+	case DISK_IO_FLUSH:
+		return false;
+	}
+	return finish(io, -EINVAL);
+}
+
+static bool dio_ok(const struct disk *d, const struct step *s)
+{
+	if ((s->offset | s->len) % d->dio_offset_align)
+		return false;
+	for (unsigned int i = 0; i < s->iovcnt; i++) {
+		if (s->iov[i].iov_len == 0)
+			continue;
+		if ((uintptr_t)s->iov[i].iov_base % d->dio_mem_align ||
+		    s->iov[i].iov_len % d->dio_offset_align)
+			return false;
+	}
+	return true;
+}
+
+static void prepare_step(struct disk *d, struct disk_io *io, struct step *s)
+{
+	uint64_t pos = io->offset + io->done, left = io->len - io->done;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = d->fd;
+	s->offset = pos;
+	s->len = left;
+	switch (io->op) {
+	case DISK_IO_READ:
+	case DISK_IO_WRITE:
+		s->kind = io->op == DISK_IO_READ ? STEP_PREADV : STEP_PWRITEV;
+		s->iov = io->iov;
+		s->iovcnt = io->iovcnt;
+		break;
+	case DISK_IO_FLUSH:
+		s->kind = STEP_FDATASYNC;
+		break;
+	case DISK_IO_DISCARD:
+		s->kind = STEP_FALLOCATE;
+		s->mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+		break;
+	case DISK_IO_WRITE_ZEROES:
+		if (io->method == WZ_WRITE) {
+			unsigned int n = 0;
+			uint64_t chunk = 0;
+
+			while (n < DISK_ZERO_IOVS && chunk < left) {
+				uint64_t piece = left - chunk;
+
+				if (piece > sizeof(zero_buf))
+					piece = sizeof(zero_buf);
+				io->zero_iov[n].iov_base = zero_buf;
+				io->zero_iov[n].iov_len = piece;
+				chunk += piece;
+				n++;
+			}
+			s->kind = STEP_PWRITEV;
+			s->iov = io->zero_iov;
+			s->iovcnt = n;
+			s->len = chunk;
+		} else {
+			s->kind = STEP_FALLOCATE;
+			s->mode = FALLOC_FL_KEEP_SIZE |
+				  (io->method == WZ_PUNCH ? FALLOC_FL_PUNCH_HOLE
+							  : FALLOC_FL_ZERO_RANGE);
+		}
+		break;
+	}
+	if ((s->kind == STEP_PREADV || s->kind == STEP_PWRITEV) && d->direct &&
+	    (io->buffered || !dio_ok(d, s)))
+		s->fd = d->fd_buffered;
+}
+
+/* Account for one system call's result; true when io is finished (io->result set). */
+static bool io_advance(struct disk *d, struct disk_io *io, const struct step *s, long res)
+{
+	if (res == -EINTR || res == -EAGAIN)
+		return false; /* the same step again */
+
+	if (s->kind == STEP_PREADV || s->kind == STEP_PWRITEV) {
+		/* O_DIRECT refused this buffer or offset: the buffered descriptor takes it */
+		if (res == -EINVAL && d->direct && s->fd == d->fd && !io->buffered) {
+			io->buffered = true;
+			return false;
+		}
+		if (res < 0)
+			return finish(io, (int)res);
+		if (res == 0) {
+			if (s->kind == STEP_PWRITEV)
+				return finish(io, -EIO);
+			/* end of file inside the capacity (the partial last sector): zeros */
+			for (unsigned int i = 0; i < io->iovcnt; i++)
+				memset(io->iov[i].iov_base, 0, io->iov[i].iov_len);
+			io->done = io->len;
+			return finish(io, 0);
+		}
+		if ((uint64_t)res > s->len)
+			return finish(io, -EIO);
+		io->done += (uint64_t)res;
+		if (s->iov != io->zero_iov)
+			iov_advance(io, (uint64_t)res);
+		return io->done >= io->len ? finish(io, 0) : false;
+	}
+
+	switch (io->op) {
+	case DISK_IO_DISCARD:
+		if (unsupported(res))
+			flag_set(&d->no_punch_hole);
+		return finish(io, res < 0 ? (int)res : 0);
+	case DISK_IO_WRITE_ZEROES:
+		if (unsupported(res)) {
+			if (io->method == WZ_PUNCH) {
+				flag_set(&d->no_punch_hole);
+				io->method = flag_get(&d->no_zero_range) ? WZ_WRITE : WZ_ZERO_RANGE;
+			} else {
+				flag_set(&d->no_zero_range);
+				io->method = WZ_WRITE;
+			}
+			return false;
+		}
+		return finish(io, res < 0 ? (int)res : 0);
+	default: /* FLUSH */
+		return finish(io, res < 0 ? (int)res : 0);
+	}
+}
+
+static long step_sync(const struct step *s)
+{
+	ssize_t r = 0;
+
+	switch (s->kind) {
+	case STEP_PREADV:
+		r = preadv(s->fd, s->iov, (int)s->iovcnt, (off_t)s->offset);
+		break;
+	case STEP_PWRITEV:
+		r = pwritev(s->fd, s->iov, (int)s->iovcnt, (off_t)s->offset);
+		break;
+	case STEP_FDATASYNC:
+		r = fdatasync(s->fd);
+		break;
+	case STEP_FALLOCATE:
+		r = fallocate(s->fd, s->mode, (off_t)s->offset, (off_t)s->len);
+		break;
+	}
+	return r < 0 ? -errno : (long)r;
+}
+
+/* Carry on with an io that io_start() began, on this thread, until it finishes. */
+static void io_continue_sync(struct disk *d, struct disk_io *io)
+{
+	struct step s;
+
+	do {
+		prepare_step(d, io, &s);
+	} while (!io_advance(d, io, &s, step_sync(&s)));
+}
+
+void disk_io_run_sync(struct disk *d, struct disk_io *io)
+{
+	if (!io_start(d, io))
+		io_continue_sync(d, io);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Engines */
+
+static void push_done(struct disk_engine *e, struct disk_io *io)
+{
+	io->next = NULL;
+	if (e->done_tail)
+		e->done_tail->next = io;
+	else
+		e->done_head = io;
+	e->done_tail = io;
+}
+
+/* Hand finished I/O to done(); true if there was any. done() may add more. */
+static bool deliver_done(struct disk_engine *e)
+{
+	bool any = false;
+
+	while (e->done_head) {
+		struct disk_io *io = e->done_head;
+
+		e->done_head = io->next;
+		if (!e->done_head)
+			e->done_tail = NULL;
+		io->next = NULL;
+		any = true;
+		e->done(io, e->opaque);
+	}
+	return any;
+}
+
+/* Read an eventfd that poll reported readable; only this thread reads it. */
+static void consume_eventfd(int fd)
+{
+	uint64_t v;
+	ssize_t r;
+
+	do {
+		r = read(fd, &v, sizeof(v));
+	} while (r < 0 && errno == EINTR);
+}
+
+/* io_uring: user_data for the two polls; I/O carries its struct disk_io pointer. */
+static char tag_kick, tag_stop;
+
+static struct io_uring_sqe *uring_sqe(struct disk_engine *e)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+
+	if (!sqe) {
+		io_uring_submit(&e->ring);
+		e->queued = 0;
+		sqe = io_uring_get_sqe(&e->ring);
+	}
+	return sqe;
+}
+
+static void uring_queue_step(struct disk_engine *e, struct disk_io *io)
+{
+	struct io_uring_sqe *sqe = uring_sqe(e);
+	struct step s;
+
+	if (!sqe) {
+		/* cannot happen with a ring sized for depth; still never lose a request */
+		io_continue_sync(e->disk, io);
+		push_done(e, io);
+		return;
+	}
+	prepare_step(e->disk, io, &s);
+	switch (s.kind) {
+	case STEP_PREADV:
+		io_uring_prep_readv(sqe, s.fd, s.iov, s.iovcnt, s.offset);
+		break;
+	case STEP_PWRITEV:
+		io_uring_prep_writev(sqe, s.fd, s.iov, s.iovcnt, s.offset);
+		break;
+	case STEP_FDATASYNC:
+		io_uring_prep_fsync(sqe, s.fd, IORING_FSYNC_DATASYNC);
+		break;
+	case STEP_FALLOCATE:
+		io_uring_prep_fallocate(sqe, s.fd, s.mode, s.offset, s.len);
+		break;
+	}
+	io_uring_sqe_set_data(sqe, io);
+	e->queued++;
+}
+
+static bool uring_arm(struct disk_engine *e, int fd, void *tag)
+{
+	struct io_uring_sqe *sqe = uring_sqe(e);
+
+	if (!sqe)
+		return false;
+	io_uring_prep_poll_add(sqe, fd, POLLIN);
+	io_uring_sqe_set_data(sqe, tag);
+	e->queued++;
+	return true;
+}
+
+static int uring_init(struct disk_engine *e, unsigned int depth)
+{
+	static const int needed[] = { IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC,
+				      IORING_OP_FALLOCATE, IORING_OP_POLL_ADD };
+	struct io_uring_probe *probe;
+	int r = io_uring_queue_init(depth + 2, &e->ring, 0);
+
+	if (r < 0)
+		return r;
+	probe = io_uring_get_probe_ring(&e->ring);
+	if (!probe) {
+		io_uring_queue_exit(&e->ring);
+		return -EOPNOTSUPP;
+	}
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		if (!io_uring_opcode_supported(probe, needed[i])) {
+			io_uring_free_probe(probe);
+			io_uring_queue_exit(&e->ring);
+			return -EOPNOTSUPP;
+		}
+	}
+	io_uring_free_probe(probe);
+	return 0;
+}
+
+static int uring_run(struct disk_engine *e, bool wait, unsigned int *events)
+{
+	struct io_uring_cqe *cqes[32];
+	struct {
+		void *data;
+		int res;
+	} got[32];
+	unsigned int n;
+	int r;
+
+	if (e->kick_fd >= 0 && !e->kick_armed)
+		e->kick_armed = uring_arm(e, e->kick_fd, &tag_kick);
+	if (e->stop_fd >= 0 && !e->stop_armed)
+		e->stop_armed = uring_arm(e, e->stop_fd, &tag_stop);
+
+	r = io_uring_submit_and_wait(&e->ring, wait && !e->done_head ? 1 : 0);
+	if (r >= 0)
+		e->queued = 0;
+	else if (r != -EINTR && r != -EAGAIN && r != -EBUSY && r != -ETIME)
+		return r;
+
+	while ((n = io_uring_peek_batch_cqe(&e->ring, cqes, 32)) > 0) {
+		for (unsigned int i = 0; i < n; i++) {
+			got[i].data = io_uring_cqe_get_data(cqes[i]);
+			got[i].res = cqes[i]->res;
+		}
+		io_uring_cq_advance(&e->ring, n);
+		for (unsigned int i = 0; i < n; i++) {
+			if (got[i].data == &tag_kick || got[i].data == &tag_stop) {
+				bool kick = got[i].data == &tag_kick;
+
+				if (kick)
+					e->kick_armed = false;
+				else
+					e->stop_armed = false;
+				if (got[i].res < 0 && got[i].res != -EINTR &&
+				    got[i].res != -ECANCELED)
+					return got[i].res;
+				if (got[i].res > 0) {
+					consume_eventfd(kick ? e->kick_fd : e->stop_fd);
+					*events |= kick ? DISK_EVENT_KICK : DISK_EVENT_STOP;
+				}
+				continue;
+			}
+			struct disk_io *io = got[i].data;
+			struct step s;
+
+			/* the step that ran is the one prepare_step() computes from io's state */
+			prepare_step(e->disk, io, &s);
+			if (io_advance(e->disk, io, &s, got[i].res))
+				push_done(e, io);
+			else
+				uring_queue_step(e, io);
+		}
+	}
+	deliver_done(e);
+	return 0;
+}
+
+static int thread_run(struct disk_engine *e, bool wait, unsigned int *events)
+{
+	struct pollfd pfd[2];
+	int fds[2];
+	nfds_t n = 0;
+	bool delivered = deliver_done(e);
+	int r;
+
+	if (e->kick_fd >= 0) {
+		pfd[n] = (struct pollfd){ .fd = e->kick_fd, .events = POLLIN };
+		fds[n++] = e->kick_fd;
+	}
+	if (e->stop_fd >= 0) {
+		pfd[n] = (struct pollfd){ .fd = e->stop_fd, .events = POLLIN };
+		fds[n++] = e->stop_fd;
+	}
+	if (n == 0)
+		return 0;
+	r = poll(pfd, n, wait && !delivered ? -1 : 0);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (nfds_t i = 0; i < n; i++) {
+		if (pfd[i].revents & POLLNVAL)
+			return -EBADF;
+		if (pfd[i].revents & POLLIN) {
+			consume_eventfd(fds[i]);
+			*events |= fds[i] == e->kick_fd ? DISK_EVENT_KICK : DISK_EVENT_STOP;
+		}
+	}
+	return 0;
+}
+
+int disk_engine_init(struct disk_engine *e, struct disk *d, unsigned int depth, int kick_fd,
+		     int stop_fd, disk_io_done_fn *done, void *opaque, char *err, size_t errlen)
+{
+	static bool warned;
+	const char *want = getenv("VMM_DISK_ENGINE");
+	bool force_thread = false, force_uring = false;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	e->disk = d;
+	e->kick_fd = kick_fd;
+	e->stop_fd = stop_fd;
+	e->done = done;
+	e->opaque = opaque;
+	if (want && *want) {
+		if (!strcmp(want, "thread"))
+			force_thread = true;
+		else if (!strcmp(want, "io_uring"))
+			force_uring = true;
+		else if (strcmp(want, "auto")) {
+			snprintf(err, errlen,
+				 "VMM_DISK_ENGINE=%s: expected io_uring, thread or auto", want);
+			return -EINVAL;
+		}
+	}
+	if (force_thread) {
+		e->kind = DISK_ENGINE_THREAD;
+		return 0;
+	}
+	r = uring_init(e, depth ? depth : 1);
+	if (r == 0) {
+		e->kind = DISK_ENGINE_IO_URING;
+		return 0;
+	}
+	if (force_uring) {
+		snprintf(err, errlen, "%s: io_uring unavailable (VMM_DISK_ENGINE=io_uring): %s",
+			 d->path, strerror(-r));
+		return r;
+	}
+	if (!__atomic_exchange_n(&warned, true, __ATOMIC_RELAXED))
+		fprintf(stderr, "vmm: disk: io_uring unavailable (%s); using the thread engine\n",
+			strerror(-r));
+	e->kind = DISK_ENGINE_THREAD;
+	return 0;
+}
+
+void disk_engine_submit(struct disk_engine *e, struct disk_io *io)
+{
+	if (io_start(e->disk, io)) {
+		push_done(e, io);
+		return;
+	}
+	if (e->kind == DISK_ENGINE_THREAD) {
+		io_continue_sync(e->disk, io);
+		push_done(e, io);
+		return;
+	}
+	uring_queue_step(e, io);
+}
+
+int disk_engine_run(struct disk_engine *e, bool wait, unsigned int *events)
+{
+	*events = 0;
+	if (e->kind == DISK_ENGINE_IO_URING)
+		return uring_run(e, wait, events);
+	return thread_run(e, wait, events);
+}
+
+void disk_engine_destroy(struct disk_engine *e)
+{
+	if (e->kind == DISK_ENGINE_IO_URING && e->disk)
+		io_uring_queue_exit(&e->ring);
+	e->disk = NULL;
+}
+
+const char *disk_engine_name(const struct disk_engine *e)
+{
+	return e->kind == DISK_ENGINE_IO_URING ? "io_uring" : "thread";
+}

@@ -13,6 +13,7 @@
 #include <sys/sysinfo.h>
 
 #include "devices/platform.h"
+#include "devices/pci.h"
 #include "firmware/acpi.h"
 #include "vmm/boot.h"
 #include "vmm/console.h"
@@ -70,6 +71,13 @@ static int check_input_files(const struct vmm_options *opts, char *err, size_t e
 			return -errno;
 		}
 	}
+	for (unsigned int i = 0; i < opts->ndisks; i++) {
+		if (access(opts->disks[i].path, R_OK) < 0) {
+			snprintf(err, errlen, "--disk path=%s: %s", opts->disks[i].path,
+				 strerror(errno));
+			return -errno;
+		}
+	}
 	return 0;
 }
 
@@ -87,7 +95,11 @@ static void on_reset(void *ctx)
 static int load_guest(struct vm *vm, const struct vmm_options *opts, struct boot_entry *entry,
 		      char *err, size_t errlen)
 {
-	struct acpi_config acpi = { .ncpus = opts->cpus };
+	struct acpi_config acpi = {
+		.ncpus = opts->cpus,
+		.pci_mmio64_base = pci_mmio64_base(opts->memory),
+		.pci_mmio64_size = PLATFORM_PCI_MMIO64_SIZE,
+	};
 	size_t acpi_size = PLATFORM_ACPI_END - PLATFORM_ACPI_START;
 	ssize_t used;
 	int ret;
@@ -116,6 +128,59 @@ static int load_guest(struct vm *vm, const struct vmm_options *opts, struct boot
 		ret = boot_load_linux(&vm->mem, &linux_cfg, entry, err, errlen);
 	}
 	return ret ? VMM_EXIT_USAGE : 0;
+}
+
+/* Open every disk image: a missing, locked or unreadable one is an input error. */
+static int open_disks(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < opts->ndisks; i++) {
+		const struct disk_options *d = &opts->disks[i];
+		unsigned int queues = d->queues ? d->queues : opts->cpus;
+		struct virtio_device *vdev;
+		char why[384];
+		static char names[VMM_MAX_DISKS][16];
+
+		if (queues > DISK_MAX_QUEUES)
+			queues = DISK_MAX_QUEUES;
+		if (blk_init(&vm->disks[i], &vdev, d, queues, &vm->mem, why, sizeof(why))) {
+			snprintf(err, errlen, "--disk: %s", why); /* why names the file */
+			return -EINVAL;
+		}
+		snprintf(names[i], sizeof(names[i]), "virtio-blk%u", i);
+		vdev->name = names[i];
+		vm->ndisks = i + 1;
+	}
+	return 0;
+}
+
+static void pci_set_irq(void *ctx, unsigned int gsi, bool level)
+{
+	irq_line(ctx, gsi, level);
+}
+
+/* The PCI bus and a virtio-pci function for each disk, wired to KVM's interrupt router. */
+static int create_pci_devices(struct vm *vm, char *err, size_t errlen)
+{
+	int ret = irq_router_init(&vm->irq, vm->kvm.vm_fd);
+
+	if (ret) {
+		snprintf(err, errlen, "cannot set up interrupt routing: %s", strerror(-ret));
+		return ret;
+	}
+	pci_bus_init(&vm->pci, pci_mmio64_base(vm->mem.size), pci_set_irq, &vm->irq);
+	for (unsigned int i = 0; i < vm->ndisks; i++) {
+		ret = virtio_pci_init(&vm->disk_pci[i], &vm->disks[i].vdev, &vm->pci, &vm->irq,
+				      vm->kvm.vm_fd);
+		if (ret) {
+			snprintf(err, errlen, "cannot put disk %u on the PCI bus: %s", i,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	ret = pci_bus_register(&vm->pci, &vm->pio, &vm->mmio);
+	if (ret)
+		snprintf(err, errlen, "cannot claim the PCI ports and windows: %s", strerror(-ret));
+	return ret;
 }
 
 static int create_vm(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
@@ -218,6 +283,8 @@ int main(int argc, char **argv)
 	code = load_guest(&vm, &opts, &entry, err, sizeof(err));
 	if (code)
 		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
+	if (open_disks(&vm, &opts, err, sizeof(err)))
+		return usage_error(err);
 
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm.vcpus = calloc(opts.cpus, sizeof(*vm.vcpus));
@@ -230,6 +297,10 @@ int main(int argc, char **argv)
 
 	if (create_devices(&vm, &con, &opts))
 		return host_error("cannot set up the platform devices");
+	if (create_pci_devices(&vm, err, sizeof(err))) {
+		console_restore();
+		return host_error(err);
+	}
 	if (event_loop_block_signals())
 		return host_error("cannot block signals");
 	if (start_vcpus(&vm, &entry, err, sizeof(err))) {
@@ -241,6 +312,9 @@ int main(int argc, char **argv)
 
 	code = event_loop_run(&vm, &con);
 	stop_vcpus(&vm);
+	/* device threads stop before guest memory goes away */
+	for (unsigned int i = 0; i < vm.ndisks; i++)
+		blk_destroy(&vm.disks[i]);
 	console_restore();
 	kvm_close(&vm.kvm);
 	guest_mem_free(&vm.mem);

@@ -20,6 +20,7 @@ enum {
 	OPT_MEMORY,
 	OPT_CONSOLE,
 	OPT_KVM_DEVICE,
+	OPT_DISK,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -33,6 +34,7 @@ static const struct option long_options[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "kvm-device", required_argument, NULL, OPT_KVM_DEVICE },
+	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -88,6 +90,19 @@ static int parse_cpus(const char *text, unsigned int *out)
 	if (errno || *end || value < 1 || value > VMM_MAX_CPUS)
 		return -EINVAL;
 	*out = (unsigned int)value;
+	return 0;
+}
+
+static int parse_disk(struct vmm_options *opts, const char *text, char *err, size_t errlen)
+{
+	if (opts->ndisks == VMM_MAX_DISKS) {
+		snprintf(err, errlen, "--disk %s: at most %d disks", text, VMM_MAX_DISKS);
+		return -EINVAL;
+	}
+	/* its messages already name the option, the key and the value */
+	if (disk_parse_option(text, &opts->disks[opts->ndisks], err, errlen))
+		return -EINVAL;
+	opts->ndisks++;
 	return 0;
 }
 
@@ -173,6 +188,10 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 		case OPT_KVM_DEVICE:
 			opts->kvm_path = optarg;
 			break;
+		case OPT_DISK:
+			if (parse_disk(opts, optarg, err, errlen))
+				return -EINVAL;
+			break;
 		case 'h':
 		case OPT_HELP:
 			opts->help = true;
@@ -220,6 +239,13 @@ void options_usage(void *stream, const char *argv0)
 		"  --memory SIZE     guest RAM, with suffix K, M or G (default: 512M)\n"
 		"  --console MODE    serial: guest ttyS0 on this terminal; none: discard it\n"
 		"                    (default: serial)\n"
+		"  --disk path=FILE[,readonly=on][,serial=S][,cache=none|writeback][,queues=N]\n"
+		"                    a virtio-blk disk backed by a raw image or block device;\n"
+		"                    repeatable (up to %d). readonly: writes fail with an I/O\n"
+		"                    error; serial: up to 20 characters, the guest's\n"
+		"                    /sys/block/vdX/serial; cache=none: O_DIRECT; queues: default\n"
+		"                    one per vCPU. An image another VMM has open for writing is\n"
+		"                    refused.\n"
 		"  --flat FILE       instead of a kernel, load a flat 64-bit binary at 1 MiB and\n"
 		"                    start it in long mode (for tests and experiments)\n"
 		"  --kvm-device PATH KVM device (default: /dev/kvm)\n"
@@ -240,7 +266,7 @@ void options_usage(void *stream, const char *argv0)
 		"  %d  KVM could not run the guest (internal error or failed entry)\n"
 		"  %d  quit from the console (Ctrl-A X)\n"
 		"  128+N  stopped by signal N (SIGINT 130, SIGTERM 143)\n",
-		argv0, VMM_DEFAULT_CMDLINE, VMM_MAX_CPUS, VMM_EXIT_POWEROFF, VMM_EXIT_ERROR,
+		argv0, VMM_DEFAULT_CMDLINE, VMM_MAX_CPUS, VMM_MAX_DISKS, VMM_EXIT_POWEROFF, VMM_EXIT_ERROR,
 		VMM_EXIT_USAGE, VMM_EXIT_REBOOT, VMM_EXIT_TRIPLE_FAULT, VMM_EXIT_KVM_ERROR,
 		VMM_EXIT_QUIT);
 }

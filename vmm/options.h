@@ -11,9 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "virtio/disk.h"
+
 #define VMM_DEFAULT_MEMORY (512ull << 20)
 #define VMM_MIN_MEMORY (2ull << 20)
 #define VMM_MAX_CPUS 254 /* xAPIC IDs are 8 bits and 0xff is the broadcast ID */
+#define VMM_MAX_DISKS 8
 #define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 
 enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE };
@@ -28,6 +31,8 @@ struct vmm_options {
 	const char *memory_text; /* as the user wrote it, for messages */
 	enum console_mode console;
 	const char *kvm_path;
+	struct disk_options disks[VMM_MAX_DISKS];
+	unsigned int ndisks;
 	bool help;
 	bool version;
 };

@@ -12,10 +12,15 @@
 #include <linux/kvm.h>
 
 #include "devices/bus.h"
+#include "devices/pci.h"
 #include "devices/power.h"
 #include "devices/uart.h"
+#include "virtio/blk.h"
+#include "virtio/pci.h"
+#include "vmm/irq.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
+#include "vmm/options.h"
 
 struct vm;
 
@@ -35,6 +40,11 @@ struct vm {
 	struct bus mmio;
 	struct uart com1;
 	struct power_devices power;
+	struct irq_router irq;
+	struct pci_bus pci;
+	struct blk disks[VMM_MAX_DISKS];
+	struct virtio_pci disk_pci[VMM_MAX_DISKS];
+	unsigned int ndisks;
 	struct vcpu *vcpus;
 	unsigned int ncpus;
 	struct timespec start;

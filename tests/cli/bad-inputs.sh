@@ -44,4 +44,8 @@ expect unknown-option "unknown option --frobnicate" --kernel "$tmp/text" --frobn
 expect no-kernel "--kernel is required"
 expect missing-initrd "--initrd $tmp/nonexistent" --kernel "$tmp/text" --initrd "$tmp/nonexistent"
 expect console-mode "--console tty" --kernel "$tmp/text" --console tty
+expect missing-disk "--disk path=$tmp/nonexistent: No such file" --kernel "$tmp/text" \
+	--disk path="$tmp/nonexistent"
+expect disk-bad-key "--disk foo=bar: unknown key" --kernel "$tmp/text" --disk path="$tmp/text",foo=bar
+expect disk-no-path "path=FILE is required" --kernel "$tmp/text" --disk readonly=on
 expect stray-argument "unexpected argument" --kernel "$tmp/text" extra

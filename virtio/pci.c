@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-pci modern transport (VIRTIO 1.2 section 4.1). BAR 0 layout:
+ *   0x0000 common configuration   0x1000 ISR status   0x2000 device configuration
+ *   0x3000 notifications (4 bytes per queue)   0x4000 MSI-X table   0x6000 MSI-X PBA
+ */
+#include "virtio/pci.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_pci.h>
+#include <linux/virtio_ring.h>
+
+#define VIRTIO_PCI_VENDOR 0x1af4
+#define VIRTIO_PCI_DEVICE_BASE 0x1040 /* modern devices: 0x1040 + device type */
+#define VIRTIO_PCI_REVISION 1
+
+#define BAR_COMMON 0x0000
+#define BAR_COMMON_SIZE 0x40
+#define BAR_ISR 0x1000
+#define BAR_DEVICE 0x2000
+#define BAR_DEVICE_SIZE 0x1000
+#define BAR_NOTIFY 0x3000
+#define NOTIFY_MULTIPLIER 4
+#define BAR_MSIX_TABLE 0x4000
+#define BAR_MSIX_PBA 0x6000
+#define BAR_SIZE 0x8000
+#define ISR_QUEUE 0x1 /* ISR bit 0; bit 1 (VIRTIO_PCI_ISR_CONFIG) is a config change */
+
+#define TRANSPORT_FEATURES                                                                   \
+	((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_RING_F_EVENT_IDX) |                  \
+	 (1ull << VIRTIO_RING_F_INDIRECT_DESC))
+
+static struct virtio_pci *to_vp(struct virtio_device *vdev)
+{
+	return vdev->transport_ctx;
+}
+
+static uint64_t offered_features(const struct virtio_pci *vp)
+{
+	return vp->vdev->device_features | TRANSPORT_FEATURES;
+}
+
+static uint32_t pci_class_for(uint32_t device_id)
+{
+	switch (device_id) {
+	case VIRTIO_ID_BLOCK:
+		return 0x018000; /* mass storage, other */
+	case VIRTIO_ID_NET:
+		return 0x020000; /* ethernet */
+	default:
+		return 0xff0000; /* unassigned class */
+	}
+}
+
+/* ---- interrupts ---- */
+
+static void raise_vector(struct virtio_pci *vp, uint16_t vector, uint8_t isr_bit)
+{
+	/* false only while MSI-X is off; VIRTIO_MSI_NO_VECTOR is out of range and ignored */
+	if (msix_notify(&vp->msix, vector))
+		return;
+	__atomic_or_fetch(&vp->isr, isr_bit, __ATOMIC_SEQ_CST);
+	pci_device_set_intx(&vp->pci, true);
+}
+
+static void transport_notify_queue(struct virtio_device *vdev, unsigned int q)
+{
+	struct virtio_pci *vp = to_vp(vdev);
+
+	raise_vector(vp, __atomic_load_n(&vp->queue_vector[q], __ATOMIC_ACQUIRE),
+		     ISR_QUEUE);
+}
+
+/*
+ * Called from device threads: it must not take vp->lock, which a vCPU thread may hold
+ * while it waits in ops->reset for that very device thread.
+ */
+static void transport_needs_reset(struct virtio_device *vdev)
+{
+	struct virtio_pci *vp = to_vp(vdev);
+	bool first;
+
+	__atomic_or_fetch(&vp->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST);
+	first = !__atomic_exchange_n(&vp->needs_reset_logged, true, __ATOMIC_SEQ_CST);
+	if (first)
+		fprintf(stderr, "vmm: %s: the driver broke the virtqueue rules; device needs reset "
+				"(further faults are not logged)\n",
+			vdev->name);
+	raise_vector(vp, __atomic_load_n(&vp->msix_config, __ATOMIC_ACQUIRE),
+		     VIRTIO_PCI_ISR_CONFIG);
+}
+
+static const struct virtio_transport_ops transport_ops = {
+	.notify_queue = transport_notify_queue,
+	.needs_reset = transport_needs_reset,
+};
+
+static void msix_vector_changed(void *ctx, unsigned int vec, uint64_t addr, uint32_t data,
+				bool masked)
+{
+	struct virtio_pci *vp = ctx;
+
+	if (!masked && vec < vp->nvectors)
+		irq_msi_set(vp->irq, vp->vectors[vec].gsi, addr, data);
+}
+
+static void msix_fire(void *ctx, unsigned int vec)
+{
+	struct virtio_pci *vp = ctx;
+
+	if (vec < vp->nvectors && eventfd_write(vp->vectors[vec].irqfd, 1) < 0) {
+		/* an eventfd counter cannot overflow from single increments */
+	}
+}
+
+static const struct msix_ops msix_ops = {
+	.vector_changed = msix_vector_changed,
+	.fire = msix_fire,
+};
+
+/* ---- queue notifications (ioeventfd) ---- */
+
+static int ioeventfd(struct virtio_pci *vp, unsigned int q, uint64_t bar, bool assign)
+{
+	struct kvm_ioeventfd ev = {
+		.addr = bar + BAR_NOTIFY + q * NOTIFY_MULTIPLIER,
+		.len = 2, /* the driver writes the 16-bit queue index */
+		.fd = vp->kick_fd[q],
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+
+	return ioctl(vp->vm_fd, KVM_IOEVENTFD, &ev) < 0 ? -errno : 0;
+}
+
+static void bind_notifications(struct virtio_pci *vp)
+{
+	for (unsigned int q = 0; q < vp->vdev->num_queues; q++) {
+		if (vp->kick_fd[q] < 0 || vp->ioeventfd_bound[q] || !vp->bar_addr)
+			continue;
+		/* without ioeventfd the notify write still reaches us through an MMIO exit */
+		vp->ioeventfd_bound[q] = ioeventfd(vp, q, vp->bar_addr, true) == 0;
+	}
+}
+
+static void unbind_notifications(struct virtio_pci *vp, uint64_t bar)
+{
+	for (unsigned int q = 0; q < vp->vdev->num_queues; q++) {
+		if (vp->ioeventfd_bound[q])
+			ioeventfd(vp, q, bar, false);
+		vp->ioeventfd_bound[q] = false;
+	}
+}
+
+/* ---- device status ---- */
+
+static void device_reset(struct virtio_pci *vp)
+{
+	struct virtio_device *vdev = vp->vdev;
+
+	vdev->ops->reset(vdev);
+	unbind_notifications(vp, vp->bar_addr);
+	for (unsigned int q = 0; q < vdev->num_queues; q++) {
+		if (vp->kick_fd[q] >= 0)
+			close(vp->kick_fd[q]);
+		vp->kick_fd[q] = -1;
+		vp->queue_enabled[q] = false;
+		__atomic_store_n(&vp->queue_vector[q], VIRTIO_MSI_NO_VECTOR, __ATOMIC_RELEASE);
+		virtq_reset(&vdev->queues[q]);
+		vdev->queues[q].size = vdev->queue_max_size;
+	}
+	__atomic_store_n(&vp->msix_config, VIRTIO_MSI_NO_VECTOR, __ATOMIC_RELEASE);
+	vp->device_feature_select = vp->driver_feature_select = 0;
+	vp->driver_features = vdev->driver_features = 0;
+	vp->queue_select = 0;
+	__atomic_store_n(&vp->isr, 0, __ATOMIC_SEQ_CST);
+	pci_device_set_intx(&vp->pci, false);
+	__atomic_store_n(&vp->status, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&vp->needs_reset_logged, false, __ATOMIC_SEQ_CST);
+}
+
+static bool features_acceptable(struct virtio_pci *vp)
+{
+	return !(vp->driver_features & ~offered_features(vp)) &&
+	       (vp->driver_features & (1ull << VIRTIO_F_VERSION_1));
+}
+
+/* DRIVER_OK: validate every enabled queue, then hand them to the device. */
+static int start_queues(struct virtio_pci *vp)
+{
+	struct virtio_device *vdev = vp->vdev;
+
+	for (unsigned int q = 0; q < vdev->num_queues; q++) {
+		struct virtq *vq = &vdev->queues[q];
+
+		if (!vp->queue_enabled[q])
+			continue;
+		vq->event_idx = virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
+		vq->indirect_desc = virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
+		if (virtq_enable(vq, vdev->mem))
+			return -EINVAL;
+	}
+	for (unsigned int q = 0; q < vdev->num_queues; q++) {
+		int ret;
+
+		if (!vp->queue_enabled[q])
+			continue;
+		vp->kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (vp->kick_fd[q] < 0)
+			return -errno;
+		ret = vdev->ops->queue_start(vdev, q, vp->kick_fd[q]);
+		if (ret)
+			return ret;
+	}
+	bind_notifications(vp);
+	return 0;
+}
+
+static void write_status(struct virtio_pci *vp, uint8_t status)
+{
+	uint8_t old = __atomic_load_n(&vp->status, __ATOMIC_SEQ_CST);
+
+	if (status == 0) {
+		device_reset(vp);
+		return;
+	}
+	if ((status & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		if (features_acceptable(vp))
+			vp->vdev->driver_features = vp->driver_features;
+		else
+			status &= (uint8_t)~VIRTIO_CONFIG_S_FEATURES_OK; /* the driver reads back */
+	}
+	if ((status & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
+		if (!(status & VIRTIO_CONFIG_S_FEATURES_OK) || start_queues(vp)) {
+			status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+			fprintf(stderr, "vmm: %s: driver started the device with unusable queues\n",
+				vp->vdev->name);
+		}
+	}
+	/* the device's own NEEDS_RESET bit survives whatever the driver writes */
+	__atomic_store_n(&vp->status, status | (old & VIRTIO_CONFIG_S_NEEDS_RESET),
+			 __ATOMIC_SEQ_CST);
+}
+
+/* ---- common configuration ---- */
+
+static void common_image(struct virtio_pci *vp, struct virtio_pci_common_cfg *c, uint8_t tail[8])
+{
+	struct virtio_device *vdev = vp->vdev;
+	uint16_t q = vp->queue_select;
+	bool valid = q < vdev->num_queues;
+	uint64_t features = offered_features(vp);
+
+	memset(c, 0, sizeof(*c));
+	memset(tail, 0, 8);
+	c->device_feature_select = vp->device_feature_select;
+	c->device_feature = vp->device_feature_select < 2 ?
+				    (uint32_t)(features >> (32 * vp->device_feature_select)) :
+				    0;
+	c->guest_feature_select = vp->driver_feature_select;
+	c->guest_feature = vp->driver_feature_select < 2 ?
+				   (uint32_t)(vp->driver_features >> (32 * vp->driver_feature_select)) :
+				   0;
+	c->msix_config = vp->msix_config;
+	c->num_queues = (uint16_t)vdev->num_queues;
+	c->device_status = __atomic_load_n(&vp->status, __ATOMIC_SEQ_CST);
+	c->config_generation = vp->config_generation;
+	c->queue_select = q;
+	if (!valid)
+		return; /* a queue that does not exist reads as size 0 */
+	c->queue_size = vdev->queues[q].size;
+	c->queue_msix_vector = vp->queue_vector[q];
+	c->queue_enable = vp->queue_enabled[q];
+	c->queue_notify_off = q;
+	c->queue_desc_lo = (uint32_t)vdev->queues[q].desc_gpa;
+	c->queue_desc_hi = (uint32_t)(vdev->queues[q].desc_gpa >> 32);
+	c->queue_avail_lo = (uint32_t)vdev->queues[q].avail_gpa;
+	c->queue_avail_hi = (uint32_t)(vdev->queues[q].avail_gpa >> 32);
+	c->queue_used_lo = (uint32_t)vdev->queues[q].used_gpa;
+	c->queue_used_hi = (uint32_t)(vdev->queues[q].used_gpa >> 32);
+	tail[0] = (uint8_t)q; /* queue_notify_data (VIRTIO 1.2): the queue index */
+	tail[1] = (uint8_t)(q >> 8);
+}
+
+static void common_read(struct virtio_pci *vp, uint64_t offset, void *data, unsigned int len)
+{
+	uint8_t image[BAR_COMMON_SIZE];
+
+	pthread_mutex_lock(&vp->lock);
+	common_image(vp, (struct virtio_pci_common_cfg *)image,
+		     image + sizeof(struct virtio_pci_common_cfg));
+	pthread_mutex_unlock(&vp->lock);
+	memset(data, 0, len);
+	if (offset < sizeof(image))
+		memcpy(data, image + offset, len < sizeof(image) - offset ? len : sizeof(image) - offset);
+}
+
+static void set_low_or_high(uint64_t *field, uint64_t offset_in_field, uint64_t value,
+			    unsigned int len)
+{
+	if (len == 8)
+		*field = value;
+	else if (offset_in_field == 0)
+		*field = (*field & ~0xffffffffull) | (uint32_t)value;
+	else
+		*field = (*field & 0xffffffffull) | ((uint64_t)(uint32_t)value << 32);
+}
+
+/* Queue fields may only change while the driver is setting the device up. */
+static bool queue_writable(struct virtio_pci *vp)
+{
+	uint8_t status = __atomic_load_n(&vp->status, __ATOMIC_SEQ_CST);
+
+	return vp->queue_select < vp->vdev->num_queues && !(status & VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+static void queue_field_write(struct virtio_pci *vp, uint64_t offset, uint64_t v,
+			      unsigned int len)
+{
+	struct virtio_device *vdev = vp->vdev;
+	unsigned int q = vp->queue_select;
+	struct virtq *vq = &vdev->queues[q];
+
+	switch (offset) {
+	case offsetof(struct virtio_pci_common_cfg, queue_size):
+		/* a power of two no larger than we offered; anything else is kept out */
+		if (v && v <= vdev->queue_max_size && !(v & (v - 1)))
+			vq->size = (uint16_t)v;
+		break;
+	case offsetof(struct virtio_pci_common_cfg, queue_enable):
+		if (v == 1)
+			vp->queue_enabled[q] = true;
+		break;
+	case offsetof(struct virtio_pci_common_cfg, queue_desc_lo):
+	case offsetof(struct virtio_pci_common_cfg, queue_desc_hi):
+		set_low_or_high(&vq->desc_gpa, offset - offsetof(struct virtio_pci_common_cfg,
+								 queue_desc_lo), v, len);
+		break;
+	case offsetof(struct virtio_pci_common_cfg, queue_avail_lo):
+	case offsetof(struct virtio_pci_common_cfg, queue_avail_hi):
+		set_low_or_high(&vq->avail_gpa, offset - offsetof(struct virtio_pci_common_cfg,
+								  queue_avail_lo), v, len);
+		break;
+	case offsetof(struct virtio_pci_common_cfg, queue_used_lo):
+	case offsetof(struct virtio_pci_common_cfg, queue_used_hi):
+		set_low_or_high(&vq->used_gpa, offset - offsetof(struct virtio_pci_common_cfg,
+								 queue_used_lo), v, len);
+		break;
+	}
+}
+
+static void common_write(struct virtio_pci *vp, uint64_t offset, const void *data,
+			 unsigned int len)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, data, len < sizeof(v) ? len : sizeof(v));
+	pthread_mutex_lock(&vp->lock);
+	switch (offset) {
+	case offsetof(struct virtio_pci_common_cfg, device_feature_select):
+		vp->device_feature_select = (uint32_t)v;
+		break;
+	case offsetof(struct virtio_pci_common_cfg, guest_feature_select):
+		vp->driver_feature_select = (uint32_t)v;
+		break;
+	case offsetof(struct virtio_pci_common_cfg, guest_feature):
+		/* features are frozen once FEATURES_OK is set */
+		if (vp->driver_feature_select < 2 &&
+		    !(__atomic_load_n(&vp->status, __ATOMIC_SEQ_CST) & VIRTIO_CONFIG_S_FEATURES_OK))
+			set_low_or_high(&vp->driver_features, vp->driver_feature_select * 4, v, 4);
+		break;
+	case offsetof(struct virtio_pci_common_cfg, msix_config):
+		__atomic_store_n(&vp->msix_config, (uint16_t)v, __ATOMIC_RELEASE);
+		break;
+	case offsetof(struct virtio_pci_common_cfg, device_status):
+		write_status(vp, (uint8_t)v);
+		break;
+	case offsetof(struct virtio_pci_common_cfg, queue_select):
+		vp->queue_select = (uint16_t)v;
+		break;
+	case offsetof(struct virtio_pci_common_cfg, queue_msix_vector):
+		if (vp->queue_select < vp->vdev->num_queues)
+			__atomic_store_n(&vp->queue_vector[vp->queue_select], (uint16_t)v,
+					 __ATOMIC_RELEASE);
+		break;
+	default:
+		if (queue_writable(vp))
+			queue_field_write(vp, offset, v, len);
+		break;
+	}
+	pthread_mutex_unlock(&vp->lock);
+}
+
+/* ---- BAR 0 ---- */
+
+static void virtio_pci_bar_read(struct pci_device *dev, unsigned int bar, uint64_t offset,
+				void *data, unsigned int len)
+{
+	struct virtio_pci *vp = dev->opaque;
+
+	(void)bar; /* BAR 0 is our only BAR */
+	memset(data, 0, len);
+	if (offset < BAR_COMMON + BAR_COMMON_SIZE) {
+		common_read(vp, offset, data, len);
+	} else if (offset == BAR_ISR) {
+		/* reading ISR acknowledges the interrupt, which is what lowers INTx */
+		uint8_t isr = __atomic_exchange_n(&vp->isr, 0, __ATOMIC_SEQ_CST);
+		if (isr)
+			pci_device_set_intx(&vp->pci, false);
+		*(uint8_t *)data = isr;
+	} else if (offset >= BAR_DEVICE && offset < BAR_DEVICE + BAR_DEVICE_SIZE) {
+		uint64_t off = offset - BAR_DEVICE;
+		if (off < vp->vdev->config_size && len <= vp->vdev->config_size - off)
+			vp->vdev->ops->config_read(vp->vdev, off, data, len);
+	} else if (offset >= BAR_MSIX_TABLE && offset < BAR_MSIX_PBA) {
+		msix_table_read(&vp->msix, offset - BAR_MSIX_TABLE, data, len);
+	} else if (offset >= BAR_MSIX_PBA) {
+		msix_pba_read(&vp->msix, offset - BAR_MSIX_PBA, data, len);
+	}
+}
+
+static void virtio_pci_bar_write(struct pci_device *dev, unsigned int bar, uint64_t offset,
+				 const void *data, unsigned int len)
+{
+	struct virtio_pci *vp = dev->opaque;
+
+	(void)bar;
+	if (offset < BAR_COMMON + BAR_COMMON_SIZE) {
+		common_write(vp, offset, data, len);
+	} else if (offset >= BAR_DEVICE && offset < BAR_DEVICE + BAR_DEVICE_SIZE) {
+		uint64_t off = offset - BAR_DEVICE;
+		if (off < vp->vdev->config_size && len <= vp->vdev->config_size - off &&
+		    vp->vdev->ops->config_write)
+			vp->vdev->ops->config_write(vp->vdev, off, data, len);
+	} else if (offset >= BAR_NOTIFY && offset < BAR_MSIX_TABLE) {
+		/* only reached when no ioeventfd is bound for this address */
+		uint64_t q = (offset - BAR_NOTIFY) / NOTIFY_MULTIPLIER;
+		if (q < vp->vdev->num_queues && vp->kick_fd[q] >= 0 &&
+		    eventfd_write(vp->kick_fd[q], 1) < 0) {
+			/* cannot overflow */
+		}
+	} else if (offset >= BAR_MSIX_TABLE && offset < BAR_MSIX_PBA) {
+		msix_table_write(&vp->msix, offset - BAR_MSIX_TABLE, data, len);
+	}
+}
+
+/* The guest (or firmware) moved BAR 0 or switched its decoding: follow it. */
+static void virtio_pci_bar_remap(struct pci_device *dev, unsigned int bar, uint64_t old_addr,
+				 uint64_t new_addr)
+{
+	struct virtio_pci *vp = dev->opaque;
+
+	/* accesses reach us through the PCI code; only the ioeventfds are ours to move */
+	if (bar != 0)
+		return;
+	if (old_addr)
+		unbind_notifications(vp, old_addr);
+	vp->bar_addr = new_addr;
+	if (new_addr)
+		bind_notifications(vp);
+}
+
+static void virtio_pci_config_write(struct pci_device *dev, unsigned int offset,
+				    unsigned int len)
+{
+	struct virtio_pci *vp = dev->opaque;
+	unsigned int cap = vp->msix_cap;
+
+	if (offset < cap + MSIX_CAP_SIZE && offset + len > cap)
+		msix_config_written(&vp->msix, &dev->config[cap]);
+}
+
+static const struct pci_device_ops pci_ops = {
+	.bar_remap = virtio_pci_bar_remap,
+	.config_write = virtio_pci_config_write,
+	.bar_read = virtio_pci_bar_read,
+	.bar_write = virtio_pci_bar_write,
+};
+
+/* ---- capabilities ---- */
+
+static int add_virtio_cap(struct virtio_pci *vp, uint8_t type, uint32_t offset, uint32_t length,
+			  bool notify)
+{
+	struct virtio_pci_notify_cap cap = {
+		.cap = {
+			.cap_vndr = 0x09, /* vendor-specific */
+			.cap_len = notify ? sizeof(struct virtio_pci_notify_cap)
+					  : sizeof(struct virtio_pci_cap),
+			.cfg_type = type,
+			.bar = 0,
+			.offset = offset,
+			.length = length,
+		},
+		.notify_off_multiplier = NOTIFY_MULTIPLIER,
+	};
+	int ret = pci_device_add_capability(&vp->pci, &cap, cap.cap.cap_len, NULL);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int add_capabilities(struct virtio_pci *vp)
+{
+	uint8_t msix_cap[MSIX_CAP_SIZE], msix_wmask[MSIX_CAP_SIZE];
+	int ret;
+
+	ret = add_virtio_cap(vp, VIRTIO_PCI_CAP_COMMON_CFG, BAR_COMMON, BAR_COMMON_SIZE, false);
+	if (!ret)
+		ret = add_virtio_cap(vp, VIRTIO_PCI_CAP_ISR_CFG, BAR_ISR, 1, false);
+	if (!ret)
+		ret = add_virtio_cap(vp, VIRTIO_PCI_CAP_DEVICE_CFG, BAR_DEVICE,
+				     vp->vdev->config_size ? vp->vdev->config_size : 1, false);
+	if (!ret)
+		ret = add_virtio_cap(vp, VIRTIO_PCI_CAP_NOTIFY_CFG, BAR_NOTIFY,
+				     vp->vdev->num_queues * NOTIFY_MULTIPLIER, true);
+	if (ret)
+		return ret;
+	msix_capability(&vp->msix, msix_cap, msix_wmask);
+	ret = pci_device_add_capability(&vp->pci, msix_cap, MSIX_CAP_SIZE, msix_wmask);
+	if (ret < 0)
+		return ret;
+	vp->msix_cap = (unsigned int)ret;
+	return 0;
+}
+
+static int setup_vectors(struct virtio_pci *vp)
+{
+	vp->nvectors = vp->vdev->num_queues + 1;
+	for (unsigned int i = 0; i < vp->nvectors; i++) {
+		struct virtio_pci_vector *v = &vp->vectors[i];
+
+		v->gsi = irq_msi_alloc(vp->irq);
+		if (v->gsi < 0)
+			return v->gsi;
+		v->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (v->irqfd < 0)
+			return -errno;
+		/* every entry starts masked, so this placeholder route is never used */
+		int ret = irq_msi_set(vp->irq, v->gsi, 0, 0);
+		if (!ret)
+			ret = irq_irqfd_assign(vp->irq, v->gsi, v->irqfd, -1);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int virtio_pci_init(struct virtio_pci *vp, struct virtio_device *vdev, struct pci_bus *bus,
+		    struct irq_router *irq, int vm_fd)
+{
+	int ret;
+
+	memset(vp, 0, sizeof(*vp));
+	if (vdev->num_queues == 0 || vdev->num_queues > VIRTIO_MAX_QUEUES)
+		return -EINVAL;
+	pthread_mutex_init(&vp->lock, NULL);
+	vp->vdev = vdev;
+	vp->irq = irq;
+	vp->vm_fd = vm_fd;
+	vdev->transport = &transport_ops;
+	vdev->transport_ctx = vp;
+	vp->status = 0;
+	vp->msix_config = VIRTIO_MSI_NO_VECTOR;
+	for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++) {
+		vp->kick_fd[q] = -1;
+		vp->queue_vector[q] = VIRTIO_MSI_NO_VECTOR;
+		virtq_reset(&vdev->queues[q]);
+		vdev->queues[q].size = vdev->queue_max_size;
+	}
+
+	pci_device_init(&vp->pci, VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_BASE + vdev->device_id,
+			pci_class_for(vdev->device_id), VIRTIO_PCI_VENDOR,
+			VIRTIO_PCI_DEVICE_BASE + vdev->device_id, VIRTIO_PCI_REVISION, &pci_ops, vp);
+	ret = pci_device_add_bar(&vp->pci, 0, BAR_SIZE, PCI_BAR_MEM64);
+	if (ret)
+		return ret;
+	ret = msix_init(&vp->msix, vdev->num_queues + 1, 0, BAR_MSIX_TABLE, BAR_MSIX_PBA,
+			&msix_ops, vp);
+	if (!ret)
+		ret = add_capabilities(vp);
+	if (!ret)
+		ret = setup_vectors(vp);
+	if (!ret)
+		ret = pci_bus_add_device(bus, &vp->pci);
+	return ret < 0 ? ret : 0;
+}

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Builds an L2 (guest) initramfs: a gzip-compressed newc cpio holding
-# busybox-static, a tiny static `outb` helper and
+# busybox-static, a tiny static `outb` helper, kernel modules if asked for, and
 # the given init script as /init. Needs no root.
 #
-#   tests/harness/mkinitrd-guest.sh [--extra DIR] [--compress gzip|none] INIT_SCRIPT OUTPUT
+#   tests/harness/mkinitrd-guest.sh [--extra DIR] [--modules LIST] [--compress gzip|none] INIT_SCRIPT OUTPUT
 #
 # --extra DIR copies DIR's tree into the image too (mkinitrd-host.sh uses it);
 # --compress none writes a plain cpio (the kernel takes both).
+# Modules: those named by --modules (comma or space separated) plus those on
+# a line `# harness-modules: a b c` in the init script, with everything they
+# depend on (modinfo), from the harness kernel (kernel.sh). They land,
+# uncompressed, as /lib/modules/NAME.ko, and /lib/modules/load-order lists
+# them dependencies first; the init loads them with
+#   for m in $(cat /lib/modules/load-order); do insmod /lib/modules/$m.ko; done
 #
 # The Debian cloud kernel has no /dev/port (CONFIG_DEVPORT is off), so guests
 # write the boot marker with `outb 0x440 1` instead of dd to /dev/port.
@@ -19,10 +25,12 @@
 set -euo pipefail
 
 extra=
+modules=
 compress=gzip
 while [ "$#" -gt 0 ]; do
     case "$1" in
     --extra) extra=$2; shift 2 ;;
+    --modules) modules="$modules ${2//,/ }"; shift 2 ;;
     --compress) compress=$2; shift 2 ;;
     --) shift; break ;;
     -*) echo "mkinitrd-guest: unknown option $1" >&2; exit 2 ;;
@@ -30,7 +38,7 @@ while [ "$#" -gt 0 ]; do
     esac
 done
 if [ "$#" -ne 2 ]; then
-    echo "usage: $0 [--extra DIR] [--compress gzip|none] INIT_SCRIPT OUTPUT" >&2
+    echo "usage: $0 [--extra DIR] [--modules LIST] [--compress gzip|none] INIT_SCRIPT OUTPUT" >&2
     exit 2
 fi
 case "$compress" in
@@ -104,6 +112,49 @@ strip "$stage/root/bin/outb" 2>/dev/null || true
 
 if [ -n "$extra" ]; then
     cp -a "$extra/." "$stage/root/"
+fi
+
+# Kernel modules: the closure, dependencies first. An unpacked package has no
+# modules.dep, so ask modinfo (kmod) for each module's depends field.
+modules="$modules $(sed -n 's/^# harness-modules://p' "$init_script" | tr ',' ' ')"
+if [ -n "${modules// /}" ]; then
+    if [ -z "${KERNEL_MODULES:-}" ]; then
+        # shellcheck source=kernel.sh
+        . "$(dirname "$0")/kernel.sh" >/dev/null
+    fi
+    modinfo=$(command -v modinfo || echo /sbin/modinfo)
+    moddir=$stage/root/lib/modules
+    mkdir -p "$moddir"
+    order=()
+    # One walk of the modules tree: module name (with _ for -) -> file.
+    # (awk builds the table: a bash loop over ~1000 files costs 0.3 s.)
+    declare -A kmod=()
+    eval "$(find "$KERNEL_MODULES/kernel" \( -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' \) \
+        -printf '%f\t%p\n' | awk -F'\t' -v q="'" '{
+            m = $1; sub(/\.ko.*/, "", m); gsub(/-/, "_", m)
+            if (!(m in seen)) { seen[m] = 1; printf "kmod[%s]=%s%s%s\n", m, q, $2, q }
+        }')"
+    add_module() {
+        local name=$1 f dep seen
+        for seen in "${order[@]}"; do
+            [ "$seen" = "$name" ] && return 0
+        done
+        f=${kmod[${name//-/_}]:-}
+        [ -n "$f" ] || { echo "mkinitrd-guest: module $name not found in $KERNEL_MODULES" >&2; return 1; }
+        for dep in $("$modinfo" -F depends "$f" | tr ',' ' '); do
+            add_module "$dep"
+        done
+        case "$f" in
+        *.ko.xz) xz -dc "$f" >"$moddir/$name.ko" ;;
+        *.ko.zst) zstd -dcq "$f" >"$moddir/$name.ko" ;;
+        *) cp "$f" "$moddir/$name.ko" ;;
+        esac
+        order+=("$name")
+    }
+    for m in $modules; do
+        add_module "$m"
+    done
+    printf '%s\n' "${order[@]}" >"$moddir/load-order"
 fi
 cp "$init_script" "$stage/root/init"
 chmod 755 "$stage/root/init"

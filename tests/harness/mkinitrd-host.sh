@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the L1 (outer host) initramfs of the nested test harness: busybox,
-# the kvm modules (irqbypass, kvm, kvm-amd and whatever else modinfo says they
-# need, loaded in that order), the static VMM as /vmm, the guest kernel as
+# the modules named on host-init.sh's `# harness-modules:` line (kvm-amd for
+# /dev/kvm, virtio-blk for the disks run.sh attaches to L1) and whatever else
+# modinfo says they need, dependencies first (mkinitrd-guest.sh collects
+# them), the static VMM as /vmm, the guest kernel as
 # /guest/vmlinuz, the L2 initramfs images as /guest/initrd/*.cpio.gz, the tiny
 # test guests (build/guests/*) and tests/guests/run-tiny.sh in /tiny, the
 # scenarios tests/harness/scenarios/*.sh in /scenarios, and
@@ -30,42 +32,7 @@ top=$(cd "$here/../.." && pwd)
 
 extra=$(mktemp -d "${TMPDIR:-/tmp}/mkinitrd-host.XXXXXX")
 trap 'rm -rf "$extra"' EXIT
-mkdir -p "$extra"/{lib/modules,guest/initrd,tiny,scenarios}
-
-# Module closure, dependencies first. No modules.dep in an unpacked package,
-# so ask modinfo (kmod) for each module's depends field.
-modpath() {
-    local f
-    f=$(find "$KERNEL_MODULES/kernel" -name "$1.ko" -o -name "$1.ko.xz" -o -name "$1.ko.zst" |
-        head -n1)
-    if [ -z "$f" ]; then
-        f=$(find "$KERNEL_MODULES/kernel" -name "${1//_/-}.ko*" -o -name "${1//-/_}.ko*" | head -n1)
-    fi
-    [ -n "$f" ] || { echo "mkinitrd-host: module $1 not found in $KERNEL_MODULES" >&2; return 1; }
-    echo "$f"
-}
-modinfo=$(command -v modinfo || echo /sbin/modinfo)
-order=()
-add_module() {
-    local name=$1 f dep seen
-    for seen in "${order[@]}"; do
-        [ "$seen" = "$name" ] && return 0
-    done
-    f=$(modpath "$name")
-    for dep in $("$modinfo" -F depends "$f" | tr ',' ' '); do
-        add_module "$dep"
-    done
-    case "$f" in
-    *.ko.xz) xz -dc "$f" >"$extra/lib/modules/$name.ko" ;;
-    *.ko.zst) zstd -dcq "$f" >"$extra/lib/modules/$name.ko" ;;
-    *) cp "$f" "$extra/lib/modules/$name.ko" ;;
-    esac
-    order+=("$name")
-}
-add_module irqbypass
-add_module kvm
-add_module kvm-amd
-printf '%s\n' "${order[@]}" >"$extra/lib/modules/load-order"
+mkdir -p "$extra"/{guest/initrd,tiny,scenarios}
 
 if [ "$vmm" != none ]; then
     cp "$vmm" "$extra/vmm"

@@ -12,7 +12,8 @@
 #      HARNESS_BOOT_TIMEOUT (seconds for L1 to reach init, default 60; one retry),
 #      HARNESS_VMM_TIMEOUT (seconds per VMM run inside L1, default 120),
 #      HARNESS_SMP (L1 vCPUs, default 1; >1 uses multi-threaded TCG), VMM_STATIC.
-# Output: build/harness/serial.log (L1 console), images in build/harness/.
+# Output: build/harness/serial.log (L1 console), images in build/harness/
+#   (the disk scenario's disk images in build/harness/disk/).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +26,7 @@ for a in "$@"; do
     case "$a" in
     -v) verbose=1 ;;
     --kvm-only) kvm_only=1 ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
     *)
         if [ ! -f "$here/scenarios/$a.sh" ]; then
@@ -73,6 +74,29 @@ for init in "$here"/guest-init/*.sh; do
 done
 "$here/mkinitrd-host.sh" "$vmm" "$out/guest" "$out/host.cpio"
 
+# The disk scenario's images (fresh each run), attached to L1 as QEMU
+# virtio-blk drives; the scenario hands L1's /dev/vdX to our VMM's --disk.
+# Their payload hashes and this run's token reach the scenario on L1's
+# command line; afterwards the host reads the guest's writes back (below).
+disk_args=()
+disk_append=
+case ",$run," in
+*,all,* | *,disk,*)
+    "$here/disk-images.sh" build "$out/disk"
+    # shellcheck source=/dev/null
+    . "$out/disk/disk.env"
+    # shellcheck disable=SC2054 # the commas are QEMU's
+    disk_args=(
+        -drive "file=$out/disk/data1.img,if=none,id=data1,format=raw"
+        -device virtio-blk-pci,drive=data1,serial=data1
+        -drive "file=$out/disk/data2.img,if=none,id=data2,format=raw"
+        -device virtio-blk-pci,drive=data2,serial=data2
+    )
+    disk_append=" harness.disk.token=$DISK_TOKEN harness.disk.sha256=$DISK_SHA256"
+    disk_append="$disk_append harness.disk.ro_sha256=$DISK_RO_SHA256"
+    ;;
+esac
+
 # One L1 vCPU by default: measured 10.9 s against 10.4 s for -smp 2 with
 # multi-threaded TCG (boot scenario, 2-core host), but -smp 2 makes L1's TSC
 # "unstable" (so L2's too) and once hung before L1 printed anything.
@@ -85,7 +109,7 @@ boot_limit=${HARNESS_BOOT_TIMEOUT:-60}
 # No `quiet`: L1's boot messages (cheap under TCG) show where a rare L1 hang
 # happened; host-init.sh silences L1's console once it runs.
 append="console=ttyS0 panic=-1 reboot=k harness.run=$run harness.verbose=$verbose"
-append="$append harness.timeout=${HARNESS_VMM_TIMEOUT:-120}"
+append="$append harness.timeout=${HARNESS_VMM_TIMEOUT:-120}$disk_append"
 
 echo "harness: L1 = QEMU TCG, -cpu max,+svm,+npt, $smp vCPU(s), 2048M, kernel $KERNEL_VERSION; scenarios: $run"
 echo "harness: serial log: ${log#"$top"/}"
@@ -105,7 +129,7 @@ while :; do
     timeout -k 5 "$total_limit" qemu-system-x86_64 \
         -nodefaults -no-user-config -accel "$accel" -cpu max,+svm,+npt -smp "$smp" -m 2048 \
         -display none -monitor none -serial "file:$log" -no-reboot \
-        -kernel "$KERNEL_IMAGE" -initrd "$out/host.cpio" -append "$append" \
+        -kernel "$KERNEL_IMAGE" -initrd "$out/host.cpio" -append "$append" "${disk_args[@]}" \
         </dev/null 2>"$out/qemu.err" &
     qemu_pid=$!
     ticks=0
@@ -143,6 +167,14 @@ grep -E '^harness: (L1|/dev/kvm|scenario)' "$log" || true
 # what the guests reported, and the VMM's boot-marker timings
 grep -E '^(GUEST |vmm: boot marker|[a-z-]+: VMM exited)' "$log" | sed 's/^/  /' || true
 results=$(grep -E '^(PASS|FAIL|SKIP):' "$log" || true)
+# Host half of the disk scenario, once it ran our VMM: what the guests wrote
+# must be in data1.img (debugfs), and data2.img (readonly=on) unchanged.
+if [ "${#disk_args[@]}" -gt 0 ] && grep -qE '^disk-[a-z]+: VMM exited' "$log"; then
+    # shellcheck disable=SC2046 # one word per mode
+    host_results=$("$here/disk-images.sh" check "$out/disk" \
+        $(sed -n 's/^disk-\([a-z]*\): guest wrote to data1$/\1/p' "$log")) || true
+    results=$(printf '%s\n%s' "$results" "$host_results" | sed '/^$/d')
+fi
 [ -z "$results" ] || echo "$results"
 failed=0
 if ! grep -q '^HARNESS-END' "$log"; then

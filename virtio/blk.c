@@ -450,7 +450,7 @@ static void *queue_thread(void *arg)
 static void queue_init_slots(struct blk_queue *q)
 {
 	q->free = NULL;
-	for (unsigned int i = BLK_QUEUE_SIZE; i-- > 0;) {
+	for (unsigned int i = q->blk->queue_size; i-- > 0;) {
 		struct blk_req *r = &q->slots[i];
 
 		r->q = q;
@@ -490,8 +490,8 @@ static int blk_queue_start(struct virtio_device *vdev, unsigned int index, int k
 	queue_init_slots(q);
 	q->writethrough = !virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH);
 	r = disk_engine_init(&q->engine, &b->disk,
-			     vdev->queues[index].size < BLK_QUEUE_SIZE ? vdev->queues[index].size
-								       : BLK_QUEUE_SIZE,
+			     vdev->queues[index].size < BLK_ENGINE_DEPTH_MAX ? vdev->queues[index].size
+									     : BLK_ENGINE_DEPTH_MAX,
 			     kick_fd, q->stop_fd, blk_io_done, q, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "vmm: %s: queue %u: %s\n", vdev->name, index, err);
@@ -579,7 +579,8 @@ int blk_init(struct blk *b, struct virtio_device **vdev_out, const struct disk_o
 	     unsigned int num_queues, const struct guest_mem *mem, char *err, size_t errlen)
 {
 	struct virtio_device *vdev = &b->vdev;
-	size_t slots_bytes = sizeof(struct blk_req) * BLK_QUEUE_SIZE;
+	unsigned int queue_size = o->queue_size ? o->queue_size : BLK_QUEUE_SIZE;
+	size_t slots_bytes = sizeof(struct blk_req) * queue_size;
 	unsigned int i;
 	int r;
 
@@ -593,6 +594,7 @@ int blk_init(struct blk *b, struct virtio_device **vdev_out, const struct disk_o
 		b->queues[i].stop_fd = -1;
 	b->disk.fd = -1;
 	b->disk.fd_buffered = -1;
+	b->queue_size = queue_size;
 
 	r = disk_open(&b->disk, o, err, errlen);
 	if (r < 0)
@@ -635,7 +637,7 @@ int blk_init(struct blk *b, struct virtio_device **vdev_out, const struct disk_o
 	if (num_queues > 1)
 		vdev->device_features |= 1ull << VIRTIO_BLK_F_MQ;
 	vdev->num_queues = num_queues;
-	vdev->queue_max_size = BLK_QUEUE_SIZE;
+	vdev->queue_max_size = (uint16_t)queue_size;
 	vdev->config_size = BLK_CONFIG_SIZE;
 	vdev->mem = mem;
 	vdev->ops = &blk_ops;
@@ -651,7 +653,7 @@ fail:
 
 void blk_destroy(struct blk *b)
 {
-	size_t slots_bytes = sizeof(struct blk_req) * BLK_QUEUE_SIZE;
+	size_t slots_bytes = sizeof(struct blk_req) * b->queue_size;
 
 	if (b->vdev.ops)
 		blk_reset(&b->vdev);

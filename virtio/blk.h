@@ -36,7 +36,8 @@
 #include "virtio/device.h"
 #include "virtio/disk.h"
 
-#define BLK_QUEUE_SIZE 256		     /* queue_max_size, and request slots per queue */
+#define BLK_QUEUE_SIZE 256		     /* default queue_max_size = request slots per queue */
+#define BLK_ENGINE_DEPTH_MAX 1024	     /* I/O in flight per queue, whatever its size */
 #define BLK_SEG_MAX (VIRTQ_MAX_SEGMENTS - 2) /* data segments: all but header and status */
 #define BLK_DWZ_SEG_MAX 32		     /* max_discard_seg, max_write_zeroes_seg */
 #define BLK_DWZ_SECTORS_MAX (1u << 22)	     /* per segment: 2 GiB */
@@ -71,6 +72,7 @@ struct blk {
 	uint8_t serial[VIRTIO_BLK_ID_BYTES]; /* NUL-padded */
 	pthread_mutex_t lock;		     /* queue_start() against reset() */
 	bool io_error_logged;
+	unsigned int queue_size; /* queue_max_size offered, and request slots per queue */
 	struct blk_queue queues[VIRTIO_MAX_QUEUES];
 };
 

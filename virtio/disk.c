@@ -57,12 +57,29 @@ static int parse_queues(const char *value, unsigned int *out)
 	return 0;
 }
 
+/* A split virtqueue's size: a power of two up to the spec's 32768. */
+static int parse_queue_size(const char *value, unsigned int *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (!isdigit((unsigned char)*value))
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(value, &end, 10);
+	if (errno || *end || n == 0 || n > DISK_MAX_QUEUE_SIZE || (n & (n - 1)))
+		return -EINVAL;
+	*out = (unsigned int)n;
+	return 0;
+}
+
 enum {
 	KEY_PATH = 1 << 0,
 	KEY_READONLY = 1 << 1,
 	KEY_SERIAL = 1 << 2,
 	KEY_CACHE = 1 << 3,
 	KEY_QUEUES = 1 << 4,
+	KEY_QUEUE_SIZE = 1 << 5,
 };
 
 static int apply_item(struct disk_options *o, unsigned int *seen, const char *key,
@@ -73,7 +90,7 @@ static int apply_item(struct disk_options *o, unsigned int *seen, const char *ke
 		unsigned int bit;
 	} keys[] = {
 		{ "path", KEY_PATH },	{ "readonly", KEY_READONLY }, { "serial", KEY_SERIAL },
-		{ "cache", KEY_CACHE }, { "queues", KEY_QUEUES },
+		{ "cache", KEY_CACHE }, { "queues", KEY_QUEUES },     { "queue-size", KEY_QUEUE_SIZE },
 	};
 	unsigned int bit = 0;
 
@@ -82,7 +99,7 @@ static int apply_item(struct disk_options *o, unsigned int *seen, const char *ke
 			bit = keys[i].bit;
 	if (!bit)
 		return opt_error(err, errlen, key, value,
-				 "unknown key (expected path, readonly, serial, cache or queues)");
+				 "unknown key (expected path, readonly, serial, cache, queues or queue-size)");
 	if (*seen & bit)
 		return opt_error(err, errlen, key, value, "key given twice");
 	*seen |= bit;
@@ -117,6 +134,11 @@ static int apply_item(struct disk_options *o, unsigned int *seen, const char *ke
 		else
 			return opt_error(err, errlen, key, value, "must be none or writeback");
 		return 0;
+	case KEY_QUEUE_SIZE:
+		if (parse_queue_size(value, &o->queue_size))
+			return opt_error(err, errlen, key, value,
+					 "must be a power of two from 1 to 32768");
+		return 0;
 	default: /* KEY_QUEUES */
 		if (parse_queues(value, &o->queues))
 			return opt_error(
@@ -138,7 +160,7 @@ int disk_parse_option(const char *text, struct disk_options *out, char *err, siz
 	if (!text || !*text) {
 		snprintf(err, errlen,
 			 "--disk needs path=FILE[,readonly=on|off][,serial=S]"
-			 "[,cache=none|writeback][,queues=N]");
+			 "[,cache=none|writeback][,queues=N][,queue-size=N]");
 		return -EINVAL;
 	}
 	for (;;) {
@@ -154,7 +176,7 @@ int disk_parse_option(const char *text, struct disk_options *out, char *err, siz
 		if (klen >= sizeof(key)) {
 			snprintf(err, errlen,
 				 "--disk %.*s: unknown key (expected path, readonly, "
-				 "serial, cache or queues)",
+				 "serial, cache, queues or queue-size)",
 				 (int)strcspn(p, ","), item);
 			return -EINVAL;
 		}

@@ -47,19 +47,21 @@
 #define DISK_SERIAL_MAX 20 /* VIRTIO_BLK_ID_BYTES */
 #define DISK_PATH_MAX PATH_MAX
 #define DISK_MAX_QUEUES 63 /* VIRTIO_MAX_QUEUES - 1 */
+#define DISK_MAX_QUEUE_SIZE 32768u /* VIRTIO 1.2: split queues hold at most 2^15 */
 
 enum disk_cache {
 	DISK_CACHE_WRITEBACK, /* host page cache; guest FLUSH requests make writes durable */
 	DISK_CACHE_NONE,      /* O_DIRECT: no host page cache */
 };
 
-/* --disk path=FILE[,readonly=on|off][,serial=S][,cache=none|writeback][,queues=N] */
+/* --disk path=FILE[,readonly=on|off][,serial=S][,cache=none|writeback][,queues=N][,queue-size=N] */
 struct disk_options {
 	char path[DISK_PATH_MAX];
 	bool readonly;			  /* default off */
 	char serial[DISK_SERIAL_MAX + 1]; /* printable ASCII, NUL-terminated; default "" */
 	enum disk_cache cache;		  /* default writeback */
 	unsigned int queues;		  /* 1..DISK_MAX_QUEUES; 0 (default): one per vCPU */
+	unsigned int queue_size;	  /* power of two up to 32768; 0 (default): 256 */
 };
 
 /*

@@ -80,14 +80,15 @@ for mode in msix intx; do
     err=$LOG_DIR/$run.vmm     # VMM's own log (stderr)
     # MSI-X on 2 vCPUs: two request queues (one per vCPU), a vector each.
     # INTx on 1 vCPU: one shared line per device; saves ~5 s.
-    extra='' cpus=2
-    [ "$mode" = intx ] && extra=" pci=nomsi" cpus=1
+    # The MSI-X run also uses a non-default queue size (--disk queue-size=).
+    extra='' cpus=2 qsize=,queue-size=1024
+    [ "$mode" = intx ] && extra=" pci=nomsi" cpus=1 qsize=
     t0=$(cut -d' ' -f1 /proc/uptime)
     timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" \
         --initrd "$GUEST_INITRD_DIR/disk-check.cpio.gz" \
         --cmdline "console=ttyS0 panic=-1 reboot=k$extra disk.mode=$mode disk.token=$token disk.sha256=$sha disk.ro_sha256=$ro_sha" \
         --cpus "$cpus" --memory 512M \
-        --disk "path=$dev1,serial=data1" \
+        --disk "path=$dev1,serial=data1$qsize" \
         --disk "path=$dev2,readonly=on,serial=data2" \
         >"$out" 2>"$err" </dev/null
     rc=$?

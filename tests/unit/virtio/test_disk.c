@@ -104,6 +104,14 @@ START_TEST(test_parse_all_keys)
 	ck_assert(!o.readonly);
 	ck_assert_int_eq(o.cache, DISK_CACHE_WRITEBACK);
 	ck_assert_uint_eq(o.queues, 63);
+
+	/* queue sizes: powers of two up to the split-ring limit */
+	parse_ok("path=x,queue-size=1024", &o);
+	ck_assert_uint_eq(o.queue_size, 1024);
+	parse_ok("path=x,queue-size=32768", &o);
+	ck_assert_uint_eq(o.queue_size, 32768);
+	parse_ok("path=x", &o);
+	ck_assert_uint_eq(o.queue_size, 0);
 }
 END_TEST
 
@@ -159,6 +167,9 @@ START_TEST(test_parse_errors)
 	parse_bad("path=a,cache=unsafe", "--disk cache=unsafe: must be none or writeback");
 	parse_bad("path=a,queues=64", "--disk queues=64: must be a whole number from 1 to 63");
 	parse_bad("path=a,queues=-1", "--disk queues=-1:");
+	parse_bad("path=a,queue-size=100", "--disk queue-size=100: must be a power of two");
+	parse_bad("path=a,queue-size=65536", "--disk queue-size=65536: must be a power of two");
+	parse_bad("path=a,queue-size=0", "--disk queue-size=0:");
 	parse_bad("path=a,queues=1x", "--disk queues=1x:");
 	parse_bad("path=a,queues=", "--disk queues=:");
 	parse_bad("path=a,queues=00000001", "--disk queues=00000001:");

@@ -18,6 +18,13 @@ read -r unit_passed unit_failed < <(tail -n 1 build/unit-results.txt |
 section "command line and input files"
 tests/cli/bad-inputs.sh build/vmm | tee -a "$log"
 
+section "fuzz targets (short run; make fuzz for the full minute)"
+if command -v clang >/dev/null; then
+	make -s fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-10} 2>&1 | tee -a "$log"
+else
+	echo "SKIP: fuzz: clang is not installed (make deps installs it)" | tee -a "$log"
+fi
+
 section "tiny guests"
 if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	tests/guests/run-tiny.sh build/vmm build/guests | tee -a "$log"

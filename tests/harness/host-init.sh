@@ -10,10 +10,12 @@
 #   harness.timeout=SECS        per-VMM-run timeout handed to scenarios
 #   harness.disk.token=T harness.disk.sha256=H harness.disk.ro_sha256=H
 #                               for scenarios/disk.sh (run.sh sets them)
+#   harness.rootfs.version=V | harness.rootfs.skip="why"
+#                               for scenarios/rootdisk.sh (run.sh sets one)
 # Lines starting PASS:/FAIL:/SKIP: are the results tests/harness/run.sh collects.
 # Modules (mkinitrd-guest.sh puts them and their dependencies in the image):
 # kvm-amd gives /dev/kvm; virtio_pci + virtio_blk see the disks run.sh attaches
-# to L1 for the disk scenario (L1 itself never mounts them).
+# to L1 for the disk and rootdisk scenarios (L1 itself never mounts them).
 # harness-modules: irqbypass kvm kvm-amd virtio_pci virtio_blk
 /bin/busybox --install -s # applet links (the image holds only /bin/sh)
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin

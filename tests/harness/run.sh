@@ -13,7 +13,8 @@
 #      HARNESS_VMM_TIMEOUT (seconds per VMM run inside L1, default 120),
 #      HARNESS_SMP (L1 vCPUs, default 1; >1 uses multi-threaded TCG), VMM_STATIC.
 # Output: build/harness/serial.log (L1 console), images in build/harness/
-#   (the disk scenario's disk images in build/harness/disk/).
+#   (the disk scenario's disk images in build/harness/disk/; the rootdisk
+#   scenario's Debian image is cached with the kernel, see rootfs-image.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +27,7 @@ for a in "$@"; do
     case "$a" in
     -v) verbose=1 ;;
     --kvm-only) kvm_only=1 ;;
-    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
     *)
         if [ ! -f "$here/scenarios/$a.sh" ]; then
@@ -97,6 +98,27 @@ case ",$run," in
     ;;
 esac
 
+# The rootdisk scenario's Debian image (rootfs-image.sh: debootstrap once,
+# then cached), attached read-only so the cached image is never written.
+# Without one the scenario SKIPs, giving the reason from harness.rootfs.skip.
+rootfs_args=()
+rootfs_append=
+case ",$run," in
+*,all,* | *,rootdisk,*)
+    rootfs=$("$here/rootfs-image.sh") || true
+    rootfs_img=$(sed -n 's/^ROOTFS_IMAGE=//p' <<<"$rootfs")
+    if [ -n "$rootfs_img" ]; then
+        # shellcheck disable=SC2054 # the commas are QEMU's
+        rootfs_args=(-drive "file=$rootfs_img,if=none,id=rootfs,format=raw,readonly=on"
+            -device virtio-blk-pci,drive=rootfs,serial=rootfs)
+        rootfs_append=" harness.rootfs.version=$(sed -n 's/^ROOTFS_DEBIAN_VERSION=//p' <<<"$rootfs")"
+    else
+        why=$(sed -n 's/^ROOTFS_SKIP=//p' <<<"$rootfs" | tr -d '"' | cut -c1-300)
+        rootfs_append=" harness.rootfs.skip=\"${why:-rootfs-image.sh failed}\""
+    fi
+    ;;
+esac
+
 # One L1 vCPU by default: measured 10.9 s against 10.4 s for -smp 2 with
 # multi-threaded TCG (boot scenario, 2-core host), but -smp 2 makes L1's TSC
 # "unstable" (so L2's too) and once hung before L1 printed anything.
@@ -109,7 +131,7 @@ boot_limit=${HARNESS_BOOT_TIMEOUT:-60}
 # No `quiet`: L1's boot messages (cheap under TCG) show where a rare L1 hang
 # happened; host-init.sh silences L1's console once it runs.
 append="console=ttyS0 panic=-1 reboot=k harness.run=$run harness.verbose=$verbose"
-append="$append harness.timeout=${HARNESS_VMM_TIMEOUT:-120}$disk_append"
+append="$append harness.timeout=${HARNESS_VMM_TIMEOUT:-120}$disk_append$rootfs_append"
 
 echo "harness: L1 = QEMU TCG, -cpu max,+svm,+npt, $smp vCPU(s), 2048M, kernel $KERNEL_VERSION; scenarios: $run"
 echo "harness: serial log: ${log#"$top"/}"
@@ -129,7 +151,7 @@ while :; do
     timeout -k 5 "$total_limit" qemu-system-x86_64 \
         -nodefaults -no-user-config -accel "$accel" -cpu max,+svm,+npt -smp "$smp" -m 2048 \
         -display none -monitor none -serial "file:$log" -no-reboot \
-        -kernel "$KERNEL_IMAGE" -initrd "$out/host.cpio" -append "$append" "${disk_args[@]}" \
+        -kernel "$KERNEL_IMAGE" -initrd "$out/host.cpio" -append "$append" "${disk_args[@]}" "${rootfs_args[@]}" \
         </dev/null 2>"$out/qemu.err" &
     qemu_pid=$!
     ticks=0

@@ -43,7 +43,10 @@
 #define PLATFORM_CMDLINE_MAX 0x10000
 #define PLATFORM_EBDA_START 0x9fc00
 #define PLATFORM_ACPI_START 0xe0000 /* RSDP first; Linux also scans here for it */
-#define PLATFORM_ACPI_END 0x100000
+#define PLATFORM_ACPI_END 0xf0000
+/* SMBIOS: the 64-bit entry point first; Linux scans 0xf0000-0xfffff for it. */
+#define PLATFORM_SMBIOS_START 0xf0000
+#define PLATFORM_SMBIOS_END 0x100000
 #define PLATFORM_KERNEL_ADDR 0x100000
 
 /* The 32-bit PCI hole: guest RAM stops below it and resumes at 4 GiB. */

@@ -47,7 +47,8 @@ int e820_build(struct boot_e820_entry *out, int max, uint64_t mem_size)
 	/* The EBDA and the BIOS area holding the ACPI tables are reserved, like on a PC. */
 	err = e820_add(&m, 0, PLATFORM_EBDA_START, E820_TYPE_RAM);
 	err = err ?: e820_add(&m, PLATFORM_EBDA_START, E820_LEGACY_HOLE_END, E820_TYPE_RESERVED);
-	err = err ?: e820_add(&m, PLATFORM_ACPI_START, PLATFORM_ACPI_END, E820_TYPE_RESERVED);
+	/* the BIOS area: ACPI tables, then SMBIOS, up to 1 MiB */
+	err = err ?: e820_add(&m, PLATFORM_ACPI_START, PLATFORM_SMBIOS_END, E820_TYPE_RESERVED);
 	err = err ?: e820_add(&m, E820_1M, low_end, E820_TYPE_RAM);
 	/* PCI ECAM: Linux uses the MCFG's range only when firmware reserved it. */
 	err = err

@@ -15,6 +15,7 @@
 #include "devices/platform.h"
 #include "devices/pci.h"
 #include "firmware/acpi.h"
+#include "firmware/smbios.h"
 #include "vmm/boot.h"
 #include "vmm/console.h"
 #include "vmm/cpuid.h"
@@ -91,6 +92,27 @@ static void on_reset(void *ctx)
 	vm_request_stop(ctx, VMM_EXIT_REBOOT);
 }
 
+/* SMBIOS: who made this machine, its UUID and name; the guest reads it as DMI data. */
+static int build_smbios(struct vm *vm, const struct vmm_options *opts)
+{
+	struct smbios_config cfg = {
+		.name = opts->name,
+		.ncpus = opts->cpus,
+		.mem_size = opts->memory,
+	};
+	size_t size = PLATFORM_SMBIOS_END - PLATFORM_SMBIOS_START;
+	char text[SMBIOS_UUID_TEXT_LEN + 1];
+
+	if (opts->has_uuid)
+		memcpy(cfg.uuid, opts->uuid, sizeof(cfg.uuid));
+	else if (smbios_uuid_generate(cfg.uuid))
+		return -EIO;
+	smbios_uuid_format(cfg.uuid, text);
+	fprintf(stderr, "vmm: uuid %s\n", text);
+	return smbios_build(guest_mem_ptr(&vm->mem, PLATFORM_SMBIOS_START, size), size,
+			    PLATFORM_SMBIOS_START, &cfg) < 0 ? -EINVAL : 0;
+}
+
 /* Guest memory, firmware tables and the kernel: every input file is checked here. */
 static int load_guest(struct vm *vm, const struct vmm_options *opts, struct boot_entry *entry,
 		      char *err, size_t errlen)
@@ -112,7 +134,7 @@ static int load_guest(struct vm *vm, const struct vmm_options *opts, struct boot
 	}
 	used = acpi_build(guest_mem_ptr(&vm->mem, PLATFORM_ACPI_START, acpi_size), acpi_size,
 			  PLATFORM_ACPI_START, &acpi);
-	if (used < 0 || boot_setup_long_mode(&vm->mem)) {
+	if (used < 0 || boot_setup_long_mode(&vm->mem) || build_smbios(vm, opts)) {
 		snprintf(err, errlen, "cannot build the firmware tables");
 		return VMM_EXIT_ERROR;
 	}

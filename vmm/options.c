@@ -21,6 +21,8 @@ enum {
 	OPT_CONSOLE,
 	OPT_KVM_DEVICE,
 	OPT_DISK,
+	OPT_UUID,
+	OPT_NAME,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -35,6 +37,8 @@ static const struct option long_options[] = {
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "kvm-device", required_argument, NULL, OPT_KVM_DEVICE },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "uuid", required_argument, NULL, OPT_UUID },
+	{ "name", required_argument, NULL, OPT_NAME },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -188,6 +192,18 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 		case OPT_KVM_DEVICE:
 			opts->kvm_path = optarg;
 			break;
+		case OPT_UUID:
+			if (smbios_uuid_parse(optarg, opts->uuid))
+				return bad(err, errlen, "--uuid", optarg,
+					   "not a UUID (expected 8-4-4-4-12 hex digits)");
+			opts->has_uuid = true;
+			break;
+		case OPT_NAME:
+			if (!smbios_name_valid(optarg))
+				return bad(err, errlen, "--name", optarg,
+					   "must be printable ASCII, at most 64 characters");
+			opts->name = optarg;
+			break;
 		case OPT_DISK:
 			if (parse_disk(opts, optarg, err, errlen))
 				return -EINVAL;
@@ -248,6 +264,10 @@ void options_usage(void *stream, const char *argv0)
 		"                    one per vCPU; queue-size: entries per queue, a power of two\n"
 		"                    up to 32768 (default 256). An image another VMM has open\n"
 		"                    for writing is refused.\n"
+		"  --uuid UUID       the machine's UUID, as the guest reads it from SMBIOS\n"
+		"                    (/sys/class/dmi/id/product_uuid); default: a new random\n"
+		"                    UUID at every start, printed on stderr\n"
+		"  --name NAME       the machine's product name in SMBIOS (default: minivmm)\n"
 		"  --flat FILE       instead of a kernel, load a flat 64-bit binary at 1 MiB and\n"
 		"                    start it in long mode (for tests and experiments)\n"
 		"  --kvm-device PATH KVM device (default: /dev/kvm)\n"

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "firmware/smbios.h"
 #include "virtio/disk.h"
 
 #define VMM_DEFAULT_MEMORY (512ull << 20)
@@ -31,6 +32,9 @@ struct vmm_options {
 	const char *memory_text; /* as the user wrote it, for messages */
 	enum console_mode console;
 	const char *kvm_path;
+	uint8_t uuid[SMBIOS_UUID_LEN];
+	bool has_uuid;    /* --uuid given; otherwise a fresh random one per start */
+	const char *name; /* --name: SMBIOS product name, NULL for the default */
 	struct disk_options disks[VMM_MAX_DISKS];
 	unsigned int ndisks;
 	bool help;

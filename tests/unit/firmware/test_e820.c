@@ -69,7 +69,7 @@ START_TEST(test_512m)
 	static const struct range want[] = {
 		{ 0, PLATFORM_EBDA_START, RAM },
 		{ PLATFORM_EBDA_START, 0xa0000, RESERVED },
-		{ PLATFORM_ACPI_START, PLATFORM_ACPI_END, RESERVED },
+		{ PLATFORM_ACPI_START, PLATFORM_SMBIOS_END, RESERVED },
 		{ MiB, 512 * MiB, RAM },
 		{ PLATFORM_PCI_ECAM_START, ECAM_END, RESERVED },
 	};
@@ -84,7 +84,7 @@ START_TEST(test_3g_exactly)
 	static const struct range want[] = {
 		{ 0, PLATFORM_EBDA_START, RAM },
 		{ PLATFORM_EBDA_START, 0xa0000, RESERVED },
-		{ PLATFORM_ACPI_START, PLATFORM_ACPI_END, RESERVED },
+		{ PLATFORM_ACPI_START, PLATFORM_SMBIOS_END, RESERVED },
 		{ MiB, PLATFORM_PCI_HOLE_START, RAM },
 		{ PLATFORM_PCI_ECAM_START, ECAM_END, RESERVED },
 	};
@@ -100,7 +100,7 @@ START_TEST(test_4g_splits_across_the_hole)
 	static const struct range want[] = {
 		{ 0, PLATFORM_EBDA_START, RAM },
 		{ PLATFORM_EBDA_START, 0xa0000, RESERVED },
-		{ PLATFORM_ACPI_START, PLATFORM_ACPI_END, RESERVED },
+		{ PLATFORM_ACPI_START, PLATFORM_SMBIOS_END, RESERVED },
 		{ MiB, PLATFORM_PCI_HOLE_START, RAM },
 		{ PLATFORM_PCI_ECAM_START, ECAM_END, RESERVED },
 		{ PLATFORM_4G, PLATFORM_4G + GiB, RAM },
@@ -135,7 +135,7 @@ START_TEST(test_acpi_area_reserved)
 
 	for (int i = 0; i < n; i++) {
 		if (map[i].addr <= PLATFORM_ACPI_START &&
-		    map[i].addr + map[i].size >= PLATFORM_ACPI_END) {
+		    map[i].addr + map[i].size >= PLATFORM_SMBIOS_END) {
 			ck_assert_uint_eq(map[i].type, RESERVED);
 			found = 1;
 		}

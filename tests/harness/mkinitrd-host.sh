@@ -14,7 +14,10 @@
 # VMM_BINARY may be "none" (image without a VMM, to check L1 and /dev/kvm).
 # The image is an uncompressed cpio: most of it (vmlinuz, initrds) is
 # compressed already, and inflating under TCG costs more than it saves.
+# GUEST_INITRD_DIR's *.cpio.gz and *.cpio files all go to /guest/initrd/.
 # Env: BUSYBOX, CC as for mkinitrd-guest.sh; the kernel comes from kernel.sh.
+#   HOST_EXTRA=DIR: DIR's tree goes into the image too, over the rest
+#   (bench/disk.sh adds its L1 script as /scenarios/bench-disk.sh and QEMU).
 set -euo pipefail
 
 if [ "$#" -ne 3 ]; then
@@ -39,7 +42,11 @@ if [ "$vmm" != none ]; then
     chmod 755 "$extra/vmm"
 fi
 cp "$KERNEL_IMAGE" "$extra/guest/vmlinuz"
-cp "$guest_initrds"/*.cpio.gz "$extra/guest/initrd/"
+shopt -s nullglob
+initrds=("$guest_initrds"/*.cpio.gz "$guest_initrds"/*.cpio)
+shopt -u nullglob
+[ "${#initrds[@]}" -gt 0 ] || { echo "mkinitrd-host: no *.cpio.gz or *.cpio in $guest_initrds" >&2; exit 1; }
+cp "${initrds[@]}" "$extra/guest/initrd/"
 if [ -d "$top/build/guests" ]; then
     cp -a "$top/build/guests/." "$extra/tiny/"
 fi
@@ -47,5 +54,8 @@ if [ -f "$top/tests/guests/run-tiny.sh" ]; then
     cp "$top/tests/guests/run-tiny.sh" "$extra/tiny/run-tiny.sh"
 fi
 cp "$here"/scenarios/*.sh "$extra/scenarios/"
+if [ -n "${HOST_EXTRA:-}" ]; then
+    cp -a "$HOST_EXTRA/." "$extra/"
+fi
 
 "$here/mkinitrd-guest.sh" --extra "$extra" --compress none "$here/host-init.sh" "$out"

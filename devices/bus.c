@@ -125,6 +125,8 @@ bool bus_read(struct bus *bus, uint64_t addr, void *data, unsigned int len)
 	pthread_rwlock_rdlock(&bus->lock);
 	r = bus_lookup(bus, addr, len);
 	handled = r != NULL;
+	if (r)
+		__atomic_fetch_add(&((struct bus_range *)r)->reads, 1, __ATOMIC_RELAXED);
 	if (r && r->ops->read)
 		r->ops->read(r->opaque, addr - r->base, data, len);
 	pthread_rwlock_unlock(&bus->lock);
@@ -141,10 +143,36 @@ bool bus_write(struct bus *bus, uint64_t addr, const void *data, unsigned int le
 	pthread_rwlock_rdlock(&bus->lock);
 	r = bus_lookup(bus, addr, len);
 	handled = r != NULL;
+	if (r)
+		__atomic_fetch_add(&((struct bus_range *)r)->writes, 1, __ATOMIC_RELAXED);
 	if (r && r->ops->write)
 		r->ops->write(r->opaque, addr - r->base, data, len);
 	pthread_rwlock_unlock(&bus->lock);
 	if (!handled)
 		bus_count_unhandled(bus, "write", addr, len);
 	return handled;
+}
+
+unsigned int bus_snapshot(struct bus *bus, struct bus_range *out, unsigned int max)
+{
+	unsigned int n;
+
+	pthread_rwlock_rdlock(&bus->lock);
+	n = bus->count < max ? bus->count : max;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct bus_range *r = &bus->ranges[i];
+
+		/* field by field: vCPUs add to the counters under the same read lock */
+		out[i] = (struct bus_range){
+			.base = r->base,
+			.len = r->len,
+			.ops = r->ops,
+			.opaque = r->opaque,
+			.name = r->name,
+			.reads = __atomic_load_n(&r->reads, __ATOMIC_RELAXED),
+			.writes = __atomic_load_n(&r->writes, __ATOMIC_RELAXED),
+		};
+	}
+	pthread_rwlock_unlock(&bus->lock);
+	return n;
 }

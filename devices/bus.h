@@ -23,6 +23,8 @@ struct bus_range {
 	const struct bus_device_ops *ops;
 	void *opaque;
 	const char *name;
+	/* accesses routed to this range (relaxed atomics; they move with the range) */
+	uint64_t reads, writes;
 };
 
 #define BUS_MAX_RANGES 64
@@ -44,5 +46,7 @@ int bus_unregister(struct bus *bus, uint64_t base);
 /* Return true when a device handled the access; unhandled reads fill data with 0xff. */
 bool bus_read(struct bus *bus, uint64_t addr, void *data, unsigned int len);
 bool bus_write(struct bus *bus, uint64_t addr, const void *data, unsigned int len);
+/* Copy up to max ranges, counters included, under the bus lock; returns how many. */
+unsigned int bus_snapshot(struct bus *bus, struct bus_range *out, unsigned int max);
 
 #endif

@@ -380,6 +380,7 @@ static bool queue_drain(struct blk_queue *q)
 			}
 			q->free = r->next_free;
 			q->inflight++;
+			__atomic_fetch_add(&q->requests, 1, __ATOMIC_RELAXED);
 			budget--;
 			if (!req_start(q, r)) {
 				req_free(q, r);
@@ -437,8 +438,10 @@ static void *queue_thread(void *arg)
 		}
 		if (events & DISK_EVENT_STOP)
 			q->stopping = true;
-		if (events & DISK_EVENT_KICK)
+		if (events & DISK_EVENT_KICK) {
+			__atomic_fetch_add(&q->kicks, 1, __ATOMIC_RELAXED);
 			more = true;
+		}
 		if (q->starved && q->free) {
 			q->starved = false;
 			more = true;

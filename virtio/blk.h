@@ -63,6 +63,9 @@ struct blk_queue {
 	bool broken;  /* asked for NEEDS_RESET: take nothing more */
 	bool stopping;
 	bool writethrough; /* FLUSH not negotiated: fdatasync after each write */
+	/* statistics (vmm/stats.h): relaxed atomics, kept across device resets */
+	uint64_t kicks;	   /* notifications the thread consumed */
+	uint64_t requests; /* chains it took off the available ring */
 };
 
 struct blk {

@@ -67,6 +67,7 @@ static void raise_vector(struct virtio_pci *vp, uint16_t vector, uint8_t isr_bit
 	/* false only while MSI-X is off; VIRTIO_MSI_NO_VECTOR is out of range and ignored */
 	if (msix_notify(&vp->msix, vector))
 		return;
+	__atomic_fetch_add(&vp->intx_raised, 1, __ATOMIC_RELAXED);
 	__atomic_or_fetch(&vp->isr, isr_bit, __ATOMIC_SEQ_CST);
 	pci_device_set_intx(&vp->pci, true);
 }
@@ -116,7 +117,10 @@ static void msix_fire(void *ctx, unsigned int vec)
 {
 	struct virtio_pci *vp = ctx;
 
-	if (vec < vp->nvectors && eventfd_write(vp->vectors[vec].irqfd, 1) < 0) {
+	if (vec >= vp->nvectors)
+		return;
+	__atomic_fetch_add(&vp->msix_fired, 1, __ATOMIC_RELAXED);
+	if (eventfd_write(vp->vectors[vec].irqfd, 1) < 0) {
 		/* an eventfd counter cannot overflow from single increments */
 	}
 }
@@ -406,6 +410,7 @@ static void virtio_pci_bar_read(struct pci_device *dev, unsigned int bar, uint64
 	struct virtio_pci *vp = dev->opaque;
 
 	(void)bar; /* BAR 0 is our only BAR */
+	__atomic_fetch_add(&vp->bar_reads, 1, __ATOMIC_RELAXED);
 	memset(data, 0, len);
 	if (offset < BAR_COMMON + BAR_COMMON_SIZE) {
 		common_read(vp, offset, data, len);
@@ -432,6 +437,7 @@ static void virtio_pci_bar_write(struct pci_device *dev, unsigned int bar, uint6
 	struct virtio_pci *vp = dev->opaque;
 
 	(void)bar;
+	__atomic_fetch_add(&vp->bar_writes, 1, __ATOMIC_RELAXED);
 	if (offset < BAR_COMMON + BAR_COMMON_SIZE) {
 		common_write(vp, offset, data, len);
 	} else if (offset >= BAR_DEVICE && offset < BAR_DEVICE + BAR_DEVICE_SIZE) {
@@ -442,6 +448,7 @@ static void virtio_pci_bar_write(struct pci_device *dev, unsigned int bar, uint6
 	} else if (offset >= BAR_NOTIFY && offset < BAR_MSIX_TABLE) {
 		/* only reached when no ioeventfd is bound for this address */
 		uint64_t q = (offset - BAR_NOTIFY) / NOTIFY_MULTIPLIER;
+		__atomic_fetch_add(&vp->notify_exits, 1, __ATOMIC_RELAXED);
 		if (q < vp->vdev->num_queues && vp->kick_fd[q] >= 0 &&
 		    eventfd_write(vp->kick_fd[q], 1) < 0) {
 			/* cannot overflow */

@@ -49,6 +49,11 @@ struct virtio_pci {
 	bool ioeventfd_bound[VIRTIO_MAX_QUEUES];
 	uint8_t isr; /* atomic: bit 0 queue interrupt, bit 1 configuration change */
 	bool needs_reset_logged;
+	/* statistics (vmm/stats.h): relaxed atomics, kept across device resets */
+	uint64_t msix_fired;		/* MSI-X messages sent to KVM (irqfd writes) */
+	uint64_t intx_raised;		/* INTx assertions */
+	uint64_t notify_exits;		/* queue notifications that came as MMIO exits */
+	uint64_t bar_reads, bar_writes; /* BAR 0 accesses (each one a vCPU exit) */
 };
 
 /* Wrap vdev in a PCI function and put it on the bus. Returns 0 or -errno. */

@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 
 #include "vmm/exit_codes.h"
+#include "vmm/stats.h"
 #include "vmm/vcpu.h"
 
 enum { SOURCE_SIGNAL, SOURCE_STOP, SOURCE_STDIN, SOURCE_RX_READY };
@@ -22,6 +23,7 @@ static void termination_signals(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGUSR1); /* not a termination: it prints the exit statistics */
 }
 
 int event_loop_block_signals(void)
@@ -63,6 +65,10 @@ static void handle_signal(struct vm *vm, int sigfd)
 
 	if (read(sigfd, &info, sizeof(info)) != sizeof(info))
 		return;
+	if (info.ssi_signo == SIGUSR1) {
+		stats_print(stderr, vm); /* "\r\n" line ends on a terminal in raw mode */
+		return;
+	}
 	fprintf(stderr, "\r\nvmm: %s, stopping the guest\r\n", strsignal((int)info.ssi_signo));
 	vm_request_stop(vm, VMM_EXIT_SIGNAL_BASE + (int)info.ssi_signo);
 }

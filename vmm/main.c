@@ -22,6 +22,7 @@
 #include "vmm/event_loop.h"
 #include "vmm/exit_codes.h"
 #include "vmm/options.h"
+#include "vmm/stats.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -338,6 +339,16 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < vm.ndisks; i++)
 		blk_destroy(&vm.disks[i]);
 	console_restore();
+	/* every vCPU and queue thread has stopped: the counters are final */
+	if (opts.stats)
+		stats_print(stderr, &vm);
+	if (opts.stats_json) {
+		int ret = stats_write_json(opts.stats_json, &vm);
+
+		if (ret)
+			fprintf(stderr, "vmm: --stats-json %s: %s\n", opts.stats_json,
+				strerror(-ret));
+	}
 	kvm_close(&vm.kvm);
 	guest_mem_free(&vm.mem);
 	return code;

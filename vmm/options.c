@@ -23,6 +23,8 @@ enum {
 	OPT_DISK,
 	OPT_UUID,
 	OPT_NAME,
+	OPT_STATS,
+	OPT_STATS_JSON,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -39,6 +41,8 @@ static const struct option long_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "uuid", required_argument, NULL, OPT_UUID },
 	{ "name", required_argument, NULL, OPT_NAME },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -204,6 +208,14 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 					   "must be printable ASCII, at most 64 characters");
 			opts->name = optarg;
 			break;
+		case OPT_STATS:
+			opts->stats = true;
+			break;
+		case OPT_STATS_JSON:
+			if (!*optarg)
+				return bad(err, errlen, "--stats-json", "''", "needs a file name");
+			opts->stats_json = optarg;
+			break;
 		case OPT_DISK:
 			if (parse_disk(opts, optarg, err, errlen))
 				return -EINVAL;
@@ -271,6 +283,11 @@ void options_usage(void *stream, const char *argv0)
 		"  --flat FILE       instead of a kernel, load a flat 64-bit binary at 1 MiB and\n"
 		"                    start it in long mode (for tests and experiments)\n"
 		"  --kvm-device PATH KVM device (default: /dev/kvm)\n"
+		"  --stats           at exit, print to stderr how often the guest made the VMM\n"
+		"                    work: exits by reason and vCPU, accesses by device and\n"
+		"                    address range, virtio kicks and interrupts (SIGUSR1 prints\n"
+		"                    them at any time, with or without this option)\n"
+		"  --stats-json FILE at exit, write the same numbers as JSON to FILE\n"
 		"  --help            show this help\n"
 		"  --version         show the version\n"
 		"\n"

@@ -37,6 +37,8 @@ struct vmm_options {
 	const char *name; /* --name: SMBIOS product name, NULL for the default */
 	struct disk_options disks[VMM_MAX_DISKS];
 	unsigned int ndisks;
+	bool stats;		/* --stats: print the exit statistics to stderr at exit */
+	const char *stats_json; /* --stats-json FILE: write them as JSON to FILE at exit */
 	bool help;
 	bool version;
 };

@@ -225,6 +225,7 @@ static void handle_exit(struct vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	char why[96];
 
+	stats_count_exit(&vcpu->stats, stats_exit_kind(run->exit_reason));
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		handle_io(vcpu);
@@ -268,8 +269,10 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	while (!vm_is_stopping(vcpu->vm)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				stats_count_exit(&vcpu->stats, STATS_EXIT_INTERRUPTED);
 				continue;
+			}
 			fprintf(stderr, "vmm: vCPU %u: KVM_RUN: %s\n", vcpu->index,
 				strerror(errno));
 			vm_request_stop(vcpu->vm, VMM_EXIT_ERROR);

@@ -21,6 +21,7 @@
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
 #include "vmm/options.h"
+#include "vmm/stats.h"
 
 struct vm;
 
@@ -31,6 +32,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	struct vcpu_exit_stats stats; /* written only by this vCPU's thread */
 };
 
 struct vm {

@@ -19,14 +19,7 @@
 # fio and the libraries it links (with the dynamic loader) are in the image at
 # their usual paths; bench/disk.sh puts them there.
 # harness-modules: virtio_pci virtio_blk
-/bin/outb 0x440 1 || marker_failed=1
-/bin/busybox --install -s # applet links (the image holds only /bin/sh)
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-[ -t 1 ] || exec </dev/console >/dev/console 2>&1
-[ -z "${marker_failed:-}" ] || echo "BENCH note=marker write failed"
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
+. /lib/harness/prologue.sh # boot marker, busybox applets, /dev /proc /sys
 mkdir -p /tmp
 
 serial=bench runtime=5 ramp=1 seq_iodepth=4 rand_iodepth=16 jobs=seqwrite,seqread,randread

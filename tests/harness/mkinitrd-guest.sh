@@ -21,6 +21,8 @@
 # unpacks concatenated archives), so the kernel can open the console for /init.
 # Inits still mount devtmpfs on /dev first (CONFIG_DEVTMPFS_MOUNT is off and
 # does not apply to initramfs anyway).
+# Every image also carries guest-prologue.sh as /lib/harness/prologue.sh, which
+# each init sources first.
 # Env: BUSYBOX (default: /bin/busybox, must be static), CC (default: cc).
 set -euo pipefail
 
@@ -158,6 +160,9 @@ if [ -n "${modules// /}" ]; then
 fi
 cp "$init_script" "$stage/root/init"
 chmod 755 "$stage/root/init"
+# what every init sources first
+mkdir -p "$stage/root/lib/harness"
+cp "$(dirname "$0")/guest-prologue.sh" "$stage/root/lib/harness/prologue.sh"
 
 # One newc entry: NAME MODE(octal) RDEVMAJOR RDEVMINOR (no data).
 newc_entry() {

@@ -4,15 +4,7 @@
 # lines on the serial console, then powers off through ACPI.
 # Boot marker first thing: the VMM logs the time of the first write to port
 # 0x440 (outb, not dd to /dev/port: this kernel has no CONFIG_DEVPORT).
-/bin/outb 0x440 1 || marker_failed=1
-/bin/busybox --install -s # applet links (the image holds only /bin/sh)
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-# If the kernel could not open a console for us, use the one devtmpfs provides.
-[ -t 1 ] || exec </dev/console >/dev/console 2>&1
-[ -z "${marker_failed:-}" ] || echo "GUEST marker write failed"
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
+. /lib/harness/prologue.sh # boot marker, busybox applets, /dev /proc /sys
 
 echo "GUEST nproc=$(nproc)"
 echo "GUEST memtotal_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"

@@ -13,14 +13,7 @@
 # Kernel command line: disk.mode=msix|intx disk.token=T disk.sha256=H
 #   disk.ro_sha256=H (with pci=nomsi for the INTx run).
 # harness-modules: virtio_pci virtio_blk
-/bin/outb 0x440 1 || marker_failed=1
-/bin/busybox --install -s # applet links (the image holds only /bin/sh)
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-[ -t 1 ] || exec </dev/console >/dev/console 2>&1
-[ -z "${marker_failed:-}" ] || echo "GUEST marker write failed"
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
+. /lib/harness/prologue.sh # boot marker, busybox applets, /dev /proc /sys
 mkdir -p /tmp /mnt/data1 /mnt/data2
 
 mode=unknown token=none sha=none ro_sha=none

@@ -4,14 +4,7 @@
 # tables (as Linux shows them in /sys/class/dmi/id) and from CPUID (the
 # "hypervisor" flag in /proc/cpuinfo), as GUEST key=value lines, then powers
 # off through ACPI. The judging is done in L1 by the scenario.
-/bin/outb 0x440 1 || marker_failed=1
-/bin/busybox --install -s # applet links (the image holds only /bin/sh)
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-[ -t 1 ] || exec </dev/console >/dev/console 2>&1
-[ -z "${marker_failed:-}" ] || echo "GUEST marker write failed"
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
+. /lib/harness/prologue.sh # boot marker, busybox applets, /dev /proc /sys
 # Kernel messages on the console could split the GUEST lines: errors only.
 echo 3 >/proc/sys/kernel/printk
 

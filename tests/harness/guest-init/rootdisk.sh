@@ -11,14 +11,7 @@
 # Kernel command line: root=/dev/vda (the kernel leaves it to us: we have an
 #   /init) ro|rw rootdisk.serial=S
 # harness-modules: virtio_pci virtio_blk
-/bin/outb 0x440 1 || marker_failed=1
-/bin/busybox --install -s # applet links (the image holds only /bin/sh)
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-[ -t 1 ] || exec </dev/console >/dev/console 2>&1
-[ -z "${marker_failed:-}" ] || echo "GUEST marker write failed"
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
+. /lib/harness/prologue.sh # boot marker, busybox applets, /dev /proc /sys
 
 root='' serial=rootfs rwmode=ro
 for arg in $(cat /proc/cmdline); do

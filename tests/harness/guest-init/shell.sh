@@ -4,14 +4,8 @@
 # Leaving the shell powers the guest off.
 # Boot marker first thing: the VMM logs the time of the first write to port
 # 0x440 (outb, not dd to /dev/port: this kernel has no CONFIG_DEVPORT).
-/bin/outb 0x440 1 || marker_failed=1
-/bin/busybox --install -s # applet links (the image holds only /bin/sh)
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TERM=${TERM:-vt100}
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-[ -t 1 ] || exec </dev/console >/dev/console 2>&1
-[ -z "${marker_failed:-}" ] || echo "boot marker write failed"
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
+. /lib/harness/prologue.sh # boot marker, busybox applets, /dev /proc /sys
+export HOME=/root TERM=${TERM:-vt100}
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts 2>/dev/null
 hostname minivmm-guest
 

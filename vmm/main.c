@@ -94,7 +94,8 @@ static void on_reset(void *ctx)
 }
 
 /* SMBIOS: who made this machine, its UUID and name; the guest reads it as DMI data. */
-static int build_smbios(struct vm *vm, const struct vmm_options *opts)
+static int build_smbios(struct vm *vm, const struct vmm_options *opts,
+			char uuid_text[SMBIOS_UUID_TEXT_LEN + 1])
 {
 	struct smbios_config cfg = {
 		.name = opts->name,
@@ -102,21 +103,18 @@ static int build_smbios(struct vm *vm, const struct vmm_options *opts)
 		.mem_size = opts->memory,
 	};
 	size_t size = PLATFORM_SMBIOS_END - PLATFORM_SMBIOS_START;
-	char text[SMBIOS_UUID_TEXT_LEN + 1];
-
 	if (opts->has_uuid)
 		memcpy(cfg.uuid, opts->uuid, sizeof(cfg.uuid));
 	else if (smbios_uuid_generate(cfg.uuid))
 		return -EIO;
-	smbios_uuid_format(cfg.uuid, text);
-	fprintf(stderr, "vmm: uuid %s\n", text);
+	smbios_uuid_format(cfg.uuid, uuid_text);
 	return smbios_build(guest_mem_ptr(&vm->mem, PLATFORM_SMBIOS_START, size), size,
 			    PLATFORM_SMBIOS_START, &cfg) < 0 ? -EINVAL : 0;
 }
 
 /* Guest memory, firmware tables and the kernel: every input file is checked here. */
 static int load_guest(struct vm *vm, const struct vmm_options *opts, struct boot_entry *entry,
-		      char *err, size_t errlen)
+		      char uuid_text[SMBIOS_UUID_TEXT_LEN + 1], char *err, size_t errlen)
 {
 	struct acpi_config acpi = {
 		.ncpus = opts->cpus,
@@ -135,7 +133,7 @@ static int load_guest(struct vm *vm, const struct vmm_options *opts, struct boot
 	}
 	used = acpi_build(guest_mem_ptr(&vm->mem, PLATFORM_ACPI_START, acpi_size), acpi_size,
 			  PLATFORM_ACPI_START, &acpi);
-	if (used < 0 || boot_setup_long_mode(&vm->mem) || build_smbios(vm, opts)) {
+	if (used < 0 || boot_setup_long_mode(&vm->mem) || build_smbios(vm, opts, uuid_text)) {
 		snprintf(err, errlen, "cannot build the firmware tables");
 		return VMM_EXIT_ERROR;
 	}
@@ -285,6 +283,7 @@ int main(int argc, char **argv)
 	struct vmm_options opts;
 	struct boot_entry entry;
 	struct console con;
+	char uuid_text[SMBIOS_UUID_TEXT_LEN + 1];
 	char err[512];
 	int code;
 
@@ -303,11 +302,13 @@ int main(int argc, char **argv)
 	    check_host_memory(&opts, err, sizeof(err)))
 		return usage_error(err);
 
-	code = load_guest(&vm, &opts, &entry, err, sizeof(err));
+	code = load_guest(&vm, &opts, &entry, uuid_text, err, sizeof(err));
 	if (code)
 		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
 	if (open_disks(&vm, &opts, err, sizeof(err)))
 		return usage_error(err);
+	/* only once every input is accepted: a rejected start prints just its error */
+	fprintf(stderr, "vmm: uuid %s\n", uuid_text);
 
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm.vcpus = calloc(opts.cpus, sizeof(*vm.vcpus));

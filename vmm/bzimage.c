@@ -83,12 +83,16 @@ int bzimage_build_zero_page(struct boot_params *zp, const uint8_t *image,
 	zp->hdr.heap_end_ptr = 0xe000 - 0x200; /* only the real-mode setup code would use it */
 	zp->hdr.cmd_line_ptr = (uint32_t)cfg->cmdline_gpa;
 	zp->ext_cmd_line_ptr = (uint32_t)(cfg->cmdline_gpa >> 32);
-	if (cfg->initrd_size) {
-		zp->hdr.ramdisk_image = (uint32_t)cfg->initrd_gpa;
-		zp->hdr.ramdisk_size = (uint32_t)cfg->initrd_size;
-		zp->ext_ramdisk_image = (uint32_t)(cfg->initrd_gpa >> 32);
-		zp->ext_ramdisk_size = (uint32_t)(cfg->initrd_size >> 32);
-	}
+	/*
+	 * Fields the loader owns are written whatever the image's header held: an image may
+	 * carry stale values, and the kernel would go looking for an initrd or a setup_data
+	 * list that is not there.
+	 */
+	zp->hdr.ramdisk_image = cfg->initrd_size ? (uint32_t)cfg->initrd_gpa : 0;
+	zp->hdr.ramdisk_size = (uint32_t)cfg->initrd_size;
+	zp->ext_ramdisk_image = cfg->initrd_size ? (uint32_t)(cfg->initrd_gpa >> 32) : 0;
+	zp->ext_ramdisk_size = (uint32_t)(cfg->initrd_size >> 32);
+	zp->hdr.setup_data = 0;
 	/* Protocol 2.14 reads it here; older kernels find the RSDP by scanning the BIOS area. */
 	zp->acpi_rsdp_addr = cfg->rsdp_gpa;
 	memcpy(zp->e820_table, cfg->e820, cfg->e820_count * sizeof(cfg->e820[0]));

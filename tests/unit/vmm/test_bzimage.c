@@ -282,6 +282,25 @@ START_TEST(test_zero_page)
 }
 END_TEST
 
+/* Found by fuzz_bzimage: an image's own initrd and setup_data fields must not leak. */
+START_TEST(test_zero_page_loader_fields_without_initrd)
+{
+	struct zero_page_config cfg = { .cmdline_gpa = 0x20000, .e820 = test_e820,
+					.e820_count = 4 };
+
+	hdr.ramdisk_image = 0xfe62e960;
+	hdr.ramdisk_size = 0x1000;
+	hdr.setup_data = 0x12345678;
+	ck_assert_int_eq(parse(), 0);
+	ck_assert_int_eq(build(&cfg), 0);
+	ck_assert_uint_eq(zp.hdr.ramdisk_image, 0);
+	ck_assert_uint_eq(zp.hdr.ramdisk_size, 0);
+	ck_assert_uint_eq(zp.ext_ramdisk_image, 0);
+	ck_assert_uint_eq(zp.ext_ramdisk_size, 0);
+	ck_assert_uint_eq(zp.hdr.setup_data, 0);
+}
+END_TEST
+
 START_TEST(test_zero_page_copies_header)
 {
 	struct zero_page_config cfg = { .cmdline_gpa = 0x20000,
@@ -407,6 +426,7 @@ Suite *unit_suite(void)
 	tcase_add_test(zc, test_zero_page_header_length);
 	tcase_add_test(zc, test_zero_page_high_addresses);
 	tcase_add_test(zc, test_zero_page_e820_limit);
+	tcase_add_test(zc, test_zero_page_loader_fields_without_initrd);
 	suite_add_tcase(s, zc);
 	return s;
 }

@@ -62,12 +62,29 @@ sanitize:
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE
 FUZZ_SECONDS ?= 60
-fuzz: $(BUILD)/fuzz/fuzz_virtqueue
+fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
+		$(BUILD)/fuzz/fuzz_bzimage $(BUILD)/fuzz/fuzz_options
 	tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c virtio/virtqueue.h \
 		vmm/memory.c vmm/memory.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c vmm/memory.c -o $@
+$(BUILD)/fuzz/fuzz_uart: tests/fuzz/fuzz_uart.c devices/uart.c devices/uart.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_uart.c devices/uart.c -o $@ -pthread
+$(BUILD)/fuzz/fuzz_pci_config: tests/fuzz/fuzz_pci_config.c devices/pci.c devices/pci.h \
+		devices/bus.c devices/bus.h devices/msix.c devices/msix.h devices/platform.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_pci_config.c devices/pci.c devices/bus.c \
+		devices/msix.c -o $@ -pthread
+$(BUILD)/fuzz/fuzz_bzimage: tests/fuzz/fuzz_bzimage.c vmm/bzimage.c vmm/bzimage.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_bzimage.c vmm/bzimage.c -o $@
+$(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c vmm/options.c vmm/options.h \
+		virtio/disk.c virtio/disk.h firmware/smbios.c firmware/smbios.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c vmm/options.c virtio/disk.c \
+		firmware/smbios.c -o $@ -pthread -luring
 
 deps:
 	tests/deps.sh

@@ -47,21 +47,7 @@ for m in $(cat /lib/modules/load-order); do
     msg=$(insmod "/lib/modules/$m.ko" 2>&1) || echo "BENCH error=insmod $m: $msg"
 done
 
-find_disk() {
-    for b in /sys/block/vd*; do
-        [ -f "$b/serial" ] || continue
-        if [ "$(cat "$b/serial" 2>/dev/null)" = "$1" ]; then
-            echo "${b##*/}"
-            return 0
-        fi
-    done
-    return 1
-}
-i=0
-while ! find_disk "$serial" >/dev/null && [ "$i" -lt 100 ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
+wait_disks "$serial"
 dev=$(find_disk "$serial")
 if [ -z "$dev" ]; then
     echo "BENCH error=no virtio disk with serial $serial ($(ls /sys/block | tr '\n' ' '))"

@@ -10,3 +10,26 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 [ -z "${marker_failed:-}" ] || echo "GUEST marker write failed"
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
+
+# find_disk SERIAL: the vdX whose virtio-blk serial is SERIAL (disks are found by
+# serial, never by vda/vdb order).
+find_disk() {
+    for b in /sys/block/vd*; do
+        if [ -f "$b/serial" ] && [ "$(cat "$b/serial" 2>/dev/null)" = "$1" ]; then
+            echo "${b##*/}"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# wait_disks SERIAL...: virtio_blk probes while init runs; give the disks up to 10 s.
+wait_disks() {
+    i=0
+    for serial_wanted in "$@"; do
+        while ! find_disk "$serial_wanted" >/dev/null && [ "$i" -lt 100 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+    done
+}

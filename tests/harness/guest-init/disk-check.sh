@@ -50,23 +50,7 @@ for d in /sys/bus/pci/devices/*; do
 done
 echo "GUEST pci_devices=${pci# }"
 
-# find_disk SERIAL: the vdX whose virtio-blk serial is SERIAL.
-find_disk() {
-    for b in /sys/block/vd*; do
-        [ -f "$b/serial" ] || continue
-        if [ "$(cat "$b/serial" 2>/dev/null)" = "$1" ]; then
-            echo "${b##*/}"
-            return 0
-        fi
-    done
-    return 1
-}
-# The disks show up while virtio_blk probes, so normally at once; wait up to 10 s.
-i=0
-while { ! find_disk data1 >/dev/null || ! find_disk data2 >/dev/null; } && [ "$i" -lt 100 ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
+wait_disks data1 data2
 all=
 for b in /sys/block/vd*; do
     [ -e "$b" ] && all="$all ${b##*/}:$(cat "$b/serial" 2>/dev/null || echo '?')"

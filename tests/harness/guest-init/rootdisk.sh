@@ -35,21 +35,7 @@ for m in $(cat /lib/modules/load-order); do
 done
 [ -z "$bad" ] || echo "GUEST insmod_failed=${bad#,}"
 
-# find_disk SERIAL: the vdX whose virtio-blk serial is SERIAL.
-find_disk() {
-    for b in /sys/block/vd*; do
-        if [ -f "$b/serial" ] && [ "$(cat "$b/serial" 2>/dev/null)" = "$1" ]; then
-            echo "${b##*/}"
-            return 0
-        fi
-    done
-    return 1
-}
-i=0
-while ! find_disk "$serial" >/dev/null && [ "$i" -lt 100 ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
+wait_disks "$serial"
 dev=$(find_disk "$serial")
 if [ -n "$dev" ]; then
     dev=/dev/$dev

@@ -35,17 +35,7 @@ else
     echo "GUEST modules=failed:${bad#,}"
 fi
 
-find_disk() { # SERIAL -> vdX
-    for b in /sys/block/vd*; do
-        [ -f "$b/serial" ] && [ "$(cat "$b/serial" 2>/dev/null)" = "$1" ] && echo "${b##*/}" && return 0
-    done
-    return 1
-}
-i=0
-while ! find_disk stats >/dev/null && [ "$i" -lt 100 ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
+wait_disks stats
 dev=$(find_disk stats)
 echo "GUEST disk=${dev:-none}"
 # How this guest knows it is a VM: the CPUID hypervisor bit (a /proc/cpuinfo

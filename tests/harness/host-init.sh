@@ -85,6 +85,9 @@ elif [ -n "$interactive" ]; then
             --cmdline "console=ttyS0 panic=-1 reboot=k" --cpus 2 --memory 512M
         echo "harness: VMM exited with status $?"
     fi
+elif [ -n "$kvm_ok" ] && [ "$run" != none ] && [ ! -x "$VMM" ]; then
+    # checked once here, so no scenario needs to
+    echo "FAIL: harness: no VMM binary at $VMM (run make static)"
 elif [ -n "$kvm_ok" ] && [ "$run" != none ]; then
     if [ "$run" = all ]; then
         run=$(ls /scenarios | sed -n 's/\.sh$//p' | tr '\n' ',')

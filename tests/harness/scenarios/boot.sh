@@ -11,11 +11,6 @@ out=$LOG_DIR/$name.console # guest serial (VMM stdout)
 err=$LOG_DIR/$name.vmm     # VMM's own log (stderr)
 limit=${HARNESS_TIMEOUT:-120}
 
-if [ ! -x "$VMM" ]; then
-    echo "FAIL: $name: no VMM binary at $VMM (run make static)"
-    exit 1
-fi
-
 t0=$(cut -d' ' -f1 /proc/uptime)
 timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" \
     --initrd "$GUEST_INITRD_DIR/boot-check.cpio.gz" \

@@ -11,7 +11,6 @@
 #   all three
 #       "identity hypervisor-flag": /proc/cpuinfo has the "hypervisor" flag.
 # Every run must end with VMM exit status 0 (ACPI power-off).
-# A VMM without --uuid in its --help gives "SKIP: identity".
 # Env (set by host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
 #   HARNESS_TIMEOUT (seconds, default 120; each run here gets at most 60)
 #   HARNESS_VERBOSE (1: print full logs)
@@ -20,15 +19,6 @@ limit=${HARNESS_TIMEOUT:-120}
 [ "$limit" -le 60 ] || limit=60
 uuid=12345678-9abc-4def-8123-456789abcdef
 vm_name=identity-test
-
-if [ ! -x "$VMM" ]; then
-    echo "FAIL: $name: no VMM binary at $VMM (run make static)"
-    exit 1
-fi
-if ! "$VMM" --help 2>&1 | grep -q -- '--uuid'; then
-    echo "SKIP: $name: VMM has no --uuid yet"
-    exit 0
-fi
 
 # boot LABEL [VMM options...]: one run of the guest; logs in
 # $LOG_DIR/identity-LABEL.console (.txt without CRs) and .vmm; sets rc_LABEL.

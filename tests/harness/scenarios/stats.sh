@@ -23,14 +23,6 @@ name=stats
 limit=${HARNESS_TIMEOUT:-120}
 [ "$limit" -le 60 ] || limit=60
 
-if [ ! -x "$VMM" ]; then
-    echo "FAIL: $name: no VMM binary at $VMM (run make static)"
-    exit 1
-fi
-if ! "$VMM" --help 2>&1 | grep -q -- '--stats-json'; then
-    echo "SKIP: $name: this VMM has no --stats/--stats-json options"
-    exit 0
-fi
 img=$LOG_DIR/stats-disk.img
 if ! dd if=/dev/zero of="$img" bs=1024 count=1024 2>/dev/null; then
     echo "FAIL: $name: cannot create the scratch image $img"

@@ -40,7 +40,8 @@ $(BUILD)/vmm-static: $(BUILD)/obj/vmm/main.o $(BUILD)/libvmm.a
 
 # Unit tests: one Check binary per tests/unit/<module>/test_<name>.c.
 unit: $(UNIT_BINS)
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/check_main.c tests/unit/check_main.h $(BUILD)/libvmm.a
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/check_main.c tests/unit/check_main.h tests/unit/bytes.h \
+		$(BUILD)/libvmm.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< tests/unit/check_main.c \
 		$(BUILD)/libvmm.a $(LDLIBS) $(CHECK_LIBS)

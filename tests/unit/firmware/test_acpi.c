@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "check_main.h"
 #include "devices/platform.h"
 #include "firmware/acpi.h"
@@ -19,30 +20,6 @@
 
 static uint8_t area[AREA];
 static ssize_t used;
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return p[0] | p[1] << 8;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return rd16(p) | (uint32_t)rd16(p + 2) << 16;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static uint8_t sum(const uint8_t *p, size_t len)
-{
-	uint8_t s = 0;
-
-	while (len--)
-		s += *p++;
-	return s;
-}
 
 /* A 64-bit PCI window as main() sets it up for a guest with 1 GiB of RAM. */
 #define MMIO64_BASE 0x100000000ull

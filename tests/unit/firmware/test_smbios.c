@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "check_main.h"
 #include "devices/platform.h"
 #include "firmware/smbios.h"
@@ -41,30 +42,6 @@ struct parsed_struct {
 
 static struct parsed_struct structs[MAX_STRUCTS];
 static unsigned int nstructs;
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return p[0] | p[1] << 8;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return rd16(p) | (uint32_t)rd16(p + 2) << 16;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static uint8_t sum(const uint8_t *p, size_t len)
-{
-	uint8_t s = 0;
-
-	while (len--)
-		s += *p++;
-	return s;
-}
 
 /* The formatted-area length DSP0134 3.0 gives each structure type we write. */
 static unsigned int expected_len(uint8_t type)

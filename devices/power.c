@@ -48,7 +48,7 @@ static void pm1_evt_write(void *opaque, uint64_t offset, const void *data, unsig
 
 	pthread_mutex_lock(&p->lock);
 	if (mask & 0xffff)
-		p->pm1_status &= (uint16_t)~(v & mask);
+		p->pm1_status &= (uint16_t) ~(v & mask);
 	if (mask >> 16)
 		p->pm1_enable = (uint16_t)((p->pm1_enable & ~(mask >> 16)) | ((v & mask) >> 16));
 	pthread_mutex_unlock(&p->lock);
@@ -183,16 +183,18 @@ int power_register(struct power_devices *p, struct bus *pio)
 {
 	int ret = 0;
 
-	ret = ret ?: bus_register(pio, PLATFORM_ACPI_PM1A_EVT_PORT, PLATFORM_ACPI_PM1A_EVT_LEN,
-				  &pm1_evt_ops, p, "acpi-pm1-evt");
-	ret = ret ?: bus_register(pio, PLATFORM_ACPI_PM1A_CNT_PORT, PLATFORM_ACPI_PM1A_CNT_LEN,
-				  &pm1_cnt_ops, p, "acpi-pm1-cnt");
+	ret = ret
+		      ?: bus_register(pio, PLATFORM_ACPI_PM1A_EVT_PORT, PLATFORM_ACPI_PM1A_EVT_LEN,
+				      &pm1_evt_ops, p, "acpi-pm1-evt");
+	ret = ret
+		      ?: bus_register(pio, PLATFORM_ACPI_PM1A_CNT_PORT, PLATFORM_ACPI_PM1A_CNT_LEN,
+				      &pm1_cnt_ops, p, "acpi-pm1-cnt");
 	ret = ret ?: bus_register(pio, PLATFORM_ACPI_RESET_PORT, 1, &reset_ops, p, "acpi-reset");
-	ret = ret ?: bus_register(pio, PLATFORM_I8042_DATA_PORT, 1, &i8042_data_ops, p,
-				  "i8042-data");
+	ret = ret
+		      ?: bus_register(pio, PLATFORM_I8042_DATA_PORT, 1, &i8042_data_ops, p,
+				      "i8042-data");
 	ret = ret ?: bus_register(pio, PLATFORM_I8042_CMD_PORT, 1, &i8042_cmd_ops, p, "i8042");
 	ret = ret ?: bus_register(pio, PLATFORM_POST_PORT, 1, &post_ops, p, "post");
-	ret = ret ?: bus_register(pio, PLATFORM_BOOT_MARKER_PORT, 1, &marker_ops, p,
-				  "boot-marker");
+	ret = ret ?: bus_register(pio, PLATFORM_BOOT_MARKER_PORT, 1, &marker_ops, p, "boot-marker");
 	return ret;
 }

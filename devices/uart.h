@@ -30,7 +30,7 @@
 
 #define UART_IER_ERBFI 0x01 /* received data available */
 #define UART_IER_ETBEI 0x02 /* transmitter holding register empty */
-#define UART_IER_ELSI 0x04 /* receiver line status */
+#define UART_IER_ELSI 0x04  /* receiver line status */
 #define UART_IER_EDSSI 0x08 /* modem status */
 
 #define UART_IIR_NO_INT 0x01
@@ -88,10 +88,10 @@ struct uart {
 	struct uart_host host;
 	uint8_t ier, lcr, mcr, scr, fcr;
 	uint8_t dll, dlm;
-	uint8_t msr; /* modem lines in bits 4-7, latched deltas in bits 0-3 */
-	bool overrun; /* LSR.OE, latched until LSR is read */
+	uint8_t msr;	    /* modem lines in bits 4-7, latched deltas in bits 0-3 */
+	bool overrun;	    /* LSR.OE, latched until LSR is read */
 	bool thr_interrupt; /* THRE interrupt pending until IIR read or THR written */
-	bool irq_level; /* last level given to host.set_irq */
+	bool irq_level;	    /* last level given to host.set_irq */
 	uint8_t rx_fifo[UART_FIFO_SIZE];
 	unsigned int rx_head, rx_count;
 };

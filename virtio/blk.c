@@ -493,8 +493,9 @@ static int blk_queue_start(struct virtio_device *vdev, unsigned int index, int k
 	queue_init_slots(q);
 	q->writethrough = !virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH);
 	r = disk_engine_init(&q->engine, &b->disk,
-			     vdev->queues[index].size < BLK_ENGINE_DEPTH_MAX ? vdev->queues[index].size
-									     : BLK_ENGINE_DEPTH_MAX,
+			     vdev->queues[index].size < BLK_ENGINE_DEPTH_MAX
+				     ? vdev->queues[index].size
+				     : BLK_ENGINE_DEPTH_MAX,
 			     kick_fd, q->stop_fd, blk_io_done, q, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "vmm: %s: queue %u: %s\n", vdev->name, index, err);

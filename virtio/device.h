@@ -45,19 +45,19 @@ struct virtio_transport_ops {
 };
 
 struct virtio_device {
-	const char *name;		/* for log lines, e.g. "virtio-blk0" */
-	uint32_t device_id;		/* VIRTIO_ID_* from <linux/virtio_ids.h> */
-	uint64_t device_features;	/* device-specific bits; the transport adds the rest */
-	uint64_t driver_features;	/* what the driver accepted, valid from FEATURES_OK */
+	const char *name;	  /* for log lines, e.g. "virtio-blk0" */
+	uint32_t device_id;	  /* VIRTIO_ID_* from <linux/virtio_ids.h> */
+	uint64_t device_features; /* device-specific bits; the transport adds the rest */
+	uint64_t driver_features; /* what the driver accepted, valid from FEATURES_OK */
 	unsigned int num_queues;
 	uint16_t queue_max_size;
-	uint32_t config_size;		/* bytes of device-specific configuration */
+	uint32_t config_size; /* bytes of device-specific configuration */
 	const struct guest_mem *mem;
 	struct virtq queues[VIRTIO_MAX_QUEUES];
 	const struct virtio_device_ops *ops;
 	const struct virtio_transport_ops *transport;
 	void *transport_ctx;
-	void *priv;			/* the device's own state */
+	void *priv; /* the device's own state */
 };
 
 static inline bool virtio_has_feature(const struct virtio_device *vdev, unsigned int bit)

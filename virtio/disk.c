@@ -89,8 +89,9 @@ static int apply_item(struct disk_options *o, unsigned int *seen, const char *ke
 		const char *name;
 		unsigned int bit;
 	} keys[] = {
-		{ "path", KEY_PATH },	{ "readonly", KEY_READONLY }, { "serial", KEY_SERIAL },
-		{ "cache", KEY_CACHE }, { "queues", KEY_QUEUES },     { "queue-size", KEY_QUEUE_SIZE },
+		{ "path", KEY_PATH },	  { "readonly", KEY_READONLY },
+		{ "serial", KEY_SERIAL }, { "cache", KEY_CACHE },
+		{ "queues", KEY_QUEUES }, { "queue-size", KEY_QUEUE_SIZE },
 	};
 	unsigned int bit = 0;
 
@@ -99,7 +100,8 @@ static int apply_item(struct disk_options *o, unsigned int *seen, const char *ke
 			bit = keys[i].bit;
 	if (!bit)
 		return opt_error(err, errlen, key, value,
-				 "unknown key (expected path, readonly, serial, cache, queues or queue-size)");
+				 "unknown key (expected path, readonly, serial, cache, queues or "
+				 "queue-size)");
 	if (*seen & bit)
 		return opt_error(err, errlen, key, value, "key given twice");
 	*seen |= bit;

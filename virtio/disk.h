@@ -46,7 +46,7 @@
 #define DISK_SECTOR_SHIFT 9
 #define DISK_SERIAL_MAX 20 /* VIRTIO_BLK_ID_BYTES */
 #define DISK_PATH_MAX PATH_MAX
-#define DISK_MAX_QUEUES 63 /* VIRTIO_MAX_QUEUES - 1 */
+#define DISK_MAX_QUEUES 63	   /* VIRTIO_MAX_QUEUES - 1 */
 #define DISK_MAX_QUEUE_SIZE 32768u /* VIRTIO 1.2: split queues hold at most 2^15 */
 
 enum disk_cache {

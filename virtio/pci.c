@@ -34,8 +34,8 @@
 #define BAR_SIZE 0x8000
 #define ISR_QUEUE 0x1 /* ISR bit 0; bit 1 (VIRTIO_PCI_ISR_CONFIG) is a config change */
 
-#define TRANSPORT_FEATURES                                                                   \
-	((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_RING_F_EVENT_IDX) |                  \
+#define TRANSPORT_FEATURES                                                                         \
+	((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_RING_F_EVENT_IDX) |                        \
 	 (1ull << VIRTIO_RING_F_INDIRECT_DESC))
 
 static struct virtio_pci *to_vp(struct virtio_device *vdev)
@@ -76,8 +76,7 @@ static void transport_notify_queue(struct virtio_device *vdev, unsigned int q)
 {
 	struct virtio_pci *vp = to_vp(vdev);
 
-	raise_vector(vp, __atomic_load_n(&vp->queue_vector[q], __ATOMIC_ACQUIRE),
-		     ISR_QUEUE);
+	raise_vector(vp, __atomic_load_n(&vp->queue_vector[q], __ATOMIC_ACQUIRE), ISR_QUEUE);
 }
 
 /*
@@ -92,8 +91,9 @@ static void transport_needs_reset(struct virtio_device *vdev)
 	__atomic_or_fetch(&vp->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST);
 	first = !__atomic_exchange_n(&vp->needs_reset_logged, true, __ATOMIC_SEQ_CST);
 	if (first)
-		fprintf(stderr, "vmm: %s: the driver broke the virtqueue rules; device needs reset "
-				"(further faults are not logged)\n",
+		fprintf(stderr,
+			"vmm: %s: the driver broke the virtqueue rules; device needs reset "
+			"(further faults are not logged)\n",
 			vdev->name);
 	raise_vector(vp, __atomic_load_n(&vp->msix_config, __ATOMIC_ACQUIRE),
 		     VIRTIO_PCI_ISR_CONFIG);
@@ -265,13 +265,14 @@ static void common_image(struct virtio_pci *vp, struct virtio_pci_common_cfg *c,
 	memset(c, 0, sizeof(*c));
 	memset(tail, 0, 8);
 	c->device_feature_select = vp->device_feature_select;
-	c->device_feature = vp->device_feature_select < 2 ?
-				    (uint32_t)(features >> (32 * vp->device_feature_select)) :
-				    0;
+	c->device_feature = vp->device_feature_select < 2
+				    ? (uint32_t)(features >> (32 * vp->device_feature_select))
+				    : 0;
 	c->guest_feature_select = vp->driver_feature_select;
-	c->guest_feature = vp->driver_feature_select < 2 ?
-				   (uint32_t)(vp->driver_features >> (32 * vp->driver_feature_select)) :
-				   0;
+	c->guest_feature =
+		vp->driver_feature_select < 2
+			? (uint32_t)(vp->driver_features >> (32 * vp->driver_feature_select))
+			: 0;
 	c->msix_config = vp->msix_config;
 	c->num_queues = (uint16_t)vdev->num_queues;
 	c->device_status = __atomic_load_n(&vp->status, __ATOMIC_SEQ_CST);
@@ -303,7 +304,8 @@ static void common_read(struct virtio_pci *vp, uint64_t offset, void *data, unsi
 	pthread_mutex_unlock(&vp->lock);
 	memset(data, 0, len);
 	if (offset < sizeof(image))
-		memcpy(data, image + offset, len < sizeof(image) - offset ? len : sizeof(image) - offset);
+		memcpy(data, image + offset,
+		       len < sizeof(image) - offset ? len : sizeof(image) - offset);
 }
 
 static void set_low_or_high(uint64_t *field, uint64_t offset_in_field, uint64_t value,
@@ -325,8 +327,7 @@ static bool queue_writable(struct virtio_pci *vp)
 	return vp->queue_select < vp->vdev->num_queues && !(status & VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
-static void queue_field_write(struct virtio_pci *vp, uint64_t offset, uint64_t v,
-			      unsigned int len)
+static void queue_field_write(struct virtio_pci *vp, uint64_t offset, uint64_t v, unsigned int len)
 {
 	struct virtio_device *vdev = vp->vdev;
 	unsigned int q = vp->queue_select;
@@ -344,24 +345,26 @@ static void queue_field_write(struct virtio_pci *vp, uint64_t offset, uint64_t v
 		break;
 	case offsetof(struct virtio_pci_common_cfg, queue_desc_lo):
 	case offsetof(struct virtio_pci_common_cfg, queue_desc_hi):
-		set_low_or_high(&vq->desc_gpa, offset - offsetof(struct virtio_pci_common_cfg,
-								 queue_desc_lo), v, len);
+		set_low_or_high(&vq->desc_gpa,
+				offset - offsetof(struct virtio_pci_common_cfg, queue_desc_lo), v,
+				len);
 		break;
 	case offsetof(struct virtio_pci_common_cfg, queue_avail_lo):
 	case offsetof(struct virtio_pci_common_cfg, queue_avail_hi):
-		set_low_or_high(&vq->avail_gpa, offset - offsetof(struct virtio_pci_common_cfg,
-								  queue_avail_lo), v, len);
+		set_low_or_high(&vq->avail_gpa,
+				offset - offsetof(struct virtio_pci_common_cfg, queue_avail_lo), v,
+				len);
 		break;
 	case offsetof(struct virtio_pci_common_cfg, queue_used_lo):
 	case offsetof(struct virtio_pci_common_cfg, queue_used_hi):
-		set_low_or_high(&vq->used_gpa, offset - offsetof(struct virtio_pci_common_cfg,
-								 queue_used_lo), v, len);
+		set_low_or_high(&vq->used_gpa,
+				offset - offsetof(struct virtio_pci_common_cfg, queue_used_lo), v,
+				len);
 		break;
 	}
 }
 
-static void common_write(struct virtio_pci *vp, uint64_t offset, const void *data,
-			 unsigned int len)
+static void common_write(struct virtio_pci *vp, uint64_t offset, const void *data, unsigned int len)
 {
 	uint64_t v = 0;
 
@@ -474,8 +477,7 @@ static void virtio_pci_bar_remap(struct pci_device *dev, unsigned int bar, uint6
 		bind_notifications(vp);
 }
 
-static void virtio_pci_config_write(struct pci_device *dev, unsigned int offset,
-				    unsigned int len)
+static void virtio_pci_config_write(struct pci_device *dev, unsigned int offset, unsigned int len)
 {
 	struct virtio_pci *vp = dev->opaque;
 	unsigned int cap = vp->msix_cap;
@@ -584,12 +586,13 @@ int virtio_pci_init(struct virtio_pci *vp, struct virtio_device *vdev, struct pc
 
 	pci_device_init(&vp->pci, VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_BASE + vdev->device_id,
 			pci_class_for(vdev->device_id), VIRTIO_PCI_VENDOR,
-			VIRTIO_PCI_DEVICE_BASE + vdev->device_id, VIRTIO_PCI_REVISION, &pci_ops, vp);
+			VIRTIO_PCI_DEVICE_BASE + vdev->device_id, VIRTIO_PCI_REVISION, &pci_ops,
+			vp);
 	ret = pci_device_add_bar(&vp->pci, 0, BAR_SIZE, PCI_BAR_MEM64);
 	if (ret)
 		return ret;
-	ret = msix_init(&vp->msix, vdev->num_queues + 1, 0, BAR_MSIX_TABLE, BAR_MSIX_PBA,
-			&msix_ops, vp);
+	ret = msix_init(&vp->msix, vdev->num_queues + 1, 0, BAR_MSIX_TABLE, BAR_MSIX_PBA, &msix_ops,
+			vp);
 	if (!ret)
 		ret = add_capabilities(vp);
 	if (!ret)

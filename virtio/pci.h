@@ -20,8 +20,8 @@
 #define VIRTIO_PCI_MAX_VECTORS (VIRTIO_MAX_QUEUES + 1)
 
 struct virtio_pci_vector {
-	int gsi;      /* KVM GSI carrying this vector's MSI route, -1 if none */
-	int irqfd;    /* eventfd bound to gsi */
+	int gsi;   /* KVM GSI carrying this vector's MSI route, -1 if none */
+	int irqfd; /* eventfd bound to gsi */
 };
 
 struct virtio_pci {
@@ -33,7 +33,7 @@ struct virtio_pci {
 	unsigned int nvectors;
 	struct irq_router *irq;
 	int vm_fd;
-	uint64_t bar_addr; /* where BAR 0 is decoded now, 0 when it is not */
+	uint64_t bar_addr;    /* where BAR 0 is decoded now, 0 when it is not */
 	pthread_mutex_t lock; /* the common configuration registers */
 
 	uint32_t device_feature_select;

@@ -28,8 +28,8 @@ static uint64_t align_up(uint64_t value, uint64_t align)
 }
 
 /* Read a whole file into the heap; input files are checked here once, by name. */
-static int read_file(const char *path, const char *what, uint8_t **data, size_t *len,
-		     char *err, size_t errlen)
+static int read_file(const char *path, const char *what, uint8_t **data, size_t *len, char *err,
+		     size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -112,7 +112,8 @@ static int place_initrd(const struct guest_mem *mem, const struct boot_linux_con
 	if (len > top || ((top - len) & ~(PAGE_SIZE - 1)) < kernel_end) {
 		snprintf(err, errlen,
 			 "--initrd %s: %zu bytes do not fit in guest memory beside the kernel "
-			 "(try a larger --memory)", cfg->initrd_path, len);
+			 "(try a larger --memory)",
+			 cfg->initrd_path, len);
 		free(data);
 		return -EINVAL;
 	}
@@ -164,13 +165,15 @@ int boot_load_linux(const struct guest_mem *mem, const struct boot_linux_config 
 	kernel_end = kernel_unpack_start(&info) + info.init_size;
 	if (kernel_end > low_ram_end(mem) ||
 	    !guest_mem_ptr(mem, PLATFORM_KERNEL_ADDR, info.kernel_size)) {
-		snprintf(err, errlen, "--kernel %s: needs %llu MiB of RAM to unpack (try a larger "
-			 "--memory)", cfg->kernel_path, (unsigned long long)(kernel_end >> 20) + 1);
+		snprintf(err, errlen,
+			 "--kernel %s: needs %llu MiB of RAM to unpack (try a larger "
+			 "--memory)",
+			 cfg->kernel_path, (unsigned long long)(kernel_end >> 20) + 1);
 		ret = -EINVAL;
 		goto out;
 	}
-	memcpy(guest_mem_ptr(mem, PLATFORM_KERNEL_ADDR, info.kernel_size),
-	       image + info.setup_size, info.kernel_size);
+	memcpy(guest_mem_ptr(mem, PLATFORM_KERNEL_ADDR, info.kernel_size), image + info.setup_size,
+	       info.kernel_size);
 
 	ret = write_cmdline(mem, cfg->cmdline, &info, err, errlen);
 	if (ret)
@@ -187,9 +190,9 @@ int boot_load_linux(const struct guest_mem *mem, const struct boot_linux_config 
 	}
 	zcfg.e820 = e820;
 	zcfg.e820_count = (unsigned int)count;
-	ret = bzimage_build_zero_page(guest_mem_ptr(mem, PLATFORM_ZERO_PAGE_ADDR,
-						    sizeof(struct boot_params)),
-				      image, &zcfg);
+	ret = bzimage_build_zero_page(
+		guest_mem_ptr(mem, PLATFORM_ZERO_PAGE_ADDR, sizeof(struct boot_params)), image,
+		&zcfg);
 	if (ret) {
 		snprintf(err, errlen, "--kernel %s: cannot build the zero page", cfg->kernel_path);
 		goto out;

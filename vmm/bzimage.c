@@ -53,7 +53,8 @@ int bzimage_parse(const uint8_t *image, size_t len, struct bzimage_info *info, c
 	info->relocatable = hdr.relocatable_kernel;
 	info->alignment = hdr.kernel_alignment;
 	info->pref_address = hdr.version >= 0x020a ? hdr.pref_address : 0;
-	if (info->relocatable && (info->alignment == 0 || (info->alignment & (info->alignment - 1))))
+	if (info->relocatable &&
+	    (info->alignment == 0 || (info->alignment & (info->alignment - 1))))
 		return reject(err, errlen, -EINVAL, "kernel_alignment is not a power of two");
 	/* init_size exists from 2.10; before that, assume a generous multiple of the image */
 	info->init_size = hdr.version >= 0x020a ? hdr.init_size : (uint32_t)info->kernel_size * 4;

@@ -160,7 +160,8 @@ static void feed_pending(struct console *con)
 			n = con->pending_len - con->pending_off;
 		if (n == 0)
 			return; /* FIFO full: the UART calls rx_ready when the guest drains it */
-		con->pending_off += uart_receive(&con->vm->com1, con->pending + con->pending_off, n);
+		con->pending_off +=
+			uart_receive(&con->vm->com1, con->pending + con->pending_off, n);
 	}
 	con->pending_off = con->pending_len = 0;
 }

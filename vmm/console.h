@@ -33,8 +33,8 @@ struct console {
 	enum console_mode mode;
 	int in_fd;
 	int out_fd;
-	int rx_ready_fd;   /* eventfd: the UART has room again */
-	bool in_pollable;  /* stdin can be watched with epoll */
+	int rx_ready_fd;  /* eventfd: the UART has room again */
+	bool in_pollable; /* stdin can be watched with epoll */
 	struct console_escape esc;
 	uint8_t pending[512]; /* typed bytes the UART could not take yet */
 	size_t pending_len;

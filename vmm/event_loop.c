@@ -94,7 +94,8 @@ int event_loop_run(struct vm *vm, struct console *con)
 		goto out;
 	}
 	/* a regular file or /dev/null cannot be polled: then the guest gets no input */
-	con->in_pollable = con->mode == CONSOLE_SERIAL && watch(epfd, con->in_fd, SOURCE_STDIN) == 0;
+	con->in_pollable =
+		con->mode == CONSOLE_SERIAL && watch(epfd, con->in_fd, SOURCE_STDIN) == 0;
 
 	while (!vm_is_stopping(vm)) {
 		int n = epoll_wait(epfd, events, sizeof(events) / sizeof(events[0]), -1);

@@ -63,7 +63,8 @@ static int check_input_files(const struct vmm_options *opts, char *err, size_t e
 	const struct {
 		const char *option;
 		const char *path;
-	} files[] = { { "--kernel", opts->kernel }, { "--initrd", opts->initrd },
+	} files[] = { { "--kernel", opts->kernel },
+		      { "--initrd", opts->initrd },
 		      { "--flat", opts->flat } };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -109,7 +110,9 @@ static int build_smbios(struct vm *vm, const struct vmm_options *opts,
 		return -EIO;
 	smbios_uuid_format(cfg.uuid, uuid_text);
 	return smbios_build(guest_mem_ptr(&vm->mem, PLATFORM_SMBIOS_START, size), size,
-			    PLATFORM_SMBIOS_START, &cfg) < 0 ? -EINVAL : 0;
+			    PLATFORM_SMBIOS_START, &cfg) < 0
+		       ? -EINVAL
+		       : 0;
 }
 
 /* Guest memory, firmware tables and the kernel: every input file is checked here. */

@@ -178,8 +178,7 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 				return bad(err, errlen, "--memory", optarg,
 					   "not a size (examples: 512M, 2G)");
 			if (opts->memory < VMM_MIN_MEMORY)
-				return bad(err, errlen, "--memory", optarg,
-					   "must be at least 2M");
+				return bad(err, errlen, "--memory", optarg, "must be at least 2M");
 			if (opts->memory % 4096)
 				return bad(err, errlen, "--memory", optarg,
 					   "must be a multiple of 4K");
@@ -305,7 +304,7 @@ void options_usage(void *stream, const char *argv0)
 		"  %d  KVM could not run the guest (internal error or failed entry)\n"
 		"  %d  quit from the console (Ctrl-A X)\n"
 		"  128+N  stopped by signal N (SIGINT 130, SIGTERM 143)\n",
-		argv0, VMM_DEFAULT_CMDLINE, VMM_MAX_CPUS, VMM_MAX_DISKS, VMM_EXIT_POWEROFF, VMM_EXIT_ERROR,
-		VMM_EXIT_USAGE, VMM_EXIT_REBOOT, VMM_EXIT_TRIPLE_FAULT, VMM_EXIT_KVM_ERROR,
-		VMM_EXIT_QUIT);
+		argv0, VMM_DEFAULT_CMDLINE, VMM_MAX_CPUS, VMM_MAX_DISKS, VMM_EXIT_POWEROFF,
+		VMM_EXIT_ERROR, VMM_EXIT_USAGE, VMM_EXIT_REBOOT, VMM_EXIT_TRIPLE_FAULT,
+		VMM_EXIT_KVM_ERROR, VMM_EXIT_QUIT);
 }

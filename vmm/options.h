@@ -23,8 +23,8 @@
 enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE };
 
 struct vmm_options {
-	const char *kernel;  /* bzImage */
-	const char *flat;    /* flat 64-bit test binary loaded at 1 MiB instead of a kernel */
+	const char *kernel; /* bzImage */
+	const char *flat;   /* flat 64-bit test binary loaded at 1 MiB instead of a kernel */
 	const char *initrd;
 	const char *cmdline; /* defaults to VMM_DEFAULT_CMDLINE */
 	unsigned int cpus;
@@ -33,7 +33,7 @@ struct vmm_options {
 	enum console_mode console;
 	const char *kvm_path;
 	uint8_t uuid[SMBIOS_UUID_LEN];
-	bool has_uuid;    /* --uuid given; otherwise a fresh random one per start */
+	bool has_uuid;	  /* --uuid given; otherwise a fresh random one per start */
 	const char *name; /* --name: SMBIOS product name, NULL for the default */
 	struct disk_options disks[VMM_MAX_DISKS];
 	unsigned int ndisks;

@@ -47,10 +47,14 @@ static int set_msrs(struct vcpu *vcpu)
 		uint32_t index;
 		uint64_t value;
 	} initial[] = {
-		{ MSR_IA32_SYSENTER_CS, 0 },  { MSR_IA32_SYSENTER_ESP, 0 },
-		{ MSR_IA32_SYSENTER_EIP, 0 }, { MSR_STAR, 0 },
-		{ MSR_LSTAR, 0 },	      { MSR_CSTAR, 0 },
-		{ MSR_SYSCALL_MASK, 0 },      { MSR_KERNEL_GS_BASE, 0 },
+		{ MSR_IA32_SYSENTER_CS, 0 },
+		{ MSR_IA32_SYSENTER_ESP, 0 },
+		{ MSR_IA32_SYSENTER_EIP, 0 },
+		{ MSR_STAR, 0 },
+		{ MSR_LSTAR, 0 },
+		{ MSR_CSTAR, 0 },
+		{ MSR_SYSCALL_MASK, 0 },
+		{ MSR_KERNEL_GS_BASE, 0 },
 		{ MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING },
 		{ MSR_MTRR_DEF_TYPE, MTRR_ENABLE_WRITEBACK },
 	};
@@ -155,11 +159,12 @@ int vcpu_setup_boot(struct vcpu *vcpu, const struct boot_entry *entry)
 
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
-	long_mode_segment(&sregs.cs, BOOT_GDT_CODE, 0xb, true); /* execute/read, accessed */
+	long_mode_segment(&sregs.cs, BOOT_GDT_CODE, 0xb, true);	 /* execute/read, accessed */
 	long_mode_segment(&sregs.ds, BOOT_GDT_DATA, 0x3, false); /* read/write, accessed */
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	sregs.tr = (struct kvm_segment){ .selector = BOOT_GDT_TSS, .limit = 0x67, .type = 0xb,
-					 .present = 1 };
+	sregs.tr = (struct kvm_segment){
+		.selector = BOOT_GDT_TSS, .limit = 0x67, .type = 0xb, .present = 1
+	};
 	sregs.gdt.base = PLATFORM_GDT_ADDR;
 	sregs.gdt.limit = BOOT_GDT_ENTRIES * 8 - 1;
 	sregs.cr3 = PLATFORM_PML4_ADDR;

@@ -51,8 +51,8 @@ struct vm {
 	unsigned int ncpus;
 	struct timespec start;
 
-	int stop_fd;       /* eventfd: the main thread wakes when a stop is requested */
-	int stop_code;     /* atomic: 0 while running, then the exit status + 1 */
+	int stop_fd;   /* eventfd: the main thread wakes when a stop is requested */
+	int stop_code; /* atomic: 0 while running, then the exit status + 1 */
 };
 
 /*

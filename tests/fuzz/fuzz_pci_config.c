@@ -97,8 +97,8 @@ static void dev_bar_read(struct pci_device *d, unsigned int bar, uint64_t offset
 		msix_pba_read(&msix, offset - BAR0_MSIX_PBA, data, len);
 }
 
-static void dev_bar_write(struct pci_device *d, unsigned int bar, uint64_t offset,
-			  const void *data, unsigned int len)
+static void dev_bar_write(struct pci_device *d, unsigned int bar, uint64_t offset, const void *data,
+			  unsigned int len)
 {
 	check(d == &dev);
 	check_bar_access(bar, offset, len);
@@ -118,8 +118,7 @@ static void dev_bar_remap(struct pci_device *d, unsigned int bar, uint64_t old_a
 static void dev_config_write(struct pci_device *d, unsigned int offset, unsigned int len)
 {
 	check(d == &dev);
-	check(len >= 1 && len <= 8 && offset < PCI_CONFIG_SIZE &&
-	      len <= PCI_CONFIG_SIZE - offset);
+	check(len >= 1 && len <= 8 && offset < PCI_CONFIG_SIZE && len <= PCI_CONFIG_SIZE - offset);
 	if (offset < msix_cap + MSIX_CAP_SIZE && offset + len > msix_cap)
 		msix_config_written(&msix, &d->config[msix_cap]);
 }
@@ -279,15 +278,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			do_access(&pio, PLATFORM_PCI_CONFIG_ADDRESS_PORT, true, value, len);
 			break;
 		case 1:
-			do_access(&pio, PLATFORM_PCI_CONFIG_DATA_PORT + (off & 3), write, value, len);
+			do_access(&pio, PLATFORM_PCI_CONFIG_DATA_PORT + (off & 3), write, value,
+				  len);
 			break;
 		case 2: {
 			uint64_t ecam = (uint64_t)(value & 0xff) << 12 | (off & 0xfff);
 
 			if (value & 0x100) /* beyond bus 0's function table, still in ECAM */
 				ecam |= (uint64_t)(off >> 12) << 16;
-			do_access(&mmio, PLATFORM_PCI_ECAM_START + ecam % PLATFORM_PCI_ECAM_SIZE, write,
-			       value, len);
+			do_access(&mmio, PLATFORM_PCI_ECAM_START + ecam % PLATFORM_PCI_ECAM_SIZE,
+				  write, value, len);
 			break;
 		}
 		case 3: {
@@ -304,12 +304,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				base = bar == 4 ? PLATFORM_PCI_IO_START : PLATFORM_PCI_MMIO32_START;
 			/* mostly inside, sometimes straddling the end */
 			do_access(bar == 4 ? &pio : &mmio, base + off % (size_b + 8), write, value,
-			       len);
+				  len);
 			break;
 		}
 		case 4:
-			do_access(&pio, (uint64_t)off | (uint64_t)(value & 0xffff) << 16, write, value,
-			       len);
+			do_access(&pio, (uint64_t)off | (uint64_t)(value & 0xffff) << 16, write,
+				  value, len);
 			break;
 		default:
 			do_access(&mmio, (uint64_t)off << 32 | value, write, value, len);

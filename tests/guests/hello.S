@@ -1,5 +1,5 @@
 /* Prints a line on the serial console and powers off: output and exit status 0. */
-#include "guest.h"
+#include "guest.inc"
 	.code64
 	.globl _start
 _start:

@@ -1,5 +1,5 @@
 /* Writes milestone 0x2a to the boot-marker port, then powers off. */
-#include "guest.h"
+#include "guest.inc"
 	.code64
 	.globl _start
 _start:

@@ -1,5 +1,5 @@
 /* Asks the i8042 to pulse the reset line, as Linux's reboot=k does. */
-#include "guest.h"
+#include "guest.inc"
 	.code64
 	.globl _start
 _start:

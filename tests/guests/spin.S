@@ -1,5 +1,5 @@
 /* Says it is ready, then spins forever: for tests that stop the VMM from outside. */
-#include "guest.h"
+#include "guest.inc"
 	.code64
 	.globl _start
 _start:

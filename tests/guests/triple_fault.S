@@ -3,7 +3,7 @@
  * fault, so the CPU shuts down (triple fault). The VMM must exit with its triple-fault
  * status and print the registers.
  */
-#include "guest.h"
+#include "guest.inc"
 	.code64
 	.globl _start
 _start:

@@ -2,7 +2,7 @@
  * Reads a port and an MMIO address where no device lives, writes to both, and reports
  * whether the reads gave all-ones; the VMM must survive and keep going.
  */
-#include "guest.h"
+#include "guest.inc"
 	.code64
 	.globl _start
 _start:

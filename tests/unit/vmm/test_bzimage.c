@@ -285,7 +285,8 @@ END_TEST
 /* Found by fuzz_bzimage: an image's own initrd and setup_data fields must not leak. */
 START_TEST(test_zero_page_loader_fields_without_initrd)
 {
-	struct zero_page_config cfg = { .cmdline_gpa = 0x20000, .e820 = test_e820,
+	struct zero_page_config cfg = { .cmdline_gpa = 0x20000,
+					.e820 = test_e820,
 					.e820_count = 4 };
 
 	hdr.ramdisk_image = 0xfe62e960;

@@ -75,6 +75,12 @@ if ! flock -n 9; then
     echo "bench disk: waiting for another disk benchmark in this tree to finish..."
     flock -w 900 9 || die "build/bench/disk is locked by another run"
 fi
+# HARNESS_LOCK names a lock file shared by several checkouts on one machine, so their
+# nested QEMU runs take turns instead of starving each other of cores.
+if [ -n "${HARNESS_LOCK:-}" ]; then
+    exec 7>"$HARNESS_LOCK"
+    flock -n 7 || { echo "harness: waiting for $HARNESS_LOCK..."; flock -w 3600 7; }
+fi
 
 # The L2 image: fio at its usual paths in the guest's root.
 t0=$(date +%s.%N)

@@ -23,6 +23,12 @@ if ! flock -n 9; then
     echo "harness: waiting for another harness run in this tree to finish..."
     flock -w 900 9 || { echo "FAIL: harness: build/harness is locked by another run" >&2; exit 1; }
 fi
+# HARNESS_LOCK names a lock file shared by several checkouts on one machine, so their
+# nested QEMU runs take turns instead of starving each other of cores.
+if [ -n "${HARNESS_LOCK:-}" ]; then
+    exec 7>"$HARNESS_LOCK"
+    flock -n 7 || { echo "harness: waiting for $HARNESS_LOCK..."; flock -w 3600 7; }
+fi
 mkdir -p "$out/guest"
 "$here/mkinitrd-guest.sh" "$here/guest-init/shell.sh" "$out/guest/shell.cpio.gz"
 

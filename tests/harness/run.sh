@@ -11,7 +11,8 @@
 # Env: HARNESS_TIMEOUT (seconds, whole QEMU run, default 300),
 #      HARNESS_BOOT_TIMEOUT (seconds for L1 to reach init, default 60; one retry),
 #      HARNESS_VMM_TIMEOUT (seconds per VMM run inside L1, default 120),
-#      HARNESS_SMP (L1 vCPUs, default 1; >1 uses multi-threaded TCG), VMM_STATIC.
+#      HARNESS_SMP (L1 vCPUs, default 1; >1 uses multi-threaded TCG), VMM_STATIC,
+#      HARNESS_LOCK (a lock file shared by checkouts on one machine: runs take turns).
 # Output: build/harness/serial.log (L1 console), images in build/harness/
 #   (the disk scenario's disk images in build/harness/disk/; the rootdisk
 #   scenario's Debian image is cached with the kernel, see rootfs-image.sh).
@@ -65,6 +66,12 @@ exec 9>"$out/.lock"
 if ! flock -n 9; then
     echo "harness: waiting for another harness run in this tree to finish..."
     flock -w 900 9 || { echo "FAIL: harness: build/harness is locked by another run" >&2; exit 1; }
+fi
+# HARNESS_LOCK names a lock file shared by several checkouts on one machine, so their
+# nested QEMU runs take turns instead of starving each other of cores.
+if [ -n "${HARNESS_LOCK:-}" ]; then
+    exec 7>"$HARNESS_LOCK"
+    flock -n 7 || { echo "harness: waiting for $HARNESS_LOCK..."; flock -w 3600 7; }
 fi
 # One L2 image per guest-init script: guest-init/X.sh -> /guest/initrd/X.cpio.gz in L1.
 rm -rf "$out/guest"

@@ -28,7 +28,7 @@ for a in "$@"; do
     case "$a" in
     -v) verbose=1 ;;
     --kvm-only) kvm_only=1 ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
     *)
         if [ ! -f "$here/scenarios/$a.sh" ]; then

@@ -323,15 +323,20 @@ int stats_json(FILE *out, struct vm *vm)
 	return ferror(out) ? -EIO : 0;
 }
 
-int stats_write_json(const char *path, struct vm *vm)
+int stats_write_json_file(FILE *f, struct vm *vm)
 {
-	FILE *f = fopen(path, "w");
-	int ret;
+	int ret = stats_json(f, vm);
 
-	if (!f)
-		return -errno;
-	ret = stats_json(f, vm);
 	if (fclose(f) && !ret)
 		ret = -errno;
 	return ret;
+}
+
+int stats_write_json(const char *path, struct vm *vm)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return -errno;
+	return stats_write_json_file(f, vm);
 }

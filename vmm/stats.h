@@ -84,6 +84,11 @@ void stats_print(FILE *out, struct vm *vm);
  * or -errno.
  */
 int stats_write_json(const char *path, struct vm *vm);
+/*
+ * The same into f, opened earlier (the VMM opens it before its seccomp lists allow no
+ * more opens), which is closed afterwards. Returns 0 or -errno.
+ */
+int stats_write_json_file(FILE *f, struct vm *vm);
 /* The same JSON to an open stream ("\n" line ends); returns 0 or -EIO. */
 int stats_json(FILE *out, struct vm *vm);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 
@@ -688,6 +689,21 @@ static void consume_eventfd(int fd)
 /* io_uring: user_data for the two polls; I/O carries its struct disk_io pointer. */
 static char tag_kick, tag_stop;
 
+/*
+ * Registered (fixed) files: a ring only ever names these slots, never a descriptor
+ * number, so a bug in request handling cannot aim the ring at another file.
+ */
+enum { SLOT_DIRECT, SLOT_BUFFERED, SLOT_KICK, SLOT_STOP, SLOTS };
+
+static int uring_slot(const struct disk_engine *e, int fd)
+{
+	if (fd == e->kick_fd)
+		return SLOT_KICK;
+	if (fd == e->stop_fd)
+		return SLOT_STOP;
+	return fd == e->disk->fd ? SLOT_DIRECT : SLOT_BUFFERED;
+}
+
 static struct io_uring_sqe *uring_sqe(struct disk_engine *e)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
@@ -704,6 +720,7 @@ static void uring_queue_step(struct disk_engine *e, struct disk_io *io)
 {
 	struct io_uring_sqe *sqe = uring_sqe(e);
 	struct step s;
+	int slot;
 
 	if (!sqe) {
 		/* cannot happen with a ring sized for depth; still never lose a request */
@@ -712,20 +729,22 @@ static void uring_queue_step(struct disk_engine *e, struct disk_io *io)
 		return;
 	}
 	prepare_step(e->disk, io, &s);
+	slot = uring_slot(e, s.fd);
 	switch (s.kind) {
 	case STEP_PREADV:
-		io_uring_prep_readv(sqe, s.fd, s.iov, s.iovcnt, s.offset);
+		io_uring_prep_readv(sqe, slot, s.iov, s.iovcnt, s.offset);
 		break;
 	case STEP_PWRITEV:
-		io_uring_prep_writev(sqe, s.fd, s.iov, s.iovcnt, s.offset);
+		io_uring_prep_writev(sqe, slot, s.iov, s.iovcnt, s.offset);
 		break;
 	case STEP_FDATASYNC:
-		io_uring_prep_fsync(sqe, s.fd, IORING_FSYNC_DATASYNC);
+		io_uring_prep_fsync(sqe, slot, IORING_FSYNC_DATASYNC);
 		break;
 	case STEP_FALLOCATE:
-		io_uring_prep_fallocate(sqe, s.fd, s.mode, s.offset, s.len);
+		io_uring_prep_fallocate(sqe, slot, s.mode, s.offset, s.len);
 		break;
 	}
+	io_uring_sqe_set_flags(sqe, IOSQE_FIXED_FILE);
 	io_uring_sqe_set_data(sqe, io);
 	e->queued++;
 }
@@ -736,18 +755,62 @@ static bool uring_arm(struct disk_engine *e, int fd, void *tag)
 
 	if (!sqe)
 		return false;
-	io_uring_prep_poll_add(sqe, fd, POLLIN);
+	io_uring_prep_poll_add(sqe, uring_slot(e, fd), POLLIN);
+	io_uring_sqe_set_flags(sqe, IOSQE_FIXED_FILE);
 	io_uring_sqe_set_data(sqe, tag);
 	e->queued++;
 	return true;
+}
+
+/* liburing 2.3 (Debian 12) builds these two calls but does not export them */
+static int ring_register(struct io_uring *ring, unsigned int op, void *arg, unsigned int n)
+{
+	return syscall(__NR_io_uring_register, ring->ring_fd, op, arg, n) < 0 ? -errno : 0;
+}
+
+/*
+ * io_uring operations are not system calls, so seccomp never sees them: the ring itself
+ * is restricted before it is enabled, to the five operations below, on the registered
+ * files only, and to no io_uring_register() call but giving the files back.
+ */
+static int uring_restrict(struct disk_engine *e, const int *ops, size_t nops)
+{
+	struct io_uring_restriction res[8];
+	unsigned int n = 0;
+	int files[SLOTS] = {
+		[SLOT_DIRECT] = e->disk->fd,
+		[SLOT_BUFFERED] = e->disk->fd_buffered,
+		/* an unused slot repeats the disk: every slot then names a file we own */
+		[SLOT_KICK] = e->kick_fd >= 0 ? e->kick_fd : e->disk->fd,
+		[SLOT_STOP] = e->stop_fd >= 0 ? e->stop_fd : e->disk->fd,
+	};
+	int r;
+
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < nops; i++) {
+		res[n].opcode = IORING_RESTRICTION_SQE_OP;
+		res[n++].sqe_op = (uint8_t)ops[i];
+	}
+	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
+	res[n++].sqe_flags = IOSQE_FIXED_FILE;
+	/* the files go back at once when the queue stops (see disk_engine_destroy) */
+	res[n].opcode = IORING_RESTRICTION_REGISTER_OP;
+	res[n++].register_op = IORING_UNREGISTER_FILES;
+	r = io_uring_register_files(&e->ring, files, SLOTS);
+	if (r == 0)
+		r = ring_register(&e->ring, IORING_REGISTER_RESTRICTIONS, res, n);
+	if (r == 0)
+		r = ring_register(&e->ring, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+	return r;
 }
 
 static int uring_init(struct disk_engine *e, unsigned int depth)
 {
 	static const int needed[] = { IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC,
 				      IORING_OP_FALLOCATE, IORING_OP_POLL_ADD };
+	struct io_uring_params params = { .flags = IORING_SETUP_R_DISABLED };
 	struct io_uring_probe *probe;
-	int r = io_uring_queue_init(depth + 2, &e->ring, 0);
+	int r = io_uring_queue_init_params(depth + 2, &e->ring, &params);
 
 	if (r < 0)
 		return r;
@@ -764,6 +827,11 @@ static int uring_init(struct disk_engine *e, unsigned int depth)
 		}
 	}
 	io_uring_free_probe(probe);
+	r = uring_restrict(e, needed, sizeof(needed) / sizeof(needed[0]));
+	if (r < 0) {
+		io_uring_queue_exit(&e->ring);
+		return r;
+	}
 	return 0;
 }
 
@@ -928,8 +996,15 @@ int disk_engine_run(struct disk_engine *e, bool wait, unsigned int *events)
 
 void disk_engine_destroy(struct disk_engine *e)
 {
-	if (e->kind == DISK_ENGINE_IO_URING && e->disk)
+	if (e->kind == DISK_ENGINE_IO_URING && e->disk) {
+		/*
+		 * A ring is freed after its last close returns, in the background, and it
+		 * holds the image (and its lock) until then: a VMM started right after this
+		 * one could find the image locked. Unregistering waits for the files.
+		 */
+		io_uring_unregister_files(&e->ring);
 		io_uring_queue_exit(&e->ring);
+	}
 	e->disk = NULL;
 }
 

@@ -4,7 +4,7 @@ CC ?= gcc
 BUILD ?= build
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I. -D_GNU_SOURCE -pthread
-LDLIBS := -pthread -luring
+LDLIBS := -pthread -luring -lseccomp
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
@@ -82,10 +82,11 @@ $(BUILD)/fuzz/fuzz_bzimage: tests/fuzz/fuzz_bzimage.c vmm/bzimage.c vmm/bzimage.
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_bzimage.c vmm/bzimage.c -o $@
 $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c vmm/options.c vmm/options.h \
-		virtio/disk.c virtio/disk.h firmware/smbios.c firmware/smbios.h
+		virtio/disk.c virtio/disk.h firmware/smbios.c firmware/smbios.h vmm/seccomp.c \
+		vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c vmm/options.c virtio/disk.c \
-		firmware/smbios.c -o $@ -pthread -luring
+		firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
 
 deps:
 	tests/deps.sh

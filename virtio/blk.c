@@ -409,10 +409,30 @@ static void queue_signal(struct blk_queue *q)
 		virtio_notify_queue(vdev, q->index);
 }
 
+/* Named and fenced in by the thread itself: naming another thread would open /proc. */
+static void queue_thread_setup(struct blk_queue *q)
+{
+	struct vmm_seccomp_fds fds = { 0 };
+	char name[16], err[256];
+
+	snprintf(name, sizeof(name), "blk-q%u", q->index);
+	pthread_setname_np(pthread_self(), name);
+	disk_engine_seccomp_fds(&q->engine, &fds);
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VM, q->blk->vdev.transport_irq_fd);
+	if (vmm_seccomp_install(VMM_SECCOMP_BLK, &fds, err, sizeof(err))) {
+		/* no I/O without the fence: the queue stays idle until the driver resets it */
+		fprintf(stderr, "vmm: %s: queue %u: %s\n", q->blk->vdev.name, q->index, err);
+		q->broken = true;
+		virtio_needs_reset(&q->blk->vdev);
+	}
+}
+
 static void *queue_thread(void *arg)
 {
 	struct blk_queue *q = arg;
 	bool more = true; /* look once: chains may have been made available before the start */
+
+	queue_thread_setup(q);
 
 	for (;;) {
 		unsigned int events = 0;
@@ -510,12 +530,6 @@ static int blk_queue_start(struct virtio_device *vdev, unsigned int index, int k
 		disk_engine_destroy(&q->engine);
 		goto out;
 	}
-	{
-		char name[16];
-
-		snprintf(name, sizeof(name), "blk-q%u", index);
-		pthread_setname_np(q->thread, name);
-	}
 	q->running = true;
 out:
 	pthread_mutex_unlock(&b->lock);
@@ -599,6 +613,7 @@ int blk_init(struct blk *b, struct virtio_device **vdev_out, const struct disk_o
 	b->disk.fd = -1;
 	b->disk.fd_buffered = -1;
 	b->queue_size = queue_size;
+	vdev->transport_irq_fd = -1;
 
 	r = disk_open(&b->disk, o, err, errlen);
 	if (r < 0)

@@ -57,6 +57,11 @@ struct virtio_device {
 	const struct virtio_device_ops *ops;
 	const struct virtio_transport_ops *transport;
 	void *transport_ctx;
+	/*
+	 * The KVM VM descriptor the transport raises interrupt lines on when a device thread
+	 * calls notify_queue (INTx): that thread's seccomp list allows it; -1 if none.
+	 */
+	int transport_irq_fd;
 	void *priv; /* the device's own state */
 };
 

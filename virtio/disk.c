@@ -1008,6 +1008,16 @@ void disk_engine_destroy(struct disk_engine *e)
 	e->disk = NULL;
 }
 
+void disk_engine_seccomp_fds(const struct disk_engine *e, struct vmm_seccomp_fds *fds)
+{
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_DISK, e->disk->fd);
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_DISK, e->disk->fd_buffered);
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, e->kick_fd);
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, e->stop_fd);
+	if (e->kind == DISK_ENGINE_IO_URING)
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_RING, e->ring.ring_fd);
+}
+
 const char *disk_engine_name(const struct disk_engine *e)
 {
 	return e->kind == DISK_ENGINE_IO_URING ? "io_uring" : "thread";

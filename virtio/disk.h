@@ -42,6 +42,8 @@
 #include <sys/uio.h>
 #include <liburing.h>
 
+#include "vmm/seccomp.h"
+
 #define DISK_SECTOR_SIZE 512u
 #define DISK_SECTOR_SHIFT 9
 #define DISK_SERIAL_MAX 20 /* VIRTIO_BLK_ID_BYTES */
@@ -176,5 +178,7 @@ int disk_engine_run(struct disk_engine *e, bool wait, unsigned int *events);
 /* Release the engine. No I/O may be in flight. */
 void disk_engine_destroy(struct disk_engine *e);
 const char *disk_engine_name(const struct disk_engine *e);
+/* Add the descriptors the engine's thread works on to a seccomp descriptor set. */
+void disk_engine_seccomp_fds(const struct disk_engine *e, struct vmm_seccomp_fds *fds);
 
 #endif

@@ -575,6 +575,7 @@ int virtio_pci_init(struct virtio_pci *vp, struct virtio_device *vdev, struct pc
 	vp->vm_fd = vm_fd;
 	vdev->transport = &transport_ops;
 	vdev->transport_ctx = vp;
+	vdev->transport_irq_fd = vm_fd;
 	vp->status = 0;
 	vp->msix_config = VIRTIO_MSI_NO_VECTOR;
 	for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++) {

@@ -73,29 +73,44 @@ static void handle_signal(struct vm *vm, int sigfd)
 	vm_request_stop(vm, VMM_EXIT_SIGNAL_BASE + (int)info.ssi_signo);
 }
 
-int event_loop_run(struct vm *vm, struct console *con)
+int event_loop_init(struct event_loop *el, struct vm *vm, struct console *con)
 {
-	struct epoll_event events[8];
 	sigset_t set;
-	int sigfd, epfd, ret = 0;
+	int ret;
 
 	termination_signals(&set);
-	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (sigfd < 0 || epfd < 0) {
-		perror("vmm: event loop");
-		vm_request_stop(vm, VMM_EXIT_ERROR);
-		goto out;
+	el->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	el->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (el->sigfd < 0 || el->epfd < 0) {
+		ret = -errno;
+		event_loop_close(el);
+		return ret;
 	}
-	ret = watch(epfd, sigfd, SOURCE_SIGNAL) ?: watch(epfd, vm->stop_fd, SOURCE_STOP) ?:
-	      watch(epfd, con->rx_ready_fd, SOURCE_RX_READY);
+	ret = watch(el->epfd, el->sigfd, SOURCE_SIGNAL) ?: watch(el->epfd, vm->stop_fd, SOURCE_STOP)
+									   ?: watch(el->epfd, con->rx_ready_fd, SOURCE_RX_READY);
 	if (ret) {
-		vm_request_stop(vm, VMM_EXIT_ERROR);
-		goto out;
+		event_loop_close(el);
+		return ret;
 	}
 	/* a regular file or /dev/null cannot be polled: then the guest gets no input */
 	con->in_pollable =
-		con->mode == CONSOLE_SERIAL && watch(epfd, con->in_fd, SOURCE_STDIN) == 0;
+		con->mode == CONSOLE_SERIAL && watch(el->epfd, con->in_fd, SOURCE_STDIN) == 0;
+	return 0;
+}
+
+void event_loop_close(struct event_loop *el)
+{
+	if (el->sigfd >= 0)
+		close(el->sigfd);
+	if (el->epfd >= 0)
+		close(el->epfd);
+	el->sigfd = el->epfd = -1;
+}
+
+int event_loop_run(struct event_loop *el, struct vm *vm, struct console *con)
+{
+	struct epoll_event events[8];
+	int epfd = el->epfd;
 
 	while (!vm_is_stopping(vm)) {
 		int n = epoll_wait(epfd, events, sizeof(events) / sizeof(events[0]), -1);
@@ -107,7 +122,7 @@ int event_loop_run(struct vm *vm, struct console *con)
 		for (int i = 0; i < n; i++) {
 			switch (events[i].data.u64) {
 			case SOURCE_SIGNAL:
-				handle_signal(vm, sigfd);
+				handle_signal(vm, el->sigfd);
 				break;
 			case SOURCE_STDIN:
 				if (!console_handle_input(con))
@@ -125,10 +140,6 @@ int event_loop_run(struct vm *vm, struct console *con)
 			}
 		}
 	}
-out:
-	if (sigfd >= 0)
-		close(sigfd);
-	if (epfd >= 0)
-		close(epfd);
+	event_loop_close(el);
 	return vm_exit_code(vm);
 }

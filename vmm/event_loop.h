@@ -11,7 +11,20 @@
 
 /* Block the signals the loop takes through a signalfd; call before starting threads. */
 int event_loop_block_signals(void);
-/* Run until the VM stops; returns its exit status. */
-int event_loop_run(struct vm *vm, struct console *con);
+
+struct event_loop {
+	int sigfd; /* the termination signals and SIGUSR1 */
+	int epfd;
+};
+
+/*
+ * Create the loop's descriptors and watch the console, the signals and vm->stop_fd; apart
+ * from the run below, so that they exist before the main thread's seccomp list is loaded.
+ * Returns 0 or -errno (nothing left open).
+ */
+int event_loop_init(struct event_loop *el, struct vm *vm, struct console *con);
+/* Run until the VM stops, close the descriptors and return the exit status. */
+int event_loop_run(struct event_loop *el, struct vm *vm, struct console *con);
+void event_loop_close(struct event_loop *el);
 
 #endif

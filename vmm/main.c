@@ -22,6 +22,7 @@
 #include "vmm/event_loop.h"
 #include "vmm/exit_codes.h"
 #include "vmm/options.h"
+#include "vmm/seccomp.h"
 #include "vmm/stats.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -283,6 +284,9 @@ static void stop_vcpus(struct vm *vm)
 int main(int argc, char **argv)
 {
 	static struct vm vm;
+	struct event_loop loop;
+	FILE *stats_json = NULL;
+	struct vmm_seccomp_fds main_fds = { 0 };
 	struct vmm_options opts;
 	struct boot_entry entry;
 	struct console con;
@@ -304,6 +308,11 @@ int main(int argc, char **argv)
 	if (check_input_files(&opts, err, sizeof(err)) ||
 	    check_host_memory(&opts, err, sizeof(err)))
 		return usage_error(err);
+	/* an output file too: the seccomp lists allow no open once the guest runs */
+	if (opts.stats_json && !(stats_json = fopen(opts.stats_json, "we"))) {
+		snprintf(err, sizeof(err), "--stats-json %s: %s", opts.stats_json, strerror(errno));
+		return usage_error(err);
+	}
 
 	code = load_guest(&vm, &opts, &entry, uuid_text, err, sizeof(err));
 	if (code)
@@ -330,14 +339,35 @@ int main(int argc, char **argv)
 	}
 	if (event_loop_block_signals())
 		return host_error("cannot block signals");
+	code = event_loop_init(&loop, &vm, &con);
+	if (code) {
+		snprintf(err, sizeof(err), "cannot set up the event loop: %s", strerror(-code));
+		console_restore();
+		return host_error(err);
+	}
+	/* nothing the guest can reach may use root's powers; then every thread's fence */
+	code = vmm_drop_capabilities();
+	if (!code)
+		code = vmm_seccomp_init(opts.seccomp, console_restore);
+	if (code) {
+		snprintf(err, sizeof(err), "cannot drop privileges or prepare seccomp: %s",
+			 strerror(-code));
+		console_restore();
+		return host_error(err);
+	}
 	if (start_vcpus(&vm, &entry, err, sizeof(err))) {
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
 		stop_vcpus(&vm);
 		console_restore();
 		return host_error(err);
 	}
+	vmm_seccomp_fds_add(&main_fds, VMM_SECCOMP_FD_VM, vm.kvm.vm_fd);
+	if (vmm_seccomp_install(VMM_SECCOMP_MAIN, &main_fds, err, sizeof(err))) {
+		fprintf(stderr, "vmm: %s\n", err);
+		vm_request_stop(&vm, VMM_EXIT_ERROR);
+	}
 
-	code = event_loop_run(&vm, &con);
+	code = event_loop_run(&loop, &vm, &con);
 	stop_vcpus(&vm);
 	/* device threads stop before guest memory goes away */
 	for (unsigned int i = 0; i < vm.ndisks; i++)
@@ -346,8 +376,8 @@ int main(int argc, char **argv)
 	/* every vCPU and queue thread has stopped: the counters are final */
 	if (opts.stats)
 		stats_print(stderr, &vm);
-	if (opts.stats_json) {
-		int ret = stats_write_json(opts.stats_json, &vm);
+	if (stats_json) {
+		int ret = stats_write_json_file(stats_json, &vm);
 
 		if (ret)
 			fprintf(stderr, "vmm: --stats-json %s: %s\n", opts.stats_json,

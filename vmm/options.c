@@ -25,6 +25,7 @@ enum {
 	OPT_NAME,
 	OPT_STATS,
 	OPT_STATS_JSON,
+	OPT_SECCOMP,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -43,6 +44,7 @@ static const struct option long_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -150,6 +152,7 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 	opts->cmdline = VMM_DEFAULT_CMDLINE;
 	opts->console = CONSOLE_SERIAL;
 	opts->kvm_path = "/dev/kvm";
+	opts->seccomp = VMM_SECCOMP_ON;
 
 	optind = 0; /* 0, not 1: glibc then forgets all state from an earlier parse */
 	opterr = 0; /* we word the errors ourselves */
@@ -214,6 +217,17 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 			if (!*optarg)
 				return bad(err, errlen, "--stats-json", "''", "needs a file name");
 			opts->stats_json = optarg;
+			break;
+		case OPT_SECCOMP:
+			if (!strcmp(optarg, "on"))
+				opts->seccomp = VMM_SECCOMP_ON;
+			else if (!strcmp(optarg, "log"))
+				opts->seccomp = VMM_SECCOMP_LOG;
+			else if (!strcmp(optarg, "off"))
+				opts->seccomp = VMM_SECCOMP_OFF;
+			else
+				return bad(err, errlen, "--seccomp", optarg,
+					   "must be on, log or off");
 			break;
 		case OPT_DISK:
 			if (parse_disk(opts, optarg, err, errlen))
@@ -286,7 +300,13 @@ void options_usage(void *stream, const char *argv0)
 		"                    work: exits by reason and vCPU, accesses by device and\n"
 		"                    address range, virtio kicks and interrupts (SIGUSR1 prints\n"
 		"                    them at any time, with or without this option)\n"
-		"  --stats-json FILE at exit, write the same numbers as JSON to FILE\n"
+		"  --stats-json FILE at exit, write the same numbers as JSON to FILE (created\n"
+		"                    at start-up, before the sandbox closes)\n"
+		"  --seccomp MODE    on: each thread may make only the system calls its job\n"
+		"                    needs, and any other one stops the VMM with SIGSYS;\n"
+		"                    log: allow them but have the kernel log them; off: no\n"
+		"                    filter (default: on). Started as root, the VMM also drops\n"
+		"                    every capability before the guest runs.\n"
 		"  --help            show this help\n"
 		"  --version         show the version\n"
 		"\n"
@@ -303,7 +323,8 @@ void options_usage(void *stream, const char *argv0)
 		"  %d  triple fault: the guest crashed beyond recovery (registers on stderr)\n"
 		"  %d  KVM could not run the guest (internal error or failed entry)\n"
 		"  %d  quit from the console (Ctrl-A X)\n"
-		"  128+N  stopped by signal N (SIGINT 130, SIGTERM 143)\n",
+		"  128+N  stopped by signal N (SIGINT 130, SIGTERM 143); 159 (SIGSYS): a\n"
+		"         thread made a system call outside its seccomp list (named on stderr)\n",
 		argv0, VMM_DEFAULT_CMDLINE, VMM_MAX_CPUS, VMM_MAX_DISKS, VMM_EXIT_POWEROFF,
 		VMM_EXIT_ERROR, VMM_EXIT_USAGE, VMM_EXIT_REBOOT, VMM_EXIT_TRIPLE_FAULT,
 		VMM_EXIT_KVM_ERROR, VMM_EXIT_QUIT);

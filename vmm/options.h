@@ -13,6 +13,7 @@
 
 #include "firmware/smbios.h"
 #include "virtio/disk.h"
+#include "vmm/seccomp.h"
 
 #define VMM_DEFAULT_MEMORY (512ull << 20)
 #define VMM_MIN_MEMORY (2ull << 20)
@@ -37,8 +38,9 @@ struct vmm_options {
 	const char *name; /* --name: SMBIOS product name, NULL for the default */
 	struct disk_options disks[VMM_MAX_DISKS];
 	unsigned int ndisks;
-	bool stats;		/* --stats: print the exit statistics to stderr at exit */
-	const char *stats_json; /* --stats-json FILE: write them as JSON to FILE at exit */
+	bool stats;		       /* --stats: print the exit statistics to stderr at exit */
+	const char *stats_json;	       /* --stats-json FILE: write them as JSON to FILE at exit */
+	enum vmm_seccomp_mode seccomp; /* --seccomp on|log|off, default on */
 	bool help;
 	bool version;
 };

@@ -14,6 +14,7 @@
 #include "devices/platform.h"
 #include "vmm/cpuid.h"
 #include "vmm/exit_codes.h"
+#include "vmm/seccomp.h"
 
 #define X86_CR0_PE 0x1ull
 #define X86_CR0_ET 0x10ull
@@ -264,11 +265,38 @@ static void handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * Before the first KVM_RUN: from then on the guest steers this thread. The disks are in
+ * its list because the queue threads it starts inherit it (see vmm/seccomp.c).
+ */
+static int vcpu_seccomp(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct vmm_seccomp_fds fds = { 0 };
+	char err[256];
+
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VCPU, vcpu->fd);
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VM, vm->kvm.vm_fd);
+	for (unsigned int i = 0; i < vm->ndisks; i++) {
+		vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_DISK, vm->disks[i].disk.fd);
+		vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_DISK, vm->disks[i].disk.fd_buffered);
+	}
+	if (vmm_seccomp_install(VMM_SECCOMP_VCPU, &fds, err, sizeof(err))) {
+		fprintf(stderr, "vmm: vCPU %u: %s\n", vcpu->index, err);
+		return -1;
+	}
+	return 0;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	sigset_t kick;
 
+	if (vcpu_seccomp(vcpu)) {
+		vm_request_stop(vcpu->vm, VMM_EXIT_ERROR);
+		return NULL;
+	}
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);

@@ -49,3 +49,6 @@ expect missing-disk "--disk path=$tmp/nonexistent: No such file" --kernel "$tmp/
 expect disk-bad-key "--disk foo=bar: unknown key" --kernel "$tmp/text" --disk path="$tmp/text",foo=bar
 expect disk-no-path "path=FILE is required" --kernel "$tmp/text" --disk readonly=on
 expect stray-argument "unexpected argument" --kernel "$tmp/text" extra
+expect seccomp-mode "--seccomp maybe: must be on, log or off" --kernel "$tmp/text" --seccomp maybe
+expect stats-json-dir "--stats-json $tmp/nonexistent/s.json" --flat "$tmp/text" \
+	--stats-json "$tmp/nonexistent/s.json"

@@ -266,6 +266,21 @@ START_TEST(test_console_and_stray_argument)
 }
 END_TEST
 
+START_TEST(test_seccomp_modes)
+{
+	ck_assert_int_eq(parse("--kernel", "k", NULL), 0);
+	ck_assert_int_eq(opts.seccomp, VMM_SECCOMP_ON);
+	ck_assert_int_eq(parse("--kernel", "k", "--seccomp", "log", NULL), 0);
+	ck_assert_int_eq(opts.seccomp, VMM_SECCOMP_LOG);
+	ck_assert_int_eq(parse("--kernel", "k", "--seccomp", "off", NULL), 0);
+	ck_assert_int_eq(opts.seccomp, VMM_SECCOMP_OFF);
+	ck_assert_int_eq(parse("--kernel", "k", "--seccomp", "on", NULL), 0);
+	ck_assert_int_eq(opts.seccomp, VMM_SECCOMP_ON);
+	ck_assert_int_eq(parse("--kernel", "k", "--seccomp", "trap", NULL), -EINVAL);
+	ck_assert_err_has("--seccomp trap: must be on, log or off");
+}
+END_TEST
+
 /* Each call starts afresh, whatever an earlier (failed) call left behind. */
 START_TEST(test_parse_twice_starts_fresh)
 {
@@ -301,6 +316,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_kernel_and_flat_conflict);
 	tcase_add_test(tc, test_help_and_version);
 	tcase_add_test(tc, test_console_and_stray_argument);
+	tcase_add_test(tc, test_seccomp_modes);
 	tcase_add_test(tc, test_parse_twice_starts_fresh);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Per-thread seccomp allow-lists and dropping capabilities. The lists are tables, one per
+ * role, plus one every thread shares; docs/security.md says why each call is there.
+ *
+ * Adding a role (a virtio-net TAP thread, a libslirp back end in the event loop, ...):
+ *  1. add VMM_SECCOMP_<ROLE> to enum vmm_seccomp_role in seccomp.h (before _ROLES);
+ *  2. write a <role>_rules[] table below: one line per call, restricted by descriptor
+ *     class and arguments as tightly as the code allows; a descriptor class the role
+ *     needs that does not exist yet goes into enum vmm_seccomp_fd_class;
+ *  3. add it to roles[] with the name the SIGSYS message prints;
+ *  4. call vmm_seccomp_install() first thing in the thread, with its descriptors. A
+ *     thread inherits the list of the thread that created it and can only narrow it, so
+ *     a parent's list must also allow everything its children do (see the vCPU table);
+ *  5. extend tests/unit/vmm/test_seccomp.c (the role's calls work, one forbidden call
+ *     kills) and the table in docs/security.md.
+ */
+#include "vmm/seccomp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/io_uring.h>
+#include <linux/kvm.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define SYSCALL_NAMES 512 /* above every x86-64 system call number */
+
+enum { FD_ANY = -1 };
+enum rule_action { RULE_ALLOW, RULE_ENOSYS };
+
+struct arg_test {
+	unsigned int arg; /* 1-based argument index; 0: no test */
+	enum scmp_compare op;
+	uint64_t a, b;
+};
+
+struct rule {
+	int nr;
+	int fd_class; /* FD_ANY, or a vmm_seccomp_fd_class argument 0 must belong to */
+	bool own_pid; /* argument 0 must be this process's PID (tgkill) */
+	enum rule_action action;
+	struct arg_test test[2];
+};
+
+#define ALLOW(name)                                                                                \
+	{                                                                                          \
+		.nr = SCMP_SYS(name), .fd_class = FD_ANY                                           \
+	}
+#define ALLOW_ON(name, cls)                                                                        \
+	{                                                                                          \
+		.nr = SCMP_SYS(name), .fd_class = (cls)                                            \
+	}
+#define ARG_EQ(n, v)                                                                               \
+	{                                                                                          \
+		(n) + 1, SCMP_CMP_EQ, (uint64_t)(v), 0                                             \
+	}
+/* (argument & mask) == value */
+#define ARG_MASKED(n, mask, v)                                                                     \
+	{                                                                                          \
+		(n) + 1, SCMP_CMP_MASKED_EQ, (uint64_t)(mask), (uint64_t)(v)                       \
+	}
+#define ALLOW_IF(name, t0)                                                                         \
+	{                                                                                          \
+		.nr = SCMP_SYS(name), .fd_class = FD_ANY, .test = { t0 }                           \
+	}
+#define ALLOW_IF2(name, t0, t1)                                                                    \
+	{                                                                                          \
+		.nr = SCMP_SYS(name), .fd_class = FD_ANY, .test = { t0, t1 }                       \
+	}
+#define IOCTL(cls, request)                                                                        \
+	{                                                                                          \
+		.nr = SCMP_SYS(ioctl), .fd_class = (cls), .test = { ARG_EQ(1, request) }           \
+	}
+
+/*
+ * Every thread: what libc does behind any function (locks, allocation, thread exit), the
+ * SIGSYS handler's own needs (write, rt_sigaction, tgkill, the terminal restored), and
+ * writing log lines to stderr.
+ */
+static const struct rule common_rules[] = {
+	ALLOW(read),
+	ALLOW(write),
+	ALLOW(futex),
+	ALLOW(exit),
+	ALLOW(exit_group),
+	ALLOW(restart_syscall),
+	ALLOW(rt_sigreturn),
+	ALLOW(rt_sigprocmask),
+	/* crash handlers put the default action back before they re-raise */
+	ALLOW_IF(rt_sigaction, ARG_EQ(0, SIGSYS)),
+	ALLOW_IF(rt_sigaction, ARG_EQ(0, SIGSEGV)),
+	ALLOW_IF(rt_sigaction, ARG_EQ(0, SIGBUS)),
+	ALLOW_IF(rt_sigaction, ARG_EQ(0, SIGILL)),
+	ALLOW_IF(rt_sigaction, ARG_EQ(0, SIGFPE)),
+	ALLOW_IF(rt_sigaction, ARG_EQ(0, SIGABRT)),
+	/* signals to our own threads only: vCPU kicks, raise() */
+	{ .nr = SCMP_SYS(tgkill), .fd_class = FD_ANY, .own_pid = true },
+	ALLOW(getpid),
+	ALLOW(gettid),
+	/* memory for malloc and thread stacks; nothing may become executable */
+	ALLOW_IF(mmap, ARG_MASKED(2, PROT_EXEC, 0)),
+	ALLOW_IF(mprotect, ARG_MASKED(2, PROT_EXEC, 0)),
+	ALLOW(munmap),
+	ALLOW(madvise),
+	ALLOW(brk),
+	ALLOW(sched_yield),
+	ALLOW(clock_gettime), /* normally the vDSO; the system call when it is absent */
+	/* stdio sizes its buffer from the descriptor it writes to */
+	ALLOW(fstat),
+	ALLOW_IF(newfstatat, ARG_EQ(3, AT_EMPTY_PATH)),
+	/* leaving raw mode on the way out (tcsetattr on stdin) */
+	ALLOW_IF2(ioctl, ARG_EQ(0, STDIN_FILENO), ARG_EQ(1, TCSETS)),
+};
+
+/* The main thread once the vCPUs run: the event loop, then the teardown. */
+static const struct rule main_rules[] = {
+	ALLOW(epoll_wait),
+	ALLOW(epoll_pwait),
+	ALLOW(epoll_ctl),
+	ALLOW(close),
+	/* disks are stopped at exit: their rings give the image files back */
+	ALLOW_IF(io_uring_register, ARG_EQ(1, IORING_UNREGISTER_FILES)),
+	/* typed input raises COM1's interrupt line */
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
+};
+
+/*
+ * Block I/O queue threads: requests on their own disk descriptors, waiting on their own
+ * ring (io_uring engine) or with poll (thread engine), and INTx for guests without MSI-X.
+ */
+static const struct rule blk_rules[] = {
+	ALLOW_ON(preadv, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(pwritev, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(fdatasync, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(fallocate, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(io_uring_enter, VMM_SECCOMP_FD_RING),
+	ALLOW(poll),
+	ALLOW(ppoll),
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
+};
+
+/*
+ * vCPU threads: KVM_RUN on their own vCPU and the device models behind the exits. The
+ * guest starts a virtio-blk queue by writing DRIVER_OK from a vCPU, and that thread then
+ * sets up the queue's engine and creates its thread, which starts under this list: so
+ * the second half is what a queue thread needs before and after it adds its own.
+ */
+static const struct rule vcpu_rules[] = {
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_RUN),
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_REGS),      /* register dump on a fatal exit */
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_SREGS),     /* the same */
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),	       /* UART and PCI INTx lines */
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_SET_GSI_ROUTING), /* the guest programs an MSI-X vector */
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQFD),
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IOEVENTFD), /* queue notify addresses follow BAR moves */
+	/* DRIVER_OK: a kick eventfd per queue; device reset closes them and the rings */
+	ALLOW_IF(eventfd2, ARG_EQ(1, EFD_CLOEXEC | EFD_NONBLOCK)),
+	ALLOW(close),
+	ALLOW(io_uring_setup),
+	/* a new ring is probed, given its files and restrictions and enabled; a stopping one
+	 * gives its files back */
+	ALLOW_IF(io_uring_register, ARG_EQ(1, IORING_REGISTER_PROBE)),
+	ALLOW_IF(io_uring_register, ARG_EQ(1, IORING_REGISTER_FILES)),
+	ALLOW_IF(io_uring_register, ARG_EQ(1, IORING_REGISTER_RESTRICTIONS)),
+	ALLOW_IF(io_uring_register, ARG_EQ(1, IORING_REGISTER_ENABLE_RINGS)),
+	ALLOW_IF(io_uring_register, ARG_EQ(1, IORING_UNREGISTER_FILES)),
+	/* pthread_create: threads only (no fork); clone3 says ENOSYS so libc uses clone */
+	ALLOW_IF(clone, ARG_MASKED(0, CLONE_THREAD, CLONE_THREAD)),
+	{ .nr = SCMP_SYS(clone3), .fd_class = FD_ANY, .action = RULE_ENOSYS },
+	ALLOW(set_robust_list),
+	ALLOW(rseq),
+	/* the new queue thread names itself and stacks its own, narrower list */
+	ALLOW_IF(prctl, ARG_EQ(0, PR_SET_NAME)),
+	ALLOW_IF(seccomp, ARG_EQ(0, SECCOMP_SET_MODE_FILTER)),
+	/* and then runs under this list too */
+	ALLOW_ON(preadv, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(pwritev, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(fdatasync, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(fallocate, VMM_SECCOMP_FD_DISK),
+	ALLOW(io_uring_enter), /* its ring does not exist yet when this list is made */
+	ALLOW(poll),
+	ALLOW(ppoll),
+};
+
+struct role {
+	const char *name;
+	const struct rule *rules;
+	size_t nrules;
+};
+
+static const struct role roles[VMM_SECCOMP_ROLES] = {
+	[VMM_SECCOMP_MAIN] = { "main", main_rules, ARRAY_SIZE(main_rules) },
+	[VMM_SECCOMP_VCPU] = { "vCPU", vcpu_rules, ARRAY_SIZE(vcpu_rules) },
+	[VMM_SECCOMP_BLK] = { "block I/O", blk_rules, ARRAY_SIZE(blk_rules) },
+};
+
+static enum vmm_seccomp_mode mode = VMM_SECCOMP_OFF;
+static void (*death_hook)(void);
+static char *syscall_names[SYSCALL_NAMES];
+/* read by the SIGSYS handler: a plain thread-local pointer is async-signal-safe */
+static __thread const char *thread_role;
+
+enum vmm_seccomp_mode vmm_seccomp_get_mode(void)
+{
+	return mode;
+}
+
+const char *vmm_seccomp_role_name(enum vmm_seccomp_role role)
+{
+	return role < VMM_SECCOMP_ROLES ? roles[role].name : "unknown";
+}
+
+unsigned int vmm_seccomp_role_syscalls(enum vmm_seccomp_role role)
+{
+	bool seen[SYSCALL_NAMES] = { false };
+	unsigned int n = 0;
+	const struct role *lists[] = {
+		&(const struct role){ "", common_rules, ARRAY_SIZE(common_rules) }, &roles[role]
+	};
+
+	if (role >= VMM_SECCOMP_ROLES)
+		return 0;
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
+		for (size_t i = 0; i < lists[l]->nrules; i++) {
+			int nr = lists[l]->rules[i].nr;
+
+			if (lists[l]->rules[i].action != RULE_ALLOW || nr < 0 ||
+			    nr >= SYSCALL_NAMES || seen[nr])
+				continue;
+			seen[nr] = true;
+			n++;
+		}
+	}
+	return n;
+}
+
+void vmm_seccomp_fds_add(struct vmm_seccomp_fds *fds, enum vmm_seccomp_fd_class cls, int fd)
+{
+	if (fd < 0 || cls >= VMM_SECCOMP_FD_CLASSES || fds->n[cls] >= VMM_SECCOMP_MAX_FDS)
+		return;
+	for (unsigned int i = 0; i < fds->n[cls]; i++)
+		if (fds->fd[cls][i] == fd)
+			return;
+	fds->fd[cls][fds->n[cls]++] = fd;
+}
+
+/* ---- the SIGSYS handler: only async-signal-safe calls from here on ---- */
+
+static size_t put(char *buf, size_t len, size_t size, const char *s)
+{
+	while (*s && len + 1 < size)
+		buf[len++] = *s++;
+	return len;
+}
+
+static size_t put_num(char *buf, size_t len, size_t size, long v)
+{
+	char digits[24];
+	size_t n = 0;
+	unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
+
+	do {
+		digits[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0 && len + 1 < size)
+		buf[len++] = '-';
+	while (n && len + 1 < size)
+		buf[len++] = digits[--n];
+	return len;
+}
+
+static void sigsys_handler(int sig, siginfo_t *info, void *ucontext)
+{
+	int nr = info->si_syscall;
+	const char *name = nr >= 0 && nr < SYSCALL_NAMES ? syscall_names[nr] : NULL;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t sys;
+	char line[192];
+	size_t n = 0;
+
+	(void)ucontext;
+	n = put(line, n, sizeof(line), "vmm: seccomp: ");
+	n = put(line, n, sizeof(line), thread_role ? thread_role : "unfiltered");
+	n = put(line, n, sizeof(line), " thread made forbidden system call ");
+	n = put(line, n, sizeof(line), name ? name : "unknown");
+	n = put(line, n, sizeof(line), " (nr ");
+	n = put_num(line, n, sizeof(line), nr);
+	n = put(line, n, sizeof(line), "); stopping\n");
+	if (death_hook)
+		death_hook();
+	if (write(STDERR_FILENO, line, n) < 0) {
+		/* nowhere else to say it */
+	}
+	/*
+	 * Die of the signal itself, so the exit status says why (128 + 31). Block queue
+	 * threads block every signal: unblock SIGSYS here or the raised one would wait.
+	 */
+	sigaction(sig, &dfl, NULL);
+	raise(sig);
+	sigemptyset(&sys);
+	sigaddset(&sys, sig);
+	sigprocmask(SIG_UNBLOCK, &sys, NULL);
+	_exit(128 + sig); /* not reached */
+}
+
+/* ---- set-up ---- */
+
+int vmm_seccomp_init(enum vmm_seccomp_mode m, void (*before_death)(void))
+{
+	struct sigaction sa = { .sa_sigaction = sigsys_handler, .sa_flags = SA_SIGINFO };
+
+	mode = m;
+	death_hook = before_death;
+	if (m == VMM_SECCOMP_OFF)
+		return 0;
+	/* the handler cannot call into libseccomp: every name is looked up now */
+	for (int nr = 0; nr < SYSCALL_NAMES; nr++)
+		if (!syscall_names[nr])
+			syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+	/* libseccomp probes the kernel once and caches it, here rather than under a filter */
+	if (seccomp_api_get() < 2)
+		return -ENOSYS;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) < 0)
+		return -errno;
+	/* inherited by every thread created from now on; required to load a filter */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static int add_rule(scmp_filter_ctx ctx, const struct rule *r, int fd, char *err, size_t errlen)
+{
+	struct scmp_arg_cmp cmp[3];
+	unsigned int n = 0;
+	uint32_t action = r->action == RULE_ENOSYS ? SCMP_ACT_ERRNO(ENOSYS) : SCMP_ACT_ALLOW;
+	int ret;
+
+	if (fd >= 0)
+		cmp[n++] = (struct scmp_arg_cmp){ 0, SCMP_CMP_EQ, (scmp_datum_t)fd, 0 };
+	if (r->own_pid)
+		cmp[n++] = (struct scmp_arg_cmp){ 0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0 };
+	for (size_t i = 0; i < ARRAY_SIZE(r->test); i++)
+		if (r->test[i].arg)
+			cmp[n++] = (struct scmp_arg_cmp){ r->test[i].arg - 1, r->test[i].op,
+							  r->test[i].a, r->test[i].b };
+	ret = seccomp_rule_add_array(ctx, action, r->nr, n, cmp);
+	if (ret < 0) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, r->nr);
+
+		snprintf(err, errlen, "seccomp: cannot add a rule for %s: %s", name ? name : "?",
+			 strerror(-ret));
+		free(name);
+	}
+	return ret;
+}
+
+static int add_rules(scmp_filter_ctx ctx, const struct rule *rules, size_t n,
+		     const struct vmm_seccomp_fds *fds, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct rule *r = &rules[i];
+		int ret = 0;
+
+		if (r->fd_class == FD_ANY) {
+			ret = add_rule(ctx, r, -1, err, errlen);
+		} else {
+			/* one rule per descriptor; none at all when the class is empty */
+			for (unsigned int k = 0; k < fds->n[r->fd_class] && !ret; k++)
+				ret = add_rule(ctx, r, fds->fd[r->fd_class][k], err, errlen);
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds *fds, char *err,
+			size_t errlen)
+{
+	static const struct vmm_seccomp_fds none;
+	scmp_filter_ctx ctx;
+	int ret;
+
+	if (mode == VMM_SECCOMP_OFF)
+		return 0;
+	if (role >= VMM_SECCOMP_ROLES) {
+		snprintf(err, errlen, "seccomp: no role %d", (int)role);
+		return -EINVAL;
+	}
+	if (!fds)
+		fds = &none;
+	ctx = seccomp_init(mode == VMM_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP);
+	if (!ctx) {
+		snprintf(err, errlen, "seccomp: cannot create a filter");
+		return -ENOMEM;
+	}
+	/* vmm_seccomp_init() set it for the whole process; libseccomp need not */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	ret = add_rules(ctx, common_rules, ARRAY_SIZE(common_rules), fds, err, errlen);
+	if (!ret)
+		ret = add_rules(ctx, roles[role].rules, roles[role].nrules, fds, err, errlen);
+	if (!ret) {
+		/* named before loading: a trap from here on names the right role */
+		thread_role = roles[role].name;
+		ret = seccomp_load(ctx);
+		if (ret)
+			snprintf(err, errlen, "seccomp: cannot load the %s filter: %s",
+				 roles[role].name, strerror(-ret));
+	}
+	seccomp_release(ctx);
+	return ret;
+}
+
+/* ---- capabilities ---- */
+
+int vmm_drop_capabilities(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	bool any = false;
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	for (unsigned int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		any |= data[i].effective || data[i].permitted || data[i].inheritable;
+	if (!any)
+		return 0;
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	/* the bounding set first: dropping from it needs CAP_SETPCAP, which goes next */
+	if (data[CAP_TO_INDEX(CAP_SETPCAP)].effective & CAP_TO_MASK(CAP_SETPCAP)) {
+		for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+			if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+				return -errno;
+	}
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
+}

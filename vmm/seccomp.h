@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Least privilege once set-up is over: every thread loads a seccomp allow-list made for
+ * its job (its role), and the process gives up its capabilities before a guest
+ * instruction runs. docs/security.md explains each list.
+ *
+ * Order of use: vmm_seccomp_init() once on the main thread, before any filter and before
+ * the threads that will load one are created; then each thread calls
+ * vmm_seccomp_install() for itself before it touches anything the guest controls.
+ */
+#ifndef VMM_SECCOMP_H
+#define VMM_SECCOMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum vmm_seccomp_mode {
+	VMM_SECCOMP_ON,	 /* a call outside the list kills the process with SIGSYS */
+	VMM_SECCOMP_LOG, /* it is allowed and logged by the kernel (audit / dmesg) */
+	VMM_SECCOMP_OFF, /* no filter at all */
+};
+
+enum vmm_seccomp_role {
+	VMM_SECCOMP_MAIN, /* the event loop: console, signals, stop, teardown */
+	VMM_SECCOMP_VCPU, /* KVM_RUN and the device models it calls */
+	VMM_SECCOMP_BLK,  /* a virtio-blk queue thread: disk I/O on its own descriptors */
+	VMM_SECCOMP_ROLES,
+};
+
+/*
+ * Descriptor classes a rule can restrict its first argument to. The caller fills in the
+ * numbers it knows; a class left empty allows nothing that names it.
+ */
+enum vmm_seccomp_fd_class {
+	VMM_SECCOMP_FD_VM,    /* the KVM VM descriptor */
+	VMM_SECCOMP_FD_VCPU,  /* this thread's own vCPU */
+	VMM_SECCOMP_FD_DISK,  /* disk images (both the O_DIRECT and the buffered descriptor) */
+	VMM_SECCOMP_FD_RING,  /* this queue's io_uring */
+	VMM_SECCOMP_FD_EVENT, /* eventfds this thread waits on (kick and stop) */
+	VMM_SECCOMP_FD_CLASSES,
+};
+
+#define VMM_SECCOMP_MAX_FDS 32
+
+struct vmm_seccomp_fds {
+	int fd[VMM_SECCOMP_FD_CLASSES][VMM_SECCOMP_MAX_FDS];
+	unsigned int n[VMM_SECCOMP_FD_CLASSES];
+};
+
+/*
+ * Process-wide preparation on the main thread: PR_SET_NO_NEW_PRIVS, the SIGSYS handler
+ * and the table of system call names it prints. before_death, if not NULL, runs in the
+ * handler before the process dies (it must be async-signal-safe: the console uses it to
+ * leave raw mode). With VMM_SECCOMP_OFF it records the mode and does nothing else.
+ */
+int vmm_seccomp_init(enum vmm_seccomp_mode mode, void (*before_death)(void));
+enum vmm_seccomp_mode vmm_seccomp_get_mode(void);
+
+/* Add fd to a class; duplicates and negative numbers are ignored. */
+void vmm_seccomp_fds_add(struct vmm_seccomp_fds *fds, enum vmm_seccomp_fd_class cls, int fd);
+
+/*
+ * Load role's allow-list on the calling thread (filters stack: a thread created later by
+ * this one inherits it and may add its own). Returns 0, or a negative errno with a
+ * sentence in err. Does nothing in VMM_SECCOMP_OFF.
+ */
+int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds *fds, char *err,
+			size_t errlen);
+
+/* The role's name, as the SIGSYS message prints it ("vCPU", "main", "block I/O"). */
+const char *vmm_seccomp_role_name(enum vmm_seccomp_role role);
+
+/* How many distinct system calls the role may make (its own list and the common one). */
+unsigned int vmm_seccomp_role_syscalls(enum vmm_seccomp_role role);
+
+/*
+ * Started as root (or with any capability): clear the ambient and bounding sets and the
+ * effective, permitted and inheritable sets, so nothing the guest reaches can use them.
+ * Returns 0 (also when there was nothing to drop) or a negative errno.
+ */
+int vmm_drop_capabilities(void);
+
+#endif

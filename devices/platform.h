@@ -21,6 +21,13 @@
  */
 #define PLATFORM_BOOT_MARKER_PORT 0x440
 
+/*
+ * Test builds only (-DVMM_TEST_HOOKS, make static-test): a write here makes the vCPU
+ * thread make a forbidden system call, to test the seccomp lists end to end. In normal
+ * builds nothing decodes it.
+ */
+#define PLATFORM_TEST_HOOK_PORT 0x441
+
 /* ACPI fixed hardware, described by the FADT (legacy, not hardware-reduced). */
 #define PLATFORM_ACPI_PM1A_EVT_PORT 0x600 /* 4 bytes: PM1 status (2) + enable (2) */
 #define PLATFORM_ACPI_PM1A_EVT_LEN 4

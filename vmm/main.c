@@ -85,6 +85,51 @@ static int check_input_files(const struct vmm_options *opts, char *err, size_t e
 	return 0;
 }
 
+#ifdef VMM_TEST_HOOKS
+/*
+ * Test builds only (make static-test): a guest write to this port makes the vCPU thread
+ * do what a compromised device model might, a system call no list allows, so the
+ * harness can watch the sandbox stop it.
+ */
+#include <sys/socket.h>
+
+static void test_hook_read(void *opaque, uint64_t offset, void *data, unsigned int len)
+{
+	(void)opaque;
+	(void)offset;
+	memset(data, 0xff, len);
+}
+
+static void test_hook_write(void *opaque, uint64_t offset, const void *data, unsigned int len)
+{
+	int fd;
+
+	(void)opaque;
+	(void)offset;
+	(void)data;
+	(void)len;
+	fprintf(stderr, "vmm: test hook: calling socket() on a vCPU thread\n");
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fprintf(stderr, "vmm: test hook: socket() returned %d; still running\n", fd);
+	if (fd >= 0)
+		close(fd);
+}
+
+static const struct bus_device_ops test_hook_ops = { test_hook_read, test_hook_write };
+
+static int register_test_hooks(struct vm *vm)
+{
+	return bus_register(&vm->pio, PLATFORM_TEST_HOOK_PORT, 1, &test_hook_ops, NULL,
+			    "test-hook");
+}
+#else
+static int register_test_hooks(struct vm *vm)
+{
+	(void)vm;
+	return 0;
+}
+#endif
+
 static void on_poweroff(void *ctx)
 {
 	vm_request_stop(ctx, VMM_EXIT_POWEROFF);
@@ -242,6 +287,8 @@ static int create_devices(struct vm *vm, struct console *con, const struct vmm_o
 		ret = console_init(con, vm, opts->console);
 	if (!ret)
 		ret = console_register_uart(vm);
+	if (!ret)
+		ret = register_test_hooks(vm);
 	return ret;
 }
 

@@ -6,8 +6,10 @@
 # them), the static VMM as /vmm, the guest kernel as
 # /guest/vmlinuz, the L2 initramfs images as /guest/initrd/*.cpio.gz, the tiny
 # test guests (build/guests/*) and tests/guests/run-tiny.sh in /tiny, the
-# scenarios tests/harness/scenarios/*.sh in /scenarios, and
-# tests/harness/host-init.sh as /init.
+# scenarios tests/harness/scenarios/*.sh in /scenarios, the test build of
+# the VMM (build/vmm-static-test, make static-test; VMM_STATIC_TEST names
+# another) as /vmm-test when there is one, and tests/harness/host-init.sh as
+# /init.
 #
 #   tests/harness/mkinitrd-host.sh VMM_BINARY GUEST_INITRD_DIR OUTPUT
 #
@@ -40,6 +42,11 @@ mkdir -p "$extra"/{guest/initrd,tiny,scenarios}
 if [ "$vmm" != none ]; then
     cp "$vmm" "$extra/vmm"
     chmod 755 "$extra/vmm"
+fi
+vmm_test=${VMM_STATIC_TEST:-$top/build/vmm-static-test}
+if [ "$vmm" != none ] && [ -x "$vmm_test" ]; then
+    cp "$vmm_test" "$extra/vmm-test"
+    chmod 755 "$extra/vmm-test"
 fi
 cp "$KERNEL_IMAGE" "$extra/guest/vmlinuz"
 shopt -s nullglob

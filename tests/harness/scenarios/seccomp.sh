@@ -1,0 +1,138 @@
+#!/bin/sh
+# Scenario "seccomp" (runs inside L1): the per-thread seccomp lists and least
+# privilege (docs/security.md), with the tiny flat guests from tests/guests.
+#  - seccomp trap: the test build (/vmm-test, make static-test) runs
+#    seccomp_trap.bin, whose write to port 0x441 makes its vCPU thread call
+#    socket(); with the default --seccomp on the VMM must die of SIGSYS
+#    (status 159) and name the call on stderr, before the guest prints again;
+#  - seccomp log: the same with --seccomp log lives on to the guest's power-off;
+#  - seccomp running: the normal VMM runs the spin guest on 2 vCPUs; while it
+#    runs every thread has a filter (/proc/PID/task/*/status: Seccomp 2), it
+#    kept no capability (L1 starts it as root: CapEff, CapPrm, CapBnd all 0),
+#    every descriptor it opened is close-on-exec (/proc/PID/fdinfo flags), and
+#    SIGTERM still stops it with status 143;
+#  - seccomp non-root: the normal VMM runs hello.bin as uid 1000, given
+#    /dev/kvm through its group.
+# Real Linux guests under the default --seccomp on: every other scenario.
+# Env (set by host-init.sh): VMM VMM_TEST TINY_DIR LOG_DIR HARNESS_VERBOSE
+dir=${TINY_DIR:-/tiny}
+log=$LOG_DIR/seccomp
+limit=60
+
+show() { cat "$@" 2>/dev/null | tr -d '\r' | tail -n 20 | sed 's/^/    | /'; }
+verbose() { [ "${HARNESS_VERBOSE:-0}" != 1 ] || show "$@"; }
+
+# --- the forbidden call, on and log
+vmm_test=${VMM_TEST:-/vmm-test}
+if [ ! -x "$vmm_test" ]; then
+    echo "SKIP: seccomp trap: no test build of the VMM (make static-test)"
+    echo "SKIP: seccomp log: no test build of the VMM (make static-test)"
+else
+    timeout -k 5 "$limit" "$vmm_test" --flat "$dir/seccomp_trap.bin" --memory 16M \
+        </dev/null >"$log.trap.out" 2>"$log.trap.err"
+    rc=$?
+    verbose "$log.trap.out" "$log.trap.err"
+    grep '^vmm: seccomp' "$log.trap.err"
+    if [ "$rc" -ne 159 ]; then
+        echo "FAIL: seccomp trap: exit status $rc, expected 159 (SIGSYS)"
+        show "$log.trap.out" "$log.trap.err"
+    elif ! grep -q '^vmm: seccomp: vCPU thread made forbidden system call socket (nr 41); stopping$' \
+        "$log.trap.err"; then
+        echo "FAIL: seccomp trap: no line naming socket on stderr"
+        show "$log.trap.err"
+    elif grep -q 'still running' "$log.trap.out" "$log.trap.err"; then
+        echo "FAIL: seccomp trap: the call went through"
+        show "$log.trap.out" "$log.trap.err"
+    else
+        echo "PASS: seccomp trap"
+    fi
+
+    timeout -k 5 "$limit" "$vmm_test" --flat "$dir/seccomp_trap.bin" --memory 16M \
+        --seccomp log </dev/null >"$log.log.out" 2>"$log.log.err"
+    rc=$?
+    verbose "$log.log.out" "$log.log.err"
+    if [ "$rc" -ne 0 ]; then
+        echo "FAIL: seccomp log: exit status $rc, expected 0"
+        show "$log.log.out" "$log.log.err"
+    elif ! grep -q 'socket() returned [0-9]' "$log.log.err" ||
+        ! grep -q 'seccomp_trap: still running' "$log.log.out"; then
+        echo "FAIL: seccomp log: the call was not let through"
+        show "$log.log.out" "$log.log.err"
+    else
+        echo "PASS: seccomp log"
+    fi
+fi
+
+# --- a running VMM: filters, capabilities, descriptors
+"$VMM" --flat "$dir/spin.bin" --memory 16M --cpus 2 </dev/null >"$log.spin.out" 2>"$log.spin.err" &
+pid=$!
+i=0
+while [ $i -lt 300 ] && ! grep -q 'spin: ready' "$log.spin.out"; do
+    sleep 0.1
+    i=$((i + 1))
+done
+why=
+threads=0
+for st in /proc/$pid/task/*/status; do
+    [ -f "$st" ] || continue
+    threads=$((threads + 1))
+    mode=$(sed -n 's/^Seccomp:[[:space:]]*//p' "$st")
+    [ "$mode" = 2 ] || why="$why; thread $(basename "$(dirname "$st")") has Seccomp: ${mode:-?}"
+done
+# main and two vCPU threads
+[ "$threads" -ge 3 ] || why="$why; $threads threads (want 3: main and 2 vCPUs)"
+for key in CapEff CapPrm CapInh CapBnd CapAmb; do
+    v=$(sed -n "s/^$key:[[:space:]]*//p" /proc/$pid/status)
+    case "$v" in
+    '' | *[!0]*) why="$why; $key=${v:-missing}" ;;
+    esac
+    echo "seccomp: running VMM $key=$v"
+done
+nfds=0
+for f in /proc/$pid/fdinfo/*; do
+    n=${f##*/}
+    [ "$n" -gt 2 ] || continue # stdin, stdout, stderr are inherited, not ours
+    nfds=$((nfds + 1))
+    flags=$(sed -n 's/^flags:[[:space:]]*//p' "$f")
+    # flags is octal with a leading 0; O_CLOEXEC is 02000000
+    if [ $((0$flags & 02000000)) -eq 0 ]; then
+        why="$why; fd $n ($(readlink "/proc/$pid/fd/$n")) is not close-on-exec (flags $flags)"
+    fi
+done
+echo "seccomp: running VMM: $threads threads, $nfds descriptors of its own"
+kill -TERM $pid 2>/dev/null
+wait $pid
+rc=$?
+[ "$rc" -eq 143 ] || why="$why; exit status $rc after SIGTERM (want 143)"
+verbose "$log.spin.out" "$log.spin.err"
+if [ -n "$why" ]; then
+    echo "FAIL: seccomp running: ${why#; }"
+    show "$log.spin.err"
+else
+    echo "PASS: seccomp running"
+fi
+
+# --- an ordinary user with access to /dev/kvm
+grep -q '^vmmuser:' /etc/passwd 2>/dev/null || echo 'vmmuser:x:1000:1000::/tmp:/bin/sh' >>/etc/passwd
+grep -q '^vmmuser:' /etc/group 2>/dev/null || echo 'vmmuser:x:1000:' >>/etc/group
+kvm_mode=$(stat -c '%a %g' /dev/kvm)
+chgrp 1000 /dev/kvm && chmod 660 /dev/kvm
+su -s /bin/sh vmmuser -c "id -u >&2; exec timeout -k 5 $limit $VMM --flat $dir/hello.bin --memory 16M" \
+    </dev/null >"$log.user.out" 2>"$log.user.err"
+rc=$?
+chmod "${kvm_mode% *}" /dev/kvm
+chgrp "${kvm_mode#* }" /dev/kvm
+verbose "$log.user.out" "$log.user.err"
+uid=$(head -n 1 "$log.user.err")
+if [ "$uid" != 1000 ]; then
+    echo "FAIL: seccomp non-root: ran as uid '${uid}', expected 1000"
+    show "$log.user.err"
+elif [ "$rc" -ne 0 ]; then
+    echo "FAIL: seccomp non-root: exit status $rc, expected 0"
+    show "$log.user.out" "$log.user.err"
+elif ! grep -q 'hello from a tiny guest' "$log.user.out"; then
+    echo "FAIL: seccomp non-root: no greeting on the console"
+    show "$log.user.out"
+else
+    echo "PASS: seccomp non-root"
+fi

@@ -450,6 +450,8 @@ static void *queue_thread(void *arg)
 		if (r < 0) {
 			fprintf(stderr, "vmm: %s: queue %u: I/O engine failed: %s\n",
 				q->blk->vdev.name, q->index, strerror(-r));
+			/* the next start gets the thread engine: no new ring can be made now */
+			disk_engine_fall_back(&q->engine);
 			if (!q->stopping && !q->broken) {
 				q->broken = true;
 				virtio_needs_reset(&q->blk->vdev);
@@ -487,12 +489,47 @@ static void queue_init_slots(struct blk_queue *q)
 	q->stopping = false;
 }
 
+/*
+ * The queue's engine (its io_uring, registered files and restrictions) lives from set-up
+ * to blk_destroy(), across device resets: once the guest runs, no thread may create a
+ * ring, because a fresh, unrestricted ring could do what no seccomp list allows.
+ */
+static int queue_engine_init(struct blk_queue *q, int kick_fd)
+{
+	struct blk *b = q->blk;
+	unsigned int depth =
+		b->queue_size < BLK_ENGINE_DEPTH_MAX ? b->queue_size : BLK_ENGINE_DEPTH_MAX;
+	char err[256];
+	int r = disk_engine_init(&q->engine, &b->disk, depth, kick_fd, q->stop_fd, blk_io_done, q,
+				 err, sizeof(err));
+
+	if (r < 0) {
+		fprintf(stderr, "vmm: %s: queue %u: %s\n", b->vdev.name, q->index, err);
+		return r;
+	}
+	q->engine_ready = true;
+	q->engine_kick_fd = kick_fd;
+	return 0;
+}
+
+static int blk_prepare(struct virtio_device *vdev, const int *kick_fds)
+{
+	struct blk *b = to_blk(vdev);
+	int r = 0;
+
+	pthread_mutex_lock(&b->lock);
+	for (unsigned int i = 0; i < vdev->num_queues && !r; i++)
+		if (!b->queues[i].engine_ready)
+			r = queue_engine_init(&b->queues[i], kick_fds[i]);
+	pthread_mutex_unlock(&b->lock);
+	return r;
+}
+
 static int blk_queue_start(struct virtio_device *vdev, unsigned int index, int kick_fd)
 {
 	struct blk *b = to_blk(vdev);
 	struct blk_queue *q;
 	sigset_t all, old;
-	char err[256];
 	uint64_t v;
 	int r;
 
@@ -512,24 +549,23 @@ static int blk_queue_start(struct virtio_device *vdev, unsigned int index, int k
 		; /* a stop left over from a thread that ended on its own */
 	queue_init_slots(q);
 	q->writethrough = !virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH);
-	r = disk_engine_init(&q->engine, &b->disk,
-			     vdev->queues[index].size < BLK_ENGINE_DEPTH_MAX
-				     ? vdev->queues[index].size
-				     : BLK_ENGINE_DEPTH_MAX,
-			     kick_fd, q->stop_fd, blk_io_done, q, err, sizeof(err));
-	if (r < 0) {
-		fprintf(stderr, "vmm: %s: queue %u: %s\n", vdev->name, index, err);
-		goto out;
+	if (q->engine_ready && q->engine_kick_fd != kick_fd) {
+		/* only without prepare (unit tests): the transport's kick eventfds never change */
+		disk_engine_destroy(&q->engine);
+		q->engine_ready = false;
+	}
+	if (!q->engine_ready) {
+		r = queue_engine_init(q, kick_fd);
+		if (r < 0)
+			goto out;
 	}
 	/* the thread takes no signals: vCPU kicks and SIGINT/SIGTERM are for others */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = -pthread_create(&q->thread, NULL, queue_thread, q);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r < 0) {
-		disk_engine_destroy(&q->engine);
+	if (r < 0)
 		goto out;
-	}
 	q->running = true;
 out:
 	pthread_mutex_unlock(&b->lock);
@@ -551,10 +587,19 @@ static void blk_reset(struct virtio_device *vdev)
 		if (!q->running)
 			continue;
 		pthread_join(q->thread, NULL);
-		disk_engine_destroy(&q->engine);
 		q->running = false;
 	}
 	pthread_mutex_unlock(&b->lock);
+}
+
+void blk_seccomp_fds(const struct blk *b, struct vmm_seccomp_fds *fds)
+{
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_DISK, b->disk.fd);
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_DISK, b->disk.fd_buffered);
+	for (unsigned int i = 0; i < b->vdev.num_queues; i++)
+		if (b->queues[i].engine_ready && b->queues[i].engine.kind == DISK_ENGINE_IO_URING)
+			vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_RING,
+					    b->queues[i].engine.ring.ring_fd);
 }
 
 const char *blk_queue_engine(struct blk *b, unsigned int q)
@@ -571,6 +616,7 @@ static const struct virtio_device_ops blk_ops = {
 	.config_read = blk_config_read,
 	.config_write = blk_config_write,
 	.queue_start = blk_queue_start,
+	.prepare = blk_prepare,
 	.reset = blk_reset,
 };
 
@@ -678,6 +724,10 @@ void blk_destroy(struct blk *b)
 		blk_reset(&b->vdev);
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		struct blk_queue *q = &b->queues[i];
+
+		if (q->engine_ready)
+			disk_engine_destroy(&q->engine);
+		q->engine_ready = false;
 
 		if (q->slots)
 			munmap(q->slots, slots_bytes);

@@ -54,6 +54,8 @@ struct blk_queue {
 	pthread_t thread;
 	int stop_fd;
 	struct disk_engine engine;
+	bool engine_ready;  /* set up (at prepare, or at the first start) and kept until destroy */
+	int engine_kick_fd; /* the kick eventfd it watches */
 	/* owned by the queue's thread while it runs */
 	struct blk_req *slots; /* BLK_QUEUE_SIZE of them (mmap) */
 	struct blk_req *free;
@@ -92,5 +94,7 @@ int blk_init(struct blk *b, struct virtio_device **vdev_out, const struct disk_o
 void blk_destroy(struct blk *b);
 /* "io_uring" or "thread" for a started queue, NULL otherwise (for logs and tests). */
 const char *blk_queue_engine(struct blk *b, unsigned int q);
+/* Add the disk's descriptors and its queues' rings to a seccomp descriptor set. */
+void blk_seccomp_fds(const struct blk *b, struct vmm_seccomp_fds *fds);
 
 #endif

@@ -27,9 +27,17 @@ struct virtio_device_ops {
 	/*
 	 * The driver set DRIVER_OK: start serving queue q. Notifications for it arrive as
 	 * reads becoming possible on kick_fd (an eventfd wired to the notify register by
-	 * ioeventfd; the transport owns and closes it). Returns 0 or -errno.
+	 * ioeventfd; the transport owns it, and gives the same one at every start). Returns 0
+	 * or -errno.
 	 */
 	int (*queue_start)(struct virtio_device *vdev, unsigned int q, int kick_fd);
+	/*
+	 * Optional, called once by the transport at set-up, before the VMM's seccomp lists
+	 * are loaded: create what serving the queues needs (an I/O engine per queue) while
+	 * that is still allowed. kick_fds[q] is the eventfd queue_start() will be given for
+	 * queue q; the transport keeps it for the life of the device. Returns 0 or -errno.
+	 */
+	int (*prepare)(struct virtio_device *vdev, const int *kick_fds);
 	/*
 	 * Stop serving every queue and forget negotiated state; when it returns, no device
 	 * thread touches guest memory or the queues any more (a driver reset, or NEEDS_RESET).

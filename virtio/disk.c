@@ -392,6 +392,14 @@ int disk_open(struct disk *d, const struct disk_options *o, char *err, size_t er
 
 void disk_close(struct disk *d)
 {
+	/*
+	 * Unlock explicitly: an io_uring ring holds the file until the kernel frees the
+	 * ring, after the VMM may be gone, and a VMM started at once must find it unlocked.
+	 */
+	struct flock unlock = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+
+	if (d->fd >= 0)
+		fcntl(d->fd, F_OFD_SETLK, &unlock);
 	if (d->fd_buffered >= 0 && d->fd_buffered != d->fd)
 		close(d->fd_buffered);
 	if (d->fd >= 0)
@@ -771,7 +779,7 @@ static int ring_register(struct io_uring *ring, unsigned int op, void *arg, unsi
 /*
  * io_uring operations are not system calls, so seccomp never sees them: the ring itself
  * is restricted before it is enabled, to the five operations below, on the registered
- * files only, and to no io_uring_register() call but giving the files back.
+ * files only, and to no further io_uring_register() call.
  */
 static int uring_restrict(struct disk_engine *e, const int *ops, size_t nops)
 {
@@ -793,9 +801,6 @@ static int uring_restrict(struct disk_engine *e, const int *ops, size_t nops)
 	}
 	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
 	res[n++].sqe_flags = IOSQE_FIXED_FILE;
-	/* the files go back at once when the queue stops (see disk_engine_destroy) */
-	res[n].opcode = IORING_RESTRICTION_REGISTER_OP;
-	res[n++].register_op = IORING_UNREGISTER_FILES;
 	r = io_uring_register_files(&e->ring, files, SLOTS);
 	if (r == 0)
 		r = ring_register(&e->ring, IORING_REGISTER_RESTRICTIONS, res, n);
@@ -972,6 +977,15 @@ int disk_engine_init(struct disk_engine *e, struct disk *d, unsigned int depth, 
 	return 0;
 }
 
+void disk_engine_fall_back(struct disk_engine *e)
+{
+	if (e->kind == DISK_ENGINE_IO_URING)
+		io_uring_queue_exit(&e->ring);
+	e->kind = DISK_ENGINE_THREAD;
+	e->kick_armed = e->stop_armed = false;
+	e->queued = 0;
+}
+
 void disk_engine_submit(struct disk_engine *e, struct disk_io *io)
 {
 	if (io_start(e->disk, io)) {
@@ -996,15 +1010,8 @@ int disk_engine_run(struct disk_engine *e, bool wait, unsigned int *events)
 
 void disk_engine_destroy(struct disk_engine *e)
 {
-	if (e->kind == DISK_ENGINE_IO_URING && e->disk) {
-		/*
-		 * A ring is freed after its last close returns, in the background, and it
-		 * holds the image (and its lock) until then: a VMM started right after this
-		 * one could find the image locked. Unregistering waits for the files.
-		 */
-		io_uring_unregister_files(&e->ring);
+	if (e->kind == DISK_ENGINE_IO_URING && e->disk)
 		io_uring_queue_exit(&e->ring);
-	}
 	e->disk = NULL;
 }
 

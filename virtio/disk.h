@@ -178,6 +178,11 @@ int disk_engine_run(struct disk_engine *e, bool wait, unsigned int *events);
 /* Release the engine. No I/O may be in flight. */
 void disk_engine_destroy(struct disk_engine *e);
 const char *disk_engine_name(const struct disk_engine *e);
+/*
+ * Give up io_uring (after it failed) for the synchronous calls; the caller owns e and no
+ * I/O is in flight. Needs no new descriptor, so it works inside the seccomp lists.
+ */
+void disk_engine_fall_back(struct disk_engine *e);
 /* Add the descriptors the engine's thread works on to a seccomp descriptor set. */
 void disk_engine_seccomp_fds(const struct disk_engine *e, struct vmm_seccomp_fds *fds);
 

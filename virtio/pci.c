@@ -147,7 +147,7 @@ static int ioeventfd(struct virtio_pci *vp, unsigned int q, uint64_t bar, bool a
 static void bind_notifications(struct virtio_pci *vp)
 {
 	for (unsigned int q = 0; q < vp->vdev->num_queues; q++) {
-		if (vp->kick_fd[q] < 0 || vp->ioeventfd_bound[q] || !vp->bar_addr)
+		if (!vp->queue_started[q] || vp->ioeventfd_bound[q] || !vp->bar_addr)
 			continue;
 		/* without ioeventfd the notify write still reaches us through an MMIO exit */
 		vp->ioeventfd_bound[q] = ioeventfd(vp, q, vp->bar_addr, true) == 0;
@@ -172,9 +172,8 @@ static void device_reset(struct virtio_pci *vp)
 	vdev->ops->reset(vdev);
 	unbind_notifications(vp, vp->bar_addr);
 	for (unsigned int q = 0; q < vdev->num_queues; q++) {
-		if (vp->kick_fd[q] >= 0)
-			close(vp->kick_fd[q]);
-		vp->kick_fd[q] = -1;
+		/* the kick eventfd stays: a stale kick only makes the next start look once more */
+		vp->queue_started[q] = false;
 		vp->queue_enabled[q] = false;
 		__atomic_store_n(&vp->queue_vector[q], VIRTIO_MSI_NO_VECTOR, __ATOMIC_RELEASE);
 		virtq_reset(&vdev->queues[q]);
@@ -216,12 +215,10 @@ static int start_queues(struct virtio_pci *vp)
 
 		if (!vp->queue_enabled[q])
 			continue;
-		vp->kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (vp->kick_fd[q] < 0)
-			return -errno;
 		ret = vdev->ops->queue_start(vdev, q, vp->kick_fd[q]);
 		if (ret)
 			return ret;
+		vp->queue_started[q] = true;
 	}
 	bind_notifications(vp);
 	return 0;
@@ -452,7 +449,7 @@ static void virtio_pci_bar_write(struct pci_device *dev, unsigned int bar, uint6
 		/* only reached when no ioeventfd is bound for this address */
 		uint64_t q = (offset - BAR_NOTIFY) / NOTIFY_MULTIPLIER;
 		__atomic_fetch_add(&vp->notify_exits, 1, __ATOMIC_RELAXED);
-		if (q < vp->vdev->num_queues && vp->kick_fd[q] >= 0 &&
+		if (q < vp->vdev->num_queues && vp->queue_started[q] &&
 		    eventfd_write(vp->kick_fd[q], 1) < 0) {
 			/* cannot overflow */
 		}
@@ -561,6 +558,20 @@ static int setup_vectors(struct virtio_pci *vp)
 	return 0;
 }
 
+/*
+ * One kick eventfd per queue for the device's whole life, made now: once the guest runs,
+ * the seccomp lists let no thread create the I/O engine that waits on it.
+ */
+static int create_kick_fds(struct virtio_pci *vp)
+{
+	for (unsigned int q = 0; q < vp->vdev->num_queues; q++) {
+		vp->kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (vp->kick_fd[q] < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 int virtio_pci_init(struct virtio_pci *vp, struct virtio_device *vdev, struct pci_bus *bus,
 		    struct irq_router *irq, int vm_fd)
 {
@@ -598,6 +609,10 @@ int virtio_pci_init(struct virtio_pci *vp, struct virtio_device *vdev, struct pc
 		ret = add_capabilities(vp);
 	if (!ret)
 		ret = setup_vectors(vp);
+	if (!ret)
+		ret = create_kick_fds(vp);
+	if (!ret && vdev->ops->prepare)
+		ret = vdev->ops->prepare(vdev, vp->kick_fd);
 	if (!ret)
 		ret = pci_bus_add_device(bus, &vp->pci);
 	return ret < 0 ? ret : 0;

@@ -45,7 +45,8 @@ struct virtio_pci {
 	uint16_t queue_select;
 	uint16_t queue_vector[VIRTIO_MAX_QUEUES];
 	bool queue_enabled[VIRTIO_MAX_QUEUES];
-	int kick_fd[VIRTIO_MAX_QUEUES];
+	int kick_fd[VIRTIO_MAX_QUEUES]; /* created at set-up, kept across resets */
+	bool queue_started[VIRTIO_MAX_QUEUES];
 	bool ioeventfd_bound[VIRTIO_MAX_QUEUES];
 	uint8_t isr; /* atomic: bit 0 queue interrupt, bit 1 configuration change */
 	bool needs_reset_logged;

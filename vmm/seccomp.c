@@ -28,7 +28,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/capability.h>
-#include <linux/io_uring.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -134,8 +133,8 @@ static const struct rule main_rules[] = {
 	ALLOW(epoll_pwait),
 	ALLOW(epoll_ctl),
 	ALLOW(close),
-	/* disks are stopped at exit: their rings give the image files back */
-	ALLOW_IF(io_uring_register, ARG_EQ(1, IORING_UNREGISTER_FILES)),
+	/* disk images are unlocked at exit, before their rings are gone (virtio/disk.c) */
+	ALLOW_IF(fcntl, ARG_EQ(1, F_OFD_SETLK)),
 	/* typed input raises COM1's interrupt line */
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
 };
@@ -150,6 +149,7 @@ static const struct rule blk_rules[] = {
 	ALLOW_ON(fdatasync, VMM_SECCOMP_FD_DISK),
 	ALLOW_ON(fallocate, VMM_SECCOMP_FD_DISK),
 	ALLOW_ON(io_uring_enter, VMM_SECCOMP_FD_RING),
+	ALLOW_ON(close, VMM_SECCOMP_FD_RING), /* a failed ring is given up for the thread engine */
 	ALLOW(poll),
 	ALLOW(ppoll),
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
@@ -158,8 +158,9 @@ static const struct rule blk_rules[] = {
 /*
  * vCPU threads: KVM_RUN on their own vCPU and the device models behind the exits. The
  * guest starts a virtio-blk queue by writing DRIVER_OK from a vCPU, and that thread then
- * sets up the queue's engine and creates its thread, which starts under this list: so
- * the second half is what a queue thread needs before and after it adds its own.
+ * creates the queue's thread, which starts under this list: so the second half is what a
+ * queue thread needs before and after it adds its own. Rings and kick eventfds exist
+ * from set-up on (virtio/blk.c, virtio/pci.c): no thread creates one while the guest runs.
  */
 static const struct rule vcpu_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_RUN),
@@ -169,17 +170,6 @@ static const struct rule vcpu_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_SET_GSI_ROUTING), /* the guest programs an MSI-X vector */
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQFD),
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IOEVENTFD), /* queue notify addresses follow BAR moves */
-	/* DRIVER_OK: a kick eventfd per queue; device reset closes them and the rings */
-	ALLOW_IF(eventfd2, ARG_EQ(1, EFD_CLOEXEC | EFD_NONBLOCK)),
-	ALLOW(close),
-	ALLOW(io_uring_setup),
-	/* a new ring is probed, given its files and restrictions and enabled; a stopping one
-	 * gives its files back */
-	ALLOW_IF(io_uring_register, ARG_EQ(1, IORING_REGISTER_PROBE)),
-	ALLOW_IF(io_uring_register, ARG_EQ(1, IORING_REGISTER_FILES)),
-	ALLOW_IF(io_uring_register, ARG_EQ(1, IORING_REGISTER_RESTRICTIONS)),
-	ALLOW_IF(io_uring_register, ARG_EQ(1, IORING_REGISTER_ENABLE_RINGS)),
-	ALLOW_IF(io_uring_register, ARG_EQ(1, IORING_UNREGISTER_FILES)),
 	/* pthread_create: threads only (no fork); clone3 says ENOSYS so libc uses clone */
 	ALLOW_IF(clone, ARG_MASKED(0, CLONE_THREAD, CLONE_THREAD)),
 	{ .nr = SCMP_SYS(clone3), .fd_class = FD_ANY, .action = RULE_ENOSYS },
@@ -193,7 +183,8 @@ static const struct rule vcpu_rules[] = {
 	ALLOW_ON(pwritev, VMM_SECCOMP_FD_DISK),
 	ALLOW_ON(fdatasync, VMM_SECCOMP_FD_DISK),
 	ALLOW_ON(fallocate, VMM_SECCOMP_FD_DISK),
-	ALLOW(io_uring_enter), /* its ring does not exist yet when this list is made */
+	ALLOW_ON(io_uring_enter, VMM_SECCOMP_FD_RING),
+	ALLOW_ON(close, VMM_SECCOMP_FD_RING),
 	ALLOW(poll),
 	ALLOW(ppoll),
 };

@@ -266,8 +266,9 @@ static void handle_exit(struct vcpu *vcpu)
 }
 
 /*
- * Before the first KVM_RUN: from then on the guest steers this thread. The disks are in
- * its list because the queue threads it starts inherit it (see vmm/seccomp.c).
+ * Before the first KVM_RUN: from then on the guest steers this thread. The disks and
+ * their rings are in its list because the queue threads it starts inherit it (see
+ * vmm/seccomp.c).
  */
 static int vcpu_seccomp(struct vcpu *vcpu)
 {
@@ -277,10 +278,8 @@ static int vcpu_seccomp(struct vcpu *vcpu)
 
 	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VCPU, vcpu->fd);
 	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VM, vm->kvm.vm_fd);
-	for (unsigned int i = 0; i < vm->ndisks; i++) {
-		vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_DISK, vm->disks[i].disk.fd);
-		vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_DISK, vm->disks[i].disk.fd_buffered);
-	}
+	for (unsigned int i = 0; i < vm->ndisks; i++)
+		blk_seccomp_fds(&vm->disks[i], &fds);
 	if (vmm_seccomp_install(VMM_SECCOMP_VCPU, &fds, err, sizeof(err))) {
 		fprintf(stderr, "vmm: vCPU %u: %s\n", vcpu->index, err);
 		return -1;

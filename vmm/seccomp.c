@@ -137,6 +137,8 @@ static const struct rule main_rules[] = {
 	ALLOW_IF(fcntl, ARG_EQ(1, F_OFD_SETLK)),
 	/* typed input raises COM1's interrupt line */
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
+	/* the statistics table (SIGUSR1, exit) asks whether stderr is a terminal */
+	ALLOW_IF2(ioctl, ARG_EQ(0, STDERR_FILENO), ARG_EQ(1, TCGETS)),
 };
 
 /*

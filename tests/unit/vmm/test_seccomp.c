@@ -89,7 +89,7 @@ static void assert_exited(const struct child *c, int code)
 }
 
 /* Descriptors standing in for KVM's: the filter only compares numbers. */
-static int fake_vm_fd, fake_vcpu_fd;
+static int fake_vm_fd, fake_vcpu_fd, stderr_fd = STDERR_FILENO;
 
 static void fake_kvm_fds(void)
 {
@@ -243,6 +243,10 @@ START_TEST(ioctls_are_checked_per_descriptor)
 		{ VMM_SECCOMP_VCPU, &fake_vm_fd, KVM_SET_USER_MEMORY_REGION, false },
 		{ VMM_SECCOMP_MAIN, &fake_vm_fd, KVM_IRQ_LINE, true },
 		{ VMM_SECCOMP_MAIN, &fake_vm_fd, KVM_SET_GSI_ROUTING, false },
+		/* isatty(stderr) for the statistics table: a pipe here, so ENOTTY */
+		{ VMM_SECCOMP_MAIN, &stderr_fd, TCGETS, true },
+		{ VMM_SECCOMP_MAIN, &fake_vm_fd, TCGETS, false },
+		{ VMM_SECCOMP_VCPU, &stderr_fd, TCGETS, false },
 		{ VMM_SECCOMP_BLK, &fake_vm_fd, KVM_IRQ_LINE, true },
 		{ VMM_SECCOMP_BLK, &fake_vm_fd, KVM_IRQFD, false },
 	};

@@ -11,10 +11,14 @@
 #    kept no capability (L1 starts it as root: CapEff, CapPrm, CapBnd all 0),
 #    every descriptor it opened is close-on-exec (/proc/PID/fdinfo flags), and
 #    SIGTERM still stops it with status 143;
+#  - seccomp thread engine: a Linux guest (guest-init/stats-check.sh) writes
+#    10 KiB to a virtio disk on 2 queues with VMM_DISK_ENGINE=thread, so the
+#    queue threads do synchronous I/O under their lists;
 #  - seccomp non-root: the normal VMM runs hello.bin as uid 1000, given
 #    /dev/kvm through its group.
 # Real Linux guests under the default --seccomp on: every other scenario.
-# Env (set by host-init.sh): VMM VMM_TEST TINY_DIR LOG_DIR HARNESS_VERBOSE
+# Env (set by host-init.sh): VMM VMM_TEST TINY_DIR GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
+#   HARNESS_VERBOSE
 dir=${TINY_DIR:-/tiny}
 log=$LOG_DIR/seccomp
 limit=60
@@ -67,7 +71,7 @@ fi
 "$VMM" --flat "$dir/spin.bin" --memory 16M --cpus 2 </dev/null >"$log.spin.out" 2>"$log.spin.err" &
 pid=$!
 i=0
-while [ $i -lt 300 ] && ! grep -q 'spin: ready' "$log.spin.out"; do
+while [ $i -lt 300 ] && ! grep -q 'spin: ready' "$log.spin.out" 2>/dev/null; do
     sleep 0.1
     i=$((i + 1))
 done
@@ -111,6 +115,31 @@ if [ -n "$why" ]; then
 else
     echo "PASS: seccomp running"
 fi
+
+# --- disk queue threads on the thread engine (the disk scenario runs io_uring)
+img=$log.disk.img
+dd if=/dev/zero of="$img" bs=1024 count=1024 2>/dev/null
+VMM_DISK_ENGINE=thread timeout -k 5 120 "$VMM" --kernel "$GUEST_KERNEL" \
+    --initrd "$GUEST_INITRD_DIR/stats-check.cpio.gz" \
+    --cmdline "console=ttyS0 panic=-1 reboot=k quiet stats.mode=disk" \
+    --cpus 2 --memory 256M --disk "path=$img,serial=stats" \
+    </dev/null >"$log.disk.out" 2>"$log.disk.err"
+rc=$?
+tr -d '\r' <"$log.disk.out" >"$log.disk.txt"
+verbose "$log.disk.txt" "$log.disk.err"
+if [ "$rc" -ne 0 ]; then
+    echo "FAIL: seccomp thread engine: exit status $rc, expected 0"
+    show "$log.disk.txt" "$log.disk.err"
+elif ! grep -q '^GUEST write=ok' "$log.disk.txt"; then
+    echo "FAIL: seccomp thread engine: the guest's disk write failed"
+    show "$log.disk.txt" "$log.disk.err"
+elif [ "$(head -c 10240 "$img" | tr -d x | wc -c)" -ne 0 ]; then
+    echo "FAIL: seccomp thread engine: the image does not hold the guest's 10 KiB"
+    show "$log.disk.err"
+else
+    echo "PASS: seccomp thread engine"
+fi
+rm -f "$img"
 
 # --- an ordinary user with access to /dev/kvm
 grep -q '^vmmuser:' /etc/passwd 2>/dev/null || echo 'vmmuser:x:1000:1000::/tmp:/bin/sh' >>/etc/passwd

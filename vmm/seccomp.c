@@ -170,8 +170,7 @@ static const struct rule vcpu_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_SREGS),     /* the same */
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),	       /* UART and PCI INTx lines */
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_SET_GSI_ROUTING), /* the guest programs an MSI-X vector */
-	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQFD),
-	IOCTL(VMM_SECCOMP_FD_VM, KVM_IOEVENTFD), /* queue notify addresses follow BAR moves */
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IOEVENTFD),       /* queue notify addresses follow BAR moves */
 	/* pthread_create: threads only (no fork); clone3 says ENOSYS so libc uses clone */
 	ALLOW_IF(clone, ARG_MASKED(0, CLONE_THREAD, CLONE_THREAD)),
 	{ .nr = SCMP_SYS(clone3), .fd_class = FD_ANY, .action = RULE_ENOSYS },

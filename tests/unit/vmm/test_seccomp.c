@@ -241,6 +241,8 @@ START_TEST(ioctls_are_checked_per_descriptor)
 		{ VMM_SECCOMP_VCPU, &fake_vm_fd, KVM_CREATE_VCPU, false },
 		{ VMM_SECCOMP_VCPU, &fake_vcpu_fd, KVM_SET_REGS, false },
 		{ VMM_SECCOMP_VCPU, &fake_vm_fd, KVM_SET_USER_MEMORY_REGION, false },
+		{ VMM_SECCOMP_VCPU, &fake_vm_fd, KVM_IRQFD,
+		  false }, /* irqfds are wired at set-up */
 		{ VMM_SECCOMP_MAIN, &fake_vm_fd, KVM_IRQ_LINE, true },
 		{ VMM_SECCOMP_MAIN, &fake_vm_fd, KVM_SET_GSI_ROUTING, false },
 		/* isatty(stderr) for the statistics table: a pipe here, so ENOTTY */

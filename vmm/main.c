@@ -393,12 +393,15 @@ int main(int argc, char **argv)
 		return host_error(err);
 	}
 	/* nothing the guest can reach may use root's powers; then every thread's fence */
-	code = vmm_drop_capabilities();
-	if (!code)
-		code = vmm_seccomp_init(opts.seccomp, console_restore);
+	code = vmm_drop_privileges(opts.has_user, opts.uid, opts.gid);
+	if (code && opts.has_user)
+		snprintf(err, sizeof(err), "--user %u:%u: cannot switch to it: %s (needs root)",
+			 opts.uid, opts.gid, strerror(-code));
+	else if (code)
+		snprintf(err, sizeof(err), "cannot drop capabilities: %s", strerror(-code));
+	else if ((code = vmm_seccomp_init(opts.seccomp, console_restore)))
+		snprintf(err, sizeof(err), "cannot prepare seccomp: %s", strerror(-code));
 	if (code) {
-		snprintf(err, sizeof(err), "cannot drop privileges or prepare seccomp: %s",
-			 strerror(-code));
 		console_restore();
 		return host_error(err);
 	}

@@ -26,6 +26,7 @@ enum {
 	OPT_STATS,
 	OPT_STATS_JSON,
 	OPT_SECCOMP,
+	OPT_USER,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -45,6 +46,7 @@ static const struct option long_options[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -113,6 +115,39 @@ static int parse_disk(struct vmm_options *opts, const char *text, char *err, siz
 	if (disk_parse_option(text, &opts->disks[opts->ndisks], err, errlen))
 		return -EINVAL;
 	opts->ndisks++;
+	return 0;
+}
+
+/* A numeric ID: 0 to 2^32 - 2 (-1 means "unchanged" to the set*id calls). */
+static int parse_id(const char *text, const char **end, uint32_t *out)
+{
+	unsigned long long v = 0;
+	const char *p = text;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		v = v * 10 + (unsigned long long)(*p - '0');
+		if (v >= UINT32_MAX)
+			return -EINVAL;
+	}
+	*end = p;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_user(const char *text, uint32_t *uid, uint32_t *gid)
+{
+	const char *end;
+
+	if (parse_id(text, &end, uid))
+		return -EINVAL;
+	if (*end == '\0') {
+		*gid = *uid;
+		return 0;
+	}
+	if (*end != ':' || parse_id(end + 1, &end, gid) || *end != '\0')
+		return -EINVAL;
 	return 0;
 }
 
@@ -229,6 +264,12 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 				return bad(err, errlen, "--seccomp", optarg,
 					   "must be on, log or off");
 			break;
+		case OPT_USER:
+			if (parse_user(optarg, &opts->uid, &opts->gid))
+				return bad(err, errlen, "--user", optarg,
+					   "expected UID or UID:GID, numbers");
+			opts->has_user = true;
+			break;
 		case OPT_DISK:
 			if (parse_disk(opts, optarg, err, errlen))
 				return -EINVAL;
@@ -307,6 +348,9 @@ void options_usage(void *stream, const char *argv0)
 		"                    log: allow them but have the kernel log them; off: no\n"
 		"                    filter (default: on). Started as root, the VMM also drops\n"
 		"                    every capability before the guest runs.\n"
+		"  --user UID[:GID]  started as root: once every file is open, become this user\n"
+		"                    and group (numbers; GID defaults to UID) before the guest\n"
+		"                    runs\n"
 		"  --help            show this help\n"
 		"  --version         show the version\n"
 		"\n"

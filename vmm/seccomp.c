@@ -35,6 +35,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <grp.h>
 #include <sys/syscall.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -423,27 +424,50 @@ int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds
 
 /* ---- capabilities ---- */
 
-int vmm_drop_capabilities(void)
+static int switch_user(uid_t uid, gid_t gid)
+{
+	uid_t r, e, s;
+
+	/* groups first: only root may change them, and root is what we are leaving */
+	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return -errno;
+	if (getresuid(&r, &e, &s) < 0 || r != uid || e != uid || s != uid)
+		return -EPERM;
+	return 0;
+}
+
+int vmm_drop_privileges(bool change_user, uid_t uid, gid_t gid)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 	bool any = false;
+	int ret;
 
 	if (syscall(SYS_capget, &hdr, data) < 0)
 		return -errno;
 	for (unsigned int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
 		any |= data[i].effective || data[i].permitted || data[i].inheritable;
 	if (!any)
-		return 0;
+		return change_user ? switch_user(uid, gid) : 0;
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	/* the bounding set first: dropping from it needs CAP_SETPCAP, which goes next */
+	/* the bounding set first: dropping from it needs CAP_SETPCAP, which goes last */
 	if (data[CAP_TO_INDEX(CAP_SETPCAP)].effective & CAP_TO_MASK(CAP_SETPCAP)) {
 		for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
 			if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
 				return -errno;
 	}
+	if (change_user) {
+		ret = switch_user(uid, gid);
+		if (ret)
+			return ret;
+	}
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		return -errno;
 	return 0;
+}
+
+int vmm_drop_capabilities(void)
+{
+	return vmm_drop_privileges(false, 0, 0);
 }

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 enum vmm_seccomp_mode {
 	VMM_SECCOMP_ON,	 /* a call outside the list kills the process with SIGSYS */
@@ -79,5 +80,11 @@ unsigned int vmm_seccomp_role_syscalls(enum vmm_seccomp_role role);
  * Returns 0 (also when there was nothing to drop) or a negative errno.
  */
 int vmm_drop_capabilities(void);
+/*
+ * The same, and with change_user also become uid:gid (real, effective and saved; the
+ * supplementary groups become just gid) once the bounding set is gone, which needs
+ * root. Returns 0 or a negative errno (-EPERM: not allowed to switch).
+ */
+int vmm_drop_privileges(bool change_user, uid_t uid, gid_t gid);
 
 #endif

@@ -50,5 +50,6 @@ expect disk-bad-key "--disk foo=bar: unknown key" --kernel "$tmp/text" --disk pa
 expect disk-no-path "path=FILE is required" --kernel "$tmp/text" --disk readonly=on
 expect stray-argument "unexpected argument" --kernel "$tmp/text" extra
 expect seccomp-mode "--seccomp maybe: must be on, log or off" --kernel "$tmp/text" --seccomp maybe
+expect user-name "--user nobody: expected UID or UID:GID" --kernel "$tmp/text" --user nobody
 expect stats-json-dir "--stats-json $tmp/nonexistent/s.json" --flat "$tmp/text" \
 	--stats-json "$tmp/nonexistent/s.json"

@@ -11,6 +11,9 @@
 #    kept no capability (L1 starts it as root: CapEff, CapPrm, CapBnd all 0),
 #    every descriptor it opened is close-on-exec (/proc/PID/fdinfo flags), and
 #    SIGTERM still stops it with status 143;
+#  - seccomp user switch: started as root with --user 1000:1000, the running
+#    VMM has uid and gid 1000 (real, effective, saved, filesystem) and no
+#    capabilities, and the guest runs;
 #  - seccomp thread engine: a Linux guest (guest-init/stats-check.sh) writes
 #    10 KiB to a virtio disk on 2 queues with VMM_DISK_ENGINE=thread, so the
 #    queue threads do synchronous I/O under their lists;
@@ -114,6 +117,38 @@ if [ -n "$why" ]; then
     show "$log.spin.err"
 else
     echo "PASS: seccomp running"
+fi
+
+# --- root, told to become uid 1000 once set-up is over
+"$VMM" --flat "$dir/spin.bin" --memory 16M --user 1000:1000 </dev/null >"$log.su.out" 2>"$log.su.err" &
+pid=$!
+i=0
+while [ $i -lt 300 ] && ! grep -q 'spin: ready' "$log.su.out" 2>/dev/null; do
+    sleep 0.1
+    i=$((i + 1))
+done
+why=
+# shellcheck disable=SC2046 # word splitting joins the two lines' fields
+ids=$(echo $(sed -n 's/^[UG]id:[[:space:]]*//p' /proc/$pid/status))
+echo "seccomp: VMM with --user 1000:1000: Uid/Gid $ids"
+[ "$ids" = "1000 1000 1000 1000 1000 1000 1000 1000" ] || why="$why; Uid/Gid '$ids'"
+for key in CapEff CapPrm CapBnd; do
+    v=$(sed -n "s/^$key:[[:space:]]*//p" /proc/$pid/status)
+    case "$v" in
+    '' | *[!0]*) why="$why; $key=${v:-missing}" ;;
+    esac
+done
+grep -q 'spin: ready' "$log.su.out" || why="$why; the guest never ran"
+kill -TERM $pid 2>/dev/null
+wait $pid
+rc=$?
+[ "$rc" -eq 143 ] || why="$why; exit status $rc after SIGTERM (want 143)"
+verbose "$log.su.out" "$log.su.err"
+if [ -n "$why" ]; then
+    echo "FAIL: seccomp user switch: ${why#; }"
+    show "$log.su.err"
+else
+    echo "PASS: seccomp user switch"
 fi
 
 # --- disk queue threads on the thread engine (the disk scenario runs io_uring)

@@ -281,6 +281,30 @@ START_TEST(test_seccomp_modes)
 }
 END_TEST
 
+START_TEST(test_user)
+{
+	ck_assert_int_eq(parse("--kernel", "k", NULL), 0);
+	ck_assert(!opts.has_user);
+	ck_assert_int_eq(parse("--kernel", "k", "--user", "1000", NULL), 0);
+	ck_assert(opts.has_user);
+	ck_assert_uint_eq(opts.uid, 1000);
+	ck_assert_uint_eq(opts.gid, 1000);
+	ck_assert_int_eq(parse("--kernel", "k", "--user", "65534:100", NULL), 0);
+	ck_assert_uint_eq(opts.uid, 65534);
+	ck_assert_uint_eq(opts.gid, 100);
+	ck_assert_int_eq(parse("--kernel", "k", "--user", "0", NULL), 0);
+	ck_assert_uint_eq(opts.uid, 0);
+	static const char *const bad_users[] = {
+		"",   "nobody", "1000:",      ":1000",	      "1000:x",
+		"-1", "1:2:3",	"4294967295", "1:4294967295", "99999999999999999999"
+	};
+	for (size_t i = 0; i < sizeof(bad_users) / sizeof(bad_users[0]); i++) {
+		ck_assert_int_eq(parse("--kernel", "k", "--user", bad_users[i], NULL), -EINVAL);
+		ck_assert_err_has("--user");
+	}
+}
+END_TEST
+
 /* Each call starts afresh, whatever an earlier (failed) call left behind. */
 START_TEST(test_parse_twice_starts_fresh)
 {
@@ -317,6 +341,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_help_and_version);
 	tcase_add_test(tc, test_console_and_stray_argument);
 	tcase_add_test(tc, test_seccomp_modes);
+	tcase_add_test(tc, test_user);
 	tcase_add_test(tc, test_parse_twice_starts_fresh);
 	suite_add_tcase(s, tc);
 	return s;

@@ -613,6 +613,44 @@ static int do_drop(void *arg)
 	return bad;
 }
 
+static int do_switch_user(void *arg)
+{
+	char line[128];
+	FILE *f;
+	int ret = vmm_drop_privileges(true, 65534, 65534);
+
+	(void)arg;
+	if (ret)
+		return ret == -EPERM ? 10 : 11;
+	if (getuid() != 65534 || geteuid() != 65534 || getgid() != 65534 || getegid() != 65534)
+		return 12;
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return 13;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v;
+		char key[16];
+
+		if (sscanf(line, "Cap%15[A-Za-z]: %llx", key, &v) == 2 && v)
+			ret = 14;
+	}
+	fclose(f);
+	return ret;
+}
+
+START_TEST(user_switched)
+{
+	struct child c;
+
+	run_child(do_switch_user, NULL, &c);
+	if (geteuid() != 0) {
+		assert_exited(&c, 10); /* only root may switch */
+		return;
+	}
+	assert_exited(&c, 0);
+}
+END_TEST
+
 START_TEST(capabilities_dropped)
 {
 	struct child c;
@@ -639,6 +677,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, log_and_off_let_calls_through);
 	tcase_add_test(tc, role_sizes);
 	tcase_add_test(tc, capabilities_dropped);
+	tcase_add_test(tc, user_switched);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,6 +8,7 @@
 #                                   console) to $LOG_DIR/RUN.console, stderr to
 #                                   $LOG_DIR/RUN.vmm; sets vmm_pid, run, out, err
 #   vmm_alive                       true while that VMM has not exited
+#   vmm_age                         seconds since it started (L1 time)
 #   console_wait REGEX SECS         true once the console matches REGEX (grep -E; the
 #                                   lines end in \r); false after SECS or when the VMM
 #                                   is gone
@@ -37,6 +38,8 @@ vmm_start() {
     vmm_pid=$!
     vmm_t0=$(l1_now)
 }
+
+vmm_age() { awk "BEGIN { printf \"%.2f\", $(l1_now) - $vmm_t0 }"; }
 
 # A zombie still answers kill -0: look at the process state instead.
 vmm_alive() {
@@ -69,7 +72,7 @@ vmm_wait() {
         timed_out=1
         echo "$run: $(cat "$err.killed")"
     fi
-    secs=$(awk "BEGIN { printf \"%.2f\", $(l1_now) - $vmm_t0 }")
+    secs=$(vmm_age)
     tr -d '\r' <"$out" >"$out.txt"
     echo "$run: VMM exited with status $rc after $secs s (L1 time)"
 }

@@ -27,7 +27,7 @@ if console_wait '^synced [0-9]+' "$limit"; then
     sleep 0.5
     kill -9 "$vmm_pid"
     sent=1
-    echo "$name: injected: SIGKILL to the VMM 0.5 s after 'synced' on the console"
+    echo "$name: injected: SIGKILL to the VMM 0.5 s after 'synced' on the console, $(vmm_age) s after its start"
 fi
 vmm_wait 30
 synced=$(sed -n 's/^synced \([0-9]*\)$/\1/p' "$out.txt" | tail -n1)

@@ -38,7 +38,7 @@ if console_wait '^flushed 6' "$limit"; then
     t_sig=$(l1_now)
     kill -TERM "$vmm_pid"
     sent=$(sed -n 's/^flushed \([0-9]*\)/\1/p' "$out" | tr -d '\r' | tail -n1)
-    echo "$name: injected: SIGTERM to the VMM after 'flushed $sent' on the console"
+    echo "$name: injected: SIGTERM to the VMM after 'flushed $sent' on the console, $(vmm_age) s after its start"
 fi
 vmm_wait 30
 [ -z "$sent" ] || echo "$name: the VMM exited $(awk "BEGIN { printf \"%.2f\", $(l1_now) - $t_sig }") s after SIGTERM"

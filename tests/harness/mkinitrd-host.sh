@@ -6,7 +6,8 @@
 # them), the static VMM as /vmm, the guest kernel as
 # /guest/vmlinuz, the L2 initramfs images as /guest/initrd/*.cpio.gz, the tiny
 # test guests (build/guests/*) and tests/guests/run-tiny.sh in /tiny, the
-# scenarios tests/harness/scenarios/*.sh in /scenarios, the test build of
+# scenarios tests/harness/scenarios/*.sh in /scenarios, their helpers
+# tests/harness/scenario-lib.sh as /lib/harness/scenario.sh, the test build of
 # the VMM (build/vmm-static-test, make static-test; VMM_STATIC_TEST names
 # another) as /vmm-test when there is one, and tests/harness/host-init.sh as
 # /init.
@@ -61,6 +62,8 @@ if [ -f "$top/tests/guests/run-tiny.sh" ]; then
     cp "$top/tests/guests/run-tiny.sh" "$extra/tiny/run-tiny.sh"
 fi
 cp "$here"/scenarios/*.sh "$extra/scenarios/"
+mkdir -p "$extra/lib/harness"
+cp "$here/scenario-lib.sh" "$extra/lib/harness/scenario.sh"
 if [ -n "${HOST_EXTRA:-}" ]; then
     cp -a "$HOST_EXTRA/." "$extra/"
 fi

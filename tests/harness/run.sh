@@ -194,7 +194,7 @@ tr -d '\r' <"$log" >"$log.txt"
 mv "$log.txt" "$log"
 grep -E '^harness: (L1|/dev/kvm|scenario)' "$log" || true
 # what the guests reported, and the VMM's boot-marker timings
-grep -E '^(GUEST |vmm: boot marker|[a-z-]+: VMM exited)' "$log" | sed 's/^/  /' || true
+grep -E '^(GUEST |vmm: boot marker|[a-z0-9_-]+: VMM exited)' "$log" | sed 's/^/  /' || true
 results=$(grep -E '^(PASS|FAIL|SKIP):' "$log" || true)
 # Host half of the disk scenario, once it ran our VMM: what the guests wrote
 # must be in data1.img (debugfs), and data2.img (readonly=on) unchanged.

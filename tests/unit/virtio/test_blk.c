@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <linux/virtio_ring.h>
 
@@ -741,6 +742,71 @@ START_TEST(test_discard_write_zeroes)
 }
 END_TEST
 
+/*
+ * A host write error (here EFBIG: RLIMIT_FSIZE stops writes at 512 KiB, the way a full
+ * file system stops them with ENOSPC) reaches the guest as IOERR with nothing but the
+ * status byte used, is logged once however often it happens, and leaves the device
+ * working. SIGXFSZ stays at its default (terminate): only threads that block every
+ * signal may write to the image, so the signal the kernel sends can never kill the VMM.
+ */
+START_TEST(test_host_write_error)
+{
+	static uint8_t buf[8192], file[8192];
+	const uint64_t limit = IMG_SECTORS * 512 / 2;
+	struct rlimit rl = { .rlim_cur = limit, .rlim_max = RLIM_INFINITY };
+	const char *dir = getenv("TMPDIR");
+	char log[4096];
+	int log_fd, saved = dup(2);
+	uint32_t len;
+	FILE *f;
+	int lines = 0, c;
+
+	snprintf(log, sizeof(log), "%s/vmm-blk-log-XXXXXX", dir && *dir ? dir : "/tmp");
+	log_fd = mkstemp(log);
+	ck_assert_int_ge(log_fd, 0);
+	ck_assert_int_ge(saved, 0);
+	start_dev(_i, IMG_SECTORS * 512, false, 1, 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ck_assert_int_ge(dup2(log_fd, 2), 0);
+	memset(buf, 0x5a, sizeof(buf));
+	/* wholly past the limit, twice */
+	ck_assert_uint_eq(rw(VIRTIO_BLK_T_OUT, limit / 512, buf, 4096, &len), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(len, 1);
+	ck_assert_uint_eq(rw(VIRTIO_BLK_T_OUT, limit / 512 + 64, buf, 4096, &len),
+			  VIRTIO_BLK_S_IOERR);
+	/* across it: the first part is written, then the rest fails */
+	ck_assert_uint_eq(rw(VIRTIO_BLK_T_OUT, limit / 512 - 8, buf, sizeof(buf), &len),
+			  VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(len, 1);
+	/* below it, and reads anywhere, still work */
+	ck_assert_uint_eq(rw(VIRTIO_BLK_T_OUT, 0, buf, 4096, &len), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(rw(VIRTIO_BLK_T_IN, limit / 512, file, 4096, &len), VIRTIO_BLK_S_OK);
+	for (int i = 0; i < 4096; i++)
+		ck_assert_uint_eq(file[i], pat(limit + (uint64_t)i));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rl.rlim_cur = RLIM_INFINITY;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	file_read(0, file, 4096);
+	ck_assert_mem_eq(file, buf, 4096);
+	ck_assert_int_eq(__atomic_load_n(&needs_reset, __ATOMIC_SEQ_CST), 0);
+
+	f = fdopen(log_fd, "r");
+	ck_assert_ptr_nonnull(f);
+	rewind(f);
+	while ((c = fgetc(f)) != EOF)
+		lines += c == '\n';
+	ck_assert_int_eq(lines, 1);
+	rewind(f);
+	ck_assert_ptr_nonnull(fgets((char *)file, sizeof(file), f));
+	ck_assert_ptr_nonnull(strstr((char *)file, image));
+	ck_assert_ptr_nonnull(strstr((char *)file, strerror(EFBIG)));
+	fclose(f);
+	unlink(log);
+}
+END_TEST
+
 START_TEST(test_unknown_type)
 {
 	uint32_t types[] = { 2, 3, 5, 10, 14, 16, 0x80000001u, UINT32_MAX };
@@ -1178,6 +1244,7 @@ Suite *unit_suite(void)
 	tcase_add_loop_test(tc, test_writethrough_without_flush, 0, 2);
 	tcase_add_loop_test(tc, test_get_id, 0, 2);
 	tcase_add_loop_test(tc, test_discard_write_zeroes, 0, 2);
+	tcase_add_loop_test(tc, test_host_write_error, 0, 2);
 	tcase_add_loop_test(tc, test_unknown_type, 0, 2);
 	tcase_add_loop_test(tc, test_split_header, 0, 2);
 	tcase_add_loop_test(tc, test_status_shares_segment, 0, 2);

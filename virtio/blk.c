@@ -543,6 +543,54 @@ out:
 	return r;
 }
 
+int blk_queue_serve(struct blk *b, unsigned int index)
+{
+	struct virtio_device *vdev = &b->vdev;
+	struct blk_queue *q;
+	char err[256];
+	bool more = true;
+	int r;
+
+	if (index >= vdev->num_queues)
+		return -EINVAL;
+	q = &b->queues[index];
+	pthread_mutex_lock(&b->lock);
+	if (q->running || !vdev->queues[index].enabled) {
+		pthread_mutex_unlock(&b->lock);
+		return q->running ? -EBUSY : -EINVAL;
+	}
+	queue_init_slots(q);
+	q->writethrough = !virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH);
+	r = disk_engine_init(&q->engine, &b->disk, 1, -1, -1, blk_io_done, q, err, sizeof(err));
+	if (r < 0) {
+		pthread_mutex_unlock(&b->lock);
+		return r;
+	}
+	for (;;) {
+		unsigned int events = 0;
+
+		if (more && !q->broken)
+			more = queue_drain(q);
+		else
+			more = false;
+		queue_signal(q);
+		if (!more && q->inflight == 0)
+			break;
+		r = disk_engine_run(&q->engine, !more, &events);
+		if (r < 0)
+			break;
+		if (q->starved && q->free) {
+			q->starved = false;
+			more = true;
+		}
+	}
+	disk_engine_destroy(&q->engine);
+	pthread_mutex_unlock(&b->lock);
+	if (r < 0)
+		return r;
+	return q->broken ? -EPROTO : 0;
+}
+
 static void blk_reset(struct virtio_device *vdev)
 {
 	struct blk *b = to_blk(vdev);

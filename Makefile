@@ -59,13 +59,15 @@ sanitize:
 		-fno-omit-frame-pointer -fno-sanitize-recover=all" unit
 	tests/run-unit.sh build/sanitize
 
-# libFuzzer targets (clang only); see tests/fuzz/README.md. FUZZ_SECONDS bounds each run.
+# libFuzzer targets (clang only); see tests/fuzz/README.md. FUZZ_SECONDS bounds each run,
+# FUZZ_JOBS runs at once.
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE
 FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
 		$(BUILD)/fuzz/fuzz_bzimage $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk
-	tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c virtio/virtqueue.h \
 		vmm/memory.c vmm/memory.h
 	@mkdir -p $(@D)

@@ -48,7 +48,8 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/check_main.c tests/unit/check_main.h 
 
 # Tiny guests: flat binaries assembled from tests/guests/*.S, run directly on /dev/kvm.
 guests: $(GUEST_BINS)
-$(BUILD)/guests/%.bin: tests/guests/%.S tests/guests/guest.ld tests/guests/guest.inc
+$(BUILD)/guests/%.bin: tests/guests/%.S tests/guests/guest.ld tests/guests/guest.inc \
+		tests/guests/virtio.inc
 	@mkdir -p $(@D)
 	$(CC) -nostdlib -static -Wl,-T,tests/guests/guest.ld -Wl,--oformat=binary \
 		-Wl,--build-id=none -o $@ $<

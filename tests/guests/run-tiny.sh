@@ -92,6 +92,24 @@ disks="--disk path=$tmp/a.img --disk path=$tmp/b.img,readonly=on"
 limit=120
 
 # shellcheck disable=SC2086 # $disks is two options
+run hostile_rings $disks
+show
+if [ $rc -ne 0 ]; then fail hostile-rings "exit status $rc, expected 0"
+elif ! grep -q 'hostile-rings: OK' "$tmp/out"; then fail hostile-rings "no OK line from the guest"
+elif [ "$(count 'hostile-rings: ' "$tmp/out")" -ne 12 ]; then fail hostile-rings "a progress line is missing"
+elif [ "$(count 'virtio-blk0: driver started the device with unusable queues' "$tmp/err")" -ne 1 ]; then
+	fail hostile-rings "rings outside RAM: expected one log line"
+elif [ "$(count 'virtio-blk0: queue 0: driver error (Too many levels' "$tmp/err")" -ne 1 ]; then
+	fail hostile-rings "descriptor loops: expected one log line"
+elif [ "$(count 'virtio-blk0: queue 0: driver error (Invalid argument)' "$tmp/err")" -ne 1 ]; then
+	fail hostile-rings "nested indirect table: expected one log line"
+elif [ "$(count 'virtio-blk0: the driver broke the virtqueue rules' "$tmp/err")" -ne 1 ]; then
+	fail hostile-rings "NEEDS_RESET: expected one log line"
+elif [ "$(count 'virtio-blk' "$tmp/err")" -ne 4 ]; then
+	fail hostile-rings "unexpected device log lines (the second disk must have none)"
+else pass "hostile-rings (${secs}s)"; fi
+
+# shellcheck disable=SC2086
 run hostile_notify $disks
 show
 if [ $rc -ne 0 ]; then fail hostile-notify "exit status $rc, expected 0"

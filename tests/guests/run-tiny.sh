@@ -92,6 +92,22 @@ disks="--disk path=$tmp/a.img --disk path=$tmp/b.img,readonly=on"
 limit=120
 
 # shellcheck disable=SC2086 # $disks is two options
+run hostile_regs $disks
+show
+if [ $rc -ne 0 ]; then fail hostile-regs "exit status $rc, expected 0"
+elif ! grep -q 'hostile-regs: OK' "$tmp/out"; then fail hostile-regs "no OK line from the guest"
+elif [ "$(count 'hostile-regs: ' "$tmp/out")" -ne 7 ]; then fail hostile-regs "a progress line is missing"
+elif [ "$(count 'vCPU' "$tmp/err")" -ne 0 ]; then fail hostile-regs "a vCPU error"
+elif [ "$(count 'unhandled' "$tmp/err")" -gt 2 ]; then fail hostile-regs "logged more than once per bus"
+elif [ "$(count 'boot marker' "$tmp/err")" -gt 64 ]; then fail hostile-regs "boot markers flood the log"
+elif [ "$(count 'virtio-blk0: driver started' "$tmp/err")" -gt 1 ] ||
+	[ "$(count 'virtio-blk1: driver started' "$tmp/err")" -gt 1 ] ||
+	[ "$(count 'virtio-blk0: the driver broke' "$tmp/err")" -gt 1 ] ||
+	[ "$(count 'virtio-blk1: the driver broke' "$tmp/err")" -gt 1 ]; then
+	fail hostile-regs "a device fault was logged more than once"
+else pass "hostile-regs (${secs}s)"; fi
+
+# shellcheck disable=SC2086
 run hostile_rings $disks
 show
 if [ $rc -ne 0 ]; then fail hostile-rings "exit status $rc, expected 0"

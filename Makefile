@@ -55,7 +55,8 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/check_main.c tests/unit/check_main.h 
 
 # Tiny guests: flat binaries assembled from tests/guests/*.S, run directly on /dev/kvm.
 guests: $(GUEST_BINS)
-$(BUILD)/guests/%.bin: tests/guests/%.S tests/guests/guest.ld tests/guests/guest.inc
+$(BUILD)/guests/%.bin: tests/guests/%.S tests/guests/guest.ld tests/guests/guest.inc \
+		tests/guests/virtio.inc
 	@mkdir -p $(@D)
 	$(CC) -nostdlib -static -Wl,-T,tests/guests/guest.ld -Wl,--oformat=binary \
 		-Wl,--build-id=none -o $@ $<
@@ -66,13 +67,15 @@ sanitize:
 		-fno-omit-frame-pointer -fno-sanitize-recover=all" unit
 	tests/run-unit.sh build/sanitize
 
-# libFuzzer targets (clang only); see tests/fuzz/README.md. FUZZ_SECONDS bounds each run.
+# libFuzzer targets (clang only); see tests/fuzz/README.md. FUZZ_SECONDS bounds each run,
+# FUZZ_JOBS runs at once.
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE
 FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
-		$(BUILD)/fuzz/fuzz_bzimage $(BUILD)/fuzz/fuzz_options
-	tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+		$(BUILD)/fuzz/fuzz_bzimage $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk
+	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c virtio/virtqueue.h \
 		vmm/memory.c vmm/memory.h
 	@mkdir -p $(@D)
@@ -94,6 +97,12 @@ $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c vmm/options.c vmm/options.
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c vmm/options.c virtio/disk.c \
 		firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
+
+$(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c virtio/blk.c virtio/blk.h virtio/virtqueue.c \
+		virtio/virtqueue.h virtio/disk.c virtio/disk.h virtio/device.h vmm/memory.c vmm/memory.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_blk.c virtio/blk.c virtio/virtqueue.c \
+		virtio/disk.c vmm/memory.c -o $@ -pthread -luring
 
 deps:
 	tests/deps.sh

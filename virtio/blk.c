@@ -341,12 +341,33 @@ static void blk_io_done(struct disk_io *io, void *opaque)
 /* ------------------------------------------------------------------------------------ */
 /* The queue thread */
 
+/* The kinds of driver error virtq_pop() and req_start() report, one bit each. */
+static uint32_t fault_bit(int why)
+{
+	static const int kinds[] = {
+		-EPROTO, -ERANGE, -ELOOP, -EFAULT, -E2BIG, -EOVERFLOW, -EINVAL
+	};
+
+	for (unsigned int i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (why == kinds[i])
+			return 1u << i;
+	return 1u << 31; /* anything else shares one bit */
+}
+
+/*
+ * A driver that resets the device after each fault and breaks the rings again must not
+ * turn every round into a log line: each kind of fault is logged once per device.
+ */
 static void queue_broken(struct blk_queue *q, int why)
 {
 	struct blk *b = q->blk;
+	uint32_t bit = fault_bit(why);
 
-	fprintf(stderr, "vmm: %s: queue %u: driver error (%s); device needs reset\n", b->vdev.name,
-		q->index, strerror(-why));
+	if (!(__atomic_fetch_or(&b->faults_logged, bit, __ATOMIC_RELAXED) & bit))
+		fprintf(stderr,
+			"vmm: %s: queue %u: driver error (%s); device needs reset "
+			"(this kind is not logged again)\n",
+			b->vdev.name, q->index, strerror(-why));
 	q->broken = true;
 	virtio_needs_reset(&b->vdev);
 }
@@ -570,6 +591,54 @@ static int blk_queue_start(struct virtio_device *vdev, unsigned int index, int k
 out:
 	pthread_mutex_unlock(&b->lock);
 	return r;
+}
+
+int blk_queue_serve(struct blk *b, unsigned int index)
+{
+	struct virtio_device *vdev = &b->vdev;
+	struct blk_queue *q;
+	char err[256];
+	bool more = true;
+	int r;
+
+	if (index >= vdev->num_queues)
+		return -EINVAL;
+	q = &b->queues[index];
+	pthread_mutex_lock(&b->lock);
+	if (q->running || !vdev->queues[index].enabled) {
+		pthread_mutex_unlock(&b->lock);
+		return q->running ? -EBUSY : -EINVAL;
+	}
+	queue_init_slots(q);
+	q->writethrough = !virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH);
+	r = disk_engine_init(&q->engine, &b->disk, 1, -1, -1, blk_io_done, q, err, sizeof(err));
+	if (r < 0) {
+		pthread_mutex_unlock(&b->lock);
+		return r;
+	}
+	for (;;) {
+		unsigned int events = 0;
+
+		if (more && !q->broken)
+			more = queue_drain(q);
+		else
+			more = false;
+		queue_signal(q);
+		if (!more && q->inflight == 0)
+			break;
+		r = disk_engine_run(&q->engine, !more, &events);
+		if (r < 0)
+			break;
+		if (q->starved && q->free) {
+			q->starved = false;
+			more = true;
+		}
+	}
+	disk_engine_destroy(&q->engine);
+	pthread_mutex_unlock(&b->lock);
+	if (r < 0)
+		return r;
+	return q->broken ? -EPROTO : 0;
 }
 
 static void blk_reset(struct virtio_device *vdev)

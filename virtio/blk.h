@@ -77,6 +77,7 @@ struct blk {
 	uint8_t serial[VIRTIO_BLK_ID_BYTES]; /* NUL-padded */
 	pthread_mutex_t lock;		     /* queue_start() against reset() */
 	bool io_error_logged;
+	uint32_t faults_logged;	 /* kinds of driver error already logged (atomic) */
 	unsigned int queue_size; /* queue_max_size offered, and request slots per queue */
 	struct blk_queue queues[VIRTIO_MAX_QUEUES];
 };
@@ -92,6 +93,16 @@ int blk_init(struct blk *b, struct virtio_device **vdev_out, const struct disk_o
 	     unsigned int num_queues, const struct guest_mem *mem, char *err, size_t errlen);
 /* Reset (stopping the threads), then release everything a successful blk_init() took. */
 void blk_destroy(struct blk *b);
+/*
+ * Serve queue index once on the calling thread, as its thread does after a notification:
+ * take every available chain, run its I/O to completion, push it and ask the transport
+ * for an interrupt, then return. For tests and fuzzers, which want a deterministic pass
+ * without a thread; the device itself is driven by queue_start(). The queue must be
+ * enabled (virtq_enable) and not started. With VMM_DISK_ENGINE=thread no ring is set up
+ * and nothing runs concurrently. Returns 0; -EPROTO when the driver broke the rules (the
+ * transport was told: NEEDS_RESET); -EINVAL, -EBUSY or the engine's -errno otherwise.
+ */
+int blk_queue_serve(struct blk *b, unsigned int index);
 /* "io_uring" or "thread" for a started queue, NULL otherwise (for logs and tests). */
 const char *blk_queue_engine(struct blk *b, unsigned int q);
 /* Add the disk's descriptors and its queues' rings to a seccomp descriptor set. */

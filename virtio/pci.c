@@ -81,7 +81,9 @@ static void transport_notify_queue(struct virtio_device *vdev, unsigned int q)
 
 /*
  * Called from device threads: it must not take vp->lock, which a vCPU thread may hold
- * while it waits in ops->reset for that very device thread.
+ * while it waits in ops->reset for that very device thread. Logged once per device, not
+ * once per reset: a driver that resets and breaks the rings again in a loop would
+ * otherwise write a line per round.
  */
 static void transport_needs_reset(struct virtio_device *vdev)
 {
@@ -186,7 +188,6 @@ static void device_reset(struct virtio_pci *vp)
 	__atomic_store_n(&vp->isr, 0, __ATOMIC_SEQ_CST);
 	pci_device_set_intx(&vp->pci, false);
 	__atomic_store_n(&vp->status, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&vp->needs_reset_logged, false, __ATOMIC_SEQ_CST);
 }
 
 static bool features_acceptable(struct virtio_pci *vp)
@@ -241,8 +242,12 @@ static void write_status(struct virtio_pci *vp, uint8_t status)
 	if ((status & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
 		if (!(status & VIRTIO_CONFIG_S_FEATURES_OK) || start_queues(vp)) {
 			status |= VIRTIO_CONFIG_S_NEEDS_RESET;
-			fprintf(stderr, "vmm: %s: driver started the device with unusable queues\n",
-				vp->vdev->name);
+			if (!vp->bad_start_logged)
+				fprintf(stderr,
+					"vmm: %s: driver started the device with unusable queues "
+					"(not logged again)\n",
+					vp->vdev->name);
+			vp->bad_start_logged = true;
 		}
 	}
 	/* the device's own NEEDS_RESET bit survives whatever the driver writes */

@@ -48,8 +48,9 @@ struct virtio_pci {
 	int kick_fd[VIRTIO_MAX_QUEUES]; /* created at set-up, kept across resets */
 	bool queue_started[VIRTIO_MAX_QUEUES];
 	bool ioeventfd_bound[VIRTIO_MAX_QUEUES];
-	uint8_t isr; /* atomic: bit 0 queue interrupt, bit 1 configuration change */
-	bool needs_reset_logged;
+	uint8_t isr;		 /* atomic: bit 0 queue interrupt, bit 1 configuration change */
+	bool needs_reset_logged; /* once per device: a reset does not clear them */
+	bool bad_start_logged;	 /* (vp->lock) */
 	/* statistics (vmm/stats.h): relaxed atomics, kept across device resets */
 	uint64_t msix_fired;		/* MSI-X messages sent to KVM (irqfd writes) */
 	uint64_t intx_raised;		/* INTx assertions */

@@ -9,9 +9,11 @@
  *
  * Input: byte 0 picks the setup (bit 0: a 64-bit window, bits 1-3: MSI-X vectors - 1
  * times 5, plus 1), then 8-byte records (a short tail is ignored):
- *   0  u8   op % 6: 0 CF8 write, 1 CFC-CFF access, 2 ECAM access, 3 BAR access,
- *                   4 raw port access, 5 raw MMIO access
- *   1  u8   bits 0-1: length 1 << n; bit 2: write; bits 4-5: which BAR (op 3)
+ *   0  u8   op % 8: 0 CF8 write, 1 CFC-CFF access, 2 ECAM access, 3 BAR access,
+ *                   4 raw port access, 5 raw MMIO access, 6 the device raises MSI-X
+ *                   vector (value % 64), 7 a sizing probe of BAR (bits 4-5 of byte 1)
+ *                   through CF8/CFC (bit 2 clear) or ECAM (bit 2 set)
+ *   1  u8   bits 0-1: length 1 << n; bit 2: write; bits 4-5: which BAR (op 3, 7)
  *   2  u16  offset (ECAM: bits 0-11 register, bits 12-15 + value bits 0-3 device/fn;
  *           raw: address bits 0-15)
  *   4  u32  value written (raw accesses: address bits 16-47)
@@ -19,7 +21,13 @@
  * Checked after every record: nothing crashed (ASan/UBSan), the read-only identity
  * registers of both functions are intact, the MSI-X capability's read-only fields are
  * intact and its Enable/Function Mask bits match the msix model, decoded BARs lie in their
- * window aligned to their size, and BAR callbacks get in-range offsets and sane lengths.
+ * window aligned to their size and an access at a decoded BAR's address reaches a BAR
+ * that decodes it (BARs may overlap), and BAR callbacks get in-range offsets and sane lengths.
+ * MSI-X: table entries read back with their reserved bits clear, no vector is pending while it is
+ * unmasked, nothing pends beyond the last vector, a message is only sent for an unmasked vector,
+ * and PBA writes change nothing. A sizing probe reads back the BAR's size mask and type bits,
+ * decodes nothing while the all-ones pattern is in place, and the old address decodes
+ * again once it is written back.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,6 +56,8 @@
 #define MAX_RECORDS 2048
 
 static struct pci_bus pbus;
+static int last_read_bar = -1; /* which BAR the last bar_read callback was for */
+static uint64_t last_read_offset;
 static struct bus pio, mmio;
 static struct pci_device dev;
 static struct msix msix;
@@ -88,6 +98,8 @@ static void dev_bar_read(struct pci_device *d, unsigned int bar, uint64_t offset
 {
 	check(d == &dev);
 	check_bar_access(bar, offset, len);
+	last_read_bar = (int)bar;
+	last_read_offset = offset;
 	memset(data, 0, len);
 	if (bar != 0)
 		return;
@@ -137,10 +149,17 @@ static void msix_vector_changed(void *ctx, unsigned int vec, uint64_t addr, uint
 	check(vec < nvec);
 }
 
+static bool vector_masked(unsigned int vec)
+{
+	return !msix.enabled || msix.fmask || (msix.table[vec].ctrl & MSIX_ENTRY_CTRL_MASKED);
+}
+
+/* Called with the msix mutex held, so its fields can be read directly. */
 static void msix_fire(void *ctx, unsigned int vec)
 {
 	(void)ctx;
 	check(vec < nvec);
+	check(!vector_masked(vec));
 }
 
 static const struct msix_ops dev_msix_ops = {
@@ -195,7 +214,7 @@ static void check_ids(const struct pci_device *d, uint16_t vendor, uint16_t devi
 	check((pci_device_config_get(d, PCI_CFG_HEADER_TYPE, 1) & 0x7f) == 0);
 }
 
-static void check_state(void)
+static void check_state(bool deep)
 {
 	uint32_t ctrl, id;
 
@@ -217,6 +236,41 @@ static void check_state(void)
 	check(pci_device_config_get(&dev, msix_cap + MSIX_CAP_PBA, 4) == BAR0_MSIX_PBA);
 	check(msix_enabled(&msix) == !!(ctrl & MSIX_CTRL_ENABLE));
 
+	for (unsigned int w = 0; w < MSIX_MAX_VECTORS / 64; w++) {
+		uint64_t pba;
+
+		msix_pba_read(&msix, w * 8, &pba, 8);
+		for (unsigned int vec = w * 64; pba && vec < (w + 1) * 64; vec++)
+			check(!((pba >> (vec % 64)) & 1) || (vec < nvec && vector_masked(vec)));
+	}
+	for (unsigned int vec = 0; deep && vec < nvec; vec++) {
+		uint32_t ent[4];
+
+		msix_table_read(&msix, (uint64_t)vec * MSIX_ENTRY_SIZE, ent, 8);
+		msix_table_read(&msix, (uint64_t)vec * MSIX_ENTRY_SIZE + 8, ent + 2, 8);
+		check((ent[0] & 3) == 0 && (ent[3] & ~(uint32_t)MSIX_ENTRY_CTRL_MASKED) == 0);
+	}
+	pci_device_unlock(&dev);
+
+	for (unsigned int bar = 0; bar < PCI_NUM_BARS; bar++) {
+		uint64_t addr, size = bar_size(bar);
+		uint8_t buf[4];
+
+		pci_device_lock(&dev);
+		addr = pci_device_bar_addr(&dev, bar);
+		pci_device_unlock(&dev);
+		if (!deep || !addr || !size)
+			continue;
+		/* BARs may overlap (the guest's choice): then one of them answers */
+		last_read_bar = -1;
+		bus_read(bar == 4 ? &pio : &mmio, addr, buf, 1);
+		check(last_read_bar >= 0);
+		pci_device_lock(&dev);
+		check(pci_device_bar_addr(&dev, (unsigned int)last_read_bar) + last_read_offset ==
+		      addr);
+		pci_device_unlock(&dev);
+	}
+	pci_device_lock(&dev);
 	for (unsigned int bar = 0; bar < PCI_NUM_BARS; bar++) {
 		uint64_t addr = pci_device_bar_addr(&dev, bar), size = bar_size(bar);
 
@@ -252,6 +306,63 @@ static void do_access(struct bus *b, uint64_t addr, bool write, uint32_t value, 
 		bus_read(b, addr, buf, len);
 }
 
+/* One config dword of our device, through CF8/CFC or ECAM. */
+static uint32_t cfg_access(bool ecam, unsigned int reg, bool write, uint32_t v)
+{
+	if (ecam) {
+		uint64_t at = PLATFORM_PCI_ECAM_START + ((uint64_t)dev.slot << 15) + reg;
+
+		do_access(&mmio, at, write, v, 4);
+		if (!write)
+			bus_read(&mmio, at, &v, 4);
+		return v;
+	}
+	do_access(&pio, PLATFORM_PCI_CONFIG_ADDRESS_PORT, true, 0x80000000u | dev.slot << 11 | reg,
+		  4);
+	if (write)
+		do_access(&pio, PLATFORM_PCI_CONFIG_DATA_PORT, true, v, 4);
+	else
+		bus_read(&pio, PLATFORM_PCI_CONFIG_DATA_PORT, &v, 4);
+	return v;
+}
+
+/* What firmware does to learn a BAR's size: all-ones, read back, restore. */
+static void sizing_probe(unsigned int bar, bool ecam)
+{
+	unsigned int reg = PCI_CFG_BAR0 + 4 * bar;
+	uint64_t size = bar_size(bar), before, mask;
+	uint32_t old_lo, old_hi = 0, lo, hi = 0, type;
+	bool is64 = bar == 0;
+
+	pci_device_lock(&dev);
+	before = pci_device_bar_addr(&dev, bar);
+	pci_device_unlock(&dev);
+	old_lo = cfg_access(ecam, reg, false, 0);
+	if (is64)
+		old_hi = cfg_access(ecam, reg + 4, false, 0);
+	cfg_access(ecam, reg, true, 0xffffffffu);
+	if (is64)
+		cfg_access(ecam, reg + 4, true, 0xffffffffu);
+	lo = cfg_access(ecam, reg, false, 0);
+	if (is64)
+		hi = cfg_access(ecam, reg + 4, false, 0);
+	type = bar == 4 ? 0x1 : bar == 2 ? 0x8 : 0x4;
+	mask = ~(size - 1) & (bar == 4 ? 0xfffffffcull : ~0xfull);
+	check(lo == ((uint32_t)mask | type));
+	if (is64)
+		check(hi == 0xffffffffu);
+	pci_device_lock(&dev);
+	check(pci_device_bar_addr(&dev, bar) == 0);
+	pci_device_unlock(&dev);
+	cfg_access(ecam, reg, true, old_lo);
+	if (is64)
+		cfg_access(ecam, reg + 4, true, old_hi);
+	check(cfg_access(ecam, reg, false, 0) == old_lo);
+	pci_device_lock(&dev);
+	check(pci_device_bar_addr(&dev, bar) == before);
+	pci_device_unlock(&dev);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t nrec;
@@ -260,7 +371,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(&pbus, 0, sizeof(pbus));
 	check(setup(data[0]));
-	check_state();
+	check_state(true);
 	data++, size--;
 	nrec = size / RECORD_SIZE;
 	if (nrec > MAX_RECORDS)
@@ -268,7 +379,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (size_t i = 0; i < nrec; i++) {
 		const uint8_t *r = data + i * RECORD_SIZE;
-		unsigned int op = r[0] % 6, len = 1u << (r[1] & 3);
+		unsigned int op = r[0] % 8, len = 1u << (r[1] & 3);
 		bool write = r[1] & 4;
 		uint16_t off = get16(r + 2);
 		uint32_t value = get32(r + 4);
@@ -311,11 +422,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			do_access(&pio, (uint64_t)off | (uint64_t)(value & 0xffff) << 16, write,
 				  value, len);
 			break;
-		default:
+		case 5:
 			do_access(&mmio, (uint64_t)off << 32 | value, write, value, len);
 			break;
+		case 6: {
+			uint64_t pba_before[MSIX_MAX_VECTORS / 64];
+			unsigned int vec = value % 64;
+
+			memcpy(pba_before, msix.pba, sizeof(pba_before));
+			if (!msix_notify(&msix, vec))
+				check(!msix.enabled);
+			else if (vec < nvec && vector_masked(vec))
+				check(msix.pba[vec / 64] & 1ull << (vec % 64));
+			else
+				check(!memcmp(pba_before, msix.pba, sizeof(pba_before)));
+			break;
 		}
-		check_state();
+		default: {
+			unsigned int bar = ((r[1] >> 4) & 3) * 2;
+
+			sizing_probe(bar == 6 ? 0 : bar, write);
+			break;
+		}
+		}
+		/* the table and BAR routing checks cost the most: every 8th record and the last */
+		check_state(i % 8 == 7 || i + 1 == nrec);
 	}
 	msix_destroy(&msix);
 	return 0;

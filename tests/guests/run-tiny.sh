@@ -1,6 +1,8 @@
 #!/bin/sh
 # Tiny-guest tests: small flat binaries run by the VMM on a real /dev/kvm, checking
-# serial output, unknown-port handling, exit statuses and signal handling.
+# serial output, unknown-port handling, exit statuses and signal handling; then the
+# hostile guests (hostile_*.S), which attack the VMM's devices over two disk images made
+# here and must leave it running, its devices working and its log short.
 # Usage: run-tiny.sh VMM GUESTDIR   (POSIX sh: it also runs inside the nested harness)
 # Prints PASS:/FAIL: lines.
 vmm=$1
@@ -14,13 +16,25 @@ fail() {
 	sed 's/^/    | /' "$tmp/out" "$tmp/err" 2>/dev/null | tail -n 20
 }
 
-# run NAME [vmm options...]: runs the guest with a 30 s limit, sets $rc
+# run NAME [vmm options...]: runs the guest with a $limit s limit (default 30), sets $rc
+# and $secs (wall time)
 run() {
 	name=$1
 	shift
-	timeout 30 "$vmm" --flat "$dir/$name.bin" --memory 16M "$@" \
+	t0=$(date +%s)
+	timeout "${limit:-30}" "$vmm" --flat "$dir/$name.bin" --memory 16M "$@" \
 		</dev/null >"$tmp/out" 2>"$tmp/err"
 	rc=$?
+	secs=$(($(date +%s) - t0))
+}
+
+# count PATTERN FILE: matching lines (0 when none)
+count() { grep -c -e "$1" "$2"; }
+
+# show: what the guest said it injected and checked, and the VMM's device and bus lines
+show() {
+	sed 's/^/    guest| /' "$tmp/out"
+	grep -e 'virtio' -e 'unhandled' "$tmp/err" | sed 's/^/    vmm| /'
 }
 
 run hello
@@ -66,5 +80,59 @@ wait $pid
 rc=$?
 if [ $rc -ne 143 ]; then fail sigterm "exit status $rc, expected 143"
 else pass sigterm; fi
+
+# The hostile guests: two disks whose first sectors start with a known pattern.
+mkdisk() {
+	dd if=/dev/zero of="$1" bs=1024 count=1024 2>/dev/null
+	printf '%s' "$2" | dd of="$1" conv=notrunc 2>/dev/null
+}
+mkdisk "$tmp/a.img" tiny-disk-A-0042
+mkdisk "$tmp/b.img" tiny-disk-B-0042
+disks="--disk path=$tmp/a.img --disk path=$tmp/b.img,readonly=on"
+limit=120
+
+# shellcheck disable=SC2086 # $disks is two options
+run hostile_regs $disks
+show
+if [ $rc -ne 0 ]; then fail hostile-regs "exit status $rc, expected 0"
+elif ! grep -q 'hostile-regs: OK' "$tmp/out"; then fail hostile-regs "no OK line from the guest"
+elif [ "$(count 'hostile-regs: ' "$tmp/out")" -ne 7 ]; then fail hostile-regs "a progress line is missing"
+elif [ "$(count 'vCPU' "$tmp/err")" -ne 0 ]; then fail hostile-regs "a vCPU error"
+elif [ "$(count 'unhandled' "$tmp/err")" -gt 2 ]; then fail hostile-regs "logged more than once per bus"
+elif [ "$(count 'boot marker' "$tmp/err")" -gt 64 ]; then fail hostile-regs "boot markers flood the log"
+elif [ "$(count 'virtio-blk0: driver started' "$tmp/err")" -gt 1 ] ||
+	[ "$(count 'virtio-blk1: driver started' "$tmp/err")" -gt 1 ] ||
+	[ "$(count 'virtio-blk0: the driver broke' "$tmp/err")" -gt 1 ] ||
+	[ "$(count 'virtio-blk1: the driver broke' "$tmp/err")" -gt 1 ]; then
+	fail hostile-regs "a device fault was logged more than once"
+else pass "hostile-regs (${secs}s)"; fi
+
+# shellcheck disable=SC2086
+run hostile_rings $disks
+show
+if [ $rc -ne 0 ]; then fail hostile-rings "exit status $rc, expected 0"
+elif ! grep -q 'hostile-rings: OK' "$tmp/out"; then fail hostile-rings "no OK line from the guest"
+elif [ "$(count 'hostile-rings: ' "$tmp/out")" -ne 12 ]; then fail hostile-rings "a progress line is missing"
+elif [ "$(count 'virtio-blk0: driver started the device with unusable queues' "$tmp/err")" -ne 1 ]; then
+	fail hostile-rings "rings outside RAM: expected one log line"
+elif [ "$(count 'virtio-blk0: queue 0: driver error (Too many levels' "$tmp/err")" -ne 1 ]; then
+	fail hostile-rings "descriptor loops: expected one log line"
+elif [ "$(count 'virtio-blk0: queue 0: driver error (Invalid argument)' "$tmp/err")" -ne 1 ]; then
+	fail hostile-rings "nested indirect table: expected one log line"
+elif [ "$(count 'virtio-blk0: the driver broke the virtqueue rules' "$tmp/err")" -ne 1 ]; then
+	fail hostile-rings "NEEDS_RESET: expected one log line"
+elif [ "$(count 'virtio-blk' "$tmp/err")" -ne 4 ]; then
+	fail hostile-rings "unexpected device log lines (the second disk must have none)"
+else pass "hostile-rings (${secs}s)"; fi
+
+# shellcheck disable=SC2086
+run hostile_notify $disks
+show
+if [ $rc -ne 0 ]; then fail hostile-notify "exit status $rc, expected 0"
+elif ! grep -q 'hostile-notify: OK' "$tmp/out"; then fail hostile-notify "no OK line from the guest"
+elif [ "$(count 'virtio-blk' "$tmp/err")" -ne 0 ]; then
+	fail hostile-notify "a notification flood was logged as a device fault"
+elif [ "$(count 'unhandled' "$tmp/err")" -gt 2 ]; then fail hostile-notify "logged more than once per bus"
+else pass "hostile-notify (${secs}s)"; fi
 
 rm -rf "$tmp"

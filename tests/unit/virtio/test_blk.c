@@ -1004,6 +1004,92 @@ START_TEST(test_ring_error_needs_reset)
 }
 END_TEST
 
+/* Where stderr goes while a test counts the VMM's log lines. */
+static int capture_stderr(FILE **f)
+{
+	int saved;
+
+	fflush(stderr);
+	*f = tmpfile();
+	ck_assert_ptr_nonnull(*f);
+	saved = dup(STDERR_FILENO);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_ge(dup2(fileno(*f), STDERR_FILENO), 0);
+	return saved;
+}
+
+/* Restore stderr; returns how many captured lines contain what. */
+static int captured_lines(FILE *f, int saved, const char *what)
+{
+	char line[512];
+	int n = 0;
+
+	fflush(stderr);
+	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+	close(saved);
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, what) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* Break queue 0 with a two-descriptor loop, kick, and wait for NEEDS_RESET. */
+static void break_with_loop(void)
+{
+	struct vring_desc *table = gpa(drv[0].desc, 16 * QSIZE);
+	struct vring_avail *avail = gpa(drv[0].avail, 6 + 2 * QSIZE);
+	uint64_t d = alloc_gpa(16);
+
+	for (int i = 0; i < 2; i++) {
+		table[i].addr = htole64(d);
+		table[i].len = htole32(16);
+		table[i].flags = htole16(VRING_DESC_F_NEXT);
+		table[i].next = htole16((uint16_t)(1 - i));
+	}
+	avail->ring[0] = 0;
+	__atomic_store_n(&avail->idx, htole16(1), __ATOMIC_RELEASE);
+	kick(0);
+	for (int i = 0; i < 10000 && !__atomic_load_n(&needs_reset, __ATOMIC_SEQ_CST); i++)
+		sleep_ms(1);
+	ck_assert_int_eq(__atomic_load_n(&needs_reset, __ATOMIC_SEQ_CST), 1);
+}
+
+/*
+ * A driver that resets the device after every fault and breaks it again the same way
+ * gets one log line for that kind of fault, not one per round; a new kind is logged.
+ */
+START_TEST(test_fault_logged_once_per_kind)
+{
+	static uint8_t buf[512];
+	struct vring_avail *avail;
+	FILE *f;
+	int saved;
+
+	start_dev(_i, IMG_SECTORS * 512, false, 1, 0);
+	saved = capture_stderr(&f);
+	for (int round = 0; round < 20; round++) {
+		break_with_loop();
+		vdev->ops->reset(vdev);
+		__atomic_store_n(&needs_reset, 0, __ATOMIC_SEQ_CST);
+		start_queues();
+	}
+	/* after all that the device still serves a request */
+	ck_assert_uint_eq(rw(VIRTIO_BLK_T_IN, 5, buf, 512, NULL), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(buf[0], pat(5 * 512));
+	/* another kind of fault: more entries than the ring holds */
+	avail = gpa(drv[0].avail, 6 + 2 * QSIZE);
+	__atomic_store_n(&avail->idx, htole16((uint16_t)(drv[0].avail_idx + QSIZE + 1)),
+			 __ATOMIC_RELEASE);
+	kick(0);
+	for (int i = 0; i < 10000 && !__atomic_load_n(&needs_reset, __ATOMIC_SEQ_CST); i++)
+		sleep_ms(1);
+	ck_assert_int_eq(__atomic_load_n(&needs_reset, __ATOMIC_SEQ_CST), 1);
+	vdev->ops->reset(vdev);
+	ck_assert_int_eq(captured_lines(f, saved, "driver error"), 2);
+}
+END_TEST
+
 START_TEST(test_odd_size_image)
 {
 	static uint8_t buf[1024];
@@ -1250,6 +1336,7 @@ Suite *unit_suite(void)
 	tcase_add_loop_test(tc, test_status_shares_segment, 0, 2);
 	tcase_add_loop_test(tc, test_malformed, 0, 2);
 	tcase_add_loop_test(tc, test_ring_error_needs_reset, 0, 2);
+	tcase_add_loop_test(tc, test_fault_logged_once_per_kind, 0, 2);
 	tcase_add_loop_test(tc, test_odd_size_image, 0, 2);
 	tcase_add_loop_test(tc, test_many_in_one_kick, 0, 2);
 	tcase_add_loop_test(tc, test_interrupt_suppressed, 0, 2);

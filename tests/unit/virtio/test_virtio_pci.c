@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio-pci transport driven the way a hostile driver would: through ECAM and BAR 0
+ * on real buses, with a stand-in device behind it and KVM replaced by a fake ioctl (no
+ * ioeventfd can be bound, so notifications arrive as BAR writes).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_pci.h>
+
+#include "check_main.h"
+#include "devices/platform.h"
+#include "virtio/pci.h"
+
+#define COMMON(field) offsetof(struct virtio_pci_common_cfg, field)
+
+static struct bus pio, mmio;
+static struct pci_bus pbus;
+static struct irq_router router;
+static struct guest_mem mem;
+static struct virtio_device vdev;
+static struct virtio_pci vp;
+static uint64_t bar;
+static int started, resets;
+
+static int fake_ioctl(int fd, unsigned long request, void *arg)
+{
+	(void)fd;
+	(void)arg;
+	return request == KVM_CHECK_EXTENSION ? 1024 : 0;
+}
+
+static int dev_queue_start(struct virtio_device *v, unsigned int q, int kick_fd)
+{
+	(void)v, (void)q, (void)kick_fd;
+	started++;
+	return 0;
+}
+
+static void dev_reset(struct virtio_device *v)
+{
+	(void)v;
+	resets++;
+}
+
+static void dev_config_read(struct virtio_device *v, uint64_t offset, void *data, unsigned int len)
+{
+	(void)v, (void)offset;
+	memset(data, 0x5a, len);
+}
+
+static const struct virtio_device_ops dev_ops = {
+	.config_read = dev_config_read,
+	.queue_start = dev_queue_start,
+	.reset = dev_reset,
+};
+
+static void ecam_write16(unsigned int reg, uint16_t v)
+{
+	uint64_t at = PLATFORM_PCI_ECAM_START + ((uint64_t)vp.pci.slot << 15) + reg;
+
+	ck_assert(bus_write(&mmio, at, &v, 2));
+}
+
+static void bar_write(uint64_t offset, uint64_t v, unsigned int len)
+{
+	ck_assert(bus_write(&mmio, bar + offset, &v, len));
+}
+
+static uint64_t bar_read(uint64_t offset, unsigned int len)
+{
+	uint64_t v = 0;
+
+	ck_assert(bus_read(&mmio, bar + offset, &v, len));
+	return v;
+}
+
+static uint8_t status(void)
+{
+	return (uint8_t)bar_read(COMMON(device_status), 1);
+}
+
+static void setup(void)
+{
+	memset(&vdev, 0, sizeof(vdev));
+	started = resets = 0;
+	bus_init(&pio, "port I/O");
+	bus_init(&mmio, "MMIO");
+	ck_assert_int_eq(guest_mem_alloc(&mem, 1 << 20), 0);
+	ck_assert_int_eq(irq_router_init_with(&router, -1, fake_ioctl), 0);
+	pci_bus_init(&pbus, 0, NULL, NULL);
+	vdev.name = "virtio-test";
+	vdev.device_id = 2;
+	vdev.num_queues = 1;
+	vdev.queue_max_size = 8;
+	vdev.config_size = 8;
+	vdev.mem = &mem;
+	vdev.ops = &dev_ops;
+	ck_assert_int_eq(virtio_pci_init(&vp, &vdev, &pbus, &router, -1), 0);
+	ck_assert_int_eq(pci_bus_register(&pbus, &pio, &mmio), 0);
+	ecam_write16(PCI_CFG_COMMAND, PCI_CMD_MEM | PCI_CMD_BUS_MASTER);
+	bar = pci_device_bar_addr(&vp.pci, 0);
+	ck_assert_uint_ne(bar, 0);
+}
+
+static void teardown(void)
+{
+	irq_router_destroy(&router);
+	guest_mem_free(&mem);
+}
+
+/* Where stderr goes while a test counts the VMM's log lines. */
+static int capture_stderr(FILE **f)
+{
+	int saved;
+
+	fflush(stderr);
+	*f = tmpfile();
+	ck_assert_ptr_nonnull(*f);
+	saved = dup(STDERR_FILENO);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_ge(dup2(fileno(*f), STDERR_FILENO), 0);
+	return saved;
+}
+
+static int captured_lines(FILE *f, int saved, const char *what)
+{
+	char line[512];
+	int n = 0;
+
+	fflush(stderr);
+	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+	close(saved);
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, what) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* The driver's side of set-up up to FEATURES_OK, queue 0 at desc (size 8). */
+static void negotiate(uint64_t desc)
+{
+	bar_write(COMMON(device_status), 0, 1);
+	ck_assert_uint_eq(status(), 0);
+	bar_write(COMMON(device_status), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER, 1);
+	bar_write(COMMON(guest_feature_select), 1, 4);
+	bar_write(COMMON(guest_feature), 1, 4); /* VIRTIO_F_VERSION_1 */
+	bar_write(COMMON(device_status),
+		  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			  VIRTIO_CONFIG_S_FEATURES_OK,
+		  1);
+	ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_FEATURES_OK, VIRTIO_CONFIG_S_FEATURES_OK);
+	bar_write(COMMON(queue_select), 0, 2);
+	bar_write(COMMON(queue_desc_lo), desc, 8);
+	bar_write(COMMON(queue_avail_lo), 0x1000, 8);
+	bar_write(COMMON(queue_used_lo), 0x2000, 8);
+	bar_write(COMMON(queue_enable), 1, 2);
+}
+
+static void driver_ok(void)
+{
+	bar_write(COMMON(device_status),
+		  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			  VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK,
+		  1);
+}
+
+/*
+ * Rings outside guest RAM: NEEDS_RESET, every round of a driver that resets and tries
+ * again, one log line in all; and a reset really clears the state, so good rings work.
+ */
+START_TEST(test_unusable_queues_logged_once)
+{
+	FILE *f;
+	int saved = capture_stderr(&f);
+
+	for (int round = 0; round < 50; round++) {
+		negotiate(0xffff000000000000ull + 0x1000 * (uint64_t)round);
+		driver_ok();
+		ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET,
+				  VIRTIO_CONFIG_S_NEEDS_RESET);
+		ck_assert_int_eq(started, 0);
+	}
+	/* a ring straddling the end of RAM is no better */
+	negotiate((1 << 20) - 64);
+	driver_ok();
+	ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET, VIRTIO_CONFIG_S_NEEDS_RESET);
+	ck_assert_int_eq(captured_lines(f, saved, "unusable queues"), 1);
+
+	negotiate(0x3000);
+	driver_ok();
+	ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_CONFIG_S_DRIVER_OK);
+	ck_assert_int_eq(started, 1);
+}
+END_TEST
+
+/* The device's own NEEDS_RESET: logged once per device, cleared by every reset. */
+START_TEST(test_device_fault_logged_once)
+{
+	FILE *f;
+	int saved = capture_stderr(&f);
+
+	for (int round = 0; round < 50; round++) {
+		negotiate(0x3000);
+		driver_ok();
+		ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+		vdev.transport->needs_reset(&vdev);
+		vdev.transport->needs_reset(&vdev);
+		ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET,
+				  VIRTIO_CONFIG_S_NEEDS_RESET);
+		/* the driver cannot clear it except by resetting */
+		bar_write(COMMON(device_status), 0x0f, 1);
+		ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET,
+				  VIRTIO_CONFIG_S_NEEDS_RESET);
+	}
+	ck_assert_int_eq(captured_lines(f, saved, "broke the virtqueue rules"), 1);
+	bar_write(COMMON(device_status), 0, 1);
+	ck_assert_uint_eq(status(), 0);
+	ck_assert_int_ge(resets, 50);
+}
+END_TEST
+
+/*
+ * Garbage everywhere in BAR 0 and in config space: nothing crashes, identity registers and
+ * the device's configuration stay what they were, and a reset brings the device back.
+ */
+START_TEST(test_garbage_writes)
+{
+	uint32_t x = 0x12345678;
+	uint64_t ecam = PLATFORM_PCI_ECAM_START + ((uint64_t)vp.pci.slot << 15);
+	FILE *f;
+	int saved = capture_stderr(&f);
+
+	for (uint64_t off = 0; off < 0x8000; off += 4) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		/* stay clear of queue addresses inside RAM: the stand-in device has no rings */
+		if (off == COMMON(queue_desc_hi) || off == COMMON(queue_avail_hi) ||
+		    off == COMMON(queue_used_hi))
+			bar_write(off, x | 0x80000000u, 4);
+		else
+			bar_write(off, x, 4);
+		(void)bar_read(off, 4);
+	}
+	for (unsigned int reg = 0; reg < 256; reg += 4) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		if (reg == PCI_CFG_BAR0 || reg == PCI_CFG_BAR0 + 4 || reg == PCI_CFG_COMMAND)
+			continue; /* keep BAR 0 where the test reaches it */
+		ck_assert(bus_write(&mmio, ecam + reg, &x, 4));
+	}
+	captured_lines(f, saved, "");
+	ck_assert_uint_eq(pci_device_config_get(&vp.pci, PCI_CFG_VENDOR_ID, 2), 0x1af4);
+	ck_assert_uint_eq(pci_device_config_get(&vp.pci, PCI_CFG_DEVICE_ID, 2), 0x1042);
+	ck_assert_uint_eq(bar_read(0x2000, 4), 0x5a5a5a5a);
+	negotiate(0x3000);
+	driver_ok();
+	ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("virtio_pci");
+	TCase *tc = tcase_create("virtio_pci");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_unusable_queues_logged_once);
+	tcase_add_test(tc, test_device_fault_logged_once);
+	tcase_add_test(tc, test_garbage_writes);
+	suite_add_tcase(s, tc);
+	return s;
+}

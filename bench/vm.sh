@@ -20,7 +20,7 @@
 # max over the rounds, and each peer's median divided by ours.
 # Exit status 0 when our VMM gave every figure in every round, 1 otherwise.
 #
-# Env: BENCH_VM_ROUNDS (default 10), BENCH_VM_PARTS (default startup,strace,exits,boot),
+# Env: BENCH_VM_ROUNDS (default 10), BENCH_VM_PARTS (default profile,startup,strace,exits,boot),
 #   BENCH_VM_TIMEOUT (seconds per VM run in L1, default 120), BENCH_TIMEOUT (seconds for
 #   all of L1, default 1500), KVMTOOL (an lkvm binary), HARNESS_SMP (L1 vCPUs, default
 #   1), VMM_STATIC (default build/vmm-static).
@@ -40,7 +40,7 @@ for a in "$@"; do
 done
 
 rounds=${BENCH_VM_ROUNDS:-10}
-parts=${BENCH_VM_PARTS:-startup,strace,exits,boot}
+parts=${BENCH_VM_PARTS:-profile,startup,strace,exits,boot}
 vm_limit=${BENCH_VM_TIMEOUT:-120}
 total_limit=${BENCH_TIMEOUT:-1500}
 smp=${HARNESS_SMP:-1}
@@ -65,8 +65,9 @@ if ! flock -n 9; then
     flock -w 900 9 || die "build/bench/vm is locked by another run"
 fi
 # HARNESS_LOCK names a lock file shared by several checkouts on one machine, so their
-# nested QEMU runs take turns instead of starving each other of cores.
-if [ -n "${HARNESS_LOCK:-}" ]; then
+# nested QEMU runs take turns instead of starving each other of cores (bench/run.sh
+# may hold it already, for all benchmarks).
+if [ -n "${HARNESS_LOCK:-}" ] && [ "${HARNESS_LOCK_HELD:-}" != "$HARNESS_LOCK" ]; then
     exec 7>"$HARNESS_LOCK"
     flock -n 7 || { echo "harness: waiting for $HARNESS_LOCK..."; flock -w 3600 7; }
 fi
@@ -255,6 +256,8 @@ qemu_version=$(qemu-system-x86_64 --version | head -n1 | sed 's/^QEMU emulator v
     echo
     ours_phases=$(sed -n 's/^BENCH-RUN .*part=startup vmm=ours status=ok .*phases=\([^ ]*\).*/\1/p' "$log" | head -n1)
     [ -z "$ours_phases" ] || echo "ours, start-up milestones of round 1 (ms after main()): $ours_phases"
+    echo "profile (round 1 / one extra run):"
+    grep -aE '^bench-vm: (strace|profile)' "$log" | sed 's/^bench-vm: /  /' || true
     echo "runs:"
     grep '^BENCH-RUN ' "$log" | sed 's/^BENCH-RUN /  /'
 } >"$out/table.txt"

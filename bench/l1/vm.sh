@@ -13,18 +13,20 @@
 #   strace    the start-up guest again, under strace -f -ttt -T (when the image has
 #             it): execve to the first KVM_RUN, in strace's timestamps (strace slows
 #             every system call, so only a comparison); round 1 lists the slowest calls.
-#   exit-*    the exit loops: 0x01, 20000 exits, 0x04 on COM1; rate = 20000 / time
+#   exit-*    the exit loops: 0x01, 10000 exits, 0x04 on COM1; rate = 10000 / time
 #             between the two bytes. exit-pio: out to port 0x80; exit-mmio: a store with
 #             no RAM behind it (ours: ECAM, the host bridge's vendor ID; QEMU: BIOS ROM at 0xf8000);
 #             exit-notify (ours only): a virtio notify bound to an ioeventfd.
 #   boot1, boot2  Debian's kernel + bench/guest-init/boot.sh with 1 vCPU/128 MiB and
-#             2 vCPUs/512 MiB: init_ms = fork to the init's first byte (0x02, written
-#             by /init itself); then, 500 ms after init printed BENCH-READY, the VMM's
+#             2 vCPUs/512 MiB: init_ms = fork to the init's first byte (0x02, the
+#             first thing /init writes to its console); then, 500 ms after init printed BENCH-READY, the VMM's
 #             resident memory outside guest RAM (/proc/PID/smaps), then it is killed.
 # Each run prints
 #   BENCH-RUN round=R part=P vmm=V status=ok|failed key=value...
 # and at the end PASS: bench-vm, or FAIL: bench-vm: why (ours failed somewhere).
-# L1 command line (bench/vm.sh sets it): bench.rounds=N bench.parts=startup,strace,exits,boot
+#   profile   (not per round, not timed) one boot1 of ours with --stats: exits by
+#             reason and device from start to init's BENCH-READY, start-up milestones.
+# L1 command line (bench/vm.sh sets it): bench.rounds=N bench.parts=startup,strace,exits,boot,profile
 # Env (host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR HARNESS_TIMEOUT.
 name=bench-vm
 limit=${HARNESS_TIMEOUT:-120}
@@ -41,7 +43,7 @@ initrd=$GUEST_INITRD_DIR/boot.cpio.gz
 qemu=/usr/bin/qemu-system-x86_64
 lkvm=/usr/bin/lkvm
 strace=/usr/bin/strace
-loops=20000
+loops=10000 # BENCH_LOOPS in bench/guests/bench.inc
 cmdline="console=ttyS0 panic=-1 reboot=k quiet"
 # kvmtool keeps its per-guest sockets under $HOME/.lkvm
 export HOME=/tmp
@@ -175,7 +177,8 @@ run() {
         fi
         ;;
     boot*)
-        g=$(tr -d '\r' <"$log.out" | sed -n 's/^BENCH-GUEST //p' | head -n1)
+        # not anchored: the guest's 0x02 byte starts the line
+        g=$(tr -d '\r' <"$log.out" | sed -n 's/.*BENCH-GUEST //p' | head -n1)
         extra="init_ms=$(v init) overhead_kb=$(v overhead_kb) rss_kb=$(v rss_kb) guest_kb=$(v guest_kb) $g"
         [ "$who" != ours ] ||
             extra="$extra marker_ms=$(sed -n 's/^vmm: boot marker 0x01 at \([0-9.]*\) ms/\1/p' "$log.err" | head -n1)"
@@ -199,6 +202,24 @@ for who in $vmms; do
     run 0 startup "$who" >/dev/null
 done
 
+# Where our VMM spends a boot: one more boot1 run with --stats, stopped with SIGTERM
+# once init is ready (the statistics print on the way out). Not timed from outside.
+profile_boot() {
+    p=$LOG_DIR/$name-profile
+    timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" --initrd "$initrd" --memory 128M --cpus 1 --stats \
+        --cmdline "$cmdline" >"$p.out" 2>"$p.err" </dev/null &
+    pid=$!
+    i=0
+    while ! grep -q BENCH-READY "$p.out" 2>/dev/null && [ "$i" -lt $((limit * 5)) ]; do
+        sleep 0.2
+        i=$((i + 1))
+    done
+    kill -TERM "$pid"
+    wait "$pid"
+    echo "$name: profile: ours, boot1 with --stats, stopped with SIGTERM once init was ready (status $?):"
+    sed -n '/^vmm: exit statistics/,$p' "$p.err" | sed "s/^/$name: profile: /"
+}
+
 failed=
 list=
 for p in $(echo "$parts" | tr ',' ' '); do
@@ -207,6 +228,7 @@ for p in $(echo "$parts" | tr ',' ' '); do
     strace) [ -x "$strace" ] && list="$list strace" ;;
     exits) list="$list exit-pio exit-mmio exit-notify" ;;
     boot) list="$list boot1 boot2" ;;
+    profile) profile_boot ;;
     *) echo "FAIL: $name: unknown part $p"; exit 1 ;;
     esac
 done

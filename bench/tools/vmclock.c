@@ -84,14 +84,15 @@ static int measure(pid_t pid, uint64_t guest_bytes)
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long a, b, kb;
 
-		if (sscanf(line, "%llx-%llx ", &a, &b) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+		if (sscanf(line, "%llx-%llx ", &a, &b) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
 			size = b - a;
 			is_guest = size >= guest_bytes && size <= guest_bytes + (16u << 20);
 			big = size >= (64u << 20);
 		} else if (sscanf(line, "Rss: %llu kB", &kb) == 1) {
 			if (big)
-				printf("big_map=%.1fMiB,rss_kb=%llu%s\n", (double)size / (1 << 20), kb,
-				       is_guest ? ",guest" : "");
+				printf("big_map=%.1fMiB,rss_kb=%llu%s\n", (double)size / (1 << 20),
+				       kb, is_guest ? ",guest" : "");
 			rss += kb;
 			if (is_guest)
 				guest += kb;

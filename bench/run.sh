@@ -13,7 +13,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-all=(disk)
+all=(disk vm)
 
 opts=()
 names=()
@@ -29,6 +29,14 @@ for a in "$@"; do
     esac
 done
 [ "${#names[@]}" -gt 0 ] || names=("${all[@]}")
+
+# One turn of HARNESS_LOCK for every benchmark, so no other checkout's nested run slips
+# in between them; each benchmark sees HARNESS_LOCK_HELD and does not take it again.
+if [ -n "${HARNESS_LOCK:-}" ] && [ "${HARNESS_LOCK_HELD:-}" != "$HARNESS_LOCK" ]; then
+    exec 7>"$HARNESS_LOCK"
+    flock -n 7 || { echo "harness: waiting for $HARNESS_LOCK..."; flock -w 3600 7; }
+    export HARNESS_LOCK_HELD=$HARNESS_LOCK
+fi
 
 failed=()
 start=$(date +%s)

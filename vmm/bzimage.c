@@ -12,6 +12,9 @@
 #define LOADER_TYPE_UNDEFINED 0xff
 #define VIDEO_MODE_NORMAL 0xffff
 
+_Static_assert(SETUP_HEADER_OFFSET + sizeof(struct setup_header) <= BZIMAGE_HEADER_BYTES,
+	       "the header parsers would read past what the loader reads");
+
 static int reject(char *err, size_t errlen, int ret, const char *why)
 {
 	snprintf(err, errlen, "%s", why);

@@ -28,7 +28,14 @@ struct bzimage_info {
 };
 
 /*
- * Check that image[0..len) is a bzImage we can boot through the 64-bit entry point.
+ * How much of the file the two functions below read: the loader reads only this much into
+ * memory of its own and the protected-mode kernel straight into guest memory.
+ */
+#define BZIMAGE_HEADER_BYTES 1024
+
+/*
+ * Check that a file of len bytes, whose first min(len, BZIMAGE_HEADER_BYTES) bytes are in
+ * image, is a bzImage we can boot through the 64-bit entry point.
  * Returns 0, or -EINVAL / -ENOEXEC with a sentence in err saying what is wrong.
  */
 int bzimage_parse(const uint8_t *image, size_t len, struct bzimage_info *info, char *err,
@@ -43,7 +50,10 @@ struct zero_page_config {
 	unsigned int e820_count;
 };
 
-/* Build the zero page for a parsed image. Returns 0 or -EINVAL (too many e820 entries). */
+/*
+ * Build the zero page for a parsed image (its first BZIMAGE_HEADER_BYTES bytes are enough).
+ * Returns 0 or -EINVAL (too many e820 entries).
+ */
 int bzimage_build_zero_page(struct boot_params *zp, const uint8_t *image,
 			    const struct zero_page_config *cfg);
 

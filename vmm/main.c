@@ -312,6 +312,8 @@ static int start_vcpus(struct vm *vm, const struct boot_entry *entry, char *err,
 	/* only the boot vCPU gets a state; the others wait for the guest's INIT/SIPI */
 	if (!ret && (ret = vcpu_setup_boot(&vm->vcpus[0], entry)))
 		snprintf(err, errlen, "cannot set the boot vCPU's registers: %s", strerror(-ret));
+	if (!ret)
+		vm_mark_phase(vm, VM_PHASE_VCPUS);
 	for (unsigned int i = 0; i < vm->ncpus && !ret; i++) {
 		ret = vcpu_start(&vm->vcpus[i]);
 		if (ret)
@@ -364,8 +366,10 @@ int main(int argc, char **argv)
 	code = load_guest(&vm, &opts, &entry, uuid_text, err, sizeof(err));
 	if (code)
 		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
+	vm_mark_phase(&vm, VM_PHASE_GUEST_LOADED);
 	if (open_disks(&vm, &opts, err, sizeof(err)))
 		return usage_error(err);
+	vm_mark_phase(&vm, VM_PHASE_DISKS_OPENED);
 	/* only once every input is accepted: a rejected start prints just its error */
 	fprintf(stderr, "vmm: uuid %s\n", uuid_text);
 
@@ -377,6 +381,7 @@ int main(int argc, char **argv)
 	if (code)
 		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
 	vm.ncpus = opts.cpus;
+	vm_mark_phase(&vm, VM_PHASE_VM_CREATED);
 
 	if (create_devices(&vm, &con, &opts))
 		return host_error("cannot set up the platform devices");
@@ -384,6 +389,7 @@ int main(int argc, char **argv)
 		console_restore();
 		return host_error(err);
 	}
+	vm_mark_phase(&vm, VM_PHASE_DEVICES);
 	if (event_loop_block_signals())
 		return host_error("cannot block signals");
 	code = event_loop_init(&loop, &vm, &con);

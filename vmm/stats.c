@@ -200,6 +200,38 @@ static void print_virtio(struct table *t, const struct vm *vm)
 	}
 }
 
+static const struct {
+	const char *key;   /* JSON */
+	const char *label; /* table */
+} phase_names[VM_PHASE_NR] = {
+	[VM_PHASE_GUEST_LOADED] = { "guest_loaded", "guest loaded" },
+	[VM_PHASE_DISKS_OPENED] = { "disks_opened", "disks opened" },
+	[VM_PHASE_VM_CREATED] = { "vm_created", "KVM VM created" },
+	[VM_PHASE_DEVICES] = { "devices", "devices" },
+	[VM_PHASE_VCPUS] = { "vcpus", "vCPUs set up" },
+	[VM_PHASE_FIRST_RUN] = { "first_kvm_run", "first KVM_RUN" },
+};
+
+static double phase_ms(const struct vm *vm, enum vm_phase phase)
+{
+	double ms;
+
+	__atomic_load(&vm->phase_ms[phase], &ms, __ATOMIC_RELAXED);
+	return ms;
+}
+
+/* One line: each milestone of start-up, in ms since main() began. */
+static void print_startup(struct table *t, const struct vm *vm)
+{
+	char line[256];
+	size_t used = 0;
+
+	for (unsigned int p = 0; p < VM_PHASE_NR && used < sizeof(line); p++)
+		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s %.3f",
+					 p ? ", " : "", phase_names[p].label, phase_ms(vm, p));
+	row(t, "start-up, ms after the VMM started: %s", line);
+}
+
 void stats_print(FILE *out, struct vm *vm)
 {
 	struct table t = { out, isatty(fileno(out)) ? "\r\n" : "\n" };
@@ -210,6 +242,7 @@ void stats_print(FILE *out, struct vm *vm)
 		all += total_exits(vm, k);
 	row(&t, "vmm: exit statistics: %" PRIu64 " exits in %.2f s on %u vCPU%s (%.0f per second)",
 	    all, secs, vm->ncpus, vm->ncpus == 1 ? "" : "s", secs > 0 ? (double)all / secs : 0.0);
+	print_startup(&t, vm);
 	print_exits(&t, vm);
 	row(&t, "accesses, by device range      %10s %10s  %s", "reads", "writes", "addresses");
 	print_bus(&t, &vm->pio);
@@ -305,8 +338,12 @@ static void json_virtio(FILE *out, const struct vm *vm)
 
 int stats_json(FILE *out, struct vm *vm)
 {
-	fprintf(out, "{\n  \"elapsed_s\": %.3f,\n  \"vcpus\": %u,\n  \"exits\": ",
+	fprintf(out, "{\n  \"elapsed_s\": %.3f,\n  \"vcpus\": %u,\n  \"startup_ms\": {",
 		vm_elapsed_ms(vm) / 1e3, vm->ncpus);
+	for (unsigned int p = 0; p < VM_PHASE_NR; p++)
+		fprintf(out, "%s\n    \"%s\": %.3f", p ? "," : "", phase_names[p].key,
+			phase_ms(vm, p));
+	fputs("\n  },\n  \"exits\": ", out);
 	json_exits(out, vm, -1, "  ");
 	fputs(",\n  \"exits_per_vcpu\": [", out);
 	for (unsigned int i = 0; vm->vcpus && i < vm->ncpus; i++) {

@@ -40,3 +40,13 @@ double vm_elapsed_ms(const struct vm *vm)
 	return (double)(now.tv_sec - vm->start.tv_sec) * 1e3 +
 	       (double)(now.tv_nsec - vm->start.tv_nsec) / 1e6;
 }
+
+void vm_mark_phase(struct vm *vm, enum vm_phase phase)
+{
+	double seen, now = vm_elapsed_ms(vm);
+
+	/* one writer per phase; SIGUSR1's statistics may read it from another thread */
+	__atomic_load(&vm->phase_ms[phase], &seen, __ATOMIC_RELAXED);
+	if (seen == 0)
+		__atomic_store(&vm->phase_ms[phase], &now, __ATOMIC_RELAXED);
+}

@@ -25,6 +25,20 @@
 
 struct vm;
 
+/*
+ * Milestones of start-up, for --stats: where the time before the guest's first instruction
+ * goes. Each is written once, before the guest runs (the last by vCPU 0's thread).
+ */
+enum vm_phase {
+	VM_PHASE_GUEST_LOADED, /* guest RAM mapped, firmware tables and kernel in it */
+	VM_PHASE_DISKS_OPENED,
+	VM_PHASE_VM_CREATED, /* /dev/kvm opened, VM created, RAM registered */
+	VM_PHASE_DEVICES,    /* platform and PCI devices on their buses */
+	VM_PHASE_VCPUS,	     /* vCPUs created and their registers set; threads start next */
+	VM_PHASE_FIRST_RUN,  /* vCPU 0 enters KVM_RUN for the first time */
+	VM_PHASE_NR
+};
+
 struct vcpu {
 	struct vm *vm;
 	unsigned int index; /* also its APIC ID */
@@ -50,6 +64,7 @@ struct vm {
 	struct vcpu *vcpus;
 	unsigned int ncpus;
 	struct timespec start;
+	double phase_ms[VM_PHASE_NR]; /* ms after start; 0 until reached */
 
 	int stop_fd;   /* eventfd: the main thread wakes when a stop is requested */
 	int stop_code; /* atomic: 0 while running, then the exit status + 1 */
@@ -65,5 +80,7 @@ bool vm_is_stopping(struct vm *vm);
 int vm_exit_code(struct vm *vm);
 /* Milliseconds since the VMM started, for log lines. */
 double vm_elapsed_ms(const struct vm *vm);
+/* Record that start-up reached a milestone (the first call per phase counts). */
+void vm_mark_phase(struct vm *vm, enum vm_phase phase);
 
 #endif

@@ -991,32 +991,3 @@ void net_format_mac(const uint8_t mac[6], char out[18])
 	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
 		 mac[5]);
 }
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int net_parse_mac(const char *text, uint8_t mac[6])
-{
-	uint8_t m[6];
-
-	for (unsigned int i = 0; i < 6; i++) {
-		const char *s = text + 3 * i;
-		int hi = hex_digit(s[0]), lo = hi < 0 ? -1 : hex_digit(s[1]);
-
-		if (hi < 0 || lo < 0 || s[2] != (i == 5 ? '\0' : ':'))
-			return -EINVAL;
-		m[i] = (uint8_t)(hi << 4 | lo);
-	}
-	if ((m[0] & 1) || !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
-		return -EINVAL;
-	memcpy(mac, m, 6);
-	return 0;
-}

@@ -134,7 +134,5 @@ void net_destroy(struct net *n);
 int net_random_mac(uint8_t mac[6]);
 /* "52:54:00:12:34:56": 18 bytes with the NUL. */
 void net_format_mac(const uint8_t mac[6], char out[18]);
-/* Parse "52:54:00:12:34:56"; rejects multicast and all-zero addresses. 0 or -EINVAL. */
-int net_parse_mac(const char *text, uint8_t mac[6]);
 
 #endif

@@ -465,6 +465,7 @@ static bool rx_process(struct net_pair *p)
 		/* a runt or a header without a frame: the buffers stay ours for the next one */
 		if ((size_t)got + skip < NET_HDR_LEN + NET_MIN_FRAME) {
 			count(&p->stats.rx_errors, 1);
+			budget--;
 			continue;
 		}
 		rx_deliver(p, vq, (uint32_t)((size_t)got + skip));

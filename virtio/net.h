@@ -44,7 +44,7 @@
 #define NET_MAX_FRAME 65550		    /* Ethernet + VLAN tag + 64 KiB of IP: a GSO frame */
 #define NET_MIN_FRAME 14		    /* an Ethernet header */
 #define NET_SMALL_FRAME 1518		    /* without guest GSO: Ethernet + VLAN + 1500 */
-#define NET_RX_IOV (2 * VIRTQ_MAX_SEGMENTS) /* receive buffers gathered for one frame */
+#define NET_RX_IOV VIRTQ_MAX_SEGMENTS /* receive segments gathered for one frame: IOV_MAX */
 #define NET_CONFIG_SIZE 10		    /* mac, status, max_virtqueue_pairs */
 
 _Static_assert(NET_HDR_LEN == sizeof(struct virtio_net_hdr_v1), "virtio_net_hdr_v1");

@@ -563,7 +563,7 @@ static void *pair_thread(void *arg)
 
 		if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
 			break;
-		if (!p->broken && !p->vhost) {
+		if (!p->broken && !p->in_kernel) {
 			if (tx_run && load_fd(&p->kick_fd[1]) >= 0 && !p->tx_wait_backend) {
 				tx_run = tx_process(p);
 				more |= tx_run;
@@ -585,15 +585,15 @@ static void *pair_thread(void *arg)
 		which[nfds++] = (id);                                                              \
 	} while (0)
 		WATCH(W_WAKE, p->wake_fd, POLLIN);
-		if (!p->vhost && (kick = load_fd(&p->kick_fd[0])) >= 0)
+		if (!p->in_kernel && (kick = load_fd(&p->kick_fd[0])) >= 0)
 			WATCH(W_RX, kick, POLLIN);
-		if (!p->vhost && (kick = load_fd(&p->kick_fd[1])) >= 0)
+		if (!p->in_kernel && (kick = load_fd(&p->kick_fd[1])) >= 0)
 			WATCH(W_TX, kick, POLLIN);
 		if (has_ctrl && (kick = load_fd(&n->ctrl_kick_fd)) >= 0)
 			WATCH(W_CTRL, kick, POLLIN);
-		if (!p->vhost && p->rx_wait_backend && !p->backend_gone)
+		if (!p->in_kernel && p->rx_wait_backend && !p->backend_gone)
 			WATCH(W_BE_RX, p->be->rx_fd, POLLIN);
-		if (!p->vhost && p->tx_wait_backend && !p->backend_gone)
+		if (!p->in_kernel && p->tx_wait_backend && !p->backend_gone)
 			WATCH(W_BE_TX, p->be->tx_fd, POLLOUT);
 #undef WATCH
 		if (poll(fds, nfds, more ? 0 : -1) < 0)
@@ -817,12 +817,23 @@ static int net_queue_start(struct virtio_device *vdev, unsigned int q, int kick_
 					vdev->name, p->be->name, strerror(-r));
 			r = 0; /* frames still flow, with what the back end had */
 		}
-		if (p->vhost)
+		/*
+		 * vhost signals the guest through irqfds, which only MSI-X vectors have;
+		 * without them (pci=nomsi, or no vector set) this pair runs in our thread
+		 */
+		p->in_kernel = p->vhost && virtio_queue_call_fd(vdev, 2 * p->index) >= 0 &&
+			       virtio_queue_call_fd(vdev, 2 * p->index + 1) >= 0;
+		if (p->vhost && !p->in_kernel)
+			fprintf(stderr,
+				"vmm: %s: queue pair %u: no MSI-X vectors for vhost-net; the VMM "
+				"moves its frames\n",
+				vdev->name, p->index);
+		if (p->in_kernel)
 			r = vhost_setup_pair(n, p);
 		if (r)
 			goto vhost_failed;
 	}
-	if (p->vhost) {
+	if (p->in_kernel) {
 		r = vhost_start_queue(n, p, dir, kick_fd);
 		if (r)
 			goto vhost_failed;
@@ -831,14 +842,13 @@ static int net_queue_start(struct virtio_device *vdev, unsigned int q, int kick_
 	__atomic_store_n(&p->kick_fd[dir], kick_fd, __ATOMIC_RELEASE);
 	if (p->running)
 		wake(p);
-	else if (!p->vhost)
+	else if (!p->in_kernel)
 		r = start_thread(p);
 out:
 	pthread_mutex_unlock(&n->lock);
 	return r;
 vhost_failed:
-	fprintf(stderr, "vmm: %s: vhost-net queue %u: %s%s\n", vdev->name, q, strerror(-r),
-		virtio_queue_call_fd(vdev, q) < 0 ? " (vhost needs MSI-X interrupts)" : "");
+	fprintf(stderr, "vmm: %s: vhost-net queue %u: %s\n", vdev->name, q, strerror(-r));
 	goto out;
 }
 
@@ -861,8 +871,9 @@ static void net_reset(struct virtio_device *vdev)
 		if (p->running)
 			pthread_join(p->thread, NULL);
 		p->running = false;
-		if (p->vhost && (p->started[0] || p->started[1]))
+		if (p->in_kernel)
 			vhost_stop_pair(n, p);
+		p->in_kernel = false;
 		p->started[0] = p->started[1] = false;
 		__atomic_store_n(&p->kick_fd[0], -1, __ATOMIC_RELEASE);
 		__atomic_store_n(&p->kick_fd[1], -1, __ATOMIC_RELEASE);

@@ -146,10 +146,13 @@ static void pair_broken(struct net_pair *p, unsigned int q, int why)
 	virtio_needs_reset(&p->net->vdev);
 }
 
-/* Anything else may be one bad frame; these say the back end itself is gone. */
+/*
+ * These say the back end itself is gone (a deleted TAP answers EBADFD). Anything else
+ * may pass: a TAP whose link is down refuses frames with EIO until it is up again.
+ */
 static bool backend_fatal(ssize_t err)
 {
-	return err == -EIO || err == -EBADFD || err == -ENODEV || err == -ENXIO || err == -EBADF ||
+	return err == -EBADFD || err == -ENODEV || err == -ENXIO || err == -EBADF ||
 	       err == -ENOTCONN || err == -EPIPE || err == -ECONNRESET;
 }
 
@@ -162,6 +165,20 @@ static void backend_gone(struct net_pair *p, ssize_t err)
 		"vmm: %s: %s went away (%s); this queue pair carries no more frames, the "
 		"guest keeps running\n",
 		p->net->vdev.name, p->be->name ? p->be->name : "back end", strerror((int)-err));
+}
+
+static void backend_error(struct net_pair *p, const char *what, ssize_t err)
+{
+	if (backend_fatal(err)) {
+		backend_gone(p, err);
+		return;
+	}
+	if (p->error_logged)
+		return;
+	p->error_logged = true;
+	fprintf(stderr, "vmm: %s: %s: %s failed: %s%s (further errors are only counted)\n",
+		p->net->vdev.name, p->be->name ? p->be->name : "back end", what,
+		strerror((int)-err), err == -EIO ? ", is the interface down?" : "");
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -247,8 +264,7 @@ static int tx_one(struct net_pair *p)
 	if (r == -EAGAIN && be->tx_fd >= 0)
 		return -EAGAIN;
 	if (r < 0) {
-		if (backend_fatal(r))
-			backend_gone(p, r);
+		backend_error(p, "send", r);
 		count(&p->stats.tx_errors, 1);
 		return 0;
 	}
@@ -458,8 +474,7 @@ static bool rx_process(struct net_pair *p)
 		}
 		if (got < 0) {
 			count(&p->stats.rx_errors, 1);
-			if (backend_fatal(got))
-				backend_gone(p, got);
+			backend_error(p, "receive", got);
 			break;
 		}
 		/* a runt or a header without a frame: the buffers stay ours for the next one */
@@ -479,6 +494,22 @@ static bool rx_process(struct net_pair *p)
 
 /* ------------------------------------------------------------------------------------ */
 /* Control queue (pair 0's thread) */
+
+/* Tell the back ends which pairs the driver uses: frames go to the first `pairs` only. */
+static void set_pairs_enabled(struct net *n, unsigned int pairs)
+{
+	for (unsigned int i = 1; i < n->npairs; i++) {
+		struct net_backend *be = n->pairs[i].be;
+		int r;
+
+		if (!be->ops->set_enabled)
+			continue;
+		r = be->ops->set_enabled(be, i < pairs);
+		if (r)
+			fprintf(stderr, "vmm: %s: %s: cannot %s queue pair %u: %s\n", n->vdev.name,
+				be->name, i < pairs ? "enable" : "disable", i, strerror(-r));
+	}
+}
 
 static void ctrl_process(struct net *n, struct net_pair *p0)
 {
@@ -508,6 +539,7 @@ static void ctrl_process(struct net *n, struct net_pair *p0)
 
 				if (pairs >= 1 && pairs <= n->npairs) {
 					__atomic_store_n(&n->active_pairs, pairs, __ATOMIC_RELAXED);
+					set_pairs_enabled(n, pairs);
 					ack = VIRTIO_NET_OK;
 				}
 			}
@@ -809,6 +841,7 @@ static int net_queue_start(struct virtio_device *vdev, unsigned int q, int kick_
 	first = !p->started[0] && !p->started[1];
 	if (first) {
 		p->backend_gone = false;
+		p->error_logged = false;
 		if (p->be->ops->set_offloads) {
 			r = p->be->ops->set_offloads(p->be,
 						     vdev->driver_features & NET_GUEST_OFFLOADS);
@@ -880,7 +913,9 @@ static void net_reset(struct virtio_device *vdev)
 	}
 	n->ctrl_started = false;
 	__atomic_store_n(&n->ctrl_kick_fd, -1, __ATOMIC_RELEASE);
-	n->active_pairs = n->npairs;
+	/* 5.1.6.5.5: after a reset only the first pair is in use until VQ_PAIRS_SET */
+	n->active_pairs = 1;
+	set_pairs_enabled(n, 1);
 	pthread_mutex_unlock(&n->lock);
 }
 
@@ -944,7 +979,8 @@ int net_init(struct net *n, struct virtio_device **vdev_out, struct net_backend 
 		offloads &= backends[i]->vnet_hdr_len ? backends[i]->offload_features : 0;
 	}
 	n->ctrl = npairs > 1;
-	n->active_pairs = npairs;
+	n->active_pairs = 1;
+	set_pairs_enabled(n, 1);
 
 	memcpy(n->config, mac, 6);
 	n->config[6] = VIRTIO_NET_S_LINK_UP; /* status, little-endian */

@@ -87,7 +87,8 @@ struct net_pair {
 	bool rx_wait_kick;    /* out of receive buffers: wait for the guest */
 	bool rx_wait_backend; /* back end empty: wait for rx_fd */
 	bool tx_wait_backend; /* a send said -EAGAIN: wait for tx_fd */
-	bool backend_gone;    /* EIO/EBADFD: no more traffic, logged once */
+	bool backend_gone;    /* EBADFD and the like: no more traffic, logged once */
+	bool error_logged;    /* another back end error was logged (EIO: link down) */
 	bool broken;	      /* NEEDS_RESET asked: take nothing more */
 	struct net_rx_buf rx_bufs[NET_RX_IOV];
 	unsigned int rx_nbufs;

@@ -27,9 +27,12 @@
 /* ------------------------------------------------------------------------------------ */
 /* The socketpair back end */
 
+static struct net net;
+
 struct sp {
 	struct net_backend be;
 	int fd;
+	int enabled; /* -1: never told */
 };
 
 static ssize_t sp_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
@@ -57,6 +60,17 @@ static int sp_set_offloads(struct net_backend *be, uint64_t guest)
 	return 0;
 }
 
+static int sp_set_enabled(struct net_backend *be, bool enabled)
+{
+	((struct sp *)be->priv)->enabled = enabled;
+	return 0;
+}
+
+static int sp_enabled(unsigned int pair)
+{
+	return ((struct sp *)net.pairs[pair].be->priv)->enabled;
+}
+
 static void sp_close(struct net_backend *be)
 {
 	struct sp *s = be->priv;
@@ -69,6 +83,7 @@ static const struct net_backend_ops sp_ops = {
 	.send = sp_send,
 	.recv = sp_recv,
 	.set_offloads = sp_set_offloads,
+	.set_enabled = sp_set_enabled,
 	.close = sp_close,
 };
 
@@ -81,6 +96,7 @@ static struct net_backend *sp_new(bool vnet_hdr, int *peer)
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), 0);
 	s->fd = fds[0];
+	s->enabled = -1;
 	*peer = fds[1];
 	s->be.ops = &sp_ops;
 	s->be.name = "socketpair";
@@ -100,7 +116,6 @@ static struct net_backend *sp_new(bool vnet_hdr, int *peer)
 /* The fake transport and the driver side */
 
 static struct guest_mem mem;
-static struct net net;
 static struct virtio_device *vdev;
 static int peer[2] = { -1, -1 };
 static int kick_fd[NQ] = { -1, -1, -1, -1, -1 };
@@ -767,6 +782,9 @@ START_TEST(test_multiqueue_ctrl)
 	uint8_t *c;
 
 	start_dev(2, true, F(MRG_RXBUF) | F(CTRL_VQ) | F(MQ));
+	/* only the first pair is in use until the driver says otherwise */
+	ck_assert_int_eq(sp_enabled(1), 0);
+	ck_assert_int_eq(sp_enabled(0), -1);
 	cmd = alloc_gpa(4);
 	ack = alloc_gpa(1);
 	s[0] = (struct seg){ cmd, 4, false };
@@ -797,6 +815,7 @@ START_TEST(test_multiqueue_ctrl)
 	wait_used(4, 1);
 	ck_assert_uint_eq(take_used(4).len, 1);
 	ck_assert_uint_eq(*(uint8_t *)gpa(ack, 1), VIRTIO_NET_OK);
+	ck_assert_int_eq(sp_enabled(1), 1);
 	c[2] = 3;
 	add_chain(4, s, 2);
 	kick(4);
@@ -809,6 +828,9 @@ START_TEST(test_multiqueue_ctrl)
 	kick(1);
 	ck_assert_int_eq(wire_recv(peer[0], got, sizeof(got), 5000), NET_HDR_LEN + 60);
 	ck_assert_int_eq(wire_recv(peer[1], got, sizeof(got), 100), -1);
+	vdev->ops->reset(vdev);
+	ck_assert_int_eq(sp_enabled(1), 0);
+	ck_assert_uint_eq(net.active_pairs, 1);
 }
 END_TEST
 

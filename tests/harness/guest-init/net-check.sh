@@ -50,6 +50,8 @@ if [ -n "$dev" ]; then
     pci=$(basename "$(readlink -f "/sys/class/net/$dev/device/..")")
     echo "GUEST pci_id=$(cat "/sys/bus/pci/devices/$pci/vendor"):$(cat "/sys/bus/pci/devices/$pci/device")"
     echo "GUEST features=$(cat "/sys/class/net/$dev/device/features" 2>/dev/null)"
+    # the queues the driver set up and uses (after VQ_PAIRS_SET with multi-queue)
+    echo "GUEST queues=$(ls "/sys/class/net/$dev/queues" | tr '\n' ' ')"
     ip link set lo up
     ip addr add "$ip/24" dev "$dev"
     ip link set "$dev" up

@@ -381,7 +381,7 @@ static int rx_fill(struct net_pair *p, struct virtq *vq, bool mergeable, bool *p
 static void rx_drop_front(struct net_pair *p, unsigned int k)
 {
 	unsigned int iovs = 0;
-	uint32_t bytes = 0;
+	uint64_t bytes = 0;
 
 	for (unsigned int i = 0; i < k; i++) {
 		iovs += p->rx_bufs[i].iovcnt;

@@ -92,7 +92,7 @@ struct net_pair {
 	bool broken;	      /* NEEDS_RESET asked: take nothing more */
 	struct net_rx_buf rx_bufs[NET_RX_IOV];
 	unsigned int rx_nbufs;
-	uint32_t rx_held_bytes;
+	uint64_t rx_held_bytes; /* a hostile guest may post chains of gigabytes */
 	unsigned int rx_iov_used;
 	struct iovec rx_iov[NET_RX_IOV];
 	struct iovec io_iov[NET_RX_IOV + 1]; /* what goes to the back end */

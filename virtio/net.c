@@ -140,10 +140,16 @@ static void net_config_write(struct virtio_device *vdev, uint64_t offset, const 
 
 static void pair_broken(struct net_pair *p, unsigned int q, int why)
 {
-	fprintf(stderr, "vmm: %s: queue %u: driver error (%s); device needs reset\n",
-		p->net->vdev.name, q, strerror(-why));
+	struct net *n = p->net;
+
+	/* a guest that breaks its rings after every reset must not flood our log */
+	if (!__atomic_exchange_n(&n->ring_error_logged, true, __ATOMIC_RELAXED))
+		fprintf(stderr,
+			"vmm: %s: queue %u: driver error (%s); device needs reset (further ring "
+			"errors are not logged)\n",
+			n->vdev.name, q, strerror(-why));
 	p->broken = true;
-	virtio_needs_reset(&p->net->vdev);
+	virtio_needs_reset(&n->vdev);
 }
 
 /*

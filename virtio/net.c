@@ -173,8 +173,17 @@ static void backend_gone(struct net_pair *p, ssize_t err)
 		p->net->vdev.name, p->be->name ? p->be->name : "back end", strerror((int)-err));
 }
 
+/* Whether the driver uses this pair (VQ_PAIRS_SET); a disabled one's back end is idle. */
+static bool pair_active(const struct net_pair *p)
+{
+	return p->index < __atomic_load_n(&p->net->active_pairs, __ATOMIC_RELAXED);
+}
+
 static void backend_error(struct net_pair *p, const char *what, ssize_t err)
 {
+	/* a detached TAP queue answers EBADFD too; a driver sending there is only counted */
+	if (!pair_active(p))
+		return;
 	if (backend_fatal(err)) {
 		backend_gone(p, err);
 		return;
@@ -501,6 +510,21 @@ static bool rx_process(struct net_pair *p)
 /* ------------------------------------------------------------------------------------ */
 /* Control queue (pair 0's thread) */
 
+static void wake(struct net_pair *p)
+{
+	if (eventfd_write(p->wake_fd, 1) < 0) {
+		/* cannot overflow from single increments */
+	}
+}
+
+/* Every pair's thread looks again: which pairs are in use changed. */
+static void wake_pairs(struct net *n)
+{
+	for (unsigned int i = 1; i < n->npairs; i++)
+		if (n->pairs[i].running)
+			wake(&n->pairs[i]);
+}
+
 /* Tell the back ends which pairs the driver uses: frames go to the first `pairs` only. */
 static void set_pairs_enabled(struct net *n, unsigned int pairs)
 {
@@ -546,6 +570,7 @@ static void ctrl_process(struct net *n, struct net_pair *p0)
 				if (pairs >= 1 && pairs <= n->npairs) {
 					__atomic_store_n(&n->active_pairs, pairs, __ATOMIC_RELAXED);
 					set_pairs_enabled(n, pairs);
+					wake_pairs(n);
 					ack = VIRTIO_NET_OK;
 				}
 			}
@@ -606,8 +631,9 @@ static void *pair_thread(void *arg)
 				tx_run = tx_process(p);
 				more |= tx_run;
 			}
+			/* frames for a pair the driver does not use wait until it does */
 			if (rx_run && load_fd(&p->kick_fd[0]) >= 0 && !p->rx_wait_kick &&
-			    !p->rx_wait_backend && !p->broken) {
+			    !p->rx_wait_backend && !p->broken && pair_active(p)) {
 				rx_run = rx_process(p);
 				more |= rx_run;
 			}
@@ -808,13 +834,6 @@ static int start_thread(struct net_pair *p)
 	pthread_setname_np(p->thread, name);
 	p->running = true;
 	return 0;
-}
-
-static void wake(struct net_pair *p)
-{
-	if (eventfd_write(p->wake_fd, 1) < 0) {
-		/* cannot overflow from single increments */
-	}
 }
 
 static int net_queue_start(struct virtio_device *vdev, unsigned int q, int kick_fd)

@@ -15,7 +15,11 @@
  * rx_fd (only while frames are wanted and none is waiting) and tx_fd (only while a send
  * was refused). reset() stops and joins the threads; afterwards nothing touches guest
  * memory. With vhost-net (net_vhost_attach()) the kernel moves the frames instead and
- * the pair's thread is not started, except pair 0's for the control queue.
+ * the pair's thread is not started, except pair 0's for the control queue; without
+ * MSI-X vectors (vhost needs their irqfds) a start falls back to the thread.
+ *
+ * Multi-queue: after a reset only pair 0 is in use; VQ_PAIRS_SET on the control queue
+ * changes that. Back ends of unused pairs hear set_enabled(false) and are not read.
  *
  * Receive: frames are read only into buffers the guest posted; while its ring is empty
  * the frame stays in the back end. Nothing is allocated per frame.

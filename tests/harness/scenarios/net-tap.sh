@@ -99,7 +99,7 @@ for mode in user vhost mq; do
 
     grep -E '^GUEST ' "$out.txt" | grep -vE '^GUEST interrupts:'
     grep -E '^vmm: ' "$err"
-    grep -A2 -E '^virtio-net ' "$err"
+    sed -n '/^virtio-net /,$p' "$err"
     echo "$run: VMM exited with status $rc after $secs s (L1 time)"
 
     value() { sed -n "s/^GUEST $1=//p" "$out.txt" | head -n1; }

@@ -444,7 +444,7 @@ void options_usage(void *stream, const char *argv0)
 		"                    default a random locally administered address, printed at\n"
 		"                    start; queues: queue pairs, 1 to %d (a multi_queue TAP);\n"
 		"                    vhost=on: the kernel's vhost-net moves the frames (needs\n"
-		"                    /dev/vhost-net and MSI-X in the guest)\n"
+		"                    /dev/vhost-net; a guest without MSI-X gets the VMM's path)\n"
 		"  --uuid UUID       the machine's UUID, as the guest reads it from SMBIOS\n"
 		"                    (/sys/class/dmi/id/product_uuid); default: a new random\n"
 		"                    UUID at every start, printed on stderr\n"

@@ -4,7 +4,10 @@
 # vhost" with vhost=on, the kernel's vhost-net moving them, and "net-tap mq":
 # 2 vCPUs and queues=2 on a multi-queue TAP that the VMM creates itself (L1
 # gives it its address once it appears), 16 MiB each way; the guest must be
-# using both queue pairs (VQ_PAIRS_SET over the control queue).
+# using both queue pairs (VQ_PAIRS_SET over the control queue). Last "net-tap
+# intx": vhost=on under pci=nomsi, 4 MiB each way: vhost has no irqfd to
+# signal without MSI-X, so the VMM must say so and move the frames itself,
+# with the guest's interrupts through the IO-APIC.
 #   L1: tunctl makes TAP vmmtap0 (persistent), 10.0.2.1/24, up; 64 MiB of
 #       random bytes in /tmp; nc -l on 5001 serves them, nc -l on 5002
 #       stores what comes in.
@@ -21,7 +24,7 @@
 #   HARNESS_TIMEOUT (seconds, default 120; each run here gets at most 240)
 #   HARNESS_VERBOSE (1: print full logs)
 # Env: NET_BYTES (default 67108864, a multiple of 1 MiB)
-name=net-tap
+name='net-tap'
 limit=${HARNESS_TIMEOUT:-120}
 [ "$limit" -ge 240 ] || limit=240
 bytes=${NET_BYTES:-67108864}
@@ -47,6 +50,9 @@ echo "$name: L1 $tap 10.0.2.1/24; payload L1->L2: $(wc -c <"$dir/down.bin") byte
 mq_bytes=16777216
 head -c "$mq_bytes" "$dir/down.bin" >"$dir/down-mq.bin"
 mq_sha=$(sha256sum "$dir/down-mq.bin" | cut -d' ' -f1)
+intx_bytes=4194304
+head -c "$intx_bytes" "$dir/down.bin" >"$dir/down-intx.bin"
+intx_sha=$(sha256sum "$dir/down-intx.bin" | cut -d' ' -f1)
 configure_when_up() {
     i=0
     while [ ! -d "/sys/class/net/$1" ] && [ "$i" -lt 600 ]; do
@@ -57,11 +63,12 @@ configure_when_up() {
 }
 
 failed=0
-for mode in user vhost mq; do
+for mode in user vhost mq intx; do
     run=$name-$mode
     out=$LOG_DIR/$run.console
     err=$LOG_DIR/$run.vmm
-    mac=02:00:00:00:00:01 extra= cpus=1 net=$tap payload=$dir/down.bin want=$bytes sha=$down_sha
+    mac=02:00:00:00:00:01 extra='' cpus=1 net=$tap payload=$dir/down.bin want=$bytes sha=$down_sha
+    nomsi=
     if [ "$mode" = vhost ]; then
         mac=02:00:00:00:00:02 extra=,vhost=on
         if [ ! -c /dev/vhost-net ]; then
@@ -74,6 +81,12 @@ for mode in user vhost mq; do
         mac=02:00:00:00:00:03 extra=,queues=2 cpus=2 net=vmmtap1
         payload=$dir/down-mq.bin want=$mq_bytes sha=$mq_sha
         configure_when_up "$net" &
+    elif [ "$mode" = intx ]; then
+        ip link set vmmtap1 down 2>/dev/null
+        ip link set "$tap" up
+        mac=02:00:00:00:00:04 extra=,vhost=on nomsi=" pci=nomsi"
+        [ -c /dev/vhost-net ] || extra=''
+        payload=$dir/down-intx.bin want=$intx_bytes sha=$intx_sha
     fi
     rm -f "$dir/up.bin"
     # servers first; the guest connects to them. Each serves one connection.
@@ -86,7 +99,7 @@ for mode in user vhost mq; do
     t0=$(cut -d' ' -f1 /proc/uptime)
     timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" \
         --initrd "$GUEST_INITRD_DIR/net-check.cpio.gz" \
-        --cmdline "console=ttyS0 panic=-1 reboot=k net.mode=$mode net.mac=$mac net.ip=10.0.2.15 net.peer=10.0.2.1 net.bytes=$want" \
+        --cmdline "console=ttyS0 panic=-1 reboot=k$nomsi net.mode=$mode net.mac=$mac net.ip=10.0.2.15 net.peer=10.0.2.1 net.bytes=$want" \
         --cpus "$cpus" --memory 512M --stats \
         --net "tap=$net,mac=$mac$extra" \
         >"$out" 2>"$err" </dev/null
@@ -113,7 +126,7 @@ for mode in user vhost mq; do
     124 | 137 | 143) why="$why; timed out after ${limit}s" ;;
     *) why="$why; exit status $rc" ;;
     esac
-    if [ "$(value done)" != 1 ]; then
+    if [ "$(value "done")" != 1 ]; then
         last=$(grep -E '^GUEST ' "$out.txt" | tail -n1)
         why="$why; the guest did not finish (last: ${last:-no GUEST line at all})"
     else
@@ -133,6 +146,14 @@ for mode in user vhost mq; do
             *) why="$why; the guest uses queues '$(value queues)' (want rx-0 rx-1 tx-0 tx-1)" ;;
             esac
             [ ! -d /sys/class/net/vmmtap1 ] || why="$why; vmmtap1 outlived the VMM"
+        fi
+        if [ "$mode" = intx ]; then
+            [ -z "$extra" ] || grep -q 'no MSI-X vectors for vhost-net' "$err" ||
+                why="$why; the VMM did not say it took over from vhost-net"
+            case "$(value irq_chip)" in
+            *IO-APIC*) ;;
+            *) why="$why; interrupts via '$(value irq_chip)' (want IO-APIC)" ;;
+            esac
         fi
     fi
     if [ "${HARNESS_VERBOSE:-0}" = 1 ]; then
@@ -157,6 +178,6 @@ for mode in user vhost mq; do
     fi
 done
 wait
-rm -f "$dir/down.bin" "$dir/down-mq.bin" "$dir/up.bin"
+rm -f "$dir/down.bin" "$dir/down-mq.bin" "$dir/down-intx.bin" "$dir/up.bin"
 tunctl -d "$tap" >/dev/null
 exit "$failed"

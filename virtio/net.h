@@ -122,9 +122,11 @@ struct net {
 };
 
 /*
- * Set up the device over npairs back ends (1..NET_MAX_PAIRS; the device owns them from
- * here and closes them in net_destroy). mac: 6 bytes. Returns 0 with *vdev_out, or
- * -errno with one sentence in err. The caller sets transport and may rename vdev->name.
+ * Set up the device over npairs back ends (1..NET_MAX_PAIRS), backends[i] for pair i;
+ * on success the device owns them and net_destroy() closes them, on failure they are
+ * still the caller's. All of them need vnet_hdr_len for any offload to be offered.
+ * mac: 6 bytes. Returns 0 with *vdev_out, or -errno with one sentence in err. The
+ * caller sets transport and may rename vdev->name.
  */
 int net_init(struct net *n, struct virtio_device **vdev_out, struct net_backend **backends,
 	     unsigned int npairs, const uint8_t mac[6], const struct guest_mem *mem, char *err,

@@ -3,9 +3,9 @@
 # times: "net-tap user" with our own queue thread moving the frames, "net-tap
 # vhost" with vhost=on, the kernel's vhost-net moving them, and "net-tap mq":
 # 2 vCPUs and queues=2 on a multi-queue TAP that the VMM creates itself (L1
-# gives it its address once it appears), 16 MiB each way; the guest must be
+# gives it its address once it appears), 8 MiB each way; the guest must be
 # using both queue pairs (VQ_PAIRS_SET over the control queue). Last "net-tap
-# intx": vhost=on under pci=nomsi, 4 MiB each way: vhost has no irqfd to
+# intx": vhost=on under pci=nomsi, 2 MiB each way: vhost has no irqfd to
 # signal without MSI-X, so the VMM must say so and move the frames itself,
 # with the guest's interrupts through the IO-APIC.
 #   L1: tunctl makes TAP vmmtap0 (persistent), 10.0.2.1/24, up; 64 MiB of
@@ -21,12 +21,12 @@
 # what it sent, and L1's sha256 of what it received equals L2's of what it sent.
 # SKIP when L1 has no /dev/net/tun (or, for the vhost run, no /dev/vhost-net).
 # Env (set by host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
-#   HARNESS_TIMEOUT (seconds, default 120; each run here gets at most 240)
+#   HARNESS_TIMEOUT (seconds, default 120; each run here gets at least 300)
 #   HARNESS_VERBOSE (1: print full logs)
 # Env: NET_BYTES (default 67108864, a multiple of 1 MiB)
 name='net-tap'
 limit=${HARNESS_TIMEOUT:-120}
-[ "$limit" -ge 240 ] || limit=240
+[ "$limit" -ge 300 ] || limit=300
 bytes=${NET_BYTES:-67108864}
 tap=vmmtap0
 dir=/tmp/net
@@ -47,10 +47,10 @@ down_sha=$(sha256sum "$dir/down.bin" | cut -d' ' -f1)
 echo "$name: L1 $tap 10.0.2.1/24; payload L1->L2: $(wc -c <"$dir/down.bin") bytes, sha256 $down_sha"
 
 # mq: the VMM creates vmmtap1 (multi_queue); give it its address when it shows
-mq_bytes=16777216
+mq_bytes=8388608
 head -c "$mq_bytes" "$dir/down.bin" >"$dir/down-mq.bin"
 mq_sha=$(sha256sum "$dir/down-mq.bin" | cut -d' ' -f1)
-intx_bytes=4194304
+intx_bytes=2097152
 head -c "$intx_bytes" "$dir/down.bin" >"$dir/down-intx.bin"
 intx_sha=$(sha256sum "$dir/down-intx.bin" | cut -d' ' -f1)
 configure_when_up() {
@@ -97,6 +97,7 @@ for mode in user vhost mq intx; do
     up_pid=$!
 
     t0=$(cut -d' ' -f1 /proc/uptime)
+    echo "$run: starting at $t0 s (L1 uptime), at most ${limit}s"
     timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" \
         --initrd "$GUEST_INITRD_DIR/net-check.cpio.gz" \
         --cmdline "console=ttyS0 panic=-1 reboot=k$nomsi net.mode=$mode net.mac=$mac net.ip=10.0.2.15 net.peer=10.0.2.1 net.bytes=$want" \

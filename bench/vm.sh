@@ -257,7 +257,7 @@ qemu_version=$(qemu-system-x86_64 --version | head -n1 | sed 's/^QEMU emulator v
     ours_phases=$(sed -n 's/^BENCH-RUN .*part=startup vmm=ours status=ok .*phases=\([^ ]*\).*/\1/p' "$log" | head -n1)
     [ -z "$ours_phases" ] || echo "ours, start-up milestones of round 1 (ms after main()): $ours_phases"
     echo "profile (round 1 / one extra run):"
-    grep -aE '^bench-vm: (strace|profile)' "$log" | sed 's/^bench-vm: /  /' || true
+    grep -aE '^bench-vm: (strace|profile)|^bench-vm:   [0-9.]+ ms ' "$log" | sed 's/^bench-vm: /  /' || true
     echo "runs:"
     grep '^BENCH-RUN ' "$log" | sed 's/^BENCH-RUN /  /'
 } >"$out/table.txt"

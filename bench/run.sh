@@ -56,6 +56,38 @@ for b in "${names[@]}"; do
         echo "(no table)"
     fi
 done
+
+# The same tables go into docs/performance.md, between two marker lines, with the date
+# and the machine, so the document always carries the last run next to its analysis.
+doc=$top/docs/performance.md
+begin='<!-- make bench: begin -->'
+end='<!-- make bench: end -->'
+if grep -qx -- "$begin" "$doc" && grep -qx -- "$end" "$doc"; then
+    section=$(mktemp)
+    {
+        echo "$begin"
+        echo "Last \`make bench\` run, written by bench/run.sh: $(date -u '+%Y-%m-%d %H:%M UTC'),"
+        echo "$(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1),"
+        echo "$(uname -sr), tree $(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown);"
+        echo "benchmarks: ${names[*]}${failed[*]:+ (failed: ${failed[*]})}."
+        for b in "${names[@]}"; do
+            echo
+            echo '```'
+            echo "--- $b"
+            # every single run's numbers stay in the table file, not in the document
+            sed '/^runs:$/,$d' "$top/build/bench/$b/table.txt" 2>/dev/null || echo "(no table)"
+            echo '```'
+            echo "Every run: build/bench/$b/table.txt."
+        done
+        echo "$end"
+    } >"$section"
+    awk -v b="$begin" -v e="$end" -v f="$section" '
+        $0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
+        $0 == e { skip = 0; next }
+        !skip' "$doc" >"$doc.new" && mv "$doc.new" "$doc"
+    rm -f "$section"
+    echo "bench: tables written to docs/performance.md"
+fi
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "bench: failed: ${failed[*]}"
     exit 1

@@ -1090,6 +1090,49 @@ START_TEST(test_fault_logged_once_per_kind)
 }
 END_TEST
 
+/* One pass on the calling thread (what the fuzzer uses): same requests, same answers. */
+START_TEST(test_serve_on_calling_thread)
+{
+	struct req a, b;
+	struct vring_used_elem e0, e1;
+	uint16_t ha;
+
+	start_dev(_i, IMG_SECTORS * 512, false, 1, 0);
+	ck_assert_int_eq(blk_queue_serve(&blk, 0), -EBUSY); /* its thread serves it */
+	ck_assert_int_eq(blk_queue_serve(&blk, 1), -EINVAL);
+	vdev->ops->reset(vdev);
+	ring_setup(0);
+	a = make_req(1024);
+	b = make_req(512);
+	ha = queue_req(0, &a, VIRTIO_BLK_T_IN, 8, true);
+	queue_req(0, &b, VIRTIO_BLK_T_OUT, IMG_SECTORS, false); /* past the end */
+	ck_assert_int_eq(blk_queue_serve(&blk, 0), 0);
+	ck_assert_uint_eq(used_idx(0), 2);
+	/* the error needs no I/O, so it may be answered first */
+	e0 = used_elem(0, 0);
+	e1 = used_elem(0, 1);
+	ck_assert_uint_eq(e0.id == ha ? e0.len : e1.len, 1025);
+	ck_assert_uint_eq(e0.id == ha ? e1.len : e0.len, 1);
+	ck_assert_uint_eq(*(uint8_t *)gpa(a.status, 1), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(*(uint8_t *)gpa(a.data + 1023, 1), pat(8 * 512 + 1023));
+	ck_assert_uint_eq(*(uint8_t *)gpa(b.status, 1), VIRTIO_BLK_S_IOERR);
+	ck_assert_int_ge(nnotify(0), 1);
+	ck_assert_int_eq(blk_queue_serve(&blk, 0), 0); /* nothing new */
+	ck_assert_uint_eq(used_idx(0), 2);
+
+	/* a chain with no writable byte: the driver broke the rules */
+	put_hdr(a.hdr, VIRTIO_BLK_T_OUT, 0);
+	{
+		struct seg s[] = { { a.hdr, 16, false }, { a.data, 512, false } };
+
+		add_chain(0, s, 2);
+	}
+	ck_assert_int_eq(blk_queue_serve(&blk, 0), -EPROTO);
+	ck_assert_int_eq(__atomic_load_n(&needs_reset, __ATOMIC_SEQ_CST), 1);
+	ck_assert_uint_eq(used_idx(0), 2);
+}
+END_TEST
+
 START_TEST(test_odd_size_image)
 {
 	static uint8_t buf[1024];
@@ -1337,6 +1380,7 @@ Suite *unit_suite(void)
 	tcase_add_loop_test(tc, test_malformed, 0, 2);
 	tcase_add_loop_test(tc, test_ring_error_needs_reset, 0, 2);
 	tcase_add_loop_test(tc, test_fault_logged_once_per_kind, 0, 2);
+	tcase_add_loop_test(tc, test_serve_on_calling_thread, 0, 2);
 	tcase_add_loop_test(tc, test_odd_size_image, 0, 2);
 	tcase_add_loop_test(tc, test_many_in_one_kick, 0, 2);
 	tcase_add_loop_test(tc, test_interrupt_suppressed, 0, 2);

@@ -6,6 +6,7 @@
  * and then no offload is offered, so the header the guest writes must be all plain.
  */
 #include "virtio/net.h"
+#include "vmm/seccomp.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -610,6 +611,24 @@ static int load_fd(const int *fd)
 
 enum { W_WAKE, W_RX, W_TX, W_CTRL, W_BE_RX, W_BE_TX, W_NR };
 
+/* Named and fenced in by the thread itself: naming another thread would open /proc. */
+static void pair_thread_setup(struct net_pair *p)
+{
+	struct vmm_seccomp_fds fds = { 0 };
+	char name[16], err[256];
+
+	snprintf(name, sizeof(name), "net-q%u", p->index);
+	pthread_setname_np(pthread_self(), name);
+	net_seccomp_fds(p->net, &fds);
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VM, p->net->vdev.transport_irq_fd);
+	if (vmm_seccomp_install(VMM_SECCOMP_NET, &fds, err, sizeof(err))) {
+		/* no frames without the fence: the pair stays idle until the driver resets */
+		fprintf(stderr, "vmm: %s: queue pair %u: %s\n", p->net->vdev.name, p->index, err);
+		p->broken = true;
+		virtio_needs_reset(&p->net->vdev);
+	}
+}
+
 static void *pair_thread(void *arg)
 {
 	struct net_pair *p = arg;
@@ -617,6 +636,7 @@ static void *pair_thread(void *arg)
 	bool rx_run = true, tx_run = true, ctrl_run = true;
 	bool has_ctrl = p->index == 0 && n->ctrl;
 
+	pair_thread_setup(p);
 	for (;;) {
 		struct pollfd fds[W_NR];
 		int which[W_NR];
@@ -813,7 +833,6 @@ int net_vhost_attach(struct net *n, const int *vhost_fds, char *err, size_t errl
 static int start_thread(struct net_pair *p)
 {
 	sigset_t all, old;
-	char name[16];
 	int r;
 
 	drain(p->wake_fd);
@@ -830,8 +849,6 @@ static int start_thread(struct net_pair *p)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r)
 		return r;
-	snprintf(name, sizeof(name), "net-q%u", p->index);
-	pthread_setname_np(p->thread, name);
 	p->running = true;
 	return 0;
 }
@@ -1063,4 +1080,19 @@ void net_format_mac(const uint8_t mac[6], char out[18])
 {
 	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
 		 mac[5]);
+}
+
+void net_seccomp_fds(const struct net *n, struct vmm_seccomp_fds *fds)
+{
+	for (unsigned int i = 0; n->pairs && i < n->npairs; i++) {
+		const struct net_backend *be = n->pairs[i].be;
+
+		/* a TAP's queue is all three; a user-network back end's are eventfds */
+		if (be && be->tap_fd >= 0) {
+			vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_TAP, be->rx_fd);
+			vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_TAP, be->tx_fd);
+			vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_TAP, be->tap_fd);
+		}
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_VHOST, n->vhost_fd[i]);
+	}
 }

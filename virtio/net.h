@@ -41,6 +41,7 @@
 
 #include "virtio/device.h"
 #include "virtio/net_backend.h"
+#include "vmm/seccomp.h"
 
 #define NET_MAX_PAIRS 8		      /* queue pairs per device */
 #define NET_QUEUE_SIZE 256	      /* queue_max_size offered */
@@ -139,6 +140,8 @@ int net_init(struct net *n, struct virtio_device **vdev_out, struct net_backend 
 int net_vhost_attach(struct net *n, const int *vhost_fds, char *err, size_t errlen);
 /* Reset (stopping the threads), then close the back ends and free everything. */
 void net_destroy(struct net *n);
+/* Add the TAP queue and vhost-net descriptors to a seccomp descriptor set. */
+void net_seccomp_fds(const struct net *n, struct vmm_seccomp_fds *fds);
 /* A random locally administered unicast MAC address. Returns 0 or -errno. */
 int net_random_mac(uint8_t mac[6]);
 /* "52:54:00:12:34:56": 18 bytes with the NUL. */

@@ -29,7 +29,9 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/kvm.h>
+#include <linux/if_tun.h>
 #include <linux/seccomp.h>
+#include <linux/vhost.h>
 #include <seccomp.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -189,6 +191,39 @@ static const struct rule vcpu_rules[] = {
 	ALLOW_ON(close, VMM_SECCOMP_FD_RING),
 	ALLOW(poll),
 	ALLOW(ppoll),
+	/*
+	 * virtio-net: DRIVER_OK tells the TAP which offloads the driver accepted and hands
+	 * the rings to vhost-net (a reset takes them back); the queue-pair threads this
+	 * thread starts then move frames on the TAP and switch its queues.
+	 */
+	IOCTL(VMM_SECCOMP_FD_TAP, TUNSETOFFLOAD),
+	IOCTL(VMM_SECCOMP_FD_TAP, TUNSETQUEUE),
+	ALLOW_ON(readv, VMM_SECCOMP_FD_TAP),
+	ALLOW_ON(writev, VMM_SECCOMP_FD_TAP),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_SET_FEATURES),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_SET_MEM_TABLE),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_SET_VRING_NUM),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_SET_VRING_BASE),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_GET_VRING_BASE),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_SET_VRING_ADDR),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_SET_VRING_KICK),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_SET_VRING_CALL),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_NET_SET_BACKEND),
+};
+
+/*
+ * virtio-net queue-pair threads: whole frames to and from the TAP (readv/writev; a
+ * user-network back end only touches eventfds, which read and write cover), waiting with
+ * poll, INTx for guests without MSI-X, and the control queue's VQ_PAIRS_SET, which
+ * attaches or detaches a TAP queue.
+ */
+static const struct rule net_rules[] = {
+	ALLOW_ON(readv, VMM_SECCOMP_FD_TAP),
+	ALLOW_ON(writev, VMM_SECCOMP_FD_TAP),
+	ALLOW(poll),
+	ALLOW(ppoll),
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
+	IOCTL(VMM_SECCOMP_FD_TAP, TUNSETQUEUE),
 };
 
 struct role {
@@ -201,6 +236,7 @@ static const struct role roles[VMM_SECCOMP_ROLES] = {
 	[VMM_SECCOMP_MAIN] = { "main", main_rules, ARRAY_SIZE(main_rules) },
 	[VMM_SECCOMP_VCPU] = { "vCPU", vcpu_rules, ARRAY_SIZE(vcpu_rules) },
 	[VMM_SECCOMP_BLK] = { "block I/O", blk_rules, ARRAY_SIZE(blk_rules) },
+	[VMM_SECCOMP_NET] = { "network", net_rules, ARRAY_SIZE(net_rules) },
 };
 
 static enum vmm_seccomp_mode mode = VMM_SECCOMP_OFF;

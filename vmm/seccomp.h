@@ -25,6 +25,7 @@ enum vmm_seccomp_role {
 	VMM_SECCOMP_MAIN, /* the event loop: console, signals, stop, teardown */
 	VMM_SECCOMP_VCPU, /* KVM_RUN and the device models it calls */
 	VMM_SECCOMP_BLK,  /* a virtio-blk queue thread: disk I/O on its own descriptors */
+	VMM_SECCOMP_NET,  /* a virtio-net queue-pair thread: frames to and from its back end */
 	VMM_SECCOMP_ROLES,
 };
 
@@ -38,6 +39,8 @@ enum vmm_seccomp_fd_class {
 	VMM_SECCOMP_FD_DISK,  /* disk images (both the O_DIRECT and the buffered descriptor) */
 	VMM_SECCOMP_FD_RING,  /* this queue's io_uring */
 	VMM_SECCOMP_FD_EVENT, /* eventfds this thread waits on (kick and stop) */
+	VMM_SECCOMP_FD_TAP,   /* TAP queue descriptors of virtio-net back ends */
+	VMM_SECCOMP_FD_VHOST, /* /dev/vhost-net descriptors, one per queue pair */
 	VMM_SECCOMP_FD_CLASSES,
 };
 

@@ -280,6 +280,8 @@ static int vcpu_seccomp(struct vcpu *vcpu)
 	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VM, vm->kvm.vm_fd);
 	for (unsigned int i = 0; i < vm->ndisks; i++)
 		blk_seccomp_fds(&vm->disks[i], &fds);
+	for (unsigned int i = 0; i < vm->nnics; i++)
+		net_seccomp_fds(&vm->nics[i], &fds);
 	if (vmm_seccomp_install(VMM_SECCOMP_VCPU, &fds, err, sizeof(err))) {
 		fprintf(stderr, "vmm: vCPU %u: %s\n", vcpu->index, err);
 		return -1;

@@ -17,7 +17,9 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -420,6 +422,56 @@ START_TEST(blk_role_io_uring_and_thread_engines)
 }
 END_TEST
 
+/*
+ * A virtio-net pair thread starts under its vCPU's list and adds its own: frames move on
+ * the TAP descriptor both ways (a socketpair stands in: the filter compares numbers), it
+ * waits with poll, and the same calls on a descriptor that is not a TAP kill it.
+ */
+static int do_net(void *arg)
+{
+	struct vmm_seccomp_fds fds;
+	char frame[64] = "frame", back[64];
+	struct iovec iov = { frame, sizeof(frame) }, in = { back, sizeof(back) };
+	int tap[2], other[2];
+	struct pollfd pfd;
+	char err[256];
+
+	(void)arg;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tap) ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, other))
+		return 80;
+	role_fds(VMM_SECCOMP_VCPU, &fds);
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_TAP, tap[0]);
+	if (install(VMM_SECCOMP_ON, VMM_SECCOMP_VCPU, &fds))
+		return 81;
+	role_fds(VMM_SECCOMP_NET, &fds);
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_TAP, tap[0]);
+	if (vmm_seccomp_install(VMM_SECCOMP_NET, &fds, err, sizeof(err)))
+		return 82;
+	if (writev(tap[0], &iov, 1) != (ssize_t)sizeof(frame))
+		return 40;
+	/* the peer end plays the kernel's TAP side: plain read and write are common calls */
+	if (read(tap[1], back, sizeof(back)) != (ssize_t)sizeof(frame) ||
+	    write(tap[1], frame, sizeof(frame)) != (ssize_t)sizeof(frame))
+		return 41;
+	pfd = (struct pollfd){ .fd = tap[0], .events = POLLIN };
+	if (poll(&pfd, 1, 1000) != 1 || readv(tap[0], &in, 1) != (ssize_t)sizeof(frame))
+		return 42;
+	/* a descriptor the thread was not given */
+	writev(other[0], &iov, 1);
+	return 0;
+}
+
+START_TEST(net_role_moves_frames_on_its_tap_only)
+{
+	struct child c;
+
+	fake_kvm_fds();
+	run_child(do_net, NULL, &c);
+	assert_killed(&c, "network", "writev");
+}
+END_TEST
+
 /* Without any filter: what the ring itself refuses. */
 START_TEST(ring_is_restricted)
 {
@@ -673,6 +725,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, ioctls_are_checked_per_descriptor);
 	tcase_add_test(tc, blk_role_io_uring_and_thread_engines);
 	tcase_add_test(tc, ring_is_restricted);
+	tcase_add_test(tc, net_role_moves_frames_on_its_tap_only);
 	tcase_add_test(tc, vcpu_thread_starts_a_queue_thread);
 	tcase_add_test(tc, log_and_off_let_calls_through);
 	tcase_add_test(tc, role_sizes);

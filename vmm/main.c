@@ -283,6 +283,7 @@ static void stop_vcpus(struct vm *vm)
 int main(int argc, char **argv)
 {
 	static struct vm vm;
+	struct event_loop *loop;
 	struct vmm_options opts;
 	struct boot_entry entry;
 	struct console con;
@@ -315,7 +316,8 @@ int main(int argc, char **argv)
 
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm.vcpus = calloc(opts.cpus, sizeof(*vm.vcpus));
-	if (vm.stop_fd < 0 || !vm.vcpus)
+	loop = event_loop_new();
+	if (vm.stop_fd < 0 || !vm.vcpus || !loop)
 		return host_error("out of memory or file descriptors");
 	code = create_vm(&vm, &opts, err, sizeof(err));
 	if (code)
@@ -337,7 +339,7 @@ int main(int argc, char **argv)
 		return host_error(err);
 	}
 
-	code = event_loop_run(&vm, &con);
+	code = event_loop_run(loop, &vm, &con);
 	stop_vcpus(&vm);
 	/* device threads stop before guest memory goes away */
 	for (unsigned int i = 0; i < vm.ndisks; i++)
@@ -353,6 +355,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "vmm: --stats-json %s: %s\n", opts.stats_json,
 				strerror(-ret));
 	}
+	event_loop_free(loop);
 	kvm_close(&vm.kvm);
 	guest_mem_free(&vm.mem);
 	return code;

@@ -42,6 +42,12 @@ struct virtio_transport_ops {
 	void (*notify_queue)(struct virtio_device *vdev, unsigned int q);
 	/* the device found the driver breaking the rules: set DEVICE_NEEDS_RESET */
 	void (*needs_reset)(struct virtio_device *vdev);
+	/*
+	 * An eventfd that raises queue q's interrupt inside KVM when written (its MSI-X
+	 * vector's irqfd), for an in-kernel data path such as vhost; -1 when there is none
+	 * (INTx, MSI-X off, no vector). The transport owns it. May be NULL: none.
+	 */
+	int (*queue_call_fd)(struct virtio_device *vdev, unsigned int q);
 };
 
 struct virtio_device {
@@ -73,6 +79,11 @@ static inline void virtio_notify_queue(struct virtio_device *vdev, unsigned int 
 static inline void virtio_needs_reset(struct virtio_device *vdev)
 {
 	vdev->transport->needs_reset(vdev);
+}
+
+static inline int virtio_queue_call_fd(struct virtio_device *vdev, unsigned int q)
+{
+	return vdev->transport->queue_call_fd ? vdev->transport->queue_call_fd(vdev, q) : -1;
 }
 
 #endif

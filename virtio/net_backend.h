@@ -43,10 +43,10 @@ struct net_backend_ops {
 
 struct net_backend {
 	const struct net_backend_ops *ops;
-	const char *name;      /* for log lines: "tap0", "user", "socketpair" */
-	int rx_fd;	       /* readable when recv() may have a frame */
-	int tx_fd;	       /* writable when send() may take one again; -1: never blocks */
-	int tap_fd;	       /* the TAP queue descriptor for vhost-net, else -1 */
+	const char *name;	   /* for log lines: "tap0", "user", "socketpair" */
+	int rx_fd;		   /* readable when recv() may have a frame */
+	int tx_fd;		   /* writable when send() may take one again; -1: never blocks */
+	int tap_fd;		   /* the TAP queue descriptor for vhost-net, else -1 */
 	unsigned int vnet_hdr_len; /* 0, or sizeof(struct virtio_net_hdr_v1) */
 	uint64_t offload_features; /* VIRTIO_NET_F_* offloads this back end can carry */
 	void *priv;

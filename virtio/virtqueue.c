@@ -246,6 +246,11 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 	return 1;
 }
 
+void virtq_unpop(struct virtq *vq, uint16_t n)
+{
+	vq->last_avail_idx = (uint16_t)(vq->last_avail_idx - n);
+}
+
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
 {
 	struct vring_used_elem *elem;

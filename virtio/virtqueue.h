@@ -121,6 +121,12 @@ void virtq_reset(struct virtq *vq);
  */
 int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
 
+/*
+ * Give back the last n chains virtq_pop() returned, unused: the next pops return them
+ * again (re-read from guest memory). For a device that found it cannot use them yet.
+ */
+void virtq_unpop(struct virtq *vq, uint16_t n);
+
 /* Hand chain head back with written bytes written into it; publishes used->idx (release). */
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t written);
 

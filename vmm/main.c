@@ -5,6 +5,7 @@
  * start one thread per vCPU, then wait for the guest to power off (or for a signal).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "devices/pci.h"
 #include "firmware/acpi.h"
 #include "firmware/smbios.h"
+#include "virtio/net_tap.h"
 #include "vmm/boot.h"
 #include "vmm/console.h"
 #include "vmm/cpuid.h"
@@ -177,6 +179,100 @@ static int open_disks(struct vm *vm, const struct vmm_options *opts, char *err, 
 	return 0;
 }
 
+/* One NIC's back ends (one per queue pair) and, with vhost=on, its vhost-net handles. */
+static int open_nic(struct vm *vm, unsigned int i, const struct net_options *o, char *err,
+		    size_t errlen)
+{
+	static char names[VMM_MAX_NICS][16];
+	struct net_backend *be[NET_MAX_PAIRS];
+	int vhost_fds[NET_MAX_PAIRS];
+	unsigned int pairs = o->queues ? o->queues : 1;
+	struct virtio_device *vdev;
+	uint8_t mac[6];
+	char why[384];
+	int r;
+
+	if (o->kind == NET_TAP)
+		r = net_tap_open(o->ifname, pairs, be, why, sizeof(why));
+	else if (o->kind == NET_TAP_FD)
+		r = net_tap_from_fd(o->tap_fd, be, why, sizeof(why));
+	else
+		r = -EINVAL;
+	if (r == -EINVAL && o->kind == NET_USER)
+		snprintf(why, sizeof(why), "%s: not available in this build", o->text);
+	if (r) {
+		snprintf(err, errlen, "--net %s", why); /* why names the key and value */
+		return r;
+	}
+	if (o->has_mac) {
+		memcpy(mac, o->mac, 6);
+	} else if (net_random_mac(mac)) {
+		/* no randomness: still unique within this VM, still locally administered */
+		memset(mac, 0, 6);
+		mac[0] = 0x02;
+		mac[5] = (uint8_t)(i + 1);
+	}
+	if (o->vhost && !be[0]->vnet_hdr_len) {
+		snprintf(err, errlen, "--net %s: vhost=on needs a TAP opened with IFF_VNET_HDR",
+			 o->text);
+		for (unsigned int j = 0; j < pairs; j++)
+			be[j]->ops->close(be[j]);
+		return -EINVAL;
+	}
+	for (unsigned int j = 0; o->vhost && j < pairs; j++) {
+		vhost_fds[j] = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
+		if (vhost_fds[j] < 0) {
+			r = -errno;
+			snprintf(err, errlen, "--net %s: vhost=on: /dev/vhost-net: %s%s", o->text,
+				 strerror(errno),
+				 errno == ENOENT ? " (is the vhost_net module loaded?)" : "");
+			while (j-- > 0)
+				close(vhost_fds[j]);
+			for (unsigned int k = 0; k < pairs; k++)
+				be[k]->ops->close(be[k]);
+			return r;
+		}
+	}
+	r = net_init(&vm->nics[i], &vdev, be, pairs, mac, &vm->mem, why, sizeof(why));
+	if (r) {
+		snprintf(err, errlen, "--net %s: %s", o->text, why);
+		for (unsigned int j = 0; j < pairs; j++)
+			be[j]->ops->close(be[j]);
+		for (unsigned int j = 0; o->vhost && j < pairs; j++)
+			close(vhost_fds[j]);
+		return r;
+	}
+	vm->nnics = i + 1; /* from here net_destroy releases the back ends */
+	if (o->vhost && (r = net_vhost_attach(&vm->nics[i], vhost_fds, why, sizeof(why)))) {
+		snprintf(err, errlen, "--net %s: vhost=on: %s", o->text, why);
+		return r;
+	}
+	snprintf(names[i], sizeof(names[i]), "virtio-net%u", i);
+	vdev->name = names[i];
+	return 0;
+}
+
+static int open_nics(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < opts->nnics; i++)
+		if (open_nic(vm, i, &opts->nics[i], err, errlen))
+			return -EINVAL;
+	return 0;
+}
+
+static void print_nics(struct vm *vm, const struct vmm_options *opts)
+{
+	for (unsigned int i = 0; i < vm->nnics; i++) {
+		struct net *n = &vm->nics[i];
+		char mac[18];
+
+		net_format_mac(n->config, mac);
+		fprintf(stderr, "vmm: %s: mac %s on %s, %u queue pair%s%s\n", n->vdev.name, mac,
+			n->pairs[0].be->name, n->npairs, n->npairs == 1 ? "" : "s",
+			opts->nics[i].vhost ? ", vhost-net" : "");
+	}
+}
+
 static void pci_set_irq(void *ctx, unsigned int gsi, bool level)
 {
 	irq_line(ctx, gsi, level);
@@ -197,6 +293,15 @@ static int create_pci_devices(struct vm *vm, char *err, size_t errlen)
 				      vm->kvm.vm_fd);
 		if (ret) {
 			snprintf(err, errlen, "cannot put disk %u on the PCI bus: %s", i,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	for (unsigned int i = 0; i < vm->nnics; i++) {
+		ret = virtio_pci_init(&vm->nic_pci[i], &vm->nics[i].vdev, &vm->pci, &vm->irq,
+				      vm->kvm.vm_fd);
+		if (ret) {
+			snprintf(err, errlen, "cannot put NIC %u on the PCI bus: %s", i,
 				 strerror(-ret));
 			return ret;
 		}
@@ -306,6 +411,9 @@ int main(int argc, char **argv)
 	    check_host_memory(&opts, err, sizeof(err)))
 		return usage_error(err);
 
+	/* before the kernel: an inherited tap-fd is named even when the kernel is bad too */
+	if (open_nics(&vm, &opts, err, sizeof(err)))
+		return usage_error(err);
 	code = load_guest(&vm, &opts, &entry, uuid_text, err, sizeof(err));
 	if (code)
 		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
@@ -313,6 +421,7 @@ int main(int argc, char **argv)
 		return usage_error(err);
 	/* only once every input is accepted: a rejected start prints just its error */
 	fprintf(stderr, "vmm: uuid %s\n", uuid_text);
+	print_nics(&vm, &opts);
 
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm.vcpus = calloc(opts.cpus, sizeof(*vm.vcpus));
@@ -344,6 +453,8 @@ int main(int argc, char **argv)
 	/* device threads stop before guest memory goes away */
 	for (unsigned int i = 0; i < vm.ndisks; i++)
 		blk_destroy(&vm.disks[i]);
+	for (unsigned int i = 0; i < vm.nnics; i++)
+		net_destroy(&vm.nics[i]);
 	console_restore();
 	/* every vCPU and queue thread has stopped: the counters are final */
 	if (opts.stats)

@@ -21,6 +21,7 @@ enum {
 	OPT_CONSOLE,
 	OPT_KVM_DEVICE,
 	OPT_DISK,
+	OPT_NET,
 	OPT_UUID,
 	OPT_NAME,
 	OPT_STATS,
@@ -39,6 +40,7 @@ static const struct option long_options[] = {
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "kvm-device", required_argument, NULL, OPT_KVM_DEVICE },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
 	{ "uuid", required_argument, NULL, OPT_UUID },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "stats", no_argument, NULL, OPT_STATS },
@@ -111,6 +113,161 @@ static int parse_disk(struct vmm_options *opts, const char *text, char *err, siz
 	if (disk_parse_option(text, &opts->disks[opts->ndisks], err, errlen))
 		return -EINVAL;
 	opts->ndisks++;
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "52:54:00:12:34:56"; a multicast or all-zero address is no NIC's. */
+static int parse_mac(const char *text, uint8_t mac[6])
+{
+	uint8_t m[6];
+
+	for (unsigned int i = 0; i < 6; i++) {
+		const char *s = text + 3 * i;
+		int hi = hex_digit(s[0]), lo = hi < 0 ? -1 : hex_digit(s[1]);
+
+		if (hi < 0 || lo < 0 || s[2] != (i == 5 ? '\0' : ':'))
+			return -EINVAL;
+		m[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if ((m[0] & 1) || !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
+		return -EINVAL;
+	memcpy(mac, m, 6);
+	return 0;
+}
+
+static int net_error(char *err, size_t errlen, const char *item, int len, const char *why)
+{
+	snprintf(err, errlen, "--net %.*s: %s", len, item, why);
+	return -EINVAL;
+}
+
+/* A whole number in [min, max], decimal only, nothing after it. */
+static bool parse_uint(const char *text, size_t len, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (len == 0 || len > 9)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)text[i]))
+			return false;
+		v = v * 10 + (unsigned long)(text[i] - '0');
+	}
+	if (v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* tap=IFNAME|tap-fd=N first, then [,mac=MAC][,queues=N][,vhost=on|off], each key once. */
+static int parse_net(struct vmm_options *opts, const char *text, char *err, size_t errlen)
+{
+	struct net_options *o = &opts->nics[opts->nnics];
+	unsigned int seen = 0;
+	const char *p = text;
+
+	if (opts->nnics == VMM_MAX_NICS) {
+		snprintf(err, errlen, "--net %s: at most %d network devices", text, VMM_MAX_NICS);
+		return -EINVAL;
+	}
+	memset(o, 0, sizeof(*o));
+	o->tap_fd = -1;
+	o->text = text;
+	if (!strcmp(text, "user") || !strncmp(text, "user,", 5))
+		return net_error(err, errlen, text, (int)strlen(text),
+				 "user-mode networking is not available in this build");
+	for (bool first = true;; first = false) {
+		size_t len = strcspn(p, ","), klen = strcspn(p, "=");
+		const char *v = p + klen + 1;
+		size_t vlen = len - klen - 1;
+		unsigned long n;
+		unsigned int bit;
+
+		if (klen >= len || vlen == 0)
+			return net_error(err, errlen, p, (int)len, "expected key=value");
+		if (!strncmp(p, "tap=", 4) || !strncmp(p, "tap-fd=", 7)) {
+			if (!first)
+				return net_error(err, errlen, p, (int)len,
+						 "tap= or tap-fd= comes first, once");
+			bit = 1;
+			if (p[3] == '=') {
+				o->kind = NET_TAP;
+				if (vlen >= sizeof(o->ifname))
+					return net_error(err, errlen, p, (int)len,
+							 "an interface name is at most 15 "
+							 "characters");
+				memcpy(o->ifname, v, vlen);
+				o->ifname[vlen] = '\0';
+				if (strchr(o->ifname, '/') || strchr(o->ifname, ' '))
+					return net_error(err, errlen, p, (int)len,
+							 "not an interface name");
+			} else {
+				o->kind = NET_TAP_FD;
+				if (!parse_uint(v, vlen, 0, INT32_MAX, &n))
+					return net_error(err, errlen, p, (int)len,
+							 "not a file descriptor number");
+				o->tap_fd = (int)n;
+			}
+		} else if (first) {
+			return net_error(err, errlen, p, (int)len,
+					 "must start with tap=IFNAME or tap-fd=N (or user)");
+		} else if (!strncmp(p, "mac=", 4)) {
+			char mac[18];
+
+			bit = 2;
+			if (vlen >= sizeof(mac))
+				return net_error(
+					err, errlen, p, (int)len,
+					"not a unicast MAC address (like 52:54:00:12:34:56)");
+			memcpy(mac, v, vlen);
+			mac[vlen] = '\0';
+			if (parse_mac(mac, o->mac))
+				return net_error(
+					err, errlen, p, (int)len,
+					"not a unicast MAC address (like 52:54:00:12:34:56)");
+			o->has_mac = true;
+		} else if (!strncmp(p, "queues=", 7)) {
+			bit = 4;
+			if (!parse_uint(v, vlen, 1, VMM_NET_MAX_QUEUES, &n))
+				return net_error(err, errlen, p, (int)len,
+						 "queue pairs must be 1 to 8");
+			o->queues = (unsigned int)n;
+		} else if (!strncmp(p, "vhost=", 6)) {
+			bit = 8;
+			if (vlen == 2 && !strncmp(v, "on", 2))
+				o->vhost = true;
+			else if (vlen == 3 && !strncmp(v, "off", 3))
+				o->vhost = false;
+			else
+				return net_error(err, errlen, p, (int)len, "must be on or off");
+		} else {
+			return net_error(
+				err, errlen, p, (int)len,
+				"unknown key (expected tap, tap-fd, mac, queues or vhost)");
+		}
+		if (seen & bit)
+			return net_error(err, errlen, p, (int)len, "given twice");
+		seen |= bit;
+		if (p[len] == '\0')
+			break;
+		p += len + 1;
+	}
+	if (o->kind == NET_TAP_FD && o->queues > 1)
+		return net_error(err, errlen, text, (int)strlen(text),
+				 "tap-fd= carries one queue pair; queues= needs tap=IFNAME");
+	opts->nnics++;
 	return 0;
 }
 
@@ -219,6 +376,10 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 			if (parse_disk(opts, optarg, err, errlen))
 				return -EINVAL;
 			break;
+		case OPT_NET:
+			if (parse_net(opts, optarg, err, errlen))
+				return -EINVAL;
+			break;
 		case 'h':
 		case OPT_HELP:
 			opts->help = true;
@@ -275,6 +436,15 @@ void options_usage(void *stream, const char *argv0)
 		"                    one per vCPU; queue-size: entries per queue, a power of two\n"
 		"                    up to 32768 (default 256). An image another VMM has open\n"
 		"                    for writing is refused.\n"
+		"  --net tap=IFNAME[,mac=MAC][,queues=N][,vhost=on]\n"
+		"  --net tap-fd=N[,mac=MAC][,vhost=on]\n"
+		"                    a virtio-net NIC on a TAP interface, opened by name\n"
+		"                    (created if missing, which needs CAP_NET_ADMIN) or\n"
+		"                    inherited as descriptor N; repeatable (up to %d). mac:\n"
+		"                    default a random locally administered address, printed at\n"
+		"                    start; queues: queue pairs, 1 to %d (a multi_queue TAP);\n"
+		"                    vhost=on: the kernel's vhost-net moves the frames (needs\n"
+		"                    /dev/vhost-net and MSI-X in the guest)\n"
 		"  --uuid UUID       the machine's UUID, as the guest reads it from SMBIOS\n"
 		"                    (/sys/class/dmi/id/product_uuid); default: a new random\n"
 		"                    UUID at every start, printed on stderr\n"
@@ -304,7 +474,7 @@ void options_usage(void *stream, const char *argv0)
 		"  %d  KVM could not run the guest (internal error or failed entry)\n"
 		"  %d  quit from the console (Ctrl-A X)\n"
 		"  128+N  stopped by signal N (SIGINT 130, SIGTERM 143)\n",
-		argv0, VMM_DEFAULT_CMDLINE, VMM_MAX_CPUS, VMM_MAX_DISKS, VMM_EXIT_POWEROFF,
-		VMM_EXIT_ERROR, VMM_EXIT_USAGE, VMM_EXIT_REBOOT, VMM_EXIT_TRIPLE_FAULT,
-		VMM_EXIT_KVM_ERROR, VMM_EXIT_QUIT);
+		argv0, VMM_DEFAULT_CMDLINE, VMM_MAX_CPUS, VMM_MAX_DISKS, VMM_MAX_NICS,
+		VMM_NET_MAX_QUEUES, VMM_EXIT_POWEROFF, VMM_EXIT_ERROR, VMM_EXIT_USAGE,
+		VMM_EXIT_REBOOT, VMM_EXIT_TRIPLE_FAULT, VMM_EXIT_KVM_ERROR, VMM_EXIT_QUIT);
 }

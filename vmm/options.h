@@ -18,9 +18,29 @@
 #define VMM_MIN_MEMORY (2ull << 20)
 #define VMM_MAX_CPUS 254 /* xAPIC IDs are 8 bits and 0xff is the broadcast ID */
 #define VMM_MAX_DISKS 8
+#define VMM_MAX_NICS 4
+#define VMM_NET_MAX_QUEUES 8 /* queue pairs per NIC: NET_MAX_PAIRS */
 #define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 
 enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE };
+
+enum net_backend_kind {
+	NET_TAP,    /* tap=IFNAME: open or create the named TAP */
+	NET_TAP_FD, /* tap-fd=N: an open TAP descriptor we inherited */
+	NET_USER,   /* user[,hostfwd=...]: user-mode networking (reserved) */
+};
+
+/* --net: one virtio-net device and its back end */
+struct net_options {
+	enum net_backend_kind kind;
+	char ifname[16]; /* NET_TAP; IFNAMSIZ */
+	int tap_fd;	 /* NET_TAP_FD */
+	bool has_mac;
+	uint8_t mac[6];	     /* has_mac; else a random locally administered one */
+	unsigned int queues; /* queue pairs, 1..VMM_NET_MAX_QUEUES; 0 (default): 1 */
+	bool vhost;	     /* vhost=on: the kernel's vhost-net moves the frames */
+	const char *text;    /* the option as given, for messages */
+};
 
 struct vmm_options {
 	const char *kernel; /* bzImage */
@@ -37,6 +57,8 @@ struct vmm_options {
 	const char *name; /* --name: SMBIOS product name, NULL for the default */
 	struct disk_options disks[VMM_MAX_DISKS];
 	unsigned int ndisks;
+	struct net_options nics[VMM_MAX_NICS];
+	unsigned int nnics;
 	bool stats;		/* --stats: print the exit statistics to stderr at exit */
 	const char *stats_json; /* --stats-json FILE: write them as JSON to FILE at exit */
 	bool help;

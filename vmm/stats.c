@@ -200,6 +200,60 @@ static void print_virtio(struct table *t, const struct vm *vm)
 	}
 }
 
+/* virtio-net: frames each way, and what was dropped and why, summed over queue pairs. */
+static struct net_stats nic_totals(const struct vm *vm, unsigned int i)
+{
+	const struct net *n = &vm->nics[i];
+	struct net_stats t;
+
+	memset(&t, 0, sizeof(t));
+	for (unsigned int q = 0; n->pairs && q < n->npairs; q++) {
+		const struct net_stats *s = &n->pairs[q].stats;
+
+		t.rx_frames += load(&s->rx_frames);
+		t.rx_bytes += load(&s->rx_bytes);
+		t.tx_frames += load(&s->tx_frames);
+		t.tx_bytes += load(&s->tx_bytes);
+		t.rx_kicks += load(&s->rx_kicks);
+		t.tx_kicks += load(&s->tx_kicks);
+		t.tx_bad_header += load(&s->tx_bad_header);
+		t.tx_oversized += load(&s->tx_oversized);
+		t.tx_errors += load(&s->tx_errors);
+		t.rx_bad_buffers += load(&s->rx_bad_buffers);
+		t.rx_errors += load(&s->rx_errors);
+	}
+	return t;
+}
+
+static unsigned int nnics(const struct vm *vm)
+{
+	return vm->nnics < VMM_MAX_NICS ? vm->nnics : VMM_MAX_NICS;
+}
+
+static void print_nics(struct table *t, const struct vm *vm)
+{
+	row(t, "virtio-net                      %10s %10s %10s %10s %8s %8s", "rx frames",
+	    "rx bytes", "tx frames", "tx bytes", "MSI-X", "INTx");
+	for (unsigned int i = 0; i < nnics(vm); i++) {
+		const struct virtio_pci *vp = &vm->nic_pci[i];
+		struct net_stats s = nic_totals(vm, i);
+		char name[40];
+
+		snprintf(name, sizeof(name), "%s (00:%02x.0)", vm->nics[i].vdev.name, vp->pci.slot);
+		row(t,
+		    "  %-29s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64
+		    " %8" PRIu64,
+		    name, s.rx_frames, s.rx_bytes, s.tx_frames, s.tx_bytes, load(&vp->msix_fired),
+		    load(&vp->intx_raised));
+		row(t,
+		    "    kicks rx/tx %" PRIu64 "/%" PRIu64 "; dropped: tx bad header %" PRIu64
+		    ", tx oversized %" PRIu64 ", tx back end errors %" PRIu64
+		    ", rx bad buffers %" PRIu64 ", rx errors %" PRIu64,
+		    s.rx_kicks, s.tx_kicks, s.tx_bad_header, s.tx_oversized, s.tx_errors,
+		    s.rx_bad_buffers, s.rx_errors);
+	}
+}
+
 void stats_print(FILE *out, struct vm *vm)
 {
 	struct table t = { out, isatty(fileno(out)) ? "\r\n" : "\n" };
@@ -219,6 +273,8 @@ void stats_print(FILE *out, struct vm *vm)
 		row(&t, "  (kicks and MSI-X pass through KVM eventfds: they cost the VMM no exit;");
 		row(&t, "   notify = queue notifications that came as MMIO exits instead)");
 	}
+	if (nnics(vm))
+		print_nics(&t, vm);
 	fflush(out);
 }
 
@@ -303,6 +359,31 @@ static void json_virtio(FILE *out, const struct vm *vm)
 	fprintf(out, "%s]", ndevices(vm) ? "\n  " : "");
 }
 
+static void json_nics(FILE *out, const struct vm *vm)
+{
+	fputc('[', out);
+	for (unsigned int i = 0; i < nnics(vm); i++) {
+		struct net_stats s = nic_totals(vm, i);
+
+		fprintf(out, "%s\n    {\n      \"name\": ", i ? "," : "");
+		json_string(out, vm->nics[i].vdev.name);
+		fprintf(out,
+			",\n      \"pci\": \"00:%02x.0\",\n      \"queue_pairs\": %u"
+			",\n      \"rx_frames\": %" PRIu64 ",\n      \"rx_bytes\": %" PRIu64
+			",\n      \"tx_frames\": %" PRIu64 ",\n      \"tx_bytes\": %" PRIu64
+			",\n      \"rx_kicks\": %" PRIu64 ",\n      \"tx_kicks\": %" PRIu64
+			",\n      \"tx_bad_header\": %" PRIu64 ",\n      \"tx_oversized\": %" PRIu64
+			",\n      \"tx_errors\": %" PRIu64 ",\n      \"rx_bad_buffers\": %" PRIu64
+			",\n      \"rx_errors\": %" PRIu64 ",\n      \"msix_fired\": %" PRIu64
+			",\n      \"intx_raised\": %" PRIu64 "\n    }",
+			vm->nic_pci[i].pci.slot, vm->nics[i].npairs, s.rx_frames, s.rx_bytes,
+			s.tx_frames, s.tx_bytes, s.rx_kicks, s.tx_kicks, s.tx_bad_header,
+			s.tx_oversized, s.tx_errors, s.rx_bad_buffers, s.rx_errors,
+			load(&vm->nic_pci[i].msix_fired), load(&vm->nic_pci[i].intx_raised));
+	}
+	fprintf(out, "%s]", nnics(vm) ? "\n  " : "");
+}
+
 int stats_json(FILE *out, struct vm *vm)
 {
 	fprintf(out, "{\n  \"elapsed_s\": %.3f,\n  \"vcpus\": %u,\n  \"exits\": ",
@@ -319,6 +400,8 @@ int stats_json(FILE *out, struct vm *vm)
 	json_bus(out, &vm->mmio);
 	fputs("\n  },\n  \"virtio\": ", out);
 	json_virtio(out, vm);
+	fputs(",\n  \"net\": ", out);
+	json_nics(out, vm);
 	fputs("\n}\n", out);
 	return ferror(out) ? -EIO : 0;
 }

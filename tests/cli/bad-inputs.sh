@@ -48,4 +48,28 @@ expect missing-disk "--disk path=$tmp/nonexistent: No such file" --kernel "$tmp/
 	--disk path="$tmp/nonexistent"
 expect disk-bad-key "--disk foo=bar: unknown key" --kernel "$tmp/text" --disk path="$tmp/text",foo=bar
 expect disk-no-path "path=FILE is required" --kernel "$tmp/text" --disk readonly=on
+expect net-no-backend "--net mac=02:00:00:00:00:01: must start with tap=IFNAME or tap-fd=N" \
+	--kernel "$tmp/text" --net mac=02:00:00:00:00:01
+expect net-bad-mac "--net mac=01:00:5e:00:00:01: not a unicast MAC" --kernel "$tmp/text" \
+	--net tap=vmmtest0,mac=01:00:5e:00:00:01
+expect net-short-mac "--net mac=02:00:00:00:00: not a unicast MAC" --kernel "$tmp/text" \
+	--net tap=vmmtest0,mac=02:00:00:00:00
+expect net-queues-zero "--net queues=0: queue pairs must be 1 to 8" --kernel "$tmp/text" \
+	--net tap=vmmtest0,queues=0
+expect net-queues-junk "--net queues=lots" --kernel "$tmp/text" --net tap=vmmtest0,queues=lots
+expect net-vhost-value "--net vhost=yes: must be on or off" --kernel "$tmp/text" \
+	--net tap=vmmtest0,vhost=yes
+expect net-bad-key "--net speed=10: unknown key" --kernel "$tmp/text" --net tap=vmmtest0,speed=10
+expect net-key-twice "--net mac=02:00:00:00:00:02: given twice" --kernel "$tmp/text" \
+	--net tap=vmmtest0,mac=02:00:00:00:00:01,mac=02:00:00:00:00:02
+expect net-long-ifname "--net tap=averyveryverylongname: an interface name is at most 15" \
+	--kernel "$tmp/text" --net tap=averyveryverylongname
+expect net-tap-fd-junk "--net tap-fd=x: not a file descriptor number" --kernel "$tmp/text" \
+	--net tap-fd=x
+expect net-tap-fd-closed "--net tap-fd=57: Bad file descriptor" --kernel "$tmp/text" --net tap-fd=57
+expect net-tap-fd-not-tap "--net tap-fd=0: not a TAP device" --kernel "$tmp/text" --net tap-fd=0
+expect net-tap-fd-queues "--net tap-fd=0,queues=2: tap-fd= carries one queue pair" \
+	--kernel "$tmp/text" --net tap-fd=0,queues=2
+expect net-too-many "at most 4 network devices" --kernel "$tmp/text" --net tap-fd=0 \
+	--net tap-fd=0 --net tap-fd=0 --net tap-fd=0 --net tap-fd=0
 expect stray-argument "unexpected argument" --kernel "$tmp/text" extra

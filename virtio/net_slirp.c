@@ -30,7 +30,7 @@ int net_slirp_open(struct net_backend **out, const struct net_user_options *opts
 	(void)opts;
 	(void)loop;
 	*out = NULL;
-	snprintf(err, errlen, "--net user: this VMM was built without user networking");
+	snprintf(err, errlen, "user: this VMM was built without user networking");
 	return -ENOTSUP;
 }
 
@@ -608,7 +608,7 @@ int net_slirp_open(struct net_backend **out, const struct net_user_options *opts
 
 	*out = NULL;
 	if (!ns) {
-		snprintf(err, errlen, "--net user: out of memory");
+		snprintf(err, errlen, "user: out of memory");
 		return -ENOMEM;
 	}
 	ns->loop = loop;
@@ -626,7 +626,7 @@ int net_slirp_open(struct net_backend **out, const struct net_user_options *opts
 	pthread_mutex_init(&ns->stats_lock, NULL);
 	if (ns->be.rx_fd < 0 || ns->be.tx_fd < 0 || ns->tx_kick_fd < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "--net user: eventfd: %s", strerror(errno));
+		snprintf(err, errlen, "user: eventfd: %s", strerror(errno));
 		goto fail;
 	}
 	ret = ring_init(&ns->rx) ?: ring_init(&ns->tx);
@@ -635,13 +635,13 @@ int net_slirp_open(struct net_backend **out, const struct net_user_options *opts
 	if (!ret)
 		ret = event_loop_add_hook(loop, slirp_prepare, slirp_check, ns);
 	if (ret) {
-		snprintf(err, errlen, "--net user: %s", strerror(-ret));
+		snprintf(err, errlen, "user: %s", strerror(-ret));
 		goto fail;
 	}
 	ns->slirp = slirp_new(&cfg, &slirp_callbacks, ns);
 	if (!ns->slirp) {
 		ret = -ENOMEM;
-		snprintf(err, errlen, "--net user: libslirp could not start");
+		snprintf(err, errlen, "user: libslirp could not start");
 		goto fail;
 	}
 	for (unsigned int i = 0; i < opts->nhostfwd; i++) {
@@ -653,8 +653,8 @@ int net_slirp_open(struct net_backend **out, const struct net_user_options *opts
 				      addr(NET_USER_GUEST_ADDR), f->guest_port) < 0) {
 			ret = errno ? -errno : -EADDRINUSE;
 			inet_ntop(AF_INET, &f->host_addr, host, sizeof(host));
-			snprintf(err, errlen, "--net user: hostfwd=tcp:%s:%u: cannot listen: %s",
-				 host, f->host_port, strerror(-ret));
+			snprintf(err, errlen, "hostfwd=tcp:%s:%u-:%u: cannot listen there: %s",
+				 host, f->host_port, f->guest_port, strerror(-ret));
 			goto fail;
 		}
 	}

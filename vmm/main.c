@@ -17,6 +17,7 @@
 #include "devices/pci.h"
 #include "firmware/acpi.h"
 #include "firmware/smbios.h"
+#include "virtio/net_slirp.h"
 #include "virtio/net_tap.h"
 #include "vmm/boot.h"
 #include "vmm/console.h"
@@ -180,8 +181,8 @@ static int open_disks(struct vm *vm, const struct vmm_options *opts, char *err, 
 }
 
 /* One NIC's back ends (one per queue pair) and, with vhost=on, its vhost-net handles. */
-static int open_nic(struct vm *vm, unsigned int i, const struct net_options *o, char *err,
-		    size_t errlen)
+static int open_nic(struct vm *vm, struct event_loop *loop, unsigned int i,
+		    const struct net_options *o, char *err, size_t errlen)
 {
 	static char names[VMM_MAX_NICS][16];
 	struct net_backend *be[NET_MAX_PAIRS];
@@ -197,9 +198,7 @@ static int open_nic(struct vm *vm, unsigned int i, const struct net_options *o, 
 	else if (o->kind == NET_TAP_FD)
 		r = net_tap_from_fd(o->tap_fd, be, why, sizeof(why));
 	else
-		r = -EINVAL;
-	if (r == -EINVAL && o->kind == NET_USER)
-		snprintf(why, sizeof(why), "%s: not available in this build", o->text);
+		r = net_slirp_open(&be[0], &o->user, loop, why, sizeof(why));
 	if (r) {
 		snprintf(err, errlen, "--net %s", why); /* why names the key and value */
 		return r;
@@ -252,10 +251,11 @@ static int open_nic(struct vm *vm, unsigned int i, const struct net_options *o, 
 	return 0;
 }
 
-static int open_nics(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
+static int open_nics(struct vm *vm, struct event_loop *loop, const struct vmm_options *opts,
+		     char *err, size_t errlen)
 {
 	for (unsigned int i = 0; i < opts->nnics; i++)
-		if (open_nic(vm, i, &opts->nics[i], err, errlen))
+		if (open_nic(vm, loop, i, &opts->nics[i], err, errlen))
 			return -EINVAL;
 	return 0;
 }
@@ -411,8 +411,12 @@ int main(int argc, char **argv)
 	    check_host_memory(&opts, err, sizeof(err)))
 		return usage_error(err);
 
+	/* user networking registers with the loop as it opens */
+	loop = event_loop_new();
+	if (!loop)
+		return host_error("cannot create the event loop");
 	/* before the kernel: an inherited tap-fd is named even when the kernel is bad too */
-	if (open_nics(&vm, &opts, err, sizeof(err)))
+	if (open_nics(&vm, loop, &opts, err, sizeof(err)))
 		return usage_error(err);
 	code = load_guest(&vm, &opts, &entry, uuid_text, err, sizeof(err));
 	if (code)
@@ -425,8 +429,7 @@ int main(int argc, char **argv)
 
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm.vcpus = calloc(opts.cpus, sizeof(*vm.vcpus));
-	loop = event_loop_new();
-	if (vm.stop_fd < 0 || !vm.vcpus || !loop)
+	if (vm.stop_fd < 0 || !vm.vcpus)
 		return host_error("out of memory or file descriptors");
 	code = create_vm(&vm, &opts, err, sizeof(err));
 	if (code)

@@ -146,10 +146,13 @@ static void pair_broken(struct net_pair *p, unsigned int q, int why)
 	virtio_needs_reset(&p->net->vdev);
 }
 
-/* Anything else may be one bad frame; these say the back end itself is gone. */
+/*
+ * These say the back end itself is gone (a deleted TAP answers EBADFD). Anything else
+ * may pass: a TAP whose link is down refuses frames with EIO until it is up again.
+ */
 static bool backend_fatal(ssize_t err)
 {
-	return err == -EIO || err == -EBADFD || err == -ENODEV || err == -ENXIO || err == -EBADF ||
+	return err == -EBADFD || err == -ENODEV || err == -ENXIO || err == -EBADF ||
 	       err == -ENOTCONN || err == -EPIPE || err == -ECONNRESET;
 }
 
@@ -162,6 +165,20 @@ static void backend_gone(struct net_pair *p, ssize_t err)
 		"vmm: %s: %s went away (%s); this queue pair carries no more frames, the "
 		"guest keeps running\n",
 		p->net->vdev.name, p->be->name ? p->be->name : "back end", strerror((int)-err));
+}
+
+static void backend_error(struct net_pair *p, const char *what, ssize_t err)
+{
+	if (backend_fatal(err)) {
+		backend_gone(p, err);
+		return;
+	}
+	if (p->error_logged)
+		return;
+	p->error_logged = true;
+	fprintf(stderr, "vmm: %s: %s: %s failed: %s%s (further errors are only counted)\n",
+		p->net->vdev.name, p->be->name ? p->be->name : "back end", what,
+		strerror((int)-err), err == -EIO ? ", is the interface down?" : "");
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -247,8 +264,7 @@ static int tx_one(struct net_pair *p)
 	if (r == -EAGAIN && be->tx_fd >= 0)
 		return -EAGAIN;
 	if (r < 0) {
-		if (backend_fatal(r))
-			backend_gone(p, r);
+		backend_error(p, "send", r);
 		count(&p->stats.tx_errors, 1);
 		return 0;
 	}
@@ -458,13 +474,13 @@ static bool rx_process(struct net_pair *p)
 		}
 		if (got < 0) {
 			count(&p->stats.rx_errors, 1);
-			if (backend_fatal(got))
-				backend_gone(p, got);
+			backend_error(p, "receive", got);
 			break;
 		}
 		/* a runt or a header without a frame: the buffers stay ours for the next one */
 		if ((size_t)got + skip < NET_HDR_LEN + NET_MIN_FRAME) {
 			count(&p->stats.rx_errors, 1);
+			budget--;
 			continue;
 		}
 		rx_deliver(p, vq, (uint32_t)((size_t)got + skip));
@@ -478,6 +494,22 @@ static bool rx_process(struct net_pair *p)
 
 /* ------------------------------------------------------------------------------------ */
 /* Control queue (pair 0's thread) */
+
+/* Tell the back ends which pairs the driver uses: frames go to the first `pairs` only. */
+static void set_pairs_enabled(struct net *n, unsigned int pairs)
+{
+	for (unsigned int i = 1; i < n->npairs; i++) {
+		struct net_backend *be = n->pairs[i].be;
+		int r;
+
+		if (!be->ops->set_enabled)
+			continue;
+		r = be->ops->set_enabled(be, i < pairs);
+		if (r)
+			fprintf(stderr, "vmm: %s: %s: cannot %s queue pair %u: %s\n", n->vdev.name,
+				be->name, i < pairs ? "enable" : "disable", i, strerror(-r));
+	}
+}
 
 static void ctrl_process(struct net *n, struct net_pair *p0)
 {
@@ -507,6 +539,7 @@ static void ctrl_process(struct net *n, struct net_pair *p0)
 
 				if (pairs >= 1 && pairs <= n->npairs) {
 					__atomic_store_n(&n->active_pairs, pairs, __ATOMIC_RELAXED);
+					set_pairs_enabled(n, pairs);
 					ack = VIRTIO_NET_OK;
 				}
 			}
@@ -562,7 +595,7 @@ static void *pair_thread(void *arg)
 
 		if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
 			break;
-		if (!p->broken && !p->vhost) {
+		if (!p->broken && !p->in_kernel) {
 			if (tx_run && load_fd(&p->kick_fd[1]) >= 0 && !p->tx_wait_backend) {
 				tx_run = tx_process(p);
 				more |= tx_run;
@@ -584,15 +617,15 @@ static void *pair_thread(void *arg)
 		which[nfds++] = (id);                                                              \
 	} while (0)
 		WATCH(W_WAKE, p->wake_fd, POLLIN);
-		if (!p->vhost && (kick = load_fd(&p->kick_fd[0])) >= 0)
+		if (!p->in_kernel && (kick = load_fd(&p->kick_fd[0])) >= 0)
 			WATCH(W_RX, kick, POLLIN);
-		if (!p->vhost && (kick = load_fd(&p->kick_fd[1])) >= 0)
+		if (!p->in_kernel && (kick = load_fd(&p->kick_fd[1])) >= 0)
 			WATCH(W_TX, kick, POLLIN);
 		if (has_ctrl && (kick = load_fd(&n->ctrl_kick_fd)) >= 0)
 			WATCH(W_CTRL, kick, POLLIN);
-		if (!p->vhost && p->rx_wait_backend && !p->backend_gone)
+		if (!p->in_kernel && p->rx_wait_backend && !p->backend_gone)
 			WATCH(W_BE_RX, p->be->rx_fd, POLLIN);
-		if (!p->vhost && p->tx_wait_backend && !p->backend_gone)
+		if (!p->in_kernel && p->tx_wait_backend && !p->backend_gone)
 			WATCH(W_BE_TX, p->be->tx_fd, POLLOUT);
 #undef WATCH
 		if (poll(fds, nfds, more ? 0 : -1) < 0)
@@ -808,6 +841,7 @@ static int net_queue_start(struct virtio_device *vdev, unsigned int q, int kick_
 	first = !p->started[0] && !p->started[1];
 	if (first) {
 		p->backend_gone = false;
+		p->error_logged = false;
 		if (p->be->ops->set_offloads) {
 			r = p->be->ops->set_offloads(p->be,
 						     vdev->driver_features & NET_GUEST_OFFLOADS);
@@ -816,12 +850,23 @@ static int net_queue_start(struct virtio_device *vdev, unsigned int q, int kick_
 					vdev->name, p->be->name, strerror(-r));
 			r = 0; /* frames still flow, with what the back end had */
 		}
-		if (p->vhost)
+		/*
+		 * vhost signals the guest through irqfds, which only MSI-X vectors have;
+		 * without them (pci=nomsi, or no vector set) this pair runs in our thread
+		 */
+		p->in_kernel = p->vhost && virtio_queue_call_fd(vdev, 2 * p->index) >= 0 &&
+			       virtio_queue_call_fd(vdev, 2 * p->index + 1) >= 0;
+		if (p->vhost && !p->in_kernel)
+			fprintf(stderr,
+				"vmm: %s: queue pair %u: no MSI-X vectors for vhost-net; the VMM "
+				"moves its frames\n",
+				vdev->name, p->index);
+		if (p->in_kernel)
 			r = vhost_setup_pair(n, p);
 		if (r)
 			goto vhost_failed;
 	}
-	if (p->vhost) {
+	if (p->in_kernel) {
 		r = vhost_start_queue(n, p, dir, kick_fd);
 		if (r)
 			goto vhost_failed;
@@ -830,14 +875,13 @@ static int net_queue_start(struct virtio_device *vdev, unsigned int q, int kick_
 	__atomic_store_n(&p->kick_fd[dir], kick_fd, __ATOMIC_RELEASE);
 	if (p->running)
 		wake(p);
-	else if (!p->vhost)
+	else if (!p->in_kernel)
 		r = start_thread(p);
 out:
 	pthread_mutex_unlock(&n->lock);
 	return r;
 vhost_failed:
-	fprintf(stderr, "vmm: %s: vhost-net queue %u: %s%s\n", vdev->name, q, strerror(-r),
-		virtio_queue_call_fd(vdev, q) < 0 ? " (vhost needs MSI-X interrupts)" : "");
+	fprintf(stderr, "vmm: %s: vhost-net queue %u: %s\n", vdev->name, q, strerror(-r));
 	goto out;
 }
 
@@ -860,15 +904,18 @@ static void net_reset(struct virtio_device *vdev)
 		if (p->running)
 			pthread_join(p->thread, NULL);
 		p->running = false;
-		if (p->vhost && (p->started[0] || p->started[1]))
+		if (p->in_kernel)
 			vhost_stop_pair(n, p);
+		p->in_kernel = false;
 		p->started[0] = p->started[1] = false;
 		__atomic_store_n(&p->kick_fd[0], -1, __ATOMIC_RELEASE);
 		__atomic_store_n(&p->kick_fd[1], -1, __ATOMIC_RELEASE);
 	}
 	n->ctrl_started = false;
 	__atomic_store_n(&n->ctrl_kick_fd, -1, __ATOMIC_RELEASE);
-	n->active_pairs = n->npairs;
+	/* 5.1.6.5.5: after a reset only the first pair is in use until VQ_PAIRS_SET */
+	n->active_pairs = 1;
+	set_pairs_enabled(n, 1);
 	pthread_mutex_unlock(&n->lock);
 }
 
@@ -932,7 +979,8 @@ int net_init(struct net *n, struct virtio_device **vdev_out, struct net_backend 
 		offloads &= backends[i]->vnet_hdr_len ? backends[i]->offload_features : 0;
 	}
 	n->ctrl = npairs > 1;
-	n->active_pairs = npairs;
+	n->active_pairs = 1;
+	set_pairs_enabled(n, 1);
 
 	memcpy(n->config, mac, 6);
 	n->config[6] = VIRTIO_NET_S_LINK_UP; /* status, little-endian */

@@ -38,14 +38,14 @@
 #include "virtio/device.h"
 #include "virtio/net_backend.h"
 
-#define NET_MAX_PAIRS 8			    /* queue pairs per device */
-#define NET_QUEUE_SIZE 256		    /* queue_max_size offered */
-#define NET_HDR_LEN 12			    /* struct virtio_net_hdr_v1 (VERSION_1: always) */
-#define NET_MAX_FRAME 65550		    /* Ethernet + VLAN tag + 64 KiB of IP: a GSO frame */
-#define NET_MIN_FRAME 14		    /* an Ethernet header */
-#define NET_SMALL_FRAME 1518		    /* without guest GSO: Ethernet + VLAN + 1500 */
-#define NET_RX_IOV (2 * VIRTQ_MAX_SEGMENTS) /* receive buffers gathered for one frame */
-#define NET_CONFIG_SIZE 10		    /* mac, status, max_virtqueue_pairs */
+#define NET_MAX_PAIRS 8		      /* queue pairs per device */
+#define NET_QUEUE_SIZE 256	      /* queue_max_size offered */
+#define NET_HDR_LEN 12		      /* struct virtio_net_hdr_v1 (VERSION_1: always) */
+#define NET_MAX_FRAME 65550	      /* Ethernet + VLAN tag + 64 KiB of IP: a GSO frame */
+#define NET_MIN_FRAME 14	      /* an Ethernet header */
+#define NET_SMALL_FRAME 1518	      /* without guest GSO: Ethernet + VLAN + 1500 */
+#define NET_RX_IOV VIRTQ_MAX_SEGMENTS /* receive segments gathered for one frame: IOV_MAX */
+#define NET_CONFIG_SIZE 10	      /* mac, status, max_virtqueue_pairs */
 
 _Static_assert(NET_HDR_LEN == sizeof(struct virtio_net_hdr_v1), "virtio_net_hdr_v1");
 
@@ -80,13 +80,15 @@ struct net_pair {
 	int wake_fd;	/* eventfd: a new queue started, or stop */
 	int kick_fd[2]; /* rx, tx: the transport's; -1 until queue_start */
 	bool started[2];
-	bool stop;  /* set under net.lock, read by the thread after a wake */
-	bool vhost; /* the kernel serves this pair's data queues */
+	bool stop;	/* set under net.lock, read by the thread after a wake */
+	bool vhost;	/* vhost=on: vhost-net serves the data queues... */
+	bool in_kernel; /* ...and does since this start (it needs MSI-X) */
 	/* owned by the thread while it runs */
 	bool rx_wait_kick;    /* out of receive buffers: wait for the guest */
 	bool rx_wait_backend; /* back end empty: wait for rx_fd */
 	bool tx_wait_backend; /* a send said -EAGAIN: wait for tx_fd */
-	bool backend_gone;    /* EIO/EBADFD: no more traffic, logged once */
+	bool backend_gone;    /* EBADFD and the like: no more traffic, logged once */
+	bool error_logged;    /* another back end error was logged (EIO: link down) */
 	bool broken;	      /* NEEDS_RESET asked: take nothing more */
 	struct net_rx_buf rx_bufs[NET_RX_IOV];
 	unsigned int rx_nbufs;

@@ -11,6 +11,7 @@
 #ifndef VIRTIO_NET_BACKEND_H
 #define VIRTIO_NET_BACKEND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -37,6 +38,13 @@ struct net_backend_ops {
 	 * GUEST_TSO4, ...): tell the back end which ones it may hand us. May be NULL.
 	 */
 	int (*set_offloads)(struct net_backend *be, uint64_t guest_features);
+	/*
+	 * Queue pairs beyond the ones the driver uses (multi-queue: VQ_PAIRS_SET, and only
+	 * pair 0 after a reset) are disabled: a back end that spreads incoming frames over
+	 * its queues (a multi-queue TAP) must stop sending any to this one, since nobody
+	 * posts buffers there. Added after the first version; may be NULL.
+	 */
+	int (*set_enabled)(struct net_backend *be, bool enabled);
 	/* Release everything; be itself belongs to the back end and is freed too. */
 	void (*close)(struct net_backend *be);
 };

@@ -21,6 +21,8 @@ struct tap {
 	struct net_backend be;
 	char ifname[IFNAMSIZ];
 	unsigned int tun_offloads; /* TUN_F_* the kernel accepted when we probed */
+	bool multi_queue;
+	bool detached;
 };
 
 static ssize_t tap_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
@@ -60,6 +62,22 @@ static int tap_set_offloads(struct net_backend *be, uint64_t guest)
 	return ioctl(be->rx_fd, TUNSETOFFLOAD, f) < 0 ? -errno : 0;
 }
 
+/* A multi-queue TAP spreads flows over its attached queues only. */
+static int tap_set_enabled(struct net_backend *be, bool enabled)
+{
+	struct tap *t = be->priv;
+	struct ifreq ifr;
+
+	if (!t->multi_queue || t->detached == !enabled)
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = enabled ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+	if (ioctl(be->rx_fd, TUNSETQUEUE, &ifr) < 0)
+		return -errno;
+	t->detached = !enabled;
+	return 0;
+}
+
 static void tap_close(struct net_backend *be)
 {
 	close(be->rx_fd);
@@ -70,6 +88,7 @@ static const struct net_backend_ops tap_ops = {
 	.send = tap_send,
 	.recv = tap_recv,
 	.set_offloads = tap_set_offloads,
+	.set_enabled = tap_set_enabled,
 	.close = tap_close,
 };
 
@@ -187,6 +206,7 @@ int net_tap_open(const char *ifname, unsigned int queues, struct net_backend **o
 			close(fd);
 			goto fail;
 		}
+		t->multi_queue = queues > 1;
 		out[i] = &t->be;
 	}
 	return 0;

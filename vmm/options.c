@@ -260,7 +260,8 @@ static int parse_net(struct vmm_options *opts, const char *text, char *err, size
 		unsigned int bit;
 
 		if (len == 0)
-			return net_error(err, errlen, text, (int)strlen(text), "empty item");
+			return net_error(err, errlen, text, (int)strlen(text),
+					 "expected key=value after each comma");
 		if (klen >= len || vlen == 0)
 			return net_error(err, errlen, p, (int)len, "expected key=value");
 		if (!strncmp(p, "tap=", 4) || !strncmp(p, "tap-fd=", 7)) {

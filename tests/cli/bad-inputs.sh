@@ -90,7 +90,7 @@ expect net-user-queues "--net user,queues=2: user networking has one queue pair"
 	--kernel "$tmp/text" --net user,queues=2
 expect net-user-vhost "--net user,vhost=on: vhost=on needs a TAP" --kernel "$tmp/text" \
 	--net user,vhost=on
-expect net-user-empty "--net user,: empty item" --kernel "$tmp/text" --net user,
+expect net-user-empty "--net user,: expected key=value" --kernel "$tmp/text" --net user,
 expect net-tap-hostfwd "--net hostfwd=tcp::2222-:22: only user networking" --kernel "$tmp/text" \
 	--net tap=vmmtest0,hostfwd=tcp::2222-:22
 # the static binary is built without libslirp: it must say so before anything else fails

@@ -344,6 +344,73 @@ START_TEST(test_net_user_hostfwd_limit)
 }
 END_TEST
 
+START_TEST(test_net_accepted)
+{
+	ck_assert_int_eq(parse("--kernel", "k", "--net", "tap=tap0", "--net",
+			       "tap=vm1,mac=52:54:00:Ab:cD:ef,queues=4,vhost=on", "--net",
+			       "tap-fd=7,vhost=off", NULL),
+			 0);
+	ck_assert_uint_eq(opts.nnics, 3);
+	ck_assert_int_eq(opts.nics[0].kind, NET_TAP);
+	ck_assert_str_eq(opts.nics[0].ifname, "tap0");
+	ck_assert(!opts.nics[0].has_mac);
+	ck_assert_uint_eq(opts.nics[0].queues, 0);
+	ck_assert(!opts.nics[0].vhost);
+	ck_assert_str_eq(opts.nics[1].ifname, "vm1");
+	ck_assert(opts.nics[1].has_mac);
+	ck_assert_uint_eq(opts.nics[1].mac[0], 0x52);
+	ck_assert_uint_eq(opts.nics[1].mac[3], 0xab);
+	ck_assert_uint_eq(opts.nics[1].mac[5], 0xef);
+	ck_assert_uint_eq(opts.nics[1].queues, 4);
+	ck_assert(opts.nics[1].vhost);
+	ck_assert_int_eq(opts.nics[2].kind, NET_TAP_FD);
+	ck_assert_int_eq(opts.nics[2].tap_fd, 7);
+	ck_assert(!opts.nics[2].vhost);
+}
+END_TEST
+
+START_TEST(test_net_rejected)
+{
+	static const struct {
+		const char *arg, *says;
+	} cases[] = {
+		{ "", "expected key=value" },
+		{ "tap=", "expected key=value" },
+		{ "mac=02:00:00:00:00:01", "must start with tap=IFNAME or tap-fd=N" },
+		{ "tap=a,tap=b", "tap= or tap-fd= comes first, once" },
+		{ "tap=a,mac=01:00:00:00:00:01", "mac=01:00:00:00:00:01: not a unicast MAC" },
+		{ "tap=a,mac=00:00:00:00:00:00", "not a unicast MAC" },
+		{ "tap=a,mac=02:00:00:00:00:0g", "not a unicast MAC" },
+		{ "tap=a,mac=02:00:00:00:00:001", "not a unicast MAC" },
+		{ "tap=a,mac=02-00-00-00-00-01", "not a unicast MAC" },
+		{ "tap=a,queues=0", "queues=0: queue pairs must be 1 to 8" },
+		{ "tap=a,queues=9", "queue pairs must be 1 to 8" },
+		{ "tap=a,queues=-1", "queue pairs must be 1 to 8" },
+		{ "tap=a,queues=99999999999", "queue pairs must be 1 to 8" },
+		{ "tap=a,vhost=1", "vhost=1: must be on or off" },
+		{ "tap=a,queues=2,queues=2", "queues=2: given twice" },
+		{ "tap=a,speed=10", "speed=10: unknown key" },
+		{ "tap=a,", "expected key=value" },
+		{ "tap=0123456789abcdef", "at most 15 characters" },
+		{ "tap=a/b", "not an interface name" },
+		{ "tap-fd=x", "tap-fd=x: not a file descriptor number" },
+		{ "tap-fd=3,queues=2", "queues= needs tap=IFNAME" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_msg(parse("--kernel", "k", "--net", cases[i].arg, NULL) == -EINVAL, "%s",
+			      cases[i].arg);
+		ck_assert_err_has("--net ");
+		ck_assert_err_has(cases[i].says);
+		ck_assert_ptr_null(strchr(err, '\n'));
+	}
+	ck_assert_int_eq(parse("--kernel", "k", "--net", "tap=a", "--net", "tap=b", "--net",
+			       "tap=c", "--net", "tap=d", "--net", "tap=e", NULL),
+			 -EINVAL);
+	ck_assert_err_has("at most 4 network devices");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("options");
@@ -364,6 +431,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_help_and_version);
 	tcase_add_test(tc, test_console_and_stray_argument);
 	tcase_add_test(tc, test_parse_twice_starts_fresh);
+	tcase_add_test(tc, test_net_accepted);
+	tcase_add_test(tc, test_net_rejected);
 	tcase_add_test(tc, test_net_user);
 	tcase_add_test(tc, test_net_user_hostfwd_limit);
 	suite_add_tcase(s, tc);

@@ -456,8 +456,9 @@ int main(int argc, char **argv)
 	/* device threads stop before guest memory goes away */
 	for (unsigned int i = 0; i < vm.ndisks; i++)
 		blk_destroy(&vm.disks[i]);
+	/* the NICs' threads stop here; their counters stay until after the statistics */
 	for (unsigned int i = 0; i < vm.nnics; i++)
-		net_destroy(&vm.nics[i]);
+		vm.nics[i].vdev.ops->reset(&vm.nics[i].vdev);
 	console_restore();
 	/* every vCPU and queue thread has stopped: the counters are final */
 	if (opts.stats)
@@ -469,6 +470,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "vmm: --stats-json %s: %s\n", opts.stats_json,
 				strerror(-ret));
 	}
+	for (unsigned int i = 0; i < vm.nnics; i++)
+		net_destroy(&vm.nics[i]);
+	/* after the back ends: user networking unregisters from the loop as it closes */
 	event_loop_free(loop);
 	kvm_close(&vm.kvm);
 	guest_mem_free(&vm.mem);

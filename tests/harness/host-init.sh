@@ -15,8 +15,9 @@
 # Lines starting PASS:/FAIL:/SKIP: are the results tests/harness/run.sh collects.
 # Modules (mkinitrd-guest.sh puts them and their dependencies in the image):
 # kvm-amd gives /dev/kvm; virtio_pci + virtio_blk see the disks run.sh attaches
-# to L1 for the disk and rootdisk scenarios (L1 itself never mounts them).
-# harness-modules: irqbypass kvm kvm-amd virtio_pci virtio_blk
+# to L1 for the disk and rootdisk scenarios (L1 itself never mounts them);
+# tun and vhost_net give the net-tap scenario /dev/net/tun and /dev/vhost-net.
+# harness-modules: irqbypass kvm kvm-amd virtio_pci virtio_blk tun vhost_net
 /bin/busybox --install -s # applet links (the image holds only /bin/sh)
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t devtmpfs devtmpfs /dev 2>/dev/null

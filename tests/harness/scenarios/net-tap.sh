@@ -1,0 +1,132 @@
+#!/bin/sh
+# Scenario "net-tap" (runs inside L1): virtio-net on a TAP interface, twice:
+# "net-tap user" with our own queue thread moving the frames, and "net-tap
+# vhost" with vhost=on, the kernel's vhost-net moving them.
+#   L1: tunctl makes TAP vmmtap0 (persistent), 10.0.2.1/24, up; 64 MiB of
+#       random bytes in /tmp; nc -l on 5001 serves them, nc -l on 5002
+#       stores what comes in.
+#   /vmm --net tap=vmmtap0,mac=02:00:00:00:00:0N[,vhost=on] (attaches to the
+#       existing TAP, IFF_VNET_HDR, offloads negotiated with the guest)
+#   L2 (guest-init/net-check.sh): finds the NIC by MAC, 10.0.2.15/24, pings
+#       10.0.2.1, fetches the 64 MiB from port 5001, sends 64 MiB of its own
+#       random bytes to port 5002, reports sizes, hashes and seconds.
+# PASS when the VMM exited 0, the guest got ping replies, and each transfer
+# arrived whole: the sha256 L2 computed of what it received equals L1's of
+# what it sent, and L1's sha256 of what it received equals L2's of what it sent.
+# SKIP when L1 has no /dev/net/tun (or, for the vhost run, no /dev/vhost-net).
+# Env (set by host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
+#   HARNESS_TIMEOUT (seconds, default 120; each run here gets at most 240)
+#   HARNESS_VERBOSE (1: print full logs)
+# Env: NET_BYTES (default 67108864, a multiple of 1 MiB)
+name=net-tap
+limit=${HARNESS_TIMEOUT:-120}
+[ "$limit" -ge 240 ] || limit=240
+bytes=${NET_BYTES:-67108864}
+tap=vmmtap0
+dir=/tmp/net
+mkdir -p "$dir"
+
+if [ ! -c /dev/net/tun ]; then
+    echo "SKIP: $name: L1 has no /dev/net/tun (tun module)"
+    exit 0
+fi
+if ! tunctl -t "$tap" >/dev/null; then
+    echo "FAIL: $name: tunctl -t $tap failed"
+    exit 1
+fi
+ip addr add 10.0.2.1/24 dev "$tap"
+ip link set "$tap" up
+dd if=/dev/urandom of="$dir/down.bin" bs=1M count=$((bytes / 1048576)) 2>/dev/null
+down_sha=$(sha256sum "$dir/down.bin" | cut -d' ' -f1)
+echo "$name: L1 $tap 10.0.2.1/24; payload L1->L2: $(wc -c <"$dir/down.bin") bytes, sha256 $down_sha"
+
+failed=0
+for mode in user vhost; do
+    run=$name-$mode
+    out=$LOG_DIR/$run.console
+    err=$LOG_DIR/$run.vmm
+    mac=02:00:00:00:00:01 extra=
+    if [ "$mode" = vhost ]; then
+        mac=02:00:00:00:00:02 extra=,vhost=on
+        if [ ! -c /dev/vhost-net ]; then
+            echo "SKIP: $name vhost: L1 has no /dev/vhost-net (vhost_net module)"
+            continue
+        fi
+    fi
+    rm -f "$dir/up.bin"
+    # servers first; the guest connects to them. Each serves one connection.
+    nc -l -p 5001 <"$dir/down.bin" >/dev/null 2>"$dir/nc-down.err" &
+    down_pid=$!
+    rm -f "$dir/hold" && mkfifo "$dir/hold"
+    sh -c "exec nc -l -p 5002 >'$dir/up.bin' <>'$dir/hold'" 2>"$dir/nc-up.err" &
+    up_pid=$!
+
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" \
+        --initrd "$GUEST_INITRD_DIR/net-check.cpio.gz" \
+        --cmdline "console=ttyS0 panic=-1 reboot=k net.mode=$mode net.mac=$mac net.ip=10.0.2.15 net.peer=10.0.2.1 net.bytes=$bytes" \
+        --cpus 1 --memory 512M --stats \
+        --net "tap=$tap,mac=$mac$extra" \
+        >"$out" 2>"$err" </dev/null
+    rc=$?
+    t1=$(cut -d' ' -f1 /proc/uptime)
+    secs=$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }")
+    kill "$down_pid" "$up_pid" 2>/dev/null
+    wait "$down_pid" "$up_pid" 2>/dev/null
+    tr -d '\r' <"$out" >"$out.txt"
+
+    grep -E '^GUEST ' "$out.txt" | grep -vE '^GUEST interrupts:'
+    grep -E '^vmm: ' "$err"
+    grep -A2 -E '^virtio-net ' "$err"
+    echo "$run: VMM exited with status $rc after $secs s (L1 time)"
+
+    value() { sed -n "s/^GUEST $1=//p" "$out.txt" | head -n1; }
+    up_sha=$(sha256sum "$dir/up.bin" 2>/dev/null | cut -d' ' -f1)
+    up_size=$(wc -c <"$dir/up.bin" 2>/dev/null)
+    echo "$run: L1->L2 $bytes bytes: L1 sent sha256 $down_sha, L2 got $(value down_bytes) bytes sha256 $(value down_sha256) in $(value down_seconds) s"
+    echo "$run: L2->L1 $(value up_bytes) bytes: L2 sent sha256 $(value up_sha256), L1 got ${up_size:-0} bytes sha256 $up_sha in $(value up_seconds) s"
+    why=
+    case "$rc" in
+    0) ;;
+    124 | 137 | 143) why="$why; timed out after ${limit}s" ;;
+    *) why="$why; exit status $rc" ;;
+    esac
+    if [ "$(value done)" != 1 ]; then
+        last=$(grep -E '^GUEST ' "$out.txt" | tail -n1)
+        why="$why; the guest did not finish (last: ${last:-no GUEST line at all})"
+    else
+        [ "$(value modules)" = ok ] || why="$why; modules=$(value modules)"
+        [ "$(value dev)" != none ] || why="$why; no NIC with MAC $mac"
+        [ "$(value pci_id)" = 0x1af4:0x1041 ] || why="$why; PCI id $(value pci_id) (want 0x1af4:0x1041)"
+        n=$(value ping_received)
+        [ "${n:-0}" -gt 0 ] || why="$why; no ping replies"
+        [ "$(value down_bytes)" = "$bytes" ] || why="$why; L2 received $(value down_bytes) bytes (want $bytes)"
+        [ "$(value down_sha256)" = "$down_sha" ] || why="$why; L1->L2 sha256 differs"
+        [ "$(value up_bytes)" = "$bytes" ] || why="$why; L2 sent $(value up_bytes) bytes (want $bytes)"
+        [ "${up_size:-0}" = "$bytes" ] || why="$why; L1 received ${up_size:-0} bytes (want $bytes)"
+        [ -n "$up_sha" ] && [ "$up_sha" = "$(value up_sha256)" ] || why="$why; L2->L1 sha256 differs"
+    fi
+    if [ "${HARNESS_VERBOSE:-0}" = 1 ]; then
+        echo "--- $run: guest console"
+        sed 's/^/| /' "$out.txt"
+        echo "--- $run: VMM log"
+        sed 's/^/| /' "$err"
+    fi
+    if [ -n "$why" ]; then
+        echo "FAIL: $name $mode: ${why#; }"
+        failed=1
+        if [ "${HARNESS_VERBOSE:-0}" != 1 ]; then
+            echo "--- $run: last 40 lines of the guest console"
+            tail -n 40 "$out.txt" | sed 's/^/| /'
+            echo "--- $run: last 40 lines of the VMM log"
+            tail -n 40 "$err" | sed 's/^/| /'
+            echo "--- $run: L1 nc"
+            cat "$dir/nc-down.err" "$dir/nc-up.err" | sed 's/^/| /'
+        fi
+    else
+        echo "PASS: $name $mode"
+    fi
+done
+rm -f "$dir/down.bin" "$dir/up.bin"
+tunctl -d "$tap" >/dev/null
+exit "$failed"

@@ -476,6 +476,70 @@ START_TEST(test_nat_to_host)
 }
 END_TEST
 
+/* A UDP datagram from the guest to the gateway arrives at the host's loopback, and back. */
+START_TEST(test_udp_nat_round_trip)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in from;
+	socklen_t alen = sizeof(a), flen = sizeof(from);
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	uint32_t src = ip(NET_USER_GUEST_ADDR), dst = ip(NET_USER_GATEWAY_ADDR);
+	uint8_t gw_mac[6], *udp, got[64];
+	static const char payload[] = "hello from the guest";
+	ssize_t n = -1;
+	size_t len;
+	int64_t end;
+	bool answered = false;
+
+	ck_assert_int_ge(s, 0);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &alen), 0);
+
+	len = arp_request(frame, src, dst);
+	ck_assert_int_eq(send_frame(frame, len), (ssize_t)len);
+	ck_assert_uint_ge(recv_frame(2000), 42);
+	memcpy(gw_mac, frame + 6, 6);
+
+	memset(frame, 0, sizeof(frame));
+	len = eth(frame, gw_mac, 0x0800);
+	len += ipv4(frame + len, src, dst, 17, 8 + sizeof(payload));
+	udp = frame + len;
+	put16(udp, 40001);
+	put16(udp + 2, ntohs(a.sin_port));
+	put16(udp + 4, (uint16_t)(8 + sizeof(payload)));
+	memcpy(udp + 8, payload, sizeof(payload));
+	len += 8 + sizeof(payload);
+	ck_assert_int_eq(send_frame(frame, len), (ssize_t)len);
+
+	end = event_loop_now_ms() + 3000;
+	while (n < 0 && event_loop_now_ms() < end) {
+		ck_assert_int_eq(event_loop_dispatch(loop, 20), 0);
+		n = recvfrom(s, got, sizeof(got), 0, (struct sockaddr *)&from, &flen);
+	}
+	ck_assert_int_eq(n, sizeof(payload));
+	ck_assert_mem_eq(got, payload, sizeof(payload));
+
+	/* the answer goes back through the same NAT entry, as a frame for the guest */
+	ck_assert_int_eq(sendto(s, "pong", 4, 0, (struct sockaddr *)&from, flen), 4);
+	end = event_loop_now_ms() + 3000;
+	while (!answered && event_loop_now_ms() < end) {
+		size_t m = recv_frame(50);
+		const uint8_t *u;
+
+		if (m < 14 + 20 + 8 + 4 || get16(frame + 12) != 0x0800 || frame[14 + 9] != 17)
+			continue;
+		u = frame + 14 + (frame[14] & 0xf) * 4;
+		if (get16(u + 2) != 40001)
+			continue;
+		ck_assert_uint_eq(get16(u), ntohs(a.sin_port));
+		ck_assert_mem_eq(u + 8, "pong", 4);
+		answered = true;
+	}
+	ck_assert(answered);
+	close(s);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("net_slirp");
@@ -489,6 +553,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_queues_are_bounded);
 	tcase_add_test(tc, test_hostfwd_port_taken);
 	tcase_add_test(tc, test_nat_to_host);
+	tcase_add_test(tc, test_udp_nat_round_trip);
 	suite_add_tcase(s, tc);
 	/* opens its own back end, with a forwarded port */
 	tcase_add_checked_fixture(fwd, NULL, teardown);

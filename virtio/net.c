@@ -140,10 +140,16 @@ static void net_config_write(struct virtio_device *vdev, uint64_t offset, const 
 
 static void pair_broken(struct net_pair *p, unsigned int q, int why)
 {
-	fprintf(stderr, "vmm: %s: queue %u: driver error (%s); device needs reset\n",
-		p->net->vdev.name, q, strerror(-why));
+	struct net *n = p->net;
+
+	/* a guest that breaks its rings after every reset must not flood our log */
+	if (!__atomic_exchange_n(&n->ring_error_logged, true, __ATOMIC_RELAXED))
+		fprintf(stderr,
+			"vmm: %s: queue %u: driver error (%s); device needs reset (further ring "
+			"errors are not logged)\n",
+			n->vdev.name, q, strerror(-why));
 	p->broken = true;
-	virtio_needs_reset(&p->net->vdev);
+	virtio_needs_reset(&n->vdev);
 }
 
 /*
@@ -167,8 +173,17 @@ static void backend_gone(struct net_pair *p, ssize_t err)
 		p->net->vdev.name, p->be->name ? p->be->name : "back end", strerror((int)-err));
 }
 
+/* Whether the driver uses this pair (VQ_PAIRS_SET); a disabled one's back end is idle. */
+static bool pair_active(const struct net_pair *p)
+{
+	return p->index < __atomic_load_n(&p->net->active_pairs, __ATOMIC_RELAXED);
+}
+
 static void backend_error(struct net_pair *p, const char *what, ssize_t err)
 {
+	/* a detached TAP queue answers EBADFD too; a driver sending there is only counted */
+	if (!pair_active(p))
+		return;
 	if (backend_fatal(err)) {
 		backend_gone(p, err);
 		return;
@@ -381,7 +396,7 @@ static int rx_fill(struct net_pair *p, struct virtq *vq, bool mergeable, bool *p
 static void rx_drop_front(struct net_pair *p, unsigned int k)
 {
 	unsigned int iovs = 0;
-	uint32_t bytes = 0;
+	uint64_t bytes = 0;
 
 	for (unsigned int i = 0; i < k; i++) {
 		iovs += p->rx_bufs[i].iovcnt;
@@ -495,6 +510,21 @@ static bool rx_process(struct net_pair *p)
 /* ------------------------------------------------------------------------------------ */
 /* Control queue (pair 0's thread) */
 
+static void wake(struct net_pair *p)
+{
+	if (eventfd_write(p->wake_fd, 1) < 0) {
+		/* cannot overflow from single increments */
+	}
+}
+
+/* Every pair's thread looks again: which pairs are in use changed. */
+static void wake_pairs(struct net *n)
+{
+	for (unsigned int i = 1; i < n->npairs; i++)
+		if (n->pairs[i].running)
+			wake(&n->pairs[i]);
+}
+
 /* Tell the back ends which pairs the driver uses: frames go to the first `pairs` only. */
 static void set_pairs_enabled(struct net *n, unsigned int pairs)
 {
@@ -540,6 +570,7 @@ static void ctrl_process(struct net *n, struct net_pair *p0)
 				if (pairs >= 1 && pairs <= n->npairs) {
 					__atomic_store_n(&n->active_pairs, pairs, __ATOMIC_RELAXED);
 					set_pairs_enabled(n, pairs);
+					wake_pairs(n);
 					ack = VIRTIO_NET_OK;
 				}
 			}
@@ -600,8 +631,9 @@ static void *pair_thread(void *arg)
 				tx_run = tx_process(p);
 				more |= tx_run;
 			}
+			/* frames for a pair the driver does not use wait until it does */
 			if (rx_run && load_fd(&p->kick_fd[0]) >= 0 && !p->rx_wait_kick &&
-			    !p->rx_wait_backend && !p->broken) {
+			    !p->rx_wait_backend && !p->broken && pair_active(p)) {
 				rx_run = rx_process(p);
 				more |= rx_run;
 			}
@@ -802,13 +834,6 @@ static int start_thread(struct net_pair *p)
 	pthread_setname_np(p->thread, name);
 	p->running = true;
 	return 0;
-}
-
-static void wake(struct net_pair *p)
-{
-	if (eventfd_write(p->wake_fd, 1) < 0) {
-		/* cannot overflow from single increments */
-	}
 }
 
 static int net_queue_start(struct virtio_device *vdev, unsigned int q, int kick_fd)

@@ -15,7 +15,11 @@
  * rx_fd (only while frames are wanted and none is waiting) and tx_fd (only while a send
  * was refused). reset() stops and joins the threads; afterwards nothing touches guest
  * memory. With vhost-net (net_vhost_attach()) the kernel moves the frames instead and
- * the pair's thread is not started, except pair 0's for the control queue.
+ * the pair's thread is not started, except pair 0's for the control queue; without
+ * MSI-X vectors (vhost needs their irqfds) a start falls back to the thread.
+ *
+ * Multi-queue: after a reset only pair 0 is in use; VQ_PAIRS_SET on the control queue
+ * changes that. Back ends of unused pairs hear set_enabled(false) and are not read.
  *
  * Receive: frames are read only into buffers the guest posted; while its ring is empty
  * the frame stays in the back end. Nothing is allocated per frame.
@@ -92,7 +96,7 @@ struct net_pair {
 	bool broken;	      /* NEEDS_RESET asked: take nothing more */
 	struct net_rx_buf rx_bufs[NET_RX_IOV];
 	unsigned int rx_nbufs;
-	uint32_t rx_held_bytes;
+	uint64_t rx_held_bytes; /* a hostile guest may post chains of gigabytes */
 	unsigned int rx_iov_used;
 	struct iovec rx_iov[NET_RX_IOV];
 	struct iovec io_iov[NET_RX_IOV + 1]; /* what goes to the back end */
@@ -111,15 +115,18 @@ struct net {
 	int ctrl_kick_fd;
 	bool ctrl_started;
 	uint64_t ctrl_commands;
+	bool ring_error_logged;
 	struct net_pair *pairs;	     /* npairs, mmap'ed (large) */
 	int vhost_fd[NET_MAX_PAIRS]; /* /dev/vhost-net per pair, -1 without vhost */
 	uint64_t vhost_features;
 };
 
 /*
- * Set up the device over npairs back ends (1..NET_MAX_PAIRS; the device owns them from
- * here and closes them in net_destroy). mac: 6 bytes. Returns 0 with *vdev_out, or
- * -errno with one sentence in err. The caller sets transport and may rename vdev->name.
+ * Set up the device over npairs back ends (1..NET_MAX_PAIRS), backends[i] for pair i;
+ * on success the device owns them and net_destroy() closes them, on failure they are
+ * still the caller's. All of them need vnet_hdr_len for any offload to be offered.
+ * mac: 6 bytes. Returns 0 with *vdev_out, or -errno with one sentence in err. The
+ * caller sets transport and may rename vdev->name.
  */
 int net_init(struct net *n, struct virtio_device **vdev_out, struct net_backend **backends,
 	     unsigned int npairs, const uint8_t mac[6], const struct guest_mem *mem, char *err,

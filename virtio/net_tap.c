@@ -216,6 +216,29 @@ fail:
 	return r;
 }
 
+/*
+ * The TAP's flags as it was made. TUNGETIFF cannot tell IFF_NO_PI: it reports the same
+ * bit (IFF_NOFILTER) for every queue without a socket filter. sysfs can; where it is
+ * not mounted, assume IFF_NO_PI rather than refuse.
+ */
+static unsigned int sysfs_tun_flags(const char *ifname)
+{
+	char path[64], text[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", ifname);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return IFF_NO_PI;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return IFF_NO_PI;
+	text[n] = '\0';
+	return (unsigned int)strtoul(text, NULL, 16);
+}
+
 int net_tap_from_fd(int fd, struct net_backend **out, char *err, size_t errlen)
 {
 	struct ifreq ifr;
@@ -236,7 +259,7 @@ int net_tap_from_fd(int fd, struct net_backend **out, char *err, size_t errlen)
 			 ifr.ifr_name);
 		return -EINVAL;
 	}
-	if (!(ifr.ifr_flags & IFF_NO_PI)) {
+	if (!(sysfs_tun_flags(ifr.ifr_name) & IFF_NO_PI)) {
 		snprintf(err, errlen, "tap-fd=%d: %s was opened without IFF_NO_PI", fd,
 			 ifr.ifr_name);
 		return -EINVAL;

@@ -525,7 +525,7 @@ void options_usage(void *stream, const char *argv0)
 		"                    default a random locally administered address, printed at\n"
 		"                    start; queues: queue pairs, 1 to %d (a multi_queue TAP);\n"
 		"                    vhost=on: the kernel's vhost-net moves the frames (needs\n"
-		"                    /dev/vhost-net and MSI-X in the guest)\n"
+		"                    /dev/vhost-net; a guest without MSI-X gets the VMM's path)\n"
 		"  --net user[,hostfwd=tcp:[HOSTADDR:]HOSTPORT-:GUESTPORT]...[,mac=MAC]\n"
 		"                    user-mode networking, no privileges needed: the guest\n"
 		"                    gets %s by DHCP, %s is the host\n"

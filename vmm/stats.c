@@ -251,6 +251,15 @@ static void print_nics(struct table *t, const struct vm *vm)
 		    ", rx bad buffers %" PRIu64 ", rx errors %" PRIu64,
 		    s.rx_kicks, s.tx_kicks, s.tx_bad_header, s.tx_oversized, s.tx_errors,
 		    s.rx_bad_buffers, s.rx_errors);
+		for (unsigned int q = 0; vm->nics[i].npairs > 1 && q < vm->nics[i].npairs; q++) {
+			const struct net_stats *ps = &vm->nics[i].pairs[q].stats;
+
+			row(t,
+			    "    queue pair %-16u %10" PRIu64 " %10" PRIu64 " %10" PRIu64
+			    " %10" PRIu64,
+			    q, load(&ps->rx_frames), load(&ps->rx_bytes), load(&ps->tx_frames),
+			    load(&ps->tx_bytes));
+		}
 	}
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the command line (vmm/options.c, with virtio/disk.c's --disk
- * parser and firmware/smbios.c's --uuid/--name checks): options_parse() must return 0 or
- * -EINVAL, with a NUL-terminated message in err for -EINVAL, and never crash.
+ * libFuzzer target for the command line (vmm/options.c and its --net parser, with
+ * virtio/disk.c's --disk parser and firmware/smbios.c's --uuid/--name checks):
+ * options_parse() must return 0 or -EINVAL, with a NUL-terminated message in err for
+ * -EINVAL, and never crash.
  *
  * Input: byte 0 % 4 picks the size of err (256, 64, 8 or 1 bytes, each its own heap
  * block so ASan sees an overrun); the rest is split on NUL bytes into arguments after
@@ -81,6 +82,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(d->queues <= DISK_MAX_QUEUES);
 			check(d->queue_size <= DISK_MAX_QUEUE_SIZE &&
 			      !(d->queue_size & (d->queue_size - 1)));
+		}
+		check(opts.nnics <= VMM_MAX_NICS);
+		for (unsigned int i = 0; i < opts.nnics; i++) {
+			const struct net_options *n = &opts.nics[i];
+
+			check(n->kind == NET_TAP || n->kind == NET_TAP_FD);
+			check(n->kind != NET_TAP ||
+			      (n->ifname[0] && memchr(n->ifname, 0, sizeof(n->ifname))));
+			check(n->kind != NET_TAP_FD || (n->tap_fd >= 0 && n->queues <= 1));
+			check(n->queues <= VMM_NET_MAX_QUEUES);
+			check(!n->has_mac || !(n->mac[0] & 1));
 		}
 	}
 	free(err);

@@ -8,7 +8,7 @@
 #   tests/harness/run.sh --kvm-only            only boot L1 and check /dev/kvm
 #
 # -v: scenarios print full guest/VMM logs, and the serial log is followed live.
-# Env: HARNESS_TIMEOUT (seconds, whole QEMU run, default 300),
+# Env: HARNESS_TIMEOUT (seconds, whole QEMU run, default 600),
 #      HARNESS_BOOT_TIMEOUT (seconds for L1 to reach init, default 60; one retry),
 #      HARNESS_VMM_TIMEOUT (seconds per VMM run inside L1, default 120),
 #      HARNESS_SMP (L1 vCPUs, default 1; >1 uses multi-threaded TCG), VMM_STATIC,
@@ -150,7 +150,7 @@ smp=${HARNESS_SMP:-1}
 accel=tcg
 [ "$smp" -gt 1 ] && accel=tcg,thread=multi
 log=$out/serial.log
-total_limit=${HARNESS_TIMEOUT:-300}
+total_limit=${HARNESS_TIMEOUT:-600}
 boot_limit=${HARNESS_BOOT_TIMEOUT:-60}
 # No `quiet`: L1's boot messages (cheap under TCG) show where a rare L1 hang
 # happened; host-init.sh silences L1's console once it runs.

@@ -50,6 +50,8 @@ if [ -n "$dev" ]; then
     pci=$(basename "$(readlink -f "/sys/class/net/$dev/device/..")")
     echo "GUEST pci_id=$(cat "/sys/bus/pci/devices/$pci/vendor"):$(cat "/sys/bus/pci/devices/$pci/device")"
     echo "GUEST features=$(cat "/sys/class/net/$dev/device/features" 2>/dev/null)"
+    # the queues the driver set up and uses (after VQ_PAIRS_SET with multi-queue)
+    echo "GUEST queues=$(ls "/sys/class/net/$dev/queues" | tr '\n' ' ')"
     ip link set lo up
     ip addr add "$ip/24" dev "$dev"
     ip link set "$dev" up
@@ -79,6 +81,8 @@ if [ -n "$dev" ]; then
     sed -n "s/^ *$dev: *//p" /proc/net/dev | awk '{ print "GUEST rx_bytes=" $1 " rx_packets=" $2 " rx_errs=" $3 " rx_drop=" $4 " tx_bytes=" $9 " tx_packets=" $10 " tx_errs=" $11 " tx_drop=" $12 }'
 fi
 grep -E 'virtio' /proc/interrupts | sed 's/^ */GUEST interrupts: /'
+# the chip the NIC's interrupts go through (PCI-MSI, or IO-APIC under pci=nomsi)
+echo "GUEST irq_chip=$(grep -E 'virtio' /proc/interrupts | head -n1 | grep -oE 'PCI-MSI|IO-APIC' | head -n1)"
 dmesg | grep -iE 'virtio|net|eth' | tail -n 20 | sed 's/^/guest dmesg: /'
 echo "GUEST done=1"
 poweroff -f

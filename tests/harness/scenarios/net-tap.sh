@@ -1,7 +1,13 @@
 #!/bin/sh
-# Scenario "net-tap" (runs inside L1): virtio-net on a TAP interface, twice:
-# "net-tap user" with our own queue thread moving the frames, and "net-tap
-# vhost" with vhost=on, the kernel's vhost-net moving them.
+# Scenario "net-tap" (runs inside L1): virtio-net on a TAP interface, three
+# times: "net-tap user" with our own queue thread moving the frames, "net-tap
+# vhost" with vhost=on, the kernel's vhost-net moving them, and "net-tap mq":
+# 2 vCPUs and queues=2 on a multi-queue TAP that the VMM creates itself (L1
+# gives it its address once it appears), 16 MiB each way; the guest must be
+# using both queue pairs (VQ_PAIRS_SET over the control queue). Last "net-tap
+# intx": vhost=on under pci=nomsi, 4 MiB each way: vhost has no irqfd to
+# signal without MSI-X, so the VMM must say so and move the frames itself,
+# with the guest's interrupts through the IO-APIC.
 #   L1: tunctl makes TAP vmmtap0 (persistent), 10.0.2.1/24, up; 64 MiB of
 #       random bytes in /tmp; nc -l on 5001 serves them, nc -l on 5002
 #       stores what comes in.
@@ -18,7 +24,7 @@
 #   HARNESS_TIMEOUT (seconds, default 120; each run here gets at most 240)
 #   HARNESS_VERBOSE (1: print full logs)
 # Env: NET_BYTES (default 67108864, a multiple of 1 MiB)
-name=net-tap
+name='net-tap'
 limit=${HARNESS_TIMEOUT:-120}
 [ "$limit" -ge 240 ] || limit=240
 bytes=${NET_BYTES:-67108864}
@@ -40,22 +46,51 @@ dd if=/dev/urandom of="$dir/down.bin" bs=1M count=$((bytes / 1048576)) 2>/dev/nu
 down_sha=$(sha256sum "$dir/down.bin" | cut -d' ' -f1)
 echo "$name: L1 $tap 10.0.2.1/24; payload L1->L2: $(wc -c <"$dir/down.bin") bytes, sha256 $down_sha"
 
+# mq: the VMM creates vmmtap1 (multi_queue); give it its address when it shows
+mq_bytes=16777216
+head -c "$mq_bytes" "$dir/down.bin" >"$dir/down-mq.bin"
+mq_sha=$(sha256sum "$dir/down-mq.bin" | cut -d' ' -f1)
+intx_bytes=4194304
+head -c "$intx_bytes" "$dir/down.bin" >"$dir/down-intx.bin"
+intx_sha=$(sha256sum "$dir/down-intx.bin" | cut -d' ' -f1)
+configure_when_up() {
+    i=0
+    while [ ! -d "/sys/class/net/$1" ] && [ "$i" -lt 600 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    ip addr add 10.0.2.1/24 dev "$1" && ip link set "$1" up
+}
+
 failed=0
-for mode in user vhost; do
+for mode in user vhost mq intx; do
     run=$name-$mode
     out=$LOG_DIR/$run.console
     err=$LOG_DIR/$run.vmm
-    mac=02:00:00:00:00:01 extra=
+    mac=02:00:00:00:00:01 extra='' cpus=1 net=$tap payload=$dir/down.bin want=$bytes sha=$down_sha
+    nomsi=
     if [ "$mode" = vhost ]; then
         mac=02:00:00:00:00:02 extra=,vhost=on
         if [ ! -c /dev/vhost-net ]; then
             echo "SKIP: $name vhost: L1 has no /dev/vhost-net (vhost_net module)"
             continue
         fi
+    elif [ "$mode" = mq ]; then
+        # the other TAP leaves, so 10.0.2.0/24 has one route again
+        ip link set "$tap" down
+        mac=02:00:00:00:00:03 extra=,queues=2 cpus=2 net=vmmtap1
+        payload=$dir/down-mq.bin want=$mq_bytes sha=$mq_sha
+        configure_when_up "$net" &
+    elif [ "$mode" = intx ]; then
+        ip link set vmmtap1 down 2>/dev/null
+        ip link set "$tap" up
+        mac=02:00:00:00:00:04 extra=,vhost=on nomsi=" pci=nomsi"
+        [ -c /dev/vhost-net ] || extra=''
+        payload=$dir/down-intx.bin want=$intx_bytes sha=$intx_sha
     fi
     rm -f "$dir/up.bin"
     # servers first; the guest connects to them. Each serves one connection.
-    nc -l -p 5001 <"$dir/down.bin" >/dev/null 2>"$dir/nc-down.err" &
+    nc -l -p 5001 <"$payload" >/dev/null 2>"$dir/nc-down.err" &
     down_pid=$!
     rm -f "$dir/hold" && mkfifo "$dir/hold"
     sh -c "exec nc -l -p 5002 >'$dir/up.bin' <>'$dir/hold'" 2>"$dir/nc-up.err" &
@@ -64,9 +99,9 @@ for mode in user vhost; do
     t0=$(cut -d' ' -f1 /proc/uptime)
     timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" \
         --initrd "$GUEST_INITRD_DIR/net-check.cpio.gz" \
-        --cmdline "console=ttyS0 panic=-1 reboot=k net.mode=$mode net.mac=$mac net.ip=10.0.2.15 net.peer=10.0.2.1 net.bytes=$bytes" \
-        --cpus 1 --memory 512M --stats \
-        --net "tap=$tap,mac=$mac$extra" \
+        --cmdline "console=ttyS0 panic=-1 reboot=k$nomsi net.mode=$mode net.mac=$mac net.ip=10.0.2.15 net.peer=10.0.2.1 net.bytes=$want" \
+        --cpus "$cpus" --memory 512M --stats \
+        --net "tap=$net,mac=$mac$extra" \
         >"$out" 2>"$err" </dev/null
     rc=$?
     t1=$(cut -d' ' -f1 /proc/uptime)
@@ -77,13 +112,13 @@ for mode in user vhost; do
 
     grep -E '^GUEST ' "$out.txt" | grep -vE '^GUEST interrupts:'
     grep -E '^vmm: ' "$err"
-    grep -A2 -E '^virtio-net ' "$err"
+    sed -n '/^virtio-net /,$p' "$err"
     echo "$run: VMM exited with status $rc after $secs s (L1 time)"
 
     value() { sed -n "s/^GUEST $1=//p" "$out.txt" | head -n1; }
     up_sha=$(sha256sum "$dir/up.bin" 2>/dev/null | cut -d' ' -f1)
     up_size=$(wc -c <"$dir/up.bin" 2>/dev/null)
-    echo "$run: L1->L2 $bytes bytes: L1 sent sha256 $down_sha, L2 got $(value down_bytes) bytes sha256 $(value down_sha256) in $(value down_seconds) s"
+    echo "$run: L1->L2 $want bytes: L1 sent sha256 $sha, L2 got $(value down_bytes) bytes sha256 $(value down_sha256) in $(value down_seconds) s"
     echo "$run: L2->L1 $(value up_bytes) bytes: L2 sent sha256 $(value up_sha256), L1 got ${up_size:-0} bytes sha256 $up_sha in $(value up_seconds) s"
     why=
     case "$rc" in
@@ -91,7 +126,7 @@ for mode in user vhost; do
     124 | 137 | 143) why="$why; timed out after ${limit}s" ;;
     *) why="$why; exit status $rc" ;;
     esac
-    if [ "$(value done)" != 1 ]; then
+    if [ "$(value "done")" != 1 ]; then
         last=$(grep -E '^GUEST ' "$out.txt" | tail -n1)
         why="$why; the guest did not finish (last: ${last:-no GUEST line at all})"
     else
@@ -100,11 +135,26 @@ for mode in user vhost; do
         [ "$(value pci_id)" = 0x1af4:0x1041 ] || why="$why; PCI id $(value pci_id) (want 0x1af4:0x1041)"
         n=$(value ping_received)
         [ "${n:-0}" -gt 0 ] || why="$why; no ping replies"
-        [ "$(value down_bytes)" = "$bytes" ] || why="$why; L2 received $(value down_bytes) bytes (want $bytes)"
-        [ "$(value down_sha256)" = "$down_sha" ] || why="$why; L1->L2 sha256 differs"
-        [ "$(value up_bytes)" = "$bytes" ] || why="$why; L2 sent $(value up_bytes) bytes (want $bytes)"
-        [ "${up_size:-0}" = "$bytes" ] || why="$why; L1 received ${up_size:-0} bytes (want $bytes)"
+        [ "$(value down_bytes)" = "$want" ] || why="$why; L2 received $(value down_bytes) bytes (want $want)"
+        [ "$(value down_sha256)" = "$sha" ] || why="$why; L1->L2 sha256 differs"
+        [ "$(value up_bytes)" = "$want" ] || why="$why; L2 sent $(value up_bytes) bytes (want $want)"
+        [ "${up_size:-0}" = "$want" ] || why="$why; L1 received ${up_size:-0} bytes (want $want)"
         [ -n "$up_sha" ] && [ "$up_sha" = "$(value up_sha256)" ] || why="$why; L2->L1 sha256 differs"
+        if [ "$mode" = mq ]; then
+            case "$(value queues)" in
+            *rx-1*tx-1*) ;;
+            *) why="$why; the guest uses queues '$(value queues)' (want rx-0 rx-1 tx-0 tx-1)" ;;
+            esac
+            [ ! -d /sys/class/net/vmmtap1 ] || why="$why; vmmtap1 outlived the VMM"
+        fi
+        if [ "$mode" = intx ]; then
+            [ -z "$extra" ] || grep -q 'no MSI-X vectors for vhost-net' "$err" ||
+                why="$why; the VMM did not say it took over from vhost-net"
+            case "$(value irq_chip)" in
+            *IO-APIC*) ;;
+            *) why="$why; interrupts via '$(value irq_chip)' (want IO-APIC)" ;;
+            esac
+        fi
     fi
     if [ "${HARNESS_VERBOSE:-0}" = 1 ]; then
         echo "--- $run: guest console"
@@ -127,6 +177,7 @@ for mode in user vhost; do
         echo "PASS: $name $mode"
     fi
 done
-rm -f "$dir/down.bin" "$dir/up.bin"
+wait
+rm -f "$dir/down.bin" "$dir/down-mq.bin" "$dir/down-intx.bin" "$dir/up.bin"
 tunctl -d "$tap" >/dev/null
 exit "$failed"

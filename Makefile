@@ -5,13 +5,19 @@ BUILD ?= build
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I. -D_GNU_SOURCE -pthread
 LDLIBS := -pthread -luring -lseccomp
+# libslirp (user networking) exists only as a shared library on Debian: the dynamic build
+# links it, the static one compiles virtio/net_slirp.c without it (see docs/architecture.md).
+# Not pkg-config: slirp.pc requires glib-2.0's .pc, and we use no GLib header.
+SLIRP_LIBS := -lslirp
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
 # Every .c under these directories is part of the VMM; vmm/main.c holds main().
 LIB_SRCS := $(sort $(wildcard devices/*.c firmware/*.c virtio/*.c vmm/*.c))
-LIB_SRCS := $(filter-out vmm/main.c,$(LIB_SRCS))
+LIB_SRCS := $(filter-out vmm/main.c virtio/net_slirp.c,$(LIB_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+SLIRP_OBJ := $(BUILD)/obj/virtio/net_slirp.o
+NO_SLIRP_OBJ := $(BUILD)/obj/virtio/net_slirp-none.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
@@ -23,8 +29,8 @@ all: $(BUILD)/vmm
 
 vmm: $(BUILD)/vmm
 
-$(BUILD)/vmm: $(BUILD)/obj/vmm/main.o $(BUILD)/libvmm.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/vmm: $(BUILD)/obj/vmm/main.o $(SLIRP_OBJ) $(BUILD)/libvmm.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SLIRP_LIBS)
 
 $(BUILD)/libvmm.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -34,9 +40,13 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+$(NO_SLIRP_OBJ): virtio/net_slirp.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DVMM_NO_USER_NET -MMD -MP -c -o $@ $<
+
 # A fully static binary: what the nested test harness copies into its outer host.
 static: $(BUILD)/vmm-static
-$(BUILD)/vmm-static: $(BUILD)/obj/vmm/main.o $(BUILD)/libvmm.a
+$(BUILD)/vmm-static: $(BUILD)/obj/vmm/main.o $(NO_SLIRP_OBJ) $(BUILD)/libvmm.a
 	$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)
 
 # The same with test-only hooks (-DVMM_TEST_HOOKS: a guest write to port 0x441 makes a vCPU
@@ -49,10 +59,10 @@ static-test:
 # Unit tests: one Check binary per tests/unit/<module>/test_<name>.c.
 unit: $(UNIT_BINS)
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/check_main.c tests/unit/check_main.h tests/unit/bytes.h \
-		$(BUILD)/libvmm.a
+		$(SLIRP_OBJ) $(BUILD)/libvmm.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< tests/unit/check_main.c \
-		$(BUILD)/libvmm.a $(LDLIBS) $(CHECK_LIBS)
+		$(SLIRP_OBJ) $(BUILD)/libvmm.a $(LDLIBS) $(SLIRP_LIBS) $(CHECK_LIBS)
 
 # Tiny guests: flat binaries assembled from tests/guests/*.S, run directly on /dev/kvm.
 guests: $(GUEST_BINS)

@@ -93,23 +93,9 @@ mkdir -p "$out/guest"
 
 # What L1 gets besides the usual harness image.
 extra=$out/l1-extra
-mkdir -p "$extra/scenarios" "$extra/usr/share/qemu"
+mkdir -p "$extra/scenarios"
 cp "$here/l1/disk.sh" "$extra/scenarios/bench-disk.sh"
-"$here/copy-elf.sh" "$extra" qemu-system-x86_64
-# -kernel on q35: SeaBIOS, the linuxboot_dma option ROM and kvmvapic (what
-# QEMU 7.2 opens, per strace); microvm: qboot. Looked up as QEMU does.
-for f in bios-256k.bin linuxboot_dma.bin kvmvapic.bin qboot.rom; do
-    src=
-    for d in /usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu; do
-        if [ -f "$d/$f" ]; then
-            src=$d/$f
-            break
-        fi
-    done
-    [ -n "$src" ] || die "QEMU firmware $f not found (qemu-system-x86 / seabios packages)"
-    cp -L "$src" "$extra/usr/share/qemu/$f"
-done
-ln -sf qboot.rom "$extra/usr/share/qemu/bios-microvm.bin"
+"$here/copy-qemu.sh" "$extra" || die "cannot copy QEMU into the L1 image"
 HOST_EXTRA=$extra "$harness/mkinitrd-host.sh" "$vmm" "$out/guest" "$out/host.cpio"
 rm -rf "$out/fio-root" "$extra"
 

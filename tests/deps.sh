@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-    build-essential pkg-config check libseccomp-dev liburing-dev
+    build-essential pkg-config check libseccomp-dev liburing-dev libslirp-dev
     clang libclang-rt-14-dev clang-format
     qemu-system-x86 busybox-static cpio xz-utils e2fsprogs kmod fio debootstrap
 )

@@ -17,6 +17,7 @@
 #include "devices/pci.h"
 #include "firmware/acpi.h"
 #include "firmware/smbios.h"
+#include "virtio/net_slirp.h"
 #include "virtio/net_tap.h"
 #include "vmm/boot.h"
 #include "vmm/console.h"
@@ -226,8 +227,8 @@ static int open_disks(struct vm *vm, const struct vmm_options *opts, char *err, 
 }
 
 /* One NIC's back ends (one per queue pair) and, with vhost=on, its vhost-net handles. */
-static int open_nic(struct vm *vm, unsigned int i, const struct net_options *o, char *err,
-		    size_t errlen)
+static int open_nic(struct vm *vm, struct event_loop *loop, unsigned int i,
+		    const struct net_options *o, char *err, size_t errlen)
 {
 	static char names[VMM_MAX_NICS][16];
 	struct net_backend *be[NET_MAX_PAIRS];
@@ -243,9 +244,7 @@ static int open_nic(struct vm *vm, unsigned int i, const struct net_options *o, 
 	else if (o->kind == NET_TAP_FD)
 		r = net_tap_from_fd(o->tap_fd, be, why, sizeof(why));
 	else
-		r = -EINVAL;
-	if (r == -EINVAL && o->kind == NET_USER)
-		snprintf(why, sizeof(why), "%s: not available in this build", o->text);
+		r = net_slirp_open(&be[0], &o->user, loop, why, sizeof(why));
 	if (r) {
 		snprintf(err, errlen, "--net %s", why); /* why names the key and value */
 		return r;
@@ -298,10 +297,11 @@ static int open_nic(struct vm *vm, unsigned int i, const struct net_options *o, 
 	return 0;
 }
 
-static int open_nics(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
+static int open_nics(struct vm *vm, struct event_loop *loop, const struct vmm_options *opts,
+		     char *err, size_t errlen)
 {
 	for (unsigned int i = 0; i < opts->nnics; i++)
-		if (open_nic(vm, i, &opts->nics[i], err, errlen))
+		if (open_nic(vm, loop, i, &opts->nics[i], err, errlen))
 			return -EINVAL;
 	return 0;
 }
@@ -435,10 +435,19 @@ static void stop_vcpus(struct vm *vm)
 		vcpu_destroy(&vm->vcpus[i]);
 }
 
+/* libslirp runs in the event loop: with --net user, the main thread needs its sockets. */
+static enum vmm_seccomp_role main_role(const struct vmm_options *opts)
+{
+	for (unsigned int i = 0; i < opts->nnics; i++)
+		if (opts->nics[i].kind == NET_USER)
+			return VMM_SECCOMP_MAIN_USER_NET;
+	return VMM_SECCOMP_MAIN;
+}
+
 int main(int argc, char **argv)
 {
 	static struct vm vm;
-	struct event_loop loop;
+	struct event_loop *loop;
 	FILE *stats_json = NULL;
 	struct vmm_seccomp_fds main_fds = { 0 };
 	struct vmm_options opts;
@@ -468,8 +477,12 @@ int main(int argc, char **argv)
 		return usage_error(err);
 	}
 
+	/* user networking registers with the loop as it opens */
+	loop = event_loop_new();
+	if (!loop)
+		return host_error("cannot create the event loop");
 	/* before the kernel: an inherited tap-fd is named even when the kernel is bad too */
-	if (open_nics(&vm, &opts, err, sizeof(err)))
+	if (open_nics(&vm, loop, &opts, err, sizeof(err)))
 		return usage_error(err);
 	code = load_guest(&vm, &opts, &entry, uuid_text, err, sizeof(err));
 	if (code)
@@ -501,7 +514,7 @@ int main(int argc, char **argv)
 	vm_mark_phase(&vm, VM_PHASE_DEVICES);
 	if (event_loop_block_signals())
 		return host_error("cannot block signals");
-	code = event_loop_init(&loop, &vm, &con);
+	code = event_loop_watch_vm(loop, &vm, &con);
 	if (code) {
 		snprintf(err, sizeof(err), "cannot set up the event loop: %s", strerror(-code));
 		console_restore();
@@ -527,12 +540,12 @@ int main(int argc, char **argv)
 		return host_error(err);
 	}
 	vmm_seccomp_fds_add(&main_fds, VMM_SECCOMP_FD_VM, vm.kvm.vm_fd);
-	if (vmm_seccomp_install(VMM_SECCOMP_MAIN, &main_fds, err, sizeof(err))) {
+	if (vmm_seccomp_install(main_role(&opts), &main_fds, err, sizeof(err))) {
 		fprintf(stderr, "vmm: %s\n", err);
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
 	}
 
-	code = event_loop_run(&loop, &vm, &con);
+	code = event_loop_run(loop);
 	stop_vcpus(&vm);
 	/* device threads stop before guest memory goes away */
 	for (unsigned int i = 0; i < vm.ndisks; i++)
@@ -553,6 +566,8 @@ int main(int argc, char **argv)
 	}
 	for (unsigned int i = 0; i < vm.nnics; i++)
 		net_destroy(&vm.nics[i]);
+	/* after the back ends: user networking unregisters from the loop as it closes */
+	event_loop_free(loop);
 	kvm_close(&vm.kvm);
 	guest_mem_free(&vm.mem);
 	return code;

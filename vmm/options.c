@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,62 @@ static bool parse_uint(const char *text, size_t len, unsigned long min, unsigned
 	return true;
 }
 
+/*
+ * hostfwd=tcp:[HOSTADDR:]HOSTPORT-:GUESTPORT (the guest address may be written out, but
+ * it is always the one DHCP gives). Without HOSTADDR only this host's loopback listens:
+ * forwarding a guest port to every network this host is on must be asked for (0.0.0.0).
+ * Returns NULL or why the value is wrong.
+ */
+static const char *parse_hostfwd(const char *v, size_t vlen, struct net_user_options *u)
+{
+	static const char form[] = "expected hostfwd=tcp:[HOSTADDR:]HOSTPORT-:GUESTPORT";
+	struct net_hostfwd f = { .host_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char buf[64], *host, *port, *guest, *colon;
+	unsigned long n;
+
+	if (vlen >= sizeof(buf))
+		return form;
+	memcpy(buf, v, vlen);
+	buf[vlen] = '\0';
+	if (strncmp(buf, "tcp:", 4))
+		return strncmp(buf, "udp:", 4) ? form : "only tcp ports can be forwarded";
+	host = buf + 4;
+	guest = strchr(host, '-');
+	if (!guest)
+		return form;
+	*guest++ = '\0';
+	colon = strchr(guest, ':');
+	if (!colon)
+		return form;
+	*colon = '\0';
+	if (*guest && strcmp(guest, NET_USER_GUEST_ADDR))
+		return "the guest address is always " NET_USER_GUEST_ADDR " (write -:GUESTPORT)";
+	if (!parse_uint(colon + 1, strlen(colon + 1), 1, 65535, &n))
+		return "ports are 1 to 65535";
+	f.guest_port = (uint16_t)n;
+	colon = strrchr(host, ':');
+	port = host;
+	if (colon) {
+		*colon = '\0';
+		port = colon + 1;
+		if (*host && inet_pton(AF_INET, host, &f.host_addr) != 1)
+			return "the host address must be IPv4, like 127.0.0.1";
+	}
+	if (!parse_uint(port, strlen(port), 1, 65535, &n))
+		return "ports are 1 to 65535";
+	f.host_port = (uint16_t)n;
+	for (unsigned int i = 0; i < u->nhostfwd; i++) {
+		if (u->hostfwd[i].host_port == f.host_port &&
+		    (u->hostfwd[i].host_addr.s_addr == f.host_addr.s_addr ||
+		     !u->hostfwd[i].host_addr.s_addr || !f.host_addr.s_addr))
+			return "that host port is already forwarded";
+	}
+	if (u->nhostfwd == NET_USER_MAX_HOSTFWD)
+		return "at most 16 forwarded ports";
+	u->hostfwd[u->nhostfwd++] = f;
+	return NULL;
+}
+
 /* tap=IFNAME|tap-fd=N first, then [,mac=MAC][,queues=N][,vhost=on|off], each key once. */
 static int parse_net(struct vmm_options *opts, const char *text, char *err, size_t errlen)
 {
@@ -222,16 +279,26 @@ static int parse_net(struct vmm_options *opts, const char *text, char *err, size
 	memset(o, 0, sizeof(*o));
 	o->tap_fd = -1;
 	o->text = text;
-	if (!strcmp(text, "user") || !strncmp(text, "user,", 5))
-		return net_error(err, errlen, text, (int)strlen(text),
-				 "user-mode networking is not available in this build");
-	for (bool first = true;; first = false) {
+	/* user alone has no value; whether this build has it is main()'s to say */
+	if (!strcmp(text, "user") || !strncmp(text, "user,", 5)) {
+		o->kind = NET_USER;
+		seen = 1;
+		if (!text[4]) {
+			opts->nnics++;
+			return 0;
+		}
+		p = text + 5;
+	}
+	for (bool first = o->kind != NET_USER;; first = false) {
 		size_t len = strcspn(p, ","), klen = strcspn(p, "=");
 		const char *v = p + klen + 1;
 		size_t vlen = len - klen - 1;
 		unsigned long n;
 		unsigned int bit;
 
+		if (len == 0)
+			return net_error(err, errlen, text, (int)strlen(text),
+					 "expected key=value after each comma");
 		if (klen >= len || vlen == 0)
 			return net_error(err, errlen, p, (int)len, "expected key=value");
 		if (!strncmp(p, "tap=", 4) || !strncmp(p, "tap-fd=", 7)) {
@@ -281,6 +348,14 @@ static int parse_net(struct vmm_options *opts, const char *text, char *err, size
 				return net_error(err, errlen, p, (int)len,
 						 "queue pairs must be 1 to 8");
 			o->queues = (unsigned int)n;
+		} else if (!strncmp(p, "hostfwd=", 8)) {
+			const char *why = o->kind == NET_USER
+						  ? parse_hostfwd(v, vlen, &o->user)
+						  : "only user networking forwards ports";
+
+			if (why)
+				return net_error(err, errlen, p, (int)len, why);
+			bit = 0; /* repeatable */
 		} else if (!strncmp(p, "vhost=", 6)) {
 			bit = 8;
 			if (vlen == 2 && !strncmp(v, "on", 2))
@@ -292,7 +367,8 @@ static int parse_net(struct vmm_options *opts, const char *text, char *err, size
 		} else {
 			return net_error(
 				err, errlen, p, (int)len,
-				"unknown key (expected tap, tap-fd, mac, queues or vhost)");
+				"unknown key (expected tap, tap-fd, user, mac, queues, vhost or "
+				"hostfwd)");
 		}
 		if (seen & bit)
 			return net_error(err, errlen, p, (int)len, "given twice");
@@ -301,6 +377,11 @@ static int parse_net(struct vmm_options *opts, const char *text, char *err, size
 			break;
 		p += len + 1;
 	}
+	if (o->kind == NET_USER && o->queues > 1)
+		return net_error(err, errlen, text, (int)strlen(text),
+				 "user networking has one queue pair");
+	if (o->kind == NET_USER && o->vhost)
+		return net_error(err, errlen, text, (int)strlen(text), "vhost=on needs a TAP");
 	if (o->kind == NET_TAP_FD && o->queues > 1)
 		return net_error(err, errlen, text, (int)strlen(text),
 				 "tap-fd= carries one queue pair; queues= needs tap=IFNAME");
@@ -500,6 +581,12 @@ void options_usage(void *stream, const char *argv0)
 		"                    start; queues: queue pairs, 1 to %d (a multi_queue TAP);\n"
 		"                    vhost=on: the kernel's vhost-net moves the frames (needs\n"
 		"                    /dev/vhost-net; a guest without MSI-X gets the VMM's path)\n"
+		"  --net user[,hostfwd=tcp:[HOSTADDR:]HOSTPORT-:GUESTPORT]...[,mac=MAC]\n"
+		"                    user-mode networking, no privileges needed: the guest\n"
+		"                    gets %s by DHCP, %s is the host\n"
+		"                    (NAT), %s its DNS. hostfwd: connections to\n"
+		"                    HOSTADDR:HOSTPORT (default 127.0.0.1) reach GUESTPORT in\n"
+		"                    the guest; repeatable (up to %d)\n"
 		"  --uuid UUID       the machine's UUID, as the guest reads it from SMBIOS\n"
 		"                    (/sys/class/dmi/id/product_uuid); default: a new random\n"
 		"                    UUID at every start, printed on stderr\n"
@@ -540,6 +627,7 @@ void options_usage(void *stream, const char *argv0)
 		"  128+N  stopped by signal N (SIGINT 130, SIGTERM 143); 159 (SIGSYS): a\n"
 		"         thread made a system call outside its seccomp list (named on stderr)\n",
 		argv0, VMM_DEFAULT_CMDLINE, VMM_MAX_CPUS, VMM_MAX_DISKS, VMM_MAX_NICS,
-		VMM_NET_MAX_QUEUES, VMM_EXIT_POWEROFF, VMM_EXIT_ERROR, VMM_EXIT_USAGE,
+		VMM_NET_MAX_QUEUES, NET_USER_GUEST_ADDR, NET_USER_GATEWAY_ADDR, NET_USER_DNS_ADDR,
+		NET_USER_MAX_HOSTFWD, VMM_EXIT_POWEROFF, VMM_EXIT_ERROR, VMM_EXIT_USAGE,
 		VMM_EXIT_REBOOT, VMM_EXIT_TRIPLE_FAULT, VMM_EXIT_KVM_ERROR, VMM_EXIT_QUIT);
 }

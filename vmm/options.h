@@ -14,6 +14,7 @@
 #include "firmware/smbios.h"
 #include "virtio/disk.h"
 #include "vmm/seccomp.h"
+#include "virtio/net_slirp.h"
 
 #define VMM_DEFAULT_MEMORY (512ull << 20)
 #define VMM_MIN_MEMORY (2ull << 20)
@@ -28,7 +29,7 @@ enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE };
 enum net_backend_kind {
 	NET_TAP,    /* tap=IFNAME: open or create the named TAP */
 	NET_TAP_FD, /* tap-fd=N: an open TAP descriptor we inherited */
-	NET_USER,   /* user[,hostfwd=...]: user-mode networking (reserved) */
+	NET_USER,   /* user[,hostfwd=...]: user-mode networking (libslirp) */
 };
 
 /* --net: one virtio-net device and its back end */
@@ -37,10 +38,11 @@ struct net_options {
 	char ifname[16]; /* NET_TAP; IFNAMSIZ */
 	int tap_fd;	 /* NET_TAP_FD */
 	bool has_mac;
-	uint8_t mac[6];	     /* has_mac; else a random locally administered one */
-	unsigned int queues; /* queue pairs, 1..VMM_NET_MAX_QUEUES; 0 (default): 1 */
-	bool vhost;	     /* vhost=on: the kernel's vhost-net moves the frames */
-	const char *text;    /* the option as given, for messages */
+	uint8_t mac[6];		      /* has_mac; else a random locally administered one */
+	unsigned int queues;	      /* queue pairs, 1..VMM_NET_MAX_QUEUES; 0 (default): 1 */
+	bool vhost;		      /* vhost=on: the kernel's vhost-net moves the frames */
+	struct net_user_options user; /* NET_USER: forwarded host ports */
+	const char *text;	      /* the option as given, for messages */
 };
 
 struct vmm_options {

@@ -35,6 +35,7 @@
 #include <seccomp.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <grp.h>
@@ -226,10 +227,43 @@ static const struct rule net_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_TAP, TUNSETQUEUE),
 };
 
+/*
+ * libslirp, in the event loop with --net user: the host side of every guest connection
+ * is a real socket (IPv4 TCP and UDP, ICMP echo), and DNS forwarding reads the host's
+ * resolver configuration. Only on the main thread, and only when user networking is on.
+ */
+static const struct rule user_net_rules[] = {
+	ALLOW_IF(socket, ARG_EQ(0, AF_INET)),
+	ALLOW(connect),
+	ALLOW(bind),
+	ALLOW(listen),
+	ALLOW(accept),
+	ALLOW(accept4),
+	ALLOW(sendto),
+	ALLOW(recvfrom),
+	ALLOW(sendmsg),
+	ALLOW(recvmsg),
+	ALLOW(setsockopt),
+	ALLOW(getsockopt),
+	ALLOW(getsockname),
+	ALLOW(getpeername),
+	ALLOW(shutdown),
+	ALLOW_IF(fcntl, ARG_EQ(1, F_GETFL)),
+	ALLOW_IF(fcntl, ARG_EQ(1, F_SETFL)),
+	ALLOW_IF(ioctl, ARG_EQ(1, FIONREAD)),
+	ALLOW(getrandom),
+	/* /etc/resolv.conf, read only; never a file created or written */
+	ALLOW_IF(openat, ARG_MASKED(2, O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY)),
+	ALLOW(newfstatat),
+	ALLOW(lseek),
+};
+
 struct role {
 	const char *name;
 	const struct rule *rules;
 	size_t nrules;
+	const struct rule *more; /* a second table, for a role that extends another */
+	size_t nmore;
 };
 
 static const struct role roles[VMM_SECCOMP_ROLES] = {
@@ -237,6 +271,8 @@ static const struct role roles[VMM_SECCOMP_ROLES] = {
 	[VMM_SECCOMP_VCPU] = { "vCPU", vcpu_rules, ARRAY_SIZE(vcpu_rules) },
 	[VMM_SECCOMP_BLK] = { "block I/O", blk_rules, ARRAY_SIZE(blk_rules) },
 	[VMM_SECCOMP_NET] = { "network", net_rules, ARRAY_SIZE(net_rules) },
+	[VMM_SECCOMP_MAIN_USER_NET] = { "main", main_rules, ARRAY_SIZE(main_rules), user_net_rules,
+					ARRAY_SIZE(user_net_rules) },
 };
 
 static enum vmm_seccomp_mode mode = VMM_SECCOMP_OFF;
@@ -259,12 +295,15 @@ unsigned int vmm_seccomp_role_syscalls(enum vmm_seccomp_role role)
 {
 	bool seen[SYSCALL_NAMES] = { false };
 	unsigned int n = 0;
-	const struct role *lists[] = {
-		&(const struct role){ "", common_rules, ARRAY_SIZE(common_rules) }, &roles[role]
-	};
-
 	if (role >= VMM_SECCOMP_ROLES)
 		return 0;
+
+	const struct role *lists[] = {
+		&(const struct role){ "", common_rules, ARRAY_SIZE(common_rules), NULL, 0 },
+		&roles[role],
+		&(const struct role){ "", roles[role].more, roles[role].nmore, NULL, 0 },
+	};
+
 	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
 		for (size_t i = 0; i < lists[l]->nrules; i++) {
 			int nr = lists[l]->rules[i].nr;
@@ -446,6 +485,8 @@ int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds
 	ret = add_rules(ctx, common_rules, ARRAY_SIZE(common_rules), fds, err, errlen);
 	if (!ret)
 		ret = add_rules(ctx, roles[role].rules, roles[role].nrules, fds, err, errlen);
+	if (!ret)
+		ret = add_rules(ctx, roles[role].more, roles[role].nmore, fds, err, errlen);
 	if (!ret) {
 		/* named before loading: a trap from here on names the right role */
 		thread_role = roles[role].name;

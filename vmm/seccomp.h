@@ -26,6 +26,8 @@ enum vmm_seccomp_role {
 	VMM_SECCOMP_VCPU, /* KVM_RUN and the device models it calls */
 	VMM_SECCOMP_BLK,  /* a virtio-blk queue thread: disk I/O on its own descriptors */
 	VMM_SECCOMP_NET,  /* a virtio-net queue-pair thread: frames to and from its back end */
+	/* the event loop when it also runs libslirp (--net user): main plus its sockets */
+	VMM_SECCOMP_MAIN_USER_NET,
 	VMM_SECCOMP_ROLES,
 };
 

@@ -72,6 +72,36 @@ expect net-tap-fd-queues "--net tap-fd=0,queues=2: tap-fd= carries one queue pai
 	--kernel "$tmp/text" --net tap-fd=0,queues=2
 expect net-too-many "at most 4 network devices" --kernel "$tmp/text" --net tap-fd=0 \
 	--net tap-fd=0 --net tap-fd=0 --net tap-fd=0 --net tap-fd=0
+expect net-user-udp "--net hostfwd=udp::5353-:53: only tcp" --kernel "$tmp/text" \
+	--net user,hostfwd=udp::5353-:53
+expect net-user-form "--net hostfwd=tcp:8080:80: expected hostfwd=tcp:" --kernel "$tmp/text" \
+	--net user,hostfwd=tcp:8080:80
+expect net-user-port-zero "--net hostfwd=tcp::0-:22: ports are 1 to 65535" --kernel "$tmp/text" \
+	--net user,hostfwd=tcp::0-:22
+expect net-user-port-big "--net hostfwd=tcp::2222-:65536: ports are 1 to 65535" \
+	--kernel "$tmp/text" --net user,hostfwd=tcp::2222-:65536
+expect net-user-host-addr "--net hostfwd=tcp:localhost:2222-:22: the host address must be IPv4" \
+	--kernel "$tmp/text" --net user,hostfwd=tcp:localhost:2222-:22
+expect net-user-guest-addr "--net hostfwd=tcp::2222-10.0.2.16:22: the guest address is always" \
+	--kernel "$tmp/text" --net user,hostfwd=tcp::2222-10.0.2.16:22
+expect net-user-fwd-twice "--net hostfwd=tcp:0.0.0.0:2222-:23: that host port is already" \
+	--kernel "$tmp/text" --net user,hostfwd=tcp::2222-:22,hostfwd=tcp:0.0.0.0:2222-:23
+expect net-user-queues "--net user,queues=2: user networking has one queue pair" \
+	--kernel "$tmp/text" --net user,queues=2
+expect net-user-vhost "--net user,vhost=on: vhost=on needs a TAP" --kernel "$tmp/text" \
+	--net user,vhost=on
+expect net-user-empty "--net user,: expected key=value" --kernel "$tmp/text" --net user,
+expect net-tap-hostfwd "--net hostfwd=tcp::2222-:22: only user networking" --kernel "$tmp/text" \
+	--net tap=vmmtest0,hostfwd=tcp::2222-:22
+# the static binary is built without libslirp: it must say so before anything else fails
+static=$(dirname "$vmm")/vmm-static
+if [ -x "$static" ]; then
+	dynamic=$vmm
+	vmm=$static
+	expect net-user-static "--net user: this VMM was built without user networking" \
+		--kernel "$tmp/text" --net user,hostfwd=tcp::2222-:22
+	vmm=$dynamic
+fi
 expect stray-argument "unexpected argument" --kernel "$tmp/text" extra
 expect seccomp-mode "--seccomp maybe: must be on, log or off" --kernel "$tmp/text" --seccomp maybe
 expect user-name "--user nobody: expected UID or UID:GID" --kernel "$tmp/text" --user nobody

@@ -87,7 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned int i = 0; i < opts.nnics; i++) {
 			const struct net_options *n = &opts.nics[i];
 
-			check(n->kind == NET_TAP || n->kind == NET_TAP_FD);
+			check(n->kind == NET_TAP || n->kind == NET_TAP_FD || n->kind == NET_USER);
+			check(n->kind != NET_USER || (n->queues <= 1 && !n->vhost &&
+						      n->user.nhostfwd <= NET_USER_MAX_HOSTFWD));
+			for (unsigned int j = 0; j < n->user.nhostfwd; j++)
+				check(n->user.hostfwd[j].host_port &&
+				      n->user.hostfwd[j].guest_port);
 			check(n->kind != NET_TAP ||
 			      (n->ifname[0] && memchr(n->ifname, 0, sizeof(n->ifname))));
 			check(n->kind != NET_TAP_FD || (n->tap_fd >= 0 && n->queues <= 1));

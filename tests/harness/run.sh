@@ -12,6 +12,7 @@
 #      HARNESS_BOOT_TIMEOUT (seconds for L1 to reach init, default 60; one retry),
 #      HARNESS_VMM_TIMEOUT (seconds per VMM run inside L1, default 120),
 #      HARNESS_SMP (L1 vCPUs, default 1; >1 uses multi-threaded TCG), VMM_STATIC,
+#      VMM_DYNAMIC (the libslirp build for net-user, default build/vmm),
 #      HARNESS_LOCK (a lock file shared by checkouts on one machine: runs take turns).
 # Output: build/harness/serial.log (L1 console), images in build/harness/
 #   (the disk scenario's disk images in build/harness/disk/; the rootdisk
@@ -28,7 +29,7 @@ for a in "$@"; do
     case "$a" in
     -v) verbose=1 ;;
     --kvm-only) kvm_only=1 ;;
-    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
     *)
         if [ ! -f "$here/scenarios/$a.sh" ]; then
@@ -80,7 +81,23 @@ for init in "$here"/guest-init/*.sh; do
     name=$(basename "$init" .sh)
     "$here/mkinitrd-guest.sh" "$init" "$out/guest/$name.cpio.gz"
 done
-"$here/mkinitrd-host.sh" "$vmm" "$out/guest" "$out/host.cpio"
+# The net-user scenario needs libslirp, which the static VMM cannot carry: L1
+# also gets the dynamic build (VMM_DYNAMIC, default build/vmm) with every
+# library it loads, as /usr/bin/vmm. Without it that scenario SKIPs.
+host_extra=
+vmm_dynamic=${VMM_DYNAMIC:-$top/build/vmm}
+case ",$run," in
+*,all,* | *,net-user,*)
+    if [ -x "$vmm_dynamic" ]; then
+        host_extra=$out/l1-extra
+        rm -rf "$host_extra"
+        "$top/bench/copy-elf.sh" "$host_extra" "$vmm_dynamic"
+        [ "$(basename "$vmm_dynamic")" = vmm ] || mv "$host_extra/usr/bin/$(basename "$vmm_dynamic")" "$host_extra/usr/bin/vmm"
+    fi
+    ;;
+esac
+HOST_EXTRA=$host_extra "$here/mkinitrd-host.sh" "$vmm" "$out/guest" "$out/host.cpio"
+[ -z "$host_extra" ] || rm -rf "$host_extra"
 
 # The disk scenario's images (fresh each run), attached to L1 as QEMU
 # virtio-blk drives; the scenario hands L1's /dev/vdX to our VMM's --disk.

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "check_main.h"
 #include "vmm/options.h"
@@ -321,6 +323,66 @@ START_TEST(test_parse_twice_starts_fresh)
 }
 END_TEST
 
+START_TEST(test_net_user)
+{
+	const struct net_user_options *u;
+
+	ck_assert_int_eq(parse("--kernel", "k", "--net", "user", NULL), 0);
+	ck_assert_uint_eq(opts.nnics, 1);
+	ck_assert_int_eq(opts.nics[0].kind, NET_USER);
+	ck_assert_uint_eq(opts.nics[0].user.nhostfwd, 0);
+	ck_assert(!opts.nics[0].has_mac);
+
+	ck_assert_int_eq(parse("--kernel", "k", "--net",
+			       "user,hostfwd=tcp::2222-:22,mac=52:54:00:00:00:07,"
+			       "hostfwd=tcp:0.0.0.0:8080-10.0.2.15:80",
+			       NULL),
+			 0);
+	u = &opts.nics[0].user;
+	ck_assert_uint_eq(u->nhostfwd, 2);
+	/* no host address: only the loopback listens */
+	ck_assert_uint_eq(u->hostfwd[0].host_addr.s_addr, htonl(INADDR_LOOPBACK));
+	ck_assert_uint_eq(u->hostfwd[0].host_port, 2222);
+	ck_assert_uint_eq(u->hostfwd[0].guest_port, 22);
+	ck_assert_uint_eq(u->hostfwd[1].host_addr.s_addr, htonl(INADDR_ANY));
+	ck_assert_uint_eq(u->hostfwd[1].host_port, 8080);
+	ck_assert_uint_eq(u->hostfwd[1].guest_port, 80);
+	ck_assert(opts.nics[0].has_mac);
+	ck_assert_uint_eq(opts.nics[0].mac[5], 7);
+
+	/* the same port on another address is another socket */
+	ck_assert_int_eq(parse("--kernel", "k", "--net",
+			       "user,hostfwd=tcp:127.0.0.1:1-:1,hostfwd=tcp:127.0.0.2:1-:2", NULL),
+			 0);
+	ck_assert_int_eq(
+		parse("--kernel", "k", "--net", "user,hostfwd=tcp::1-:1,hostfwd=tcp::1-:2", NULL),
+		-EINVAL);
+	ck_assert_err_has("already forwarded");
+	ck_assert_int_eq(parse("--kernel", "k", "--net", "user,hostfwd=tcp::1-:", NULL), -EINVAL);
+	ck_assert_err_has("--net hostfwd=tcp::1-:: ports are 1 to 65535");
+	ck_assert_int_eq(parse("--kernel", "k", "--net", "user,hostfwd=tcp::+1-:1", NULL), -EINVAL);
+	ck_assert_int_eq(parse("--kernel", "k", "--net", "user,hostfwd=tcp::1-:1-:2", NULL),
+			 -EINVAL);
+	ck_assert_int_eq(parse("--kernel", "k", "--net", "userx", NULL), -EINVAL);
+	ck_assert_int_eq(parse("--kernel", "k", "--net", "user,user=1", NULL), -EINVAL);
+	ck_assert_int_eq(parse("--kernel", "k", "--net", "user,tap=x", NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_net_user_hostfwd_limit)
+{
+	char text[1024] = "user";
+	size_t len = strlen(text);
+
+	for (unsigned int i = 0; i < NET_USER_MAX_HOSTFWD + 1; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, ",hostfwd=tcp::%u-:22",
+					1000 + i);
+	ck_assert_uint_lt(len, sizeof(text));
+	ck_assert_int_eq(parse("--kernel", "k", "--net", text, NULL), -EINVAL);
+	ck_assert_err_has("at most 16 forwarded ports");
+}
+END_TEST
+
 START_TEST(test_net_accepted)
 {
 	ck_assert_int_eq(parse("--kernel", "k", "--net", "tap=tap0", "--net",
@@ -372,7 +434,6 @@ START_TEST(test_net_rejected)
 		{ "tap=a/b", "not an interface name" },
 		{ "tap-fd=x", "tap-fd=x: not a file descriptor number" },
 		{ "tap-fd=3,queues=2", "queues= needs tap=IFNAME" },
-		{ "user", "user-mode networking is not available" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -413,6 +474,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_parse_twice_starts_fresh);
 	tcase_add_test(tc, test_net_accepted);
 	tcase_add_test(tc, test_net_rejected);
+	tcase_add_test(tc, test_net_user);
+	tcase_add_test(tc, test_net_user_hostfwd_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/kvm.h>
@@ -202,6 +203,10 @@ START_TEST(forbidden_calls_kill_every_role)
 						     (enum forbidden)call };
 			struct child c;
 
+			/* user networking's sockets and resolv.conf: user_net_main_role */
+			if (role == VMM_SECCOMP_MAIN_USER_NET &&
+			    (call == F_SOCKET || call == F_OPENAT))
+				continue;
 			/* the vCPU role may create threads; a fork is still refused */
 			run_child(do_forbidden, &fc, &c);
 			assert_killed(&c, vmm_seccomp_role_name(fc.role), forbidden_name[call]);
@@ -472,6 +477,48 @@ START_TEST(net_role_moves_frames_on_its_tap_only)
 }
 END_TEST
 
+/*
+ * With --net user the main thread runs libslirp: IPv4 sockets and reading the resolver
+ * configuration, and still no other socket family and no file opened for writing.
+ */
+static int do_user_net(void *arg)
+{
+	struct vmm_seccomp_fds fds;
+	int which = *(const int *)arg, fd;
+
+	role_fds(VMM_SECCOMP_MAIN_USER_NET, &fds);
+	if (install(VMM_SECCOMP_ON, VMM_SECCOMP_MAIN_USER_NET, &fds))
+		return 90;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&(struct sockaddr_in){ .sin_family = AF_INET },
+			   sizeof(struct sockaddr_in)))
+		return 40;
+	fd = (int)syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
+		return 41;
+	if (which == 0)
+		socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	else
+		syscall(SYS_openat, AT_FDCWD, "/tmp/never-created", O_WRONLY | O_CREAT, 0600);
+	return 0;
+}
+
+START_TEST(user_net_main_role)
+{
+	static const int which[] = { 0, 1 };
+	static const char *const call[] = { "socket", "openat" };
+
+	fake_kvm_fds();
+	for (size_t i = 0; i < 2; i++) {
+		struct child c;
+
+		run_child(do_user_net, (void *)&which[i], &c);
+		assert_killed(&c, "main", call[i]);
+	}
+	ck_assert_int_ne(access("/tmp/never-created", F_OK), 0);
+}
+END_TEST
+
 /* Without any filter: what the ring itself refuses. */
 START_TEST(ring_is_restricted)
 {
@@ -726,6 +773,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, blk_role_io_uring_and_thread_engines);
 	tcase_add_test(tc, ring_is_restricted);
 	tcase_add_test(tc, net_role_moves_frames_on_its_tap_only);
+	tcase_add_test(tc, user_net_main_role);
 	tcase_add_test(tc, vcpu_thread_starts_a_queue_thread);
 	tcase_add_test(tc, log_and_off_let_calls_through);
 	tcase_add_test(tc, role_sizes);

@@ -1403,6 +1403,12 @@ static size_t reply_min(uint32_t opcode)
 	}
 }
 
+/* Opcodes the driver expects no answer to: they need no writable room. */
+static bool no_reply(uint32_t opcode)
+{
+	return opcode == FUSE_FORGET || opcode == FUSE_BATCH_FORGET || opcode == FUSE_INTERRUPT;
+}
+
 static int dispatch(struct fs_req *r)
 {
 	uint32_t op = r->in.opcode;
@@ -1504,10 +1510,9 @@ ssize_t fs_server_handle(struct fs_server *s, const struct iovec *in, unsigned i
 			ret = -EINVAL;
 		} else if (r.in.len > FS_ARGS_MAX && r.in.opcode != FUSE_WRITE) {
 			ret = -EINVAL;
-		} else if (r.wr_bytes < sizeof(h) + reply_min(r.in.opcode)) {
-			ret = r.in.opcode == FUSE_FORGET || r.in.opcode == FUSE_BATCH_FORGET
-				      ? FS_NO_REPLY
-				      : -EINVAL;
+		} else if (r.wr_bytes < sizeof(h) + reply_min(r.in.opcode) &&
+			   !no_reply(r.in.opcode)) {
+			ret = -EINVAL;
 		} else {
 			/* one copy of the arguments: the guest may rewrite its buffers meanwhile */
 			copy = r.in.len < FS_ARGS_MAX ? r.in.len : FS_ARGS_MAX;

@@ -1650,7 +1650,7 @@ static bool queue_drain(struct fs_queue *q)
 	struct virtq *vq = &f->vdev.queues[q->index];
 	struct virtq_chain *c = q->chain;
 	bool pushed = false, ok = true;
-	int r;
+	int r = 0;
 
 	virtq_set_notify(vq, false);
 	for (;;) {

@@ -12,8 +12,9 @@
 #     the symlinks L1 made inside the share (to a file outside it, relative and
 #     absolute) must not reach L1's file: the guest resolves ".." and symlinks
 #     itself, so these paths land in the guest's own root file system.
-# Every attempt is printed with its outcome ("GUEST escape: ..."), then the
-# guest powers off. The judging is done in L1 by the scenario.
+# Every attempt is printed with its outcome ("GUEST escape: ..."); then both
+# shares are unmounted, rw is mounted once more (a second FUSE session on the
+# same device) and read back, and the guest powers off. The judging is done in L1 by the scenario.
 # Kernel command line: share.token=T share.secret=PATH-IN-L1
 # harness-modules: virtio_pci virtiofs
 . /lib/harness/prologue.sh # boot marker, busybox applets, /dev /proc /sys
@@ -136,6 +137,14 @@ attempt "mknod /mnt/rw/null c 1 3" mknod /mnt/rw/null c 1 3
 echo "GUEST escape_guest_root=$(ls / | tr '\n' ' ')"
 
 umount /mnt/rw && umount /mnt/ro && echo "GUEST umount=ok" || echo "GUEST umount=failed"
+# Mounting again starts a new FUSE session (DESTROY, then INIT) on the same device.
+if mount -t virtiofs share.rw /mnt/rw 2>/dev/null &&
+    [ "$(cat /mnt/rw/from-guest.txt 2>&1)" = "minivmm share test token=$token" ] &&
+    umount /mnt/rw; then
+    echo "GUEST remount=ok"
+else
+    echo "GUEST remount=failed"
+fi
 echo "GUEST done=1"
 sync
 poweroff -f

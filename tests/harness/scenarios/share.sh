@@ -13,7 +13,8 @@
 #   "share rw": VMM exit 0, both mounts, the seed read right, the guest's
 #     from-guest.txt on L1 has the exact line and the sha256 the guest
 #     printed, from-guest.bin (192 KiB) the sha256 of the data the guest
-#     wrote, and mkdir/rename/symlink/hard link/truncate/chmod/rm worked;
+#     wrote, mkdir/rename/symlink/hard link/truncate/chmod/rm worked, and
+#     after unmounting, a second mount (a new FUSE session) reads it back;
 #   "share readonly": create, append, mkdir, rm and touch in ro all failed
 #     in the guest and ro/ is byte for byte what L1 made;
 #   "share escape": every attempt is printed; none printed the secret,
@@ -97,6 +98,8 @@ host_bin_size=$(stat -c %s "$base/rw/from-guest.bin" 2>/dev/null)
 [ "${host_bin_size:-0}" = 196608 ] || rwhy="$rwhy; from-guest.bin is ${host_bin_size:-no} bytes on L1"
 [ "$(value rw_ops)" = ok ] || rwhy="$rwhy; file operations: $(value rw_ops)"
 [ ! -e "$base/rw/dir" ] || rwhy="$rwhy; rw/dir left behind on L1"
+[ "$(value umount)" = ok ] || rwhy="$rwhy; umount: $(value umount)"
+[ "$(value remount)" = ok ] || rwhy="$rwhy; mounting rw a second time: $(value remount)"
 echo "$name: L1 checked rw/from-guest.txt ('$host_txt', sha256 $host_txt_sha) and" \
     "rw/from-guest.bin ($host_bin_size bytes, sha256 $host_bin_sha) against the guest's"
 

@@ -15,6 +15,7 @@
 #include "virtio/disk.h"
 #include "vmm/seccomp.h"
 #include "virtio/net_slirp.h"
+#include "virtio/fs.h"
 
 #define VMM_DEFAULT_MEMORY (512ull << 20)
 #define VMM_MIN_MEMORY (2ull << 20)
@@ -22,6 +23,7 @@
 #define VMM_MAX_DISKS 8
 #define VMM_MAX_NICS 4
 #define VMM_NET_MAX_QUEUES 8 /* queue pairs per NIC: NET_MAX_PAIRS */
+#define VMM_MAX_SHARES 8
 #define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 
 enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE };
@@ -67,6 +69,8 @@ struct vmm_options {
 	uint32_t uid, gid;
 	struct net_options nics[VMM_MAX_NICS];
 	unsigned int nnics;
+	struct fs_share_options shares[VMM_MAX_SHARES]; /* --share: virtio-fs devices */
+	unsigned int nshares;
 	bool help;
 	bool version;
 };
@@ -76,6 +80,13 @@ struct vmm_options {
  * bad value) in err.
  */
 int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, size_t errlen);
+/*
+ * Add one share as --share TEXT would: "HOSTDIR[:TAG][,readonly=on|off]" (a mode that
+ * builds its own command line may call this after options_parse). Checks the syntax, the
+ * tag and that it is not taken; the directory itself is checked when the VMM starts.
+ * Returns 0, or -EINVAL with a one-line message in err.
+ */
+int options_add_share(struct vmm_options *opts, const char *text, char *err, size_t errlen);
 /* Parse "512M", "2G", "65536"; K/M/G/T suffixes are powers of 1024. -EINVAL on junk. */
 int options_parse_size(const char *text, uint64_t *out);
 /* Write --help to stream (a FILE *, kept void here so the header stays stdio-free). */

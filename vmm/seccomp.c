@@ -258,6 +258,44 @@ static const struct rule user_net_rules[] = {
 	ALLOW(lseek),
 };
 
+/*
+ * virtio-fs workers: the FUSE file server works on one shared directory through
+ * descriptors relative to it (openat2 with RESOLVE_BENEATH, *at calls, never a path from
+ * the root), plus waiting for kicks and INTx. These threads are made at set-up and load
+ * this list themselves; no other thread may open a file once the guest runs.
+ */
+static const struct rule fs_rules[] = {
+	ALLOW(openat2),
+	/* the O_PATH-to-real-open step goes through /proc/self/fd; never creating a file */
+	ALLOW(openat),
+	ALLOW(newfstatat),
+	ALLOW(close),
+	ALLOW(fchmodat),
+	ALLOW(fchownat),
+	ALLOW(ftruncate),
+	ALLOW(truncate),
+	ALLOW(utimensat),
+	ALLOW(readlinkat),
+	ALLOW(mknodat),
+	ALLOW(mkdirat),
+	ALLOW(symlinkat),
+	ALLOW(unlinkat),
+	ALLOW(renameat2),
+	ALLOW(linkat),
+	ALLOW(preadv),
+	ALLOW(pwritev),
+	ALLOW(fstatfs),
+	ALLOW(fsync),
+	ALLOW(fdatasync),
+	ALLOW(lseek),
+	ALLOW(getdents64),
+	ALLOW(fallocate),
+	ALLOW(mremap),
+	ALLOW(poll),
+	ALLOW(ppoll),
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
+};
+
 struct role {
 	const char *name;
 	const struct rule *rules;
@@ -271,6 +309,7 @@ static const struct role roles[VMM_SECCOMP_ROLES] = {
 	[VMM_SECCOMP_VCPU] = { "vCPU", vcpu_rules, ARRAY_SIZE(vcpu_rules) },
 	[VMM_SECCOMP_BLK] = { "block I/O", blk_rules, ARRAY_SIZE(blk_rules) },
 	[VMM_SECCOMP_NET] = { "network", net_rules, ARRAY_SIZE(net_rules) },
+	[VMM_SECCOMP_FS] = { "file server", fs_rules, ARRAY_SIZE(fs_rules) },
 	[VMM_SECCOMP_MAIN_USER_NET] = { "main", main_rules, ARRAY_SIZE(main_rules), user_net_rules,
 					ARRAY_SIZE(user_net_rules) },
 };

@@ -17,6 +17,7 @@
 #include "devices/uart.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
+#include "virtio/fs.h"
 #include "virtio/pci.h"
 #include "vmm/irq.h"
 #include "vmm/kvm.h"
@@ -65,6 +66,9 @@ struct vm {
 	struct net nics[VMM_MAX_NICS];
 	struct virtio_pci nic_pci[VMM_MAX_NICS];
 	unsigned int nnics;
+	struct fs_device shares[VMM_MAX_SHARES];
+	struct virtio_pci share_pci[VMM_MAX_SHARES];
+	unsigned int nshares;
 	struct vcpu *vcpus;
 	unsigned int ncpus;
 	struct timespec start;

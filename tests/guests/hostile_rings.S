@@ -209,7 +209,7 @@ msg_loop:	.asciz "hostile-rings: injected a descriptor loop: NEEDS_RESET after t
 msg_indirect_self:	.asciz "hostile-rings: injected an indirect table pointing to itself: NEEDS_RESET\n"
 msg_indirect_loop:	.asciz "hostile-rings: injected a loop inside an indirect table: NEEDS_RESET\n"
 msg_other:	.asciz "hostile-rings: checked: the second disk still reads its first sector right\n"
-msg_rounds:	.asciz "hostile-rings: injected " XSTR(ROUNDS) " more rounds of reset, bad rings, loop, indirect loop\n"
+msg_rounds:	.asciz "hostile-rings: injected " XSTR(ROUNDS) " more rounds of reset and: rings outside RAM, descriptor loop, self-pointing indirect table\n"
 msg_ok:	.asciz "hostile-rings: OK: the broken disk reads its first sector right after a reset\n"
 msg_fail:	.asciz "hostile-rings: FAIL\n"
 pattern_a:	.ascii "tiny-disk-A-0042"

@@ -111,13 +111,14 @@ $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c vmm/options.c vmm/options.
 		firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
 
 $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c virtio/blk.c virtio/blk.h virtio/virtqueue.c \
-		virtio/virtqueue.h virtio/disk.c virtio/disk.h virtio/device.h vmm/memory.c vmm/memory.h
+		virtio/virtqueue.h virtio/disk.c virtio/disk.h virtio/device.h vmm/memory.c vmm/memory.h \
+		vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_blk.c virtio/blk.c virtio/virtqueue.c \
-		virtio/disk.c vmm/memory.c -o $@ -pthread -luring
+		virtio/disk.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
 
 $(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c virtio/fs.c virtio/fs.h virtio/virtqueue.c \
-		virtio/virtqueue.h virtio/device.h vmm/memory.c vmm/memory.h
+		virtio/virtqueue.h virtio/device.h vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_fs.c virtio/fs.c virtio/virtqueue.c vmm/memory.c \
 		vmm/seccomp.c -o $@ -pthread -lseccomp

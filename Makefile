@@ -14,6 +14,8 @@ LIB_SRCS := $(filter-out vmm/main.c,$(LIB_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+# The `vmm run` guest init: a static program linked into the VMM itself (guest/init-blob.S).
+INIT_BLOB := $(BUILD)/obj/guest/init-blob.o
 GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
 GUEST_BINS := $(GUEST_SRCS:tests/guests/%.S=$(BUILD)/guests/%.bin)
 
@@ -22,8 +24,15 @@ all: $(BUILD)/vmm
 
 vmm: $(BUILD)/vmm
 
-$(BUILD)/vmm: $(BUILD)/obj/vmm/main.o $(BUILD)/libvmm.a
+$(BUILD)/vmm: $(BUILD)/obj/vmm/main.o $(INIT_BLOB) $(BUILD)/libvmm.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/guest/init: guest/init.c devices/run.h devices/platform.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -s -o $@ $<
+$(INIT_BLOB): guest/init-blob.S $(BUILD)/guest/init
+	@mkdir -p $(@D)
+	$(CC) -c -DGUEST_INIT_PATH='"$(BUILD)/guest/init"' -o $@ $<
 
 $(BUILD)/libvmm.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -35,7 +44,7 @@ $(BUILD)/obj/%.o: %.c
 
 # A fully static binary: what the nested test harness copies into its outer host.
 static: $(BUILD)/vmm-static
-$(BUILD)/vmm-static: $(BUILD)/obj/vmm/main.o $(BUILD)/libvmm.a
+$(BUILD)/vmm-static: $(BUILD)/obj/vmm/main.o $(INIT_BLOB) $(BUILD)/libvmm.a
 	$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)
 
 # Unit tests: one Check binary per tests/unit/<module>/test_<name>.c.

@@ -91,21 +91,32 @@ static int place_initrd(const struct guest_mem *mem, const struct boot_linux_con
 			const struct bzimage_info *info, uint64_t kernel_end, uint64_t *gpa,
 			uint64_t *size, char *err, size_t errlen)
 {
+	const char *name = cfg->initrd_path ? cfg->initrd_path : "(built in memory)";
 	uint8_t *data;
 	size_t len;
 	uint64_t top = low_ram_end(mem);
 	int ret;
 
 	*gpa = *size = 0;
-	if (!cfg->initrd_path)
+	if (cfg->initrd_data) {
+		len = cfg->initrd_len;
+		data = malloc(len ? len : 1);
+		if (!data) {
+			snprintf(err, errlen, "initramfs: out of memory");
+			return -ENOMEM;
+		}
+		memcpy(data, cfg->initrd_data, len);
+	} else if (!cfg->initrd_path) {
 		return 0;
-	ret = read_file(cfg->initrd_path, "--initrd", &data, &len, err, errlen);
-	if (ret)
-		return ret;
+	} else {
+		ret = read_file(cfg->initrd_path, "--initrd", &data, &len, err, errlen);
+		if (ret)
+			return ret;
+	}
 	if (info->initrd_max && info->initrd_max + 1 < top)
 		top = info->initrd_max + 1;
 	if (len == 0) {
-		snprintf(err, errlen, "--initrd %s: empty file", cfg->initrd_path);
+		snprintf(err, errlen, "--initrd %s: empty file", name);
 		free(data);
 		return -EINVAL;
 	}
@@ -113,7 +124,7 @@ static int place_initrd(const struct guest_mem *mem, const struct boot_linux_con
 		snprintf(err, errlen,
 			 "--initrd %s: %zu bytes do not fit in guest memory beside the kernel "
 			 "(try a larger --memory)",
-			 cfg->initrd_path, len);
+			 name, len);
 		free(data);
 		return -EINVAL;
 	}

@@ -9,12 +9,13 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 
 #include "vmm/exit_codes.h"
 #include "vmm/stats.h"
 #include "vmm/vcpu.h"
 
-enum { SOURCE_SIGNAL, SOURCE_STOP, SOURCE_STDIN, SOURCE_RX_READY };
+enum { SOURCE_SIGNAL, SOURCE_STOP, SOURCE_STDIN, SOURCE_RX_READY, SOURCE_TIMEOUT };
 
 static void termination_signals(sigset_t *set)
 {
@@ -73,22 +74,39 @@ static void handle_signal(struct vm *vm, int sigfd)
 	vm_request_stop(vm, VMM_EXIT_SIGNAL_BASE + (int)info.ssi_signo);
 }
 
-int event_loop_run(struct vm *vm, struct console *con)
+/* A timerfd that fires once, seconds from now; -1 for no limit. */
+static int arm_timeout(unsigned int seconds)
+{
+	struct itimerspec when = { .it_value = { .tv_sec = seconds } };
+	int fd;
+
+	if (!seconds)
+		return -1;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (fd >= 0 && timerfd_settime(fd, 0, &when, NULL) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+int event_loop_run(struct vm *vm, struct console *con, unsigned int timeout)
 {
 	struct epoll_event events[8];
 	sigset_t set;
-	int sigfd, epfd, ret = 0;
+	int sigfd, epfd, timerfd = arm_timeout(timeout), ret = 0;
 
 	termination_signals(&set);
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (sigfd < 0 || epfd < 0) {
+	if (sigfd < 0 || epfd < 0 || (timeout && timerfd < 0)) {
 		perror("vmm: event loop");
 		vm_request_stop(vm, VMM_EXIT_ERROR);
 		goto out;
 	}
 	ret = watch(epfd, sigfd, SOURCE_SIGNAL) ?: watch(epfd, vm->stop_fd, SOURCE_STOP) ?:
-	      watch(epfd, con->rx_ready_fd, SOURCE_RX_READY);
+	      watch(epfd, con->rx_ready_fd, SOURCE_RX_READY) ?:
+	      (timerfd >= 0 ? watch(epfd, timerfd, SOURCE_TIMEOUT) : 0);
 	if (ret) {
 		vm_request_stop(vm, VMM_EXIT_ERROR);
 		goto out;
@@ -120,6 +138,13 @@ int event_loop_run(struct vm *vm, struct console *con)
 				console_handle_rx_ready(con);
 				update_stdin_interest(epfd, con);
 				break;
+			case SOURCE_TIMEOUT:
+				fprintf(stderr,
+					"%svmm: timed out after %u s, stopping the guest%s\n",
+					con->mode == CONSOLE_SERIAL ? "\r\n" : "", timeout,
+					con->mode == CONSOLE_SERIAL ? "\r" : "");
+				vm_request_stop(vm, VMM_EXIT_TIMEOUT);
+				break;
 			case SOURCE_STOP:
 				break;
 			}
@@ -130,5 +155,7 @@ out:
 		close(sigfd);
 	if (epfd >= 0)
 		close(epfd);
+	if (timerfd >= 0)
+		close(timerfd);
 	return vm_exit_code(vm);
 }

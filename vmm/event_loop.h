@@ -11,7 +11,7 @@
 
 /* Block the signals the loop takes through a signalfd; call before starting threads. */
 int event_loop_block_signals(void);
-/* Run until the VM stops; returns its exit status. */
-int event_loop_run(struct vm *vm, struct console *con);
+/* Run until the VM stops, or timeout seconds (0: no limit) have passed; returns its exit status. */
+int event_loop_run(struct vm *vm, struct console *con, unsigned int timeout);
 
 #endif

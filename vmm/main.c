@@ -22,11 +22,15 @@
 #include "vmm/event_loop.h"
 #include "vmm/exit_codes.h"
 #include "vmm/options.h"
+#include "vmm/run.h"
 #include "vmm/stats.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
 #define VMM_VERSION "0.1"
+
+/* The `vmm run` guest's init, linked in from guest/init-blob.S so the VMM is one file. */
+extern const uint8_t guest_init_start[], guest_init_end[];
 
 static int usage_error(const char *msg)
 {
@@ -94,6 +98,12 @@ static void on_reset(void *ctx)
 	vm_request_stop(ctx, VMM_EXIT_REBOOT);
 }
 
+/* The status is the init's last word: the rest of its power-off only costs time. */
+static void on_run_status(void *ctx)
+{
+	vm_request_stop(ctx, VMM_EXIT_POWEROFF);
+}
+
 /* SMBIOS: who made this machine, its UUID and name; the guest reads it as DMI data. */
 static int build_smbios(struct vm *vm, const struct vmm_options *opts,
 			char uuid_text[SMBIOS_UUID_TEXT_LEN + 1])
@@ -116,8 +126,9 @@ static int build_smbios(struct vm *vm, const struct vmm_options *opts,
 }
 
 /* Guest memory, firmware tables and the kernel: every input file is checked here. */
-static int load_guest(struct vm *vm, const struct vmm_options *opts, struct boot_entry *entry,
-		      char uuid_text[SMBIOS_UUID_TEXT_LEN + 1], char *err, size_t errlen)
+static int load_guest(struct vm *vm, const struct vmm_options *opts, const struct run_image *img,
+		      struct boot_entry *entry, char uuid_text[SMBIOS_UUID_TEXT_LEN + 1], char *err,
+		      size_t errlen)
 {
 	struct acpi_config acpi = {
 		.ncpus = opts->cpus,
@@ -149,6 +160,11 @@ static int load_guest(struct vm *vm, const struct vmm_options *opts, struct boot
 			.cmdline = opts->cmdline,
 			.rsdp_gpa = PLATFORM_ACPI_START,
 		};
+		if (img) {
+			linux_cfg.cmdline = img->cmdline;
+			linux_cfg.initrd_data = img->initramfs.buf;
+			linux_cfg.initrd_len = img->initramfs.len;
+		}
 		ret = boot_load_linux(&vm->mem, &linux_cfg, entry, err, errlen);
 	}
 	return ret ? VMM_EXIT_USAGE : 0;
@@ -235,10 +251,20 @@ static int create_devices(struct vm *vm, struct console *con, const struct vmm_o
 
 	bus_init(&vm->pio, "port I/O");
 	bus_init(&vm->mmio, "MMIO");
+	enum console_mode mode = opts->console;
+
 	power_init(&vm->power, &events, &vm->start);
 	ret = power_register(&vm->power, &vm->pio);
+	if (!ret && opts->run) {
+		struct run_host host = { run_output, on_run_status, vm };
+
+		/* the command's output is ours; the guest's console only on request */
+		mode = opts->verbose ? CONSOLE_LOG : CONSOLE_NONE;
+		run_device_init(&vm->run, &host);
+		ret = run_device_register(&vm->run, &vm->pio);
+	}
 	if (!ret)
-		ret = console_init(con, vm, opts->console);
+		ret = console_init(con, vm, mode);
 	if (!ret)
 		ret = console_register_uart(vm);
 	return ret;
@@ -286,6 +312,7 @@ int main(int argc, char **argv)
 	struct vmm_options opts;
 	struct boot_entry entry;
 	struct console con;
+	struct run_image img;
 	char uuid_text[SMBIOS_UUID_TEXT_LEN + 1];
 	char err[512];
 	int code;
@@ -294,7 +321,10 @@ int main(int argc, char **argv)
 	if (options_parse(&opts, argc, argv, err, sizeof(err)))
 		return usage_error(err);
 	if (opts.help) {
-		options_usage(stdout, argv[0]);
+		if (opts.run)
+			options_usage_run(stdout, argv[0]);
+		else
+			options_usage(stdout, argv[0]);
 		return 0;
 	}
 	if (opts.version) {
@@ -305,13 +335,22 @@ int main(int argc, char **argv)
 	    check_host_memory(&opts, err, sizeof(err)))
 		return usage_error(err);
 
-	code = load_guest(&vm, &opts, &entry, uuid_text, err, sizeof(err));
+	if (opts.run) {
+		code = run_prepare(&img, &opts, guest_init_start,
+				   (size_t)(guest_init_end - guest_init_start), err, sizeof(err));
+		if (code)
+			return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
+	}
+	code = load_guest(&vm, &opts, opts.run ? &img : NULL, &entry, uuid_text, err, sizeof(err));
+	if (opts.run)
+		run_image_free(&img);
 	if (code)
 		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
 	if (open_disks(&vm, &opts, err, sizeof(err)))
 		return usage_error(err);
 	/* only once every input is accepted: a rejected start prints just its error */
-	fprintf(stderr, "vmm: uuid %s\n", uuid_text);
+	if (!opts.run || opts.verbose)
+		fprintf(stderr, "vmm: uuid %s\n", uuid_text);
 
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm.vcpus = calloc(opts.cpus, sizeof(*vm.vcpus));
@@ -337,12 +376,14 @@ int main(int argc, char **argv)
 		return host_error(err);
 	}
 
-	code = event_loop_run(&vm, &con);
+	code = event_loop_run(&vm, &con, opts.timeout);
 	stop_vcpus(&vm);
 	/* device threads stop before guest memory goes away */
 	for (unsigned int i = 0; i < vm.ndisks; i++)
 		blk_destroy(&vm.disks[i]);
 	console_restore();
+	if (opts.run)
+		code = run_finish(&vm, &opts, &con, code);
 	/* every vCPU and queue thread has stopped: the counters are final */
 	if (opts.stats)
 		stats_print(stderr, &vm);

@@ -27,6 +27,13 @@ enum {
 	OPT_STATS_JSON,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_TIMEOUT,
+	OPT_ROOTFS,
+	OPT_MODULES,
+	OPT_ENV,
+	OPT_CWD,
+	OPT_STATUS_FILE,
+	OPT_VERBOSE,
 };
 
 static const struct option long_options[] = {
@@ -45,6 +52,13 @@ static const struct option long_options[] = {
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "rootfs", required_argument, NULL, OPT_ROOTFS },
+	{ "modules", required_argument, NULL, OPT_MODULES },
+	{ "env", required_argument, NULL, OPT_ENV },
+	{ "cwd", required_argument, NULL, OPT_CWD },
+	{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -101,6 +115,34 @@ static int parse_cpus(const char *text, unsigned int *out)
 	return 0;
 }
 
+static int parse_timeout(const char *text, unsigned int *out)
+{
+	char *end;
+	long value;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -EINVAL;
+	errno = 0;
+	value = strtol(text, &end, 10);
+	if (errno || *end || value < 1 || value > VMM_MAX_TIMEOUT)
+		return -EINVAL;
+	*out = (unsigned int)value;
+	return 0;
+}
+
+/* NAME=VALUE with a shell-style name, so the guest's environment stays well-formed. */
+static bool env_valid(const char *text)
+{
+	const char *eq = strchr(text, '=');
+
+	if (!eq || eq == text || isdigit((unsigned char)text[0]))
+		return false;
+	for (const char *p = text; p < eq; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return false;
+	return true;
+}
+
 static int parse_disk(struct vmm_options *opts, const char *text, char *err, size_t errlen)
 {
 	if (opts->ndisks == VMM_MAX_DISKS) {
@@ -120,8 +162,58 @@ static int bad(char *err, size_t errlen, const char *opt, const char *value, con
 	return -EINVAL;
 }
 
+/* Options that only mean something to one of the two modes. */
+static int check_mode(struct vmm_options *opts, char *err, size_t errlen)
+{
+	const char *wrong = NULL;
+
+	if (opts->run) {
+		if (opts->flat)
+			wrong = "--flat";
+		else if (opts->initrd)
+			wrong = "--initrd";
+		if (wrong) {
+			snprintf(err, errlen,
+				 "%s cannot be used with vmm run (it builds its own initramfs)",
+				 wrong);
+			return -EINVAL;
+		}
+		if (opts->console != CONSOLE_SERIAL) {
+			snprintf(err, errlen,
+				 "--console cannot be used with vmm run (see --verbose)");
+			return -EINVAL;
+		}
+		if (!opts->ncommand && !opts->help && !opts->version) {
+			snprintf(err, errlen,
+				 "vmm run needs a command: vmm run [options] -- CMD "
+				 "[ARGS...] (try --help)");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (opts->rootfs)
+		wrong = "--rootfs";
+	else if (opts->modules_dir)
+		wrong = "--modules";
+	else if (opts->nenv)
+		wrong = "--env";
+	else if (opts->cwd)
+		wrong = "--cwd";
+	else if (opts->status_file)
+		wrong = "--status-file";
+	else if (opts->verbose)
+		wrong = "--verbose";
+	if (wrong) {
+		snprintf(err, errlen, "%s only works with vmm run (try vmm run --help)", wrong);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int options_check(struct vmm_options *opts, char *err, size_t errlen)
 {
+	if (check_mode(opts, err, errlen))
+		return -EINVAL;
 	if (opts->help || opts->version)
 		return 0;
 	if (!opts->kernel && !opts->flat) {
@@ -141,6 +233,7 @@ static int options_check(struct vmm_options *opts, char *err, size_t errlen)
 
 int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, size_t errlen)
 {
+	const char *optstring = ":h";
 	int c;
 
 	memset(opts, 0, sizeof(*opts));
@@ -150,10 +243,17 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 	opts->cmdline = VMM_DEFAULT_CMDLINE;
 	opts->console = CONSOLE_SERIAL;
 	opts->kvm_path = "/dev/kvm";
+	if (argc > 1 && !strcmp(argv[1], "run")) {
+		opts->run = true;
+		/* argv[1] plays argv[0]; "+": the command's own options are not ours */
+		argc--;
+		argv++;
+		optstring = "+:h";
+	}
 
 	optind = 0; /* 0, not 1: glibc then forgets all state from an earlier parse */
 	opterr = 0; /* we word the errors ourselves */
-	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, optstring, long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_KERNEL:
 			opts->kernel = optarg;
@@ -219,6 +319,44 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 			if (parse_disk(opts, optarg, err, errlen))
 				return -EINVAL;
 			break;
+		case OPT_TIMEOUT:
+			if (parse_timeout(optarg, &opts->timeout))
+				return bad(err, errlen, "--timeout", optarg,
+					   "must be a whole number of seconds from 1 to 604800");
+			break;
+		case OPT_ROOTFS:
+			if (!*optarg)
+				return bad(err, errlen, "--rootfs", "''", "needs a directory");
+			opts->rootfs = optarg;
+			break;
+		case OPT_MODULES:
+			if (!*optarg)
+				return bad(err, errlen, "--modules", "''", "needs a directory");
+			opts->modules_dir = optarg;
+			break;
+		case OPT_ENV:
+			if (!env_valid(optarg))
+				return bad(
+					err, errlen, "--env", optarg,
+					"must be NAME=VALUE, NAME made of letters, digits and _");
+			if (opts->nenv == VMM_MAX_ENV)
+				return bad(err, errlen, "--env", optarg, "at most 64 of them");
+			opts->env[opts->nenv++] = optarg;
+			break;
+		case OPT_CWD:
+			if (optarg[0] != '/')
+				return bad(err, errlen, "--cwd", optarg,
+					   "must be an absolute path in the guest");
+			opts->cwd = optarg;
+			break;
+		case OPT_STATUS_FILE:
+			if (!*optarg)
+				return bad(err, errlen, "--status-file", "''", "needs a file name");
+			opts->status_file = optarg;
+			break;
+		case OPT_VERBOSE:
+			opts->verbose = true;
+			break;
 		case 'h':
 		case OPT_HELP:
 			opts->help = true;
@@ -245,7 +383,10 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 			return -EINVAL;
 		}
 	}
-	if (optind < argc) {
+	if (opts->run && optind < argc) {
+		opts->command = argv + optind;
+		opts->ncommand = (unsigned int)(argc - optind);
+	} else if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument %s (try --help)", argv[optind]);
 		return -EINVAL;
 	}
@@ -307,4 +448,59 @@ void options_usage(void *stream, const char *argv0)
 		argv0, VMM_DEFAULT_CMDLINE, VMM_MAX_CPUS, VMM_MAX_DISKS, VMM_EXIT_POWEROFF,
 		VMM_EXIT_ERROR, VMM_EXIT_USAGE, VMM_EXIT_REBOOT, VMM_EXIT_TRIPLE_FAULT,
 		VMM_EXIT_KVM_ERROR, VMM_EXIT_QUIT);
+}
+
+void options_usage_run(void *stream, const char *argv0)
+{
+	fprintf(stream,
+		"Usage: %s run --kernel BZIMAGE [options] [--] CMD [ARGS...]\n"
+		"Boot a throw-away VM, run CMD in it and exit with CMD's exit status. CMD's "
+		"stdout\n"
+		"and stderr arrive on ours, separately; its stdin is /dev/null. The guest "
+		"kernel's\n"
+		"messages are not shown (see --verbose).\n"
+		"\n"
+		"Options:\n"
+		"  --kernel FILE     Linux bzImage to boot\n"
+		"  --rootfs DIR      the guest's root file system: a copy of DIR in RAM "
+		"(writable,\n"
+		"                    thrown away); needed while this build cannot share the host's "
+		"/\n"
+		"  --cpus N, --memory SIZE, --disk ..., --uuid UUID, --stats, --stats-json FILE\n"
+		"                    as for a plain boot (%s --help)\n"
+		"  --name NAME       SMBIOS product name, also the guest's hostname (default "
+		"vmm-run)\n"
+		"  --cmdline TEXT    more kernel parameters, after the ones vmm run needs\n"
+		"  --modules DIR     the kernel's modules (with modules.dep) for the devices in "
+		"use;\n"
+		"                    default /lib/modules/RELEASE, RELEASE read from the bzImage\n"
+		"  --env NAME=VALUE  set a variable for CMD (repeatable); CMD also gets our PATH,\n"
+		"                    HOME, USER, LOGNAME, TERM, TZ, LANG and LC_* when they are "
+		"set\n"
+		"  --cwd DIR         CMD's working directory in the guest (default /)\n"
+		"  --timeout SECONDS stop the guest after this long (exit status 124)\n"
+		"  --status-file FILE  write how the run ended as one line: \"exit N\", \"signal "
+		"N\",\n"
+		"                    \"timeout S\", \"init-failed ERRNO\", \"no-status CODE\",\n"
+		"                    \"vmm-signal N\" or \"vmm-error\"\n"
+		"  --verbose         show the guest kernel's console on stderr\n"
+		"\n"
+		"Exit status:\n"
+		"  0-255   CMD's exit status\n"
+		"  128+N   CMD was killed by signal N (as a shell reports it), or vmm itself was\n"
+		"  %d     --timeout expired\n"
+		"  %d     the guest stopped without reporting CMD's status (kernel panic, crash,\n"
+		"          init failure); the console's last lines go to stderr\n"
+		"  %d, %d    vmm's own host error or bad command line, before the guest started\n"
+		"A CMD that exits with 1, 2, 124 or 125 itself cannot be told apart by the status\n"
+		"alone: --status-file says which it was.\n"
+		"\n"
+		"CI example: run a test under a kernel, keep its status:\n"
+		"  for k in kernels/*/bzImage; do\n"
+		"      %s run --kernel \"$k\" --rootfs rootfs --timeout 300 \\\n"
+		"          --status-file status.txt -- /tests/run.sh\n"
+		"      echo \"$k: exit $? ($(cat status.txt))\"\n"
+		"  done\n",
+		argv0, argv0, VMM_EXIT_TIMEOUT, VMM_EXIT_NO_STATUS, VMM_EXIT_ERROR, VMM_EXIT_USAGE,
+		argv0);
 }

@@ -19,8 +19,11 @@
 #define VMM_MAX_CPUS 254 /* xAPIC IDs are 8 bits and 0xff is the broadcast ID */
 #define VMM_MAX_DISKS 8
 #define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
+#define VMM_MAX_ENV 64
+#define VMM_MAX_TIMEOUT 604800 /* a week, in seconds */
 
-enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE };
+/* CONSOLE_LOG (guest output to stderr, no input) is what `vmm run --verbose` uses. */
+enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE, CONSOLE_LOG };
 
 struct vmm_options {
 	const char *kernel; /* bzImage */
@@ -41,16 +44,31 @@ struct vmm_options {
 	const char *stats_json; /* --stats-json FILE: write them as JSON to FILE at exit */
 	bool help;
 	bool version;
+	unsigned int timeout; /* --timeout SECONDS, 0 for none */
+
+	/* `vmm run`: boot, run a command in the guest, exit with its status (vmm/run.h) */
+	bool run;
+	char **command; /* argv of the command, NULL-terminated; set in run mode */
+	unsigned int ncommand;
+	const char *rootfs;	      /* --rootfs DIR: the guest's root is a copy of DIR in RAM */
+	const char *modules_dir;      /* --modules DIR: default /lib/modules/<kernel release> */
+	const char *env[VMM_MAX_ENV]; /* --env NAME=VALUE, in order */
+	unsigned int nenv;
+	const char *cwd;	 /* --cwd DIR in the guest */
+	const char *status_file; /* --status-file FILE: how the run ended, one line */
+	bool verbose;		 /* --verbose: the guest's console on stderr */
 };
 
 /*
- * Parse argv. Returns 0, or -EINVAL with a one-line message (naming the option and the
- * bad value) in err.
+ * Parse argv: `vmm [options]` or `vmm run [options] [--] CMD [ARGS...]`. Returns 0, or -EINVAL with
+ * a one-line message (naming the option and the bad value) in err.
  */
 int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, size_t errlen);
 /* Parse "512M", "2G", "65536"; K/M/G/T suffixes are powers of 1024. -EINVAL on junk. */
 int options_parse_size(const char *text, uint64_t *out);
 /* Write --help to stream (a FILE *, kept void here so the header stays stdio-free). */
 void options_usage(void *stream, const char *argv0);
+/* Write `vmm run --help` to stream. */
+void options_usage_run(void *stream, const char *argv0);
 
 #endif

@@ -1,0 +1,82 @@
+#!/bin/sh
+# Scenario "run" (runs inside L1): `vmm run` boots the guest kernel with a
+# root file system copied from a small busybox tree (--rootfs), runs one
+# command and exits with its status. Checks: the command's stdout is the
+# guest kernel's release and its exit status 7 comes back; `true` gives 0;
+# a command killed by SIGKILL gives 137; stdout and stderr stay apart and
+# the kernel's messages stay out of both; a missing program gives 127;
+# --timeout on `sleep 1000` gives 124; --status-file says what happened.
+# Env (set by host-init.sh): VMM GUEST_KERNEL LOG_DIR HARNESS_TIMEOUT HARNESS_VERBOSE
+name=run
+limit=${HARNESS_TIMEOUT:-120}
+root=/tmp/run-rootfs
+why=
+
+mkdir -p "$root/bin"
+cp /bin/busybox "$root/bin/busybox"
+for applet in sh uname sleep true echo cat; do
+    ln -sf busybox "$root/bin/$applet"
+done
+
+# vmmrun NAME ARGS...: run the VMM, stdout and stderr to $LOG_DIR/run-NAME.{out,err};
+# sets rc and secs.
+vmmrun() {
+    n=$1
+    shift
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    timeout -k 5 "$limit" "$VMM" run --kernel "$GUEST_KERNEL" --rootfs "$root" "$@" \
+        >"$LOG_DIR/run-$n.out" 2>"$LOG_DIR/run-$n.err" </dev/null
+    rc=$?
+    t1=$(cut -d' ' -f1 /proc/uptime)
+    secs=$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }")
+    echo "run-$n: VMM exited with status $rc after $secs s (L1 time)"
+    if [ "${HARNESS_VERBOSE:-0}" = 1 ]; then
+        sed "s/^/| run-$n stdout: /" "$LOG_DIR/run-$n.out"
+        sed "s/^/| run-$n stderr: /" "$LOG_DIR/run-$n.err"
+    fi
+}
+# expect_rc NAME WANT: record a failure unless rc is WANT, with the logs
+expect_rc() {
+    if [ "$rc" != "$2" ]; then
+        why="$why; $1: status $rc (want $2)"
+        tail -n 20 "$LOG_DIR/run-$1.out" | sed "s/^/| run-$1 stdout: /"
+        tail -n 20 "$LOG_DIR/run-$1.err" | sed "s/^/| run-$1 stderr: /"
+    fi
+}
+
+vmmrun uname -- sh -c 'uname -r; exit 7'
+expect_rc uname 7
+release=$(cat "$LOG_DIR/run-uname.out")
+[ "$release" = "$(uname -r)" ] || why="$why; uname: stdout '$release' (want '$(uname -r)')"
+[ ! -s "$LOG_DIR/run-uname.err" ] || why="$why; uname: stderr not empty"
+
+vmmrun true -- true
+expect_rc true 0
+[ ! -s "$LOG_DIR/run-true.out" ] || why="$why; true: stdout not empty"
+
+vmmrun kill --status-file "$LOG_DIR/run-kill.status" -- sh -c 'kill -9 $$'
+expect_rc kill 137
+[ "$(cat "$LOG_DIR/run-kill.status" 2>/dev/null)" = "signal 9" ] ||
+    why="$why; kill: status file '$(cat "$LOG_DIR/run-kill.status" 2>/dev/null)' (want 'signal 9')"
+
+vmmrun streams --env GREETING=hello -- sh -c 'echo "out $GREETING"; echo err >&2; echo out2'
+expect_rc streams 0
+[ "$(cat "$LOG_DIR/run-streams.out")" = "$(printf 'out hello\nout2')" ] ||
+    why="$why; streams: stdout '$(cat "$LOG_DIR/run-streams.out")'"
+[ "$(cat "$LOG_DIR/run-streams.err")" = "err" ] ||
+    why="$why; streams: stderr '$(cat "$LOG_DIR/run-streams.err")'"
+
+vmmrun missing -- /no/such/program
+expect_rc missing 127
+grep -q 'no/such/program' "$LOG_DIR/run-missing.err" || why="$why; missing: no message on stderr"
+
+vmmrun timeout --timeout 20 --status-file "$LOG_DIR/run-timeout.status" -- sleep 1000
+expect_rc timeout 124
+[ "$(cat "$LOG_DIR/run-timeout.status" 2>/dev/null)" = "timeout 20" ] ||
+    why="$why; timeout: status file '$(cat "$LOG_DIR/run-timeout.status" 2>/dev/null)'"
+
+if [ -n "$why" ]; then
+    echo "FAIL: $name: ${why#; }"
+    exit 1
+fi
+echo "PASS: $name"

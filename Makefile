@@ -73,7 +73,7 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE
 FUZZ_SECONDS ?= 60
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
-		$(BUILD)/fuzz/fuzz_bzimage $(BUILD)/fuzz/fuzz_options
+		$(BUILD)/fuzz/fuzz_bzimage $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_json
 	tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c virtio/virtqueue.h \
 		vmm/memory.c vmm/memory.h
@@ -95,6 +95,13 @@ $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c vmm/options.c vmm/options.
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c vmm/options.c virtio/disk.c \
 		firmware/smbios.c -o $@ -pthread -luring
+
+$(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config.c vmm/config.h \
+		vmm/options.c vmm/options.h virtio/disk.c virtio/disk.h firmware/smbios.c \
+		firmware/smbios.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c vmm/options.c \
+		virtio/disk.c firmware/smbios.c -o $@ -pthread -luring
 
 deps:
 	tests/deps.sh

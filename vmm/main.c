@@ -17,6 +17,7 @@
 #include "firmware/acpi.h"
 #include "firmware/smbios.h"
 #include "vmm/boot.h"
+#include "vmm/config.h"
 #include "vmm/console.h"
 #include "vmm/cpuid.h"
 #include "vmm/event_loop.h"
@@ -251,6 +252,8 @@ static int create_devices(struct vm *vm, struct console *con, const struct vmm_o
 
 	bus_init(&vm->pio, "port I/O");
 	bus_init(&vm->mmio, "MMIO");
+	/* --stats still counts them */
+	vm->pio.quiet = vm->mmio.quiet = opts->run && !opts->verbose;
 	enum console_mode mode = opts->console;
 
 	power_init(&vm->power, &events, &vm->start);
@@ -313,11 +316,22 @@ int main(int argc, char **argv)
 	struct boot_entry entry;
 	struct console con;
 	struct run_image img;
+	struct options_prescan pre;
+	struct config_args cfg = { 0 };
 	char uuid_text[SMBIOS_UUID_TEXT_LEN + 1];
 	char err[512];
 	int code;
 
 	clock_gettime(CLOCK_MONOTONIC, &vm.start);
+	options_prescan(argc, argv, &pre);
+	if (pre.config) {
+		/* the file's options go first, so the command line's win */
+		if (config_load(&pre, &cfg, err, sizeof(err)))
+			return usage_error(err);
+		argv = config_merge(argc, argv, &pre, &cfg, &argc);
+		if (!argv)
+			return host_error("out of memory");
+	}
 	if (options_parse(&opts, argc, argv, err, sizeof(err)))
 		return usage_error(err);
 	if (opts.help) {

@@ -34,6 +34,7 @@ enum {
 	OPT_CWD,
 	OPT_STATUS_FILE,
 	OPT_VERBOSE,
+	OPT_CONFIG,
 };
 
 static const struct option long_options[] = {
@@ -59,6 +60,7 @@ static const struct option long_options[] = {
 	{ "cwd", required_argument, NULL, OPT_CWD },
 	{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -160,6 +162,49 @@ static int bad(char *err, size_t errlen, const char *opt, const char *value, con
 {
 	snprintf(err, errlen, "%s %s: %s", opt, value, why);
 	return -EINVAL;
+}
+
+static const char *const repeatable_names[] = VMM_OPTIONS_REPEATABLE_NAMES;
+
+int options_lookup(const char *name, int *repeatable)
+{
+	*repeatable = -1;
+	for (int i = 0; i < VMM_OPTIONS_REPEATABLE; i++)
+		if (!strcmp(name, repeatable_names[i]))
+			*repeatable = i;
+	for (const struct option *o = long_options; o->name; o++)
+		if (!strcmp(o->name, name))
+			return o->has_arg == required_argument ? 1 : 0;
+	return -1;
+}
+
+void options_prescan(int argc, char **argv, struct options_prescan *pre)
+{
+	const char *optstring = ":h";
+	int c, index;
+
+	memset(pre, 0, sizeof(*pre));
+	pre->first = 1;
+	pre->ends_with_dashes = argc > 1 && !strcmp(argv[argc - 1], "--");
+	if (argc > 1 && !strcmp(argv[1], "run")) {
+		pre->run = true;
+		pre->first = 2;
+		argc--;
+		argv++;
+		optstring = "+:h";
+	}
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, optstring, long_options, &index)) != -1) {
+		int rep;
+
+		if (c == OPT_CONFIG)
+			pre->config = optarg;
+		if (c >= OPT_KERNEL && options_lookup(long_options[index].name, &rep) >= 0 &&
+		    rep >= 0)
+			pre->given[rep] = true;
+	}
+	pre->has_command = pre->run && optind < argc;
 }
 
 /* Options that only mean something to one of the two modes. */
@@ -356,6 +401,9 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 			break;
 		case OPT_VERBOSE:
 			opts->verbose = true;
+			break;
+		case OPT_CONFIG:
+			opts->config = optarg;
 			break;
 		case 'h':
 		case OPT_HELP:

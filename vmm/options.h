@@ -21,6 +21,7 @@
 #define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 #define VMM_MAX_ENV 64
 #define VMM_MAX_TIMEOUT 604800 /* a week, in seconds */
+#define VMM_OPTIONS_REPEATABLE 2
 
 /* CONSOLE_LOG (guest output to stderr, no input) is what `vmm run --verbose` uses. */
 enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE, CONSOLE_LOG };
@@ -57,7 +58,35 @@ struct vmm_options {
 	const char *cwd;	 /* --cwd DIR in the guest */
 	const char *status_file; /* --status-file FILE: how the run ended, one line */
 	bool verbose;		 /* --verbose: the guest's console on stderr */
+	const char *config;	 /* --config FILE, already merged in by main() */
 };
+
+/* What a first look at the command line finds, before a --config file is read. */
+struct options_prescan {
+	bool run;			    /* `vmm run` */
+	int first;			    /* index of the first option in argv (after "run") */
+	const char *config;		    /* --config FILE, or NULL */
+	bool has_command;		    /* run mode: a command follows the options */
+	bool ends_with_dashes;		    /* the last argument is a bare "--" */
+	bool given[VMM_OPTIONS_REPEATABLE]; /* a repeatable option occurs (see below) */
+};
+
+/*
+ * The options that may occur more than once, whose command-line occurrences replace a
+ * config file's instead of adding to them.
+ */
+#define VMM_OPTIONS_REPEATABLE_NAMES                                                               \
+	{                                                                                          \
+		"disk", "env"                                                                      \
+	}
+
+/* Look argv over without judging it; never fails. */
+void options_prescan(int argc, char **argv, struct options_prescan *pre);
+/*
+ * Whether the long option name exists and takes a value: 1 value, 0 flag, -1 unknown.
+ * *repeatable is set to its index in VMM_OPTIONS_REPEATABLE_NAMES, or -1.
+ */
+int options_lookup(const char *name, int *repeatable);
 
 /*
  * Parse argv: `vmm [options]` or `vmm run [options] [--] CMD [ARGS...]`. Returns 0, or -EINVAL with

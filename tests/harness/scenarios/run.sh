@@ -5,7 +5,9 @@
 # guest kernel's release and its exit status 7 comes back; `true` gives 0;
 # a command killed by SIGKILL gives 137; stdout and stderr stay apart and
 # the kernel's messages stay out of both; a missing program gives 127;
-# --timeout on `sleep 1000` gives 124; --status-file says what happened.
+# --timeout on `sleep 1000` gives 124; a guest kernel panic gives 125 with
+# the panic on stderr; --status-file says what happened. It also pushes
+# 16 MiB through the command's stdout and reports the rate and the exits.
 # Env (set by host-init.sh): VMM GUEST_KERNEL LOG_DIR HARNESS_TIMEOUT HARNESS_VERBOSE
 name=run
 limit=${HARNESS_TIMEOUT:-120}
@@ -14,7 +16,7 @@ why=
 
 mkdir -p "$root/bin"
 cp /bin/busybox "$root/bin/busybox"
-for applet in sh uname sleep true echo cat; do
+for applet in sh uname sleep true echo cat dd; do
     ln -sf busybox "$root/bin/$applet"
 done
 
@@ -52,6 +54,7 @@ release=$(cat "$LOG_DIR/run-uname.out")
 
 vmmrun true -- true
 expect_rc true 0
+true_secs=$secs
 [ ! -s "$LOG_DIR/run-true.out" ] || why="$why; true: stdout not empty"
 
 vmmrun kill --status-file "$LOG_DIR/run-kill.status" -- sh -c 'kill -9 $$'
@@ -69,6 +72,20 @@ expect_rc streams 0
 vmmrun missing -- /no/such/program
 expect_rc missing 127
 grep -q 'no/such/program' "$LOG_DIR/run-missing.err" || why="$why; missing: no message on stderr"
+
+vmmrun panic --status-file "$LOG_DIR/run-panic.status" -- sh -c 'echo c >/proc/sysrq-trigger'
+expect_rc panic 125
+[ "$(cat "$LOG_DIR/run-panic.status" 2>/dev/null)" = "no-status 3" ] ||
+    why="$why; panic: status file '$(cat "$LOG_DIR/run-panic.status" 2>/dev/null)' (want 'no-status 3')"
+grep -q 'Kernel panic' "$LOG_DIR/run-panic.err" || why="$why; panic: no 'Kernel panic' on stderr"
+
+# Throughput of the channel: 16 MiB through stdout, against `true` for the boot.
+vmmrun bulk --stats-json "$LOG_DIR/run-bulk.json" -- dd if=/dev/zero bs=65536 count=256
+expect_rc bulk 0
+bytes=$(wc -c <"$LOG_DIR/run-bulk.out")
+[ "$bytes" = 16777216 ] || why="$why; bulk: $bytes bytes on stdout (want 16777216)"
+io_exits=$(sed -n 's/^ *"io": \([0-9]*\).*/\1/p' "$LOG_DIR/run-bulk.json" | head -n1)
+echo "run-bulk: 16 MiB in $secs s against $true_secs s for true: $(awk "BEGIN { d = $secs - $true_secs; if (d > 0) printf \"%.1f MiB/s\", 16 / d; else print \"n/a\" }"), ${io_exits:-?} port I/O exits in all"
 
 vmmrun timeout --timeout 20 --status-file "$LOG_DIR/run-timeout.status" -- sleep 1000
 expect_rc timeout 124

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 
 #include "devices/platform.h"
@@ -83,6 +85,23 @@ static int check_input_files(const struct vmm_options *opts, char *err, size_t e
 		if (access(opts->disks[i].path, R_OK) < 0) {
 			snprintf(err, errlen, "--disk path=%s: %s", opts->disks[i].path,
 				 strerror(errno));
+			return -errno;
+		}
+	}
+	for (unsigned int i = 0; i < opts->nshares; i++) {
+		const char *dir = opts->shares[i].dir;
+		struct stat st;
+
+		if (stat(dir, &st) < 0) {
+			snprintf(err, errlen, "--share %s: %s", dir, strerror(errno));
+			return -errno;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "--share %s: not a directory", dir);
+			return -ENOTDIR;
+		}
+		if (access(dir, R_OK | X_OK) < 0) {
+			snprintf(err, errlen, "--share %s: %s", dir, strerror(errno));
 			return -errno;
 		}
 	}
@@ -194,12 +213,39 @@ static int open_disks(struct vm *vm, const struct vmm_options *opts, char *err, 
 	return 0;
 }
 
+/* Open every shared directory (virtio-fs); each guest-held node costs a descriptor. */
+static int open_shares(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
+{
+	static char names[VMM_MAX_SHARES][24];
+	struct rlimit rl;
+
+	if (opts->nshares && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (unsigned int i = 0; i < opts->nshares; i++) {
+		struct virtio_device *vdev;
+		char why[384];
+
+		if (fs_device_init(&vm->shares[i], &vdev, &opts->shares[i], &vm->mem, why,
+				   sizeof(why))) {
+			snprintf(err, errlen, "--share %s", why); /* why names the directory */
+			return -EINVAL;
+		}
+		snprintf(names[i], sizeof(names[i]), "virtio-fs%u", i);
+		vdev->name = names[i];
+		vm->nshares = i + 1;
+	}
+	return 0;
+}
+
 static void pci_set_irq(void *ctx, unsigned int gsi, bool level)
 {
 	irq_line(ctx, gsi, level);
 }
 
-/* The PCI bus and a virtio-pci function for each disk, wired to KVM's interrupt router. */
+/* The PCI bus and a virtio-pci function for each disk and share, wired to KVM's interrupt router.
+ */
 static int create_pci_devices(struct vm *vm, char *err, size_t errlen)
 {
 	int ret = irq_router_init(&vm->irq, vm->kvm.vm_fd);
@@ -214,6 +260,15 @@ static int create_pci_devices(struct vm *vm, char *err, size_t errlen)
 				      vm->kvm.vm_fd);
 		if (ret) {
 			snprintf(err, errlen, "cannot put disk %u on the PCI bus: %s", i,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	for (unsigned int i = 0; i < vm->nshares; i++) {
+		ret = virtio_pci_init(&vm->share_pci[i], &vm->shares[i].vdev, &vm->pci, &vm->irq,
+				      vm->kvm.vm_fd);
+		if (ret) {
+			snprintf(err, errlen, "cannot put share %u on the PCI bus: %s", i,
 				 strerror(-ret));
 			return ret;
 		}
@@ -360,7 +415,7 @@ int main(int argc, char **argv)
 		run_image_free(&img);
 	if (code)
 		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
-	if (open_disks(&vm, &opts, err, sizeof(err)))
+	if (open_disks(&vm, &opts, err, sizeof(err)) || open_shares(&vm, &opts, err, sizeof(err)))
 		return usage_error(err);
 	/* only once every input is accepted: a rejected start prints just its error */
 	if (!opts.run || opts.verbose)
@@ -395,6 +450,8 @@ int main(int argc, char **argv)
 	/* device threads stop before guest memory goes away */
 	for (unsigned int i = 0; i < vm.ndisks; i++)
 		blk_destroy(&vm.disks[i]);
+	for (unsigned int i = 0; i < vm.nshares; i++)
+		fs_device_destroy(&vm.shares[i]);
 	console_restore();
 	if (opts.run)
 		code = run_finish(&vm, &opts, &con, code);

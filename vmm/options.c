@@ -21,6 +21,7 @@ enum {
 	OPT_CONSOLE,
 	OPT_KVM_DEVICE,
 	OPT_DISK,
+	OPT_SHARE,
 	OPT_UUID,
 	OPT_NAME,
 	OPT_STATS,
@@ -47,6 +48,7 @@ static const struct option long_options[] = {
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "kvm-device", required_argument, NULL, OPT_KVM_DEVICE },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "share", required_argument, NULL, OPT_SHARE },
 	{ "uuid", required_argument, NULL, OPT_UUID },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "stats", no_argument, NULL, OPT_STATS },
@@ -155,6 +157,115 @@ static int parse_disk(struct vmm_options *opts, const char *text, char *err, siz
 	if (disk_parse_option(text, &opts->disks[opts->ndisks], err, errlen))
 		return -EINVAL;
 	opts->ndisks++;
+	return 0;
+}
+
+/* A tag the guest can type after mount -t virtiofs: printable, no blanks. */
+static bool tag_ok(const char *tag, size_t len)
+{
+	if (len == 0 || len > FS_TAG_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (tag[i] <= ' ' || tag[i] > '~')
+			return false;
+	return true;
+}
+
+/* The directory's last component when it makes a tag, else "share<index>". */
+static void default_tag(struct fs_share_options *s, unsigned int index)
+{
+	size_t end = strlen(s->dir), start;
+
+	while (end > 1 && s->dir[end - 1] == '/')
+		end--;
+	start = end;
+	while (start > 0 && s->dir[start - 1] != '/')
+		start--;
+	if (tag_ok(s->dir + start, end - start) && strncmp(s->dir + start, ".", end - start) &&
+	    strncmp(s->dir + start, "..", end - start)) {
+		memcpy(s->tag, s->dir + start, end - start);
+		s->tag[end - start] = '\0';
+	} else {
+		snprintf(s->tag, sizeof(s->tag), "share%u", index);
+	}
+}
+
+/* --share HOSTDIR[:TAG][,readonly=on|off]; the directory itself is checked by main(). */
+static int parse_share(struct vmm_options *opts, const char *text, char *err, size_t errlen)
+{
+	const char *comma = strchr(text, ','), *colon;
+	size_t speclen = comma ? (size_t)(comma - text) : strlen(text), dirlen;
+	struct fs_share_options *s;
+
+	if (opts->nshares == VMM_MAX_SHARES) {
+		snprintf(err, errlen, "--share %s: at most %d shares", text, VMM_MAX_SHARES);
+		return -EINVAL;
+	}
+	s = &opts->shares[opts->nshares];
+	memset(s, 0, sizeof(*s));
+	/* the last colon: a directory name may have colons if a tag follows */
+	colon = memrchr(text, ':', speclen);
+	dirlen = colon ? (size_t)(colon - text) : speclen;
+	if (dirlen == 0) {
+		snprintf(err, errlen, "--share %s: needs a host directory (HOSTDIR[:TAG])", text);
+		return -EINVAL;
+	}
+	if (dirlen >= sizeof(s->dir)) {
+		snprintf(err, errlen, "--share: directory name longer than %d bytes",
+			 FS_DIR_MAX - 1);
+		return -EINVAL;
+	}
+	memcpy(s->dir, text, dirlen);
+	if (colon) {
+		const char *tag = colon + 1;
+		size_t taglen = speclen - dirlen - 1;
+
+		if (taglen == 0) {
+			snprintf(err, errlen, "--share %s: empty tag after ':'", text);
+			return -EINVAL;
+		}
+		if (taglen > FS_TAG_MAX) {
+			snprintf(err, errlen, "--share %s: tag longer than %d bytes", text,
+				 FS_TAG_MAX);
+			return -EINVAL;
+		}
+		if (!tag_ok(tag, taglen)) {
+			snprintf(err, errlen,
+				 "--share %s: the tag must be printable ASCII without blanks",
+				 text);
+			return -EINVAL;
+		}
+		memcpy(s->tag, tag, taglen);
+	} else {
+		default_tag(s, opts->nshares);
+	}
+	while (comma) {
+		const char *key = comma + 1;
+		size_t keylen;
+
+		comma = strchr(key, ',');
+		keylen = comma ? (size_t)(comma - key) : strlen(key);
+		if (keylen == 11 && !strncmp(key, "readonly=on", 11)) {
+			s->readonly = true;
+		} else if (keylen == 12 && !strncmp(key, "readonly=off", 12)) {
+			s->readonly = false;
+		} else {
+			snprintf(err, errlen,
+				 "--share %s: unknown setting '%.*s' (readonly=on|off)", text,
+				 (int)keylen, key);
+			return -EINVAL;
+		}
+	}
+	for (unsigned int i = 0; i < opts->nshares; i++) {
+		if (!strcmp(opts->shares[i].tag, s->tag)) {
+			snprintf(err, errlen,
+				 "--share %s: tag '%s' is already used by another --share "
+				 "(name one with HOSTDIR:TAG)",
+				 text, s->tag);
+			return -EINVAL;
+		}
+	}
+	opts->nshares++;
 	return 0;
 }
 
@@ -405,6 +516,10 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 		case OPT_CONFIG:
 			opts->config = optarg;
 			break;
+		case OPT_SHARE:
+			if (parse_share(opts, optarg, err, errlen))
+				return -EINVAL;
+			break;
 		case 'h':
 		case OPT_HELP:
 			opts->help = true;
@@ -464,6 +579,14 @@ void options_usage(void *stream, const char *argv0)
 		"                    one per vCPU; queue-size: entries per queue, a power of two\n"
 		"                    up to 32768 (default 256). An image another VMM has open\n"
 		"                    for writing is refused.\n"
+		"  --share HOSTDIR[:TAG][,readonly=on]\n"
+		"                    share a host directory with the guest (virtio-fs);\n"
+		"                    repeatable (up to %d). The guest mounts it with\n"
+		"                    mount -t virtiofs TAG /mnt. TAG: up to %d printable\n"
+		"                    characters, default the directory's last component (or\n"
+		"                    shareN when that is no usable tag). readonly: every\n"
+		"                    change fails with EROFS. The guest cannot reach outside\n"
+		"                    HOSTDIR, open device nodes or follow symlinks on the host.\n"
 		"  --uuid UUID       the machine's UUID, as the guest reads it from SMBIOS\n"
 		"                    (/sys/class/dmi/id/product_uuid); default: a new random\n"
 		"                    UUID at every start, printed on stderr\n"
@@ -493,9 +616,9 @@ void options_usage(void *stream, const char *argv0)
 		"  %d  KVM could not run the guest (internal error or failed entry)\n"
 		"  %d  quit from the console (Ctrl-A X)\n"
 		"  128+N  stopped by signal N (SIGINT 130, SIGTERM 143)\n",
-		argv0, VMM_DEFAULT_CMDLINE, VMM_MAX_CPUS, VMM_MAX_DISKS, VMM_EXIT_POWEROFF,
-		VMM_EXIT_ERROR, VMM_EXIT_USAGE, VMM_EXIT_REBOOT, VMM_EXIT_TRIPLE_FAULT,
-		VMM_EXIT_KVM_ERROR, VMM_EXIT_QUIT);
+		argv0, VMM_DEFAULT_CMDLINE, VMM_MAX_CPUS, VMM_MAX_DISKS, VMM_MAX_SHARES, FS_TAG_MAX,
+		VMM_EXIT_POWEROFF, VMM_EXIT_ERROR, VMM_EXIT_USAGE, VMM_EXIT_REBOOT,
+		VMM_EXIT_TRIPLE_FAULT, VMM_EXIT_KVM_ERROR, VMM_EXIT_QUIT);
 }
 
 void options_usage_run(void *stream, const char *argv0)

@@ -13,15 +13,17 @@
 
 #include "firmware/smbios.h"
 #include "virtio/disk.h"
+#include "virtio/fs.h"
 
 #define VMM_DEFAULT_MEMORY (512ull << 20)
 #define VMM_MIN_MEMORY (2ull << 20)
 #define VMM_MAX_CPUS 254 /* xAPIC IDs are 8 bits and 0xff is the broadcast ID */
 #define VMM_MAX_DISKS 8
+#define VMM_MAX_SHARES 8
 #define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 #define VMM_MAX_ENV 64
 #define VMM_MAX_TIMEOUT 604800 /* a week, in seconds */
-#define VMM_OPTIONS_REPEATABLE 2
+#define VMM_OPTIONS_REPEATABLE 3
 
 /* CONSOLE_LOG (guest output to stderr, no input) is what `vmm run --verbose` uses. */
 enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE, CONSOLE_LOG };
@@ -41,6 +43,8 @@ struct vmm_options {
 	const char *name; /* --name: SMBIOS product name, NULL for the default */
 	struct disk_options disks[VMM_MAX_DISKS];
 	unsigned int ndisks;
+	struct fs_share_options shares[VMM_MAX_SHARES]; /* --share: virtio-fs devices */
+	unsigned int nshares;
 	bool stats;		/* --stats: print the exit statistics to stderr at exit */
 	const char *stats_json; /* --stats-json FILE: write them as JSON to FILE at exit */
 	bool help;
@@ -77,7 +81,7 @@ struct options_prescan {
  */
 #define VMM_OPTIONS_REPEATABLE_NAMES                                                               \
 	{                                                                                          \
-		"disk", "env"                                                                      \
+		"disk", "env", "share"                                                             \
 	}
 
 /* Look argv over without judging it; never fails. */

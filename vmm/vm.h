@@ -17,6 +17,7 @@
 #include "devices/run.h"
 #include "devices/uart.h"
 #include "virtio/blk.h"
+#include "virtio/fs.h"
 #include "virtio/pci.h"
 #include "vmm/irq.h"
 #include "vmm/kvm.h"
@@ -49,6 +50,9 @@ struct vm {
 	struct blk disks[VMM_MAX_DISKS];
 	struct virtio_pci disk_pci[VMM_MAX_DISKS];
 	unsigned int ndisks;
+	struct fs_device shares[VMM_MAX_SHARES];
+	struct virtio_pci share_pci[VMM_MAX_SHARES];
+	unsigned int nshares;
 	struct vcpu *vcpus;
 	unsigned int ncpus;
 	struct timespec start;

@@ -49,3 +49,22 @@ expect missing-disk "--disk path=$tmp/nonexistent: No such file" --kernel "$tmp/
 expect disk-bad-key "--disk foo=bar: unknown key" --kernel "$tmp/text" --disk path="$tmp/text",foo=bar
 expect disk-no-path "path=FILE is required" --kernel "$tmp/text" --disk readonly=on
 expect stray-argument "unexpected argument" --kernel "$tmp/text" extra
+mkdir -p "$tmp/share/data" "$tmp/other/data"
+expect share-missing-dir "--share $tmp/nonexistent: No such file" --kernel "$tmp/text" \
+	--share "$tmp/nonexistent"
+expect share-not-a-directory "--share $tmp/text: not a directory" --kernel "$tmp/text" \
+	--share "$tmp/text"
+expect share-tag-too-long "tag longer than 36 bytes" --kernel "$tmp/text" \
+	--share "$tmp/share:abcdefghijklmnopqrstuvwxyz0123456789X"
+expect share-duplicate-tag "tag 'data' is already used" --kernel "$tmp/text" \
+	--share "$tmp/share/data" --share "$tmp/other/data"
+expect share-duplicate-explicit-tag "tag 't' is already used" --kernel "$tmp/text" \
+	--share "$tmp/share:t" --share "$tmp/other:t"
+expect share-empty-tag "empty tag" --kernel "$tmp/text" --share "$tmp/share:"
+expect share-no-dir "needs a host directory" --kernel "$tmp/text" --share ":tag"
+expect share-bad-setting "unknown setting 'readonly=yes'" --kernel "$tmp/text" \
+	--share "$tmp/share,readonly=yes"
+expect share-blank-in-tag "printable ASCII without blanks" --kernel "$tmp/text" \
+	--share "$tmp/share:a b"
+expect share-too-many "at most 8 shares" --kernel "$tmp/text" \
+	$(for i in 1 2 3 4 5 6 7 8 9; do echo --share "$tmp/share:t$i"; done)

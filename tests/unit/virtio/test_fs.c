@@ -1,0 +1,1233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-fs: the FUSE server driven request by request, as the guest's virtiofs driver
+ * would, against a fresh temporary directory per test; then the device itself through a
+ * split ring in guest memory. Each share has a file, a directory, and symlinks that point
+ * outside it at a file whose content must never change or be read through the share.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <linux/fuse.h>
+#include <linux/virtio_ring.h>
+
+#include "check_main.h"
+#include "virtio/fs.h"
+
+#define SECRET "the host's own file, outside the share\n"
+
+static char base[256];	/* temporary directory holding share/ and secret */
+static char share[300]; /* the shared directory */
+static char secret[300];
+static struct fs_server *srv;
+static char err[512];
+static uint64_t next_unique = 1;
+
+/* ------------------------------------------------------------------------------------ */
+/* The share on disk */
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static char *read_host(const char *rel, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", share, rel);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	ck_assert_int_ge(n, 0);
+	buf[n] = '\0';
+	return buf;
+}
+
+static bool host_exists(const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", share, rel);
+	return lstat(path, &st) == 0;
+}
+
+static void secret_unchanged(void)
+{
+	char buf[256];
+	ssize_t n;
+	int fd = open(secret, O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ck_assert_int_ge(n, 0);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, SECRET);
+}
+
+static void rm_tree(const char *path)
+{
+	char cmd[PATH_MAX + 32];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void make_share(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char p[PATH_MAX];
+
+	if (!tmp || !*tmp || strlen(tmp) > 200)
+		tmp = "/tmp";
+	snprintf(base, sizeof(base), "%s/vmm-fs-test-XXXXXX", tmp);
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	snprintf(share, sizeof(share), "%s/share", base);
+	snprintf(secret, sizeof(secret), "%s/secret", base);
+	ck_assert_int_eq(mkdir(share, 0755), 0);
+	write_file(secret, SECRET);
+	snprintf(p, sizeof(p), "%s/hello.txt", share);
+	write_file(p, "hello");
+	snprintf(p, sizeof(p), "%s/sub", share);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/sub/inner", share);
+	write_file(p, "inner");
+	snprintf(p, sizeof(p), "%s/out-rel", share);
+	ck_assert_int_eq(symlink("../secret", p), 0);
+	snprintf(p, sizeof(p), "%s/out-abs", share);
+	ck_assert_int_eq(symlink(secret, p), 0);
+	snprintf(p, sizeof(p), "%s/up", share);
+	ck_assert_int_eq(symlink("..", p), 0);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Requests */
+
+struct rq {
+	uint8_t buf[1 << 16];
+	size_t len;
+};
+
+static uint8_t reply[1 << 17];
+static struct rq q;
+
+static void rq_start(uint32_t opcode, uint64_t nodeid)
+{
+	struct fuse_in_header h = {
+		.opcode = opcode,
+		.unique = next_unique++,
+		.nodeid = nodeid,
+		.uid = 0,
+		.gid = 0,
+		.pid = 1,
+	};
+
+	memcpy(q.buf, &h, sizeof(h));
+	q.len = sizeof(h);
+}
+
+static void rq_put(const void *p, size_t n)
+{
+	ck_assert_uint_le(q.len + n, sizeof(q.buf));
+	memcpy(q.buf + q.len, p, n);
+	q.len += n;
+}
+
+static void rq_str(const char *s)
+{
+	rq_put(s, strlen(s) + 1);
+}
+
+/* Send q with out_size bytes of reply room; the raw result of fs_server_handle. */
+static ssize_t rq_send_raw(size_t out_size)
+{
+	struct iovec in = { q.buf, q.len }, out = { reply, out_size };
+
+	((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len;
+	memset(reply, 0xa5, sizeof(reply));
+	return fs_server_handle(srv, &in, 1, &out, 1);
+}
+
+/* Send q; check the reply header against the request; return its error (0 or -errno). */
+static int rq_send(void)
+{
+	uint64_t unique = ((struct fuse_in_header *)q.buf)->unique;
+	ssize_t n = rq_send_raw(sizeof(reply));
+	struct fuse_out_header *h = (void *)reply;
+
+	ck_assert_int_ge(n, (ssize_t)sizeof(*h));
+	ck_assert_uint_eq(h->len, (uint64_t)n);
+	ck_assert_uint_eq(h->unique, unique);
+	if (h->error)
+		ck_assert_uint_eq(h->len, sizeof(*h));
+	return h->error;
+}
+
+static void *payload(void)
+{
+	return reply + sizeof(struct fuse_out_header);
+}
+
+static size_t payload_len(void)
+{
+	return ((struct fuse_out_header *)reply)->len - sizeof(struct fuse_out_header);
+}
+
+static void init_session(void)
+{
+	struct fuse_init_in in = { .major = 7,
+				   .minor = 38,
+				   .max_readahead = 65536,
+				   .flags =
+					   FUSE_DO_READDIRPLUS | FUSE_BIG_WRITES | FUSE_MAX_PAGES };
+
+	rq_start(FUSE_INIT, 0);
+	rq_put(&in, sizeof(in));
+	ck_assert_int_eq(rq_send(), 0);
+}
+
+static void start(bool readonly)
+{
+	make_share();
+	srv = fs_server_create(share, readonly, err, sizeof(err));
+	ck_assert_msg(srv != NULL, "%s", err);
+	init_session();
+}
+
+static void teardown(void)
+{
+	fs_server_destroy(srv);
+	srv = NULL;
+	rm_tree(base);
+}
+
+static int lookup(uint64_t parent, const char *name, struct fuse_entry_out *e)
+{
+	int r;
+
+	rq_start(FUSE_LOOKUP, parent);
+	rq_str(name);
+	r = rq_send();
+	if (!r && e)
+		memcpy(e, payload(), sizeof(*e));
+	return r;
+}
+
+static uint64_t node(uint64_t parent, const char *name)
+{
+	struct fuse_entry_out e;
+
+	ck_assert_int_eq(lookup(parent, name, &e), 0);
+	ck_assert_uint_ne(e.nodeid, 0);
+	return e.nodeid;
+}
+
+static int open_node(uint64_t nodeid, uint32_t flags, uint64_t *fh)
+{
+	struct fuse_open_in in = { .flags = flags };
+	int r;
+
+	rq_start(FUSE_OPEN, nodeid);
+	rq_put(&in, sizeof(in));
+	r = rq_send();
+	if (!r)
+		*fh = ((struct fuse_open_out *)payload())->fh;
+	return r;
+}
+
+static int create(uint64_t parent, const char *name, uint32_t flags, struct fuse_entry_out *e,
+		  uint64_t *fh)
+{
+	struct fuse_create_in in = { .flags = flags, .mode = S_IFREG | 0644 };
+	int r;
+
+	rq_start(FUSE_CREATE, parent);
+	rq_put(&in, sizeof(in));
+	rq_str(name);
+	r = rq_send();
+	if (!r) {
+		if (e)
+			memcpy(e, payload(), sizeof(*e));
+		*fh = ((struct fuse_open_out *)((uint8_t *)payload() +
+						sizeof(struct fuse_entry_out)))
+			      ->fh;
+	}
+	return r;
+}
+
+static int write_fh(uint64_t nodeid, uint64_t fh, uint64_t off, const char *text)
+{
+	struct fuse_write_in in = { .fh = fh, .offset = off, .size = (uint32_t)strlen(text) };
+	int r;
+
+	rq_start(FUSE_WRITE, nodeid);
+	rq_put(&in, sizeof(in));
+	rq_put(text, strlen(text));
+	r = rq_send();
+	if (!r)
+		ck_assert_uint_eq(((struct fuse_write_out *)payload())->size, strlen(text));
+	return r;
+}
+
+static int read_fh(uint64_t nodeid, uint64_t fh, uint64_t off, uint32_t size, char *out)
+{
+	struct fuse_read_in in = { .fh = fh, .offset = off, .size = size };
+	int r;
+
+	rq_start(FUSE_READ, nodeid);
+	rq_put(&in, sizeof(in));
+	r = rq_send();
+	if (!r) {
+		memcpy(out, payload(), payload_len());
+		out[payload_len()] = '\0';
+	}
+	return r;
+}
+
+static int release(uint64_t nodeid, uint64_t fh, bool dir)
+{
+	struct fuse_release_in in = { .fh = fh };
+
+	rq_start(dir ? FUSE_RELEASEDIR : FUSE_RELEASE, nodeid);
+	rq_put(&in, sizeof(in));
+	return rq_send();
+}
+
+static int name_op(uint32_t opcode, uint64_t parent, const void *arg, size_t arglen,
+		   const char *name)
+{
+	rq_start(opcode, parent);
+	if (arglen)
+		rq_put(arg, arglen);
+	rq_str(name);
+	return rq_send();
+}
+
+static int getattr(uint64_t nodeid, struct fuse_attr *a)
+{
+	struct fuse_getattr_in in = { 0 };
+	int r;
+
+	rq_start(FUSE_GETATTR, nodeid);
+	rq_put(&in, sizeof(in));
+	r = rq_send();
+	if (!r && a)
+		*a = ((struct fuse_attr_out *)payload())->attr;
+	return r;
+}
+
+static void forget(uint64_t nodeid, uint64_t n)
+{
+	struct fuse_forget_in in = { .nlookup = n };
+
+	rq_start(FUSE_FORGET, nodeid);
+	rq_put(&in, sizeof(in));
+	ck_assert_int_eq(rq_send_raw(sizeof(reply)), 0); /* no reply */
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* INIT and DESTROY */
+
+START_TEST(test_init_negotiates)
+{
+	struct fuse_init_in in = { .major = 7, .minor = 31, .flags = 0xffffffff };
+	struct fuse_init_out *o;
+
+	make_share();
+	srv = fs_server_create(share, false, err, sizeof(err));
+	ck_assert_ptr_nonnull(srv);
+	/* nothing but INIT before INIT */
+	rq_start(FUSE_GETATTR, FUSE_ROOT_ID);
+	rq_put(&(struct fuse_getattr_in){ 0 }, sizeof(struct fuse_getattr_in));
+	ck_assert_int_eq(rq_send(), -EIO);
+	/* a newer major: we answer with ours (8 bytes) and wait for the retry */
+	in.major = 8;
+	rq_start(FUSE_INIT, 0);
+	rq_put(&in, sizeof(in));
+	ck_assert_int_eq(rq_send(), 0);
+	ck_assert_uint_eq(payload_len(), FUSE_COMPAT_INIT_OUT_SIZE);
+	ck_assert_uint_eq(((struct fuse_init_out *)payload())->major, 7);
+	in.major = 7;
+	rq_start(FUSE_INIT, 0);
+	rq_put(&in, 16); /* a pre-7.36 driver sends 16 bytes */
+	ck_assert_int_eq(rq_send(), 0);
+	o = payload();
+	ck_assert_uint_eq(payload_len(), sizeof(*o));
+	ck_assert_uint_eq(o->major, 7);
+	ck_assert_uint_eq(o->minor, 31);
+	ck_assert_uint_eq(o->max_write, FS_MAX_WRITE);
+	ck_assert_uint_eq(o->flags & ~(uint32_t)(FUSE_ASYNC_READ | FUSE_ATOMIC_O_TRUNC |
+						 FUSE_BIG_WRITES | FUSE_DO_READDIRPLUS |
+						 FUSE_MAX_PAGES | FUSE_PARALLEL_DIROPS),
+			  0);
+	ck_assert(o->flags & FUSE_DO_READDIRPLUS);
+	/* a second INIT on the same session is a protocol error */
+	rq_start(FUSE_INIT, 0);
+	rq_put(&in, sizeof(in));
+	ck_assert_int_eq(rq_send(), -EPROTO);
+	/* DESTROY ends the session; a new INIT starts one */
+	rq_start(FUSE_DESTROY, 0);
+	ck_assert_int_eq(rq_send(), 0);
+	ck_assert_uint_eq(payload_len(), 0);
+	rq_start(FUSE_INIT, 0);
+	rq_put(&in, sizeof(in));
+	ck_assert_int_eq(rq_send(), 0);
+	/* too old */
+	fs_server_reset(srv);
+	in.minor = 5;
+	rq_start(FUSE_INIT, 0);
+	rq_put(&in, sizeof(in));
+	ck_assert_int_eq(rq_send(), -EPROTO);
+	rq_start(FUSE_INIT, 0);
+	rq_put(&in, 8); /* shorter than the 16 bytes every version sends */
+	ck_assert_int_eq(rq_send(), -EINVAL);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------ */
+/* LOOKUP, FORGET, node IDs */
+
+START_TEST(test_lookup_and_forget)
+{
+	struct fuse_entry_out e, e2;
+	struct fuse_attr a;
+	uint64_t sub;
+
+	start(false);
+	ck_assert_uint_eq(fs_server_nodes(srv), 1);
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "hello.txt", &e), 0);
+	ck_assert_uint_eq(e.attr.size, 5);
+	ck_assert(S_ISREG(e.attr.mode));
+	ck_assert_uint_ne(e.nodeid, FUSE_ROOT_ID);
+	/* the same inode is the same node, with one more lookup to forget */
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "hello.txt", &e2), 0);
+	ck_assert_uint_eq(e2.nodeid, e.nodeid);
+	ck_assert_uint_eq(fs_server_nodes(srv), 2);
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "missing", NULL), -ENOENT);
+	sub = node(FUSE_ROOT_ID, "sub");
+	ck_assert_int_eq(lookup(sub, "inner", &e2), 0);
+	ck_assert_uint_eq(e2.attr.size, 5);
+	/* a file is no directory to look into */
+	ck_assert_int_eq(lookup(e.nodeid, "x", NULL), -ENOTDIR);
+
+	forget(e.nodeid, 1);
+	ck_assert_int_eq(getattr(e.nodeid, &a), 0); /* one lookup left */
+	forget(e.nodeid, 1);
+	ck_assert_int_eq(getattr(e.nodeid, &a), -ESTALE);
+	/* looked up again: the slot may be reused, but the old ID stays dead */
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "hello.txt", &e2), 0);
+	ck_assert_uint_ne(e2.nodeid, e.nodeid);
+	ck_assert_int_eq(getattr(e.nodeid, &a), -ESTALE);
+	/* the root cannot be forgotten */
+	forget(FUSE_ROOT_ID, 100);
+	ck_assert_int_eq(getattr(FUSE_ROOT_ID, &a), 0);
+	ck_assert(S_ISDIR(a.mode));
+	teardown();
+}
+END_TEST
+
+START_TEST(test_forged_node_ids)
+{
+	const uint64_t ids[] = {
+		0, 2, 3, 63, 64, 1ull << 32 | 1, 0xffffffffffffffffull, (1ull << 32) | 2
+	};
+	struct fuse_entry_out e;
+	struct fuse_attr a;
+
+	start(false);
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "hello.txt", &e), 0);
+	for (unsigned int i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		if (ids[i] == e.nodeid)
+			continue;
+		ck_assert_int_eq(getattr(ids[i], &a), -ESTALE);
+		ck_assert_int_eq(lookup(ids[i], "hello.txt", NULL), -ESTALE);
+	}
+	/* a guessed file handle opens nothing either */
+	ck_assert_int_eq(read_fh(e.nodeid, 0, 0, 10, (char[16]){ 0 }), -EBADF);
+	ck_assert_int_eq(read_fh(e.nodeid, 1ull << 32, 0, 10, (char[16]){ 0 }), -EBADF);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_batch_forget)
+{
+	struct fuse_batch_forget_in in = { .count = 2 };
+	struct fuse_forget_one one[2];
+	struct fuse_attr a;
+
+	start(false);
+	one[0] = (struct fuse_forget_one){ node(FUSE_ROOT_ID, "hello.txt"), 1 };
+	one[1] = (struct fuse_forget_one){ node(FUSE_ROOT_ID, "sub"), 1 };
+	ck_assert_uint_eq(fs_server_nodes(srv), 3);
+	/* a count larger than the request holds: dropped whole */
+	in.count = 1000;
+	rq_start(FUSE_BATCH_FORGET, 0);
+	rq_put(&in, sizeof(in));
+	rq_put(one, sizeof(one));
+	ck_assert_int_eq(rq_send_raw(sizeof(reply)), 0);
+	ck_assert_uint_eq(fs_server_nodes(srv), 3);
+	in.count = 2;
+	rq_start(FUSE_BATCH_FORGET, 0);
+	rq_put(&in, sizeof(in));
+	rq_put(one, sizeof(one));
+	ck_assert_int_eq(rq_send_raw(sizeof(reply)), 0);
+	ck_assert_uint_eq(fs_server_nodes(srv), 1);
+	ck_assert_int_eq(getattr(one[0].nodeid, &a), -ESTALE);
+	teardown();
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------ */
+/* Names and escapes */
+
+START_TEST(test_bad_names)
+{
+	char longname[300];
+
+	start(false);
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "..", NULL), -EINVAL);
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, ".", NULL), -EINVAL);
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "", NULL), -EINVAL);
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "sub/inner", NULL), -EINVAL);
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "../secret", NULL), -EINVAL);
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "/etc", NULL), -EINVAL);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, longname, NULL), -ENAMETOOLONG);
+	longname[NAME_MAX] = '\0'; /* exactly NAME_MAX: a legal name that is not there */
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, longname, NULL), -ENOENT);
+	/* a name whose NUL is missing: the request ends first */
+	rq_start(FUSE_LOOKUP, FUSE_ROOT_ID);
+	rq_put("hello.txt", 9);
+	ck_assert_int_eq(rq_send(), -EINVAL);
+	/* the NUL lies beyond in.len, in bytes the chain has but the request does not */
+	rq_start(FUSE_LOOKUP, FUSE_ROOT_ID);
+	rq_put("hello.txt", 10);
+	{
+		struct iovec in = { q.buf, q.len }, out = { reply, sizeof(reply) };
+
+		((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len - 1;
+		ck_assert_int_eq(fs_server_handle(srv, &in, 1, &out, 1), 16);
+		ck_assert_int_eq(((struct fuse_out_header *)reply)->error, -EINVAL);
+	}
+	/* escape names for everything that creates or removes */
+	ck_assert_int_eq(name_op(FUSE_MKDIR, FUSE_ROOT_ID, &(struct fuse_mkdir_in){ 0755, 0 },
+				 sizeof(struct fuse_mkdir_in), "../escaped"),
+			 -EINVAL);
+	ck_assert_int_eq(name_op(FUSE_UNLINK, FUSE_ROOT_ID, NULL, 0, ".."), -EINVAL);
+	ck_assert_int_eq(name_op(FUSE_RMDIR, FUSE_ROOT_ID, NULL, 0, "../share"), -EINVAL);
+	ck_assert_uint_eq(access("../escaped", F_OK) < 0, 1);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_symlink_outside_is_never_followed)
+{
+	struct fuse_entry_out e;
+	uint64_t fh, up;
+	char buf[64];
+
+	start(false);
+	/* LOOKUP gives the link itself */
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "out-rel", &e), 0);
+	ck_assert(S_ISLNK(e.attr.mode));
+	ck_assert_uint_eq(e.attr.size, strlen("../secret"));
+	rq_start(FUSE_READLINK, e.nodeid);
+	ck_assert_int_eq(rq_send(), 0);
+	ck_assert_uint_eq(payload_len(), strlen("../secret"));
+	ck_assert_int_eq(memcmp(payload(), "../secret", payload_len()), 0);
+	/* OPEN through it reaches nothing */
+	ck_assert_int_eq(open_node(e.nodeid, O_RDONLY, &fh), -ELOOP);
+	ck_assert_int_eq(open_node(e.nodeid, O_RDWR | O_TRUNC, &fh), -ELOOP);
+	ck_assert_int_eq(lookup(e.nodeid, "secret", NULL), -ENOTDIR);
+	/* CREATE of the link's name neither follows it nor replaces the target */
+	ck_assert_int_ne(create(FUSE_ROOT_ID, "out-rel", O_WRONLY | O_TRUNC, NULL, &fh), 0);
+	ck_assert_int_ne(create(FUSE_ROOT_ID, "out-abs", O_RDWR, NULL, &fh), 0);
+	ck_assert_int_ne(create(FUSE_ROOT_ID, "out-abs", O_RDWR | O_EXCL, NULL, &fh), 0);
+	/* SETATTR on the link: no truncation, no chmod of the target */
+	{
+		struct fuse_setattr_in in = { .valid = FATTR_SIZE | FATTR_MODE,
+					      .size = 0,
+					      .mode = 0777 };
+
+		ck_assert_int_eq(lookup(FUSE_ROOT_ID, "out-abs", &e), 0);
+		rq_start(FUSE_SETATTR, e.nodeid);
+		rq_put(&in, sizeof(in));
+		ck_assert_int_ne(rq_send(), 0);
+	}
+	/* a link to ".." is a link too: nothing can be looked up through it */
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "up", &e), 0);
+	ck_assert(S_ISLNK(e.attr.mode));
+	up = e.nodeid;
+	ck_assert_int_eq(lookup(up, "secret", NULL), -ENOTDIR);
+	ck_assert_int_eq(name_op(FUSE_MKDIR, up, &(struct fuse_mkdir_in){ 0755, 0 },
+				 sizeof(struct fuse_mkdir_in), "made"),
+			 -ENOTDIR);
+	/* and a hard link to the symlink is a second link, not a copy of the target */
+	{
+		struct fuse_link_in in = { .oldnodeid = up };
+
+		ck_assert_int_eq(name_op(FUSE_LINK, FUSE_ROOT_ID, &in, sizeof(in), "up2"), 0);
+		ck_assert(S_ISLNK(((struct fuse_entry_out *)payload())->attr.mode));
+	}
+	secret_unchanged();
+	ck_assert_ptr_null(strstr(read_host("hello.txt", buf, sizeof(buf)), "host's"));
+	teardown();
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------ */
+/* Files */
+
+START_TEST(test_create_write_read)
+{
+	struct fuse_entry_out e;
+	uint64_t fh, fh2, hello;
+	char buf[128];
+
+	start(false);
+	ck_assert_int_eq(create(FUSE_ROOT_ID, "new.txt", O_RDWR, &e, &fh), 0);
+	ck_assert(S_ISREG(e.attr.mode));
+	ck_assert_uint_eq(fs_server_handles(srv), 1);
+	ck_assert_int_eq(write_fh(e.nodeid, fh, 0, "written by the guest"), 0);
+	ck_assert_int_eq(read_fh(e.nodeid, fh, 8, 100, buf), 0);
+	ck_assert_str_eq(buf, "by the guest");
+	ck_assert_str_eq(read_host("new.txt", buf, sizeof(buf)), "written by the guest");
+	/* the same name again with O_EXCL */
+	ck_assert_int_eq(create(FUSE_ROOT_ID, "new.txt", O_RDWR | O_EXCL, NULL, &fh2), -EEXIST);
+	{
+		struct fuse_flush_in fl = { .fh = fh };
+		struct fuse_fsync_in fs = { .fh = fh, .fsync_flags = FUSE_FSYNC_FDATASYNC };
+		struct fuse_lseek_in ls = { .fh = fh, .offset = 0, .whence = SEEK_END };
+		struct fuse_fallocate_in fa = { .fh = fh, .offset = 0, .length = 4096 };
+
+		rq_start(FUSE_FLUSH, e.nodeid);
+		rq_put(&fl, sizeof(fl));
+		ck_assert_int_eq(rq_send(), 0);
+		rq_start(FUSE_FSYNC, e.nodeid);
+		rq_put(&fs, sizeof(fs));
+		ck_assert_int_eq(rq_send(), 0);
+		rq_start(FUSE_LSEEK, e.nodeid);
+		rq_put(&ls, sizeof(ls));
+		ck_assert_int_eq(rq_send(), 0);
+		ck_assert_uint_eq(((struct fuse_lseek_out *)payload())->offset, 20);
+		ls.whence = 77;
+		rq_start(FUSE_LSEEK, e.nodeid);
+		rq_put(&ls, sizeof(ls));
+		ck_assert_int_eq(rq_send(), -EINVAL);
+		rq_start(FUSE_FALLOCATE, e.nodeid);
+		rq_put(&fa, sizeof(fa));
+		ck_assert_int_eq(rq_send(), 0);
+	}
+	ck_assert_int_eq(release(e.nodeid, fh, false), 0);
+	ck_assert_uint_eq(fs_server_handles(srv), 0);
+	ck_assert_int_eq(release(e.nodeid, fh, false), -EBADF);
+	ck_assert_int_eq(read_fh(e.nodeid, fh, 0, 10, buf), -EBADF);
+
+	/* OPEN an existing file: read, then O_TRUNC through SETATTR size */
+	hello = node(FUSE_ROOT_ID, "hello.txt");
+	ck_assert_int_eq(open_node(hello, O_RDONLY, &fh), 0);
+	ck_assert_int_eq(read_fh(hello, fh, 0, 3, buf), 0);
+	ck_assert_str_eq(buf, "hel");
+	ck_assert_int_eq(read_fh(hello, fh, 100, 3, buf), 0); /* past the end: empty */
+	ck_assert_str_eq(buf, "");
+	/* a read-only handle cannot write */
+	ck_assert_int_eq(write_fh(hello, fh, 0, "x"), -EBADF);
+	ck_assert_int_eq(release(hello, fh, false), 0);
+	{
+		struct fuse_setattr_in in = { .valid = FATTR_SIZE | FATTR_MODE | FATTR_MTIME,
+					      .size = 2,
+					      .mode = 0600 | S_ISUID,
+					      .mtime = 1000000 };
+		struct fuse_attr_out *a;
+
+		rq_start(FUSE_SETATTR, hello);
+		rq_put(&in, sizeof(in));
+		ck_assert_int_eq(rq_send(), 0);
+		a = payload();
+		ck_assert_uint_eq(a->attr.size, 2);
+		ck_assert_uint_eq(a->attr.mode & 07777, 0600); /* no set-user-ID on the host */
+		ck_assert_uint_eq(a->attr.mtime, 1000000);
+	}
+	ck_assert_str_eq(read_host("hello.txt", buf, sizeof(buf)), "he");
+	/* a directory opens only as a directory */
+	ck_assert_int_eq(open_node(node(FUSE_ROOT_ID, "sub"), O_RDONLY, &fh), -EISDIR);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_write_lengths)
+{
+	struct fuse_entry_out e;
+	struct fuse_write_in in;
+	uint64_t fh;
+	char buf[64];
+
+	start(false);
+	ck_assert_int_eq(create(FUSE_ROOT_ID, "w", O_RDWR, &e, &fh), 0);
+	/* size claims more data than the request carries */
+	in = (struct fuse_write_in){ .fh = fh, .offset = 0, .size = 100 };
+	rq_start(FUSE_WRITE, e.nodeid);
+	rq_put(&in, sizeof(in));
+	rq_put("short", 5);
+	ck_assert_int_eq(rq_send(), -EINVAL);
+	ck_assert_str_eq(read_host("w", buf, sizeof(buf)), "");
+	/* a write_in cut short */
+	rq_start(FUSE_WRITE, e.nodeid);
+	rq_put(&in, sizeof(in) - 8);
+	ck_assert_int_eq(rq_send(), -EINVAL);
+	/* data split over several readable buffers, as a chain would have it */
+	{
+		struct iovec iov[4];
+		struct iovec out = { reply, sizeof(reply) };
+
+		in.size = 10;
+		rq_start(FUSE_WRITE, e.nodeid);
+		rq_put(&in, sizeof(in));
+		rq_put("0123456789", 10);
+		((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len;
+		iov[0] = (struct iovec){ q.buf, 30 };
+		iov[1] = (struct iovec){ q.buf + 30, 52 };
+		iov[2] = (struct iovec){ q.buf + 82, 0 };
+		iov[3] = (struct iovec){ q.buf + 82, q.len - 82 };
+		ck_assert_int_eq(fs_server_handle(srv, iov, 4, &out, 1), 24);
+		ck_assert_int_eq(((struct fuse_out_header *)reply)->error, 0);
+		ck_assert_str_eq(read_host("w", buf, sizeof(buf)), "0123456789");
+	}
+	/* READ into several writable buffers */
+	{
+		struct fuse_read_in rin = { .fh = fh, .offset = 2, .size = 6 };
+		struct iovec in1 = { q.buf, 0 }, out[3];
+		uint8_t a[20], b[3], c[30];
+
+		rq_start(FUSE_READ, e.nodeid);
+		rq_put(&rin, sizeof(rin));
+		((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len;
+		in1.iov_len = q.len;
+		out[0] = (struct iovec){ a, 17 };
+		out[1] = (struct iovec){ b, 3 };
+		out[2] = (struct iovec){ c, 30 };
+		ck_assert_int_eq(fs_server_handle(srv, &in1, 1, out, 3), 22);
+		ck_assert_int_eq(memcmp(a + 16, "2", 1), 0);
+		ck_assert_int_eq(memcmp(b, "345", 3), 0);
+		ck_assert_int_eq(memcmp(c, "67", 2), 0);
+	}
+	teardown();
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------ */
+/* Directories */
+
+static bool readdir_has(uint64_t dir, bool plus, const char *want, uint64_t *nodeid)
+{
+	struct fuse_open_in oin = { .flags = O_RDONLY };
+	struct fuse_read_in rin = { .size = 4096 };
+	bool found = false;
+	uint64_t fh;
+
+	rq_start(FUSE_OPENDIR, dir);
+	rq_put(&oin, sizeof(oin));
+	ck_assert_int_eq(rq_send(), 0);
+	fh = ((struct fuse_open_out *)payload())->fh;
+	rin.fh = fh;
+	for (int rounds = 0; rounds < 100; rounds++) {
+		size_t off = 0, len;
+
+		rq_start(plus ? FUSE_READDIRPLUS : FUSE_READDIR, dir);
+		rq_put(&rin, sizeof(rin));
+		ck_assert_int_eq(rq_send(), 0);
+		len = payload_len();
+		if (len == 0)
+			break;
+		while (off < len) {
+			uint8_t *p = (uint8_t *)payload() + off;
+			struct fuse_dirent *d;
+			uint64_t id = 0;
+
+			if (plus) {
+				struct fuse_direntplus *dp = (void *)p;
+
+				d = &dp->dirent;
+				id = dp->entry_out.nodeid;
+				off += FUSE_DIRENTPLUS_SIZE(dp);
+			} else {
+				d = (void *)p;
+				off += FUSE_DIRENT_SIZE(d);
+			}
+			ck_assert_uint_le(off, len);
+			if (d->namelen == strlen(want) && !memcmp(d->name, want, d->namelen)) {
+				found = true;
+				if (nodeid)
+					*nodeid = id;
+			}
+			rin.offset = d->off;
+		}
+	}
+	rq_start(FUSE_RELEASEDIR, dir);
+	rq_put(&(struct fuse_release_in){ .fh = fh }, sizeof(struct fuse_release_in));
+	ck_assert_int_eq(rq_send(), 0);
+	return found;
+}
+
+START_TEST(test_directory_ops)
+{
+	struct fuse_mkdir_in md = { .mode = 0755 };
+	struct fuse_mknod_in mn = { .mode = S_IFIFO | 0644 };
+	struct fuse_rename2_in rn = { 0 };
+	uint64_t d, id = 0;
+	char buf[64];
+
+	start(false);
+	ck_assert_int_eq(name_op(FUSE_MKDIR, FUSE_ROOT_ID, &md, sizeof(md), "made"), 0);
+	d = ((struct fuse_entry_out *)payload())->nodeid;
+	ck_assert(host_exists("made"));
+	ck_assert_int_eq(name_op(FUSE_MKDIR, FUSE_ROOT_ID, &md, sizeof(md), "made"), -EEXIST);
+	ck_assert_int_eq(name_op(FUSE_MKNOD, d, &mn, sizeof(mn), "fifo"), 0);
+	ck_assert(S_ISFIFO(((struct fuse_entry_out *)payload())->attr.mode));
+	/* a FIFO is never opened by the VMM (it could block the queue) */
+	ck_assert_int_eq(
+		open_node(((struct fuse_entry_out *)payload())->nodeid, O_RDONLY, &(uint64_t){ 0 }),
+		-ENXIO);
+	mn.mode = S_IFCHR | 0666;
+	mn.rdev = makedev(1, 3);
+	ck_assert_int_eq(name_op(FUSE_MKNOD, d, &mn, sizeof(mn), "null"), -EPERM);
+	mn.mode = S_IFBLK | 0666;
+	ck_assert_int_eq(name_op(FUSE_MKNOD, d, &mn, sizeof(mn), "disk"), -EPERM);
+	ck_assert(!host_exists("made/null"));
+	/* SYMLINK: the target is only text */
+	rq_start(FUSE_SYMLINK, d);
+	rq_str("link");
+	rq_str("../../../../etc/passwd");
+	ck_assert_int_eq(rq_send(), 0);
+	ck_assert(S_ISLNK(((struct fuse_entry_out *)payload())->attr.mode));
+	rq_start(FUSE_SYMLINK, d);
+	rq_str("link2");
+	ck_assert_int_eq(rq_send(), -EINVAL); /* no target */
+	/* READDIR and READDIRPLUS list it all; PLUS hands out node IDs */
+	ck_assert(readdir_has(d, false, "fifo", NULL));
+	ck_assert(readdir_has(d, false, "link", NULL));
+	ck_assert(readdir_has(FUSE_ROOT_ID, true, "hello.txt", &id));
+	ck_assert_uint_ne(id, 0);
+	ck_assert_uint_eq(id, node(FUSE_ROOT_ID, "hello.txt"));
+	ck_assert(readdir_has(FUSE_ROOT_ID, true, "..", &id));
+	ck_assert_uint_eq(id, 0); /* dots: no entry to link */
+	/* RENAME, RENAME2 with NOREPLACE, LINK, UNLINK, RMDIR */
+	rq_start(FUSE_RENAME, FUSE_ROOT_ID);
+	rq_put(&(struct fuse_rename_in){ .newdir = d }, sizeof(struct fuse_rename_in));
+	rq_str("hello.txt");
+	rq_str("moved.txt");
+	ck_assert_int_eq(rq_send(), 0);
+	ck_assert_str_eq(read_host("made/moved.txt", buf, sizeof(buf)), "hello");
+	rn.newdir = d;
+	rn.flags = RENAME_NOREPLACE;
+	rq_start(FUSE_RENAME2, d);
+	rq_put(&rn, sizeof(rn));
+	rq_str("fifo");
+	rq_str("moved.txt");
+	ck_assert_int_eq(rq_send(), -EEXIST);
+	rn.flags = 1u << 10;
+	rq_start(FUSE_RENAME2, d);
+	rq_put(&rn, sizeof(rn));
+	rq_str("fifo");
+	rq_str("other");
+	ck_assert_int_eq(rq_send(), -EINVAL);
+	rq_start(FUSE_RENAME, d);
+	rq_put(&(struct fuse_rename_in){ .newdir = 12345 }, sizeof(struct fuse_rename_in));
+	rq_str("fifo");
+	rq_str("x");
+	ck_assert_int_eq(rq_send(), -ESTALE);
+	{
+		struct fuse_link_in ln = { .oldnodeid = node(d, "moved.txt") };
+
+		ck_assert_int_eq(name_op(FUSE_LINK, FUSE_ROOT_ID, &ln, sizeof(ln), "hard"), 0);
+		ck_assert_uint_eq(((struct fuse_entry_out *)payload())->attr.nlink, 2);
+		ln.oldnodeid = d;
+		ck_assert_int_eq(name_op(FUSE_LINK, FUSE_ROOT_ID, &ln, sizeof(ln), "dirlink"),
+				 -EPERM);
+	}
+	ck_assert_int_eq(name_op(FUSE_RMDIR, FUSE_ROOT_ID, NULL, 0, "made"), -ENOTEMPTY);
+	ck_assert_int_eq(name_op(FUSE_UNLINK, d, NULL, 0, "moved.txt"), 0);
+	ck_assert_int_eq(name_op(FUSE_UNLINK, d, NULL, 0, "fifo"), 0);
+	ck_assert_int_eq(name_op(FUSE_UNLINK, d, NULL, 0, "link"), 0);
+	ck_assert_int_eq(name_op(FUSE_RMDIR, FUSE_ROOT_ID, NULL, 0, "made"), 0);
+	ck_assert(!host_exists("made"));
+	ck_assert_str_eq(read_host("hard", buf, sizeof(buf)), "hello");
+	/* a directory handle is no file handle */
+	{
+		struct fuse_open_in oin = { 0 };
+		uint64_t fh;
+
+		rq_start(FUSE_OPENDIR, FUSE_ROOT_ID);
+		rq_put(&oin, sizeof(oin));
+		ck_assert_int_eq(rq_send(), 0);
+		fh = ((struct fuse_open_out *)payload())->fh;
+		ck_assert_int_eq(read_fh(FUSE_ROOT_ID, fh, 0, 10, buf), -EBADF);
+		rq_start(FUSE_FSYNCDIR, FUSE_ROOT_ID);
+		rq_put(&(struct fuse_fsync_in){ .fh = fh }, sizeof(struct fuse_fsync_in));
+		ck_assert_int_eq(rq_send(), 0);
+		ck_assert_int_eq(release(FUSE_ROOT_ID, fh, false), -EBADF);
+		ck_assert_int_eq(release(FUSE_ROOT_ID, fh, true), 0);
+	}
+	teardown();
+}
+END_TEST
+
+START_TEST(test_statfs_access_xattr)
+{
+	struct fuse_access_in ac = { .mask = R_OK | W_OK };
+	struct fuse_getxattr_in gx = { .size = 64 };
+
+	start(false);
+	rq_start(FUSE_STATFS, FUSE_ROOT_ID);
+	ck_assert_int_eq(rq_send(), 0);
+	ck_assert_uint_gt(((struct fuse_statfs_out *)payload())->st.bsize, 0);
+	ck_assert_uint_eq(((struct fuse_statfs_out *)payload())->st.namelen, NAME_MAX);
+	rq_start(FUSE_ACCESS, FUSE_ROOT_ID);
+	rq_put(&ac, sizeof(ac));
+	ck_assert_int_eq(rq_send(), 0);
+	rq_start(FUSE_GETXATTR, FUSE_ROOT_ID);
+	rq_put(&gx, sizeof(gx));
+	rq_str("user.x");
+	ck_assert_int_eq(rq_send(), -ENOSYS);
+	rq_start(FUSE_LISTXATTR, FUSE_ROOT_ID);
+	rq_put(&gx, sizeof(gx));
+	ck_assert_int_eq(rq_send(), -ENOSYS);
+	rq_start(FUSE_IOCTL, FUSE_ROOT_ID);
+	ck_assert_int_eq(rq_send(), -ENOSYS);
+	rq_start(12345, FUSE_ROOT_ID);
+	ck_assert_int_eq(rq_send(), -ENOSYS);
+	teardown();
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------ */
+/* Malformed requests */
+
+START_TEST(test_malformed_lengths)
+{
+	struct iovec in, out = { reply, sizeof(reply) };
+	struct fuse_out_header *h = (void *)reply;
+	uint8_t small[20] = { 0 };
+
+	start(false);
+	/* fewer bytes than a header: an error with unique 0 */
+	in = (struct iovec){ small, sizeof(small) };
+	ck_assert_int_eq(fs_server_handle(srv, &in, 1, &out, 1), 16);
+	ck_assert_int_eq(h->error, -EINVAL);
+	ck_assert_uint_eq(h->unique, 0);
+	/* in.len larger than the chain */
+	rq_start(FUSE_LOOKUP, FUSE_ROOT_ID);
+	rq_str("hello.txt");
+	((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len + 1;
+	in = (struct iovec){ q.buf, q.len };
+	ck_assert_int_eq(fs_server_handle(srv, &in, 1, &out, 1), 16);
+	ck_assert_int_eq(h->error, -EINVAL);
+	/* in.len smaller than the header */
+	((struct fuse_in_header *)q.buf)->len = 39;
+	ck_assert_int_eq(fs_server_handle(srv, &in, 1, &out, 1), 16);
+	ck_assert_int_eq(h->error, -EINVAL);
+	/* a huge in.len */
+	((struct fuse_in_header *)q.buf)->len = 0xffffffff;
+	ck_assert_int_eq(fs_server_handle(srv, &in, 1, &out, 1), 16);
+	ck_assert_int_eq(h->error, -EINVAL);
+	/* argument structure cut short */
+	rq_start(FUSE_MKDIR, FUSE_ROOT_ID);
+	rq_put("\xed\x01", 2);
+	ck_assert_int_eq(rq_send(), -EINVAL);
+	/* no room for a reply header at all: nothing written, and the caller is told */
+	rq_start(FUSE_GETATTR, FUSE_ROOT_ID);
+	rq_put(&(struct fuse_getattr_in){ 0 }, sizeof(struct fuse_getattr_in));
+	ck_assert_int_eq(rq_send_raw(15), -1);
+	ck_assert_uint_eq(reply[0], 0xa5);
+	/* room for a header but not for the entry: refused before anything is created */
+	rq_start(FUSE_MKDIR, FUSE_ROOT_ID);
+	rq_put(&(struct fuse_mkdir_in){ 0755, 0 }, sizeof(struct fuse_mkdir_in));
+	rq_str("notmade");
+	ck_assert_int_eq(rq_send_raw(16 + 10), 16);
+	ck_assert_int_eq(h->error, -EINVAL);
+	ck_assert(!host_exists("notmade"));
+	/* FORGET needs no room, and still forgets */
+	rq_start(FUSE_FORGET, node(FUSE_ROOT_ID, "hello.txt"));
+	rq_put(&(struct fuse_forget_in){ 1 }, sizeof(struct fuse_forget_in));
+	ck_assert_uint_eq(fs_server_nodes(srv), 2);
+	ck_assert_int_eq(rq_send_raw(0), 0);
+	ck_assert_uint_eq(fs_server_nodes(srv), 1);
+	/* a request beyond our argument buffer that is no WRITE */
+	rq_start(FUSE_LOOKUP, FUSE_ROOT_ID);
+	memset(q.buf + q.len, 'a', 20000);
+	q.len += 20000;
+	ck_assert_int_eq(rq_send(), -EINVAL);
+	teardown();
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------ */
+/* Read-only share */
+
+START_TEST(test_readonly_refuses_changes)
+{
+	struct fuse_mkdir_in md = { .mode = 0755 };
+	struct fuse_mknod_in mn = { .mode = S_IFREG | 0644 };
+	struct fuse_setattr_in sa = { .valid = FATTR_SIZE, .size = 0 };
+	uint64_t hello, fh;
+	char buf[64];
+
+	start(true);
+	hello = node(FUSE_ROOT_ID, "hello.txt");
+	ck_assert_int_eq(create(FUSE_ROOT_ID, "new", O_WRONLY, NULL, &fh), -EROFS);
+	ck_assert_int_eq(name_op(FUSE_MKDIR, FUSE_ROOT_ID, &md, sizeof(md), "d"), -EROFS);
+	ck_assert_int_eq(name_op(FUSE_MKNOD, FUSE_ROOT_ID, &mn, sizeof(mn), "n"), -EROFS);
+	ck_assert_int_eq(name_op(FUSE_UNLINK, FUSE_ROOT_ID, NULL, 0, "hello.txt"), -EROFS);
+	ck_assert_int_eq(name_op(FUSE_RMDIR, FUSE_ROOT_ID, NULL, 0, "sub"), -EROFS);
+	ck_assert_int_eq(name_op(FUSE_LINK, FUSE_ROOT_ID, &(struct fuse_link_in){ hello },
+				 sizeof(struct fuse_link_in), "h2"),
+			 -EROFS);
+	rq_start(FUSE_SYMLINK, FUSE_ROOT_ID);
+	rq_str("l");
+	rq_str("hello.txt");
+	ck_assert_int_eq(rq_send(), -EROFS);
+	rq_start(FUSE_RENAME, FUSE_ROOT_ID);
+	rq_put(&(struct fuse_rename_in){ FUSE_ROOT_ID }, sizeof(struct fuse_rename_in));
+	rq_str("hello.txt");
+	rq_str("renamed");
+	ck_assert_int_eq(rq_send(), -EROFS);
+	rq_start(FUSE_SETATTR, hello);
+	rq_put(&sa, sizeof(sa));
+	ck_assert_int_eq(rq_send(), -EROFS);
+	rq_start(FUSE_SETXATTR, hello);
+	rq_put(&(struct fuse_setxattr_in){ 0 }, sizeof(struct fuse_setxattr_in));
+	rq_str("user.x");
+	ck_assert_int_eq(rq_send(), -EROFS);
+	ck_assert_int_eq(open_node(hello, O_WRONLY, &fh), -EROFS);
+	ck_assert_int_eq(open_node(hello, O_RDWR, &fh), -EROFS);
+	ck_assert_int_eq(open_node(hello, O_RDONLY | O_TRUNC, &fh), -EROFS);
+	rq_start(FUSE_ACCESS, hello);
+	rq_put(&(struct fuse_access_in){ .mask = W_OK }, sizeof(struct fuse_access_in));
+	ck_assert_int_eq(rq_send(), -EROFS);
+	/* reading still works, writing through a read handle does not */
+	ck_assert_int_eq(open_node(hello, O_RDONLY, &fh), 0);
+	ck_assert_int_eq(read_fh(hello, fh, 0, 64, buf), 0);
+	ck_assert_str_eq(buf, "hello");
+	ck_assert_int_eq(write_fh(hello, fh, 0, "x"), -EROFS);
+	rq_start(FUSE_FALLOCATE, hello);
+	rq_put(&(struct fuse_fallocate_in){ .fh = fh, .length = 10 },
+	       sizeof(struct fuse_fallocate_in));
+	ck_assert_int_eq(rq_send(), -EROFS);
+	ck_assert(readdir_has(FUSE_ROOT_ID, false, "sub", NULL));
+	ck_assert_str_eq(read_host("hello.txt", buf, sizeof(buf)), "hello");
+	ck_assert(!host_exists("new") && !host_exists("d") && !host_exists("h2"));
+	teardown();
+}
+END_TEST
+
+START_TEST(test_reset_forgets_everything)
+{
+	uint64_t hello, fh;
+	struct fuse_attr a;
+
+	start(false);
+	hello = node(FUSE_ROOT_ID, "hello.txt");
+	ck_assert_int_eq(open_node(hello, O_RDONLY, &fh), 0);
+	fs_server_reset(srv);
+	ck_assert_uint_eq(fs_server_nodes(srv), 1);
+	ck_assert_uint_eq(fs_server_handles(srv), 0);
+	init_session();
+	ck_assert_int_eq(getattr(hello, &a), -ESTALE);
+	ck_assert_int_eq(getattr(FUSE_ROOT_ID, &a), 0);
+	teardown();
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------ */
+/* The device through a split ring */
+
+#define QSIZE 64u
+
+static struct guest_mem mem;
+static int notifies[FS_NUM_QUEUES];
+static int needs_reset;
+
+static void t_notify(struct virtio_device *v, unsigned int qi)
+{
+	(void)v;
+	__atomic_add_fetch(&notifies[qi], 1, __ATOMIC_SEQ_CST);
+}
+
+static void t_needs_reset(struct virtio_device *v)
+{
+	(void)v;
+	__atomic_store_n(&needs_reset, 1, __ATOMIC_SEQ_CST);
+}
+
+static const struct virtio_transport_ops transport = {
+	.notify_queue = t_notify,
+	.needs_reset = t_needs_reset,
+};
+
+static void *gpa(uint64_t a, uint64_t len)
+{
+	void *p = guest_mem_ptr(&mem, a, len);
+
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+static void ring_setup(struct virtio_device *vdev, unsigned int qi)
+{
+	struct virtq *vq = &vdev->queues[qi];
+	uint64_t desc = 0x10000ull * (qi + 1);
+
+	memset(gpa(desc, 0x10000), 0, 0x10000);
+	virtq_reset(vq);
+	vq->size = QSIZE;
+	vq->desc_gpa = desc;
+	vq->avail_gpa = desc + 16 * QSIZE;
+	vq->used_gpa = desc + 0x1000;
+	ck_assert_int_eq(virtq_enable(vq, &mem), 0);
+}
+
+/* One chain: request at 1 MiB (+ 64 KiB per queue), reply room after it; returns used len. */
+static uint32_t ring_request(struct virtio_device *vdev, int *kick, unsigned int qi,
+			     const void *reqb, uint32_t reqlen, uint32_t outlen, uint16_t *used)
+{
+	uint64_t desc = 0x10000ull * (qi + 1), data = 0x100000ull + 0x20000ull * qi;
+	struct vring_desc *t = gpa(desc, 16 * QSIZE);
+	struct vring_avail *av = gpa(desc + 16 * QSIZE, 6 + 2 * QSIZE);
+	struct vring_used *u = gpa(desc + 0x1000, 6 + 8 * QSIZE);
+	uint16_t idx = le16toh(av->idx);
+
+	(void)vdev;
+
+	memcpy(gpa(data, reqlen), reqb, reqlen);
+	t[0] = (struct vring_desc){ htole64(data), htole32(reqlen), htole16(VRING_DESC_F_NEXT), 1 };
+	t[1] = (struct vring_desc){ htole64(data + 0x10000), htole32(outlen),
+				    htole16(VRING_DESC_F_WRITE), 0 };
+	if (!outlen)
+		t[0].flags = 0;
+	av->ring[idx % QSIZE] = 0;
+	__atomic_store_n(&av->idx, htole16((uint16_t)(idx + 1)), __ATOMIC_RELEASE);
+	ck_assert_int_eq(eventfd_write(kick[qi], 1), 0);
+	for (int i = 0; i < 10000 && le16toh(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE)) == *used;
+	     i++)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	ck_assert_uint_eq(le16toh(u->idx), (uint16_t)(*used + 1));
+	(*used)++;
+	memcpy(reply, gpa(data + 0x10000, outlen ? outlen : 1), outlen);
+	return le32toh(u->ring[(*used - 1) % QSIZE].len);
+}
+
+START_TEST(test_device_over_virtqueues)
+{
+	struct fs_share_options o = { .readonly = false };
+	struct fs_device *f = calloc(1, sizeof(*f));
+	struct virtio_device *vdev;
+	uint8_t cfg[FS_CONFIG_SIZE];
+	int kick[FS_NUM_QUEUES];
+	uint16_t used[FS_NUM_QUEUES] = { 0 };
+	struct fuse_entry_out e;
+	uint32_t len;
+
+	make_share();
+	snprintf(o.dir, sizeof(o.dir), "%s", share);
+	snprintf(o.tag, sizeof(o.tag), "hosttag");
+	ck_assert_int_eq(guest_mem_alloc(&mem, 4ull << 20), 0);
+	ck_assert_msg(fs_device_init(f, &vdev, &o, &mem, err, sizeof(err)) == 0, "%s", err);
+	vdev->transport = &transport;
+	ck_assert_uint_eq(vdev->device_id, 26);
+	ck_assert_uint_eq(vdev->num_queues, 2);
+	vdev->ops->config_read(vdev, 0, cfg, sizeof(cfg));
+	ck_assert_int_eq(memcmp(cfg, "hosttag\0\0", 9), 0);
+	ck_assert_uint_eq(cfg[36], 1); /* num_request_queues */
+	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
+		kick[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		ring_setup(vdev, i);
+		ck_assert_int_eq(vdev->ops->queue_start(vdev, i, kick[i]), 0);
+	}
+	srv = NULL;
+	{
+		struct fuse_init_in in = { .major = 7, .minor = 38 };
+
+		rq_start(FUSE_INIT, 0);
+		rq_put(&in, sizeof(in));
+		((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len;
+		len = ring_request(vdev, kick, 1, q.buf, (uint32_t)q.len, 4096, &used[1]);
+		ck_assert_uint_eq(len, 16 + sizeof(struct fuse_init_out));
+		ck_assert_int_eq(((struct fuse_out_header *)reply)->error, 0);
+	}
+	rq_start(FUSE_LOOKUP, FUSE_ROOT_ID);
+	rq_str("hello.txt");
+	((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len;
+	len = ring_request(vdev, kick, 1, q.buf, (uint32_t)q.len, 4096, &used[1]);
+	ck_assert_uint_eq(len, 16 + sizeof(e));
+	memcpy(&e, payload(), sizeof(e));
+	ck_assert_uint_eq(e.attr.size, 5);
+	/* FORGET on the hiprio queue: used with length 0 */
+	rq_start(FUSE_FORGET, e.nodeid);
+	rq_put(&(struct fuse_forget_in){ 1 }, sizeof(struct fuse_forget_in));
+	((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len;
+	len = ring_request(vdev, kick, 0, q.buf, (uint32_t)q.len, 0, &used[0]);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_int_ge(__atomic_load_n(&notifies[1], __ATOMIC_SEQ_CST), 1);
+	ck_assert_int_eq(__atomic_load_n(&needs_reset, __ATOMIC_SEQ_CST), 0);
+	ck_assert_uint_eq(fs_server_nodes(f->server), 1);
+	/* a request with no room for a reply: used with nothing written, device goes on */
+	rq_start(FUSE_STATFS, FUSE_ROOT_ID);
+	((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len;
+	len = ring_request(vdev, kick, 1, q.buf, (uint32_t)q.len, 8, &used[1]);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_int_eq(__atomic_load_n(&needs_reset, __ATOMIC_SEQ_CST), 0);
+	/* reset stops the threads and forgets the session */
+	vdev->ops->reset(vdev);
+	ck_assert_uint_eq(fs_server_nodes(f->server), 1);
+	fs_device_destroy(f);
+	free(f);
+	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
+		close(kick[i]);
+	guest_mem_free(&mem);
+	rm_tree(base);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("virtio-fs");
+	TCase *tc = tcase_create("fs");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_init_negotiates);
+	tcase_add_test(tc, test_lookup_and_forget);
+	tcase_add_test(tc, test_forged_node_ids);
+	tcase_add_test(tc, test_batch_forget);
+	tcase_add_test(tc, test_bad_names);
+	tcase_add_test(tc, test_symlink_outside_is_never_followed);
+	tcase_add_test(tc, test_create_write_read);
+	tcase_add_test(tc, test_write_lengths);
+	tcase_add_test(tc, test_directory_ops);
+	tcase_add_test(tc, test_statfs_access_xattr);
+	tcase_add_test(tc, test_malformed_lengths);
+	tcase_add_test(tc, test_readonly_refuses_changes);
+	tcase_add_test(tc, test_reset_forgets_everything);
+	tcase_add_test(tc, test_device_over_virtqueues);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-fs (VIRTIO 1.2 section 5.11): a host directory the guest mounts with
+ * `mount -t virtiofs TAG /mnt`. The guest's FUSE requests arrive over the virtqueues and
+ * are answered here, inside the VMM; there is no separate daemon and no /dev/fuse.
+ *
+ * Two layers:
+ *   fs_server  the FUSE file server for one shared directory. It takes one request as
+ *              the readable buffers of a descriptor chain and writes the reply into the
+ *              writable ones; it knows nothing about virtqueues, so tests and the fuzz
+ *              target drive it directly.
+ *   fs_device  the virtio device: configuration space (tag, one request queue), queue 0
+ *              (hiprio: FORGET) and queue 1 (requests), one thread per queue.
+ *
+ * Safety: every node the guest can name is an O_PATH descriptor opened below its parent
+ * one single path component at a time (openat2 with RESOLVE_BENEATH |
+ * RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS, or openat with O_NOFOLLOW where openat2 is
+ * missing). Names from the guest must be one component: not empty, no '/', not "." or
+ * "..", at most NAME_MAX bytes, NUL-terminated inside the request. Symbolic links are
+ * created and read (READLINK) but never followed by the VMM. Only regular files and
+ * directories can be opened; MKNOD makes only regular files, FIFOs and sockets (never
+ * device nodes); set-user-ID and set-group-ID bits are never set on non-directories.
+ * Node IDs and file handles are table slots with a generation number, so the guest can
+ * only name nodes it looked up and handles it opened. A read-only share answers EROFS to
+ * everything that would modify it. Files are created with the VMM's own identity.
+ */
+#ifndef VIRTIO_FS_H
+#define VIRTIO_FS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#define FS_TAG_MAX 36		/* bytes of virtio_fs_config.tag, not NUL-terminated there */
+#define FS_DIR_MAX 4096		/* bytes of a --share directory path, NUL included */
+#define FS_QUEUE_SIZE 1024	/* entries offered per queue */
+#define FS_MAX_WRITE (1u << 20) /* max_write and the largest READ we serve */
+
+/* One --share HOSTDIR[:TAG][,readonly=on]. */
+struct fs_share_options {
+	char dir[FS_DIR_MAX];
+	char tag[FS_TAG_MAX + 1]; /* NUL-terminated here */
+	bool readonly;
+};
+
+/* ---- the FUSE server ---- */
+
+struct fs_server;
+
+/*
+ * Serve dir (opened now, following symlinks in dir itself: that is the user's choice).
+ * Returns NULL with one sentence in err.
+ */
+struct fs_server *fs_server_create(const char *dir, bool readonly, char *err, size_t errlen);
+/* Close every node and handle, root included, and free the server. */
+void fs_server_destroy(struct fs_server *s);
+/*
+ * Forget every node but the root and close every handle: the state after a device reset,
+ * waiting for the guest's next FUSE_INIT.
+ */
+void fs_server_reset(struct fs_server *s);
+/*
+ * Serve one request: in[0..nin) hold the request (fuse_in_header first), out[0..nout)
+ * receive the reply. Returns the bytes written into out (0 for requests that get no
+ * reply: FORGET, BATCH_FORGET, INTERRUPT), or -1 when a reply was due but out cannot hold
+ * even a fuse_out_header. Never trusts a length in the request to size a copy. Not
+ * thread-safe: one caller at a time.
+ */
+ssize_t fs_server_handle(struct fs_server *s, const struct iovec *in, unsigned int nin,
+			 const struct iovec *out, unsigned int nout);
+/* Nodes the guest holds (the root included) and open handles, for tests. */
+unsigned int fs_server_nodes(const struct fs_server *s);
+unsigned int fs_server_handles(const struct fs_server *s);
+
+/* ---- the virtio device ---- */
+
+#include "virtio/device.h"
+
+#define FS_NUM_QUEUES 2 /* hiprio + one request queue */
+#define FS_CONFIG_SIZE 40
+
+struct fs_device;
+
+struct fs_queue {
+	struct fs_device *fs;
+	unsigned int index;
+	bool running;
+	pthread_t thread;
+	int stop_fd;
+	int kick_fd;
+	bool stopping; /* atomic: reset() wants the thread to end */
+	struct virtq_chain *chain;
+	/* statistics: relaxed atomics, kept across device resets */
+	uint64_t kicks;
+	uint64_t requests;
+};
+
+struct fs_device {
+	struct virtio_device vdev;
+	uint8_t config[FS_CONFIG_SIZE]; /* virtio_fs_config, little-endian */
+	struct fs_server *server;
+	pthread_mutex_t lock;	     /* queue_start() against reset() */
+	pthread_mutex_t server_lock; /* one request at a time in the server */
+	bool bad_request_logged;
+	struct fs_queue queues[FS_NUM_QUEUES];
+};
+
+/*
+ * Open o->dir and fill f->vdev (device ID 26, two queues, config space, ops); the caller
+ * then wires the transport and may rename vdev->name ("virtio-fs" by default). Returns 0
+ * with *vdev_out = &f->vdev, or -errno with one sentence in err.
+ */
+int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
+		   const struct fs_share_options *o, const struct guest_mem *mem, char *err,
+		   size_t errlen);
+/* Stop the queue threads and release everything fs_device_init() took. */
+void fs_device_destroy(struct fs_device *f);
+
+#endif

@@ -286,6 +286,49 @@ static void build_env(const struct vmm_options *opts, struct config_buf *cfg)
 		config_put(cfg, "env", env[i]);
 }
 
+int run_add_root_share(struct vmm_options *opts, char *err, size_t errlen)
+{
+	struct fs_share_options *s;
+
+	if (opts->rootfs)
+		return 0;
+	if (opts->nshares == VMM_MAX_SHARES) {
+		snprintf(err, errlen,
+			 "vmm run: the host's / needs a share of its own: at most %d "
+			 "--share without --rootfs",
+			 VMM_MAX_SHARES - 1);
+		return VMM_EXIT_USAGE;
+	}
+	for (unsigned int i = 0; i < opts->nshares; i++) {
+		if (!strcmp(opts->shares[i].tag, RUN_ROOT_TAG)) {
+			snprintf(err, errlen, "--share: the tag %s is vmm run's own", RUN_ROOT_TAG);
+			return VMM_EXIT_USAGE;
+		}
+	}
+	s = &opts->shares[opts->nshares++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "/");
+	snprintf(s->tag, sizeof(s->tag), RUN_ROOT_TAG);
+	s->readonly = true;
+	return 0;
+}
+
+/* Where a --share appears in the guest: at its host path, as the host has it. */
+static void add_shares(const struct vmm_options *opts, struct config_buf *cfg)
+{
+	for (unsigned int i = 0; i < opts->nshares; i++) {
+		const struct fs_share_options *s = &opts->shares[i];
+		char real[4096], spec[4096 + FS_TAG_MAX + 8];
+
+		if (!strcmp(s->tag, RUN_ROOT_TAG))
+			continue;
+		if (!realpath(s->dir, real))
+			snprintf(real, sizeof(real), "%s", s->dir);
+		snprintf(spec, sizeof(spec), "%s:%s:%s", s->readonly ? "ro" : "rw", s->tag, real);
+		config_put(cfg, "share", spec);
+	}
+}
+
 int run_prepare(struct run_image *img, const struct vmm_options *opts, const uint8_t *init,
 		size_t init_len, char *err, size_t errlen)
 {
@@ -299,14 +342,11 @@ int run_prepare(struct run_image *img, const struct vmm_options *opts, const uin
 
 	memset(img, 0, sizeof(*img));
 	cpio_init(&img->initramfs);
-	if (!opts->rootfs) {
-		snprintf(err, errlen,
-			 "run: sharing the host's / needs virtio-fs, which this "
-			 "build lacks: give --rootfs DIR");
-		return VMM_EXIT_USAGE;
-	}
-	if (opts->ndisks) {
+	if (opts->ndisks || opts->nshares)
 		wanted[nwanted++] = "virtio_pci";
+	if (opts->nshares)
+		wanted[nwanted++] = "virtiofs";
+	if (opts->ndisks) {
 		wanted[nwanted++] = "virtio_blk";
 	}
 
@@ -326,11 +366,17 @@ int run_prepare(struct run_image *img, const struct vmm_options *opts, const uin
 	if (ret)
 		goto out;
 
-	config_put(&cfg, "root", "initramfs");
+	if (opts->rootfs) {
+		config_put(&cfg, "root", "initramfs");
+	} else {
+		config_put(&cfg, "root", "virtiofs:" RUN_ROOT_TAG);
+		config_put(&cfg, "root-ro", "1");
+	}
+	add_shares(opts, &cfg);
 	config_put(&cfg, "hostname", opts->name ? opts->name : "vmm-run");
 	if (opts->cwd)
 		snprintf(cwd, sizeof(cwd), "%s", opts->cwd);
-	else
+	else if (opts->rootfs || !getcwd(cwd, sizeof(cwd)))
 		snprintf(cwd, sizeof(cwd), "/"); /* a copied tree has none of our directories */
 	config_put(&cfg, "cwd", cwd);
 	build_env(opts, &cfg);

@@ -24,6 +24,7 @@
 #include "vmm/vm.h"
 
 #define RUN_INIT_DIR "/.vmm-run"
+#define RUN_ROOT_TAG "vmm-run-root" /* the virtio-fs tag of the host's / */
 #define RUN_CMDLINE_MAX 2048
 
 struct run_image {
@@ -31,6 +32,11 @@ struct run_image {
 	char cmdline[RUN_CMDLINE_MAX];
 };
 
+/*
+ * Without --rootfs, share the host's / read-only as the guest's root: one more --share.
+ * Returns 0, or VMM_EXIT_USAGE with one line in err.
+ */
+int run_add_root_share(struct vmm_options *opts, char *err, size_t errlen);
 /*
  * Build the initramfs and command line for opts; init is the static init program.
  * Returns 0, or VMM_EXIT_USAGE / VMM_EXIT_ERROR with one line in err.

@@ -1,7 +1,10 @@
 #!/bin/sh
-# Scenario "run" (runs inside L1): `vmm run` boots the guest kernel with a
-# root file system copied from a small busybox tree (--rootfs), runs one
-# command and exits with its status. Checks: the command's stdout is the
+# Scenario "run" (runs inside L1): `vmm run` boots the guest kernel, runs one
+# command and exits with its status. Most runs use a root file system copied
+# from a small busybox tree (--rootfs); "hostroot" uses the default, L1's own
+# / shared read-only over virtio-fs (modules from L1's /lib/modules/RELEASE),
+# plus a read-write --share, and checks that / is read-only, /tmp writable,
+# the working directory is L1's and the share's file arrives in L1. Checks: the command's stdout is the
 # guest kernel's release and its exit status 7 comes back; `true` gives 0;
 # a command killed by SIGKILL gives 137; stdout and stderr stay apart and
 # the kernel's messages stay out of both; a missing program gives 127;
@@ -26,7 +29,8 @@ vmmrun() {
     n=$1
     shift
     t0=$(cut -d' ' -f1 /proc/uptime)
-    timeout -k 5 "$limit" "$VMM" run --kernel "$GUEST_KERNEL" --rootfs "$root" "$@" \
+    # shellcheck disable=SC2086 # $root_args is empty or two words
+    timeout -k 5 "$limit" "$VMM" run --kernel "$GUEST_KERNEL" $root_args "$@" \
         >"$LOG_DIR/run-$n.out" 2>"$LOG_DIR/run-$n.err" </dev/null
     rc=$?
     t1=$(cut -d' ' -f1 /proc/uptime)
@@ -46,6 +50,7 @@ expect_rc() {
     fi
 }
 
+root_args="--rootfs $root"
 vmmrun uname -- sh -c 'uname -r; exit 7'
 expect_rc uname 7
 release=$(cat "$LOG_DIR/run-uname.out")
@@ -86,6 +91,19 @@ bytes=$(wc -c <"$LOG_DIR/run-bulk.out")
 [ "$bytes" = 16777216 ] || why="$why; bulk: $bytes bytes on stdout (want 16777216)"
 io_exits=$(sed -n 's/^ *"io": \([0-9]*\).*/\1/p' "$LOG_DIR/run-bulk.json" | head -n1)
 echo "run-bulk: 16 MiB in $secs s against $true_secs s for true: $(awk "BEGIN { d = $secs - $true_secs; if (d > 0) printf \"%.1f MiB/s\", 16 / d; else print \"n/a\" }"), ${io_exits:-?} port I/O exits in all"
+
+share=/tmp/run-share
+rm -rf "$share"
+mkdir -p "$share"
+root_args=
+vmmrun hostroot --share "$share" -- sh -c "if echo x >/.vmm-run-write-test 2>/dev/null; then echo root-writable; else echo root-readonly; fi; echo tmp-ok >/tmp/t && cat /tmp/t; echo from-guest >$share/from-guest; pwd"
+expect_rc hostroot 0
+want=$(printf 'root-readonly\ntmp-ok\n%s' "$(pwd)")
+[ "$(cat "$LOG_DIR/run-hostroot.out")" = "$want" ] ||
+    why="$why; hostroot: stdout '$(cat "$LOG_DIR/run-hostroot.out" | tr '\n' '|')' (want '$(echo "$want" | tr '\n' '|')')"
+[ "$(cat "$share/from-guest" 2>/dev/null)" = from-guest ] || why="$why; hostroot: the share's file did not arrive"
+[ ! -e /.vmm-run-write-test ] || why="$why; hostroot: the guest wrote to L1's /"
+root_args="--rootfs $root"
 
 vmmrun timeout --timeout 20 --status-file "$LOG_DIR/run-timeout.status" -- sleep 1000
 expect_rc timeout 124

@@ -13,7 +13,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-all=(disk)
+all=(disk run-cmd)
 
 opts=()
 names=()

@@ -341,7 +341,7 @@ static int check_mode(struct vmm_options *opts, char *err, size_t errlen)
 		}
 		if (!opts->ncommand && !opts->help && !opts->version) {
 			snprintf(err, errlen,
-				 "vmm run needs a command: vmm run [options] -- CMD "
+				 "a command is needed: vmm run [options] -- CMD "
 				 "[ARGS...] (try --help)");
 			return -EINVAL;
 		}

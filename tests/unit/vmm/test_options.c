@@ -306,7 +306,7 @@ END_TEST
 START_TEST(test_run_rejections)
 {
 	ck_assert_int_eq(parse("run", "--kernel", "k", NULL), -EINVAL);
-	ck_assert_err_has("needs a command");
+	ck_assert_err_has("a command is needed");
 	ck_assert_int_eq(parse("run", "--kernel", "k", "--initrd", "i", "--", "x", NULL), -EINVAL);
 	ck_assert_err_has("--initrd");
 	ck_assert_int_eq(parse("run", "--kernel", "k", "--env", "1A=b", "--", "x", NULL), -EINVAL);

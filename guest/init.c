@@ -11,6 +11,7 @@
  *   root initramfs | root virtiofs:TAG    root-ro 1
  *   share ro:TAG:PATH | share rw:TAG:PATH  another virtio-fs share, mounted at PATH
  *   hostname NAME   cwd DIR   env NAME=VALUE   arg WORD (argv, in order)
+ *   cwd-or-root DIR   like cwd, but / when DIR does not exist in the guest
  *
  * Built static (no loader or libraries in the initramfs), and talks to the VMM only
  * through port I/O so nothing here depends on a guest driver.
@@ -304,7 +305,7 @@ int main(void)
 	const char *root = "initramfs", *cwd = "/", *hostname = "vmm-run";
 	char *shares[64];
 	unsigned int nargs = 0, nenv = 0, nshares = 0;
-	bool root_ro = false;
+	bool root_ro = false, cwd_optional = false;
 	size_t len, pos = 0;
 	char *cfg;
 	int status;
@@ -336,8 +337,8 @@ int main(void)
 			shares[nshares++] = value;
 		else if (!strcmp(key, "hostname"))
 			hostname = value;
-		else if (!strcmp(key, "cwd"))
-			cwd = value;
+		else if (!strcmp(key, "cwd") || !strcmp(key, "cwd-or-root"))
+			cwd = value, cwd_optional = key[3] == '-';
 		else if (!strcmp(key, "env") && nenv < MAX_WORDS)
 			env[nenv++] = value;
 		else if (!strcmp(key, "arg") && nargs < MAX_WORDS)
@@ -355,7 +356,8 @@ int main(void)
 		mount_share(shares[i]);
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		say("hostname %s: %s", hostname, strerror(errno));
-	if (chdir(cwd) < 0)
+	/* the host's working directory may lie outside what the guest can see */
+	if (chdir(cwd) < 0 && (!cwd_optional || chdir("/") < 0))
 		fail(errno, "working directory %s", cwd);
 
 	status = run_command(argv, env);

@@ -378,7 +378,7 @@ int run_prepare(struct run_image *img, const struct vmm_options *opts, const uin
 		snprintf(cwd, sizeof(cwd), "%s", opts->cwd);
 	else if (opts->rootfs || !getcwd(cwd, sizeof(cwd)))
 		snprintf(cwd, sizeof(cwd), "/"); /* a copied tree has none of our directories */
-	config_put(&cfg, "cwd", cwd);
+	config_put(&cfg, opts->cwd ? "cwd" : "cwd-or-root", cwd);
 	build_env(opts, &cfg);
 	for (unsigned int i = 0; i < opts->ncommand; i++)
 		config_put(&cfg, "arg", opts->command[i]);

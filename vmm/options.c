@@ -190,8 +190,7 @@ static void default_tag(struct fs_share_options *s, unsigned int index)
 	}
 }
 
-/* --share HOSTDIR[:TAG][,readonly=on|off]; the directory itself is checked by main(). */
-static int parse_share(struct vmm_options *opts, const char *text, char *err, size_t errlen)
+int options_add_share(struct vmm_options *opts, const char *text, char *err, size_t errlen)
 {
 	const char *comma = strchr(text, ','), *colon;
 	size_t speclen = comma ? (size_t)(comma - text) : strlen(text), dirlen;
@@ -517,7 +516,7 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 			opts->config = optarg;
 			break;
 		case OPT_SHARE:
-			if (parse_share(opts, optarg, err, errlen))
+			if (options_add_share(opts, optarg, err, errlen))
 				return -EINVAL;
 			break;
 		case 'h':

@@ -97,6 +97,13 @@ int options_lookup(const char *name, int *repeatable);
  * a one-line message (naming the option and the bad value) in err.
  */
 int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, size_t errlen);
+/*
+ * Add one share as --share TEXT would: "HOSTDIR[:TAG][,readonly=on|off]" (a mode that
+ * builds its own command line may call this after options_parse). Checks the syntax, the
+ * tag and that it is not taken; the directory itself is checked when the VMM starts.
+ * Returns 0, or -EINVAL with a one-line message in err.
+ */
+int options_add_share(struct vmm_options *opts, const char *text, char *err, size_t errlen);
 /* Parse "512M", "2G", "65536"; K/M/G/T suffixes are powers of 1024. -EINVAL on junk. */
 int options_parse_size(const char *text, uint64_t *out);
 /* Write --help to stream (a FILE *, kept void here so the header stays stdio-free). */

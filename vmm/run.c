@@ -288,28 +288,15 @@ static void build_env(const struct vmm_options *opts, struct config_buf *cfg)
 
 int run_add_root_share(struct vmm_options *opts, char *err, size_t errlen)
 {
-	struct fs_share_options *s;
+	char why[256];
 
 	if (opts->rootfs)
 		return 0;
-	if (opts->nshares == VMM_MAX_SHARES) {
-		snprintf(err, errlen,
-			 "vmm run: the host's / needs a share of its own: at most %d "
-			 "--share without --rootfs",
-			 VMM_MAX_SHARES - 1);
+	if (options_add_share(opts, "/:" RUN_ROOT_TAG ",readonly=on", why, sizeof(why))) {
+		snprintf(err, errlen, "vmm run shares the host's / as its root (tag %s): %s",
+			 RUN_ROOT_TAG, why);
 		return VMM_EXIT_USAGE;
 	}
-	for (unsigned int i = 0; i < opts->nshares; i++) {
-		if (!strcmp(opts->shares[i].tag, RUN_ROOT_TAG)) {
-			snprintf(err, errlen, "--share: the tag %s is vmm run's own", RUN_ROOT_TAG);
-			return VMM_EXIT_USAGE;
-		}
-	}
-	s = &opts->shares[opts->nshares++];
-	memset(s, 0, sizeof(*s));
-	snprintf(s->dir, sizeof(s->dir), "/");
-	snprintf(s->tag, sizeof(s->tag), RUN_ROOT_TAG);
-	s->readonly = true;
 	return 0;
 }
 

@@ -79,7 +79,7 @@ expect run-missing-rootfs "--rootfs $tmp/nonexistent" run --kernel "$tmp/text" \
 	--rootfs "$tmp/nonexistent" -- true
 expect run-rootfs-not-dir "--rootfs $tmp/text: not a directory" run --kernel "$tmp/text" \
 	--rootfs "$tmp/text" -- true
-expect run-root-tag "the tag vmm-run-root is vmm run's own" run --kernel "$tmp/text" \
+expect run-root-tag "tag 'vmm-run-root' is already used" run --kernel "$tmp/text" \
 	--share "$tmp/share:vmm-run-root" -- true
 expect run-only-option "--verbose only works with vmm run" --kernel "$tmp/text" --verbose
 expect run-text-kernel "not a bzImage" run --kernel "$tmp/text" --rootfs "$tmp/share" -- true

@@ -738,6 +738,9 @@ END_TEST
 /* ------------------------------------------------------------------------------------ */
 /* Directories */
 
+/* Names READDIR(PLUS) returned over every round, and whether want was among them. */
+static unsigned int readdir_count;
+
 static bool readdir_has(uint64_t dir, bool plus, const char *want, uint64_t *nodeid)
 {
 	struct fuse_open_in oin = { .flags = O_RDONLY };
@@ -750,7 +753,8 @@ static bool readdir_has(uint64_t dir, bool plus, const char *want, uint64_t *nod
 	ck_assert_int_eq(rq_send(), 0);
 	fh = ((struct fuse_open_out *)payload())->fh;
 	rin.fh = fh;
-	for (int rounds = 0; rounds < 100; rounds++) {
+	readdir_count = 0;
+	for (int rounds = 0; rounds < 1000; rounds++) {
 		size_t off = 0, len;
 
 		rq_start(plus ? FUSE_READDIRPLUS : FUSE_READDIR, dir);
@@ -775,6 +779,7 @@ static bool readdir_has(uint64_t dir, bool plus, const char *want, uint64_t *nod
 				off += FUSE_DIRENT_SIZE(d);
 			}
 			ck_assert_uint_le(off, len);
+			readdir_count++;
 			if (d->namelen == strlen(want) && !memcmp(d->name, want, d->namelen)) {
 				found = true;
 				if (nodeid)
@@ -888,6 +893,28 @@ START_TEST(test_directory_ops)
 		ck_assert_int_eq(release(FUSE_ROOT_ID, fh, false), -EBADF);
 		ck_assert_int_eq(release(FUSE_ROOT_ID, fh, true), 0);
 	}
+	teardown();
+}
+END_TEST
+
+/* A directory larger than one reply: every entry exactly once, across rounds. */
+START_TEST(test_readdir_continues)
+{
+	char p[PATH_MAX];
+	uint64_t d, id = 0;
+
+	start(false);
+	for (int i = 0; i < 300; i++) {
+		snprintf(p, sizeof(p), "%s/sub/file-with-a-longish-name-%03d", share, i);
+		write_file(p, "x");
+	}
+	d = node(FUSE_ROOT_ID, "sub");
+	ck_assert(readdir_has(d, false, "file-with-a-longish-name-299", NULL));
+	ck_assert_uint_eq(readdir_count, 303); /* ., .., inner and the 300 */
+	ck_assert(readdir_has(d, true, "file-with-a-longish-name-000", &id));
+	ck_assert_uint_eq(readdir_count, 303);
+	ck_assert_uint_ne(id, 0);
+	ck_assert_uint_eq(fs_server_nodes(srv), 2 + 301); /* root, sub, and each entry */
 	teardown();
 }
 END_TEST
@@ -1223,6 +1250,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_create_write_read);
 	tcase_add_test(tc, test_write_lengths);
 	tcase_add_test(tc, test_directory_ops);
+	tcase_add_test(tc, test_readdir_continues);
 	tcase_add_test(tc, test_statfs_access_xattr);
 	tcase_add_test(tc, test_malformed_lengths);
 	tcase_add_test(tc, test_readonly_refuses_changes);

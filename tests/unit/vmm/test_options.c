@@ -327,6 +327,36 @@ START_TEST(test_run_rejections)
 }
 END_TEST
 
+START_TEST(test_share)
+{
+	ck_assert_int_eq(parse("--kernel", "k", "--share", "/srv/data/", "--share",
+			       "/a:b/dir:tools,readonly=on", "--share", "/", "--share", "..", NULL),
+			 0);
+	ck_assert_uint_eq(opts.nshares, 4);
+	ck_assert_str_eq(opts.shares[0].dir, "/srv/data/");
+	ck_assert_str_eq(opts.shares[0].tag, "data"); /* the last component */
+	ck_assert(!opts.shares[0].readonly);
+	ck_assert_str_eq(opts.shares[1].dir, "/a:b/dir"); /* the last colon splits */
+	ck_assert_str_eq(opts.shares[1].tag, "tools");
+	ck_assert(opts.shares[1].readonly);
+	ck_assert_str_eq(opts.shares[2].tag, "share2"); /* no usable component */
+	ck_assert_str_eq(opts.shares[3].tag, "share3");
+	ck_assert_int_eq(options_add_share(&opts, "/x:data", err, sizeof(err)), -EINVAL);
+	ck_assert_err_has("tag 'data' is already used");
+	ck_assert_int_eq(options_add_share(&opts, "/x:fresh,readonly=off", err, sizeof(err)), 0);
+	ck_assert_uint_eq(opts.nshares, 5);
+	ck_assert_int_eq(
+		parse("--kernel", "k", "--share", "/d:0123456789012345678901234567890123456", NULL),
+		-EINVAL);
+	ck_assert_err_has("longer than 36");
+	ck_assert_int_eq(
+		parse("--kernel", "k", "--share", "/d:012345678901234567890123456789012345", NULL),
+		0);
+	ck_assert_int_eq(parse("--kernel", "k", "--share", "/d,ro", NULL), -EINVAL);
+	ck_assert_err_has("unknown setting 'ro'");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("options");
@@ -349,6 +379,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_parse_twice_starts_fresh);
 	tcase_add_test(tc, test_run_command);
 	tcase_add_test(tc, test_run_rejections);
+	tcase_add_test(tc, test_share);
 	suite_add_tcase(s, tc);
 	return s;
 }

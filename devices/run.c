@@ -47,6 +47,26 @@ static void reject(struct run_device *run, const char *what, uint64_t offset, ui
 		what, (unsigned long long)offset, (unsigned long long)value);
 }
 
+/* One chunk from guest memory; the address and length are the guest's, so both are checked. */
+static void chunk(struct run_device *run, uint32_t word)
+{
+	enum run_stream s = (enum run_stream)(word >> 31);
+	size_t len = word & 0x7fffffff;
+	const uint8_t *src = NULL;
+
+	if (len >= 1 && len <= RUN_CHUNK_MAX && run->host.guest_bytes)
+		src = run->host.guest_bytes(run->host.ctx, run->chunk_gpa, len);
+	if (!src) {
+		reject(run, "chunk", RUN_REG_CHUNK, word);
+		return;
+	}
+	flush_stream(run, s); /* bytes sent before through the byte port come first */
+	if (run->host.output)
+		run->host.output(run->host.ctx, s, src, len);
+	run->bytes[s] += len;
+	run->chunks++;
+}
+
 static void run_read(void *opaque, uint64_t offset, void *data, unsigned int len)
 {
 	(void)opaque;
@@ -102,6 +122,23 @@ static void run_write(void *opaque, uint64_t offset, const void *data, unsigned 
 		}
 		break;
 	}
+	case RUN_REG_CHUNK_LO:
+	case RUN_REG_CHUNK_HI:
+		if (len != 4) {
+			reject(run, "short chunk address write", offset, bytes[0]);
+			break;
+		}
+		memcpy(&word, data, 4);
+		if (offset == RUN_REG_CHUNK_LO)
+			run->chunk_gpa = (run->chunk_gpa & ~0xffffffffull) | word;
+		else
+			run->chunk_gpa = (run->chunk_gpa & 0xffffffffull) | (uint64_t)word << 32;
+		break;
+	case RUN_REG_CHUNK:
+		if (len == 4)
+			memcpy(&word, data, 4);
+		chunk(run, len == 4 ? word : 0);
+		break;
 	default:
 		reject(run, "write", offset, bytes[0]);
 		break;

@@ -7,6 +7,13 @@
  *   +1  write: bytes of its stderr
  *   +2  write RUN_CONTROL_FLUSH: pass the buffered bytes on now; read: PLATFORM_RUN_MAGIC
  *   +4  32-bit write: the final status, RUN_STATUS_WORD(kind, value)
+ *   +8, +12  32-bit writes: low and high half of a chunk's guest-physical address
+ *   +16 32-bit write RUN_CHUNK_WORD(stream, len): len bytes (1-4096) at that address
+ *       belong to the stream; the VMM copies them out at once
+ *
+ * A string write (rep outsb) still exits once per byte, so the chunk registers are how
+ * output should travel: one exit per chunk of up to a page. The byte ports remain for a
+ * guest that cannot learn a physical address.
  *
  * Every value comes from the guest and is checked: a status word with an unknown kind,
  * a signal number out of range or stray high bits, a second status, or a write anywhere
@@ -27,6 +34,11 @@
 #define RUN_REG_STDERR 1
 #define RUN_REG_CONTROL 2
 #define RUN_REG_STATUS 4
+#define RUN_REG_CHUNK_LO 8
+#define RUN_REG_CHUNK_HI 12
+#define RUN_REG_CHUNK 16
+#define RUN_CHUNK_MAX 4096
+#define RUN_CHUNK_WORD(stream, len) ((uint32_t)(stream) << 31 | (uint32_t)(len))
 #define RUN_CONTROL_FLUSH 1
 #define RUN_BUFFER_SIZE 4096
 #define RUN_MAX_SIGNAL 64 /* Linux signal numbers are 1..64 */
@@ -47,6 +59,8 @@ struct run_host {
 	void (*output)(void *ctx, enum run_stream stream, const uint8_t *buf, size_t len);
 	/* a valid status arrived (called with the lock held; may be NULL) */
 	void (*status)(void *ctx);
+	/* the host address of guest-physical [gpa, gpa + len), or NULL unless all RAM */
+	const uint8_t *(*guest_bytes)(void *ctx, uint64_t gpa, size_t len);
 	void *ctx;
 };
 
@@ -60,6 +74,8 @@ struct run_device {
 	uint64_t bytes[2];    /* bytes received per stream */
 	uint64_t rejected;    /* writes ignored as invalid */
 	bool rejected_logged; /* the first rejected write is logged, the rest counted */
+	uint64_t chunk_gpa;   /* set by the guest through +8 and +12 */
+	uint64_t chunks;      /* chunks received */
 };
 
 void run_device_init(struct run_device *run, const struct run_host *host);

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/io.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -47,11 +48,44 @@
 extern char **environ;
 
 static bool have_device;
+static uint8_t *page;	 /* one locked page the VMM reads chunks from */
+static int pagemap = -1; /* /proc/self/pagemap, for the page's physical address */
+static uint64_t page_gpa;
 
-/* One chunk to the VMM: a string write costs one exit per page, not one per byte. */
+/* The page's guest-physical address now (0 when it cannot be had); re-read per chunk
+ * because the kernel may migrate even a locked page. */
+static uint64_t page_address(void)
+{
+	uint64_t entry;
+
+	if (pread(pagemap, &entry, sizeof(entry), (off_t)((uintptr_t)page / 4096 * 8)) !=
+		    sizeof(entry) ||
+	    !(entry >> 63))
+		return 0;
+	return (entry & ((1ull << 55) - 1)) * 4096; /* bits 0-54: the page frame number */
+}
+
+static void setup_page(void)
+{
+	page = mmap(NULL, RUN_CHUNK_MAX, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED | MAP_POPULATE, -1, 0);
+	if (page == MAP_FAILED) {
+		page = NULL;
+		return;
+	}
+	page[0] = 0;
+	pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * Output to the VMM. Through the page: one exit per chunk of up to 4 KiB. A string
+ * write would exit once per byte (KVM emulates rep outsb one item at a time), so bytes
+ * go that way only when the page's address cannot be had.
+ */
 static void emit(enum run_stream stream, const void *buf, size_t len)
 {
 	uint16_t port = (uint16_t)(PLATFORM_RUN_PORT + stream);
+	const uint8_t *p = buf;
 
 	if (!have_device) {
 		if (write(stream == RUN_STDOUT ? 1 : 2, buf, len) < 0) {
@@ -59,8 +93,25 @@ static void emit(enum run_stream stream, const void *buf, size_t len)
 		}
 		return;
 	}
-	__asm__ volatile("rep outsb" : "+S"(buf), "+c"(len) : "d"(port) : "memory");
-	outb(RUN_CONTROL_FLUSH, PLATFORM_RUN_PORT + RUN_REG_CONTROL);
+	while (len) {
+		size_t n = len < RUN_CHUNK_MAX ? len : RUN_CHUNK_MAX;
+		uint64_t gpa = page && pagemap >= 0 ? page_address() : 0;
+
+		if (!gpa) {
+			__asm__ volatile("rep outsb" : "+S"(p), "+c"(len) : "d"(port) : "memory");
+			outb(RUN_CONTROL_FLUSH, PLATFORM_RUN_PORT + RUN_REG_CONTROL);
+			return;
+		}
+		if (gpa != page_gpa) {
+			outl((uint32_t)gpa, PLATFORM_RUN_PORT + RUN_REG_CHUNK_LO);
+			outl((uint32_t)(gpa >> 32), PLATFORM_RUN_PORT + RUN_REG_CHUNK_HI);
+			page_gpa = gpa;
+		}
+		memcpy(page, p, n);
+		outl(RUN_CHUNK_WORD(stream, n), PLATFORM_RUN_PORT + RUN_REG_CHUNK);
+		p += n;
+		len -= n;
+	}
 }
 
 static void say(const char *fmt, ...)
@@ -317,6 +368,7 @@ int main(void)
 		      inb(PLATFORM_RUN_PORT + RUN_REG_CONTROL) == PLATFORM_RUN_MAGIC;
 	if (!have_device)
 		say("no run device at port 0x%x: is this minivmm's `vmm run`?", PLATFORM_RUN_PORT);
+	setup_page();
 
 	cfg = read_config(&len);
 	while (pos < len) {

@@ -118,6 +118,13 @@ static void on_reset(void *ctx)
 	vm_request_stop(ctx, VMM_EXIT_REBOOT);
 }
 
+static const uint8_t *run_guest_bytes(void *ctx, uint64_t gpa, size_t len)
+{
+	struct vm *vm = ctx;
+
+	return guest_mem_ptr(&vm->mem, gpa, len);
+}
+
 /* The status is the init's last word: the rest of its power-off only costs time. */
 static void on_run_status(void *ctx)
 {
@@ -314,7 +321,7 @@ static int create_devices(struct vm *vm, struct console *con, const struct vmm_o
 	power_init(&vm->power, &events, &vm->start);
 	ret = power_register(&vm->power, &vm->pio);
 	if (!ret && opts->run) {
-		struct run_host host = { run_output, on_run_status, vm };
+		struct run_host host = { run_output, on_run_status, run_guest_bytes, vm };
 
 		/* the command's output is ours; the guest's console only on request */
 		mode = opts->verbose ? CONSOLE_LOG : CONSOLE_NONE;

@@ -45,8 +45,9 @@ vmmrun() {
 expect_rc() {
     if [ "$rc" != "$2" ]; then
         why="$why; $1: status $rc (want $2)"
-        tail -n 20 "$LOG_DIR/run-$1.out" | sed "s/^/| run-$1 stdout: /"
-        tail -n 20 "$LOG_DIR/run-$1.err" | sed "s/^/| run-$1 stderr: /"
+        # at most 600 printable bytes of each: a failed bulk run must not flood the log
+        tail -c 600 "$LOG_DIR/run-$1.out" | tr -c '[:print:]\n' '.' | sed "s/^/| run-$1 stdout: /"
+        tail -c 600 "$LOG_DIR/run-$1.err" | tr -c '[:print:]\n' '.' | sed "s/^/| run-$1 stderr: /"
     fi
 }
 

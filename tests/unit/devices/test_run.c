@@ -29,9 +29,21 @@ static void on_status(void *ctx)
 	statuses++;
 }
 
+/* A pretend guest RAM of two pages at guest-physical 0x10000. */
+static uint8_t ram[2 * RUN_CHUNK_MAX];
+#define RAM_GPA 0x10000ull
+
+static const uint8_t *guest_bytes(void *ctx, uint64_t gpa, size_t len)
+{
+	(void)ctx;
+	if (gpa < RAM_GPA || gpa - RAM_GPA > sizeof(ram) || len > sizeof(ram) - (gpa - RAM_GPA))
+		return NULL;
+	return ram + (gpa - RAM_GPA);
+}
+
 static void setup(void)
 {
-	struct run_host host = { on_output, on_status, NULL };
+	struct run_host host = { on_output, on_status, guest_bytes, NULL };
 
 	memset(got_len, 0, sizeof(got_len));
 	outputs = statuses = 0;
@@ -157,6 +169,43 @@ START_TEST(test_bad_status_ignored)
 }
 END_TEST
 
+START_TEST(test_chunk)
+{
+	memcpy(ram + 100, "from memory", 11);
+	out32(RUN_REG_CHUNK_LO, (uint32_t)(RAM_GPA + 100));
+	out32(RUN_REG_CHUNK_HI, 0);
+	put(RUN_REG_STDERR, "first ");
+	out32(RUN_REG_CHUNK, RUN_CHUNK_WORD(RUN_STDERR, 11));
+	ck_assert_uint_eq(got_len[RUN_STDERR], 17);
+	ck_assert(!memcmp(got[RUN_STDERR], "first from memory", 17));
+	ck_assert_uint_eq(run.chunks, 1);
+	/* a whole page at the end of RAM is fine */
+	out32(RUN_REG_CHUNK_LO, (uint32_t)(RAM_GPA + RUN_CHUNK_MAX));
+	out32(RUN_REG_CHUNK, RUN_CHUNK_WORD(RUN_STDOUT, RUN_CHUNK_MAX));
+	ck_assert_uint_eq(got_len[RUN_STDOUT], RUN_CHUNK_MAX);
+}
+END_TEST
+
+START_TEST(test_bad_chunks)
+{
+	uint8_t byte = 1;
+
+	out32(RUN_REG_CHUNK_LO, (uint32_t)RAM_GPA);
+	out32(RUN_REG_CHUNK, RUN_CHUNK_WORD(RUN_STDOUT, 0));		     /* empty */
+	out32(RUN_REG_CHUNK, RUN_CHUNK_WORD(RUN_STDOUT, RUN_CHUNK_MAX + 1)); /* too long */
+	out32(RUN_REG_CHUNK, 0x7fffffffu);
+	out32(RUN_REG_CHUNK_LO, (uint32_t)(RAM_GPA + RUN_CHUNK_MAX + 1)); /* runs past RAM */
+	out32(RUN_REG_CHUNK, RUN_CHUNK_WORD(RUN_STDOUT, RUN_CHUNK_MAX));
+	out32(RUN_REG_CHUNK_HI, 1); /* above 4 GiB: no RAM there */
+	out32(RUN_REG_CHUNK, RUN_CHUNK_WORD(RUN_STDOUT, 1));
+	ck_assert(bus_write(&pio, PLATFORM_RUN_PORT + RUN_REG_CHUNK, &byte, 1));
+	ck_assert(bus_write(&pio, PLATFORM_RUN_PORT + RUN_REG_CHUNK_LO, &byte, 1));
+	ck_assert_uint_eq(got_len[RUN_STDOUT] + got_len[RUN_STDERR], 0);
+	ck_assert_uint_eq(run.chunks, 0);
+	ck_assert_uint_eq(run.rejected, 7);
+}
+END_TEST
+
 START_TEST(test_decode)
 {
 	enum run_status_kind kind;
@@ -185,6 +234,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_status_signal);
 	tcase_add_test(tc, test_bad_status_ignored);
 	tcase_add_test(tc, test_decode);
+	tcase_add_test(tc, test_chunk);
+	tcase_add_test(tc, test_bad_chunks);
 	suite_add_tcase(s, tc);
 	return s;
 }

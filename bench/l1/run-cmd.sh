@@ -28,10 +28,13 @@ ln -sf busybox "$root/bin/sh"
 ln -sf busybox "$root/bin/echo"
 export HOME=/tmp # kvmtool keeps its sockets under $HOME/.lkvm
 
-# first_output CMD...: seconds (L1 uptime) from start to the marker line.
+# first_output NAME CMD...: seconds (L1 uptime) from start to the marker
+# line; the run's output is kept in $LOG_DIR/bench-NAME.{out,err}.
 first_output() {
+    n=$1
+    shift
     t0=$(cut -d' ' -f1 /proc/uptime)
-    t1=$(timeout -k 5 "$limit" "$@" 2>/dev/null </dev/null | {
+    t1=$(timeout -k 5 "$limit" "$@" 2>"$LOG_DIR/bench-$n.err" </dev/null | tee "$LOG_DIR/bench-$n.out" | {
         while IFS= read -r line; do
             case "$line" in
             *run-cmd-marker*)
@@ -57,18 +60,22 @@ r=1
 while [ "$r" -le "$rounds" ]; do
     for v in ours ours-hostroot kvmtool; do
         case "$v" in
-        ours) s=$(first_output "$VMM" run --kernel "$GUEST_KERNEL" --rootfs "$root" -- echo run-cmd-marker) ;;
-        ours-hostroot) s=$(first_output "$VMM" run --kernel "$GUEST_KERNEL" -- echo run-cmd-marker) ;;
+        ours) s=$(first_output "$v" "$VMM" run --kernel "$GUEST_KERNEL" --rootfs "$root" -- echo run-cmd-marker) ;;
+        ours-hostroot) s=$(first_output "$v" "$VMM" run --kernel "$GUEST_KERNEL" -- echo run-cmd-marker) ;;
         kvmtool)
             [ -n "$have_lkvm" ] || continue
-            s=$(first_output "$lkvm" run --nodefaults --console serial -m 512 -c 1 \
-                -k "$GUEST_KERNEL" -i "$GUEST_INITRD_DIR/run-cmd.cpio.gz" -p "quiet loglevel=1")
+            s=$(first_output "$v" "$lkvm" run --nodefaults --console serial -m 512 -c 1 \
+                -k "$GUEST_KERNEL" -i "$GUEST_INITRD_DIR/run-cmd.cpio.gz" \
+                -p "console=ttyS0 reboot=k panic=-1 quiet loglevel=1")
             ;;
         esac
         if [ -n "$s" ]; then
             echo "BENCH-RUN round=$r vmm=$v status=ok first_output_s=$s"
         else
             echo "BENCH-RUN round=$r vmm=$v status=failed"
+            for f in out err; do
+                tail -c 800 "$LOG_DIR/bench-$v.$f" | tr -c '[:print:]\n' '.' | sed "s/^/| $v $f: /"
+            done
             [ "$v" = kvmtool ] || failed=1
         fi
     done

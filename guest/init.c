@@ -73,6 +73,8 @@ static void setup_page(void)
 		page = NULL;
 		return;
 	}
+	/* a child sharing it copy-on-write would move our copy to another frame */
+	madvise(page, RUN_CHUNK_MAX, MADV_DONTFORK);
 	page[0] = 0;
 	pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 }
@@ -95,8 +97,13 @@ static void emit(enum run_stream stream, const void *buf, size_t len)
 	}
 	while (len) {
 		size_t n = len < RUN_CHUNK_MAX ? len : RUN_CHUNK_MAX;
-		uint64_t gpa = page && pagemap >= 0 ? page_address() : 0;
+		uint64_t gpa = 0;
 
+		/* the address after the copy: writing is what could have moved the page */
+		if (page && pagemap >= 0) {
+			memcpy(page, p, n);
+			gpa = page_address();
+		}
 		if (!gpa) {
 			__asm__ volatile("rep outsb" : "+S"(p), "+c"(len) : "d"(port) : "memory");
 			outb(RUN_CONTROL_FLUSH, PLATFORM_RUN_PORT + RUN_REG_CONTROL);
@@ -107,7 +114,6 @@ static void emit(enum run_stream stream, const void *buf, size_t len)
 			outl((uint32_t)(gpa >> 32), PLATFORM_RUN_PORT + RUN_REG_CHUNK_HI);
 			page_gpa = gpa;
 		}
-		memcpy(page, p, n);
 		outl(RUN_CHUNK_WORD(stream, n), PLATFORM_RUN_PORT + RUN_REG_CHUNK);
 		p += n;
 		len -= n;

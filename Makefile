@@ -20,6 +20,8 @@ SLIRP_OBJ := $(BUILD)/obj/virtio/net_slirp.o
 NO_SLIRP_OBJ := $(BUILD)/obj/virtio/net_slirp-none.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+# The `vmm run` guest init: a static program linked into the VMM itself (guest/init-blob.S).
+INIT_BLOB := $(BUILD)/obj/guest/init-blob.o
 GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
 GUEST_BINS := $(GUEST_SRCS:tests/guests/%.S=$(BUILD)/guests/%.bin)
 
@@ -29,8 +31,15 @@ all: $(BUILD)/vmm
 
 vmm: $(BUILD)/vmm
 
-$(BUILD)/vmm: $(BUILD)/obj/vmm/main.o $(SLIRP_OBJ) $(BUILD)/libvmm.a
+$(BUILD)/vmm: $(BUILD)/obj/vmm/main.o $(SLIRP_OBJ) $(INIT_BLOB) $(BUILD)/libvmm.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SLIRP_LIBS)
+
+$(BUILD)/guest/init: guest/init.c devices/run.h devices/platform.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -s -o $@ $<
+$(INIT_BLOB): guest/init-blob.S $(BUILD)/guest/init
+	@mkdir -p $(@D)
+	$(CC) -c -DGUEST_INIT_PATH='"$(BUILD)/guest/init"' -o $@ $<
 
 $(BUILD)/libvmm.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -46,7 +55,7 @@ $(NO_SLIRP_OBJ): virtio/net_slirp.c
 
 # A fully static binary: what the nested test harness copies into its outer host.
 static: $(BUILD)/vmm-static
-$(BUILD)/vmm-static: $(BUILD)/obj/vmm/main.o $(NO_SLIRP_OBJ) $(BUILD)/libvmm.a
+$(BUILD)/vmm-static: $(BUILD)/obj/vmm/main.o $(NO_SLIRP_OBJ) $(INIT_BLOB) $(BUILD)/libvmm.a
 	$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)
 
 # The same with test-only hooks (-DVMM_TEST_HOOKS: a guest write to port 0x441 makes a vCPU
@@ -86,7 +95,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
 		$(BUILD)/fuzz/fuzz_bzimage $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
-		$(BUILD)/fuzz/fuzz_fs
+		$(BUILD)/fuzz/fuzz_fs $(BUILD)/fuzz/fuzz_json
 	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c virtio/virtqueue.h \
 		vmm/memory.c vmm/memory.h
@@ -117,6 +126,12 @@ $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c virtio/blk.c virtio/blk.h virtio/v
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_blk.c virtio/blk.c virtio/virtqueue.c \
 		virtio/disk.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
 
+$(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config.c vmm/config.h \
+		vmm/options.c vmm/options.h virtio/disk.c virtio/disk.h firmware/smbios.c \
+		firmware/smbios.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c vmm/options.c \
+		virtio/disk.c firmware/smbios.c -o $@ -pthread -luring
 $(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c virtio/fs.c virtio/fs.h virtio/virtqueue.c \
 		virtio/virtqueue.h virtio/device.h vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)

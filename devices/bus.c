@@ -108,7 +108,7 @@ static const struct bus_range *bus_lookup(const struct bus *bus, uint64_t addr, 
 
 static void bus_count_unhandled(struct bus *bus, const char *what, uint64_t addr, unsigned int len)
 {
-	if (__atomic_fetch_add(&bus->unhandled, 1, __ATOMIC_RELAXED) == 0)
+	if (__atomic_fetch_add(&bus->unhandled, 1, __ATOMIC_RELAXED) == 0 && !bus->quiet)
 		fprintf(stderr,
 			"vmm: %s: unhandled %s at 0x%" PRIx64
 			" (len %u); further ones are counted only\n",

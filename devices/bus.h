@@ -36,6 +36,7 @@ struct bus {
 	pthread_rwlock_t lock;
 	/* accesses that hit no device; the first is logged, the rest counted */
 	uint64_t unhandled;
+	bool quiet; /* count without logging: vmm run's stderr belongs to the command */
 };
 
 void bus_init(struct bus *bus, const char *name);

@@ -118,33 +118,45 @@ static int place_initrd(const struct guest_mem *mem, const struct boot_linux_con
 			const struct bzimage_info *info, uint64_t kernel_end, uint64_t *gpa,
 			uint64_t *size, char *err, size_t errlen)
 {
+	/* vmm run builds its initramfs in memory; --initrd names a file */
+	const char *name = cfg->initrd_data ? "(built in memory)" : cfg->initrd_path;
 	size_t len;
 	uint64_t top = low_ram_end(mem);
-	int fd, ret;
+	int fd = -1, ret;
 
 	*gpa = *size = 0;
-	if (!cfg->initrd_path)
+	if (cfg->initrd_data) {
+		len = cfg->initrd_len;
+	} else if (!cfg->initrd_path) {
 		return 0;
-	ret = open_input(cfg->initrd_path, "--initrd", &fd, &len, err, errlen);
-	if (ret)
-		return ret;
+	} else {
+		ret = open_input(cfg->initrd_path, "--initrd", &fd, &len, err, errlen);
+		if (ret)
+			return ret;
+	}
 	if (info->initrd_max && info->initrd_max + 1 < top)
 		top = info->initrd_max + 1;
 	if (len == 0) {
-		snprintf(err, errlen, "--initrd %s: empty file", cfg->initrd_path);
-		close(fd);
+		snprintf(err, errlen, "--initrd %s: empty file", name);
+		if (fd >= 0)
+			close(fd);
 		return -EINVAL;
 	}
 	if (len > top || ((top - len) & ~(PAGE_SIZE - 1)) < kernel_end) {
 		snprintf(err, errlen,
 			 "--initrd %s: %zu bytes do not fit in guest memory beside the kernel "
 			 "(try a larger --memory)",
-			 cfg->initrd_path, len);
-		close(fd);
+			 name, len);
+		if (fd >= 0)
+			close(fd);
 		return -EINVAL;
 	}
 	*gpa = (top - len) & ~(PAGE_SIZE - 1);
 	*size = len;
+	if (cfg->initrd_data) {
+		memcpy(guest_mem_ptr(mem, *gpa, len), cfg->initrd_data, len);
+		return 0;
+	}
 	ret = read_at(fd, cfg->initrd_path, "--initrd", guest_mem_ptr(mem, *gpa, len), len, 0, err,
 		      errlen);
 	close(fd);

@@ -28,7 +28,9 @@ struct boot_entry {
 
 struct boot_linux_config {
 	const char *kernel_path;
-	const char *initrd_path; /* NULL for none */
+	const char *initrd_path;    /* NULL for none */
+	const uint8_t *initrd_data; /* instead of initrd_path: an initrd built in memory */
+	size_t initrd_len;
 	const char *cmdline;
 	uint64_t rsdp_gpa;
 };

@@ -66,6 +66,27 @@ int bzimage_parse(const uint8_t *image, size_t len, struct bzimage_info *info, c
 	return 0;
 }
 
+int bzimage_kernel_version(const uint8_t *image, size_t len, char *out, size_t outlen)
+{
+	struct setup_header hdr;
+	size_t pos, n = 0;
+
+	if (outlen == 0 || len < SETUP_HEADER_OFFSET + sizeof(hdr))
+		return -ENOENT;
+	memcpy(&hdr, image + SETUP_HEADER_OFFSET, sizeof(hdr));
+	if (hdr.header != HDRS_MAGIC || hdr.version < 0x0200 || hdr.kernel_version == 0)
+		return -ENOENT;
+	/* the field is an offset from the end of the boot sector, 0x200 */
+	pos = (size_t)hdr.kernel_version + 0x200;
+	while (pos + n < len && n + 1 < outlen && image[pos + n] > ' ' && image[pos + n] < 0x7f)
+		n++;
+	if (n == 0)
+		return -ENOENT;
+	memcpy(out, image + pos, n);
+	out[n] = 0;
+	return 0;
+}
+
 int bzimage_build_zero_page(struct boot_params *zp, const uint8_t *image,
 			    const struct zero_page_config *cfg)
 {

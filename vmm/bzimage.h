@@ -41,6 +41,13 @@ struct bzimage_info {
 int bzimage_parse(const uint8_t *image, size_t len, struct bzimage_info *info, char *err,
 		  size_t errlen);
 
+/*
+ * The kernel's release ("6.1.0-13-cloud-amd64"), from the string the setup header's
+ * kernel_version field points at: its first word, printable characters only. Returns 0,
+ * or -ENOENT when the image has no such string.
+ */
+int bzimage_kernel_version(const uint8_t *image, size_t len, char *out, size_t outlen);
+
 struct zero_page_config {
 	uint64_t cmdline_gpa;
 	uint64_t initrd_gpa; /* 0 when there is none */

@@ -43,6 +43,18 @@ size_t console_filter(struct console_escape *esc, const uint8_t *in, size_t len,
 	return n;
 }
 
+size_t console_tail(const struct console *con, uint8_t *out, size_t max)
+{
+	size_t n = 0;
+
+	if (con->tail_wrapped)
+		for (size_t i = con->tail_pos; i < sizeof(con->tail) && n < max; i++)
+			out[n++] = con->tail[i];
+	for (size_t i = 0; i < con->tail_pos && n < max; i++)
+		out[n++] = con->tail[i];
+	return n;
+}
+
 void console_restore(void)
 {
 	if (termios_saved) {
@@ -78,6 +90,13 @@ static void uart_transmit(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct console *con = ctx;
 
+	for (size_t i = 0; i < len; i++) {
+		con->tail[con->tail_pos++] = buf[i];
+		if (con->tail_pos == sizeof(con->tail)) {
+			con->tail_pos = 0;
+			con->tail_wrapped = true;
+		}
+	}
 	if (con->mode == CONSOLE_NONE)
 		return;
 	while (len) {
@@ -140,7 +159,7 @@ int console_init(struct console *con, struct vm *vm, enum console_mode mode)
 	con->vm = vm;
 	con->mode = mode;
 	con->in_fd = STDIN_FILENO;
-	con->out_fd = STDOUT_FILENO;
+	con->out_fd = mode == CONSOLE_LOG ? STDERR_FILENO : STDOUT_FILENO;
 	con->rx_ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (con->rx_ready_fd < 0)
 		return -errno;

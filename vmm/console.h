@@ -15,6 +15,7 @@
 #include "vmm/vm.h"
 
 #define CONSOLE_ESCAPE 0x01 /* Ctrl-A */
+#define CONSOLE_TAIL_SIZE 2048
 
 /* State of the escape-sequence filter; zero-initialise. */
 struct console_escape {
@@ -39,6 +40,10 @@ struct console {
 	uint8_t pending[512]; /* typed bytes the UART could not take yet */
 	size_t pending_len;
 	size_t pending_off;
+	/* the guest's last output, for explaining a crash when the console was not shown */
+	uint8_t tail[CONSOLE_TAIL_SIZE];
+	size_t tail_pos;
+	bool tail_wrapped;
 };
 
 /* Set up the terminal and connect the UART to it; returns 0 or -errno. */
@@ -49,6 +54,8 @@ int console_register_uart(struct vm *vm);
 bool console_handle_input(struct console *con);
 /* Feed queued input into the UART after it signalled room. */
 void console_handle_rx_ready(struct console *con);
+/* Copy the guest's last console output, oldest byte first; returns its length. */
+size_t console_tail(const struct console *con, uint8_t *out, size_t max);
 /* Give the terminal back as it was. Safe to call more than once and from a signal handler. */
 void console_restore(void);
 

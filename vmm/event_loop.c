@@ -63,10 +63,12 @@ struct event_loop {
 	bool dead_timers;
 	struct hook *hooks;
 	unsigned int nhooks, hooks_cap;
-	bool dead_hooks; /* the VM's own sources (signals, stop, console), from
-			    event_loop_watch_vm() */
+	bool dead_hooks;
+	/* the VM's own sources (signals, stop, console, time limit), from event_loop_watch_vm() */
 	struct main_sources main;
 	int sigfd;
+	struct event_timer *limit;
+	unsigned int limit_s;
 };
 
 int64_t event_loop_now_ms(void)
@@ -412,7 +414,19 @@ static void on_stop(int fd, uint32_t events, void *opaque)
 	(void)opaque;
 }
 
-int event_loop_watch_vm(struct event_loop *loop, struct vm *vm, struct console *con)
+/* vmm run --timeout: the guest took too long (hung, or its command did). */
+static void on_time_limit(void *opaque)
+{
+	struct main_sources *m = opaque;
+
+	fprintf(stderr, "%svmm: timed out after %u s, stopping the guest%s\n",
+		m->con->mode == CONSOLE_SERIAL ? "\r\n" : "", m->loop->limit_s,
+		m->con->mode == CONSOLE_SERIAL ? "\r" : "");
+	vm_request_stop(m->vm, VMM_EXIT_TIMEOUT);
+}
+
+int event_loop_watch_vm(struct event_loop *loop, struct vm *vm, struct console *con,
+			unsigned int timeout)
 {
 	struct main_sources *m = &loop->main;
 	sigset_t set;
@@ -431,6 +445,13 @@ int event_loop_watch_vm(struct event_loop *loop, struct vm *vm, struct console *
 	/* a regular file or /dev/null cannot be polled: then the guest gets no input */
 	con->in_pollable = con->mode == CONSOLE_SERIAL &&
 			   event_loop_add_fd(loop, con->in_fd, EPOLLIN, on_stdin, m) == 0;
+	if (timeout) {
+		loop->limit = event_timer_new(loop, on_time_limit, m);
+		if (!loop->limit)
+			return -ENOMEM;
+		loop->limit_s = timeout;
+		event_timer_arm(loop->limit, event_loop_now_ms() + (int64_t)timeout * 1000);
+	}
 	return 0;
 }
 
@@ -452,6 +473,9 @@ int event_loop_run(struct event_loop *loop)
 	event_loop_del_fd(loop, con->rx_ready_fd);
 	if (con->in_pollable)
 		event_loop_del_fd(loop, con->in_fd);
+	if (loop->limit)
+		event_timer_free(loop->limit);
+	loop->limit = NULL;
 	reap(loop);
 	close(loop->sigfd);
 	loop->sigfd = -1;

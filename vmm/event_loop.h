@@ -68,11 +68,12 @@ int event_loop_dispatch(struct event_loop *loop, int timeout_ms);
 /* Block the signals the loop takes through a signalfd; call before starting threads. */
 int event_loop_block_signals(void);
 /*
- * Watch the console, the termination signals (a signalfd) and the VM's stop request. Call
- * before the main thread's seccomp list is loaded: it creates descriptors. Returns 0 or
- * -errno.
+ * Watch the console, the termination signals (a signalfd) and the VM's stop request, and
+ * stop the VM with VMM_EXIT_TIMEOUT after timeout seconds (0: no limit). Call before the
+ * main thread's seccomp list is loaded: it creates descriptors. Returns 0 or -errno.
  */
-int event_loop_watch_vm(struct event_loop *loop, struct vm *vm, struct console *con);
+int event_loop_watch_vm(struct event_loop *loop, struct vm *vm, struct console *con,
+			unsigned int timeout);
 /* Run until the VM stops, let go of what event_loop_watch_vm() made, return the status. */
 int event_loop_run(struct event_loop *loop);
 

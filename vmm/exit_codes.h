@@ -11,6 +11,8 @@ enum vmm_exit_code {
 	VMM_EXIT_TRIPLE_FAULT = 4,
 	VMM_EXIT_KVM_ERROR = 5,
 	VMM_EXIT_QUIT = 6,
+	VMM_EXIT_TIMEOUT = 124,	  /* --timeout expired, as timeout(1) says it */
+	VMM_EXIT_NO_STATUS = 125, /* vmm run: the guest never reported the command's status */
 	VMM_EXIT_SIGNAL_BASE = 128,
 };
 

@@ -22,17 +22,22 @@
 #include "virtio/net_slirp.h"
 #include "virtio/net_tap.h"
 #include "vmm/boot.h"
+#include "vmm/config.h"
 #include "vmm/console.h"
 #include "vmm/cpuid.h"
 #include "vmm/event_loop.h"
 #include "vmm/exit_codes.h"
 #include "vmm/options.h"
 #include "vmm/seccomp.h"
+#include "vmm/run.h"
 #include "vmm/stats.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
 #define VMM_VERSION "0.1"
+
+/* The `vmm run` guest's init, linked in from guest/init-blob.S so the VMM is one file. */
+extern const uint8_t guest_init_start[], guest_init_end[];
 
 static int usage_error(const char *msg)
 {
@@ -162,6 +167,19 @@ static void on_reset(void *ctx)
 	vm_request_stop(ctx, VMM_EXIT_REBOOT);
 }
 
+static const uint8_t *run_guest_bytes(void *ctx, uint64_t gpa, size_t len)
+{
+	struct vm *vm = ctx;
+
+	return guest_mem_ptr(&vm->mem, gpa, len);
+}
+
+/* The status is the init's last word: the rest of its power-off only costs time. */
+static void on_run_status(void *ctx)
+{
+	vm_request_stop(ctx, VMM_EXIT_POWEROFF);
+}
+
 /* SMBIOS: who made this machine, its UUID and name; the guest reads it as DMI data. */
 static int build_smbios(struct vm *vm, const struct vmm_options *opts,
 			char uuid_text[SMBIOS_UUID_TEXT_LEN + 1])
@@ -184,8 +202,9 @@ static int build_smbios(struct vm *vm, const struct vmm_options *opts,
 }
 
 /* Guest memory, firmware tables and the kernel: every input file is checked here. */
-static int load_guest(struct vm *vm, const struct vmm_options *opts, struct boot_entry *entry,
-		      char uuid_text[SMBIOS_UUID_TEXT_LEN + 1], char *err, size_t errlen)
+static int load_guest(struct vm *vm, const struct vmm_options *opts, const struct run_image *img,
+		      struct boot_entry *entry, char uuid_text[SMBIOS_UUID_TEXT_LEN + 1], char *err,
+		      size_t errlen)
 {
 	struct acpi_config acpi = {
 		.ncpus = opts->cpus,
@@ -217,6 +236,11 @@ static int load_guest(struct vm *vm, const struct vmm_options *opts, struct boot
 			.cmdline = opts->cmdline,
 			.rsdp_gpa = PLATFORM_ACPI_START,
 		};
+		if (img) {
+			linux_cfg.cmdline = img->cmdline;
+			linux_cfg.initrd_data = img->initramfs.buf;
+			linux_cfg.initrd_len = img->initramfs.len;
+		}
 		ret = boot_load_linux(&vm->mem, &linux_cfg, entry, err, errlen);
 	}
 	return ret ? VMM_EXIT_USAGE : 0;
@@ -441,10 +465,22 @@ static int create_devices(struct vm *vm, struct console *con, const struct vmm_o
 
 	bus_init(&vm->pio, "port I/O");
 	bus_init(&vm->mmio, "MMIO");
+	/* --stats still counts them */
+	vm->pio.quiet = vm->mmio.quiet = opts->run && !opts->verbose;
+	enum console_mode mode = opts->console;
+
 	power_init(&vm->power, &events, &vm->start);
 	ret = power_register(&vm->power, &vm->pio);
+	if (!ret && opts->run) {
+		struct run_host host = { run_output, on_run_status, run_guest_bytes, vm };
+
+		/* the command's output is ours; the guest's console only on request */
+		mode = opts->verbose ? CONSOLE_LOG : CONSOLE_NONE;
+		run_device_init(&vm->run, &host);
+		ret = run_device_register(&vm->run, &vm->pio);
+	}
 	if (!ret)
-		ret = console_init(con, vm, opts->console);
+		ret = console_init(con, vm, mode);
 	if (!ret)
 		ret = console_register_uart(vm);
 	if (!ret)
@@ -508,21 +544,38 @@ int main(int argc, char **argv)
 	struct vmm_options opts;
 	struct boot_entry entry;
 	struct console con;
+	struct run_image img;
+	struct options_prescan pre;
+	struct config_args cfg = { 0 };
 	char uuid_text[SMBIOS_UUID_TEXT_LEN + 1];
 	char err[512];
 	int code;
 
 	clock_gettime(CLOCK_MONOTONIC, &vm.start);
+	options_prescan(argc, argv, &pre);
+	if (pre.config) {
+		/* the file's options go first, so the command line's win */
+		if (config_load(&pre, &cfg, err, sizeof(err)))
+			return usage_error(err);
+		argv = config_merge(argc, argv, &pre, &cfg, &argc);
+		if (!argv)
+			return host_error("out of memory");
+	}
 	if (options_parse(&opts, argc, argv, err, sizeof(err)))
 		return usage_error(err);
 	if (opts.help) {
-		options_usage(stdout, argv[0]);
+		if (opts.run)
+			options_usage_run(stdout, argv[0]);
+		else
+			options_usage(stdout, argv[0]);
 		return 0;
 	}
 	if (opts.version) {
 		printf("vmm %s\n", VMM_VERSION);
 		return 0;
 	}
+	if (opts.run && run_add_root_share(&opts, err, sizeof(err)))
+		return usage_error(err);
 	if (check_input_files(&opts, err, sizeof(err)) ||
 	    check_host_memory(&opts, err, sizeof(err)))
 		return usage_error(err);
@@ -531,6 +584,8 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "--stats-json %s: %s", opts.stats_json, strerror(errno));
 		return usage_error(err);
 	}
+	if (opts.run && run_open_status_file(&opts, err, sizeof(err)))
+		return usage_error(err);
 
 	/* user networking registers with the loop as it opens */
 	loop = event_loop_new();
@@ -539,7 +594,15 @@ int main(int argc, char **argv)
 	/* before the kernel: an inherited tap-fd is named even when the kernel is bad too */
 	if (open_nics(&vm, loop, &opts, err, sizeof(err)))
 		return usage_error(err);
-	code = load_guest(&vm, &opts, &entry, uuid_text, err, sizeof(err));
+	if (opts.run) {
+		code = run_prepare(&img, &opts, guest_init_start,
+				   (size_t)(guest_init_end - guest_init_start), err, sizeof(err));
+		if (code)
+			return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
+	}
+	code = load_guest(&vm, &opts, opts.run ? &img : NULL, &entry, uuid_text, err, sizeof(err));
+	if (opts.run)
+		run_image_free(&img);
 	if (code)
 		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
 	vm_mark_phase(&vm, VM_PHASE_GUEST_LOADED);
@@ -547,8 +610,10 @@ int main(int argc, char **argv)
 		return usage_error(err);
 	vm_mark_phase(&vm, VM_PHASE_DISKS_OPENED);
 	/* only once every input is accepted: a rejected start prints just its error */
-	fprintf(stderr, "vmm: uuid %s\n", uuid_text);
-	print_nics(&vm, &opts);
+	if (!opts.run || opts.verbose) {
+		fprintf(stderr, "vmm: uuid %s\n", uuid_text);
+		print_nics(&vm, &opts);
+	}
 
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm.vcpus = calloc(opts.cpus, sizeof(*vm.vcpus));
@@ -569,7 +634,7 @@ int main(int argc, char **argv)
 	vm_mark_phase(&vm, VM_PHASE_DEVICES);
 	if (event_loop_block_signals())
 		return host_error("cannot block signals");
-	code = event_loop_watch_vm(loop, &vm, &con);
+	code = event_loop_watch_vm(loop, &vm, &con, opts.timeout);
 	if (code) {
 		snprintf(err, sizeof(err), "cannot set up the event loop: %s", strerror(-code));
 		console_restore();
@@ -611,6 +676,8 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < vm.nshares; i++)
 		fs_device_destroy(&vm.shares[i]);
 	console_restore();
+	if (opts.run)
+		code = run_finish(&vm, &opts, &con, code);
 	/* every vCPU and queue thread has stopped: the counters are final */
 	if (opts.stats)
 		stats_print(stderr, &vm);

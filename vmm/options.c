@@ -32,6 +32,14 @@ enum {
 	OPT_USER,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_TIMEOUT,
+	OPT_ROOTFS,
+	OPT_MODULES,
+	OPT_ENV,
+	OPT_CWD,
+	OPT_STATUS_FILE,
+	OPT_VERBOSE,
+	OPT_CONFIG,
 };
 
 static const struct option long_options[] = {
@@ -54,6 +62,14 @@ static const struct option long_options[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "rootfs", required_argument, NULL, OPT_ROOTFS },
+	{ "modules", required_argument, NULL, OPT_MODULES },
+	{ "env", required_argument, NULL, OPT_ENV },
+	{ "cwd", required_argument, NULL, OPT_CWD },
+	{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -108,6 +124,34 @@ static int parse_cpus(const char *text, unsigned int *out)
 		return -EINVAL;
 	*out = (unsigned int)value;
 	return 0;
+}
+
+static int parse_timeout(const char *text, unsigned int *out)
+{
+	char *end;
+	long value;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -EINVAL;
+	errno = 0;
+	value = strtol(text, &end, 10);
+	if (errno || *end || value < 1 || value > VMM_MAX_TIMEOUT)
+		return -EINVAL;
+	*out = (unsigned int)value;
+	return 0;
+}
+
+/* NAME=VALUE with a shell-style name, so the guest's environment stays well-formed. */
+static bool env_valid(const char *text)
+{
+	const char *eq = strchr(text, '=');
+
+	if (!eq || eq == text || isdigit((unsigned char)text[0]))
+		return false;
+	for (const char *p = text; p < eq; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return false;
+	return true;
 }
 
 static int parse_disk(struct vmm_options *opts, const char *text, char *err, size_t errlen)
@@ -505,8 +549,101 @@ static int bad(char *err, size_t errlen, const char *opt, const char *value, con
 	return -EINVAL;
 }
 
+static const char *const repeatable_names[] = VMM_OPTIONS_REPEATABLE_NAMES;
+
+int options_lookup(const char *name, int *repeatable)
+{
+	*repeatable = -1;
+	for (int i = 0; i < VMM_OPTIONS_REPEATABLE; i++)
+		if (!strcmp(name, repeatable_names[i]))
+			*repeatable = i;
+	for (const struct option *o = long_options; o->name; o++)
+		if (!strcmp(o->name, name))
+			return o->has_arg == required_argument ? 1 : 0;
+	return -1;
+}
+
+void options_prescan(int argc, char **argv, struct options_prescan *pre)
+{
+	const char *optstring = ":h";
+	int c, index;
+
+	memset(pre, 0, sizeof(*pre));
+	pre->first = 1;
+	pre->ends_with_dashes = argc > 1 && !strcmp(argv[argc - 1], "--");
+	if (argc > 1 && !strcmp(argv[1], "run")) {
+		pre->run = true;
+		pre->first = 2;
+		argc--;
+		argv++;
+		optstring = "+:h";
+	}
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, optstring, long_options, &index)) != -1) {
+		int rep;
+
+		if (c == OPT_CONFIG)
+			pre->config = optarg;
+		if (c >= OPT_KERNEL && options_lookup(long_options[index].name, &rep) >= 0 &&
+		    rep >= 0)
+			pre->given[rep] = true;
+	}
+	pre->has_command = pre->run && optind < argc;
+}
+
+/* Options that only mean something to one of the two modes. */
+static int check_mode(struct vmm_options *opts, char *err, size_t errlen)
+{
+	const char *wrong = NULL;
+
+	if (opts->run) {
+		if (opts->flat)
+			wrong = "--flat";
+		else if (opts->initrd)
+			wrong = "--initrd";
+		if (wrong) {
+			snprintf(err, errlen,
+				 "%s cannot be used with vmm run (it builds its own initramfs)",
+				 wrong);
+			return -EINVAL;
+		}
+		if (opts->console != CONSOLE_SERIAL) {
+			snprintf(err, errlen,
+				 "--console cannot be used with vmm run (see --verbose)");
+			return -EINVAL;
+		}
+		if (!opts->ncommand && !opts->help && !opts->version) {
+			snprintf(err, errlen,
+				 "a command is needed: vmm run [options] -- CMD "
+				 "[ARGS...] (try --help)");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (opts->rootfs)
+		wrong = "--rootfs";
+	else if (opts->modules_dir)
+		wrong = "--modules";
+	else if (opts->nenv)
+		wrong = "--env";
+	else if (opts->cwd)
+		wrong = "--cwd";
+	else if (opts->status_file)
+		wrong = "--status-file";
+	else if (opts->verbose)
+		wrong = "--verbose";
+	if (wrong) {
+		snprintf(err, errlen, "%s only works with vmm run (try vmm run --help)", wrong);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int options_check(struct vmm_options *opts, char *err, size_t errlen)
 {
+	if (check_mode(opts, err, errlen))
+		return -EINVAL;
 	if (opts->help || opts->version)
 		return 0;
 	if (!opts->kernel && !opts->flat) {
@@ -526,6 +663,7 @@ static int options_check(struct vmm_options *opts, char *err, size_t errlen)
 
 int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, size_t errlen)
 {
+	const char *optstring = ":h";
 	int c;
 
 	memset(opts, 0, sizeof(*opts));
@@ -536,10 +674,17 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 	opts->console = CONSOLE_SERIAL;
 	opts->kvm_path = "/dev/kvm";
 	opts->seccomp = VMM_SECCOMP_ON;
+	if (argc > 1 && !strcmp(argv[1], "run")) {
+		opts->run = true;
+		/* argv[1] plays argv[0]; "+": the command's own options are not ours */
+		argc--;
+		argv++;
+		optstring = "+:h";
+	}
 
 	optind = 0; /* 0, not 1: glibc then forgets all state from an earlier parse */
 	opterr = 0; /* we word the errors ourselves */
-	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, optstring, long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_KERNEL:
 			opts->kernel = optarg;
@@ -626,6 +771,47 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 			if (parse_net(opts, optarg, err, errlen))
 				return -EINVAL;
 			break;
+		case OPT_TIMEOUT:
+			if (parse_timeout(optarg, &opts->timeout))
+				return bad(err, errlen, "--timeout", optarg,
+					   "must be a whole number of seconds from 1 to 604800");
+			break;
+		case OPT_ROOTFS:
+			if (!*optarg)
+				return bad(err, errlen, "--rootfs", "''", "needs a directory");
+			opts->rootfs = optarg;
+			break;
+		case OPT_MODULES:
+			if (!*optarg)
+				return bad(err, errlen, "--modules", "''", "needs a directory");
+			opts->modules_dir = optarg;
+			break;
+		case OPT_ENV:
+			if (!env_valid(optarg))
+				return bad(
+					err, errlen, "--env", optarg,
+					"must be NAME=VALUE, NAME made of letters, digits and _");
+			if (opts->nenv == VMM_MAX_ENV)
+				return bad(err, errlen, "--env", optarg, "at most 64 of them");
+			opts->env[opts->nenv++] = optarg;
+			break;
+		case OPT_CWD:
+			if (optarg[0] != '/')
+				return bad(err, errlen, "--cwd", optarg,
+					   "must be an absolute path in the guest");
+			opts->cwd = optarg;
+			break;
+		case OPT_STATUS_FILE:
+			if (!*optarg)
+				return bad(err, errlen, "--status-file", "''", "needs a file name");
+			opts->status_file = optarg;
+			break;
+		case OPT_VERBOSE:
+			opts->verbose = true;
+			break;
+		case OPT_CONFIG:
+			opts->config = optarg;
+			break;
 		case OPT_SHARE:
 			if (options_add_share(opts, optarg, err, errlen))
 				return -EINVAL;
@@ -656,7 +842,10 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 			return -EINVAL;
 		}
 	}
-	if (optind < argc) {
+	if (opts->run && optind < argc) {
+		opts->command = argv + optind;
+		opts->ncommand = (unsigned int)(argc - optind);
+	} else if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument %s (try --help)", argv[optind]);
 		return -EINVAL;
 	}
@@ -730,8 +919,13 @@ void options_usage(void *stream, const char *argv0)
 		"  --user UID[:GID]  started as root: once every file is open, become this user\n"
 		"                    and group (numbers; GID defaults to UID) before the guest\n"
 		"                    runs\n"
+		"  --timeout SECONDS stop the guest after this long (exit status %d)\n"
+		"  --config FILE     options from a JSON file whose keys are the long options\n"
+		"                    (docs/scripting.md); the command line overrides it\n"
 		"  --help            show this help\n"
 		"  --version         show the version\n"
+		"\n"
+		"Run one command in a throw-away VM and exit with its status: %s run --help\n"
 		"\n"
 		"Console: the terminal is put in raw mode; type Ctrl-A then X to quit,\n"
 		"Ctrl-A Ctrl-A to send a Ctrl-A to the guest.\n"
@@ -746,11 +940,70 @@ void options_usage(void *stream, const char *argv0)
 		"  %d  triple fault: the guest crashed beyond recovery (registers on stderr)\n"
 		"  %d  KVM could not run the guest (internal error or failed entry)\n"
 		"  %d  quit from the console (Ctrl-A X)\n"
+		"  %d  --timeout expired\n"
 		"  128+N  stopped by signal N (SIGINT 130, SIGTERM 143); 159 (SIGSYS): a\n"
 		"         thread made a system call outside its seccomp list (named on stderr)\n",
 		argv0, VMM_DEFAULT_CMDLINE, VMM_MAX_CPUS, VMM_MAX_DISKS, VMM_MAX_NICS,
 		VMM_NET_MAX_QUEUES, NET_USER_GUEST_ADDR, NET_USER_GATEWAY_ADDR, NET_USER_DNS_ADDR,
-		NET_USER_MAX_HOSTFWD, VMM_MAX_SHARES, FS_TAG_MAX, VMM_EXIT_POWEROFF, VMM_EXIT_ERROR,
-		VMM_EXIT_USAGE, VMM_EXIT_REBOOT, VMM_EXIT_TRIPLE_FAULT, VMM_EXIT_KVM_ERROR,
-		VMM_EXIT_QUIT);
+		NET_USER_MAX_HOSTFWD, VMM_MAX_SHARES, FS_TAG_MAX, VMM_EXIT_TIMEOUT, argv0,
+		VMM_EXIT_POWEROFF, VMM_EXIT_ERROR, VMM_EXIT_USAGE, VMM_EXIT_REBOOT,
+		VMM_EXIT_TRIPLE_FAULT, VMM_EXIT_KVM_ERROR, VMM_EXIT_QUIT, VMM_EXIT_TIMEOUT);
+}
+
+void options_usage_run(void *stream, const char *argv0)
+{
+	fprintf(stream,
+		"Usage: %s run --kernel BZIMAGE [options] [--] CMD [ARGS...]\n"
+		"Boot a throw-away VM, run CMD in it and exit with CMD's exit status. CMD's\n"
+		"stdout and stderr arrive on ours, separately; its stdin is /dev/null. The\n"
+		"guest kernel's messages are not shown (see --verbose). The guest's root is\n"
+		"the host's / shared read-only (virtio-fs) with fresh /dev, /proc, /sys, /tmp\n"
+		"and /run, so CMD can be any host program and cannot change host files outside\n"
+		"a --share.\n"
+		"\n"
+		"Options:\n"
+		"  --kernel FILE     Linux bzImage to boot\n"
+		"  --rootfs DIR      instead, the guest's root is a copy of DIR in RAM\n"
+		"                    (writable, thrown away; for small trees)\n"
+		"  --share HOSTDIR[:TAG][,readonly=on]\n"
+		"                    also share HOSTDIR, mounted at its own path in the guest\n"
+		"  --cpus N, --memory SIZE, --disk ..., --uuid UUID, --stats, --stats-json FILE\n"
+		"                    as for a plain boot (%s --help)\n"
+		"  --name NAME       SMBIOS product name, also the guest's hostname\n"
+		"                    (default vmm-run)\n"
+		"  --cmdline TEXT    more kernel parameters, after the ones vmm run needs\n"
+		"  --modules DIR     the kernel's modules (with modules.dep) for the devices\n"
+		"                    in use; default /lib/modules/RELEASE, RELEASE read from\n"
+		"                    the bzImage\n"
+		"  --env NAME=VALUE  set a variable for CMD (repeatable); CMD also gets our\n"
+		"                    PATH, HOME, USER, LOGNAME, TERM, TZ, LANG and LC_* when set\n"
+		"  --cwd DIR         CMD's working directory in the guest (default: ours;\n"
+		"                    / with --rootfs)\n"
+		"  --timeout SECONDS stop the guest after this long (exit status 124)\n"
+		"  --status-file FILE\n"
+		"                    write how the run ended as one line: \"exit N\",\n"
+		"                    \"signal N\", \"timeout S\", \"init-failed ERRNO\",\n"
+		"                    \"no-status CODE\", \"vmm-signal N\" or \"vmm-error\"\n"
+		"  --config FILE     options from a JSON file (keys: the long options;\n"
+		"                    \"command\": CMD as an array); the command line wins\n"
+		"  --verbose         show the guest kernel's console on stderr\n"
+		"\n"
+		"Exit status:\n"
+		"  0-255   CMD's exit status\n"
+		"  128+N   CMD was killed by signal N (as a shell reports it), or vmm was\n"
+		"  %d     --timeout expired\n"
+		"  %d     the guest stopped without reporting CMD's status (kernel panic,\n"
+		"          crash, init failure); the console's last lines go to stderr\n"
+		"  %d, %d    vmm's own host error or bad command line, before the guest started\n"
+		"A CMD that exits with 1, 2, 124 or 125 itself cannot be told apart by the\n"
+		"status alone: --status-file says which it was.\n"
+		"\n"
+		"CI example: run a test under each kernel, keep its status:\n"
+		"  for k in kernels/*/bzImage; do\n"
+		"      %s run --kernel \"$k\" --timeout 300 --status-file status.txt \\\n"
+		"          -- ./tests/run.sh\n"
+		"      echo \"$k: exit $? ($(cat status.txt))\"\n"
+		"  done\n",
+		argv0, argv0, VMM_EXIT_TIMEOUT, VMM_EXIT_NO_STATUS, VMM_EXIT_ERROR, VMM_EXIT_USAGE,
+		argv0);
 }

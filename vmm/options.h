@@ -25,8 +25,12 @@
 #define VMM_NET_MAX_QUEUES 8 /* queue pairs per NIC: NET_MAX_PAIRS */
 #define VMM_MAX_SHARES 8
 #define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
+#define VMM_MAX_ENV 64
+#define VMM_MAX_TIMEOUT 604800 /* a week, in seconds */
+#define VMM_OPTIONS_REPEATABLE 3
 
-enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE };
+/* CONSOLE_LOG (guest output to stderr, no input) is what `vmm run --verbose` uses. */
+enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE, CONSOLE_LOG };
 
 enum net_backend_kind {
 	NET_TAP,    /* tap=IFNAME: open or create the named TAP */
@@ -73,11 +77,52 @@ struct vmm_options {
 	unsigned int nshares;
 	bool help;
 	bool version;
+	unsigned int timeout; /* --timeout SECONDS, 0 for none */
+
+	/* `vmm run`: boot, run a command in the guest, exit with its status (vmm/run.h) */
+	bool run;
+	char **command; /* argv of the command, NULL-terminated; set in run mode */
+	unsigned int ncommand;
+	const char *rootfs;	      /* --rootfs DIR: the guest's root is a copy of DIR in RAM */
+	const char *modules_dir;      /* --modules DIR: default /lib/modules/<kernel release> */
+	const char *env[VMM_MAX_ENV]; /* --env NAME=VALUE, in order */
+	unsigned int nenv;
+	const char *cwd;	 /* --cwd DIR in the guest */
+	const char *status_file; /* --status-file FILE: how the run ended, one line */
+	bool verbose;		 /* --verbose: the guest's console on stderr */
+	const char *config;	 /* --config FILE, already merged in by main() */
+};
+
+/* What a first look at the command line finds, before a --config file is read. */
+struct options_prescan {
+	bool run;			    /* `vmm run` */
+	int first;			    /* index of the first option in argv (after "run") */
+	const char *config;		    /* --config FILE, or NULL */
+	bool has_command;		    /* run mode: a command follows the options */
+	bool ends_with_dashes;		    /* the last argument is a bare "--" */
+	bool given[VMM_OPTIONS_REPEATABLE]; /* a repeatable option occurs (see below) */
 };
 
 /*
- * Parse argv. Returns 0, or -EINVAL with a one-line message (naming the option and the
- * bad value) in err.
+ * The options that may occur more than once, whose command-line occurrences replace a
+ * config file's instead of adding to them.
+ */
+#define VMM_OPTIONS_REPEATABLE_NAMES                                                               \
+	{                                                                                          \
+		"disk", "env", "share"                                                             \
+	}
+
+/* Look argv over without judging it; never fails. */
+void options_prescan(int argc, char **argv, struct options_prescan *pre);
+/*
+ * Whether the long option name exists and takes a value: 1 value, 0 flag, -1 unknown.
+ * *repeatable is set to its index in VMM_OPTIONS_REPEATABLE_NAMES, or -1.
+ */
+int options_lookup(const char *name, int *repeatable);
+
+/*
+ * Parse argv: `vmm [options]` or `vmm run [options] [--] CMD [ARGS...]`. Returns 0, or -EINVAL with
+ * a one-line message (naming the option and the bad value) in err.
  */
 int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, size_t errlen);
 /*
@@ -91,5 +136,7 @@ int options_add_share(struct vmm_options *opts, const char *text, char *err, siz
 int options_parse_size(const char *text, uint64_t *out);
 /* Write --help to stream (a FILE *, kept void here so the header stays stdio-free). */
 void options_usage(void *stream, const char *argv0);
+/* Write `vmm run --help` to stream. */
+void options_usage_run(void *stream, const char *argv0);
 
 #endif

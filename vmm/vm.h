@@ -14,6 +14,7 @@
 #include "devices/bus.h"
 #include "devices/pci.h"
 #include "devices/power.h"
+#include "devices/run.h"
 #include "devices/uart.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
@@ -58,6 +59,7 @@ struct vm {
 	struct bus mmio;
 	struct uart com1;
 	struct power_devices power;
+	struct run_device run; /* vmm run only */
 	struct irq_router irq;
 	struct pci_bus pci;
 	struct blk disks[VMM_MAX_DISKS];

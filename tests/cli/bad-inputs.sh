@@ -126,3 +126,30 @@ expect share-blank-in-tag "printable ASCII without blanks" --kernel "$tmp/text" 
 	--share "$tmp/share:a b"
 expect share-too-many "at most 8 shares" --kernel "$tmp/text" \
 	$(for i in 1 2 3 4 5 6 7 8 9; do echo --share "$tmp/share:t$i"; done)
+
+# vmm run and --config
+expect run-no-command "a command is needed" run --kernel "$tmp/text"
+expect run-initrd "--initrd cannot be used with vmm run" run --kernel "$tmp/text" --initrd x -- true
+expect run-bad-env "--env 1X=y" run --kernel "$tmp/text" --env 1X=y -- true
+expect run-relative-cwd "must be an absolute path" run --kernel "$tmp/text" --cwd rel -- true
+expect run-bad-timeout "--timeout 1h" run --kernel "$tmp/text" --timeout 1h -- true
+expect run-missing-rootfs "--rootfs $tmp/nonexistent" run --kernel "$tmp/text" \
+	--rootfs "$tmp/nonexistent" -- true
+expect run-rootfs-not-dir "--rootfs $tmp/text: not a directory" run --kernel "$tmp/text" \
+	--rootfs "$tmp/text" -- true
+expect run-root-tag "tag 'vmm-run-root' is already used" run --kernel "$tmp/text" \
+	--share "$tmp/share:vmm-run-root" -- true
+expect run-only-option "--verbose only works with vmm run" --kernel "$tmp/text" --verbose
+expect run-text-kernel "not a bzImage" run --kernel "$tmp/text" --rootfs "$tmp/share" -- true
+printf '{\n  "cpus": 2,\n  "memory": "lots"\n}\n' >"$tmp/bad-value.json"
+expect config-bad-value "bad-value.json:3:13: --memory lots" --config "$tmp/bad-value.json" \
+	--kernel "$tmp/text"
+printf '{"cpus": 2,}' >"$tmp/trailing.json"
+expect config-trailing-comma "trailing.json:1:12: trailing comma" --config "$tmp/trailing.json"
+printf '{"kernel": "k", "frob": 1}' >"$tmp/unknown.json"
+expect config-unknown-key "unknown key \"frob\"" --config "$tmp/unknown.json"
+expect config-missing "--config $tmp/nonexistent.json: No such file" \
+	--config "$tmp/nonexistent.json"
+printf '{"kernel": "%s", "command": ["true"]}' "$tmp/text" >"$tmp/cmd.json"
+expect config-command-plain-boot "\"command\" is only for vmm run" --config "$tmp/cmd.json"
+expect config-command-used "not a bzImage" run --config "$tmp/cmd.json" --rootfs "$tmp/share"

@@ -64,6 +64,16 @@ fi
 cp "$here"/scenarios/*.sh "$extra/scenarios/"
 mkdir -p "$extra/lib/harness"
 cp "$here/scenario-lib.sh" "$extra/lib/harness/scenario.sh"
+# `vmm run` finds its guest's virtio drivers the way it does on an installed
+# system, in /lib/modules/RELEASE with a modules.dep: the virtio and FUSE
+# directories of the kernel's tree, indexed by depmod.
+guestmods=$extra/lib/modules/$KERNEL_VERSION
+mkdir -p "$guestmods/kernel/drivers/block" "$guestmods/kernel/fs"
+cp -r "$KERNEL_MODULES/kernel/drivers/virtio" "$guestmods/kernel/drivers/"
+cp "$KERNEL_MODULES"/kernel/drivers/block/virtio_blk.ko* "$guestmods/kernel/drivers/block/"
+cp -r "$KERNEL_MODULES/kernel/fs/fuse" "$guestmods/kernel/fs/"
+cp "$KERNEL_MODULES"/modules.order "$KERNEL_MODULES"/modules.builtin* "$guestmods/" 2>/dev/null || true
+"$(command -v depmod || echo /sbin/depmod)" -b "$extra" "$KERNEL_VERSION"
 if [ -n "${HOST_EXTRA:-}" ]; then
     cp -a "$HOST_EXTRA/." "$extra/"
 fi

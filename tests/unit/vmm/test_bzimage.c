@@ -71,6 +71,31 @@ static int parse(void)
 	ck_assert_msg(strstr(err, (text)) != NULL, "error \"%s\" does not mention \"%s\"", err,    \
 		      (text))
 
+START_TEST(test_kernel_version)
+{
+	static const char text[] = "6.1.0-13-cloud-amd64 (debian-kernel@lists.debian.org) #1";
+	char release[64];
+	size_t len;
+
+	hdr.kernel_version = 0x300; /* the string lies at 0x300 + 0x200 */
+	len = write_image();
+	memcpy(image + 0x500, text, sizeof(text));
+	ck_assert_int_eq(bzimage_kernel_version(image, len, release, sizeof(release)), 0);
+	ck_assert_str_eq(release, "6.1.0-13-cloud-amd64");
+	/* truncated to the buffer, never past it */
+	ck_assert_int_eq(bzimage_kernel_version(image, len, release, 6), 0);
+	ck_assert_str_eq(release, "6.1.0");
+	/* pointing past the end of the image, or nowhere */
+	hdr.kernel_version = 0xff00;
+	len = write_image();
+	ck_assert_int_eq(bzimage_kernel_version(image, len, release, sizeof(release)), -ENOENT);
+	hdr.kernel_version = 0;
+	len = write_image();
+	ck_assert_int_eq(bzimage_kernel_version(image, len, release, sizeof(release)), -ENOENT);
+	ck_assert_int_eq(bzimage_kernel_version(image, 100, release, sizeof(release)), -ENOENT);
+}
+END_TEST
+
 START_TEST(test_accepted)
 {
 	ck_assert_int_eq(parse(), 0);
@@ -410,6 +435,7 @@ Suite *unit_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_accepted);
+	tcase_add_test(tc, test_kernel_version);
 	tcase_add_test(tc, test_setup_sects);
 	tcase_add_test(tc, test_no_magic);
 	tcase_add_test(tc, test_too_short);

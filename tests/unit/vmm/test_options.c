@@ -450,6 +450,51 @@ START_TEST(test_net_rejected)
 }
 END_TEST
 
+START_TEST(test_run_command)
+{
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--timeout", "30", "--env", "A_1=x=y",
+			       "--cwd", "/tmp", "--", "sh", "-c", "exit 7", NULL),
+			 0);
+	ck_assert(opts.run);
+	ck_assert_uint_eq(opts.ncommand, 3);
+	ck_assert_str_eq(opts.command[0], "sh");
+	ck_assert_str_eq(opts.command[1], "-c");
+	ck_assert_ptr_null(opts.command[3]);
+	ck_assert_uint_eq(opts.timeout, 30);
+	ck_assert_uint_eq(opts.nenv, 1);
+	ck_assert_str_eq(opts.env[0], "A_1=x=y");
+	ck_assert_str_eq(opts.cwd, "/tmp");
+	/* without "--" the command's own options stay its own */
+	ck_assert_int_eq(parse("run", "--kernel", "k", "ls", "-l", "--help", NULL), 0);
+	ck_assert_uint_eq(opts.ncommand, 3);
+	ck_assert(!opts.help);
+}
+END_TEST
+
+START_TEST(test_run_rejections)
+{
+	ck_assert_int_eq(parse("run", "--kernel", "k", NULL), -EINVAL);
+	ck_assert_err_has("a command is needed");
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--initrd", "i", "--", "x", NULL), -EINVAL);
+	ck_assert_err_has("--initrd");
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--env", "1A=b", "--", "x", NULL), -EINVAL);
+	ck_assert_err_has("--env 1A=b");
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--env", "NOEQUALS", "--", "x", NULL),
+			 -EINVAL);
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--cwd", "rel", "--", "x", NULL), -EINVAL);
+	ck_assert_err_has("absolute");
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--timeout", "0", "--", "x", NULL), -EINVAL);
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--timeout", "5s", "--", "x", NULL),
+			 -EINVAL);
+	ck_assert_int_eq(parse("--kernel", "k", "--rootfs", "d", NULL), -EINVAL);
+	ck_assert_err_has("only works with vmm run");
+	ck_assert_int_eq(parse("--kernel", "k", "ls", NULL), -EINVAL);
+	ck_assert_err_has("unexpected argument ls");
+	ck_assert_int_eq(parse("run", "--help", NULL), 0);
+	ck_assert(opts.help && opts.run);
+}
+END_TEST
+
 START_TEST(test_share)
 {
 	ck_assert_int_eq(parse("--kernel", "k", "--share", "/srv/data/", "--share",
@@ -506,6 +551,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_net_rejected);
 	tcase_add_test(tc, test_net_user);
 	tcase_add_test(tc, test_net_user_hostfwd_limit);
+	tcase_add_test(tc, test_run_command);
+	tcase_add_test(tc, test_run_rejections);
 	tcase_add_test(tc, test_share);
 	suite_add_tcase(s, tc);
 	return s;

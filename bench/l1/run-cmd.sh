@@ -1,0 +1,88 @@
+#!/bin/sh
+# L1 half of the run-cmd benchmark (bench/run-cmd.sh puts it in the L1 image
+# as /scenarios/bench-run-cmd.sh). Busybox sh. Measures, per round, the time
+# from starting the VMM to the first line the command prints, for
+#   ours:          /vmm run --kernel K --rootfs DIR -- echo run-cmd-marker
+#                  (DIR: busybox, the same tree the peer's initramfs has)
+#   ours-hostroot: /vmm run --kernel K -- echo run-cmd-marker
+#                  (the default: L1's / over virtio-fs, modules loaded)
+#   kvmtool:       lkvm run -k K -i run-cmd.cpio.gz -p "quiet loglevel=1"
+#                  (the initramfs runs the same echo and powers off)
+# and prints "BENCH-RUN round=R vmm=V status=ok|failed first_output_s=S".
+# lkvm sandbox is not used: it shares the root over 9p, and the Debian cloud
+# kernel is built without 9p (CONFIG_NET_9P is off).
+# L1 command line: bench.rounds=N.
+name=bench-run-cmd
+limit=${HARNESS_TIMEOUT:-120}
+rounds=3
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+    bench.rounds=*) rounds=${arg#bench.rounds=} ;;
+    esac
+done
+lkvm=/usr/bin/lkvm
+root=/tmp/run-cmd-root
+mkdir -p "$root/bin"
+cp /bin/busybox "$root/bin/busybox"
+ln -sf busybox "$root/bin/sh"
+ln -sf busybox "$root/bin/echo"
+export HOME=/tmp # kvmtool keeps its sockets under $HOME/.lkvm
+
+# first_output NAME CMD...: seconds (L1 uptime) from start to the marker
+# line; the run's output is kept in $LOG_DIR/bench-NAME.{out,err}.
+first_output() {
+    n=$1
+    shift
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    t1=$(timeout -k 5 "$limit" "$@" 2>"$LOG_DIR/bench-$n.err" </dev/null | tee "$LOG_DIR/bench-$n.out" | {
+        while IFS= read -r line; do
+            case "$line" in
+            *run-cmd-marker*)
+                cut -d' ' -f1 /proc/uptime
+                break
+                ;;
+            esac
+        done
+        cat >/dev/null
+    })
+    [ -n "$t1" ] || return 1
+    awk "BEGIN { printf \"%.3f\", $t1 - $t0 }"
+}
+
+have_lkvm=
+if [ -x "$lkvm" ] && "$lkvm" version >/dev/null 2>&1; then
+    have_lkvm=1
+else
+    echo "BENCH-PEER unavailable: no lkvm in the L1 image"
+fi
+failed=0
+r=1
+while [ "$r" -le "$rounds" ]; do
+    for v in ours ours-hostroot kvmtool; do
+        case "$v" in
+        ours) s=$(first_output "$v" "$VMM" run --kernel "$GUEST_KERNEL" --rootfs "$root" -- echo run-cmd-marker) ;;
+        ours-hostroot) s=$(first_output "$v" "$VMM" run --kernel "$GUEST_KERNEL" -- echo run-cmd-marker) ;;
+        kvmtool)
+            [ -n "$have_lkvm" ] || continue
+            s=$(first_output "$v" "$lkvm" run --nodefaults --console serial -m 512 -c 1 \
+                -k "$GUEST_KERNEL" -i "$GUEST_INITRD_DIR/run-cmd.cpio.gz" \
+                -p "console=ttyS0 reboot=k panic=-1 quiet loglevel=1")
+            ;;
+        esac
+        if [ -n "$s" ]; then
+            echo "BENCH-RUN round=$r vmm=$v status=ok first_output_s=$s"
+        else
+            echo "BENCH-RUN round=$r vmm=$v status=failed"
+            for f in out err; do
+                tail -c 800 "$LOG_DIR/bench-$v.$f" | tr -c '[:print:]\n' '.' | sed "s/^/| $v $f: /"
+            done
+            [ "$v" = kvmtool ] || failed=1
+        fi
+    done
+    r=$((r + 1))
+done
+if [ "$failed" = 0 ]; then
+    echo "PASS: $name"
+else
+    echo "FAIL: $name: our VMM gave no output in some round"
+fi

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# `vmm run` benchmark, host side: the time from starting the VMM to the
+# command's first output, ours against kvmtool running the same command with
+# the same kernel and busybox, in one nested run (L1: QEMU TCG with emulated
+# AMD-V, as tests/harness/run.sh). bench/l1/run-cmd.sh says what is measured.
+#
+#   bench/run-cmd.sh [-v]
+#
+# Leaves build/bench/run-cmd/table.txt: the median of each, and ours/kvmtool
+# as a ratio of the medians (below 1: ours starts faster). kvmtool's lkvm is
+# $KVMTOOL, else ${VMM_CACHE:-~/.cache/minivmm}/kvmtool/lkvm; without one the
+# table gives our own numbers and the benchmark prints SKIP for the ratio.
+# Env: BENCH_ROUNDS (default 3), BENCH_TIMEOUT (seconds for all of L1,
+#   default 900), HARNESS_SMP, VMM_STATIC, KVMTOOL, HARNESS_LOCK.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+harness=$top/tests/harness
+out=$top/build/bench/run-cmd
+verbose=0
+for a in "$@"; do
+    case "$a" in
+    -v) verbose=1 ;;
+    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 0 ;;
+    *) echo "bench/run-cmd.sh: unknown argument $a" >&2; exit 2 ;;
+    esac
+done
+rounds=${BENCH_ROUNDS:-3}
+total_limit=${BENCH_TIMEOUT:-900}
+smp=${HARNESS_SMP:-1}
+vmm=${VMM_STATIC:-$top/build/vmm-static}
+cache=${VMM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/minivmm}
+lkvm=${KVMTOOL:-$cache/kvmtool/lkvm}
+
+die() { echo "FAIL: bench run-cmd: $*" >&2; exit 1; }
+[ -x "$vmm" ] || die "$vmm missing: run make static"
+# shellcheck source=../tests/harness/kernel.sh
+. "$harness/kernel.sh" >/dev/null
+
+mkdir -p "$out"
+exec 9>"$out/.lock"
+flock -n 9 || { echo "bench run-cmd: waiting for another run in this tree..."; flock -w 900 9; }
+if [ -n "${HARNESS_LOCK:-}" ]; then
+    exec 7>"$HARNESS_LOCK"
+    flock -n 7 || { echo "harness: waiting for $HARNESS_LOCK..."; flock -w 3600 7; }
+fi
+
+rm -rf "$out/guest" "$out/l1-extra"
+mkdir -p "$out/guest" "$out/l1-extra/scenarios" "$out/l1-extra/usr/bin"
+"$harness/mkinitrd-guest.sh" "$here/guest-init/run-cmd.sh" "$out/guest/run-cmd.cpio.gz"
+cp "$here/l1/run-cmd.sh" "$out/l1-extra/scenarios/bench-run-cmd.sh"
+peer_why=
+if [ ! -x "$lkvm" ]; then
+    peer_why="no lkvm at $lkvm: build one with bench/build-kvmtool.sh KVMTOOL_SOURCE_DIR, or set KVMTOOL=/path/to/lkvm"
+elif LC_ALL=C readelf -l "$lkvm" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+    PATH=$(dirname "$lkvm"):$PATH "$here/copy-elf.sh" "$out/l1-extra" "$(basename "$lkvm")"
+    [ "$(basename "$lkvm")" = lkvm ] || mv "$out/l1-extra/usr/bin/$(basename "$lkvm")" "$out/l1-extra/usr/bin/lkvm"
+else
+    cp "$lkvm" "$out/l1-extra/usr/bin/lkvm"
+fi
+HOST_EXTRA=$out/l1-extra "$harness/mkinitrd-host.sh" "$vmm" "$out/guest" "$out/host.cpio"
+rm -rf "$out/l1-extra"
+
+accel=tcg
+[ "$smp" -gt 1 ] && accel=tcg,thread=multi
+log=$out/serial.log
+append="console=ttyS0 panic=-1 reboot=k harness.run=bench-run-cmd harness.verbose=$verbose"
+append="$append harness.timeout=120 bench.rounds=$rounds"
+echo "bench run-cmd: L1 = QEMU TCG, -cpu max,+svm,+npt, $smp vCPU(s); $rounds rounds; serial log ${log#"$top"/}"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+start=$(date +%s.%N)
+rc=0
+timeout -k 5 "$total_limit" qemu-system-x86_64 \
+    -nodefaults -no-user-config -accel "$accel" -cpu max,+svm,+npt -smp "$smp" -m 2048 \
+    -display none -monitor none -serial "file:$log" -no-reboot \
+    -kernel "$KERNEL_IMAGE" -initrd "$out/host.cpio" -append "$append" \
+    </dev/null 2>"$out/qemu.err" || rc=$?
+end=$(date +%s.%N)
+tr -d '\r' <"$log" >"$log.txt"
+mv "$log.txt" "$log"
+grep -E '^(BENCH-RUN|BENCH-PEER|PASS:|FAIL:)' "$log" || true
+failed=0
+if ! grep -q '^HARNESS-END' "$log"; then
+    echo "FAIL: bench run-cmd: HARNESS-END never appeared (QEMU exit status $rc); last lines:"
+    tail -n 30 "$log" | sed 's/^/| /'
+    failed=1
+fi
+grep -q '^PASS: bench-run-cmd' "$log" || failed=1
+[ -n "$peer_why" ] || peer_why=$(sed -n 's/^BENCH-PEER unavailable: //p' "$log" | head -n1)
+
+{
+    echo "run-cmd benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) CPUs; L1 wall time $(awk "BEGIN { printf \"%.0f\", $end - $start }") s; load $load_before before"
+    echo "start of the VMM to the first line of 'echo run-cmd-marker' in the guest, seconds of L1 time (nested: every layer emulated)"
+    echo "kernel $KERNEL_VERSION, 1 vCPU, 512 MiB; kvmtool: ${peer_why:-lkvm run -k K -i initramfs (busybox, the same echo)}"
+    grep '^BENCH-RUN ' "$log" | awk '
+        function median(list,    n, a, i, j, t) {
+            n = split(list, a, " ")
+            if (n == 0) return ""
+            for (i = 2; i <= n; i++)
+                for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        / status=ok / {
+            v = $0; sub(/.* vmm=/, "", v); sub(/ .*/, "", v)
+            s = $0; sub(/.*first_output_s=/, "", s)
+            all[v] = all[v] " " s; n[v]++
+        }
+        END {
+            printf "%-16s %8s %5s\n", "VMM", "median", "runs"
+            split("ours ours-hostroot kvmtool", order, " ")
+            for (i = 1; i <= 3; i++)
+                if (n[order[i]]) printf "%-16s %8.3f %5d\n", order[i], median(all[order[i]]), n[order[i]]
+            if (n["ours"] && n["kvmtool"])
+                printf "ratio ours/kvmtool (--rootfs against the same initramfs): %.2f\n", median(all["ours"]) / median(all["kvmtool"])
+            else
+                print "ratio ours/kvmtool: n/a (no kvmtool numbers)"
+        }'
+} >"$out/table.txt"
+cat "$out/table.txt"
+if [ -n "$peer_why" ]; then
+    echo "SKIP: bench run-cmd ratio: $peer_why"
+fi
+exit "$failed"

@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The init of a `vmm run` guest, PID 1 in the initramfs the VMM writes (vmm/run.c).
+ * It reads /.vmm-run/config, loads the kernel modules listed there, mounts the root (a
+ * virtio-fs share, or the initramfs itself), runs the command with its stdout and
+ * stderr on pipes, forwards both to the VMM through the run device (devices/run.h) and
+ * reports the exit status there before powering off.
+ *
+ * The config is a sequence of NUL-terminated strings taken in pairs, key then value:
+ *   module PATH | module-xz PATH   a module to load, in order (-xz: kernel decompresses)
+ *   root initramfs | root virtiofs:TAG    root-ro 1
+ *   share ro:TAG:PATH | share rw:TAG:PATH  another virtio-fs share, mounted at PATH
+ *   hostname NAME   cwd DIR   env NAME=VALUE   arg WORD (argv, in order)
+ *   cwd-or-root DIR   like cwd, but / when DIR does not exist in the guest
+ *
+ * Built static (no loader or libraries in the initramfs), and talks to the VMM only
+ * through port I/O so nothing here depends on a guest driver.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/io.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "devices/platform.h"
+#include "devices/run.h"
+
+#define CONFIG_PATH "/.vmm-run/config"
+#define NEWROOT "/.vmm-run/root"
+#define MAX_WORDS 4096
+#define MODULE_INIT_COMPRESSED 4 /* MODULE_INIT_COMPRESSED_FILE, Linux 6.0+ */
+#define MOUNT_WAIT_MS 5000
+
+extern char **environ;
+
+static bool have_device;
+static uint8_t *page;	 /* one locked page the VMM reads chunks from */
+static int pagemap = -1; /* /proc/self/pagemap, for the page's physical address */
+static uint64_t page_gpa;
+
+/* The page's guest-physical address now (0 when it cannot be had); re-read per chunk
+ * because the kernel may migrate even a locked page. */
+static uint64_t page_address(void)
+{
+	uint64_t entry;
+
+	if (pread(pagemap, &entry, sizeof(entry), (off_t)((uintptr_t)page / 4096 * 8)) !=
+		    sizeof(entry) ||
+	    !(entry >> 63))
+		return 0;
+	return (entry & ((1ull << 55) - 1)) * 4096; /* bits 0-54: the page frame number */
+}
+
+static void setup_page(void)
+{
+	page = mmap(NULL, RUN_CHUNK_MAX, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED | MAP_POPULATE, -1, 0);
+	if (page == MAP_FAILED) {
+		page = NULL;
+		return;
+	}
+	/* a child sharing it copy-on-write would move our copy to another frame */
+	madvise(page, RUN_CHUNK_MAX, MADV_DONTFORK);
+	page[0] = 0;
+	pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * Output to the VMM. Through the page: one exit per chunk of up to 4 KiB. A string
+ * write would exit once per byte (KVM emulates rep outsb one item at a time), so bytes
+ * go that way only when the page's address cannot be had.
+ */
+static void emit(enum run_stream stream, const void *buf, size_t len)
+{
+	uint16_t port = (uint16_t)(PLATFORM_RUN_PORT + stream);
+	const uint8_t *p = buf;
+
+	if (!have_device) {
+		if (write(stream == RUN_STDOUT ? 1 : 2, buf, len) < 0) {
+			/* no device and no console: nowhere left to say it */
+		}
+		return;
+	}
+	while (len) {
+		size_t n = len < RUN_CHUNK_MAX ? len : RUN_CHUNK_MAX;
+		uint64_t gpa = 0;
+
+		/* the address after the copy: writing is what could have moved the page */
+		if (page && pagemap >= 0) {
+			memcpy(page, p, n);
+			gpa = page_address();
+		}
+		if (!gpa) {
+			__asm__ volatile("rep outsb" : "+S"(p), "+c"(len) : "d"(port) : "memory");
+			outb(RUN_CONTROL_FLUSH, PLATFORM_RUN_PORT + RUN_REG_CONTROL);
+			return;
+		}
+		if (gpa != page_gpa) {
+			outl((uint32_t)gpa, PLATFORM_RUN_PORT + RUN_REG_CHUNK_LO);
+			outl((uint32_t)(gpa >> 32), PLATFORM_RUN_PORT + RUN_REG_CHUNK_HI);
+			page_gpa = gpa;
+		}
+		outl(RUN_CHUNK_WORD(stream, n), PLATFORM_RUN_PORT + RUN_REG_CHUNK);
+		p += n;
+		len -= n;
+	}
+}
+
+static void say(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n = snprintf(line, sizeof(line), "vmm-init: ");
+
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	emit(RUN_STDERR, line, (size_t)n);
+}
+
+static void finish(enum run_status_kind kind, int value)
+{
+	sync(); /* a --disk the command wrote is on the host before the VMM stops */
+	if (have_device)
+		outl(RUN_STATUS_WORD(kind, value & 0xff), PLATFORM_RUN_PORT + RUN_REG_STATUS);
+	reboot(RB_POWER_OFF);
+	for (;;)
+		pause();
+}
+
+static void fail(int err, const char *fmt, ...)
+{
+	char what[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	say("%s: %s", what, strerror(err));
+	finish(RUN_STATUS_INIT_FAILED, err);
+}
+
+static char *read_config(size_t *len)
+{
+	int fd = open(CONFIG_PATH, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		fail(errno, "%s", CONFIG_PATH);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		fail(ENOMEM, "reading %s", CONFIG_PATH);
+	*len = 0;
+	while (*len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + *len, (size_t)st.st_size - *len);
+
+		if (n <= 0)
+			fail(n < 0 ? errno : EIO, "reading %s", CONFIG_PATH);
+		*len += (size_t)n;
+	}
+	buf[*len] = 0;
+	close(fd);
+	return buf;
+}
+
+static void load_module(const char *path, bool compressed)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		say("module %s: %s", path, strerror(errno));
+		return;
+	}
+	if (syscall(SYS_finit_module, fd, "", compressed ? MODULE_INIT_COMPRESSED : 0) < 0 &&
+	    errno != EEXIST)
+		say("loading module %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+static void mkdirs(const char *path)
+{
+	char tmp[4096];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p == '/') {
+			*p = 0;
+			mkdir(tmp, 0755);
+			*p = '/';
+		}
+	}
+	mkdir(tmp, 0755);
+}
+
+/* virtio-fs devices probe as their module loads, but give a slow probe a moment. */
+static int mount_virtiofs(const char *tag, const char *target, bool ro)
+{
+	for (int waited = 0;; waited += 10) {
+		if (mount(tag, target, "virtiofs", ro ? MS_RDONLY : 0, NULL) == 0)
+			return 0;
+		if ((errno != EINVAL && errno != ENODEV && errno != ENOENT) ||
+		    waited >= MOUNT_WAIT_MS)
+			return -errno;
+		usleep(10000);
+	}
+}
+
+/* /proc, /sys and /dev move into the new root; /tmp and /run are fresh tmpfs there. */
+static void enter_root(const char *tag, bool ro)
+{
+	static const char *const moved[] = { "/dev", "/proc", "/sys" };
+	char path[64];
+	int ret;
+
+	ret = mount_virtiofs(tag, NEWROOT, ro);
+	if (ret)
+		fail(-ret, "mounting the root (virtio-fs tag %s)", tag);
+	for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
+		snprintf(path, sizeof(path), NEWROOT "%s", moved[i]);
+		if (mount(moved[i], path, NULL, MS_MOVE, NULL) < 0)
+			fail(errno, "moving %s into the root", moved[i]);
+	}
+	if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0)
+		fail(errno, "switching to the new root");
+}
+
+static void mount_scratch(void)
+{
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		say("mounting /tmp: %s", strerror(errno));
+	/* the host's /run describes the host's services, not this guest's */
+	if (access("/run", F_OK) == 0 &&
+	    mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
+		say("mounting /run: %s", strerror(errno));
+}
+
+static void mount_share(char *spec)
+{
+	char *tag, *path;
+	bool ro = !strncmp(spec, "ro:", 3);
+	int ret;
+
+	tag = spec + 3;
+	path = strchr(tag, ':');
+	if (!path)
+		return;
+	*path++ = 0;
+	mkdirs(path);
+	ret = mount_virtiofs(tag, path, ro);
+	if (ret)
+		say("mounting share %s at %s: %s", tag, path, strerror(-ret));
+}
+
+static void forward(int *fd, enum run_stream stream)
+{
+	char buf[RUN_BUFFER_SIZE];
+	ssize_t n = read(*fd, buf, sizeof(buf));
+
+	if (n > 0) {
+		emit(stream, buf, (size_t)n);
+	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* Run argv with env in the current directory; returns its wait status. */
+static int run_command(char **argv, char **env)
+{
+	int out[2], err[2], sfd, status = 0;
+	bool exited = false;
+	sigset_t chld, old;
+	pid_t pid;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+		fail(errno, "setting up the command's pipes");
+	pid = fork();
+	if (pid < 0)
+		fail(errno, "fork");
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		setsid();
+		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
+			_exit(126);
+		environ = env;
+		execvp(argv[0], argv);
+		dprintf(2, "vmm-run: %s: %s\n", argv[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	close(out[1]);
+	close(err[1]);
+	/*
+	 * Forward until the command has exited and its pipes are drained. A background
+	 * process may hold them open forever, so once the command is gone only what is
+	 * already there is read.
+	 */
+	while (!exited || out[0] >= 0 || err[0] >= 0) {
+		struct pollfd p[3] = { { out[0], POLLIN, 0 },
+				       { err[0], POLLIN, 0 },
+				       { sfd, POLLIN, 0 } };
+
+		if (exited) {
+			for (int i = 0; i < 2; i++)
+				if (p[i].fd >= 0)
+					fcntl(p[i].fd, F_SETFL, O_NONBLOCK);
+		}
+		if (poll(p, 3, exited ? 0 : -1) < 0 && errno != EINTR)
+			fail(errno, "poll");
+		if (exited && !(p[0].revents | p[1].revents))
+			break;
+		if (p[0].revents)
+			forward(&out[0], RUN_STDOUT);
+		if (p[1].revents)
+			forward(&err[0], RUN_STDERR);
+		if (p[2].revents) {
+			struct signalfd_siginfo si;
+			int st;
+			pid_t got;
+
+			while (read(sfd, &si, sizeof(si)) > 0)
+				;
+			/* PID 1 inherits every orphan: reap them all, remember ours */
+			while ((got = waitpid(-1, &st, WNOHANG)) > 0) {
+				if (got == pid) {
+					status = st;
+					exited = true;
+				}
+			}
+		}
+	}
+	return status;
+}
+
+int main(void)
+{
+	char *argv[MAX_WORDS + 1], *env[MAX_WORDS + 1];
+	const char *root = "initramfs", *cwd = "/", *hostname = "vmm-run";
+	char *shares[64];
+	unsigned int nargs = 0, nenv = 0, nshares = 0;
+	bool root_ro = false, cwd_optional = false;
+	size_t len, pos = 0;
+	char *cfg;
+	int status;
+
+	mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	have_device = ioperm(PLATFORM_RUN_PORT, PLATFORM_RUN_LEN, 1) == 0 &&
+		      inb(PLATFORM_RUN_PORT + RUN_REG_CONTROL) == PLATFORM_RUN_MAGIC;
+	if (!have_device)
+		say("no run device at port 0x%x: is this minivmm's `vmm run`?", PLATFORM_RUN_PORT);
+	setup_page();
+
+	cfg = read_config(&len);
+	while (pos < len) {
+		char *key = cfg + pos, *value;
+
+		pos += strlen(key) + 1;
+		if (pos >= len)
+			break;
+		value = cfg + pos;
+		pos += strlen(value) + 1;
+		if (!strcmp(key, "module") || !strcmp(key, "module-xz"))
+			load_module(value, key[6] == '-');
+		else if (!strcmp(key, "root"))
+			root = value;
+		else if (!strcmp(key, "root-ro"))
+			root_ro = true;
+		else if (!strcmp(key, "share") && nshares < 64)
+			shares[nshares++] = value;
+		else if (!strcmp(key, "hostname"))
+			hostname = value;
+		else if (!strcmp(key, "cwd") || !strcmp(key, "cwd-or-root"))
+			cwd = value, cwd_optional = key[3] == '-';
+		else if (!strcmp(key, "env") && nenv < MAX_WORDS)
+			env[nenv++] = value;
+		else if (!strcmp(key, "arg") && nargs < MAX_WORDS)
+			argv[nargs++] = value;
+	}
+	argv[nargs] = NULL;
+	env[nenv] = NULL;
+	if (!nargs)
+		fail(EINVAL, "no command to run");
+
+	if (!strncmp(root, "virtiofs:", 9))
+		enter_root(root + 9, root_ro);
+	mount_scratch();
+	for (unsigned int i = 0; i < nshares; i++)
+		mount_share(shares[i]);
+	if (sethostname(hostname, strlen(hostname)) < 0)
+		say("hostname %s: %s", hostname, strerror(errno));
+	/* the host's working directory may lie outside what the guest can see */
+	if (chdir(cwd) < 0 && (!cwd_optional || chdir("/") < 0))
+		fail(errno, "working directory %s", cwd);
+
+	status = run_command(argv, env);
+	if (WIFSIGNALED(status))
+		finish(RUN_STATUS_SIGNALED, WTERMSIG(status));
+	finish(RUN_STATUS_EXITED, WEXITSTATUS(status));
+	return 0;
+}

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -527,8 +528,17 @@ int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds
 	if (!ret)
 		ret = add_rules(ctx, roles[role].more, roles[role].nmore, fds, err, errlen);
 	if (!ret) {
+		sigset_t sys;
+
 		/* named before loading: a trap from here on names the right role */
 		thread_role = roles[role].name;
+		/*
+		 * Device threads block every signal; a blocked SIGSYS from a trap would kill
+		 * without the handler ever naming the call, so this thread takes it.
+		 */
+		sigemptyset(&sys);
+		sigaddset(&sys, SIGSYS);
+		pthread_sigmask(SIG_UNBLOCK, &sys, NULL);
 		ret = seccomp_load(ctx);
 		if (ret)
 			snprintf(err, errlen, "seccomp: cannot load the %s filter: %s",

@@ -219,6 +219,27 @@ START_TEST(forbidden_calls_kill_every_role)
 }
 END_TEST
 
+/* Device threads block every signal: the forbidden call must still be named. */
+static int do_forbidden_all_blocked(void *arg)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	return do_forbidden(arg);
+}
+
+START_TEST(forbidden_call_named_with_signals_blocked)
+{
+	struct forbidden_case fc = { VMM_SECCOMP_BLK, F_SOCKET };
+	struct child c;
+
+	fake_kvm_fds();
+	run_child(do_forbidden_all_blocked, &fc, &c);
+	assert_killed(&c, "block I/O", "socket");
+}
+END_TEST
+
 struct ioctl_case {
 	enum vmm_seccomp_role role;
 	int *fd;
@@ -773,6 +794,7 @@ Suite *unit_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, forbidden_calls_kill_every_role);
+	tcase_add_test(tc, forbidden_call_named_with_signals_blocked);
 	tcase_add_test(tc, ioctls_are_checked_per_descriptor);
 	tcase_add_test(tc, blk_role_io_uring_and_thread_engines);
 	tcase_add_test(tc, ring_is_restricted);

@@ -282,6 +282,7 @@ static const struct rule fs_rules[] = {
 	ALLOW(symlinkat),
 	ALLOW(unlinkat),
 	ALLOW(renameat2),
+	ALLOW(renameat), /* glibc's renameat2() with no flags */
 	ALLOW(linkat),
 	ALLOW(preadv),
 	ALLOW(pwritev),

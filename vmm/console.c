@@ -45,14 +45,31 @@ size_t console_filter(struct console_escape *esc, const uint8_t *in, size_t len,
 
 size_t console_tail(const struct console *con, uint8_t *out, size_t max)
 {
-	size_t n = 0;
+	size_t size = sizeof(con->tail);
+	size_t start = con->tail_wrapped ? con->tail_pos : 0;
+	size_t len = con->tail_wrapped ? size : con->tail_pos;
+	size_t n = 0, skip = 0;
 
-	if (con->tail_wrapped)
-		for (size_t i = con->tail_pos; i < sizeof(con->tail) && n < max; i++)
-			out[n++] = con->tail[i];
-	for (size_t i = 0; i < con->tail_pos && n < max; i++)
-		out[n++] = con->tail[i];
+	/* the oldest line lost its start when older output was dropped: begin at the next */
+	if (con->tail_wrapped) {
+		while (skip < len && con->tail[(start + skip) % size] != '\n')
+			skip++;
+		skip = skip < len ? skip + 1 : 0; /* one line longer than the tail: keep it all */
+	}
+	for (size_t i = skip; i < len && n < max; i++)
+		out[n++] = con->tail[(start + i) % size];
 	return n;
+}
+
+void console_tail_record(struct console *con, const uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		con->tail[con->tail_pos++] = buf[i];
+		if (con->tail_pos == sizeof(con->tail)) {
+			con->tail_pos = 0;
+			con->tail_wrapped = true;
+		}
+	}
 }
 
 void console_restore(void)
@@ -90,13 +107,7 @@ static void uart_transmit(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct console *con = ctx;
 
-	for (size_t i = 0; i < len; i++) {
-		con->tail[con->tail_pos++] = buf[i];
-		if (con->tail_pos == sizeof(con->tail)) {
-			con->tail_pos = 0;
-			con->tail_wrapped = true;
-		}
-	}
+	console_tail_record(con, buf, len);
 	if (con->mode == CONSOLE_NONE)
 		return;
 	while (len) {

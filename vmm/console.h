@@ -15,7 +15,11 @@
 #include "vmm/vm.h"
 
 #define CONSOLE_ESCAPE 0x01 /* Ctrl-A */
-#define CONSOLE_TAIL_SIZE 2048
+/*
+ * The guest's last console output kept for a run whose console is hidden: a Linux panic
+ * with its call trace and registers is about 3 KiB, and its headline comes first.
+ */
+#define CONSOLE_TAIL_SIZE 8192
 
 /* State of the escape-sequence filter; zero-initialise. */
 struct console_escape {
@@ -54,7 +58,12 @@ int console_register_uart(struct vm *vm);
 bool console_handle_input(struct console *con);
 /* Feed queued input into the UART after it signalled room. */
 void console_handle_rx_ready(struct console *con);
-/* Copy the guest's last console output, oldest byte first; returns its length. */
+/* Keep buf in the tail (the UART's output goes through here). */
+void console_tail_record(struct console *con, const uint8_t *buf, size_t len);
+/*
+ * Copy the guest's last console output, oldest byte first, from the start of a line once
+ * older output was dropped; returns its length.
+ */
 size_t console_tail(const struct console *con, uint8_t *out, size_t max);
 /* Give the terminal back as it was. Safe to call more than once and from a signal handler. */
 void console_restore(void);

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The Ctrl-A escape filter between the user's keyboard and the guest's UART. */
+/*
+ * The Ctrl-A escape filter between the user's keyboard and the guest's UART, and the tail
+ * of guest output kept to explain a crash when the console was hidden (vmm run).
+ */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check_main.h"
@@ -127,6 +132,85 @@ START_TEST(test_quit_flag_resets)
 }
 END_TEST
 
+static struct console con;
+static uint8_t tail[CONSOLE_TAIL_SIZE];
+
+static void record(const char *text)
+{
+	console_tail_record(&con, (const uint8_t *)text, strlen(text));
+}
+
+static char *tail_string(void)
+{
+	size_t n = console_tail(&con, tail, sizeof(tail));
+	char *s = malloc(n + 1);
+
+	ck_assert_ptr_nonnull(s);
+	memcpy(s, tail, n);
+	s[n] = 0;
+	return s;
+}
+
+/* The shape of a Linux panic: its headline, then a call trace and registers of ~3 KiB. */
+START_TEST(test_tail_keeps_panic_headline)
+{
+	static const char last[] =
+		"[    2.716772] Kernel Offset: 0x36600000 from 0xffffffff81000000\n";
+	char line[128], *s;
+
+	memset(&con, 0, sizeof(con));
+	for (int i = 0; i < 400; i++) {
+		snprintf(line, sizeof(line), "[    1.%06d] boot message number %d\n", i, i);
+		record(line);
+	}
+	record("[    2.500000] Kernel panic - not syncing: sysrq triggered crash\n");
+	for (int i = 0; i < 45; i++) {
+		snprintf(line, sizeof(line),
+			 "[    2.%06d]  ? some_kernel_function_name+0x%x/0x2f4\n", i, i);
+		record(line);
+	}
+	record(last);
+	s = tail_string();
+	ck_assert_ptr_nonnull(strstr(s, "Kernel panic - not syncing: sysrq triggered crash"));
+	ck_assert_msg(s[0] == '[', "the tail starts mid-line: '%.20s'", s);
+	ck_assert_ptr_null(strstr(s, "number 0\n"));
+	ck_assert_uint_ge(strlen(s), sizeof(last) - 1);
+	ck_assert_str_eq(s + strlen(s) - (sizeof(last) - 1), last);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_tail_short_output_whole)
+{
+	char *s;
+
+	memset(&con, 0, sizeof(con));
+	s = tail_string();
+	ck_assert_str_eq(s, "");
+	free(s);
+	record("no newline yet");
+	record(", still\nnext");
+	s = tail_string();
+	ck_assert_str_eq(s, "no newline yet, still\nnext");
+	free(s);
+}
+END_TEST
+
+/* One line longer than the tail has no start to find: its end is kept, not nothing. */
+START_TEST(test_tail_one_long_line)
+{
+	char *s;
+
+	memset(&con, 0, sizeof(con));
+	for (int i = 0; i < CONSOLE_TAIL_SIZE + 100; i++)
+		record(i < CONSOLE_TAIL_SIZE + 90 ? "x" : "y");
+	s = tail_string();
+	ck_assert_uint_eq(strlen(s), CONSOLE_TAIL_SIZE);
+	ck_assert_str_eq(s + CONSOLE_TAIL_SIZE - 10, "yyyyyyyyyy");
+	free(s);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("console");
@@ -139,6 +223,11 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_other_pair_passes_whole);
 	tcase_add_test(tc, test_escape_split_across_reads);
 	tcase_add_test(tc, test_quit_flag_resets);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("tail");
+	tcase_add_test(tc, test_tail_keeps_panic_headline);
+	tcase_add_test(tc, test_tail_short_output_whole);
+	tcase_add_test(tc, test_tail_one_long_line);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -111,7 +111,8 @@ int options_parse_size(const char *text, uint64_t *out)
 	return 0;
 }
 
-static int parse_cpus(const char *text, unsigned int *out)
+/* A decimal count from 1 to max: no sign, no suffix, nothing after it. */
+static int parse_count(const char *text, long max, unsigned int *out)
 {
 	char *end;
 	long value;
@@ -120,22 +121,7 @@ static int parse_cpus(const char *text, unsigned int *out)
 		return -EINVAL;
 	errno = 0;
 	value = strtol(text, &end, 10);
-	if (errno || *end || value < 1 || value > VMM_MAX_CPUS)
-		return -EINVAL;
-	*out = (unsigned int)value;
-	return 0;
-}
-
-static int parse_timeout(const char *text, unsigned int *out)
-{
-	char *end;
-	long value;
-
-	if (!isdigit((unsigned char)text[0]))
-		return -EINVAL;
-	errno = 0;
-	value = strtol(text, &end, 10);
-	if (errno || *end || value < 1 || value > VMM_MAX_TIMEOUT)
+	if (errno || *end || value < 1 || value > max)
 		return -EINVAL;
 	*out = (unsigned int)value;
 	return 0;
@@ -699,7 +685,7 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 			opts->cmdline = optarg;
 			break;
 		case OPT_CPUS:
-			if (parse_cpus(optarg, &opts->cpus))
+			if (parse_count(optarg, VMM_MAX_CPUS, &opts->cpus))
 				return bad(err, errlen, "--cpus", optarg,
 					   "must be a whole number from 1 to 254");
 			break;
@@ -772,7 +758,7 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 				return -EINVAL;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_timeout(optarg, &opts->timeout))
+			if (parse_count(optarg, VMM_MAX_TIMEOUT, &opts->timeout))
 				return bad(err, errlen, "--timeout", optarg,
 					   "must be a whole number of seconds from 1 to 604800");
 			break;

@@ -302,8 +302,8 @@ static const uint64_t base_features =
 	(1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS);
 #define F(x) (1ull << VIRTIO_NET_F_##x)
 
-/* npairs back ends (vnet_hdr or not), driver features = base | extra, every queue started. */
-static void start_dev(unsigned int npairs, bool vnet_hdr, uint64_t extra)
+/* npairs back ends (vnet_hdr or not), driver features = base | extra, every queue enabled. */
+static void init_dev(unsigned int npairs, bool vnet_hdr, uint64_t extra)
 {
 	struct net_backend *be[2];
 
@@ -324,8 +324,15 @@ static void start_dev(unsigned int npairs, bool vnet_hdr, uint64_t extra)
 		kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		ck_assert_int_ge(kick_fd[q], 0);
 		ring_setup(q);
-		ck_assert_int_eq(vdev->ops->queue_start(vdev, q, kick_fd[q]), 0);
 	}
+}
+
+/* The same with every queue started: the pair threads serve them. */
+static void start_dev(unsigned int npairs, bool vnet_hdr, uint64_t extra)
+{
+	init_dev(npairs, vnet_hdr, extra);
+	for (unsigned int q = 0; q < vdev->num_queues; q++)
+		ck_assert_int_eq(vdev->ops->queue_start(vdev, q, kick_fd[q]), 0);
 }
 
 static void teardown(void)
@@ -948,6 +955,38 @@ START_TEST(test_random_rings)
 }
 END_TEST
 
+/* net_pair_serve() without a thread: one pass does just the queues it is asked for. */
+START_TEST(test_pair_serve_without_thread)
+{
+	static uint8_t frame[NET_HDR_LEN + 100], got[256];
+	struct virtio_net_hdr_v1 h = { 0 }, in;
+	uint64_t buf;
+
+	init_dev(1, true, F(MRG_RXBUF));
+	ck_assert(!net.pairs[0].running);
+	make_frame(frame, sizeof(frame), 3);
+	queue_tx(&h, sizeof(h), frame, 60, false);
+	buf = post_rx(0, 2048);
+	memcpy(frame, &h, sizeof(h));
+	wire_send(peer[0], frame, sizeof(frame));
+
+	ck_assert_uint_eq(net_pair_serve(&net, 0, NET_SERVE_TX), 0);
+	ck_assert_uint_eq(used_idx(1), 1);
+	ck_assert_uint_eq(used_idx(0), 0);
+	ck_assert_int_eq(wire_recv(peer[0], got, sizeof(got), 0), NET_HDR_LEN + 60);
+	ck_assert_int_eq(nnotify(1), 1);
+
+	ck_assert_uint_eq(net_pair_serve(&net, 0, NET_SERVE_RX | NET_SERVE_CTRL), 0);
+	ck_assert_uint_eq(used_idx(0), 1);
+	ck_assert_uint_eq(take_used(0).len, sizeof(frame));
+	memcpy(&in, gpa(buf, sizeof(in)), sizeof(in));
+	ck_assert_uint_eq(le16toh(in.num_buffers), 1);
+	ck_assert_mem_eq(gpa(buf + NET_HDR_LEN, 100), frame + NET_HDR_LEN, 100);
+	ck_assert_int_eq(nnotify(0), 1);
+	ck_assert_int_eq(needs_reset, 0);
+}
+END_TEST
+
 START_TEST(test_init_errors)
 {
 	struct net n2;
@@ -992,6 +1031,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_event_idx_tx);
 	tcase_add_test(tc, test_backend_gone);
 	tcase_add_test(tc, test_random_rings);
+	tcase_add_test(tc, test_pair_serve_without_thread);
 	tcase_add_test(tc, test_init_errors);
 	suite_add_tcase(s, tc);
 	return s;

@@ -480,6 +480,22 @@ static bool rx_process(struct net_pair *p)
 			p->rx_wait_kick = true;
 			break;
 		}
+		/*
+		 * Room for a header but not for a frame (a small chain without MRG_RXBUF, or
+		 * chains whose segments fill NET_RX_IOV): hand the first back empty, as a bad
+		 * buffer. Held, it would swallow every frame as a runt, and a back end without
+		 * vnet header would be asked to read into nothing, which a TAP answers with 0
+		 * without taking the frame: the thread would spin until the guest reset.
+		 */
+		if ((mergeable ? p->rx_held_bytes : p->rx_bufs[0].bytes) <
+		    NET_HDR_LEN + NET_MIN_FRAME) {
+			count(&p->stats.rx_bad_buffers, 1);
+			virtq_push(vq, p->rx_bufs[0].head, 0);
+			rx_drop_front(p, 1);
+			pushed = true;
+			budget--;
+			continue;
+		}
 		bufs = mergeable ? p->rx_nbufs : 1;
 		iovs = p->rx_bufs[bufs - 1].iov_first + p->rx_bufs[bufs - 1].iovcnt;
 		n = iov_slice(p->rx_iov, iovs, skip, p->io_iov, NET_RX_IOV);

@@ -14,9 +14,10 @@
  * gso_type against HOST_*, csum_start/csum_offset and hdr_len inside the frame, a GSO
  * frame with NEEDS_CSUM and a segment size, num_buffers 0), a frame of NET_MIN_FRAME to
  * NET_MAX_FRAME bytes, every other segment inside guest RAM. recv() checks that it is
- * given exactly the held receive buffers, inside guest RAM, and copies in the next frame
- * of the input (truncated to the room, as a TAP does). Guest RAM is one heap block of
- * exactly RAM_SIZE bytes, so ASan reports any access outside it.
+ * given exactly the held receive buffers, inside guest RAM, with room for at least a
+ * header and the smallest frame, and copies in the next frame of the input (truncated to
+ * the room, as a TAP does). Guest RAM is one heap block of exactly RAM_SIZE bytes, so
+ * ASan reports any access outside it.
  *
  * Input layout (little-endian):
  *   0  u8   features: bit 0 MRG_RXBUF, 1 CSUM, 2 HOST_TSO4, 3 HOST_TSO6, 4 HOST_ECN,
@@ -250,7 +251,8 @@ static ssize_t f_recv(struct net_backend *be, const struct iovec *iov, int iovcn
 		check(in_ram(iov[i].iov_base, iov[i].iov_len));
 		room += iov[i].iov_len;
 	}
-	check(want >= NET_HDR_LEN && room == want - skip);
+	/* and never less than a header and the smallest frame: that buffer goes back empty */
+	check(want >= NET_HDR_LEN + NET_MIN_FRAME && room == want - skip);
 	if (next_frame == nframes)
 		return end[(be_mode >> 2) & 3];
 

@@ -480,6 +480,22 @@ static bool rx_process(struct net_pair *p)
 			p->rx_wait_kick = true;
 			break;
 		}
+		/*
+		 * Room for a header but not for a frame (a small chain without MRG_RXBUF, or
+		 * chains whose segments fill NET_RX_IOV): hand the first back empty, as a bad
+		 * buffer. Held, it would swallow every frame as a runt, and a back end without
+		 * vnet header would be asked to read into nothing, which a TAP answers with 0
+		 * without taking the frame: the thread would spin until the guest reset.
+		 */
+		if ((mergeable ? p->rx_held_bytes : p->rx_bufs[0].bytes) <
+		    NET_HDR_LEN + NET_MIN_FRAME) {
+			count(&p->stats.rx_bad_buffers, 1);
+			virtq_push(vq, p->rx_bufs[0].head, 0);
+			rx_drop_front(p, 1);
+			pushed = true;
+			budget--;
+			continue;
+		}
 		bufs = mergeable ? p->rx_nbufs : 1;
 		iovs = p->rx_bufs[bufs - 1].iov_first + p->rx_bufs[bufs - 1].iovcnt;
 		n = iov_slice(p->rx_iov, iovs, skip, p->io_iov, NET_RX_IOV);
@@ -629,39 +645,49 @@ static void pair_thread_setup(struct net_pair *p)
 	}
 }
 
+unsigned int net_pair_serve(struct net *n, unsigned int pair, unsigned int queues)
+{
+	struct net_pair *p = &n->pairs[pair];
+	unsigned int more = 0;
+
+	if (!p->broken && !p->in_kernel) {
+		if ((queues & NET_SERVE_TX) && !p->tx_wait_backend && tx_process(p))
+			more |= NET_SERVE_TX;
+		/* frames for a pair the driver does not use wait until it does */
+		if ((queues & NET_SERVE_RX) && !p->rx_wait_kick && !p->rx_wait_backend &&
+		    !p->broken && pair_active(p) && rx_process(p))
+			more |= NET_SERVE_RX;
+	}
+	if ((queues & NET_SERVE_CTRL) && pair == 0 && n->ctrl && !p->broken)
+		ctrl_process(n, p);
+	return more;
+}
+
 static void *pair_thread(void *arg)
 {
 	struct net_pair *p = arg;
 	struct net *n = p->net;
-	bool rx_run = true, tx_run = true, ctrl_run = true;
+	unsigned int run = NET_SERVE_RX | NET_SERVE_TX | NET_SERVE_CTRL;
 	bool has_ctrl = p->index == 0 && n->ctrl;
 
 	pair_thread_setup(p);
 	for (;;) {
 		struct pollfd fds[W_NR];
 		int which[W_NR];
-		unsigned int nfds = 0;
-		bool more = false;
+		unsigned int nfds = 0, want = run, more;
 		int kick;
 
 		if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
 			break;
-		if (!p->broken && !p->in_kernel) {
-			if (tx_run && load_fd(&p->kick_fd[1]) >= 0 && !p->tx_wait_backend) {
-				tx_run = tx_process(p);
-				more |= tx_run;
-			}
-			/* frames for a pair the driver does not use wait until it does */
-			if (rx_run && load_fd(&p->kick_fd[0]) >= 0 && !p->rx_wait_kick &&
-			    !p->rx_wait_backend && !p->broken && pair_active(p)) {
-				rx_run = rx_process(p);
-				more |= rx_run;
-			}
-		}
-		if (has_ctrl && ctrl_run && !p->broken && load_fd(&n->ctrl_kick_fd) >= 0) {
-			ctrl_process(n, p);
-			ctrl_run = false;
-		}
+		/* only started queues; one that was looked at runs again if it has more */
+		if (load_fd(&p->kick_fd[1]) < 0)
+			want &= ~NET_SERVE_TX;
+		if (load_fd(&p->kick_fd[0]) < 0)
+			want &= ~NET_SERVE_RX;
+		if (!has_ctrl || load_fd(&n->ctrl_kick_fd) < 0)
+			want &= ~NET_SERVE_CTRL;
+		more = net_pair_serve(n, p->index, want);
+		run = (run & ~want) | more;
 
 #define WATCH(id, fd_, ev)                                                                         \
 	do {                                                                                       \
@@ -688,30 +714,30 @@ static void *pair_thread(void *arg)
 			switch (which[i]) {
 			case W_WAKE:
 				drain(fds[i].fd);
-				rx_run = tx_run = ctrl_run = true;
+				run = NET_SERVE_RX | NET_SERVE_TX | NET_SERVE_CTRL;
 				break;
 			case W_RX:
 				drain(fds[i].fd);
 				count(&p->stats.rx_kicks, 1);
 				p->rx_wait_kick = false;
-				rx_run = true;
+				run |= NET_SERVE_RX;
 				break;
 			case W_TX:
 				drain(fds[i].fd);
 				count(&p->stats.tx_kicks, 1);
-				tx_run = true;
+				run |= NET_SERVE_TX;
 				break;
 			case W_CTRL:
 				drain(fds[i].fd);
-				ctrl_run = true;
+				run |= NET_SERVE_CTRL;
 				break;
 			case W_BE_RX:
 				p->rx_wait_backend = false;
-				rx_run = true;
+				run |= NET_SERVE_RX;
 				break;
 			case W_BE_TX:
 				p->tx_wait_backend = false;
-				tx_run = true;
+				run |= NET_SERVE_TX;
 				break;
 			}
 		}

@@ -138,6 +138,23 @@ int net_init(struct net *n, struct virtio_device **vdev_out, struct net_backend 
  * guest runs. Returns 0 or -errno with err.
  */
 int net_vhost_attach(struct net *n, const int *vhost_fds, char *err, size_t errlen);
+/* What net_pair_serve() looks at, and what it says still has work. */
+#define NET_SERVE_RX 0x1u
+#define NET_SERVE_TX 0x2u
+#define NET_SERVE_CTRL 0x4u /* pair 0 of a device with a control queue */
+
+/*
+ * One service pass over queue pair `pair`, on the calling thread: what the pair's thread
+ * does after each wake-up, and also the entry point for tests/fuzz, which want the same
+ * code without a thread. For the queues in `queues` (NET_SERVE_*): drain the transmit
+ * ring, fill the guest's posted receive buffers from the back end (only while the pair
+ * is in use), answer the control queue. A queue waiting on the back end or the guest, or
+ * a pair whose driver broke the rules (NEEDS_RESET), is skipped. Returns the NET_SERVE_*
+ * bits of the queues that stopped at their budget with work left. Only the pair's thread
+ * may call it, or, when that thread is not running, a caller that enabled the queues
+ * (virtq_enable) without starting them.
+ */
+unsigned int net_pair_serve(struct net *n, unsigned int pair, unsigned int queues);
 /* Reset (stopping the threads), then close the back ends and free everything. */
 void net_destroy(struct net *n);
 /* Add the TAP queue and vhost-net descriptors to a seccomp descriptor set. */

@@ -120,11 +120,12 @@ $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c vmm/options.c vmm/options.
 		firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
 
 $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c virtio/blk.c virtio/blk.h virtio/virtqueue.c \
-		virtio/virtqueue.h virtio/disk.c virtio/disk.h virtio/device.h vmm/memory.c vmm/memory.h \
-		vmm/seccomp.c vmm/seccomp.h
+		virtio/virtqueue.h virtio/disk.c virtio/disk.h virtio/device.c virtio/device.h \
+		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_blk.c virtio/blk.c virtio/virtqueue.c \
-		virtio/disk.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
+		virtio/device.c virtio/disk.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring \
+		-lseccomp
 
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config.c vmm/config.h \
 		vmm/options.c vmm/options.h virtio/disk.c virtio/disk.h firmware/smbios.c \
@@ -133,17 +134,18 @@ $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c vmm/options.c \
 		virtio/disk.c firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
 $(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c virtio/fs.c virtio/fs.h virtio/virtqueue.c \
-		virtio/virtqueue.h virtio/device.h vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
-	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_fs.c virtio/fs.c virtio/virtqueue.c vmm/memory.c \
-		vmm/seccomp.c -o $@ -pthread -lseccomp
-
-$(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c virtio/net.c virtio/net.h virtio/net_backend.h \
-		virtio/virtqueue.c virtio/virtqueue.h virtio/device.h vmm/memory.c vmm/memory.h \
+		virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c vmm/memory.h \
 		vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_net.c virtio/net.c virtio/virtqueue.c vmm/memory.c \
-		vmm/seccomp.c -o $@ -pthread -lseccomp
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_fs.c virtio/fs.c virtio/virtqueue.c \
+		virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
+
+$(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c virtio/net.c virtio/net.h virtio/net_backend.h \
+		virtio/virtqueue.c virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c \
+		vmm/memory.h vmm/seccomp.c vmm/seccomp.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_net.c virtio/net.c virtio/virtqueue.c \
+		virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
 
 deps:
 	tests/deps.sh

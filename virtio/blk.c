@@ -434,18 +434,14 @@ static void queue_signal(struct blk_queue *q)
 static void queue_thread_setup(struct blk_queue *q)
 {
 	struct vmm_seccomp_fds fds = { 0 };
-	char name[16], err[256];
+	char name[16];
 
 	snprintf(name, sizeof(name), "blk-q%u", q->index);
 	pthread_setname_np(pthread_self(), name);
 	disk_engine_seccomp_fds(&q->engine, &fds);
-	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VM, q->blk->vdev.transport_irq_fd);
-	if (vmm_seccomp_install(VMM_SECCOMP_BLK, &fds, err, sizeof(err))) {
-		/* no I/O without the fence: the queue stays idle until the driver resets it */
-		fprintf(stderr, "vmm: %s: queue %u: %s\n", q->blk->vdev.name, q->index, err);
+	/* no I/O without the fence: the queue stays idle until the driver resets it */
+	if (virtio_thread_fence(&q->blk->vdev, VMM_SECCOMP_BLK, &fds, "queue", q->index))
 		q->broken = true;
-		virtio_needs_reset(&q->blk->vdev);
-	}
 }
 
 static void *queue_thread(void *arg)

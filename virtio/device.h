@@ -13,6 +13,7 @@
 
 #include "virtio/virtqueue.h"
 #include "vmm/memory.h"
+#include "vmm/seccomp.h"
 
 #define VIRTIO_MAX_QUEUES 64
 
@@ -98,5 +99,14 @@ static inline int virtio_queue_call_fd(struct virtio_device *vdev, unsigned int 
 {
 	return vdev->transport->queue_call_fd ? vdev->transport->queue_call_fd(vdev, q) : -1;
 }
+
+/*
+ * Fence the calling device thread before it touches anything the guest controls: load
+ * role's seccomp list over fds, the transport's interrupt descriptor added. Returns 0, or
+ * -1 after one log line naming queue index ("queue" or "queue pair": what) and a request
+ * for NEEDS_RESET: a thread without its fence must serve nothing until the driver resets.
+ */
+int virtio_thread_fence(struct virtio_device *vdev, enum vmm_seccomp_role role,
+			struct vmm_seccomp_fds *fds, const char *what, unsigned int index);
 
 #endif

@@ -1729,15 +1729,11 @@ static void queue_serve(struct fs_queue *q)
 static bool queue_fence(struct fs_queue *q)
 {
 	struct vmm_seccomp_fds fds = { 0 };
-	char err[256];
 
-	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VM, q->fs->vdev.transport_irq_fd);
-	if (vmm_seccomp_install(VMM_SECCOMP_FS, &fds, err, sizeof(err))) {
-		fprintf(stderr, "vmm: %s: queue %u: %s\n", q->fs->vdev.name, q->index, err);
-		return false;
-	}
-	q->fenced = true;
-	return true;
+	if (!q->fenced)
+		q->fenced =
+			!virtio_thread_fence(&q->fs->vdev, VMM_SECCOMP_FS, &fds, "queue", q->index);
+	return q->fenced;
 }
 
 static void *queue_thread(void *arg)
@@ -1768,10 +1764,8 @@ static void *queue_thread(void *arg)
 		q->go = false;
 		q->serving = true;
 		pthread_mutex_unlock(&f->lock);
-		if (q->fenced || queue_fence(q))
+		if (queue_fence(q))
 			queue_serve(q);
-		else
-			queue_broken(q, -EPERM);
 		pthread_mutex_lock(&f->lock);
 		q->serving = false;
 		pthread_cond_broadcast(&f->cond);

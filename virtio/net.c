@@ -631,18 +631,14 @@ enum { W_WAKE, W_RX, W_TX, W_CTRL, W_BE_RX, W_BE_TX, W_NR };
 static void pair_thread_setup(struct net_pair *p)
 {
 	struct vmm_seccomp_fds fds = { 0 };
-	char name[16], err[256];
+	char name[16];
 
 	snprintf(name, sizeof(name), "net-q%u", p->index);
 	pthread_setname_np(pthread_self(), name);
 	net_seccomp_fds(p->net, &fds);
-	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VM, p->net->vdev.transport_irq_fd);
-	if (vmm_seccomp_install(VMM_SECCOMP_NET, &fds, err, sizeof(err))) {
-		/* no frames without the fence: the pair stays idle until the driver resets */
-		fprintf(stderr, "vmm: %s: queue pair %u: %s\n", p->net->vdev.name, p->index, err);
+	/* no frames without the fence: the pair stays idle until the driver resets */
+	if (virtio_thread_fence(&p->net->vdev, VMM_SECCOMP_NET, &fds, "queue pair", p->index))
 		p->broken = true;
-		virtio_needs_reset(&p->net->vdev);
-	}
 }
 
 unsigned int net_pair_serve(struct net *n, unsigned int pair, unsigned int queues)

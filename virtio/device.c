@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* The device-thread half of virtio/device.h: what every device's worker does first. */
+#include <stdio.h>
+
+#include "virtio/device.h"
+
+int virtio_thread_fence(struct virtio_device *vdev, enum vmm_seccomp_role role,
+			struct vmm_seccomp_fds *fds, const char *what, unsigned int index)
+{
+	char err[256];
+
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_VM, vdev->transport_irq_fd);
+	if (!vmm_seccomp_install(role, fds, err, sizeof(err)))
+		return 0;
+	fprintf(stderr, "vmm: %s: %s %u: %s\n", vdev->name, what, index, err);
+	virtio_needs_reset(vdev);
+	return -1;
+}

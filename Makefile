@@ -67,8 +67,9 @@ static-test:
 
 # Unit tests: one Check binary per tests/unit/<module>/test_<name>.c.
 unit: $(UNIT_BINS)
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/check_main.c tests/unit/check_main.h tests/unit/bytes.h \
-		$(SLIRP_OBJ) $(BUILD)/libvmm.a
+UNIT_HEADERS := $(wildcard tests/unit/*.h tests/unit/*/*.h)
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/check_main.c $(UNIT_HEADERS) $(SLIRP_OBJ) \
+		$(BUILD)/libvmm.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< tests/unit/check_main.c \
 		$(SLIRP_OBJ) $(BUILD)/libvmm.a $(LDLIBS) $(SLIRP_LIBS) $(CHECK_LIBS)

@@ -17,177 +17,22 @@
 #include <sys/stat.h>
 #include <linux/virtio_ring.h>
 
+#include "capture.h"
 #include "check_main.h"
+#include "driver.h"
 #include "virtio/blk.h"
 
-#define MiB (1ull << 20)
-#define QSIZE 256u
 #define IMG_SECTORS 2048ull /* 1 MiB */
 #define SERIAL "VMM-SERIAL-0042"
 
 /* ------------------------------------------------------------------------------------ */
-/* The fake transport and the driver side */
+/* The device under test and the driver side (driver.h) */
 
-static struct guest_mem mem;
 static struct blk blk;
-static struct virtio_device *vdev;
 static char *image;
-static int kick_fd[4] = { -1, -1, -1, -1 };
 static unsigned int nqueues;
-static int notifies[4];
-static int needs_reset;
 static char err[512];
-
-static void t_notify(struct virtio_device *v, unsigned int q)
-{
-	(void)v;
-	__atomic_add_fetch(&notifies[q], 1, __ATOMIC_SEQ_CST);
-}
-
-static void t_needs_reset(struct virtio_device *v)
-{
-	(void)v;
-	__atomic_store_n(&needs_reset, 1, __ATOMIC_SEQ_CST);
-}
-
-static int nnotify(unsigned int q)
-{
-	return __atomic_load_n(&notifies[q], __ATOMIC_SEQ_CST);
-}
-
-static const struct virtio_transport_ops transport = {
-	.notify_queue = t_notify,
-	.needs_reset = t_needs_reset,
-};
-
-/* Per queue: ring areas at 64 KiB * (q + 1); data from 1 MiB up. */
-struct drv {
-	uint64_t desc, avail, used;
-	uint16_t next_desc;
-	uint16_t avail_idx;
-	uint16_t used_seen;
-};
-static struct drv drv[4];
 static bool use_event_idx;
-static uint64_t data_next = MiB;
-
-static void *gpa(uint64_t a, uint64_t len)
-{
-	void *p = guest_mem_ptr(&mem, a, len);
-
-	ck_assert_ptr_nonnull(p);
-	return p;
-}
-
-static uint64_t alloc_gpa(uint64_t len)
-{
-	uint64_t a = data_next;
-
-	data_next += (len + 4095) & ~4095ull;
-	ck_assert_uint_le(data_next, 32 * MiB);
-	return a;
-}
-
-static void ring_setup(unsigned int q)
-{
-	struct virtq *vq = &vdev->queues[q];
-	struct drv *d = &drv[q];
-
-	d->desc = 0x10000ull * (q + 1);
-	d->avail = d->desc + 16 * QSIZE;
-	d->used = d->avail + 0x1000;
-	memset(gpa(d->desc, 0x10000), 0, 0x10000);
-	d->next_desc = 0;
-	d->avail_idx = 0;
-	d->used_seen = 0;
-	virtq_reset(vq);
-	vq->size = QSIZE;
-	vq->desc_gpa = d->desc;
-	vq->avail_gpa = d->avail;
-	vq->used_gpa = d->used;
-	vq->event_idx = use_event_idx;
-	ck_assert_int_eq(virtq_enable(vq, &mem), 0);
-}
-
-struct seg {
-	uint64_t gpa;
-	uint32_t len;
-	bool write;
-};
-
-/* Write a chain into the table and make it available (without kicking). */
-static uint16_t add_chain(unsigned int q, const struct seg *s, unsigned int n)
-{
-	struct drv *d = &drv[q];
-	struct vring_desc *table = gpa(d->desc, 16 * QSIZE);
-	struct vring_avail *avail = gpa(d->avail, 6 + 2 * QSIZE);
-	uint16_t head = d->next_desc;
-
-	for (unsigned int i = 0; i < n; i++) {
-		uint16_t at = (uint16_t)((head + i) % QSIZE);
-		uint16_t flags =
-			(s[i].write ? VRING_DESC_F_WRITE : 0) | (i + 1 < n ? VRING_DESC_F_NEXT : 0);
-
-		table[at].addr = htole64(s[i].gpa);
-		table[at].len = htole32(s[i].len);
-		table[at].flags = htole16(flags);
-		table[at].next = htole16((uint16_t)((at + 1) % QSIZE));
-	}
-	d->next_desc = (uint16_t)((head + n) % QSIZE);
-	avail->ring[d->avail_idx % QSIZE] = htole16(head);
-	d->avail_idx++;
-	__atomic_store_n(&avail->idx, htole16(d->avail_idx), __ATOMIC_RELEASE);
-	return head;
-}
-
-static void kick(unsigned int q)
-{
-	ck_assert_int_eq(eventfd_write(kick_fd[q], 1), 0);
-}
-
-static uint16_t used_idx(unsigned int q)
-{
-	struct vring_used *used = gpa(drv[q].used, 6 + 8 * QSIZE);
-
-	return le16toh(__atomic_load_n(&used->idx, __ATOMIC_ACQUIRE));
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/*
- * Wait (10 s at most) for queue q's interrupt count to reach n. The device decides about
- * the interrupt after it pushed, so the used ring may move a moment before the count does.
- */
-static void wait_notify(unsigned int q, int n)
-{
-	for (int i = 0; i < 10000 && nnotify(q) < n; i++)
-		sleep_ms(1);
-	ck_assert_int_ge(nnotify(q), n);
-}
-
-/* Wait (10 s at most) until the used ring holds n more entries than we have seen. */
-static void wait_used(unsigned int q, uint16_t n)
-{
-	uint16_t want = (uint16_t)(drv[q].used_seen + n);
-
-	for (int i = 0; i < 10000 && used_idx(q) != want; i++)
-		sleep_ms(1);
-	ck_assert_uint_eq(used_idx(q), want);
-}
-
-/* The k-th used entry from now on. */
-static struct vring_used_elem used_elem(unsigned int q, unsigned int k)
-{
-	struct vring_used *used = gpa(drv[q].used, 6 + 8 * QSIZE);
-	struct vring_used_elem e = used->ring[(uint16_t)(drv[q].used_seen + k) % QSIZE];
-
-	return (struct vring_used_elem){ le32toh(e.id), le32toh(e.len) };
-}
 
 /* One request: header, data (one segment, device-writable for reads), status. */
 struct req {
@@ -312,7 +157,7 @@ static uint64_t file_size(void)
 static void start_queues(void)
 {
 	for (unsigned int q = 0; q < nqueues; q++) {
-		ring_setup(q);
+		ring_setup(q, use_event_idx);
 		ck_assert_int_eq(vdev->ops->queue_start(vdev, q, kick_fd[q]), 0);
 	}
 }
@@ -1004,36 +849,6 @@ START_TEST(test_ring_error_needs_reset)
 }
 END_TEST
 
-/* Where stderr goes while a test counts the VMM's log lines. */
-static int capture_stderr(FILE **f)
-{
-	int saved;
-
-	fflush(stderr);
-	*f = tmpfile();
-	ck_assert_ptr_nonnull(*f);
-	saved = dup(STDERR_FILENO);
-	ck_assert_int_ge(saved, 0);
-	ck_assert_int_ge(dup2(fileno(*f), STDERR_FILENO), 0);
-	return saved;
-}
-
-/* Restore stderr; returns how many captured lines contain what. */
-static int captured_lines(FILE *f, int saved, const char *what)
-{
-	char line[512];
-	int n = 0;
-
-	fflush(stderr);
-	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
-	close(saved);
-	rewind(f);
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, what) != NULL;
-	fclose(f);
-	return n;
-}
-
 /* Break queue 0 with a two-descriptor loop, kick, and wait for NEEDS_RESET. */
 static void break_with_loop(void)
 {
@@ -1101,7 +916,7 @@ START_TEST(test_serve_on_calling_thread)
 	ck_assert_int_eq(blk_queue_serve(&blk, 0), -EBUSY); /* its thread serves it */
 	ck_assert_int_eq(blk_queue_serve(&blk, 1), -EINVAL);
 	vdev->ops->reset(vdev);
-	ring_setup(0);
+	ring_setup(0, use_event_idx);
 	a = make_req(1024);
 	b = make_req(512);
 	ha = queue_req(0, &a, VIRTIO_BLK_T_IN, 8, true);

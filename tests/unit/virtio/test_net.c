@@ -18,11 +18,11 @@
 #include <linux/virtio_ring.h>
 
 #include "check_main.h"
+#include "driver.h"
 #include "virtio/net.h"
 
-#define MiB (1ull << 20)
-#define QSIZE 256u
 #define NQ 5 /* two pairs and the control queue at most */
+_Static_assert(NQ <= DRV_QUEUES, "driver.h keeps rings for every queue");
 
 /* ------------------------------------------------------------------------------------ */
 /* The socketpair back end */
@@ -113,159 +113,11 @@ static struct net_backend *sp_new(bool vnet_hdr, int *peer)
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* The fake transport and the driver side */
+/* The far end of the wire and the driver side (driver.h) */
 
-static struct guest_mem mem;
-static struct virtio_device *vdev;
 static int peer[2] = { -1, -1 };
-static int kick_fd[NQ] = { -1, -1, -1, -1, -1 };
-static int notifies[NQ];
-static int needs_reset;
 static char err[512];
 static const uint8_t test_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
-
-static void t_notify(struct virtio_device *v, unsigned int q)
-{
-	(void)v;
-	__atomic_add_fetch(&notifies[q], 1, __ATOMIC_SEQ_CST);
-}
-
-static void t_needs_reset(struct virtio_device *v)
-{
-	(void)v;
-	__atomic_store_n(&needs_reset, 1, __ATOMIC_SEQ_CST);
-}
-
-static const struct virtio_transport_ops transport = {
-	.notify_queue = t_notify,
-	.needs_reset = t_needs_reset,
-};
-
-struct drv {
-	uint64_t desc, avail, used;
-	uint16_t next_desc;
-	uint16_t avail_idx;
-	uint16_t used_seen;
-};
-static struct drv drv[NQ];
-static uint64_t data_next;
-
-static void *gpa(uint64_t a, uint64_t len)
-{
-	void *p = guest_mem_ptr(&mem, a, len);
-
-	ck_assert_ptr_nonnull(p);
-	return p;
-}
-
-static uint64_t alloc_gpa(uint64_t len)
-{
-	uint64_t a = data_next;
-
-	data_next += (len + 4095) & ~4095ull;
-	ck_assert_uint_le(data_next, 32 * MiB);
-	return a;
-}
-
-static void ring_setup(unsigned int q)
-{
-	struct virtq *vq = &vdev->queues[q];
-	struct drv *d = &drv[q];
-
-	d->desc = 0x10000ull * (q + 1);
-	d->avail = d->desc + 16 * QSIZE;
-	d->used = d->avail + 0x1000;
-	memset(gpa(d->desc, 0x10000), 0, 0x10000);
-	d->next_desc = 0;
-	d->avail_idx = 0;
-	d->used_seen = 0;
-	virtq_reset(vq);
-	vq->size = QSIZE;
-	vq->desc_gpa = d->desc;
-	vq->avail_gpa = d->avail;
-	vq->used_gpa = d->used;
-	vq->event_idx = virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
-	ck_assert_int_eq(virtq_enable(vq, &mem), 0);
-}
-
-struct seg {
-	uint64_t gpa;
-	uint32_t len;
-	bool write;
-};
-
-static uint16_t add_chain(unsigned int q, const struct seg *s, unsigned int n)
-{
-	struct drv *d = &drv[q];
-	struct vring_desc *table = gpa(d->desc, 16 * QSIZE);
-	struct vring_avail *avail = gpa(d->avail, 6 + 2 * QSIZE);
-	uint16_t head = d->next_desc;
-
-	for (unsigned int i = 0; i < n; i++) {
-		uint16_t at = (uint16_t)((head + i) % QSIZE);
-		uint16_t flags =
-			(s[i].write ? VRING_DESC_F_WRITE : 0) | (i + 1 < n ? VRING_DESC_F_NEXT : 0);
-
-		table[at].addr = htole64(s[i].gpa);
-		table[at].len = htole32(s[i].len);
-		table[at].flags = htole16(flags);
-		table[at].next = htole16((uint16_t)((at + 1) % QSIZE));
-	}
-	d->next_desc = (uint16_t)((head + n) % QSIZE);
-	avail->ring[d->avail_idx % QSIZE] = htole16(head);
-	d->avail_idx++;
-	__atomic_store_n(&avail->idx, htole16(d->avail_idx), __ATOMIC_RELEASE);
-	return head;
-}
-
-static void kick(unsigned int q)
-{
-	ck_assert_int_eq(eventfd_write(kick_fd[q], 1), 0);
-}
-
-static uint16_t used_idx(unsigned int q)
-{
-	struct vring_used *used = gpa(drv[q].used, 6 + 8 * QSIZE);
-
-	return le16toh(__atomic_load_n(&used->idx, __ATOMIC_ACQUIRE));
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-static void wait_used(unsigned int q, uint16_t n)
-{
-	uint16_t want = (uint16_t)(drv[q].used_seen + n);
-
-	for (int i = 0; i < 10000 && used_idx(q) != want; i++)
-		sleep_ms(1);
-	ck_assert_uint_eq(used_idx(q), want);
-}
-
-static struct vring_used_elem take_used(unsigned int q)
-{
-	struct vring_used *used = gpa(drv[q].used, 6 + 8 * QSIZE);
-	struct vring_used_elem e = used->ring[drv[q].used_seen % QSIZE];
-
-	drv[q].used_seen++;
-	return (struct vring_used_elem){ le32toh(e.id), le32toh(e.len) };
-}
-
-static int nnotify(unsigned int q)
-{
-	return __atomic_load_n(&notifies[q], __ATOMIC_SEQ_CST);
-}
-
-static void wait_notify(unsigned int q, int n)
-{
-	for (int i = 0; i < 10000 && nnotify(q) < n; i++)
-		sleep_ms(1);
-	ck_assert_int_ge(nnotify(q), n);
-}
 
 static uint64_t stat(const uint64_t *c)
 {
@@ -323,7 +175,7 @@ static void init_dev(unsigned int npairs, bool vnet_hdr, uint64_t extra)
 	for (unsigned int q = 0; q < vdev->num_queues; q++) {
 		kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		ck_assert_int_ge(kick_fd[q], 0);
-		ring_setup(q);
+		ring_setup(q, virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX));
 	}
 }
 
@@ -792,7 +644,7 @@ START_TEST(test_hostile_tx_ring)
 	vdev->ops->reset(vdev);
 	needs_reset = 0;
 	for (unsigned int q = 0; q < 2; q++) {
-		ring_setup(q);
+		ring_setup(q, virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX));
 		ck_assert_int_eq(vdev->ops->queue_start(vdev, q, kick_fd[q]), 0);
 	}
 	make_frame(frame, sizeof(frame), 5);
@@ -974,7 +826,7 @@ START_TEST(test_random_rings)
 		vdev->ops->reset(vdev);
 		needs_reset = 0;
 		for (unsigned int q = 0; q < 2; q++) {
-			ring_setup(q);
+			ring_setup(q, virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX));
 			ck_assert_int_eq(vdev->ops->queue_start(vdev, q, kick_fd[q]), 0);
 		}
 	}

@@ -12,6 +12,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
 
+#include "capture.h"
 #include "check_main.h"
 #include "devices/platform.h"
 #include "virtio/pci.h"
@@ -111,35 +112,6 @@ static void teardown(void)
 {
 	irq_router_destroy(&router);
 	guest_mem_free(&mem);
-}
-
-/* Where stderr goes while a test counts the VMM's log lines. */
-static int capture_stderr(FILE **f)
-{
-	int saved;
-
-	fflush(stderr);
-	*f = tmpfile();
-	ck_assert_ptr_nonnull(*f);
-	saved = dup(STDERR_FILENO);
-	ck_assert_int_ge(saved, 0);
-	ck_assert_int_ge(dup2(fileno(*f), STDERR_FILENO), 0);
-	return saved;
-}
-
-static int captured_lines(FILE *f, int saved, const char *what)
-{
-	char line[512];
-	int n = 0;
-
-	fflush(stderr);
-	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
-	close(saved);
-	rewind(f);
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, what) != NULL;
-	fclose(f);
-	return n;
 }
 
 /* The driver's side of set-up up to FEATURES_OK, queue 0 at desc (size 8). */

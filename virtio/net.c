@@ -653,6 +653,15 @@ unsigned int net_pair_serve(struct net *n, unsigned int pair, unsigned int queue
 		if ((queues & NET_SERVE_RX) && !p->rx_wait_kick && !p->rx_wait_backend &&
 		    !p->broken && pair_active(p) && rx_process(p))
 			more |= NET_SERVE_RX;
+		/*
+		 * A send waiting for room waits for tx_fd, which a back end that went away (seen
+		 * on receive) may never signal: drop what the guest queued instead, as any
+		 * later send would be, so its transmit ring keeps moving.
+		 */
+		if (p->backend_gone && p->tx_wait_backend) {
+			p->tx_wait_backend = false;
+			more |= NET_SERVE_TX;
+		}
 	}
 	if ((queues & NET_SERVE_CTRL) && pair == 0 && n->ctrl && !p->broken)
 		ctrl_process(n, p);

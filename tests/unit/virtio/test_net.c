@@ -783,6 +783,54 @@ START_TEST(test_backend_gone)
 }
 END_TEST
 
+static ssize_t full_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
+{
+	(void)be, (void)iov, (void)iovcnt;
+	return -EAGAIN;
+}
+
+static ssize_t gone_recv(struct net_backend *be, const struct iovec *iov, int iovcnt)
+{
+	(void)be, (void)iov, (void)iovcnt;
+	return -EBADFD;
+}
+
+/*
+ * A send waits for room; then receive finds the back end gone. Its tx_fd may never become
+ * writable again, so the waiting frame and those after it are dropped, not kept forever.
+ */
+START_TEST(test_backend_gone_while_send_waits)
+{
+	static const struct net_backend_ops stuck_ops = {
+		.send = full_send,
+		.recv = gone_recv,
+		.set_offloads = sp_set_offloads,
+		.set_enabled = sp_set_enabled,
+		.close = sp_close,
+	};
+	uint8_t frame[60];
+	struct virtio_net_hdr_v1 h = { 0 };
+
+	init_dev(1, true, F(MRG_RXBUF)); /* no thread: each pass is ours */
+	net.pairs[0].be->ops = &stuck_ops;
+	make_frame(frame, sizeof(frame), 8);
+	queue_tx(&h, sizeof(h), frame, sizeof(frame), false);
+	ck_assert_uint_eq(net_pair_serve(&net, 0, NET_SERVE_TX), 0);
+	ck_assert_uint_eq(used_idx(1), 0);
+	ck_assert(net.pairs[0].tx_wait_backend);
+
+	post_rx(0, 2048);
+	ck_assert_uint_eq(net_pair_serve(&net, 0, NET_SERVE_RX), NET_SERVE_TX);
+	ck_assert(net.pairs[0].backend_gone);
+	queue_tx(&h, sizeof(h), frame, sizeof(frame), false);
+	ck_assert_uint_eq(net_pair_serve(&net, 0, NET_SERVE_TX), 0);
+	ck_assert_uint_eq(used_idx(1), 2);
+	ck_assert_uint_eq(stat(&net.pairs[0].stats.tx_errors), 2);
+	ck_assert_uint_eq(stat(&net.pairs[0].stats.tx_frames), 0);
+	ck_assert_int_eq(needs_reset, 0);
+}
+END_TEST
+
 /*
  * Rings full of random descriptors (addresses in and out of RAM, lengths, flags and
  * next indices of every kind), with frames arriving meanwhile: whatever the device makes
@@ -923,6 +971,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_multiqueue_ctrl);
 	tcase_add_test(tc, test_event_idx_tx);
 	tcase_add_test(tc, test_backend_gone);
+	tcase_add_test(tc, test_backend_gone_while_send_waits);
 	tcase_add_test(tc, test_random_rings);
 	tcase_add_test(tc, test_pair_serve_without_thread);
 	tcase_add_test(tc, test_init_errors);

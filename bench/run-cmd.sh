@@ -48,7 +48,8 @@ fi
 
 rm -rf "$out/guest" "$out/l1-extra"
 mkdir -p "$out/guest" "$out/l1-extra/scenarios" "$out/l1-extra/usr/bin"
-"$harness/mkinitrd-guest.sh" "$here/guest-init/run-cmd.sh" "$out/guest/run-cmd.cpio.gz"
+# uncompressed, as the initramfs `vmm run` builds: neither kernel inflates one
+"$harness/mkinitrd-guest.sh" --compress none "$here/guest-init/run-cmd.sh" "$out/guest/run-cmd.cpio"
 cp "$here/l1/run-cmd.sh" "$out/l1-extra/scenarios/bench-run-cmd.sh"
 peer_why=
 if [ ! -x "$lkvm" ]; then
@@ -92,7 +93,10 @@ grep -q '^PASS: bench-run-cmd' "$log" || failed=1
 {
     echo "run-cmd benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) CPUs; L1 wall time $(awk "BEGIN { printf \"%.0f\", $end - $start }") s; load $load_before before"
     echo "start of the VMM to the first line of 'echo run-cmd-marker' in the guest, seconds of L1 time (nested: every layer emulated)"
-    echo "kernel $KERNEL_VERSION, 1 vCPU, 512 MiB; kvmtool: ${peer_why:-lkvm run -k K -i initramfs (busybox, the same echo)}"
+    echo "each: kernel $KERNEL_VERSION, 1 vCPU, 512 MiB, quiet kernel (console=ttyS0 reboot=k panic=-1 quiet loglevel=1)"
+    echo "ours: vmm run --rootfs DIR, DIR = busybox copied into its uncompressed initramfs; ours-hostroot: vmm run (L1's / over virtio-fs, virtio modules loaded)"
+    echo "kvmtool: ${peer_why:-lkvm run --nodefaults --console serial -k K -i initramfs (the same busybox, uncompressed; its /init runs the same echo, then reboot -f)}"
+    echo "  stands in for lkvm sandbox, which shares the root over 9p: this kernel has no 9p (CONFIG_NET_9P off)"
     grep '^BENCH-RUN ' "$log" | awk '
         function median(list,    n, a, i, j, t) {
             n = split(list, a, " ")
@@ -103,7 +107,7 @@ grep -q '^PASS: bench-run-cmd' "$log" || failed=1
         }
         / status=ok / {
             v = $0; sub(/.* vmm=/, "", v); sub(/ .*/, "", v)
-            s = $0; sub(/.*first_output_s=/, "", s)
+            s = $0; sub(/.*first_output_s=/, "", s); sub(/ .*/, "", s)
             all[v] = all[v] " " s; n[v]++
         }
         END {

@@ -6,11 +6,16 @@
 #                  (DIR: busybox, the same tree the peer's initramfs has)
 #   ours-hostroot: /vmm run --kernel K -- echo run-cmd-marker
 #                  (the default: L1's / over virtio-fs, modules loaded)
-#   kvmtool:       lkvm run -k K -i run-cmd.cpio.gz -p "quiet loglevel=1"
-#                  (the initramfs runs the same echo and powers off)
-# and prints "BENCH-RUN round=R vmm=V status=ok|failed first_output_s=S".
-# lkvm sandbox is not used: it shares the root over 9p, and the Debian cloud
-# kernel is built without 9p (CONFIG_NET_9P is off).
+#   kvmtool:       lkvm run --nodefaults --console serial -m 512 -c 1
+#                  -k K -i run-cmd.cpio -p "console=ttyS0 reboot=k panic=-1
+#                  quiet loglevel=1" (the command line `vmm run` gives its
+#                  guest; the uncompressed initramfs runs the same echo and
+#                  reboots, which is how lkvm's guest exits)
+# and prints "BENCH-RUN round=R vmm=V status=ok|failed exit=RC
+# first_output_s=S" (RC: the VMM's exit status, 124 if the time limit
+# stopped it). This stands in for `lkvm sandbox -- echo ...`, which cannot
+# run here: sandbox shares the root over 9p, and the Debian cloud kernel is
+# built without 9p (CONFIG_NET_9P is off).
 # L1 command line: bench.rounds=N.
 name=bench-run-cmd
 limit=${HARNESS_TIMEOUT:-120}
@@ -29,12 +34,17 @@ ln -sf busybox "$root/bin/echo"
 export HOME=/tmp # kvmtool keeps its sockets under $HOME/.lkvm
 
 # first_output NAME CMD...: seconds (L1 uptime) from start to the marker
-# line; the run's output is kept in $LOG_DIR/bench-NAME.{out,err}.
+# line; the run's output is kept in $LOG_DIR/bench-NAME.{out,err}, its exit
+# status in $LOG_DIR/bench-NAME.rc.
 first_output() {
     n=$1
     shift
+    rm -f "$LOG_DIR/bench-$n.rc"
     t0=$(cut -d' ' -f1 /proc/uptime)
-    t1=$(timeout -k 5 "$limit" "$@" 2>"$LOG_DIR/bench-$n.err" </dev/null | tee "$LOG_DIR/bench-$n.out" | {
+    t1=$({
+        timeout -k 5 "$limit" "$@" 2>"$LOG_DIR/bench-$n.err" </dev/null
+        echo "$?" >"$LOG_DIR/bench-$n.rc"
+    } | tee "$LOG_DIR/bench-$n.out" | {
         while IFS= read -r line; do
             case "$line" in
             *run-cmd-marker*)
@@ -65,14 +75,15 @@ while [ "$r" -le "$rounds" ]; do
         kvmtool)
             [ -n "$have_lkvm" ] || continue
             s=$(first_output "$v" "$lkvm" run --nodefaults --console serial -m 512 -c 1 \
-                -k "$GUEST_KERNEL" -i "$GUEST_INITRD_DIR/run-cmd.cpio.gz" \
+                -k "$GUEST_KERNEL" -i "$GUEST_INITRD_DIR/run-cmd.cpio" \
                 -p "console=ttyS0 reboot=k panic=-1 quiet loglevel=1")
             ;;
         esac
+        rc=$(cat "$LOG_DIR/bench-$v.rc" 2>/dev/null || echo '?')
         if [ -n "$s" ]; then
-            echo "BENCH-RUN round=$r vmm=$v status=ok first_output_s=$s"
+            echo "BENCH-RUN round=$r vmm=$v status=ok exit=$rc first_output_s=$s"
         else
-            echo "BENCH-RUN round=$r vmm=$v status=failed"
+            echo "BENCH-RUN round=$r vmm=$v status=failed exit=$rc"
             for f in out err; do
                 tail -c 800 "$LOG_DIR/bench-$v.$f" | tr -c '[:print:]\n' '.' | sed "s/^/| $v $f: /"
             done

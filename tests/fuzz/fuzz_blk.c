@@ -290,18 +290,11 @@ static void req(struct seed *s, uint32_t at, uint32_t type, uint64_t sector, uin
 		chain(s, (struct seg[]){ g[0], g[2] }, 2);
 }
 
+#include "seed.h"
+
 static int save(const struct seed *s, const char *dir, const char *name)
 {
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(s->buf, 1, s->len, f) != s->len || fclose(f) != 0) {
-		perror(path);
-		return 1;
-	}
-	return 0;
+	return seed_save(s->buf, s->len, dir, name);
 }
 
 int main(int argc, char **argv)

@@ -633,18 +633,11 @@ static void indirect(struct seed *s, unsigned int q, uint32_t table, unsigned in
 	put(s, ring_gpa(q, s->qsize, AVAIL) + 2, s->avail_idx[q], 2);
 }
 
+#include "seed.h"
+
 static int save(const struct seed *s, const char *dir, const char *name)
 {
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(s->buf, 1, s->len, f) != s->len || fclose(f) != 0) {
-		perror(path);
-		return 1;
-	}
-	return 0;
+	return seed_save(s->buf, s->len, dir, name);
 }
 
 int main(int argc, char **argv)

@@ -763,18 +763,20 @@ static int vhost_setup_pair(struct net *n, struct net_pair *p)
 {
 	int fd = n->vhost_fd[p->index];
 	uint64_t features = n->vdev.driver_features & n->vhost_features;
-	struct {
+	/* a union, not a struct around the header: C allows a flexible array member last only */
+	union {
 		struct vhost_memory hdr;
-		struct vhost_memory_region regions[GUEST_MEM_MAX_REGIONS];
+		uint8_t room[sizeof(struct vhost_memory) +
+			     GUEST_MEM_MAX_REGIONS * sizeof(struct vhost_memory_region)];
 	} table;
 	int r;
 
 	memset(&table, 0, sizeof(table));
 	table.hdr.nregions = n->vdev.mem->count;
 	for (unsigned int i = 0; i < n->vdev.mem->count; i++) {
-		table.regions[i].guest_phys_addr = n->vdev.mem->regions[i].gpa;
-		table.regions[i].memory_size = n->vdev.mem->regions[i].size;
-		table.regions[i].userspace_addr = (uintptr_t)n->vdev.mem->regions[i].host;
+		table.hdr.regions[i].guest_phys_addr = n->vdev.mem->regions[i].gpa;
+		table.hdr.regions[i].memory_size = n->vdev.mem->regions[i].size;
+		table.hdr.regions[i].userspace_addr = (uintptr_t)n->vdev.mem->regions[i].host;
 	}
 	r = vhost_ioctl(fd, VHOST_SET_FEATURES, &features);
 	if (!r)

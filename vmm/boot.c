@@ -13,6 +13,7 @@
 #include "devices/platform.h"
 #include "firmware/e820.h"
 #include "vmm/bzimage.h"
+#include "vmm/elf.h"
 
 #define PAGE_SIZE 4096ull
 #define PDPT_ADDR (PLATFORM_PML4_ADDR + 0x1000)
@@ -21,6 +22,22 @@
 #define PTE_WRITE 0x2ull
 #define PTE_LARGE 0x80ull
 #define FLAT_STACK_TOP 0x80000
+/* What the kernel accepts when its file does not say (COMMAND_LINE_SIZE on x86, less NUL). */
+#define VMLINUX_CMDLINE_SIZE 2047
+/* The loader reads this much of a kernel file before choosing how to load it. */
+#define KERNEL_HEAD_BYTES                                                                          \
+	(ELF_HEADER_BYTES > BZIMAGE_HEADER_BYTES ? ELF_HEADER_BYTES : BZIMAGE_HEADER_BYTES)
+
+/*
+ * What the rest of the loader needs to know of a kernel once it is in guest memory,
+ * whichever format it came in.
+ */
+struct kernel_layout {
+	uint64_t entry;
+	uint64_t end; /* the first byte the kernel will not use while it starts */
+	uint32_t cmdline_size;
+	uint64_t initrd_max;
+};
 
 static uint64_t align_up(uint64_t value, uint64_t align)
 {
@@ -115,8 +132,8 @@ static uint64_t low_ram_end(const struct guest_mem *mem)
 
 /* The initrd goes as high as the kernel allows, clear of where the kernel decompresses. */
 static int place_initrd(const struct guest_mem *mem, const struct boot_linux_config *cfg,
-			const struct bzimage_info *info, uint64_t kernel_end, uint64_t *gpa,
-			uint64_t *size, char *err, size_t errlen)
+			const struct kernel_layout *kl, uint64_t *gpa, uint64_t *size, char *err,
+			size_t errlen)
 {
 	/* vmm run builds its initramfs in memory; --initrd names a file */
 	const char *name = cfg->initrd_data ? "(built in memory)" : cfg->initrd_path;
@@ -134,15 +151,15 @@ static int place_initrd(const struct guest_mem *mem, const struct boot_linux_con
 		if (ret)
 			return ret;
 	}
-	if (info->initrd_max && info->initrd_max + 1 < top)
-		top = info->initrd_max + 1;
+	if (kl->initrd_max && kl->initrd_max + 1 < top)
+		top = kl->initrd_max + 1;
 	if (len == 0) {
 		snprintf(err, errlen, "--initrd %s: empty file", name);
 		if (fd >= 0)
 			close(fd);
 		return -EINVAL;
 	}
-	if (len > top || ((top - len) & ~(PAGE_SIZE - 1)) < kernel_end) {
+	if (len > top || ((top - len) & ~(PAGE_SIZE - 1)) < kl->end) {
 		snprintf(err, errlen,
 			 "--initrd %s: %zu bytes do not fit in guest memory beside the kernel "
 			 "(try a larger --memory)",
@@ -164,10 +181,10 @@ static int place_initrd(const struct guest_mem *mem, const struct boot_linux_con
 }
 
 static int write_cmdline(const struct guest_mem *mem, const char *cmdline,
-			 const struct bzimage_info *info, char *err, size_t errlen)
+			 const struct kernel_layout *kl, char *err, size_t errlen)
 {
 	size_t len = strlen(cmdline);
-	size_t limit = info->cmdline_size;
+	size_t limit = kl->cmdline_size;
 
 	if (limit > PLATFORM_CMDLINE_MAX - 1)
 		limit = PLATFORM_CMDLINE_MAX - 1;
@@ -180,52 +197,108 @@ static int write_cmdline(const struct guest_mem *mem, const char *cmdline,
 	return 0;
 }
 
+static int too_small(const char *path, uint64_t end, char *err, size_t errlen)
+{
+	snprintf(err, errlen,
+		 "--kernel %s: needs %llu MiB of RAM to unpack (try a larger --memory)", path,
+		 (unsigned long long)(end >> 20) + 1);
+	return -EINVAL;
+}
+
+/* A bzImage: its protected-mode part at 1 MiB, where its decompressor expects to run. */
+static int load_bzimage(const struct guest_mem *mem, int fd, size_t len, const char *path,
+			const uint8_t *head, struct kernel_layout *kl, char *err, size_t errlen)
+{
+	struct bzimage_info info;
+	char why[160];
+	int ret = bzimage_parse(head, len, &info, why, sizeof(why));
+
+	if (ret) {
+		/* the file is not ELF either, or load_vmlinux() would have it */
+		snprintf(err, errlen, "--kernel %s: %s%s", path, why,
+			 ret == -ENOEXEC ? ", nor an ELF vmlinux" : "");
+		return ret;
+	}
+	kl->end = kernel_unpack_start(&info) + info.init_size;
+	if (kl->end > low_ram_end(mem) ||
+	    !guest_mem_ptr(mem, PLATFORM_KERNEL_ADDR, info.kernel_size))
+		return too_small(path, kl->end, err, errlen);
+	ret = read_at(fd, path, "--kernel",
+		      guest_mem_ptr(mem, PLATFORM_KERNEL_ADDR, info.kernel_size), info.kernel_size,
+		      (off_t)info.setup_size, err, errlen);
+	kl->entry = PLATFORM_KERNEL_ADDR + BZIMAGE_ENTRY64_OFFSET;
+	kl->cmdline_size = info.cmdline_size;
+	kl->initrd_max = info.initrd_max;
+	return ret;
+}
+
+/*
+ * A vmlinux: each segment at the physical address it was linked for, its .bss zeroed, and
+ * a setup header of our making in place of the bzImage's (head is rewritten for that).
+ */
+static int load_vmlinux(const struct guest_mem *mem, int fd, size_t len, const char *path,
+			uint8_t *head, struct kernel_layout *kl, char *err, size_t errlen)
+{
+	struct elf_info info;
+	char why[160];
+	int ret = elf_parse(head, KERNEL_HEAD_BYTES, len, PLATFORM_KERNEL_ADDR, &info, why,
+			    sizeof(why));
+
+	if (ret) {
+		snprintf(err, errlen, "--kernel %s: %s", path, why);
+		return ret;
+	}
+	if (info.end > low_ram_end(mem))
+		return too_small(path, info.end, err, errlen);
+	for (unsigned int i = 0; i < info.nsegments; i++) {
+		const struct elf_segment *s = &info.seg[i];
+		uint8_t *dst = guest_mem_ptr(mem, s->paddr, s->memsz);
+
+		if (!dst)
+			return too_small(path, info.end, err, errlen);
+		ret = read_at(fd, path, "--kernel", dst, s->filesz, (off_t)s->offset, err, errlen);
+		if (ret)
+			return ret;
+		memset(dst + s->filesz, 0, s->memsz - s->filesz);
+	}
+	memset(head, 0, BZIMAGE_HEADER_BYTES);
+	elf_linux_setup_header(head, VMLINUX_CMDLINE_SIZE);
+	kl->entry = info.entry;
+	kl->end = info.end;
+	kl->cmdline_size = VMLINUX_CMDLINE_SIZE;
+	kl->initrd_max = 0x7fffffff;
+	return 0;
+}
+
 int boot_load_linux(const struct guest_mem *mem, const struct boot_linux_config *cfg,
 		    struct boot_entry *entry, char *err, size_t errlen)
 {
-	struct bzimage_info info;
+	struct kernel_layout kl = { 0 };
 	struct boot_e820_entry e820[E820_MAX_ENTRIES_ZEROPAGE];
 	struct zero_page_config zcfg = { .cmdline_gpa = PLATFORM_CMDLINE_ADDR,
 					 .rsdp_gpa = cfg->rsdp_gpa };
-	uint64_t kernel_end;
-	uint8_t image[BZIMAGE_HEADER_BYTES] = { 0 }; /* the part the header parsers read */
+	uint8_t head[KERNEL_HEAD_BYTES] = { 0 }; /* the part the header parsers read */
 	size_t len;
-	char why[160];
 	int fd, ret, count;
 
 	ret = open_input(cfg->kernel_path, "--kernel", &fd, &len, err, errlen);
 	if (ret)
 		return ret;
-	ret = read_at(fd, cfg->kernel_path, "--kernel", image,
-		      len < sizeof(image) ? len : sizeof(image), 0, err, errlen);
+	ret = read_at(fd, cfg->kernel_path, "--kernel", head,
+		      len < sizeof(head) ? len : sizeof(head), 0, err, errlen);
 	if (ret)
 		goto out;
-	ret = bzimage_parse(image, len, &info, why, sizeof(why));
-	if (ret) {
-		snprintf(err, errlen, "--kernel %s: %s", cfg->kernel_path, why);
-		goto out;
-	}
-	kernel_end = kernel_unpack_start(&info) + info.init_size;
-	if (kernel_end > low_ram_end(mem) ||
-	    !guest_mem_ptr(mem, PLATFORM_KERNEL_ADDR, info.kernel_size)) {
-		snprintf(err, errlen,
-			 "--kernel %s: needs %llu MiB of RAM to unpack (try a larger "
-			 "--memory)",
-			 cfg->kernel_path, (unsigned long long)(kernel_end >> 20) + 1);
-		ret = -EINVAL;
-		goto out;
-	}
-	ret = read_at(fd, cfg->kernel_path, "--kernel",
-		      guest_mem_ptr(mem, PLATFORM_KERNEL_ADDR, info.kernel_size), info.kernel_size,
-		      (off_t)info.setup_size, err, errlen);
+	if (elf_is_elf(head, len))
+		ret = load_vmlinux(mem, fd, len, cfg->kernel_path, head, &kl, err, errlen);
+	else
+		ret = load_bzimage(mem, fd, len, cfg->kernel_path, head, &kl, err, errlen);
 	if (ret)
 		goto out;
 
-	ret = write_cmdline(mem, cfg->cmdline, &info, err, errlen);
+	ret = write_cmdline(mem, cfg->cmdline, &kl, err, errlen);
 	if (ret)
 		goto out;
-	ret = place_initrd(mem, cfg, &info, kernel_end, &zcfg.initrd_gpa, &zcfg.initrd_size, err,
-			   errlen);
+	ret = place_initrd(mem, cfg, &kl, &zcfg.initrd_gpa, &zcfg.initrd_size, err, errlen);
 	if (ret)
 		goto out;
 	count = e820_build(e820, E820_MAX_ENTRIES_ZEROPAGE, mem->size);
@@ -237,13 +310,13 @@ int boot_load_linux(const struct guest_mem *mem, const struct boot_linux_config 
 	zcfg.e820 = e820;
 	zcfg.e820_count = (unsigned int)count;
 	ret = bzimage_build_zero_page(
-		guest_mem_ptr(mem, PLATFORM_ZERO_PAGE_ADDR, sizeof(struct boot_params)), image,
+		guest_mem_ptr(mem, PLATFORM_ZERO_PAGE_ADDR, sizeof(struct boot_params)), head,
 		&zcfg);
 	if (ret) {
 		snprintf(err, errlen, "--kernel %s: cannot build the zero page", cfg->kernel_path);
 		goto out;
 	}
-	entry->rip = PLATFORM_KERNEL_ADDR + BZIMAGE_ENTRY64_OFFSET;
+	entry->rip = kl.entry;
 	entry->rsi = PLATFORM_ZERO_PAGE_ADDR;
 	entry->rsp = 0; /* the kernel sets up its own stack before using one */
 out:

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Putting a guest's first code into its memory: a Linux bzImage with its initrd, command
- * line and zero page, or a flat test binary; plus the GDT and identity page tables that
- * let the boot vCPU start directly in 64-bit mode, as a 64-bit boot loader would leave it.
+ * Putting a guest's first code into its memory: a Linux kernel (bzImage or ELF vmlinux)
+ * with its initrd, command line and zero page, or a flat test binary; plus the GDT and
+ * identity page tables that let the boot vCPU start directly in 64-bit mode, as a 64-bit
+ * boot loader would leave it.
  */
 #ifndef VMM_BOOT_H
 #define VMM_BOOT_H
@@ -36,8 +37,9 @@ struct boot_linux_config {
 };
 
 /*
- * Load a bzImage, initrd and command line and build the zero page. Returns 0, or -errno
- * with a sentence in err naming the file and the problem (all of them are input errors).
+ * Load a kernel (a bzImage, or an ELF vmlinux when the file starts with the ELF magic),
+ * initrd and command line and build the zero page. Returns 0, or -errno with a sentence
+ * in err naming the file and the problem (all of them are input errors).
  */
 int boot_load_linux(const struct guest_mem *mem, const struct boot_linux_config *cfg,
 		    struct boot_entry *entry, char *err, size_t errlen);

@@ -841,11 +841,12 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 void options_usage(void *stream, const char *argv0)
 {
 	fprintf(stream,
-		"Usage: %s --kernel BZIMAGE [options]\n"
+		"Usage: %s --kernel KERNEL [options]\n"
 		"Boot a Linux kernel in a KVM virtual machine.\n"
 		"\n"
 		"Options:\n"
-		"  --kernel FILE     Linux bzImage to boot (x86 boot protocol 2.06 or later)\n"
+		"  --kernel FILE     Linux kernel to boot: a bzImage (x86 boot protocol 2.06 or\n"
+		"                    later) or an uncompressed x86-64 vmlinux (ELF)\n"
 		"  --initrd FILE     initial ramdisk to hand the kernel (default: none)\n"
 		"  --cmdline TEXT    kernel command line (default: \"%s\")\n"
 		"  --cpus N          number of vCPUs, 1 to %d (default: 1)\n"
@@ -939,7 +940,7 @@ void options_usage(void *stream, const char *argv0)
 void options_usage_run(void *stream, const char *argv0)
 {
 	fprintf(stream,
-		"Usage: %s run --kernel BZIMAGE [options] [--] CMD [ARGS...]\n"
+		"Usage: %s run --kernel KERNEL [options] [--] CMD [ARGS...]\n"
 		"Boot a throw-away VM, run CMD in it and exit with CMD's exit status. CMD's\n"
 		"stdout and stderr arrive on ours, separately; its stdin is /dev/null. The\n"
 		"guest kernel's messages are not shown (see --verbose). The guest's root is\n"
@@ -948,7 +949,7 @@ void options_usage_run(void *stream, const char *argv0)
 		"a --share.\n"
 		"\n"
 		"Options:\n"
-		"  --kernel FILE     Linux bzImage to boot\n"
+		"  --kernel FILE     Linux kernel to boot (bzImage or vmlinux)\n"
 		"  --rootfs DIR      instead, the guest's root is a copy of DIR in RAM\n"
 		"                    (writable, thrown away; for small trees)\n"
 		"  --share HOSTDIR[:TAG][,readonly=on]\n"

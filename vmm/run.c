@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "vmm/bzimage.h"
+#include "vmm/elf.h"
 #include "vmm/exit_codes.h"
 #include "vmm/modules.h"
 
@@ -105,19 +107,36 @@ static void config_put(struct config_buf *c, const char *key, const char *value)
 	c->len += strlen(value) + 1;
 }
 
+/*
+ * A bzImage names its release in the setup header; a vmlinux only in its banner, somewhere
+ * in its read-only data, so the whole file is mapped and searched (page cache, no copy).
+ */
 static int kernel_release(const char *kernel, char *out, size_t outlen)
 {
 	uint8_t head[64 * 1024];
-	int fd = open(kernel, O_RDONLY | O_CLOEXEC);
+	int fd = open(kernel, O_RDONLY | O_CLOEXEC), ret;
+	struct stat st;
 	ssize_t n;
+	void *map;
 
 	if (fd < 0)
 		return -errno;
 	n = read(fd, head, sizeof(head));
-	close(fd);
-	if (n <= 0)
+	if (n <= 0 || !elf_is_elf(head, (size_t)n)) {
+		close(fd);
+		return n <= 0 ? -EIO : bzimage_kernel_version(head, (size_t)n, out, outlen);
+	}
+	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
+		close(fd);
 		return -EIO;
-	return bzimage_kernel_version(head, (size_t)n, out, outlen);
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return -errno;
+	ret = elf_linux_release(map, (size_t)st.st_size, out, outlen);
+	munmap(map, (size_t)st.st_size);
+	return ret;
 }
 
 /* The modules the guest's devices need, from modules.dep, into /.vmm-run/modules/. */

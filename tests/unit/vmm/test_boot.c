@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Loading a (synthetic) bzImage, initrd and command line into guest memory, and the GDT
+ * Loading a (synthetic) bzImage or vmlinux, initrd and command line into guest memory, and the GDT
  * and identity-mapped page tables for a 64-bit start.
  */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "elf_image.h"
 #include "devices/platform.h"
 #include "vmm/boot.h"
 #include "vmm/bzimage.h"
@@ -380,7 +381,7 @@ START_TEST(test_bad_kernel_files)
 	ck_assert_int_eq(load(64 * MiB), -ENOENT);
 	ck_assert_err_has(missing);
 
-	/* not a bzImage at all: the message names the file */
+	/* neither a bzImage nor a vmlinux: the message names the file and both formats */
 	memset(image, 0x90, sizeof(image));
 	write_file(kernel_path, image, sizeof(image));
 	cfg.kernel_path = kernel_path;
@@ -388,6 +389,8 @@ START_TEST(test_bad_kernel_files)
 	ck_assert_int_lt(load(64 * MiB), 0);
 	ck_assert_err_has("--kernel");
 	ck_assert_err_has(kernel_path);
+	ck_assert_err_has("not a bzImage");
+	ck_assert_err_has("nor an ELF vmlinux");
 
 	/* a directory is not a kernel */
 	cfg.kernel_path = dir;
@@ -404,6 +407,94 @@ START_TEST(test_bad_kernel_files)
 	ck_assert_int_eq(load(64 * MiB), -ENOENT);
 	ck_assert_err_has("--initrd");
 	ck_assert_err_has(missing);
+}
+END_TEST
+
+static uint8_t elf[TEST_ELF_SIZE];
+
+/* The synthetic vmlinux as kernel_path, into memory full of 0xa5 (to see what is zeroed). */
+static int load_vmlinux(uint64_t mem_size)
+{
+	write_file(kernel_path, elf, sizeof(elf));
+	guest_mem_free(&mem);
+	ck_assert_int_eq(guest_mem_alloc(&mem, mem_size), 0);
+	memset(guest_mem_ptr(&mem, PLATFORM_KERNEL_ADDR, mem_size - PLATFORM_KERNEL_ADDR), 0xa5,
+	       mem_size - PLATFORM_KERNEL_ADDR);
+	return boot_load_linux(&mem, &cfg, &entry, err, sizeof(err));
+}
+
+START_TEST(test_vmlinux_segments_and_entry)
+{
+	const struct boot_params *zp;
+	const uint8_t *p;
+
+	test_elf_build(elf, sizeof(elf), TEST_ELF_ENTRY, test_elf_vmlinux, TEST_ELF_NSEGS);
+	write_initrd(3 * 4096 + 5);
+	ck_assert_msg(load_vmlinux(64 * MiB) == 0, "load failed: %s", err);
+
+	/* each PT_LOAD's file bytes at its physical address, then zeroes up to its memsz */
+	for (unsigned int i = 0; i < TEST_ELF_NSEGS; i++) {
+		const struct test_seg *sg = &test_elf_vmlinux[i];
+
+		if (sg->type != PT_LOAD)
+			continue;
+		p = guest_mem_ptr(&mem, sg->paddr, sg->memsz);
+		ck_assert_mem_eq(p, elf + sg->offset, sg->filesz);
+		for (uint64_t j = sg->filesz; j < sg->memsz; j++)
+			ck_assert_uint_eq(p[j], 0);
+	}
+	/* the note lives inside the text segment; nothing is written where it is not */
+	ck_assert_uint_eq(*(const uint8_t *)guest_mem_ptr(&mem, 0x1305000, 1), 0xa5);
+	ck_assert_uint_eq(*(const uint8_t *)guest_mem_ptr(&mem, 0x1003000, 1), 0xa5);
+
+	/* started at the ELF entry point with the zero page in RSI, as a bzImage is */
+	ck_assert_uint_eq(entry.rip, TEST_ELF_ENTRY);
+	ck_assert_uint_eq(entry.rsi, PLATFORM_ZERO_PAGE_ADDR);
+	zp = zero_page();
+	ck_assert_uint_eq(zp->hdr.boot_flag, 0xaa55);
+	ck_assert_uint_eq(zp->hdr.header, 0x53726448);
+	ck_assert_uint_eq(zp->hdr.cmd_line_ptr, PLATFORM_CMDLINE_ADDR);
+	ck_assert_str_eq(guest_mem_ptr(&mem, PLATFORM_CMDLINE_ADDR, 1), cfg.cmdline);
+	ck_assert_uint_gt(zp->e820_entries, 0);
+	/* the initrd is whole, and clear of the kernel and its .bss */
+	ck_assert_uint_eq(initrd_size(), 3 * 4096 + 5);
+	ck_assert_uint_ge(initrd_gpa(), 0x1305000);
+	ck_assert_uint_eq(*(const uint8_t *)guest_mem_ptr(&mem, initrd_gpa() + 4, 1),
+			  initrd_byte(4));
+}
+END_TEST
+
+START_TEST(test_vmlinux_refused)
+{
+	Elf64_Ehdr *eh;
+
+	/* more than the guest has: the message says how much it needs */
+	test_elf_build(elf, sizeof(elf), TEST_ELF_ENTRY, test_elf_vmlinux, TEST_ELF_NSEGS);
+	test_elf_phdr(elf, 3)->p_paddr = 0x3f00000;
+	test_elf_phdr(elf, 3)->p_memsz = 0x200000;
+	ck_assert_int_eq(load_vmlinux(64 * MiB), -EINVAL);
+	ck_assert_err_has("66 MiB");
+	ck_assert_err_has("--memory");
+	ck_assert_int_eq(load_vmlinux(80 * MiB), 0);
+
+	/* a malformed one: the file and the reason */
+	eh = test_elf_build(elf, sizeof(elf), TEST_ELF_ENTRY, test_elf_vmlinux, TEST_ELF_NSEGS);
+	eh->e_entry = 0x5000000;
+	ck_assert_int_eq(load_vmlinux(64 * MiB), -EINVAL);
+	ck_assert_err_has(kernel_path);
+	ck_assert_err_has("entry point");
+
+	/* one that would write over the VMM's boot data below 1 MiB */
+	eh = test_elf_build(elf, sizeof(elf), TEST_ELF_ENTRY, test_elf_vmlinux, TEST_ELF_NSEGS);
+	test_elf_phdr(elf, 2)->p_paddr = PLATFORM_ZERO_PAGE_ADDR;
+	ck_assert_int_eq(load_vmlinux(64 * MiB), -EINVAL);
+	ck_assert_err_has("below");
+
+	/* an ELF file that is not an x86-64 executable */
+	eh = test_elf_build(elf, sizeof(elf), TEST_ELF_ENTRY, test_elf_vmlinux, TEST_ELF_NSEGS);
+	eh->e_machine = EM_AARCH64;
+	ck_assert_int_eq(load_vmlinux(64 * MiB), -ENOEXEC);
+	ck_assert_err_has("x86-64");
 }
 END_TEST
 
@@ -588,6 +679,8 @@ Suite *unit_suite(void)
 	tcase_add_test(linux_tc, test_kernel_too_large_for_memory);
 	tcase_add_test(linux_tc, test_cmdline_length);
 	tcase_add_test(linux_tc, test_bad_kernel_files);
+	tcase_add_test(linux_tc, test_vmlinux_segments_and_entry);
+	tcase_add_test(linux_tc, test_vmlinux_refused);
 	tcase_add_test(linux_tc, test_flat_binary);
 	suite_add_tcase(s, linux_tc);
 

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/* vmlinux (ELF) validation, the stand-in setup header and the release banner. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "check_main.h"
+#include "elf_image.h"
+#include "vmm/bzimage.h"
+#include "vmm/elf.h"
+
+#define MIN_PADDR 0x100000
+
+static uint8_t image[TEST_ELF_SIZE];
+static struct elf_info info;
+static char err[256];
+static Elf64_Ehdr *eh;
+
+static void setup(void)
+{
+	eh = test_elf_build(image, sizeof(image), TEST_ELF_ENTRY, test_elf_vmlinux, TEST_ELF_NSEGS);
+	memset(&info, 0xa5, sizeof(info));
+	memset(err, 0, sizeof(err));
+}
+
+static int parse(void)
+{
+	return elf_parse(image, ELF_HEADER_BYTES, sizeof(image), MIN_PADDR, &info, err,
+			 sizeof(err));
+}
+
+#define ck_assert_rejected(ret, text)                                                              \
+	do {                                                                                       \
+		ck_assert_int_eq(parse(), (ret));                                                  \
+		ck_assert_msg(strstr(err, (text)) != NULL, "error \"%s\" lacks \"%s\"", err,       \
+			      (text));                                                             \
+	} while (0)
+
+START_TEST(test_vmlinux_accepted)
+{
+	ck_assert_msg(parse() == 0, "rejected: %s", err);
+	ck_assert_uint_eq(info.entry, TEST_ELF_ENTRY);
+	/* the note is not loaded; the four PT_LOADs are, in file order */
+	ck_assert_uint_eq(info.nsegments, 4);
+	for (unsigned int i = 0; i < 4; i++) {
+		ck_assert_uint_eq(info.seg[i].offset, test_elf_vmlinux[i].offset);
+		ck_assert_uint_eq(info.seg[i].filesz, test_elf_vmlinux[i].filesz);
+		ck_assert_uint_eq(info.seg[i].paddr, test_elf_vmlinux[i].paddr);
+		ck_assert_uint_eq(info.seg[i].memsz, test_elf_vmlinux[i].memsz);
+	}
+	ck_assert_uint_eq(info.low, 0x1000000);
+	ck_assert_uint_eq(info.end, 0x1305000); /* the .bss counts */
+	ck_assert(elf_is_elf(image, sizeof(image)));
+}
+END_TEST
+
+START_TEST(test_not_elf)
+{
+	static const uint8_t text[] = "#!/bin/sh\necho not a kernel\n";
+
+	ck_assert(!elf_is_elf(text, sizeof(text)));
+	ck_assert(!elf_is_elf(image, 3)); /* the magic cut short */
+	ck_assert_int_eq(elf_parse(text, sizeof(text), sizeof(text), MIN_PADDR, &info, err,
+				   sizeof(err)),
+			 -ENOEXEC);
+	/* the magic, then the file ends: the length given wins over the buffer's */
+	ck_assert_int_eq(elf_parse(image, sizeof(image), 16, MIN_PADDR, &info, err, sizeof(err)),
+			 -ENOEXEC);
+	ck_assert_ptr_nonnull(strstr(err, "too short"));
+}
+END_TEST
+
+START_TEST(test_wrong_kind_of_elf)
+{
+	eh->e_ident[EI_CLASS] = ELFCLASS32;
+	ck_assert_rejected(-ENOEXEC, "x86-64");
+	setup();
+	eh->e_machine = EM_AARCH64;
+	ck_assert_rejected(-ENOEXEC, "x86-64");
+	setup();
+	eh->e_ident[EI_DATA] = ELFDATA2MSB;
+	ck_assert_rejected(-ENOEXEC, "little-endian");
+	setup();
+	eh->e_type = ET_DYN; /* a shared object or PIE program is not a kernel */
+	ck_assert_rejected(-ENOEXEC, "not an executable");
+	setup();
+	eh->e_version = 2;
+	ck_assert_rejected(-ENOEXEC, "version");
+}
+END_TEST
+
+START_TEST(test_program_header_table)
+{
+	eh->e_phnum = 0;
+	ck_assert_rejected(-EINVAL, "program header");
+	setup();
+	eh->e_phentsize = 32;
+	ck_assert_rejected(-EINVAL, "program header");
+	setup();
+	eh->e_phnum = 65;
+	ck_assert_rejected(-EINVAL, "program header");
+	setup();
+	eh->e_phoff = UINT64_MAX - 8; /* wraps when the table's size is added */
+	ck_assert_rejected(-EINVAL, "past the file's end");
+	setup();
+	/* in the file, but beyond what the loader reads before parsing */
+	eh->e_phoff = ELF_HEADER_BYTES;
+	ck_assert_rejected(-EINVAL, "first 4 KiB");
+	/* and the loader's buffer may be shorter than the file */
+	setup();
+	ck_assert_int_eq(elf_parse(image, 100, sizeof(image), MIN_PADDR, &info, err, sizeof(err)),
+			 -EINVAL);
+}
+END_TEST
+
+START_TEST(test_segment_outside_file)
+{
+	test_elf_phdr(image, 3)->p_filesz = 0x1001; /* one byte past the end */
+	test_elf_phdr(image, 3)->p_memsz = 0x5000;
+	ck_assert_rejected(-EINVAL, "past the file's end");
+	setup();
+	test_elf_phdr(image, 1)->p_offset = UINT64_MAX - 0x10; /* wraps */
+	ck_assert_rejected(-EINVAL, "past the file's end");
+}
+END_TEST
+
+START_TEST(test_segment_sizes_and_addresses)
+{
+	test_elf_phdr(image, 1)->p_memsz = 0x800; /* less than its file bytes */
+	ck_assert_rejected(-EINVAL, "more bytes in the file");
+	setup();
+	test_elf_phdr(image, 3)->p_paddr = UINT64_MAX - 0x1000;
+	ck_assert_rejected(-EINVAL, "wraps");
+	setup();
+	/* over the zero page, page tables and command line the VMM writes below 1 MiB */
+	test_elf_phdr(image, 2)->p_paddr = 0x7000;
+	ck_assert_rejected(-EINVAL, "0x7000");
+	setup();
+	/* the per-CPU segment moved into the data segment */
+	test_elf_phdr(image, 2)->p_paddr = 0x1200800;
+	ck_assert_rejected(-EINVAL, "overlap");
+	setup();
+	/* an overlap in the .bss alone counts too */
+	test_elf_phdr(image, 1)->p_paddr = 0x1302000;
+	ck_assert_rejected(-EINVAL, "overlap");
+}
+END_TEST
+
+START_TEST(test_entry_point)
+{
+	eh->e_entry = 0x2000000;
+	ck_assert_rejected(-EINVAL, "entry point");
+	setup();
+	eh->e_entry = 0x1301000; /* in the last segment's .bss: zeroes, not code */
+	ck_assert_rejected(-EINVAL, "entry point");
+	setup();
+	eh->e_entry = 0x1300fff; /* its last file byte */
+	ck_assert_int_eq(parse(), 0);
+	/*
+	 * Found by fuzz_kernel (corpus/kernel/entry-in-empty-segment): the entry in the file
+	 * bytes of a PT_LOAD that claims no memory, so is never loaded.
+	 */
+	setup();
+	eh->e_entry = 0x5000000;
+	test_elf_phdr(image, 4)->p_type = PT_LOAD;
+	test_elf_phdr(image, 4)->p_paddr = 0x5000000;
+	test_elf_phdr(image, 4)->p_memsz = 0;
+	ck_assert_rejected(-EINVAL, "more bytes in the file");
+	test_elf_phdr(image, 4)->p_filesz = 0;
+	ck_assert_rejected(-EINVAL, "entry point");
+}
+END_TEST
+
+START_TEST(test_what_is_loaded)
+{
+	struct test_seg segs[ELF_MAX_SEGMENTS + 1];
+
+	/* a PT_LOAD of no size takes no room and is not counted */
+	test_elf_phdr(image, 2)->p_memsz = 0;
+	test_elf_phdr(image, 2)->p_filesz = 0;
+	ck_assert_int_eq(parse(), 0);
+	ck_assert_uint_eq(info.nsegments, 3);
+
+	/* only a note */
+	eh = test_elf_build(image, sizeof(image), 0x1000800, &test_elf_vmlinux[4], 1);
+	ck_assert_rejected(-EINVAL, "nothing to load");
+
+	/* more segments than the loader keeps: refused, never written past the table */
+	for (unsigned int i = 0; i < ELF_MAX_SEGMENTS + 1; i++)
+		segs[i] = (struct test_seg){ PT_LOAD, 0x1000, 0x10, 0x1000000 + i * 0x1000, 0x10 };
+	eh = test_elf_build(image, sizeof(image), TEST_ELF_ENTRY, segs, ELF_MAX_SEGMENTS + 1);
+	ck_assert_rejected(-EINVAL, "too many");
+	eh->e_phnum = ELF_MAX_SEGMENTS;
+	ck_assert_int_eq(parse(), 0);
+	ck_assert_uint_eq(info.nsegments, ELF_MAX_SEGMENTS);
+}
+END_TEST
+
+/* The made-up header goes through the same zero-page builder as a bzImage's own. */
+START_TEST(test_stand_in_setup_header)
+{
+	static struct boot_params zp;
+	uint8_t head[BZIMAGE_HEADER_BYTES] = { 0 };
+	struct boot_e820_entry e820 = { .addr = 0, .size = 0x9fc00, .type = 1 };
+	struct zero_page_config zcfg = { .cmdline_gpa = 0x20000,
+					 .initrd_gpa = 0x7000000,
+					 .initrd_size = 0x1234,
+					 .rsdp_gpa = 0xe0000,
+					 .e820 = &e820,
+					 .e820_count = 1 };
+
+	elf_linux_setup_header(head, 2047);
+	ck_assert_int_eq(bzimage_build_zero_page(&zp, head, &zcfg), 0);
+	ck_assert_uint_eq(zp.hdr.boot_flag, 0xaa55);
+	ck_assert_uint_eq(zp.hdr.header, 0x53726448);
+	ck_assert_uint_ge(zp.hdr.version, 0x020c);
+	ck_assert_uint_ne(zp.hdr.loadflags & LOADED_HIGH, 0);
+	ck_assert_uint_eq(zp.hdr.type_of_loader, 0xff);
+	/* the last fields too: the jump must cover the whole header */
+	ck_assert_uint_eq(zp.hdr.cmdline_size, 2047);
+	ck_assert_uint_eq(zp.hdr.initrd_addr_max, 0x7fffffff);
+	ck_assert_uint_ne(zp.hdr.xloadflags & XLF_KERNEL_64, 0);
+	ck_assert_uint_eq(zp.hdr.cmd_line_ptr, 0x20000);
+	ck_assert_uint_eq(zp.hdr.ramdisk_image, 0x7000000);
+	ck_assert_uint_eq(zp.hdr.ramdisk_size, 0x1234);
+	ck_assert_uint_eq(zp.e820_entries, 1);
+	ck_assert_uint_eq(zp.acpi_rsdp_addr, 0xe0000);
+	/* no bzImage fields that would send the kernel looking for things */
+	ck_assert_uint_eq(zp.hdr.setup_data, 0);
+	ck_assert_uint_eq(zp.hdr.kernel_version, 0);
+}
+END_TEST
+
+START_TEST(test_release_banner)
+{
+	static const char data[] = "\x7f"
+				   "ELF...Linux version %s (%s)\n..."
+				   "Linux version 6.1.0-56-cloud-amd64-but-far-too-long-for-the-buffer-x ("
+				   "Linux version  (nothing)..."
+				   "Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org)";
+	char out[48];
+
+	ck_assert_int_eq(elf_linux_release((const uint8_t *)data, sizeof(data), out, sizeof(out)),
+			 0);
+	ck_assert_str_eq(out, "6.1.0-56-cloud-amd64");
+
+	/* a release cut off by the data's end is not one */
+	ck_assert_int_eq(elf_linux_release((const uint8_t *)data, sizeof(data) - 40, out,
+					   sizeof(out)),
+			 -ENOENT);
+	ck_assert_int_eq(elf_linux_release(image, sizeof(image), out, sizeof(out)), -ENOENT);
+	ck_assert_int_eq(elf_linux_release((const uint8_t *)"Linux version ", 14, out, sizeof(out)),
+			 -ENOENT);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("elf");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_vmlinux_accepted);
+	tcase_add_test(tc, test_not_elf);
+	tcase_add_test(tc, test_wrong_kind_of_elf);
+	tcase_add_test(tc, test_program_header_table);
+	tcase_add_test(tc, test_segment_outside_file);
+	tcase_add_test(tc, test_segment_sizes_and_addresses);
+	tcase_add_test(tc, test_entry_point);
+	tcase_add_test(tc, test_what_is_loaded);
+	tcase_add_test(tc, test_stand_in_setup_header);
+	tcase_add_test(tc, test_release_banner);
+	suite_add_tcase(s, tc);
+	return s;
+}

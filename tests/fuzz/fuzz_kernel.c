@@ -1,11 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the bzImage loader's header code (vmm/bzimage.c): the input is the
- * kernel image file, which the user names but whoever built it controls. bzimage_parse()
- * must accept or reject it without reading outside it; when it accepts, the info must be
- * consistent with the header, and bzimage_build_zero_page() must produce a zero page with
- * the fields it promises. The e820 table's length comes from the input's last byte and may
- * exceed E820_MAX_ENTRIES_ZEROPAGE (then -EINVAL and nothing else is checked).
+ * libFuzzer target for the kernel loader's format code: the input is the kernel file,
+ * which the user names but whoever built it controls. Like boot_load_linux(), it is taken
+ * as an ELF vmlinux when it starts with the ELF magic and as a bzImage otherwise.
+ *
+ * bzImage (vmm/bzimage.c): bzimage_parse() must accept or reject it without reading
+ * outside it; when it accepts, the info must be consistent with the header, and
+ * bzimage_build_zero_page() must produce a zero page with the fields it promises. The e820
+ * table's length comes from the input's last byte and may exceed E820_MAX_ENTRIES_ZEROPAGE
+ * (then -EINVAL and nothing else is checked).
+ *
+ * vmlinux (vmm/elf.c): elf_parse() sees the first ELF_HEADER_BYTES of it, as the loader
+ * does, and the whole length; every segment it accepts must lie inside the file, above
+ * the VMM's boot data and apart from the others, with the entry point in file bytes.
+ * elf_linux_release() searches the whole input and may only return a banner's release.
+ *
+ * Built with -DKERNEL_FUZZ_MAKE_SEEDS (and without -fsanitize=fuzzer) this file is instead
+ * a program that writes the vmlinux seeds into the directory named on its command line.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -13,6 +24,11 @@
 #include <string.h>
 
 #include "vmm/bzimage.h"
+#include "vmm/elf.h"
+
+#define MIN_PADDR 0x100000 /* the loader's: everything below is the VMM's boot data */
+
+#ifndef KERNEL_FUZZ_MAKE_SEEDS
 
 #define E820_FUZZ_MAX (E820_MAX_ENTRIES_ZEROPAGE + 2)
 
@@ -27,7 +43,7 @@ static bool pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_bzimage(const uint8_t *data, size_t size)
 {
 	static struct boot_params zp;
 	static struct boot_e820_entry e820[E820_FUZZ_MAX];
@@ -43,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ret) {
 		check(ret == -EINVAL || ret == -ENOEXEC);
 		check(memchr(err, 0, sizeof(err)) != NULL && err[0] != 0);
-		return 0;
+		return;
 	}
 
 	/* Accepted: it is at least as long as the header, and the info agrees with it. */
@@ -79,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ret = bzimage_build_zero_page(&zp, data, &cfg);
 	if (count > E820_MAX_ENTRIES_ZEROPAGE) {
 		check(ret == -EINVAL);
-		return 0;
+		return;
 	}
 	check(ret == 0);
 	check(zp.hdr.setup_sects == hdr.setup_sects);
@@ -111,5 +127,95 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned int i = count; i < E820_MAX_ENTRIES_ZEROPAGE; i++)
 		check(zp.e820_table[i].addr == 0 && zp.e820_table[i].size == 0 &&
 		      zp.e820_table[i].type == 0);
+}
+
+static void fuzz_elf(const uint8_t *data, size_t size)
+{
+	static struct elf_info info;
+	char err[128], release[64];
+	bool entry_in_file = false;
+	size_t avail = size < ELF_HEADER_BYTES ? size : ELF_HEADER_BYTES;
+	int ret;
+
+	memset(err, 'X', sizeof(err));
+	ret = elf_parse(data, avail, size, MIN_PADDR, &info, err, sizeof(err));
+	if (ret) {
+		check(ret == -EINVAL || ret == -ENOEXEC);
+		check(memchr(err, 0, sizeof(err)) != NULL && err[0] != 0);
+	} else {
+		check(info.nsegments >= 1 && info.nsegments <= ELF_MAX_SEGMENTS);
+		for (unsigned int i = 0; i < info.nsegments; i++) {
+			const struct elf_segment *s = &info.seg[i];
+
+			check(s->filesz <= s->memsz && s->memsz > 0);
+			check(s->offset <= size && s->filesz <= size - s->offset);
+			check(s->paddr >= MIN_PADDR && s->paddr >= info.low);
+			check(s->paddr + s->memsz > s->paddr && s->paddr + s->memsz <= info.end);
+			for (unsigned int j = 0; j < i; j++)
+				check(s->paddr >= info.seg[j].paddr + info.seg[j].memsz ||
+				      info.seg[j].paddr >= s->paddr + s->memsz);
+			if (info.entry >= s->paddr && info.entry - s->paddr < s->filesz)
+				entry_in_file = true;
+		}
+		check(entry_in_file);
+	}
+
+	memset(release, 'X', sizeof(release));
+	if (elf_linux_release(data, size, release, sizeof(release)) == 0) {
+		size_t n = strnlen(release, sizeof(release));
+
+		check(n > 0 && n < sizeof(release));
+		check(release[0] >= '0' && release[0] <= '9');
+		check(memmem(data, size, release, n) != NULL);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (elf_is_elf(data, size))
+		fuzz_elf(data, size);
+	else
+		fuzz_bzimage(data, size);
 	return 0;
 }
+
+#else /* KERNEL_FUZZ_MAKE_SEEDS: write the vmlinux seeds */
+
+#include <stdio.h>
+
+#include "tests/fuzz/seed.h"
+#include "tests/unit/vmm/elf_image.h"
+
+static uint8_t buf[TEST_ELF_SIZE + 128];
+
+int main(int argc, char **argv)
+{
+	static const char banner[] = "Linux version 6.1.0-56-cloud-amd64 (debian-kernel@x) #1";
+	int bad = 0;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+		return 2;
+	}
+	/* the unit tests' vmlinux, with a release banner in its text */
+	test_elf_build(buf, TEST_ELF_SIZE, TEST_ELF_ENTRY, test_elf_vmlinux, TEST_ELF_NSEGS);
+	memcpy(buf + 0x2000, banner, sizeof(banner));
+	bad |= seed_save(buf, TEST_ELF_SIZE, argv[1], "vmlinux-like");
+	/* one text segment whose .bss runs past its file bytes */
+	test_elf_build(buf, 0x1800, TEST_ELF_ENTRY,
+		       &(struct test_seg){ PT_LOAD, 0x1000, 0x800, 0x1000000, 0x40000 }, 1);
+	bad |= seed_save(buf, 0x1800, argv[1], "one-segment-bss");
+	/* refused: two segments on top of each other */
+	test_elf_build(buf, 0x1800, TEST_ELF_ENTRY,
+		       (const struct test_seg[]){ { PT_LOAD, 0x1000, 0x400, 0x1000000, 0x400 },
+						  { PT_LOAD, 0x1400, 0x400, 0x1000200, 0x400 } },
+		       2);
+	bad |= seed_save(buf, 0x1800, argv[1], "overlap");
+	/* refused: the entry in zeroed memory */
+	test_elf_build(buf, 0x1800, 0x1000900,
+		       &(struct test_seg){ PT_LOAD, 0x1000, 0x800, 0x1000000, 0x1000 }, 1);
+	bad |= seed_save(buf, 0x1800, argv[1], "entry-in-bss");
+	return bad;
+}
+
+#endif

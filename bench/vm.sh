@@ -20,7 +20,9 @@
 # max over the rounds, and each peer's median divided by ours.
 # Exit status 0 when our VMM gave every figure in every round, 1 otherwise.
 #
-# Env: BENCH_VM_ROUNDS (default 10), BENCH_VM_PARTS (default profile,startup,strace,exits,boot),
+# Env: BENCH_VM_ROUNDS (default 10), BENCH_VM_PARTS (default
+#   profile,startup,strace,exits,boot,vmlinux; vmlinux: the kernel unpacked from its
+#   bzImage by tests/harness/vmlinux.sh, as /guest/vmlinux in L1),
 #   BENCH_VM_TIMEOUT (seconds per VM run in L1, default 120), BENCH_TIMEOUT (seconds for
 #   all of L1, default 1500), KVMTOOL (an lkvm binary), HARNESS_SMP (L1 vCPUs, default
 #   1), VMM_STATIC (default build/vmm-static).
@@ -40,7 +42,7 @@ for a in "$@"; do
 done
 
 rounds=${BENCH_VM_ROUNDS:-10}
-parts=${BENCH_VM_PARTS:-profile,startup,strace,exits,boot}
+parts=${BENCH_VM_PARTS:-profile,startup,strace,exits,boot,vmlinux}
 vm_limit=${BENCH_VM_TIMEOUT:-120}
 total_limit=${BENCH_TIMEOUT:-1500}
 smp=${HARNESS_SMP:-1}
@@ -82,11 +84,19 @@ mkdir -p "$extra/scenarios" "$extra/usr/share/qemu" "$extra/bench/guests"
 cp "$here/l1/vm.sh" "$extra/scenarios/bench-vm.sh"
 cp "$top/build/bench/vmclock" "$extra/bench/"
 cp "$top"/build/bench/guests/*.bin "$extra/bench/guests/"
+case ",$parts," in
+*,vmlinux,*)
+    "$harness/vmlinux.sh" "$KERNEL_IMAGE" "$KERNEL_DIR/vmlinux" || die "cannot unpack the vmlinux (see above)"
+    mkdir -p "$extra/guest"
+    cp "$KERNEL_DIR/vmlinux" "$extra/guest/vmlinux"
+    ;;
+esac
 "$here/copy-elf.sh" "$extra" qemu-system-x86_64
 # strace times every VMM's way to its first KVM_RUN alike (the strace part)
 ! command -v strace >/dev/null || "$here/copy-elf.sh" "$extra" strace
-# q35 -kernel: SeaBIOS, linuxboot_dma, kvmvapic; microvm: qboot (see bench/disk.sh).
-for f in bios-256k.bin linuxboot_dma.bin kvmvapic.bin qboot.rom; do
+# q35 -kernel: SeaBIOS, linuxboot_dma (pvh.bin for a vmlinux), kvmvapic; microvm: qboot
+# (see bench/disk.sh).
+for f in bios-256k.bin linuxboot_dma.bin pvh.bin kvmvapic.bin qboot.rom; do
     src=
     for d in /usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu; do
         if [ -f "$d/$f" ]; then
@@ -237,6 +247,9 @@ qemu_version=$(qemu-system-x86_64 --version | head -n1 | sed 's/^QEMU emulator v
             line("  guest: kernel start to init, s", "boot1", "kernel_to_init_s", "%.2f")
             line("boot 2 vCPU/512M: fork to init, ms", "boot2", "init_ms", "%.0f")
             line("  guest: kernel start to init, s", "boot2", "kernel_to_init_s", "%.2f")
+            line("vmlinux 1 vCPU/128M: fork-init, ms", "bootv1", "init_ms", "%.0f")
+            line("  guest: kernel start to init, s", "bootv1", "kernel_to_init_s", "%.2f")
+            line("memory vmlinux 1 vCPU/128M, KiB", "bootv1", "overhead_kb", "%.0f")
             line("memory 1 vCPU/128M: not guest, KiB", "boot1", "overhead_kb", "%.0f")
             line("memory 2 vCPU/512M: not guest, KiB", "boot2", "overhead_kb", "%.0f")
             line("exit: out to port 0x80, per s", "exit-pio", "exits_per_s", "%.0f")

@@ -21,13 +21,16 @@
 #             2 vCPUs/512 MiB: init_ms = fork to the init's first byte (0x02, the
 #             first thing /init writes to its console); then, 500 ms after init printed BENCH-READY, the VMM's
 #             resident memory outside guest RAM (/proc/PID/smaps), then it is killed.
+#   bootv1    boot1 with the uncompressed vmlinux (/guest/vmlinux) as the kernel: ours
+#             loads its ELF segments, QEMU boots it through its PVH entry point
+#             (microvm: qboot; q35: SeaBIOS and pvh.bin); kvmtool loads only bzImages.
 # Each run prints
 #   BENCH-RUN round=R part=P vmm=V status=ok|failed key=value...
 # and at the end PASS: bench-vm, or FAIL: bench-vm: why (ours failed somewhere).
 #   profile   (not per round, not timed) one boot1 of ours with --stats: exits by
 #             reason and device from start to init's BENCH-READY, start-up milestones.
-# L1 command line (bench/vm.sh sets it): bench.rounds=N bench.parts=startup,strace,exits,boot,profile
-# Env (host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR HARNESS_TIMEOUT.
+# L1 command line (bench/vm.sh sets it): bench.rounds=N bench.parts=startup,strace,exits,boot,vmlinux,profile
+# Env (host-init.sh): VMM GUEST_KERNEL GUEST_VMLINUX GUEST_INITRD_DIR LOG_DIR HARNESS_TIMEOUT.
 name=bench-vm
 limit=${HARNESS_TIMEOUT:-120}
 rounds=3 parts=startup,strace,exits,boot
@@ -83,14 +86,16 @@ vm_command() {
         ours="--flat $guests/exit_notify.bin --memory 128M --stats --disk path=/tmp/bench-disk.img"
         peer=
         ;;
-    boot1) ours="--memory 128M --cpus 1" mem=128 cpus=1 ;;
-    boot2) ours="--memory 512M --cpus 2" mem=512 cpus=2 ;;
+    boot1) ours="--memory 128M --cpus 1" mem=128 cpus=1 kernel=$GUEST_KERNEL ;;
+    boot2) ours="--memory 512M --cpus 2" mem=512 cpus=2 kernel=$GUEST_KERNEL ;;
+    bootv1) ours="--memory 128M --cpus 1" mem=128 cpus=1 kernel=$GUEST_VMLINUX ;;
     esac
     case "$who:$part" in
-    ours:boot*) echo "$VMM --kernel $GUEST_KERNEL --initrd $initrd $ours" ;;
+    ours:boot*) echo "$VMM --kernel $kernel --initrd $initrd $ours" ;;
     ours:*) echo "$VMM $ours" ;;
-    microvm:boot* | q35:boot*) echo "$(qemu_args "$who" "$mem" "$cpus") -kernel $GUEST_KERNEL -initrd $initrd" ;;
-    kvmtool:boot*) echo "$lkvm run --nodefaults --console serial -m $mem -c $cpus -k $GUEST_KERNEL -i $initrd" ;;
+    microvm:boot* | q35:boot*) echo "$(qemu_args "$who" "$mem" "$cpus") -kernel $kernel -initrd $initrd" ;;
+    kvmtool:bootv*) ;;
+    kvmtool:boot*) echo "$lkvm run --nodefaults --console serial -m $mem -c $cpus -k $kernel -i $initrd" ;;
     # kvmtool has RAM below 1 MiB and microvm's BIOS window takes stores without an
     # exit (measured: ~1000 times the exit rate): real mode reaches no MMIO of theirs
     kvmtool:exit-mmio | microvm:exit-mmio) ;;
@@ -228,6 +233,13 @@ for p in $(echo "$parts" | tr ',' ' '); do
     strace) [ -x "$strace" ] && list="$list strace" ;;
     exits) list="$list exit-pio exit-mmio exit-notify" ;;
     boot) list="$list boot1 boot2" ;;
+    vmlinux)
+        if [ -f "$GUEST_VMLINUX" ]; then
+            list="$list bootv1"
+        else
+            echo "BENCH-PEER vmlinux part skipped: no $GUEST_VMLINUX in the L1 image"
+        fi
+        ;;
     profile) profile_boot ;;
     *) echo "FAIL: $name: unknown part $p"; exit 1 ;;
     esac

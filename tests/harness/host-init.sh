@@ -66,7 +66,7 @@ fi
 dmesg -c >/dev/null
 l1_dmesg() { dmesg -c | sed 's/^/harness: L1 kernel: /'; }
 
-export VMM=/vmm VMM_TEST=/vmm-test GUEST_KERNEL=/guest/vmlinuz GUEST_INITRD_DIR=/guest/initrd \
+export VMM=/vmm VMM_TEST=/vmm-test GUEST_KERNEL=/guest/vmlinuz GUEST_VMLINUX=/guest/vmlinux GUEST_INITRD_DIR=/guest/initrd \
     TINY_DIR=/tiny LOG_DIR=/tmp/log HARNESS_VERBOSE="$verbose" HARNESS_TIMEOUT="$timeout"
 
 if [ "$interactive" = shell ]; then

@@ -81,23 +81,35 @@ for init in "$here"/guest-init/*.sh; do
     name=$(basename "$init" .sh)
     "$here/mkinitrd-guest.sh" "$init" "$out/guest/$name.cpio.gz"
 done
-# The net-user scenario needs libslirp, which the static VMM cannot carry: L1
+# Extras in L1's image, only for the scenarios that use them (in $host_extra):
+# the net-user scenario needs libslirp, which the static VMM cannot carry, so L1
 # also gets the dynamic build (VMM_DYNAMIC, default build/vmm) with every
-# library it loads, as /usr/bin/vmm. Without it that scenario SKIPs.
-host_extra=
+# library it loads, as /usr/bin/vmm (without it that scenario SKIPs); the
+# vmlinux scenario needs the guest kernel unpacked from its bzImage (cached
+# beside the kernel) as /guest/vmlinux.
+host_extra=$out/l1-extra
+rm -rf "$host_extra"
+mkdir -p "$host_extra"
 vmm_dynamic=${VMM_DYNAMIC:-$top/build/vmm}
 case ",$run," in
 *,all,* | *,net-user,*)
     if [ -x "$vmm_dynamic" ]; then
-        host_extra=$out/l1-extra
-        rm -rf "$host_extra"
         "$top/bench/copy-elf.sh" "$host_extra" "$vmm_dynamic"
         [ "$(basename "$vmm_dynamic")" = vmm ] || mv "$host_extra/usr/bin/$(basename "$vmm_dynamic")" "$host_extra/usr/bin/vmm"
     fi
     ;;
 esac
+case ",$run," in
+*,all,* | *,vmlinux,*)
+    if "$here/vmlinux.sh" "$KERNEL_IMAGE" "$KERNEL_DIR/vmlinux"; then
+        mkdir -p "$host_extra/guest"
+        ln "$KERNEL_DIR/vmlinux" "$host_extra/guest/vmlinux" 2>/dev/null ||
+            cp "$KERNEL_DIR/vmlinux" "$host_extra/guest/vmlinux"
+    fi
+    ;;
+esac
 HOST_EXTRA=$host_extra "$here/mkinitrd-host.sh" "$vmm" "$out/guest" "$out/host.cpio"
-[ -z "$host_extra" ] || rm -rf "$host_extra"
+rm -rf "$host_extra"
 
 # The disk scenario's images (fresh each run), attached to L1 as QEMU
 # virtio-blk drives; the scenario hands L1's /dev/vdX to our VMM's --disk.

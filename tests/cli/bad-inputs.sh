@@ -33,6 +33,10 @@ expect missing-kernel "--kernel $tmp/nonexistent: No such file" --kernel "$tmp/n
 expect text-kernel "not a bzImage" --kernel "$tmp/text"
 expect empty-kernel "not a bzImage" --kernel "$tmp/empty"
 expect directory-kernel "not a regular file" --kernel "$tmp"
+# ELF files that are not a vmlinux: cut short, and a program (position-independent)
+printf '\177ELF\002\001\001' >"$tmp/elf-short"
+expect elf-short-kernel "ELF file is too short" --kernel "$tmp/elf-short"
+expect elf-program-kernel "not an executable (a vmlinux is one)" --kernel "$(command -v sh)"
 expect memory-zero "--memory 0" --kernel "$tmp/text" --memory 0
 expect memory-junk "--memory lots" --kernel "$tmp/text" --memory lots
 expect memory-beyond-host "--memory $too_much: more than this host" --kernel "$tmp/text" \

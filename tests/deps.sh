@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
     build-essential pkg-config check libseccomp-dev liburing-dev libslirp-dev
     clang libclang-rt-14-dev clang-format
-    qemu-system-x86 busybox-static cpio xz-utils lz4 zstd e2fsprogs kmod fio debootstrap
+    qemu-system-x86 busybox-static cpio xz-utils lz4 zstd socat e2fsprogs kmod fio debootstrap
 )
 
 SUDO=()

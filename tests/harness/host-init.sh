@@ -12,6 +12,8 @@
 #                               for scenarios/disk.sh (run.sh sets them)
 #   harness.rootfs.version=V | harness.rootfs.skip="why"
 #                               for scenarios/rootdisk.sh (run.sh sets one)
+#   harness.lookup=ADDR[,ADDR]  name these kernel addresses (run.sh passes where
+#                               a stalled L1 was; with nokaslr they match here)
 # Lines starting PASS:/FAIL:/SKIP: are the results tests/harness/run.sh collects.
 # Modules (mkinitrd-guest.sh puts them and their dependencies in the image):
 # kvm-amd gives /dev/kvm; virtio_pci + virtio_blk see the disks run.sh attaches
@@ -28,9 +30,10 @@ mount -t tmpfs -o size=256m tmpfs /tmp
 mkdir -p /dev/pts /tmp/log && mount -t devpts devpts /dev/pts
 
 l1_up=$(cut -d' ' -f1 /proc/uptime)
-run=all interactive='' verbose=0 timeout=120
+run=all interactive='' verbose=0 timeout=120 lookup=
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
+    harness.lookup=*) lookup=${arg#harness.lookup=} ;;
     harness.run=*) run=${arg#harness.run=} ;;
     harness.interactive=*) interactive=${arg#harness.interactive=} ;;
     harness.verbose=*) verbose=${arg#harness.verbose=} ;;
@@ -44,6 +47,13 @@ echo "harness: L1 kernel $(uname -r) reached init at ${l1_up} s"
 # Modules in dependency order (mkinitrd-host.sh wrote the list).
 for mod in $(cat /lib/modules/load-order); do
     insmod "/lib/modules/$mod.ko" || echo "harness: insmod $mod failed"
+done
+# A previous L1 stalled at these addresses: the nearest text symbol below
+# each, from this L1 (same kernel, same modules loaded in the same order).
+for addr in $(echo "$lookup" | tr ',' ' '); do
+    echo "harness: L1 address $addr (where the stalled L1 was) is in $(awk -v a="$addr" '
+        $2 ~ /^[tTwW]$/ && $1 <= a && $1 > best { best = $1; name = $3 ($4 == "" ? "" : " " $4) }
+        END { print (name == "" ? "no known symbol" : name " at " best) }' /proc/kallsyms)"
 done
 i=0
 while [ ! -c /dev/kvm ] && [ "$i" -lt 50 ]; do

@@ -10,6 +10,8 @@
 # -v: scenarios print full guest/VMM logs, and the serial log is followed live.
 # Env: HARNESS_TIMEOUT (seconds, whole QEMU run, default 900),
 #      HARNESS_BOOT_TIMEOUT (seconds for L1 to reach init, default 60; one retry),
+#      HARNESS_STALL_TIMEOUT (seconds without console output that count as a
+#        stalled L1, default 200; one retry from the stalled scenario on),
 #      HARNESS_VMM_TIMEOUT (seconds per VMM run inside L1, default 120),
 #      HARNESS_SMP (L1 vCPUs, default 1; >1 uses multi-threaded TCG), VMM_STATIC,
 #      VMM_DYNAMIC (the libslirp build for net-user, default build/vmm),
@@ -117,11 +119,17 @@ rm -rf "$host_extra"
 # command line; afterwards the host reads the guest's writes back (below).
 disk_args=()
 disk_append=
-case ",$run," in
-*,all,* | *,disk,*)
+# disk_images: fresh images and the command-line words that describe them
+disk_images() {
     "$here/disk-images.sh" build "$out/disk"
     # shellcheck source=/dev/null
     . "$out/disk/disk.env"
+    disk_append=" harness.disk.token=$DISK_TOKEN harness.disk.sha256=$DISK_SHA256"
+    disk_append="$disk_append harness.disk.ro_sha256=$DISK_RO_SHA256"
+}
+case ",$run," in
+*,all,* | *,disk,*)
+    disk_images
     # shellcheck disable=SC2054 # the commas are QEMU's
     disk_args=(
         -drive "file=$out/disk/data1.img,if=none,id=data1,format=raw"
@@ -129,8 +137,6 @@ case ",$run," in
         -drive "file=$out/disk/data2.img,if=none,id=data2,format=raw"
         -device virtio-blk-pci,drive=data2,serial=data2
     )
-    disk_append=" harness.disk.token=$DISK_TOKEN harness.disk.sha256=$DISK_SHA256"
-    disk_append="$disk_append harness.disk.ro_sha256=$DISK_RO_SHA256"
     ;;
 esac
 
@@ -164,10 +170,23 @@ accel=tcg
 log=$out/serial.log
 total_limit=${HARNESS_TIMEOUT:-900}
 boot_limit=${HARNESS_BOOT_TIMEOUT:-60}
+stall_limit=${HARNESS_STALL_TIMEOUT:-200}
 # No `quiet`: L1's boot messages (cheap under TCG) show where a rare L1 hang
-# happened; host-init.sh silences L1's console once it runs.
-append="console=ttyS0 panic=-1 reboot=k harness.run=$run harness.verbose=$verbose"
-append="$append harness.timeout=${HARNESS_VMM_TIMEOUT:-120}$disk_append$rootfs_append"
+# happened; host-init.sh silences L1's console once it runs. nokaslr: so an
+# address from a stalled L1 can be looked up in the kernel's System.map.
+l1_append() {
+    append="console=ttyS0 panic=-1 reboot=k nokaslr harness.run=$1 harness.verbose=$verbose"
+    append="$append harness.timeout=${HARNESS_VMM_TIMEOUT:-120}$disk_append$rootfs_append"
+}
+l1_append "$run"
+# The scenarios in the order L1 runs them: host-init.sh takes `ls /scenarios`
+# (C order: disk-lock.sh before disk.sh) or the list as given.
+if [ "$run" = all ]; then
+    order=$(cd "$here/scenarios" && LC_ALL=C ls -- *.sh | sed 's/\.sh$//')
+else
+    order=$(tr , '\n' <<<"$run")
+fi
+mon=$out/monitor.sock
 
 echo "harness: L1 = QEMU TCG, -cpu max,+svm,+npt, $smp vCPU(s), 2048M, kernel $KERNEL_VERSION; scenarios: $run"
 echo "harness: serial log: ${log#"$top"/}"
@@ -177,41 +196,103 @@ if [ "$verbose" = 1 ]; then
     tail -n +1 -F "$log" 2>/dev/null &
     tail_pid=$!
 fi
-rm -f "$log.stuck"
+rm -f "$log.stuck" "$log.stalled" "$out/l1-state.txt"
+
+# l1_state: where L1's vCPU is, through QEMU's monitor: two register dumps a
+# second apart (a RIP that moves is a busy L1, one that stays with HLT=1 an
+# idle one that no interrupt wakes). Debian's System.map is a placeholder, so
+# the retry's L1 names the RIPs (harness.lookup, below).
+l1_state() {
+    local dump
+    if ! command -v socat >/dev/null; then
+        echo "(socat missing: run make deps for a register dump)"
+        return
+    fi
+    for n in 1 2; do
+        dump=$( (printf 'info registers\n'; sleep 1) | timeout 5 socat - "UNIX-CONNECT:$mon" 2>/dev/null |
+            tr -d '\r' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' | grep -E '^(RAX|RSI|R8 |R12|RIP|CR0)=') ||
+            { echo "dump $n: QEMU's monitor did not answer (QEMU itself is stuck)"; return; }
+        echo "dump $n:"
+        echo "$dump" | sed 's/^/  /'
+    done
+}
+
 start=$(date +%s.%N)
-# An L1 that has not reached its init (HARNESS-BEGIN) after $boot_limit s is
-# stuck (seen once in many runs under multi-threaded TCG): kill it and retry once.
+# Two ways an L1 can stop, both rare and both seen: it does not reach its init
+# (HARNESS-BEGIN) within $boot_limit s (once under multi-threaded TCG), or it
+# stops printing for $stall_limit s in the middle of a scenario (a few times in
+# many runs, in different scenarios; no scenario is silent for that long: a
+# VMM run inside L1 is killed after HARNESS_VMM_TIMEOUT, 120 s). Either way L1
+# is killed and, once, a fresh L1 starts: after a stall with that scenario and
+# the ones after it, keeping what the first L1 printed before the scenario began.
 attempt=1
+kept=
+why_retry=
 while :; do
     : >"$log"
+    rm -f "$mon"
     timeout -k 5 "$total_limit" qemu-system-x86_64 \
         -nodefaults -no-user-config -accel "$accel" -cpu max,+svm,+npt -smp "$smp" -m 2048 \
-        -display none -monitor none -serial "file:$log" -no-reboot \
+        -display none -monitor "unix:$mon,server=on,wait=off" -serial "file:$log" -no-reboot \
         -kernel "$KERNEL_IMAGE" -initrd "$out/host.cpio" -append "$append" "${disk_args[@]}" "${rootfs_args[@]}" \
         </dev/null 2>"$out/qemu.err" &
     qemu_pid=$!
+    why_retry=
     ticks=0
-    stuck=0
     while kill -0 "$qemu_pid" 2>/dev/null && ! grep -q '^HARNESS-BEGIN' "$log"; do
         if [ "$ticks" -ge $((boot_limit * 5)) ]; then
-            stuck=1
+            why_retry=boot
             break
         fi
         sleep 0.2
         ticks=$((ticks + 1))
     done
-    if [ "$stuck" = 1 ]; then
-        kill "$qemu_pid" 2>/dev/null || true
+    last_size=-1
+    still=0
+    while [ -z "$why_retry" ] && kill -0 "$qemu_pid" 2>/dev/null && ! grep -q '^HARNESS-END' "$log"; do
+        size=$(stat -c %s "$log")
+        if [ "$size" = "$last_size" ]; then
+            still=$((still + 1))
+        else
+            still=0
+            last_size=$size
+        fi
+        [ "$still" -lt "$stall_limit" ] || why_retry=stall
+        sleep 1
+    done
+    if [ "$why_retry" = stall ]; then
+        current=$(tr -d '\r' <"$log" | sed -n 's/^harness: --- scenario \([^ ]*\)$/\1/p' | tail -n1)
+        l1_state >"$out/l1-state.txt"
     fi
+    [ -z "$why_retry" ] || kill "$qemu_pid" 2>/dev/null || true
     rc=0
     wait "$qemu_pid" || rc=$?
-    if [ "$stuck" = 0 ] || [ "$attempt" -ge 2 ]; then
+    if [ -z "$why_retry" ] || [ "$attempt" -ge 2 ]; then
         break
     fi
-    cp "$log" "$log.stuck"
-    echo "harness: L1 did not reach init within ${boot_limit}s (log kept as ${log#"$top"/}.stuck); retrying once"
+    if [ "$why_retry" = boot ]; then
+        cp "$log" "$log.stuck"
+        echo "harness: L1 did not reach init within ${boot_limit}s (log kept as ${log#"$top"/}.stuck); retrying once"
+    else
+        remaining=$(awk -v c="$current" '$0 == c { on = 1 } on' <<<"$order" | paste -sd, -)
+        [ -n "$remaining" ] || break
+        cp "$log" "$log.stalled"
+        kept=$(tr -d '\r' <"$log" | awk -v c="harness: --- scenario $current" '$0 == c { exit } { print }')
+        echo "harness: L1 printed nothing for ${stall_limit}s during scenario $current (log kept as ${log#"$top"/}.stalled; L1's registers:)"
+        sed 's/^/harness:   /' "$out/l1-state.txt"
+        echo "harness: retrying $remaining once, in a fresh L1"
+        case ",$remaining," in *,disk,*) [ "${#disk_args[@]}" -eq 0 ] || disk_images ;; esac
+        l1_append "$remaining"
+        # the fresh L1 names the stalled one's RIPs from its /proc/kallsyms
+        rips=$(sed -n 's/^ *RIP=\([0-9a-f]*\).*/\1/p' "$out/l1-state.txt" | sort -u | paste -sd, -)
+        [ -z "$rips" ] || append="$append harness.lookup=$rips"
+    fi
     attempt=$((attempt + 1))
 done
+if [ -n "$kept" ]; then
+    { printf '%s\n' "$kept"; cat "$log"; } >"$log.joined"
+    mv "$log.joined" "$log"
+fi
 end=$(date +%s.%N)
 if [ -n "$tail_pid" ]; then
     sleep 0.3
@@ -236,8 +317,13 @@ fi
 [ -z "$results" ] || echo "$results"
 failed=0
 if ! grep -q '^HARNESS-END' "$log"; then
-    if [ "$stuck" = 1 ]; then
+    if [ "$why_retry" = boot ]; then
         echo "FAIL: harness: L1 did not reach init within ${boot_limit}s, twice; last lines of ${log#"$top"/}:"
+    elif [ "$why_retry" = stall ]; then
+        again=
+        [ "$attempt" -lt 2 ] || again=", in the retry too"
+        echo "FAIL: harness: L1 printed nothing for ${stall_limit}s during scenario $current$again; last lines of ${log#"$top"/}:"
+        sed 's/^/| /' "$out/l1-state.txt"
     elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
         echo "FAIL: harness: timed out after ${total_limit}s before HARNESS-END; last lines of ${log#"$top"/}:"
     else

@@ -11,7 +11,8 @@
 # Env: HARNESS_TIMEOUT (seconds, whole QEMU run, default 900),
 #      HARNESS_BOOT_TIMEOUT (seconds for L1 to reach init, default 60; one retry),
 #      HARNESS_STALL_TIMEOUT (seconds without console output that count as a
-#        stalled L1, default 200; one retry from the stalled scenario on),
+#        stalled L1, default HARNESS_VMM_TIMEOUT + 80; one retry from the
+#        stalled scenario on),
 #      HARNESS_VMM_TIMEOUT (seconds per VMM run inside L1, default 120),
 #      HARNESS_SMP (L1 vCPUs, default 1; >1 uses multi-threaded TCG), VMM_STATIC,
 #      VMM_DYNAMIC (the libslirp build for net-user, default build/vmm),
@@ -170,7 +171,9 @@ accel=tcg
 log=$out/serial.log
 total_limit=${HARNESS_TIMEOUT:-900}
 boot_limit=${HARNESS_BOOT_TIMEOUT:-60}
-stall_limit=${HARNESS_STALL_TIMEOUT:-200}
+# longer than any silent stretch of a scenario: a VMM run in L1 plus its kill
+stall_limit=$((${HARNESS_VMM_TIMEOUT:-120} + 80))
+stall_limit=${HARNESS_STALL_TIMEOUT:-$stall_limit}
 # No `quiet`: L1's boot messages (cheap under TCG) show where a rare L1 hang
 # happened; host-init.sh silences L1's console once it runs. nokaslr: so an
 # address from a stalled L1 can be looked up in the kernel's System.map.

@@ -167,6 +167,11 @@ for mode in user vhost mq intx; do
         echo "FAIL: $name $mode: ${why#; }"
         failed=1
         if [ "${HARNESS_VERBOSE:-0}" != 1 ]; then
+            # a guest kernel warning earlier in the run (taint W) may be the first sign
+            if grep -qE 'WARNING:|BUG:|Oops' "$out.txt"; then
+                echo "--- $run: the guest kernel's warnings and oopses, with 12 lines after each"
+                grep -E -A12 'WARNING:|BUG:|Oops' "$out.txt" | head -n 80 | sed 's/^/| /'
+            fi
             echo "--- $run: last 40 lines of the guest console"
             tail -n 40 "$out.txt" | sed 's/^/| /'
             echo "--- $run: last 40 lines of the VMM log"

@@ -175,8 +175,8 @@ boot_limit=${HARNESS_BOOT_TIMEOUT:-60}
 stall_limit=$((${HARNESS_VMM_TIMEOUT:-120} + 80))
 stall_limit=${HARNESS_STALL_TIMEOUT:-$stall_limit}
 # No `quiet`: L1's boot messages (cheap under TCG) show where a rare L1 hang
-# happened; host-init.sh silences L1's console once it runs. nokaslr: so an
-# address from a stalled L1 can be looked up in the kernel's System.map.
+# happened; host-init.sh silences L1's console once it runs. nokaslr: so the
+# addresses of a stalled L1 mean the same in the fresh one (harness.lookup).
 l1_append() {
     append="console=ttyS0 panic=-1 reboot=k nokaslr harness.run=$1 harness.verbose=$verbose"
     append="$append harness.timeout=${HARNESS_VMM_TIMEOUT:-120}$disk_append$rootfs_append"
@@ -277,11 +277,15 @@ while :; do
         cp "$log" "$log.stuck"
         echo "harness: L1 did not reach init within ${boot_limit}s (log kept as ${log#"$top"/}.stuck); retrying once"
     else
-        remaining=$(awk -v c="$current" '$0 == c { on = 1 } on' <<<"$order" | paste -sd, -)
+        if [ -n "$current" ]; then
+            remaining=$(awk -v c="$current" '$0 == c { on = 1 } on' <<<"$order" | paste -sd, -)
+        else
+            remaining=$run # stalled before its first scenario: all of it again
+        fi
         [ -n "$remaining" ] || break
         cp "$log" "$log.stalled"
         kept=$(tr -d '\r' <"$log" | awk -v c="harness: --- scenario $current" '$0 == c { exit } { print }')
-        echo "harness: L1 printed nothing for ${stall_limit}s during scenario $current (log kept as ${log#"$top"/}.stalled; L1's registers:)"
+        echo "harness: L1 printed nothing for ${stall_limit}s during scenario ${current:-(none yet)} (log kept as ${log#"$top"/}.stalled; L1's registers:)"
         sed 's/^/harness:   /' "$out/l1-state.txt"
         echo "harness: retrying $remaining once, in a fresh L1"
         case ",$remaining," in *,disk,*) [ "${#disk_args[@]}" -eq 0 ] || disk_images ;; esac
@@ -325,7 +329,7 @@ if ! grep -q '^HARNESS-END' "$log"; then
     elif [ "$why_retry" = stall ]; then
         again=
         [ "$attempt" -lt 2 ] || again=", in the retry too"
-        echo "FAIL: harness: L1 printed nothing for ${stall_limit}s during scenario $current$again; last lines of ${log#"$top"/}:"
+        echo "FAIL: harness: L1 printed nothing for ${stall_limit}s during scenario ${current:-(none yet)}$again; last lines of ${log#"$top"/}:"
         sed 's/^/| /' "$out/l1-state.txt"
     elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
         echo "FAIL: harness: timed out after ${total_limit}s before HARNESS-END; last lines of ${log#"$top"/}:"

@@ -22,8 +22,10 @@
 #define PTE_WRITE 0x2ull
 #define PTE_LARGE 0x80ull
 #define FLAT_STACK_TOP 0x80000
-/* What the kernel accepts when its file does not say (COMMAND_LINE_SIZE on x86, less NUL). */
+/* A vmlinux states no limits: COMMAND_LINE_SIZE on x86 less the NUL, and the 2 GiB every
+ * 64-bit kernel takes an initrd below. */
 #define VMLINUX_CMDLINE_SIZE 2047
+#define VMLINUX_INITRD_MAX 0x7fffffff
 /* The loader reads this much of a kernel file before choosing how to load it. */
 #define KERNEL_HEAD_BYTES                                                                          \
 	(ELF_HEADER_BYTES > BZIMAGE_HEADER_BYTES ? ELF_HEADER_BYTES : BZIMAGE_HEADER_BYTES)
@@ -262,11 +264,11 @@ static int load_vmlinux(const struct guest_mem *mem, int fd, size_t len, const c
 		memset(dst + s->filesz, 0, s->memsz - s->filesz);
 	}
 	memset(head, 0, BZIMAGE_HEADER_BYTES);
-	elf_linux_setup_header(head, VMLINUX_CMDLINE_SIZE);
+	bzimage_stand_in_header(head, VMLINUX_CMDLINE_SIZE, VMLINUX_INITRD_MAX);
 	kl->entry = info.entry;
 	kl->end = info.end;
 	kl->cmdline_size = VMLINUX_CMDLINE_SIZE;
-	kl->initrd_max = 0x7fffffff;
+	kl->initrd_max = VMLINUX_INITRD_MAX;
 	return 0;
 }
 

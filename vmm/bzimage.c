@@ -7,6 +7,7 @@
 #include <string.h>
 
 #define SETUP_HEADER_OFFSET 0x1f1
+#define JUMP_END 0x202 /* the setup header's jump instruction ends here */
 #define BOOT_FLAG_MAGIC 0xaa55
 #define HDRS_MAGIC 0x53726448 /* "HdrS" */
 #define LOADER_TYPE_UNDEFINED 0xff
@@ -85,6 +86,24 @@ int bzimage_kernel_version(const uint8_t *image, size_t len, char *out, size_t o
 	memcpy(out, image + pos, n);
 	out[n] = 0;
 	return 0;
+}
+
+void bzimage_stand_in_header(uint8_t *image, uint32_t cmdline_size, uint32_t initrd_max)
+{
+	struct setup_header hdr = {
+		.boot_flag = BOOT_FLAG_MAGIC,
+		/* a short jump over the whole header: bzimage_build_zero_page() copies that far */
+		.jump = 0xeb | (SETUP_HEADER_OFFSET + sizeof(hdr) - JUMP_END) << 8,
+		.header = HDRS_MAGIC,
+		.version = 0x020f,
+		.loadflags = LOADED_HIGH,
+		.initrd_addr_max = initrd_max,
+		.kernel_alignment = 0x200000,
+		.xloadflags = XLF_KERNEL_64,
+		.cmdline_size = cmdline_size,
+	};
+
+	memcpy(image + SETUP_HEADER_OFFSET, &hdr, sizeof(hdr));
 }
 
 int bzimage_build_zero_page(struct boot_params *zp, const uint8_t *image,

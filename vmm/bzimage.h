@@ -58,6 +58,14 @@ struct zero_page_config {
 };
 
 /*
+ * For a kernel without a setup header (an ELF vmlinux): write one into image, a zeroed
+ * BZIMAGE_HEADER_BYTES buffer, as a current 64-bit bzImage would carry it, so that
+ * bzimage_build_zero_page() serves both. cmdline_size and initrd_max are the loader's
+ * limits, since no file states them.
+ */
+void bzimage_stand_in_header(uint8_t *image, uint32_t cmdline_size, uint32_t initrd_max);
+
+/*
  * Build the zero page for a parsed image (its first BZIMAGE_HEADER_BYTES bytes are enough).
  * Returns 0 or -EINVAL (too many e820 entries).
  */

@@ -1,24 +1,17 @@
 // SPDX-License-Identifier: MIT
-/* vmlinux (x86-64 ELF) validation, its stand-in setup header, and its release banner. */
+/* vmlinux (x86-64 ELF) validation and its release banner. */
 #include "vmm/elf.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <asm/bootparam.h>
 
-#include "vmm/bzimage.h"
-
-#define SETUP_HEADER_OFFSET 0x1f1
-#define JUMP_END 0x202 /* the setup header's jump instruction ends here */
-#define MAX_PHDRS 64   /* a vmlinux has five; more means a file that is not a kernel */
+#define MAX_PHDRS 64 /* a vmlinux has five; more means a file that is not a kernel */
 #define BANNER "Linux version "
 
 _Static_assert(ELF_HEADER_BYTES >= sizeof(Elf64_Ehdr) + MAX_PHDRS * sizeof(Elf64_Phdr),
 	       "the loader must read every program header it accepts");
-_Static_assert(SETUP_HEADER_OFFSET + sizeof(struct setup_header) <= BZIMAGE_HEADER_BYTES,
-	       "the stand-in header must fit where the zero-page builder reads it");
 
 bool elf_is_elf(const uint8_t *image, size_t len)
 {
@@ -37,8 +30,7 @@ static bool add_ok(uint64_t a, uint64_t b, uint64_t *sum)
 	return !__builtin_add_overflow(a, b, sum);
 }
 
-static int check_ehdr(const Elf64_Ehdr *eh, size_t avail, size_t file_len, char *err,
-		      size_t errlen)
+static int check_ehdr(const Elf64_Ehdr *eh, size_t avail, size_t file_len, char *err, size_t errlen)
 {
 	uint64_t table_end;
 
@@ -97,8 +89,6 @@ static int add_segment(struct elf_info *info, const Elf64_Phdr *ph, size_t file_
 				   .filesz = ph->p_filesz,
 				   .paddr = ph->p_paddr,
 				   .memsz = ph->p_memsz };
-	if (info->nsegments == 1 || s->paddr < info->low)
-		info->low = s->paddr;
 	if (end > info->end)
 		info->end = end;
 	return 0;
@@ -148,24 +138,6 @@ int elf_parse(const uint8_t *image, size_t avail, size_t file_len, uint64_t min_
 	return 0;
 }
 
-void elf_linux_setup_header(uint8_t *image, uint32_t cmdline_size)
-{
-	struct setup_header hdr = {
-		.boot_flag = 0xaa55,
-		/* a short jump over the whole header: the zero-page builder copies that far */
-		.jump = 0xeb | (SETUP_HEADER_OFFSET + sizeof(hdr) - JUMP_END) << 8,
-		.header = 0x53726448, /* "HdrS" */
-		.version = 0x020f,
-		.loadflags = LOADED_HIGH,
-		.initrd_addr_max = 0x7fffffff,
-		.kernel_alignment = 0x200000,
-		.xloadflags = XLF_KERNEL_64,
-		.cmdline_size = cmdline_size,
-	};
-
-	memcpy(image + SETUP_HEADER_OFFSET, &hdr, sizeof(hdr));
-}
-
 int elf_linux_release(const uint8_t *data, size_t len, char *out, size_t outlen)
 {
 	const size_t blen = sizeof(BANNER) - 1;
@@ -178,10 +150,12 @@ int elf_linux_release(const uint8_t *data, size_t len, char *out, size_t outlen)
 		if (!hit)
 			break;
 		pos = (size_t)(hit - data) + blen;
-		while (pos + n < len && n + 1 < outlen && data[pos + n] > ' ' && data[pos + n] < 0x7f)
+		while (pos + n < len && n + 1 < outlen && data[pos + n] > ' ' &&
+		       data[pos + n] < 0x7f)
 			n++;
 		/* the banner itself (a release starts with a digit), not a format or a quote */
-		if (n && data[pos] >= '0' && data[pos] <= '9' && pos + n + 1 < len && data[pos + n] == ' ' && data[pos + n + 1] == '(') {
+		if (n && data[pos] >= '0' && data[pos] <= '9' && pos + n + 1 < len &&
+		    data[pos + n] == ' ' && data[pos + n + 1] == '(') {
 			memcpy(out, data + pos, n);
 			out[n] = 0;
 			return 0;

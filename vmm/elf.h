@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * An uncompressed Linux kernel as the build leaves it (vmlinux, an x86-64 ELF executable)
- * as pure functions over bytes: validate its ELF and program headers, and fake the setup
- * header a bzImage would carry so the zero page can be built the same way for both. No
+ * as pure functions over bytes: validate its ELF and program headers, and find its release.
+ * (It has no setup header; bzimage_stand_in_header() writes one for the zero page.) No
  * file or guest-memory access here, so every rule is unit-testable and fuzzable.
  *
  * Why boot a vmlinux at all: a bzImage spends its first moments copying and decompressing
@@ -25,13 +25,13 @@
 struct elf_segment {
 	uint64_t offset; /* in the file */
 	uint64_t filesz; /* bytes copied from the file */
-	uint64_t paddr;  /* guest-physical destination */
-	uint64_t memsz;  /* filesz plus the bytes that are zeroed (.bss) */
+	uint64_t paddr;	 /* guest-physical destination */
+	uint64_t memsz;	 /* filesz plus the bytes that are zeroed (.bss) */
 };
 
 struct elf_info {
-	uint64_t entry;    /* guest-physical, inside a segment's file bytes */
-	uint64_t low, end; /* lowest paddr, highest paddr + memsz */
+	uint64_t entry; /* guest-physical, inside a segment's file bytes */
+	uint64_t end;	/* highest paddr + memsz */
 	unsigned int nsegments;
 	struct elf_segment seg[ELF_MAX_SEGMENTS];
 };
@@ -47,12 +47,6 @@ bool elf_is_elf(const uint8_t *image, size_t len);
  */
 int elf_parse(const uint8_t *image, size_t avail, size_t file_len, uint64_t min_paddr,
 	      struct elf_info *info, char *err, size_t errlen);
-
-/*
- * Fill the setup-header part (0x1f1 on) of a BZIMAGE_HEADER_BYTES buffer as a current
- * bzImage would, for bzimage_build_zero_page(): a vmlinux carries no header of its own.
- */
-void elf_linux_setup_header(uint8_t *image, uint32_t cmdline_size);
 
 /*
  * The kernel's release from the "Linux version RELEASE (" banner every kernel carries in

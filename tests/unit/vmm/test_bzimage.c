@@ -427,6 +427,40 @@ START_TEST(test_zero_page_e820_limit)
 }
 END_TEST
 
+/* The header written for a vmlinux goes through the same zero-page builder as a bzImage's own. */
+START_TEST(test_stand_in_setup_header)
+{
+	uint8_t head[BZIMAGE_HEADER_BYTES] = { 0 };
+	struct boot_e820_entry e820 = { .addr = 0, .size = 0x9fc00, .type = 1 };
+	struct zero_page_config zcfg = { .cmdline_gpa = 0x20000,
+					 .initrd_gpa = 0x7000000,
+					 .initrd_size = 0x1234,
+					 .rsdp_gpa = 0xe0000,
+					 .e820 = &e820,
+					 .e820_count = 1 };
+
+	bzimage_stand_in_header(head, 2047, 0x7fffffff);
+	ck_assert_int_eq(bzimage_build_zero_page(&zp, head, &zcfg), 0);
+	ck_assert_uint_eq(zp.hdr.boot_flag, 0xaa55);
+	ck_assert_uint_eq(zp.hdr.header, 0x53726448);
+	ck_assert_uint_ge(zp.hdr.version, 0x020c);
+	ck_assert_uint_ne(zp.hdr.loadflags & LOADED_HIGH, 0);
+	ck_assert_uint_eq(zp.hdr.type_of_loader, 0xff);
+	/* the last fields too: the jump must cover the whole header */
+	ck_assert_uint_eq(zp.hdr.cmdline_size, 2047);
+	ck_assert_uint_eq(zp.hdr.initrd_addr_max, 0x7fffffff);
+	ck_assert_uint_ne(zp.hdr.xloadflags & XLF_KERNEL_64, 0);
+	ck_assert_uint_eq(zp.hdr.cmd_line_ptr, 0x20000);
+	ck_assert_uint_eq(zp.hdr.ramdisk_image, 0x7000000);
+	ck_assert_uint_eq(zp.hdr.ramdisk_size, 0x1234);
+	ck_assert_uint_eq(zp.e820_entries, 1);
+	ck_assert_uint_eq(zp.acpi_rsdp_addr, 0xe0000);
+	/* no bzImage fields that would send the kernel looking for things */
+	ck_assert_uint_eq(zp.hdr.setup_data, 0);
+	ck_assert_uint_eq(zp.hdr.kernel_version, 0);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("bzimage");
@@ -454,6 +488,7 @@ Suite *unit_suite(void)
 	tcase_add_test(zc, test_zero_page_high_addresses);
 	tcase_add_test(zc, test_zero_page_e820_limit);
 	tcase_add_test(zc, test_zero_page_loader_fields_without_initrd);
+	tcase_add_test(zc, test_stand_in_setup_header);
 	suite_add_tcase(s, zc);
 	return s;
 }

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* vmlinux (ELF) validation, the stand-in setup header and the release banner. */
+/* vmlinux (ELF) validation and the release banner. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "check_main.h"
 #include "elf_image.h"
-#include "vmm/bzimage.h"
 #include "vmm/elf.h"
 
 #define MIN_PADDR 0x100000
@@ -48,7 +47,6 @@ START_TEST(test_vmlinux_accepted)
 		ck_assert_uint_eq(info.seg[i].paddr, test_elf_vmlinux[i].paddr);
 		ck_assert_uint_eq(info.seg[i].memsz, test_elf_vmlinux[i].memsz);
 	}
-	ck_assert_uint_eq(info.low, 0x1000000);
 	ck_assert_uint_eq(info.end, 0x1305000); /* the .bss counts */
 	ck_assert(elf_is_elf(image, sizeof(image)));
 }
@@ -60,9 +58,9 @@ START_TEST(test_not_elf)
 
 	ck_assert(!elf_is_elf(text, sizeof(text)));
 	ck_assert(!elf_is_elf(image, 3)); /* the magic cut short */
-	ck_assert_int_eq(elf_parse(text, sizeof(text), sizeof(text), MIN_PADDR, &info, err,
-				   sizeof(err)),
-			 -ENOEXEC);
+	ck_assert_int_eq(
+		elf_parse(text, sizeof(text), sizeof(text), MIN_PADDR, &info, err, sizeof(err)),
+		-ENOEXEC);
 	/* the magic, then the file ends: the length given wins over the buffer's */
 	ck_assert_int_eq(elf_parse(image, sizeof(image), 16, MIN_PADDR, &info, err, sizeof(err)),
 			 -ENOEXEC);
@@ -196,48 +194,14 @@ START_TEST(test_what_is_loaded)
 }
 END_TEST
 
-/* The made-up header goes through the same zero-page builder as a bzImage's own. */
-START_TEST(test_stand_in_setup_header)
-{
-	static struct boot_params zp;
-	uint8_t head[BZIMAGE_HEADER_BYTES] = { 0 };
-	struct boot_e820_entry e820 = { .addr = 0, .size = 0x9fc00, .type = 1 };
-	struct zero_page_config zcfg = { .cmdline_gpa = 0x20000,
-					 .initrd_gpa = 0x7000000,
-					 .initrd_size = 0x1234,
-					 .rsdp_gpa = 0xe0000,
-					 .e820 = &e820,
-					 .e820_count = 1 };
-
-	elf_linux_setup_header(head, 2047);
-	ck_assert_int_eq(bzimage_build_zero_page(&zp, head, &zcfg), 0);
-	ck_assert_uint_eq(zp.hdr.boot_flag, 0xaa55);
-	ck_assert_uint_eq(zp.hdr.header, 0x53726448);
-	ck_assert_uint_ge(zp.hdr.version, 0x020c);
-	ck_assert_uint_ne(zp.hdr.loadflags & LOADED_HIGH, 0);
-	ck_assert_uint_eq(zp.hdr.type_of_loader, 0xff);
-	/* the last fields too: the jump must cover the whole header */
-	ck_assert_uint_eq(zp.hdr.cmdline_size, 2047);
-	ck_assert_uint_eq(zp.hdr.initrd_addr_max, 0x7fffffff);
-	ck_assert_uint_ne(zp.hdr.xloadflags & XLF_KERNEL_64, 0);
-	ck_assert_uint_eq(zp.hdr.cmd_line_ptr, 0x20000);
-	ck_assert_uint_eq(zp.hdr.ramdisk_image, 0x7000000);
-	ck_assert_uint_eq(zp.hdr.ramdisk_size, 0x1234);
-	ck_assert_uint_eq(zp.e820_entries, 1);
-	ck_assert_uint_eq(zp.acpi_rsdp_addr, 0xe0000);
-	/* no bzImage fields that would send the kernel looking for things */
-	ck_assert_uint_eq(zp.hdr.setup_data, 0);
-	ck_assert_uint_eq(zp.hdr.kernel_version, 0);
-}
-END_TEST
-
 START_TEST(test_release_banner)
 {
-	static const char data[] = "\x7f"
-				   "ELF...Linux version %s (%s)\n..."
-				   "Linux version 6.1.0-56-cloud-amd64-but-far-too-long-for-the-buffer-x ("
-				   "Linux version  (nothing)..."
-				   "Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org)";
+	static const char data[] =
+		"\x7f"
+		"ELF...Linux version %s (%s)\n..."
+		"Linux version 6.1.0-56-cloud-amd64-but-far-too-long-for-the-buffer-x ("
+		"Linux version  (nothing)..."
+		"Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org)";
 	char out[48];
 
 	ck_assert_int_eq(elf_linux_release((const uint8_t *)data, sizeof(data), out, sizeof(out)),
@@ -245,9 +209,9 @@ START_TEST(test_release_banner)
 	ck_assert_str_eq(out, "6.1.0-56-cloud-amd64");
 
 	/* a release cut off by the data's end is not one */
-	ck_assert_int_eq(elf_linux_release((const uint8_t *)data, sizeof(data) - 40, out,
-					   sizeof(out)),
-			 -ENOENT);
+	ck_assert_int_eq(
+		elf_linux_release((const uint8_t *)data, sizeof(data) - 40, out, sizeof(out)),
+		-ENOENT);
 	ck_assert_int_eq(elf_linux_release(image, sizeof(image), out, sizeof(out)), -ENOENT);
 	ck_assert_int_eq(elf_linux_release((const uint8_t *)"Linux version ", 14, out, sizeof(out)),
 			 -ENOENT);
@@ -268,7 +232,6 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_segment_sizes_and_addresses);
 	tcase_add_test(tc, test_entry_point);
 	tcase_add_test(tc, test_what_is_loaded);
-	tcase_add_test(tc, test_stand_in_setup_header);
 	tcase_add_test(tc, test_release_banner);
 	suite_add_tcase(s, tc);
 	return s;

@@ -6,13 +6,14 @@
 # the VMM with status 0.
 # Env (set by host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
 #   HARNESS_TIMEOUT (seconds, default 120) HARNESS_VERBOSE (1: print full logs)
-name=boot
+#   BOOT_NAME, BOOT_KERNEL: another name and kernel (the vmlinux scenario's)
+name=${BOOT_NAME:-boot}
 out=$LOG_DIR/$name.console # guest serial (VMM stdout)
 err=$LOG_DIR/$name.vmm     # VMM's own log (stderr)
 limit=${HARNESS_TIMEOUT:-120}
 
 t0=$(cut -d' ' -f1 /proc/uptime)
-timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" \
+timeout -k 5 "$limit" "$VMM" --kernel "${BOOT_KERNEL:-$GUEST_KERNEL}" \
     --initrd "$GUEST_INITRD_DIR/boot-check.cpio.gz" \
     --cmdline "console=ttyS0 panic=-1 reboot=k" --cpus 2 --memory 512M \
     >"$out" 2>"$err" </dev/null

@@ -541,7 +541,7 @@ int main(int argc, char **argv)
 	struct event_loop *loop;
 	FILE *stats_json = NULL;
 	struct vmm_seccomp_fds main_fds = { 0 };
-	struct vmm_options opts;
+	static struct vmm_options opts; /* in .bss: its unused path slots stay untouched */
 	struct boot_entry entry;
 	struct console con;
 	struct run_image img;

@@ -652,7 +652,9 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 	const char *optstring = ":h";
 	int c;
 
-	memset(opts, 0, sizeof(*opts));
+	_Static_assert(offsetof(struct vmm_options, disks) < offsetof(struct vmm_options, shares),
+		       "the path slots are the struct's tail");
+	memset(opts, 0, offsetof(struct vmm_options, disks));
 	opts->cpus = 1;
 	opts->memory = VMM_DEFAULT_MEMORY;
 	opts->memory_text = "512M";

@@ -64,7 +64,6 @@ struct vmm_options {
 	uint8_t uuid[SMBIOS_UUID_LEN];
 	bool has_uuid;	  /* --uuid given; otherwise a fresh random one per start */
 	const char *name; /* --name: SMBIOS product name, NULL for the default */
-	struct disk_options disks[VMM_MAX_DISKS];
 	unsigned int ndisks;
 	bool stats;		       /* --stats: print the exit statistics to stderr at exit */
 	const char *stats_json;	       /* --stats-json FILE: write them as JSON to FILE at exit */
@@ -73,7 +72,6 @@ struct vmm_options {
 	uint32_t uid, gid;
 	struct net_options nics[VMM_MAX_NICS];
 	unsigned int nnics;
-	struct fs_share_options shares[VMM_MAX_SHARES]; /* --share: virtio-fs devices */
 	unsigned int nshares;
 	bool help;
 	bool version;
@@ -91,6 +89,14 @@ struct vmm_options {
 	const char *status_file; /* --status-file FILE: how the run ended, one line */
 	bool verbose;		 /* --verbose: the guest's console on stderr */
 	const char *config;	 /* --config FILE, already merged in by main() */
+
+	/*
+	 * Last, and zeroed one slot at a time as options fill them: each holds a 4 KiB path,
+	 * and the pages of slots no option uses are never touched (64 KiB of the VMM's
+	 * resident memory otherwise). Slots from ndisks and nshares on are undefined.
+	 */
+	struct disk_options disks[VMM_MAX_DISKS];
+	struct fs_share_options shares[VMM_MAX_SHARES]; /* --share: virtio-fs devices */
 };
 
 /* What a first look at the command line finds, before a --config file is read. */

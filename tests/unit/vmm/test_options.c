@@ -55,6 +55,34 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/*
+ * A second parse starts clean, yet leaves alone the path slots no option fills: their pages
+ * are never touched, which keeps 64 KiB of the VMM's memory unused.
+ */
+START_TEST(test_unused_slots_untouched)
+{
+	static const unsigned char poison = 0x5a;
+	const unsigned char *p;
+
+	ck_assert_int_eq(parse("--kernel", "k", "--stats", "--disk", "path=a.img", "--share",
+			       "/srv:data", NULL),
+			 0);
+	memset(&opts, poison, sizeof(opts));
+	ck_assert_int_eq(parse("--kernel", "k", "--disk", "path=b.img", NULL), 0);
+	ck_assert(!opts.stats);
+	ck_assert_uint_eq(opts.ndisks, 1);
+	ck_assert_uint_eq(opts.nshares, 0);
+	ck_assert_str_eq(opts.disks[0].path, "b.img");
+	ck_assert(!opts.disks[0].readonly);
+	p = (const unsigned char *)&opts.disks[1];
+	for (size_t i = 0; i < sizeof(opts.disks) - sizeof(opts.disks[0]); i++)
+		ck_assert_uint_eq(p[i], poison);
+	p = (const unsigned char *)opts.shares;
+	for (size_t i = 0; i < sizeof(opts.shares); i++)
+		ck_assert_uint_eq(p[i], poison);
+}
+END_TEST
+
 START_TEST(test_every_option_taken)
 {
 	ck_assert_int_eq(parse("--kernel", "k", "--initrd", "i", "--cmdline", "quiet", "--cpus",
@@ -554,6 +582,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_run_command);
 	tcase_add_test(tc, test_run_rejections);
 	tcase_add_test(tc, test_share);
+	tcase_add_test(tc, test_unused_slots_untouched);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,7 +12,8 @@
 #      HARNESS_BOOT_TIMEOUT (seconds for L1 to reach init, default 60; one retry),
 #      HARNESS_STALL_TIMEOUT (seconds without console output that count as a
 #        stalled L1, default HARNESS_VMM_TIMEOUT + 80; one retry from the
-#        stalled scenario on),
+#        stalled scenario on; an L1 found halted on an undelivered interrupt is
+#        woken with a key press first),
 #      HARNESS_VMM_TIMEOUT (seconds per VMM run inside L1, default 120),
 #      HARNESS_SMP (L1 vCPUs, default 1; >1 uses multi-threaded TCG), VMM_STATIC,
 #      VMM_DYNAMIC (the libslirp build for net-user, default build/vmm),
@@ -32,7 +33,7 @@ for a in "$@"; do
     case "$a" in
     -v) verbose=1 ;;
     --kvm-only) kvm_only=1 ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
     *)
         if [ ! -f "$here/scenarios/$a.sh" ]; then
@@ -203,7 +204,8 @@ rm -f "$log.stuck" "$log.stalled" "$out/l1-state.txt"
 
 # l1_state: where L1's vCPU is, through QEMU's monitor: two register dumps a
 # second apart (a RIP that moves is a busy L1, one that stays with HLT=1 an
-# idle one that no interrupt wakes). Debian's System.map is a placeholder, so
+# idle one that no interrupt wakes), and its local APIC's timer and pending
+# vectors. Debian's System.map is a placeholder, so
 # the retry's L1 names the RIPs (harness.lookup, below).
 l1_state() {
     local dump
@@ -218,6 +220,9 @@ l1_state() {
         echo "dump $n:"
         echo "$dump" | sed 's/^/  /'
     done
+    echo "local APIC:"
+    (printf 'info lapic\n'; sleep 1) | timeout 5 socat - "UNIX-CONNECT:$mon" 2>/dev/null |
+        tr -d '\r' | grep -E '^ *(LVTT|Timer|ISR|IRR|APR)' | sed 's/^ */  /'
 }
 
 start=$(date +%s.%N)
@@ -230,6 +235,9 @@ start=$(date +%s.%N)
 # the ones after it, keeping what the first L1 printed before the scenario began.
 attempt=1
 kept=
+# the one stall we know how to end without a new L1 (l1-wake.sh)
+"$here/l1-wake.sh" "$mon" "$log" >"$out/wakes.log" &
+wake_pid=$!
 why_retry=
 while :; do
     : >"$log"
@@ -296,6 +304,8 @@ while :; do
     fi
     attempt=$((attempt + 1))
 done
+kill "$wake_pid" 2>/dev/null || true
+wait "$wake_pid" 2>/dev/null || true
 if [ -n "$kept" ]; then
     { printf '%s\n' "$kept"; cat "$log"; } >"$log.joined"
     mv "$log.joined" "$log"
@@ -346,5 +356,6 @@ fi
 if echo "$results" | grep -q '^FAIL:'; then
     failed=1
 fi
+sed 's/^/harness: /' "$out/wakes.log"
 echo "harness: wall time $(awk "BEGIN { printf \"%.1f\", $end - $start }") s"
 exit "$failed"

@@ -68,6 +68,8 @@ done
 
 # shellcheck source=../tests/harness/kernel.sh
 . "$harness/kernel.sh" >/dev/null
+# shellcheck source=l1.sh
+. "$here/l1.sh"
 
 mkdir -p "$out"
 exec 9>"$out/.lock"
@@ -104,8 +106,6 @@ truncate -s "${disk_mb}M" "$out/scratch.img"
 t1=$(date +%s.%N)
 echo "bench disk: images built in $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s (L1 image $(($(stat -c %s "$out/host.cpio") / 1048576)) MiB, fio image $(($(stat -c %s "$out/guest/fio.cpio") / 1048576)) MiB)"
 
-accel=tcg
-[ "$smp" -gt 1 ] && accel=tcg,thread=multi
 log=$out/serial.log
 append="console=ttyS0 panic=-1 reboot=k harness.run=bench-disk harness.verbose=$verbose"
 append="$append harness.timeout=$vm_limit bench.rounds=$rounds bench.cpus=$cpus bench.memory=$memory"
@@ -113,31 +113,8 @@ append="$append bench.peer=$peer bench.runtime=$runtime bench.ramp=$ramp"
 append="$append bench.seq_iodepth=$seq_iodepth bench.rand_iodepth=$rand_iodepth"
 echo "bench disk: L1 = QEMU TCG, -cpu max,+svm,+npt, $smp vCPU(s), 2048M; L2: $cpus vCPUs, $memory MiB; $rounds rounds of ours + QEMU ($peer); fio ${ramp}+${runtime} s per job"
 echo "bench disk: serial log: ${log#"$top"/}"
-tail_pid=
-: >"$log"
-if [ "$verbose" = 1 ]; then
-    tail -n +1 -F "$log" 2>/dev/null &
-    tail_pid=$!
-fi
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-start=$(date +%s.%N)
-rc=0
-timeout -k 5 "$total_limit" qemu-system-x86_64 \
-    -nodefaults -no-user-config -accel "$accel" -cpu max,+svm,+npt -smp "$smp" -m 2048 \
-    -display none -monitor none -serial "file:$log" -no-reboot \
-    -kernel "$KERNEL_IMAGE" -initrd "$out/host.cpio" -append "$append" \
-    -drive "file=$out/scratch.img,if=none,id=bench,format=raw" \
-    -device virtio-blk-pci,drive=bench,serial=bench \
-    </dev/null 2>"$out/qemu.err" || rc=$?
-end=$(date +%s.%N)
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-if [ -n "$tail_pid" ]; then
-    sleep 0.3
-    kill "$tail_pid" 2>/dev/null || true
-    wait "$tail_pid" 2>/dev/null || true
-fi
-tr -d '\r' <"$log" >"$log.txt"
-mv "$log.txt" "$log"
+bench_l1 -drive "file=$out/scratch.img,if=none,id=bench,format=raw" \
+    -device virtio-blk-pci,drive=bench,serial=bench
 wall=$(awk "BEGIN { printf \"%.0f\", $end - $start }")
 
 if [ "$verbose" = 0 ]; then

@@ -37,6 +37,8 @@ die() { echo "FAIL: bench run-cmd: $*" >&2; exit 1; }
 [ -x "$vmm" ] || die "$vmm missing: run make static"
 # shellcheck source=../tests/harness/kernel.sh
 . "$harness/kernel.sh" >/dev/null
+# shellcheck source=l1.sh
+. "$here/l1.sh"
 
 mkdir -p "$out"
 exec 9>"$out/.lock"
@@ -63,23 +65,11 @@ fi
 HOST_EXTRA=$out/l1-extra "$harness/mkinitrd-host.sh" "$vmm" "$out/guest" "$out/host.cpio"
 rm -rf "$out/l1-extra"
 
-accel=tcg
-[ "$smp" -gt 1 ] && accel=tcg,thread=multi
 log=$out/serial.log
 append="console=ttyS0 panic=-1 reboot=k harness.run=bench-run-cmd harness.verbose=$verbose"
 append="$append harness.timeout=120 bench.rounds=$rounds"
 echo "bench run-cmd: L1 = QEMU TCG, -cpu max,+svm,+npt, $smp vCPU(s); $rounds rounds; serial log ${log#"$top"/}"
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-start=$(date +%s.%N)
-rc=0
-timeout -k 5 "$total_limit" qemu-system-x86_64 \
-    -nodefaults -no-user-config -accel "$accel" -cpu max,+svm,+npt -smp "$smp" -m 2048 \
-    -display none -monitor none -serial "file:$log" -no-reboot \
-    -kernel "$KERNEL_IMAGE" -initrd "$out/host.cpio" -append "$append" \
-    </dev/null 2>"$out/qemu.err" || rc=$?
-end=$(date +%s.%N)
-tr -d '\r' <"$log" >"$log.txt"
-mv "$log.txt" "$log"
+bench_l1
 grep -E '^(BENCH-RUN|BENCH-PEER|PASS:|FAIL:)' "$log" || true
 failed=0
 if ! grep -q '^HARNESS-END' "$log"; then

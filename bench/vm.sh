@@ -59,6 +59,8 @@ done
 
 # shellcheck source=../tests/harness/kernel.sh
 . "$harness/kernel.sh" >/dev/null
+# shellcheck source=l1.sh
+. "$here/l1.sh"
 
 mkdir -p "$out"
 exec 9>"$out/.lock"
@@ -128,36 +130,12 @@ rm -rf "$extra"
 t1=$(date +%s.%N)
 echo "bench vm: images built in $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s (L1 image $(($(stat -c %s "$out/host.cpio") / 1048576)) MiB)"
 
-accel=tcg
-[ "$smp" -gt 1 ] && accel=tcg,thread=multi
 log=$out/serial.log
 append="console=ttyS0 panic=-1 reboot=k harness.run=bench-vm harness.verbose=$verbose"
 append="$append harness.timeout=$vm_limit bench.rounds=$rounds bench.parts=$parts"
 echo "bench vm: L1 = QEMU TCG, -cpu max,+svm,+npt, $smp vCPU(s), 2048M; $rounds rounds of $parts"
 echo "bench vm: serial log: ${log#"$top"/}"
-tail_pid=
-: >"$log"
-if [ "$verbose" = 1 ]; then
-    tail -n +1 -F "$log" 2>/dev/null &
-    tail_pid=$!
-fi
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-start=$(date +%s.%N)
-rc=0
-timeout -k 5 "$total_limit" qemu-system-x86_64 \
-    -nodefaults -no-user-config -accel "$accel" -cpu max,+svm,+npt -smp "$smp" -m 2048 \
-    -display none -monitor none -serial "file:$log" -no-reboot \
-    -kernel "$KERNEL_IMAGE" -initrd "$out/host.cpio" -append "$append" \
-    </dev/null 2>"$out/qemu.err" || rc=$?
-end=$(date +%s.%N)
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-if [ -n "$tail_pid" ]; then
-    sleep 0.3
-    kill "$tail_pid" 2>/dev/null || true
-    wait "$tail_pid" 2>/dev/null || true
-fi
-tr -d '\r' <"$log" >"$log.txt"
-mv "$log.txt" "$log"
+bench_l1
 wall=$(awk "BEGIN { printf \"%.0f\", $end - $start }")
 
 if [ "$verbose" = 0 ]; then

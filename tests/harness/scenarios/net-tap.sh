@@ -62,6 +62,17 @@ configure_when_up() {
     ip addr add 10.0.2.1/24 dev "$1" && ip link set "$1" up
 }
 
+# syscall_gap CONSOLE: the guest died of a double fault at entry_SYSCALL_64+0,
+# the one instruction after SYSCALL, where RFLAGS.IF is already clear and RSP
+# still the user's, so any event delivered there pushes onto the user stack and
+# faults again. Interrupts cannot arrive there (IF=0), and our VMM injects no
+# event itself: it raises interrupt lines (irqfd, KVM_IRQ_LINE) that KVM delivers
+# when the guest allows. So the fault comes from the nested virtualization under
+# the VMM (L1's KVM on QEMU's emulated SVM). Seen twice, both in net-tap user.
+syscall_gap() {
+    grep -q 'double fault:' "$1" && grep -q 'RIP: 0010:entry_SYSCALL_64+0x0/' "$1"
+}
+
 failed=0
 for mode in user vhost mq intx; do
     run=$name-$mode
@@ -80,7 +91,6 @@ for mode in user vhost mq intx; do
         ip link set "$tap" down
         mac=02:00:00:00:00:03 extra=,queues=2 cpus=2 net=vmmtap1
         payload=$dir/down-mq.bin want=$mq_bytes sha=$mq_sha
-        configure_when_up "$net" &
     elif [ "$mode" = intx ]; then
         ip link set vmmtap1 down 2>/dev/null
         ip link set "$tap" up
@@ -88,75 +98,89 @@ for mode in user vhost mq intx; do
         [ -c /dev/vhost-net ] || extra=''
         payload=$dir/down-intx.bin want=$intx_bytes sha=$intx_sha
     fi
-    rm -f "$dir/up.bin"
-    # servers first; the guest connects to them. Each serves one connection.
-    nc -l -p 5001 <"$payload" >/dev/null 2>"$dir/nc-down.err" &
-    down_pid=$!
-    rm -f "$dir/hold" && mkfifo "$dir/hold"
-    sh -c "exec nc -l -p 5002 >'$dir/up.bin' <>'$dir/hold'" 2>"$dir/nc-up.err" &
-    up_pid=$!
+    # One more run only for a guest that died in the syscall gap (see syscall_gap)
+    attempt=1
+    while :; do
+        [ "$mode" != mq ] || configure_when_up "$net" &
+        rm -f "$dir/up.bin"
+        # servers first; the guest connects to them. Each serves one connection.
+        nc -l -p 5001 <"$payload" >/dev/null 2>"$dir/nc-down.err" &
+        down_pid=$!
+        rm -f "$dir/hold" && mkfifo "$dir/hold"
+        sh -c "exec nc -l -p 5002 >'$dir/up.bin' <>'$dir/hold'" 2>"$dir/nc-up.err" &
+        up_pid=$!
 
-    t0=$(cut -d' ' -f1 /proc/uptime)
-    echo "$run: starting at $t0 s (L1 uptime), at most ${limit}s"
-    timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" \
-        --initrd "$GUEST_INITRD_DIR/net-check.cpio.gz" \
-        --cmdline "console=ttyS0 panic=-1 reboot=k$nomsi net.mode=$mode net.mac=$mac net.ip=10.0.2.15 net.peer=10.0.2.1 net.bytes=$want" \
-        --cpus "$cpus" --memory 512M --stats \
-        --net "tap=$net,mac=$mac$extra" \
-        >"$out" 2>"$err" </dev/null
-    rc=$?
-    t1=$(cut -d' ' -f1 /proc/uptime)
-    secs=$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }")
-    kill "$down_pid" "$up_pid" 2>/dev/null
-    wait "$down_pid" "$up_pid" 2>/dev/null
-    tr -d '\r' <"$out" >"$out.txt"
+        t0=$(cut -d' ' -f1 /proc/uptime)
+        echo "$run: starting at $t0 s (L1 uptime), at most ${limit}s"
+        timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" \
+            --initrd "$GUEST_INITRD_DIR/net-check.cpio.gz" \
+            --cmdline "console=ttyS0 panic=-1 reboot=k$nomsi net.mode=$mode net.mac=$mac net.ip=10.0.2.15 net.peer=10.0.2.1 net.bytes=$want" \
+            --cpus "$cpus" --memory 512M --stats \
+            --net "tap=$net,mac=$mac$extra" \
+            >"$out" 2>"$err" </dev/null
+        rc=$?
+        t1=$(cut -d' ' -f1 /proc/uptime)
+        secs=$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }")
+        kill "$down_pid" "$up_pid" 2>/dev/null
+        wait "$down_pid" "$up_pid" 2>/dev/null
+        tr -d '\r' <"$out" >"$out.txt"
 
-    grep -E '^GUEST ' "$out.txt" | grep -vE '^GUEST interrupts:'
-    grep -E '^vmm: ' "$err"
-    sed -n '/^virtio-net /,$p' "$err"
-    echo "$run: VMM exited with status $rc after $secs s (L1 time)"
+        grep -E '^GUEST ' "$out.txt" | grep -vE '^GUEST interrupts:'
+        grep -E '^vmm: ' "$err"
+        sed -n '/^virtio-net /,$p' "$err"
+        echo "$run: VMM exited with status $rc after $secs s (L1 time)"
 
-    value() { sed -n "s/^GUEST $1=//p" "$out.txt" | head -n1; }
-    up_sha=$(sha256sum "$dir/up.bin" 2>/dev/null | cut -d' ' -f1)
-    up_size=$(wc -c <"$dir/up.bin" 2>/dev/null)
-    echo "$run: L1->L2 $want bytes: L1 sent sha256 $sha, L2 got $(value down_bytes) bytes sha256 $(value down_sha256) in $(value down_seconds) s"
-    echo "$run: L2->L1 $(value up_bytes) bytes: L2 sent sha256 $(value up_sha256), L1 got ${up_size:-0} bytes sha256 $up_sha in $(value up_seconds) s"
-    why=
-    case "$rc" in
-    0) ;;
-    124 | 137 | 143) why="$why; timed out after ${limit}s" ;;
-    *) why="$why; exit status $rc" ;;
-    esac
-    if [ "$(value "done")" != 1 ]; then
-        last=$(grep -E '^GUEST ' "$out.txt" | tail -n1)
-        why="$why; the guest did not finish (last: ${last:-no GUEST line at all})"
-    else
-        [ "$(value modules)" = ok ] || why="$why; modules=$(value modules)"
-        [ "$(value dev)" != none ] || why="$why; no NIC with MAC $mac"
-        [ "$(value pci_id)" = 0x1af4:0x1041 ] || why="$why; PCI id $(value pci_id) (want 0x1af4:0x1041)"
-        n=$(value ping_received)
-        [ "${n:-0}" -gt 0 ] || why="$why; no ping replies"
-        [ "$(value down_bytes)" = "$want" ] || why="$why; L2 received $(value down_bytes) bytes (want $want)"
-        [ "$(value down_sha256)" = "$sha" ] || why="$why; L1->L2 sha256 differs"
-        [ "$(value up_bytes)" = "$want" ] || why="$why; L2 sent $(value up_bytes) bytes (want $want)"
-        [ "${up_size:-0}" = "$want" ] || why="$why; L1 received ${up_size:-0} bytes (want $want)"
-        [ -n "$up_sha" ] && [ "$up_sha" = "$(value up_sha256)" ] || why="$why; L2->L1 sha256 differs"
-        if [ "$mode" = mq ]; then
-            case "$(value queues)" in
-            *rx-1*tx-1*) ;;
-            *) why="$why; the guest uses queues '$(value queues)' (want rx-0 rx-1 tx-0 tx-1)" ;;
-            esac
-            [ ! -d /sys/class/net/vmmtap1 ] || why="$why; vmmtap1 outlived the VMM"
+        value() { sed -n "s/^GUEST $1=//p" "$out.txt" | head -n1; }
+        up_sha=$(sha256sum "$dir/up.bin" 2>/dev/null | cut -d' ' -f1)
+        up_size=$(wc -c <"$dir/up.bin" 2>/dev/null)
+        echo "$run: L1->L2 $want bytes: L1 sent sha256 $sha, L2 got $(value down_bytes) bytes sha256 $(value down_sha256) in $(value down_seconds) s"
+        echo "$run: L2->L1 $(value up_bytes) bytes: L2 sent sha256 $(value up_sha256), L1 got ${up_size:-0} bytes sha256 $up_sha in $(value up_seconds) s"
+        why=
+        case "$rc" in
+        0) ;;
+        124 | 137 | 143) why="$why; timed out after ${limit}s" ;;
+        *) why="$why; exit status $rc" ;;
+        esac
+        if [ "$(value "done")" != 1 ]; then
+            last=$(grep -E '^GUEST ' "$out.txt" | tail -n1)
+            why="$why; the guest did not finish (last: ${last:-no GUEST line at all})"
+        else
+            [ "$(value modules)" = ok ] || why="$why; modules=$(value modules)"
+            [ "$(value dev)" != none ] || why="$why; no NIC with MAC $mac"
+            [ "$(value pci_id)" = 0x1af4:0x1041 ] || why="$why; PCI id $(value pci_id) (want 0x1af4:0x1041)"
+            n=$(value ping_received)
+            [ "${n:-0}" -gt 0 ] || why="$why; no ping replies"
+            [ "$(value down_bytes)" = "$want" ] || why="$why; L2 received $(value down_bytes) bytes (want $want)"
+            [ "$(value down_sha256)" = "$sha" ] || why="$why; L1->L2 sha256 differs"
+            [ "$(value up_bytes)" = "$want" ] || why="$why; L2 sent $(value up_bytes) bytes (want $want)"
+            [ "${up_size:-0}" = "$want" ] || why="$why; L1 received ${up_size:-0} bytes (want $want)"
+            [ -n "$up_sha" ] && [ "$up_sha" = "$(value up_sha256)" ] || why="$why; L2->L1 sha256 differs"
+            if [ "$mode" = mq ]; then
+                case "$(value queues)" in
+                *rx-1*tx-1*) ;;
+                *) why="$why; the guest uses queues '$(value queues)' (want rx-0 rx-1 tx-0 tx-1)" ;;
+                esac
+                [ ! -d /sys/class/net/vmmtap1 ] || why="$why; vmmtap1 outlived the VMM"
+            fi
+            if [ "$mode" = intx ]; then
+                [ -z "$extra" ] || grep -q 'no MSI-X vectors for vhost-net' "$err" ||
+                    why="$why; the VMM did not say it took over from vhost-net"
+                case "$(value irq_chip)" in
+                *IO-APIC*) ;;
+                *) why="$why; interrupts via '$(value irq_chip)' (want IO-APIC)" ;;
+                esac
+            fi
         fi
-        if [ "$mode" = intx ]; then
-            [ -z "$extra" ] || grep -q 'no MSI-X vectors for vhost-net' "$err" ||
-                why="$why; the VMM did not say it took over from vhost-net"
-            case "$(value irq_chip)" in
-            *IO-APIC*) ;;
-            *) why="$why; interrupts via '$(value irq_chip)' (want IO-APIC)" ;;
-            esac
+        if [ -n "$why" ] && [ "$attempt" = 1 ] && syscall_gap "$out.txt"; then
+            echo "$run: the guest kernel took a double fault at the first instruction of its"
+            echo "$run: syscall entry, with interrupts off and the user stack still in RSP:"
+            grep -E -m1 -A5 'double fault:' "$out.txt" | sed 's/^/| /'
+            echo "$run: an event no VMM on KVM can inject there (docs/harness.md); running $mode once more"
+            attempt=2
+            continue
         fi
-    fi
+        break
+    done
     if [ "${HARNESS_VERBOSE:-0}" = 1 ]; then
         echo "--- $run: guest console"
         sed 's/^/| /' "$out.txt"
@@ -179,6 +203,8 @@ for mode in user vhost mq intx; do
             echo "--- $run: L1 nc"
             cat "$dir/nc-down.err" "$dir/nc-up.err" | sed 's/^/| /'
         fi
+    elif [ "$attempt" = 2 ]; then
+        echo "PASS: $name $mode (in its second run, after the syscall-gap double fault above)"
     else
         echo "PASS: $name $mode"
     fi

@@ -1,7 +1,11 @@
-# Sourced by the scenarios that act on a running VMM from outside (the fault
-# scenarios: full-disk, sigterm, kill9, disk-lock). mkinitrd-host.sh puts it in
-# L1 as /lib/harness/scenario.sh; it runs under busybox sh (POSIX, no bash).
+# Sourced by the scenarios: the fault scenarios (full-disk, sigterm, kill9,
+# disk-lock) act on a running VMM from outside with most of it; every scenario
+# that judges a VMM's exit status uses vmm_status_why. mkinitrd-host.sh puts it
+# in L1 as /lib/harness/scenario.sh; it runs under busybox sh (POSIX, no bash).
 #
+#   vmm_status_why RC LIMIT         why VMM exit status RC is not a clean power-off,
+#                                   as "; reason" (nothing for 0): killed by timeout
+#                                   after LIMIT s, the guest rebooted (3), or RC
 #   l1_now                          L1's uptime in seconds
 #   rand_token                      16 random hex digits (names one run's data)
 #   vmm_start RUN VMM-OPTION...     start $VMM in the background, stdout (the guest
@@ -25,6 +29,15 @@
 # Env (set by host-init.sh): VMM LOG_DIR HARNESS_TIMEOUT HARNESS_VERBOSE
 
 l1_now() { cut -d' ' -f1 /proc/uptime; }
+
+vmm_status_why() {
+    case "$1" in
+    0) ;;
+    124 | 137 | 143) echo "; timed out after ${2}s" ;;
+    3) echo "; exit status 3 (guest rebooted)" ;;
+    *) echo "; exit status $1" ;;
+    esac
+}
 
 rand_token() { od -An -tx8 -N8 /dev/urandom | tr -d ' \n'; }
 

@@ -7,6 +7,7 @@
 # Env (set by host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
 #   HARNESS_TIMEOUT (seconds, default 120) HARNESS_VERBOSE (1: print full logs)
 #   BOOT_NAME, BOOT_KERNEL: another name and kernel (the vmlinux scenario's)
+. /lib/harness/scenario.sh # vmm_status_why
 name=${BOOT_NAME:-boot}
 out=$LOG_DIR/$name.console # guest serial (VMM stdout)
 err=$LOG_DIR/$name.vmm     # VMM's own log (stderr)
@@ -28,16 +29,10 @@ grep -E '^vmm: ' "$err"
 echo "$name: VMM exited with status $rc after $secs s (L1 time)"
 
 value() { sed -n "s/^GUEST $1=//p" "$out.txt" | head -n1; }
-why=
 nproc=$(value nproc)
 mem=$(value memtotal_kb)
 acpi=$(value acpi_errors)
-case "$rc" in
-0) ;;
-124 | 137 | 143) why="$why; timed out after ${limit}s" ;;
-3) why="$why; exit status 3 (guest rebooted)" ;;
-*) why="$why; exit status $rc" ;;
-esac
+why=$(vmm_status_why "$rc" "$limit")
 [ "$nproc" = 2 ] || why="$why; nproc=${nproc:-missing} (want 2)"
 # 512 MiB = 524288 kB, +-10%.
 if [ -z "$mem" ] || [ "$mem" -lt 471859 ] || [ "$mem" -gt 576716 ]; then

@@ -21,6 +21,7 @@
 # Env (set by host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
 #   HARNESS_TIMEOUT (seconds, default 120; each run here gets at most 90)
 #   HARNESS_VERBOSE (1: print full logs)
+. /lib/harness/scenario.sh # vmm_status_why
 name=disk
 limit=${HARNESS_TIMEOUT:-120}
 [ "$limit" -le 90 ] || limit=90
@@ -95,13 +96,7 @@ for mode in msix intx; do
     echo "$run: VMM exited with status $rc after $secs s (L1 time)"
 
     value() { sed -n "s/^GUEST $1=//p" "$out.txt" | head -n1; }
-    why=
-    case "$rc" in
-    0) ;;
-    124 | 137 | 143) why="$why; timed out after ${limit}s" ;;
-    3) why="$why; exit status 3 (guest rebooted)" ;;
-    *) why="$why; exit status $rc" ;;
-    esac
+    why=$(vmm_status_why "$rc" "$limit")
     rwhy=
     if [ "$(value "done")" != 1 ]; then
         last=$(grep -E '^GUEST ' "$out.txt" | tail -n1)

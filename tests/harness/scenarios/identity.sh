@@ -14,6 +14,7 @@
 # Env (set by host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
 #   HARNESS_TIMEOUT (seconds, default 120; each run here gets at most 60)
 #   HARNESS_VERBOSE (1: print full logs)
+. /lib/harness/scenario.sh # vmm_status_why
 name=identity
 limit=${HARNESS_TIMEOUT:-120}
 [ "$limit" -le 60 ] || limit=60
@@ -54,12 +55,7 @@ vmm_uuid() {
 # status_why LABEL: why run LABEL did not end well, or nothing.
 status_why() {
     eval "rc=\$rc_$(echo "$1" | tr - _)"
-    case "$rc" in
-    0) ;;
-    124 | 137 | 143) echo "; $1: timed out after ${limit}s" ;;
-    3) echo "; $1: exit status 3 (guest rebooted)" ;;
-    *) echo "; $1: exit status $rc" ;;
-    esac
+    vmm_status_why "$rc" "$limit" | sed "s/^; /; $1: /"
     [ "$(value "$1" dmi)" = 1 ] || echo "; $1: no /sys/class/dmi/id in the guest"
 }
 

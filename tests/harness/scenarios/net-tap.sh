@@ -24,6 +24,7 @@
 #   HARNESS_TIMEOUT (seconds, default 120; each run here gets at least 300)
 #   HARNESS_VERBOSE (1: print full logs)
 # Env: NET_BYTES (default 67108864, a multiple of 1 MiB)
+. /lib/harness/scenario.sh # vmm_status_why
 name='net-tap'
 limit=${HARNESS_TIMEOUT:-120}
 [ "$limit" -ge 300 ] || limit=300
@@ -135,12 +136,7 @@ for mode in user vhost mq intx; do
         up_size=$(wc -c <"$dir/up.bin" 2>/dev/null)
         echo "$run: L1->L2 $want bytes: L1 sent sha256 $sha, L2 got $(value down_bytes) bytes sha256 $(value down_sha256) in $(value down_seconds) s"
         echo "$run: L2->L1 $(value up_bytes) bytes: L2 sent sha256 $(value up_sha256), L1 got ${up_size:-0} bytes sha256 $up_sha in $(value up_seconds) s"
-        why=
-        case "$rc" in
-        0) ;;
-        124 | 137 | 143) why="$why; timed out after ${limit}s" ;;
-        *) why="$why; exit status $rc" ;;
-        esac
+        why=$(vmm_status_why "$rc" "$limit")
         if [ "$(value "done")" != 1 ]; then
             last=$(grep -E '^GUEST ' "$out.txt" | tail -n1)
             why="$why; the guest did not finish (last: ${last:-no GUEST line at all})"

@@ -9,6 +9,7 @@
 #            8080; L1 connects to 127.0.0.1:HOSTPORT and a line goes each way.
 # Env (set by host-init.sh): GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
 #   HARNESS_TIMEOUT (seconds, default 120) HARNESS_VERBOSE (1: print full logs)
+. /lib/harness/scenario.sh # vmm_status_why
 name=net-user
 vmm=/usr/bin/vmm
 out=$LOG_DIR/$name.console
@@ -65,12 +66,7 @@ echo "$name: L1's NAT server got: $(head -n 1 "$LOG_DIR/$name.nat.in" 2>/dev/nul
 echo "$name: VMM exited with status $rc after $secs s (L1 time)"
 
 value() { sed -n "s/^GUEST $1=//p" "$out.txt" | head -n1; }
-why=
-case "$rc" in
-0) ;;
-124 | 137 | 143) why="$why; timed out after ${limit}s" ;;
-*) why="$why; exit status $rc" ;;
-esac
+why=$(vmm_status_why "$rc" "$limit")
 [ "$(value dhcp)" = ok ] || why="$why; dhcp=$(value dhcp)"
 [ "$(value dhcp_ip)" = 10.0.2.15 ] || why="$why; dhcp_ip=$(value dhcp_ip) (want 10.0.2.15)"
 [ "$(value dhcp_router)" = 10.0.2.2 ] || why="$why; dhcp_router=$(value dhcp_router)"

@@ -15,6 +15,7 @@
 # Env (set by host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
 #   HARNESS_TIMEOUT (seconds, default 120; this run gets at most 90)
 #   HARNESS_VERBOSE (1: print full logs)
+. /lib/harness/scenario.sh # vmm_status_why
 name=rootdisk
 out=$LOG_DIR/$name.console # guest serial (VMM stdout)
 err=$LOG_DIR/$name.vmm     # VMM's own log (stderr)
@@ -70,13 +71,7 @@ echo "$name: VMM exited with status $rc after $secs s (L1 time)"
 value() {
     awk -v k="$1=" '$1 == "GUEST" { for (i = 2; i <= NF; i++) if (index($i, k) == 1) { print substr($i, length(k) + 1); exit } }' "$out.txt"
 }
-why=
-case "$rc" in
-0) ;;
-124 | 137 | 143) why="$why; timed out after ${limit}s" ;;
-3) why="$why; exit status 3 (guest rebooted)" ;;
-*) why="$why; exit status $rc" ;;
-esac
+why=$(vmm_status_why "$rc" "$limit")
 if [ "$(value "done")" != 1 ]; then
     last=$(grep -E '^GUEST ' "$out.txt" | tail -n1)
     why="$why; the guest did not finish (last: ${last:-no GUEST line at all})"

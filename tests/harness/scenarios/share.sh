@@ -23,6 +23,7 @@
 # Env (set by host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
 #   HARNESS_TIMEOUT (seconds, default 120; this run gets at most 90)
 #   HARNESS_VERBOSE (1: print full logs)
+. /lib/harness/scenario.sh # vmm_status_why
 name=share
 limit=${HARNESS_TIMEOUT:-120}
 [ "$limit" -le 90 ] || limit=90
@@ -65,12 +66,7 @@ grep -E '^vmm: ' "$err"
 echo "$name: VMM exited with status $rc after $secs s (L1 time)"
 
 value() { sed -n "s/^GUEST $1=//p" "$out.txt" | head -n1; }
-why=
-case "$rc" in
-0) ;;
-124 | 137 | 143) why="$why; timed out after ${limit}s" ;;
-*) why="$why; exit status $rc" ;;
-esac
+why=$(vmm_status_why "$rc" "$limit")
 if [ "$(value "done")" != 1 ]; then
     last=$(grep -E '^GUEST ' "$out.txt" | tail -n1)
     why="$why; the guest did not finish its checks (last: ${last:-no GUEST line at all})"

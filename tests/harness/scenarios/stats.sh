@@ -19,6 +19,7 @@
 # Env (set by host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
 #   HARNESS_TIMEOUT (seconds, default 120; each run here gets at most 60)
 #   HARNESS_VERBOSE (1: print full logs)
+. /lib/harness/scenario.sh # vmm_status_why
 name=stats
 limit=${HARNESS_TIMEOUT:-120}
 [ "$limit" -le 60 ] || limit=60
@@ -118,12 +119,7 @@ for mode in serial disk; do
     echo "$run: VMM exited with status $rc after $secs s (L1 time)"
 
     value() { sed -n "s/^GUEST $1=//p" "$out.txt" | head -n1; }
-    why=
-    case "$rc" in
-    0) ;;
-    124 | 137 | 143) why="$why; timed out after ${limit}s" ;;
-    *) why="$why; exit status $rc" ;;
-    esac
+    why=$(vmm_status_why "$rc" "$limit")
     [ "$(value "done")" = 1 ] || why="$why; the guest did not finish ($(grep -E '^GUEST ' "$out.txt" | tail -n1))"
     [ "$(value modules)" = ok ] || why="$why; modules=$(value modules)"
     [ "$(value disk)" != none ] || why="$why; the guest found no disk with serial stats"

@@ -647,13 +647,19 @@ static int options_check(struct vmm_options *opts, char *err, size_t errlen)
 	return 0;
 }
 
+/* where member m of struct vmm_options ends */
+#define OPTIONS_END(m) (offsetof(struct vmm_options, m) + sizeof(((struct vmm_options *)0)->m))
+
 int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, size_t errlen)
 {
 	const char *optstring = ":h";
 	int c;
 
-	_Static_assert(offsetof(struct vmm_options, disks) < offsetof(struct vmm_options, shares),
-		       "the path slots are the struct's tail");
+	/* the slots must be all that this memset leaves out: see struct vmm_options */
+	_Static_assert(OPTIONS_END(disks) == offsetof(struct vmm_options, shares) &&
+			       sizeof(struct vmm_options) - OPTIONS_END(shares) <
+				       _Alignof(struct vmm_options),
+		       "disks and shares are the tail of struct vmm_options");
 	memset(opts, 0, offsetof(struct vmm_options, disks));
 	opts->cpus = 1;
 	opts->memory = VMM_DEFAULT_MEMORY;

@@ -17,10 +17,7 @@ mon=$1
 log=$2
 command -v socat >/dev/null || exit 0
 
-# ask COMMAND...: QEMU's answers, without CRs
-ask() {
-    { printf '%s\n' "$@"; sleep 1; } | timeout 5 socat - "UNIX-CONNECT:$mon" 2>/dev/null | tr -d '\r'
-}
+ask() { "$(dirname "$0")/qemu-monitor.sh" "$mon" "$@"; }
 
 # wedged: the vector L1's halted vCPU should be taking, or nothing: halted (HLT=1),
 # interrupts enabled (RFLAGS.IF), and the highest vector in IRR in a priority class

@@ -214,15 +214,13 @@ l1_state() {
         return
     fi
     for n in 1 2; do
-        dump=$( (printf 'info registers\n'; sleep 1) | timeout 5 socat - "UNIX-CONNECT:$mon" 2>/dev/null |
-            tr -d '\r' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' | grep -E '^(RAX|RSI|R8 |R12|RIP|CR0)=') ||
+        dump=$("$here/qemu-monitor.sh" "$mon" 'info registers' | grep -E '^(RAX|RSI|R8 |R12|RIP|CR0)=') ||
             { echo "dump $n: QEMU's monitor did not answer (QEMU itself is stuck)"; return; }
         echo "dump $n:"
         echo "$dump" | sed 's/^/  /'
     done
     echo "local APIC:"
-    (printf 'info lapic\n'; sleep 1) | timeout 5 socat - "UNIX-CONNECT:$mon" 2>/dev/null |
-        tr -d '\r' | grep -E '^ *(LVTT|Timer|ISR|IRR|APR)' | sed 's/^ */  /'
+    "$here/qemu-monitor.sh" "$mon" 'info lapic' | grep -E '^ *(LVTT|Timer|ISR|IRR|APR)' | sed 's/^ */  /'
 }
 
 start=$(date +%s.%N)

@@ -624,6 +624,49 @@ START_TEST(read_write_only_own_descriptors)
 }
 END_TEST
 
+/*
+ * A run of consecutive descriptors becomes aligned blocks: every number inside the run
+ * passes, the neighbours on either side do not.
+ */
+static int do_run_of_fds(void *arg)
+{
+	int which = *(const int *)arg, ev[40];
+	struct vmm_seccomp_fds fds;
+	uint64_t v = 1;
+
+	for (int i = 0; i < 40; i++)
+		if ((ev[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+			return 80;
+	role_fds(VMM_SECCOMP_BLK, &fds);
+	for (int i = 1; i < 39; i++)
+		vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_EVENT, ev[i]);
+	if (install(VMM_SECCOMP_ON, VMM_SECCOMP_BLK, &fds))
+		return 81;
+	for (int i = 1; i < 39; i++)
+		if (write(ev[i], &v, sizeof(v)) != sizeof(v))
+			return 40;
+	if (which >= 0)
+		write(ev[which], &v, sizeof(v));
+	return 0;
+}
+
+START_TEST(descriptor_runs_cover_exactly_their_numbers)
+{
+	static const int which[] = { -1, 0, 39 };
+
+	fake_kvm_fds();
+	for (size_t i = 0; i < 3; i++) {
+		struct child c;
+
+		run_child(do_run_of_fds, (void *)&which[i], &c);
+		if (which[i] < 0)
+			assert_exited(&c, 0);
+		else
+			assert_killed(&c, "block I/O", "write");
+	}
+}
+END_TEST
+
 /* A descriptor a list cannot name is refused at install, not left out of the list. */
 static int do_too_high(void *arg)
 {
@@ -903,6 +946,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, net_role_moves_frames_on_its_tap_only);
 	tcase_add_test(tc, user_net_main_role);
 	tcase_add_test(tc, read_write_only_own_descriptors);
+	tcase_add_test(tc, descriptor_runs_cover_exactly_their_numbers);
 	tcase_add_test(tc, descriptor_above_the_limit_refused);
 	tcase_add_test(tc, vcpu_thread_starts_a_queue_thread);
 	tcase_add_test(tc, log_and_off_let_calls_through);

@@ -148,7 +148,9 @@ static const struct rule main_rules[] = {
 	ALLOW(epoll_ctl),
 	ALLOW(close),
 	/* disk images are unlocked at exit, before their rings are gone (virtio/disk.c) */
-	ALLOW_IF(fcntl, ARG_EQ(1, F_OFD_SETLK)),
+	{ .nr = SCMP_SYS(fcntl),
+	  .fd_class = VMM_SECCOMP_FD_DISK,
+	  .test = { ARG_EQ(1, F_OFD_SETLK) } },
 	/* typed input raises COM1's interrupt line */
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
 	/* the statistics table (SIGUSR1, exit) asks whether stderr is a terminal */

@@ -74,8 +74,12 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/check_main.c $(UNIT_HEADERS) $(SLIRP_
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< tests/unit/check_main.c \
 		$(SLIRP_OBJ) $(BUILD)/libvmm.a $(LDLIBS) $(SLIRP_LIBS) $(CHECK_LIBS)
 
-# Tiny guests: flat binaries assembled from tests/guests/*.S, run directly on /dev/kvm.
-guests: $(GUEST_BINS)
+# Tiny guests: flat binaries assembled from tests/guests/*.S, run directly on /dev/kvm, and
+# ptyrun, which runs the VMM on a pseudo-terminal for them (static: the harness copies both).
+guests: $(GUEST_BINS) $(BUILD)/guests/ptyrun
+$(BUILD)/guests/ptyrun: tests/tty/ptyrun.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -s -o $@ $<
 $(BUILD)/guests/%.bin: tests/guests/%.S tests/guests/guest.ld tests/guests/guest.inc \
 		tests/guests/virtio.inc
 	@mkdir -p $(@D)

@@ -134,10 +134,11 @@ $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c virtio/blk.c virtio/blk.h virtio/v
 
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config.c vmm/config.h \
 		vmm/options.c vmm/options.h virtio/disk.c virtio/disk.h firmware/smbios.c \
-		firmware/smbios.h vmm/seccomp.c vmm/seccomp.h
+		firmware/smbios.h vmm/seccomp.c vmm/seccomp.h vmm/hostfile.c vmm/hostfile.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c vmm/options.c \
-		virtio/disk.c firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
+		virtio/disk.c firmware/smbios.c vmm/seccomp.c vmm/hostfile.c -o $@ -pthread -luring \
+		-lseccomp
 $(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c virtio/fs.c virtio/fs.h virtio/virtqueue.c \
 		virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c vmm/memory.h \
 		vmm/seccomp.c vmm/seccomp.h

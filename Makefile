@@ -78,8 +78,12 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/check_main.c $(UNIT_HEADERS) $(SLIRP_
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< tests/unit/check_main.c \
 		$(SLIRP_OBJ) $(BUILD)/libvmm.a $(LDLIBS) $(SLIRP_LIBS) $(CHECK_LIBS)
 
-# Tiny guests: flat binaries assembled from tests/guests/*.S, run directly on /dev/kvm.
-guests: $(GUEST_BINS)
+# Tiny guests: flat binaries assembled from tests/guests/*.S, run directly on /dev/kvm, and
+# ptyrun, which runs the VMM on a pseudo-terminal for them (static: the harness copies both).
+guests: $(GUEST_BINS) $(BUILD)/guests/ptyrun
+$(BUILD)/guests/ptyrun: tests/tty/ptyrun.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -s -o $@ $<
 $(BUILD)/guests/%.bin: tests/guests/%.S tests/guests/guest.ld tests/guests/guest.inc \
 		tests/guests/virtio.inc
 	@mkdir -p $(@D)
@@ -134,10 +138,11 @@ $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c virtio/blk.c virtio/blk.h virtio/v
 
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config.c vmm/config.h \
 		vmm/options.c vmm/options.h virtio/disk.c virtio/disk.h firmware/smbios.c \
-		firmware/smbios.h vmm/seccomp.c vmm/seccomp.h
+		firmware/smbios.h vmm/seccomp.c vmm/seccomp.h vmm/hostfile.c vmm/hostfile.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c vmm/options.c \
-		virtio/disk.c firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
+		virtio/disk.c firmware/smbios.c vmm/seccomp.c vmm/hostfile.c -o $@ -pthread -luring \
+		-lseccomp
 $(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c virtio/fs.c virtio/fs.h virtio/virtqueue.c \
 		virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c vmm/memory.h \
 		vmm/seccomp.c vmm/seccomp.h

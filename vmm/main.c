@@ -27,6 +27,7 @@
 #include "vmm/cpuid.h"
 #include "vmm/event_loop.h"
 #include "vmm/exit_codes.h"
+#include "vmm/hostfile.h"
 #include "vmm/options.h"
 #include "vmm/seccomp.h"
 #include "vmm/run.h"
@@ -69,6 +70,28 @@ static int check_host_memory(const struct vmm_options *opts, char *err, size_t e
 }
 
 /* Name every unreadable input file up front, before reading any of them in earnest. */
+/* A report written at exit (--stats-json), opened now without blocking on a FIFO. */
+static int open_output(FILE **f, const char *option, const char *path, char *err, size_t errlen)
+{
+	const char *why;
+	int fd = hostfile_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666, HOSTFILE_OUTPUT, NULL,
+			       &why);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s %s: %s", option, path, why);
+		return fd;
+	}
+	*f = fdopen(fd, "w");
+	if (!*f) {
+		int ret = -errno;
+
+		close(fd);
+		snprintf(err, errlen, "%s %s: %s", option, path, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 static int check_input_files(const struct vmm_options *opts, char *err, size_t errlen)
 {
 	const struct {
@@ -635,10 +658,9 @@ int main(int argc, char **argv)
 	    check_host_memory(&opts, err, sizeof(err)))
 		return usage_error(err);
 	/* an output file too: the seccomp lists allow no open once the guest runs */
-	if (opts.stats_json && !(stats_json = fopen(opts.stats_json, "we"))) {
-		snprintf(err, sizeof(err), "--stats-json %s: %s", opts.stats_json, strerror(errno));
+	if (opts.stats_json &&
+	    open_output(&stats_json, "--stats-json", opts.stats_json, err, sizeof(err)))
 		return usage_error(err);
-	}
 	if (opts.run && run_open_status_file(&opts, err, sizeof(err)))
 		return usage_error(err);
 

@@ -137,7 +137,10 @@ static const struct rule common_rules[] = {
 	/* stdio sizes its buffer from the descriptor it writes to */
 	ALLOW(fstat),
 	ALLOW_IF(newfstatat, ARG_EQ(3, AT_EMPTY_PATH)),
-	/* leaving raw mode on the way out (tcsetattr on stdin) */
+	/*
+	 * leaving raw mode on the way out: vmm/console.c issues exactly this ioctl itself,
+	 * never libc's tcsetattr(), which may add TCGETS or use TCSETS2 (see console.c)
+	 */
 	ALLOW_IF2(ioctl, ARG_EQ(0, STDIN_FILENO), ARG_EQ(1, TCSETS)),
 };
 

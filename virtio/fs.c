@@ -63,15 +63,17 @@ _Static_assert(sizeof(struct fuse_out_header) == 16, "fuse_out_header");
  * numbers, [win_base, win_base + win_size), and its nodes and handles together never
  * exceed it: past that the guest gets ENFILE until it forgets some. The window is also
  * what the file server's seccomp list lets it name (vmm/seccomp.c). Its size is a power
- * of two, at most FS_WINDOW_MAX, and small enough that FS_WINDOWS of them fit under the
- * limit above the descriptors the rest of the VMM uses.
+ * of two, at most FS_WINDOW_MAX (a window costs the kernel 8 bytes per number in the
+ * process's descriptor table), and at most an eighth of the limit, so that several shares
+ * and the rest of the VMM fit under it.
  */
 #define FS_WINDOW_MAX 16384u
 #define FS_WINDOW_MIN 64u
-#define FS_WINDOWS 8		/* servers at once: one per --share */
-#define FS_STOP_WAIT_S 2	/* reset and teardown wait this long for a worker, no longer */
-#define FS_ARGS_MAX 16384	/* header + arguments copied out of a request */
-#define FS_OUT_MAX (128u << 10) /* reply payloads built in our buffer (READDIR, ...) */
+#define FS_WINDOWS 16		  /* servers at once: one per --share */
+#define FS_WANT_NOFILE (1u << 18) /* room for a dozen full windows above the first quarter */
+#define FS_STOP_WAIT_S 2	  /* reset and teardown wait this long for a worker, no longer */
+#define FS_ARGS_MAX 16384	  /* header + arguments copied out of a request */
+#define FS_OUT_MAX (128u << 10)	  /* reply payloads built in our buffer (READDIR, ...) */
 #define FS_HASH_BUCKETS 4096u
 #define FS_TIMEOUT_S 1	/* entry and attribute validity: the host may change files too */
 #define FS_NO_REPLY 1	/* handler result: nothing goes back (FORGET) */
@@ -1648,38 +1650,44 @@ static struct {
 	unsigned int base, size;
 } windows[FS_WINDOWS];
 
-/* Find s a window under the descriptor limit that no other server has. */
+/*
+ * Find s a window under the descriptor limit that no other server has: an eighth of the
+ * limit (rounded down to a power of two) at most, above its first quarter, which is left
+ * to the rest of the VMM; smaller when the larger ones are taken.
+ */
 static int window_take(struct fs_server *s, const char *dir, char *err, size_t errlen)
 {
-	unsigned int size = FS_WINDOW_MAX, limit;
+	unsigned int limit, top = 1, size;
 	struct rlimit rl;
 	int ret = -EMFILE;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		rl.rlim_cur = 1024;
 	limit = rl.rlim_cur > (1u << 30) ? 1u << 30 : (unsigned int)rl.rlim_cur;
-	/* the lowest window is left to the rest of the VMM */
-	while (size > FS_WINDOW_MIN && size * (FS_WINDOWS + 1) > limit)
-		size /= 2;
+	while (top * 2 <= limit)
+		top *= 2;
+	size = top / 8 < FS_WINDOW_MAX ? top / 8 : FS_WINDOW_MAX;
 	pthread_mutex_lock(&windows_lock);
-	for (unsigned int base = size; ret && base + size <= limit; base += size) {
-		int free_k = -1;
-		bool overlap = false;
+	for (; ret && size >= FS_WINDOW_MIN; size /= 2) {
+		for (unsigned int base = top / 4; ret && base + size <= limit; base += size) {
+			int free_k = -1;
+			bool overlap = false;
 
-		for (int k = 0; k < FS_WINDOWS; k++) {
-			if (!windows[k].size) {
-				free_k = free_k < 0 ? k : free_k;
-				continue;
+			for (int k = 0; k < FS_WINDOWS; k++) {
+				if (!windows[k].size) {
+					free_k = free_k < 0 ? k : free_k;
+					continue;
+				}
+				if (base < windows[k].base + windows[k].size &&
+				    windows[k].base < base + size)
+					overlap = true;
 			}
-			if (base < windows[k].base + windows[k].size &&
-			    windows[k].base < base + size)
-				overlap = true;
+			if (overlap || free_k < 0)
+				continue;
+			windows[free_k].base = s->win_base = base;
+			windows[free_k].size = s->win_size = size;
+			ret = 0;
 		}
-		if (overlap || free_k < 0)
-			continue;
-		windows[free_k].base = s->win_base = base;
-		windows[free_k].size = s->win_size = size;
-		ret = 0;
 	}
 	pthread_mutex_unlock(&windows_lock);
 	if (ret)
@@ -2168,13 +2176,13 @@ static const struct virtio_device_ops fs_ops = {
 };
 
 /*
- * Raise the process's descriptor limit so that FS_WINDOWS full-size windows fit above the
- * rest of the VMM: the soft limit up to the hard one, and the hard one too where we may
- * (root). Where neither can grow, the windows shrink instead (window_take()).
+ * Raise the process's descriptor limit so that full-size windows fit: the soft limit up
+ * to the hard one, and the hard one too where we may (root with CAP_SYS_RESOURCE). Where
+ * neither can grow, the windows shrink instead (window_take()).
  */
 static void make_room(void)
 {
-	const rlim_t want = (rlim_t)FS_WINDOW_MAX * (FS_WINDOWS + 1);
+	const rlim_t want = FS_WANT_NOFILE;
 	struct rlimit rl, up;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)

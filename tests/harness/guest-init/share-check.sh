@@ -145,15 +145,27 @@ echo "GUEST escape_guest_root=$(ls / | tr '\n' ' ')"
 # answer, and poweroff must end the VMM with 0.
 result fifo_mkfifo mkfifo /mnt/rw/fifo
 echo "GUEST fifo_type=$(stat -c %F /mnt/rw/fifo 2>&1)"
-timeout 2 sh -c 'echo x >/mnt/rw/fifo' 2>/dev/null
+timeout 1 sh -c 'echo x >/mnt/rw/fifo' 2>/dev/null
 echo "GUEST fifo_guest_open=$?"
-n=0
-while [ "$n" -lt 200 ]; do
-    timeout 2 sh -c 'echo x >/mnt/rw/race' 2>/dev/null
+# outcomes: a regular file made (ok), the server's ENXIO for what had become a
+# FIFO (the race hit), the guest's own FIFO open ended by timeout, or else
+n=0 ok=0 nx=0 to=0 other=
+t0=$(cut -d' ' -f1 /proc/uptime)
+while [ "$n" -lt 100 ]; do
+    msg=$(timeout 1 sh -c 'echo x >/mnt/rw/race' 2>&1)
+    rc=$?
+    case "$rc:$msg" in
+    0:*) ok=$((ok + 1)) ;;
+    *"No such device or address"*) nx=$((nx + 1)) ;;
+    124:* | 143:*) to=$((to + 1)) ;;
+    *) other="$other $rc:$(echo "$msg" | head -n1)" ;;
+    esac
     n=$((n + 1))
 done
 : >/mnt/rw/race-stop
+t1=$(cut -d' ' -f1 /proc/uptime)
 echo "GUEST fifo_race_opens=$n"
+echo "GUEST fifo_race=regular:$ok enxio:$nx guest_timeout:$to other:${other:-none} in $(awk "BEGIN { print $t1 - $t0 }") s"
 result fifo_after sh -c 'echo after >/mnt/rw/after-fifo &&
     [ "$(cat /mnt/rw/after-fifo)" = after ] && rm -f /mnt/rw/after-fifo /mnt/rw/fifo /mnt/rw/race /mnt/rw/race-stop'
 

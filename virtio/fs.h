@@ -23,6 +23,11 @@
  * Node IDs and file handles are table slots with a generation number, so the guest can
  * only name nodes it looked up and handles it opened. A read-only share answers EROFS to
  * everything that would modify it. Files are created with the VMM's own identity.
+ * Only regular files and directories are ever opened for I/O, and never in a way that
+ * waits (a FIFO gets ENXIO). Every descriptor a server holds lies in its own window of
+ * descriptor numbers, which bounds what a guest can hold (ENFILE past it) and is all the
+ * worker's seccomp list lets it name; each worker also confines itself to the share with
+ * Landlock where the kernel has it (docs/security.md).
  */
 #ifndef VIRTIO_FS_H
 #define VIRTIO_FS_H

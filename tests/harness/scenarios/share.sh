@@ -19,7 +19,10 @@
 #     in the guest and ro/ is byte for byte what L1 made;
 #   "share fifo": the guest's mkfifo made a FIFO; 100 O_CREAT opens raced L1
 #     making and removing a FIFO of that name (CREATE of a FIFO used to block
-#     the file server for ever); the share still answers and poweroff gives 0;
+#     the file server for ever); the share still answers and poweroff gives 0.
+#     The guest's kernel sends LOOKUP before CREATE under the directory's lock,
+#     so the race reaches the server rarely (the "enxio" count says how often);
+#     tests/unit/virtio/test_fs.c sends that CREATE directly;
 #   "share escape": every attempt is printed; none printed the secret,
 #     secret.txt is unchanged, outside/ holds nothing new, and the mknod of
 #     a device node failed.

@@ -60,6 +60,8 @@ struct rule {
 	bool own_pid; /* argument 0 must be this process's PID (tgkill) */
 	enum rule_action action;
 	struct arg_test test[2];
+	uint8_t share_args;	/* bit n: argument n is one of the file server's descriptors */
+	uint8_t share_base_arg; /* 1-based; that argument must equal the window's base */
 };
 
 #define ALLOW(name)                                                                                \
@@ -86,6 +88,15 @@ struct rule {
 #define ALLOW_IF2(name, t0, t1)                                                                    \
 	{                                                                                          \
 		.nr = SCMP_SYS(name), .fd_class = FD_ANY, .test = { t0, t1 }                       \
+	}
+/* on the file server's own descriptors: argument n for each bit n of args */
+#define ON_SHARE(name, args)                                                                       \
+	{                                                                                          \
+		.nr = SCMP_SYS(name), .fd_class = FD_ANY, .share_args = (args)                     \
+	}
+#define ON_SHARE_IF(name, args, t0)                                                                \
+	{                                                                                          \
+		.nr = SCMP_SYS(name), .fd_class = FD_ANY, .share_args = (args), .test = { t0 }     \
 	}
 #define IOCTL(cls, request)                                                                        \
 	{                                                                                          \
@@ -281,40 +292,53 @@ static const struct rule user_net_rules[] = {
 };
 
 /*
- * virtio-fs workers: the FUSE file server works on one shared directory through
- * descriptors relative to it (openat2 with RESOLVE_BENEATH, *at calls, never a path from
- * the root), plus waiting for kicks and INTx. These threads are made at set-up and load
- * this list themselves; no other thread may open a file once the guest runs.
+ * virtio-fs workers: the FUSE file server. Every descriptor it works on (the share's
+ * root, one O_PATH descriptor per node the guest looked up, the open files and
+ * directories, /proc/self/fd) lies in its window (vmm_seccomp_fds.share_base/size), and
+ * every call that takes a descriptor or a directory descriptor must name one of them:
+ * AT_FDCWD and the VMM's other descriptors (disk images, KVM, TAPs) are refused. seccomp
+ * cannot read the path a call takes, so an absolute one would still pass here: keeping
+ * the paths beneath the share is Landlock's work (virtio/fs.c), and the server's own
+ * (one component per name, openat2 with RESOLVE_BENEATH). These threads are made at
+ * set-up and load this list themselves; no other thread may open a file once the guest
+ * runs.
  */
+#define A0 1u /* argument 0 */
+#define A1 2u
+#define A2 4u
 static const struct rule fs_rules[] = {
-	ALLOW(openat2),
-	/* the O_PATH-to-real-open step goes through /proc/self/fd; never creating a file */
-	ALLOW(openat),
-	ALLOW(newfstatat),
-	ALLOW(close),
-	ALLOW(fchmodat),
-	ALLOW(fchownat),
-	ALLOW(ftruncate),
-	ALLOW(truncate),
-	ALLOW(utimensat),
-	ALLOW(readlinkat),
-	ALLOW(mknodat),
-	ALLOW(mkdirat),
-	ALLOW(symlinkat),
-	ALLOW(unlinkat),
-	ALLOW(renameat2),
-	ALLOW(renameat), /* glibc's renameat2() with no flags */
-	ALLOW(linkat),
-	ALLOW(preadv),
-	ALLOW(pwritev),
-	ALLOW(fstatfs),
-	ALLOW(fsync),
-	ALLOW(fdatasync),
-	ALLOW(lseek),
-	ALLOW(getdents64),
-	ALLOW(fallocate),
-	ALLOW(mremap),
-	ALLOW(poll),
+	/* LOOKUP, CREATE: one name below a node; reopening a node via /proc/self/fd */
+	ON_SHARE(openat2, A0),
+	ON_SHARE(openat, A0),
+	/* each new descriptor moves into the window, and nowhere else */
+	{ .nr = SCMP_SYS(fcntl),
+	  .fd_class = FD_ANY,
+	  .test = { ARG_EQ(1, F_DUPFD_CLOEXEC) },
+	  .share_base_arg = 3 },
+	ALLOW(close), /* the descriptor just moved, and what FORGET and RELEASE let go */
+	ON_SHARE(newfstatat, A0),     /* LOOKUP, GETATTR (AT_EMPTY_PATH on a node) */
+	ON_SHARE(fstatfs, A0),	      /* STATFS */
+	ON_SHARE(fchmodat, A0),	      /* SETATTR mode, through /proc/self/fd: no O_PATH form */
+	ON_SHARE(fchownat, A0),	      /* SETATTR owner, AT_EMPTY_PATH on the node */
+	ON_SHARE(ftruncate, A0),      /* SETATTR size, on a handle or the node reopened */
+	ON_SHARE(utimensat, A0),      /* SETATTR times */
+	ON_SHARE(readlinkat, A0),     /* READLINK */
+	ON_SHARE(mknodat, A0),	      /* MKNOD: regular files, FIFOs, sockets */
+	ON_SHARE(mkdirat, A0),	      /* MKDIR */
+	ON_SHARE(symlinkat, A1),      /* SYMLINK: argument 1 is the directory */
+	ON_SHARE(unlinkat, A0),	      /* UNLINK, RMDIR */
+	ON_SHARE(renameat2, A0 | A2), /* RENAME2 */
+	ON_SHARE(renameat, A0 | A2),  /* RENAME: glibc's renameat2() with no flags */
+	ON_SHARE(linkat, A0 | A2),    /* LINK */
+	ON_SHARE(preadv, A0),	      /* READ */
+	ON_SHARE(pwritev, A0),	      /* WRITE */
+	ON_SHARE(fsync, A0),	      /* FSYNC, FSYNCDIR */
+	ON_SHARE(fdatasync, A0),
+	ON_SHARE(lseek, A0),	  /* LSEEK, and READDIR's offsets */
+	ON_SHARE(getdents64, A0), /* READDIR, READDIRPLUS */
+	ON_SHARE(fallocate, A0),  /* FALLOCATE */
+	ALLOW(mremap),		  /* realloc() of the node and handle tables */
+	ALLOW(poll),		  /* kick and stop eventfds */
 	ALLOW(ppoll),
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
 };
@@ -482,11 +506,14 @@ int vmm_seccomp_init(enum vmm_seccomp_mode m, void (*before_death)(void))
 	return 0;
 }
 
-/* fd_size: 0, no descriptor test; else argument 0 lies in [fd, fd + fd_size), aligned */
+/*
+ * fd_size: 0, no descriptor test; else argument 0 lies in [fd, fd + fd_size), aligned.
+ * fds: for the rules that name the file server's descriptor window.
+ */
 static int add_rule(scmp_filter_ctx ctx, const struct rule *r, int fd, unsigned int fd_size,
-		    char *err, size_t errlen)
+		    const struct vmm_seccomp_fds *fds, char *err, size_t errlen)
 {
-	struct scmp_arg_cmp cmp[3];
+	struct scmp_arg_cmp cmp[6];
 	unsigned int n = 0;
 	uint32_t action = r->action == RULE_ENOSYS ? SCMP_ACT_ERRNO(ENOSYS) : SCMP_ACT_ALLOW;
 	int ret;
@@ -500,6 +527,17 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r, int fd, unsigned 
 		if (r->test[i].arg)
 			cmp[n++] = (struct scmp_arg_cmp){ r->test[i].arg - 1, r->test[i].op,
 							  r->test[i].a, r->test[i].b };
+	for (unsigned int a = 0; a < 3; a++) {
+		/* the low 32 bits only: the kernel reads a descriptor as an int */
+		uint64_t mask = 0xffffffffu & ~(uint64_t)(fds->share_size - 1);
+
+		if (r->share_args & (1u << a))
+			cmp[n++] = (struct scmp_arg_cmp){ a, SCMP_CMP_MASKED_EQ, mask,
+							  fds->share_base };
+	}
+	if (r->share_base_arg)
+		cmp[n++] = (struct scmp_arg_cmp){ r->share_base_arg - 1u, SCMP_CMP_EQ,
+						  fds->share_base, 0 };
 	ret = seccomp_rule_add_array(ctx, action, r->nr, n, cmp);
 	if (ret < 0) {
 		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, r->nr);
@@ -536,7 +574,7 @@ static int add_class_rules(scmp_filter_ctx ctx, const struct rule *r,
 
 			while (!(fd & (int)size) && fd + (int)size * 2 <= end)
 				size *= 2;
-			ret = add_rule(ctx, r, fd, size, err, errlen);
+			ret = add_rule(ctx, r, fd, size, fds, err, errlen);
 			if (ret)
 				return ret;
 			fd += (int)size;
@@ -552,8 +590,10 @@ static int add_rules(scmp_filter_ctx ctx, const struct rule *rules, size_t n,
 		const struct rule *r = &rules[i];
 		int ret = 0;
 
-		if (r->fd_class == FD_ANY)
-			ret = add_rule(ctx, r, -1, 0, err, errlen);
+		if ((r->share_args || r->share_base_arg) && !fds->share_size)
+			ret = 0; /* no window: nothing of the file server's is allowed */
+		else if (r->fd_class == FD_ANY)
+			ret = add_rule(ctx, r, -1, 0, fds, err, errlen);
 		else
 			ret = add_class_rules(ctx, r, fds, err, errlen);
 		if (ret)

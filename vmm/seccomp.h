@@ -61,6 +61,12 @@ enum vmm_seccomp_fd_class {
 struct vmm_seccomp_fds {
 	uint64_t bits[VMM_SECCOMP_FD_CLASSES][VMM_SECCOMP_MAX_FD / 64];
 	int too_high; /* a descriptor above VMM_SECCOMP_MAX_FD was added (install refuses) */
+	/*
+	 * A file server's descriptors are too many and too changing to list: they all lie in
+	 * [share_base, share_base + share_size), a power of two aligned to its size, which one
+	 * masked comparison can test. share_size 0: the rules that need it allow nothing.
+	 */
+	unsigned int share_base, share_size;
 };
 
 /*

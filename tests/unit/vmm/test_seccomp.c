@@ -207,10 +207,8 @@ START_TEST(forbidden_calls_kill_every_role)
 			if (role == VMM_SECCOMP_MAIN_USER_NET &&
 			    (call == F_SOCKET || call == F_OPENAT))
 				continue;
-			/* the file server opens files: only inside its share
-			 * (tests/unit/virtio/test_fs.c) */
-			if (role == VMM_SECCOMP_FS && call == F_OPENAT)
-				continue;
+			/* the file server opens files only relative to its own descriptors:
+			 * AT_FDCWD is refused (fs_role_only_its_window below) */
 			/* the vCPU role may create threads; a fork is still refused */
 			run_child(do_forbidden, &fc, &c);
 			assert_killed(&c, vmm_seccomp_role_name(fc.role), forbidden_name[call]);
@@ -829,6 +827,81 @@ static int do_mode(void *arg)
 	return s >= 0 ? 0 : 62;
 }
 
+/*
+ * The file server names only descriptors in its window: a path relative to one of them
+ * works, AT_FDCWD and any other descriptor (a disk image, say) kill.
+ */
+enum fs_try { FS_IN_WINDOW, FS_AT_FDCWD, FS_OTHER_DIRFD, FS_WRITE_OTHER, FS_DUP_ELSEWHERE };
+
+static int do_fs_window(void *arg)
+{
+	enum fs_try t = *(enum fs_try *)arg;
+	struct vmm_seccomp_fds fds;
+	struct iovec v = { "x", 1 };
+	int dir = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int other = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int file = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int w, fd;
+
+	role_fds(VMM_SECCOMP_FS, &fds);
+	fds.share_base = 1024;
+	fds.share_size = 1024;
+	w = fcntl(dir, F_DUPFD_CLOEXEC, 1024);
+	if (dir < 0 || other < 0 || file < 0 || w < 1024 || w >= 2048)
+		return 91;
+	if (install(VMM_SECCOMP_ON, VMM_SECCOMP_FS, &fds))
+		return 90;
+	switch (t) {
+	case FS_IN_WINDOW:
+		fd = (int)syscall(SYS_openat, w, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return 92;
+		/* and into the window it goes */
+		if (fcntl(fd, F_DUPFD_CLOEXEC, 1024) < 1024)
+			return 93;
+		return 0;
+	case FS_AT_FDCWD:
+		syscall(SYS_openat, AT_FDCWD, "/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		break;
+	case FS_OTHER_DIRFD:
+		syscall(SYS_mkdirat, other, "vmm-seccomp-test-never", 0700);
+		break;
+	case FS_WRITE_OTHER:
+		syscall(SYS_pwritev, file, &v, 1, 0, 0);
+		break;
+	case FS_DUP_ELSEWHERE:
+		fcntl(dir, F_DUPFD_CLOEXEC, 0);
+		break;
+	}
+	return 0; /* survived: the test fails */
+}
+
+START_TEST(fs_role_only_its_window)
+{
+	static const struct {
+		enum fs_try t;
+		const char *call;
+	} cases[] = {
+		{ FS_AT_FDCWD, "openat" },
+		{ FS_OTHER_DIRFD, "mkdirat" },
+		{ FS_WRITE_OTHER, "pwritev" },
+		{ FS_DUP_ELSEWHERE, "fcntl" },
+	};
+	enum fs_try ok = FS_IN_WINDOW;
+	struct child c;
+
+	fake_kvm_fds();
+	run_child(do_fs_window, &ok, &c);
+	assert_exited(&c, 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum fs_try t = cases[i].t;
+
+		run_child(do_fs_window, &t, &c);
+		assert_killed(&c, "file server", cases[i].call);
+	}
+}
+END_TEST
+
 START_TEST(log_and_off_let_calls_through)
 {
 	enum vmm_seccomp_mode modes[] = { VMM_SECCOMP_LOG, VMM_SECCOMP_OFF };
@@ -949,6 +1022,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, descriptor_runs_cover_exactly_their_numbers);
 	tcase_add_test(tc, descriptor_above_the_limit_refused);
 	tcase_add_test(tc, vcpu_thread_starts_a_queue_thread);
+	tcase_add_test(tc, fs_role_only_its_window);
 	tcase_add_test(tc, log_and_off_let_calls_through);
 	tcase_add_test(tc, role_sizes);
 	tcase_add_test(tc, capabilities_dropped);

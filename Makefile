@@ -75,7 +75,12 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/check_main.c $(UNIT_HEADERS) $(SLIRP_
 		$(SLIRP_OBJ) $(BUILD)/libvmm.a $(LDLIBS) $(SLIRP_LIBS) $(CHECK_LIBS)
 
 # Tiny guests: flat binaries assembled from tests/guests/*.S, run directly on /dev/kvm.
-guests: $(GUEST_BINS)
+# Beside them, static programs for harness guests (a "# harness-tools:" line, mkinitrd-guest.sh).
+GUEST_TOOLS := $(BUILD)/guest-tools/hostile-pci
+guests: $(GUEST_BINS) $(GUEST_TOOLS)
+$(BUILD)/guest-tools/%: tests/harness/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -s -o $@ $<
 $(BUILD)/guests/%.bin: tests/guests/%.S tests/guests/guest.ld tests/guests/guest.inc \
 		tests/guests/virtio.inc
 	@mkdir -p $(@D)

@@ -25,8 +25,8 @@ INIT_BLOB := $(BUILD)/obj/guest/init-blob.o
 GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
 GUEST_BINS := $(GUEST_SRCS:tests/guests/%.S=$(BUILD)/guests/%.bin)
 
-.PHONY: all vmm static static-test sanitize unit guests test run deps clean format format-check \
-	bench bench-tools fuzz
+.PHONY: all vmm static static-test sanitize unit guests guest-tools test run deps clean format \
+	format-check bench bench-tools fuzz
 all: $(BUILD)/vmm
 
 vmm: $(BUILD)/vmm
@@ -80,7 +80,13 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/check_main.c $(UNIT_HEADERS) $(SLIRP_
 
 # Tiny guests: flat binaries assembled from tests/guests/*.S, run directly on /dev/kvm, and
 # ptyrun, which runs the VMM on a pseudo-terminal for them (static: the harness copies both).
-guests: $(GUEST_BINS) $(BUILD)/guests/ptyrun
+# Beside them, static programs for harness guests (a "# harness-tools:" line, mkinitrd-guest.sh).
+GUEST_TOOLS := $(BUILD)/guest-tools/hostile-pci
+guests: $(GUEST_BINS) $(BUILD)/guests/ptyrun guest-tools
+guest-tools: $(GUEST_TOOLS)
+$(BUILD)/guest-tools/%: tests/harness/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -s -o $@ $<
 $(BUILD)/guests/ptyrun: tests/tty/ptyrun.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -static -s -o $@ $<
@@ -165,7 +171,7 @@ test: deps
 	tests/run-all.sh
 
 run: deps
-	$(MAKE) all static
+	$(MAKE) all static guest-tools
 	tests/harness/run-default.sh
 
 bench: deps

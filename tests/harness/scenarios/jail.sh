@@ -17,6 +17,9 @@
 #    secret outside the shares; exit status 0;
 #  - jail run: `vmm run --jail` with --rootfs gives the command's status (7)
 #    and stdout, and with L1's / as the guest's root it writes into a share;
+#  - jail tap: the net-check guest moves 1 MiB each way over a TAP that the
+#    VMM opened before entering the jail (its own network namespace), with
+#    our queue thread and with vhost=on;
 #  - jail user: an ordinary user (uid 1000, /dev/kvm through its group) runs
 #    the hello guest jailed, the user namespace mapping only itself;
 #  - jail refused: root without --user is refused with one line, status 2.
@@ -154,6 +157,50 @@ check '[ "$rc" = 5 ]' "L1's / as root: status $rc (want 5): $(tail -n 3 "$err.ho
 check '[ "$(cat "$base/runshare/f" 2>/dev/null)" = from-guest ]' "L1's / as root: the share's file did not arrive"
 tr -d '\r' <"$out" >"$out.txt"
 finish "jail run"
+
+# --- a TAP, opened before the jail: the jailed VMM moves frames from its own
+# network namespace (and with vhost=on, vhost-net's worker does)
+tapdir=$base/net
+mkdir -p "$tapdir"
+if [ ! -c /dev/net/tun ]; then
+    echo "SKIP: jail tap: L1 has no /dev/net/tun (tun module)"
+elif ! tunctl -t vmmjail0 >/dev/null; then
+    echo "FAIL: jail tap: tunctl -t vmmjail0 failed"
+else
+    ip addr add 10.0.9.1/24 dev vmmjail0
+    ip link set vmmjail0 up
+    tap_bytes=1048576
+    dd if=/dev/urandom of="$tapdir/down.bin" bs=1M count=1 2>/dev/null
+    down_sha=$(sha256sum "$tapdir/down.bin" | cut -d' ' -f1)
+    for mode in user vhost; do
+        extra=
+        if [ "$mode" = vhost ]; then
+            [ -c /dev/vhost-net ] || { echo "SKIP: jail tap vhost: L1 has no /dev/vhost-net"; continue; }
+            extra=,vhost=on
+        fi
+        rm -f "$tapdir/up.bin" "$tapdir/hold" && mkfifo "$tapdir/hold"
+        nc -l -p 5001 <"$tapdir/down.bin" >/dev/null 2>&1 &
+        down_pid=$!
+        sh -c "exec nc -l -p 5002 >'$tapdir/up.bin' <>'$tapdir/hold'" 2>/dev/null &
+        up_pid=$!
+        vmm_start "jail-tap-$mode" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD_DIR/net-check.cpio.gz" \
+            --cmdline "console=ttyS0 panic=-1 reboot=k net.mode=$mode net.mac=02:00:00:00:09:02 net.ip=10.0.9.2 net.peer=10.0.9.1 net.bytes=$tap_bytes" \
+            --cpus 1 --memory 512M --jail "$jail" --user 1000:1000 --net "tap=vmmjail0,mac=02:00:00:00:09:02$extra"
+        vmm_wait "$limit"
+        kill "$down_pid" "$up_pid" 2>/dev/null
+        wait "$down_pid" "$up_pid" 2>/dev/null
+        why=$(vmm_status_why "$rc" "$limit")
+        up_sha=$(sha256sum "$tapdir/up.bin" 2>/dev/null | cut -d' ' -f1)
+        echo "jail-tap-$mode: ping received $(guest_value ping_received), down $(guest_value down_bytes) bytes, up $(wc -c <"$tapdir/up.bin" 2>/dev/null) bytes"
+        check '[ "$(guest_value done)" = 1 ]' "the guest did not finish"
+        check '[ "$(guest_value ping_received)" -gt 0 ] 2>/dev/null' "no ping replies"
+        check '[ "$(guest_value down_sha256)" = "$down_sha" ]' "L1->L2: $(guest_value down_bytes) bytes, sha256 differs"
+        check '[ -n "$up_sha" ] && [ "$up_sha" = "$(guest_value up_sha256)" ]' "L2->L1: sha256 differs"
+        finish "jail tap $mode"
+    done
+    ip link set vmmjail0 down
+    tunctl -d vmmjail0 >/dev/null 2>&1
+fi
 
 # --- an ordinary user's jail: a user namespace of its own
 userns=$(cat /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null || echo 1)

@@ -319,7 +319,9 @@ static int enter_user_namespace(void)
 
 	if (unshare(CLONE_NEWUSER) < 0)
 		return -errno;
-	if (write(jail_sock, &req, 1) != 1 || read(jail_sock, &r, sizeof(r)) != sizeof(r))
+	/* MSG_NOSIGNAL: a parent that died is an error here, not a SIGPIPE */
+	if (send(jail_sock, &req, 1, MSG_NOSIGNAL) != 1 ||
+	    read(jail_sock, &r, sizeof(r)) != sizeof(r))
 		return -EPIPE;
 	return r;
 }

@@ -156,6 +156,8 @@ static bool parent_gone(void)
 int jail_begin(const struct vmm_options *opts, char *err, size_t errlen)
 {
 	bool root = started_as_root();
+	uid_t uid = geteuid(); /* once in a new user namespace, unmapped ids read as 65534 */
+	gid_t gid = getegid();
 	struct stat st;
 	sigset_t set, old;
 	int sv[2];
@@ -199,11 +201,11 @@ int jail_begin(const struct vmm_options *opts, char *err, size_t errlen)
 		return VMM_EXIT_ERROR;
 	}
 	if (!root) {
-		int r = write_maps(getpid(), geteuid(), getegid(), true);
+		int r = write_maps(getpid(), uid, gid, true);
 
 		if (r) {
 			snprintf(err, errlen, "--jail: cannot map uid %u in its namespace: %s",
-				 (unsigned int)geteuid(), strerror(-r));
+				 (unsigned int)uid, strerror(-r));
 			return VMM_EXIT_ERROR;
 		}
 	}

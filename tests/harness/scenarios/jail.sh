@@ -5,9 +5,10 @@
 #    the jailed VMM (the child of the process L1 started) has its own user,
 #    mount, PID, IPC, UTS and network namespaces, /proc/PID/root holds only
 #    dev/kvm, proc (showing only the jail's own process) and shares/0, the
-#    jail directory in L1 stays empty, every thread runs as 1000 with no
-#    capability, NoNewPrivs 1 and Seccomp 2; SIGTERM to the outer process
-#    still gives 143;
+#    jail directory in L1 stays empty, every thread runs as 1000; SIGTERM to
+#    the outer process still gives 143;
+#  - jail threads: every thread of that VMM (the share's workers too) has no
+#    capability, NoNewPrivs 1 and Seccomp 2;
 #  - jail open: the test build's hook (port 0x441 with VMM_TEST_OPEN set)
 #    opens a file of L1's from a vCPU thread with --seccomp off: it opens
 #    without the jail and is not found inside it;
@@ -70,13 +71,15 @@ else
     echo "jail-root: the jail's /proc lists processes: $procs"
     check '[ "$procs" = "1 " ]' "the jail's /proc lists processes '$procs' (want only 1, the VMM)"
     check '[ -z "$(ls -A "$jail")" ]' "the jail directory in L1 is not empty: $(ls -A "$jail" | tr '\n' ' ')"
+    # the threads' own sandboxing is judged apart, as "jail threads"
+    twhy=
     for st in /proc/$child/task/*/status; do
-        t=$(basename "$(dirname "$st")")
+        t="thread $(basename "$(dirname "$st")") ($(cat "$(dirname "$st")/comm"))"
         ids=$(sed -n 's/^[UG]id:[[:space:]]*//p' "$st" | tr -s '\t\n' '  ' | sed 's/ $//')
-        [ "$ids" = "1000 1000 1000 1000 1000 1000 1000 1000" ] || why="$why; thread $t: Uid/Gid $ids"
-        [ "$(sed -n 's/^CapEff:[[:space:]]*//p' "$st")" = 0000000000000000 ] || why="$why; thread $t has capabilities"
-        [ "$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' "$st")" = 1 ] || why="$why; thread $t: NoNewPrivs not 1"
-        [ "$(sed -n 's/^Seccomp:[[:space:]]*//p' "$st")" = 2 ] || why="$why; thread $t: Seccomp not 2"
+        [ "$ids" = "1000 1000 1000 1000 1000 1000 1000 1000" ] || why="$why; $t: Uid/Gid $ids"
+        [ "$(sed -n 's/^CapEff:[[:space:]]*//p' "$st")" = 0000000000000000 ] || twhy="$twhy; $t has capabilities"
+        [ "$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' "$st")" = 1 ] || twhy="$twhy; $t: NoNewPrivs not 1"
+        [ "$(sed -n 's/^Seccomp:[[:space:]]*//p' "$st")" = 2 ] || twhy="$twhy; $t: Seccomp not 2"
     done
     echo "jail-root: uid_map $(tr -s ' \n' '  ' <"/proc/$child/uid_map"), limits:" \
         "$(grep -E 'processes|open files|file size' "/proc/$child/limits" | awk '{ printf "%s=%s ", $(NF-3), $(NF-1) }')"
@@ -86,6 +89,10 @@ vmm_wait 20
 check '[ "$rc" = 143 ]' "exit status $rc after SIGTERM (want 143)"
 check '[ -z "$(ls -A "$jail")" ]' "the jail directory in L1 is not empty afterwards"
 finish "jail root"
+if [ -n "$child" ]; then
+    why=$twhy
+    finish "jail threads"
+fi
 
 # --- what a compromised vCPU thread could open, with no seccomp list in the way
 if [ ! -x "${VMM_TEST:-/vmm-test}" ]; then

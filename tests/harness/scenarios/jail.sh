@@ -82,7 +82,7 @@ else
         [ "$(sed -n 's/^Seccomp:[[:space:]]*//p' "$st")" = 2 ] || twhy="$twhy; $t: Seccomp not 2"
     done
     echo "jail-root: uid_map $(tr -s ' \n' '  ' <"/proc/$child/uid_map"), limits:" \
-        "$(grep -E 'processes|open files|file size' "/proc/$child/limits" | awk '{ printf "%s=%s ", $(NF-3), $(NF-1) }')"
+        "$(grep -E '^Max (processes|open files|file size) ' "/proc/$child/limits" | awk '{ printf "%s=%s ", $(NF-3), $(NF-1) }')"
 fi
 kill -TERM "$vmm_pid" 2>/dev/null
 vmm_wait 20

@@ -28,6 +28,7 @@
 #include "vmm/event_loop.h"
 #include "vmm/exit_codes.h"
 #include "vmm/hostfile.h"
+#include "vmm/jail.h"
 #include "vmm/options.h"
 #include "vmm/seccomp.h"
 #include "vmm/run.h"
@@ -166,12 +167,31 @@ static void test_hook_read(void *opaque, uint64_t offset, void *data, unsigned i
 	memset(data, 0xff, len);
 }
 
+/*
+ * With VMM_TEST_OPEN=PATH set, any byte makes the hook open PATH instead, as a
+ * compromised device model might try to: under --seccomp off only --jail stands in its way.
+ */
+static void test_hook_open(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	fprintf(stderr, "vmm: test hook: open(%s): %s\n", path,
+		fd >= 0 ? "opened" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 static void test_hook_write(void *opaque, uint64_t offset, const void *data, unsigned int len)
 {
+	const char *path = getenv("VMM_TEST_OPEN");
 	int fd;
 
 	(void)offset;
 	(void)len;
+	if (path) {
+		test_hook_open(path);
+		return;
+	}
 	if (*(const uint8_t *)data == 2) {
 		test_hook_write_disk(opaque);
 		return;
@@ -657,6 +677,10 @@ int main(int argc, char **argv)
 	if (check_input_files(&opts, err, sizeof(err)) ||
 	    check_host_memory(&opts, err, sizeof(err)))
 		return usage_error(err);
+	/* --jail: from here on, a child in its own PID namespace (vmm/jail.h) */
+	code = jail_begin(&opts, err, sizeof(err));
+	if (code)
+		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
 	/* an output file too: the seccomp lists allow no open once the guest runs */
 	if (opts.stats_json &&
 	    open_output(&stats_json, "--stats-json", opts.stats_json, err, sizeof(err)))
@@ -683,7 +707,12 @@ int main(int argc, char **argv)
 	if (code)
 		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
 	vm_mark_phase(&vm, VM_PHASE_GUEST_LOADED);
-	if (open_disks(&vm, &opts, err, sizeof(err)) || open_shares(&vm, &opts, err, sizeof(err)))
+	if (open_disks(&vm, &opts, err, sizeof(err)))
+		return usage_error(err);
+	/* the TAPs, kernel and disks are open; the shares start threads; then /dev/kvm */
+	if (jail_enter(&opts, err, sizeof(err)))
+		return host_error(err);
+	if (open_shares(&vm, &opts, err, sizeof(err)))
 		return usage_error(err);
 	vm_mark_phase(&vm, VM_PHASE_DISKS_OPENED);
 	/* only once every input is accepted: a rejected start prints just its error */

@@ -40,6 +40,7 @@ enum {
 	OPT_STATUS_FILE,
 	OPT_VERBOSE,
 	OPT_CONFIG,
+	OPT_JAIL,
 };
 
 static const struct option long_options[] = {
@@ -70,6 +71,7 @@ static const struct option long_options[] = {
 	{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "jail", required_argument, NULL, OPT_JAIL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -806,6 +808,11 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 		case OPT_CONFIG:
 			opts->config = optarg;
 			break;
+		case OPT_JAIL:
+			if (!*optarg)
+				return bad(err, errlen, "--jail", "''", "needs a directory");
+			opts->jail = optarg;
+			break;
 		case OPT_SHARE:
 			if (options_add_share(opts, optarg, err, errlen))
 				return -EINVAL;
@@ -914,6 +921,10 @@ void options_usage(void *stream, const char *argv0)
 		"  --user UID[:GID]  started as root: once every file is open, become this user\n"
 		"                    and group (numbers; GID defaults to UID) before the guest\n"
 		"                    runs\n"
+		"  --jail DIR        run in new user, mount, PID, IPC, UTS (and, without user\n"
+		"                    networking, network) namespaces with a tmpfs on DIR as\n"
+		"                    the root, holding only /dev/kvm, /proc and the shares;\n"
+		"                    started as root it needs --user (docs/security.md)\n"
 		"  --timeout SECONDS stop the guest after this long (exit status %d)\n"
 		"  --config FILE     options from a JSON file whose keys are the long options\n"
 		"                    (docs/scripting.md); the command line overrides it\n"
@@ -962,7 +973,8 @@ void options_usage_run(void *stream, const char *argv0)
 		"                    (writable, thrown away; for small trees)\n"
 		"  --share HOSTDIR[:TAG][,readonly=on]\n"
 		"                    also share HOSTDIR, mounted at its own path in the guest\n"
-		"  --cpus N, --memory SIZE, --disk ..., --uuid UUID, --stats, --stats-json FILE\n"
+		"  --cpus N, --memory SIZE, --disk ..., --uuid UUID, --stats, --stats-json FILE,\n"
+		"  --user UID[:GID], --jail DIR\n"
 		"                    as for a plain boot (%s --help)\n"
 		"  --name NAME       SMBIOS product name, also the guest's hostname\n"
 		"                    (default vmm-run)\n"

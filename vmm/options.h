@@ -89,6 +89,7 @@ struct vmm_options {
 	const char *status_file; /* --status-file FILE: how the run ended, one line */
 	bool verbose;		 /* --verbose: the guest's console on stderr */
 	const char *config;	 /* --config FILE, already merged in by main() */
+	const char *jail;	 /* --jail DIR: the VMM's root once set up (vmm/jail.h) */
 
 	/*
 	 * Last, and zeroed one slot at a time as options fill them: each holds a 4 KiB path,

@@ -200,3 +200,19 @@ limit=10
 printf '{"kernel": "%s", "command": ["true"]}' "$tmp/text" >"$tmp/cmd.json"
 expect config-command-plain-boot "\"command\" is only for vmm run" --config "$tmp/cmd.json"
 expect config-command-used "not a bzImage" run --config "$tmp/cmd.json" --rootfs "$tmp/share"
+# --jail: refused before any namespace or fork
+expect jail-empty "--jail '': needs a directory" --flat "$tmp/text" --jail ''
+expect jail-missing "--jail $tmp/nonexistent: No such file" --flat "$tmp/text" \
+	--jail "$tmp/nonexistent" --user 1000
+expect jail-not-dir "--jail $tmp/text: not a directory" --flat "$tmp/text" --jail "$tmp/text" \
+	--user 1000
+if [ "$(id -u)" = 0 ]; then
+	expect jail-root-without-user "started as root, it needs --user" --flat "$tmp/text" \
+		--jail "$tmp"
+else
+	expect jail-user-not-root "only root can run the VM as another user" --flat "$tmp/text" \
+		--jail "$tmp" --user 1000
+fi
+printf '{"jail": ""}' >"$tmp/jail.json"
+expect config-jail-empty "jail.json:1:10: --jail '': needs a directory" --config "$tmp/jail.json" \
+	--flat "$tmp/text"

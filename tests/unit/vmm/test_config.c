@@ -45,6 +45,20 @@ START_TEST(test_mapping)
 }
 END_TEST
 
+/* "jail" is a key like any long option, checked as --jail would be */
+START_TEST(test_jail_key)
+{
+	char *boot[] = { "vmm", "--config", "t.json" };
+
+	ck_assert_int_eq(
+		load("{\"kernel\": \"bz\", \"jail\": \"/srv/jail\", \"user\": 1000}", boot, 3), 0);
+	ck_assert_int_eq(cfg.nargs, 3);
+	ck_assert_str_eq(cfg.args[1], "--jail=/srv/jail");
+	ck_assert_int_eq(load("{\"jail\": \"\"}", boot, 3), -EINVAL);
+	ck_assert_str_eq(err, "t.json:1:10: --jail '': needs a directory");
+}
+END_TEST
+
 START_TEST(test_command_line_wins)
 {
 	char *cli[] = { "vmm", "run",	"--config", "t.json", "--cpus",
@@ -123,6 +137,7 @@ Suite *unit_suite(void)
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_mapping);
+	tcase_add_test(tc, test_jail_key);
 	tcase_add_test(tc, test_command_line_wins);
 	tcase_add_test(tc, test_file_command_used);
 	tcase_add_test(tc, test_errors);

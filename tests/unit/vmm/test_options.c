@@ -311,6 +311,24 @@ START_TEST(test_seccomp_modes)
 }
 END_TEST
 
+START_TEST(test_jail)
+{
+	ck_assert_int_eq(parse("--kernel", "k", NULL), 0);
+	ck_assert_ptr_null(opts.jail);
+	ck_assert_int_eq(parse("--kernel", "k", "--jail", "/srv/jail", "--user", "1000", NULL), 0);
+	ck_assert_str_eq(opts.jail, "/srv/jail");
+	ck_assert_int_eq(parse("--kernel", "k", "--jail=/j", NULL), 0);
+	ck_assert_str_eq(opts.jail, "/j");
+	ck_assert_int_eq(parse("--kernel", "k", "--jail", "", NULL), -EINVAL);
+	ck_assert_str_eq(err, "--jail '': needs a directory");
+	ck_assert_int_eq(parse("--kernel", "k", "--jail", NULL), -EINVAL);
+	ck_assert_str_eq(err, "--jail needs a value");
+	/* vmm run takes it too */
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--jail", "/j", "--", "true", NULL), 0);
+	ck_assert_str_eq(opts.jail, "/j");
+}
+END_TEST
+
 START_TEST(test_user)
 {
 	ck_assert_int_eq(parse("--kernel", "k", NULL), 0);
@@ -574,6 +592,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_console_and_stray_argument);
 	tcase_add_test(tc, test_seccomp_modes);
 	tcase_add_test(tc, test_user);
+	tcase_add_test(tc, test_jail);
 	tcase_add_test(tc, test_parse_twice_starts_fresh);
 	tcase_add_test(tc, test_net_accepted);
 	tcase_add_test(tc, test_net_rejected);

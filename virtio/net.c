@@ -789,7 +789,7 @@ static int vhost_start_queue(struct net *n, struct net_pair *p, unsigned int dir
 	unsigned int q = 2 * p->index + dir;
 	struct virtq *vq = &n->vdev.queues[q];
 	int fd = n->vhost_fd[p->index];
-	struct vhost_vring_state num = { .index = dir, .num = vq->size };
+	struct vhost_vring_state num = { .index = dir, .num = vq->num };
 	struct vhost_vring_state base = { .index = dir, .num = 0 };
 	struct vhost_vring_addr addr = {
 		.index = dir,

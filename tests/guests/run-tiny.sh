@@ -135,4 +135,16 @@ elif [ "$(count 'virtio-blk' "$tmp/err")" -ne 0 ]; then
 elif [ "$(count 'unhandled' "$tmp/err")" -gt 2 ]; then fail hostile-notify "logged more than once per bus"
 else pass "hostile-notify (${secs}s)"; fi
 
+# shellcheck disable=SC2086
+run hostile_status $disks
+show
+if [ $rc -ne 0 ]; then fail hostile-status "exit status $rc, expected 0 (a signal here: the device wrote past guest RAM)"
+elif ! grep -q 'hostile-status: OK' "$tmp/out"; then fail hostile-status "no OK line from the guest"
+elif [ "$(count 'hostile-status: ' "$tmp/out")" -ne 8 ]; then fail hostile-status "a progress line is missing"
+elif [ "$(count 'virtio-blk0: driver tried to clear device status bits' "$tmp/err")" -ne 1 ]; then
+	fail hostile-status "the cleared status bits: expected one log line"
+elif [ "$(count 'virtio-blk1' "$tmp/err")" -ne 0 ]; then
+	fail hostile-status "the second disk logged a fault"
+else pass "hostile-status (${secs}s)"; fi
+
 rm -rf "$tmp"

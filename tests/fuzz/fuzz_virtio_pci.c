@@ -813,8 +813,15 @@ int main(int argc, char **argv)
 	rec(OP_BAR_READ, L1, COMMON(device_status), 0);
 	status(run);
 	status(0);
-	rec(OP_SETUP, SETUP_NO_DRIVER_OK, 0, 0x88);
+	status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	rec(OP_COMMON, L4, COMMON(guest_feature_select), 1);
+	rec(OP_COMMON, L4, COMMON(guest_feature), 1); /* VIRTIO_F_VERSION_1 */
+	status(set_up);
+	rec(OP_COMMON, L2, COMMON(queue_select), 0);
+	rec(OP_COMMON, L8, COMMON(queue_desc_lo), 0);
+	rec(OP_COMMON, L8, COMMON(queue_avail_lo), 0x1000);
 	rec(OP_COMMON, L8 | 0xf0, COMMON(queue_used_lo), 0xfffff000u);
+	rec(OP_COMMON, L2, COMMON(queue_enable), 1);
 	status(run);
 	rec(OP_BAR_READ, L1, COMMON(device_status), 0);
 	fails |= save(dir, "bad-negotiation");

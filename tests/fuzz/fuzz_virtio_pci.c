@@ -40,6 +40,8 @@
  *                   bit 4 MSI-X on (config vector 0, queue q vector q + 1, every entry
  *                   unmasked), bit 5 stop before DRIVER_OK; val bits 0-3 and 4-7 are log2
  *                   of the sizes of queues 0 and 1 (at most 8); rings at QUEUE_RINGS(q)
+ *                   when off is 0, else packed from off (16-aligned) up: queue 0's
+ *                   descriptors, available and used ring, then queue 1's
  *   OP_SUBMIT       a driver adds one virtio-blk request to queue arg bit 2 as the queue
  *                   is configured now (read back through BAR 0): head off, type val % 8
  *                   (IN, OUT, FLUSH, GET_ID, DISCARD, WRITE_ZEROES, an unknown type, IN
@@ -305,7 +307,7 @@ static void ram_put_desc(uint64_t gpa, uint64_t addr, uint32_t len, uint16_t fla
 	ram_write(gpa, &d, sizeof(d));
 }
 
-static void setup_device(uint8_t arg, uint32_t val)
+static void setup_device(uint8_t arg, uint16_t off, uint32_t val)
 {
 	uint64_t want = (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_BLK_F_SEG_MAX) |
 			(1ull << VIRTIO_BLK_F_BLK_SIZE) | (1ull << VIRTIO_BLK_F_MQ);
@@ -348,14 +350,21 @@ static void setup_device(uint8_t arg, uint32_t val)
 		ecam_write(cap + 2, 0x8000u, 2); /* MSI-X Enable */
 		bar_write(COMMON(msix_config), 0, 2);
 	}
-	for (unsigned int q = 0; q < NQUEUES; q++) {
-		unsigned int lg = (val >> (4 * q)) & 0xf;
+	for (unsigned int q = 0, at = off & ~15u; q < NQUEUES; q++) {
+		unsigned int lg = (val >> (4 * q)) & 0xf, n = 1u << (lg > 8 ? 8 : lg);
+		uint64_t desc = QUEUE_RINGS(q), avail = desc + 0x1000, used = desc + 0x1400;
 
+		if (off) {
+			desc = at;
+			avail = desc + 16u * n;
+			used = (avail + 6 + 2u * n + 3) & ~3ull;
+			at = (unsigned int)(used + 6 + 8u * n + 15) & ~15u;
+		}
 		bar_write(COMMON(queue_select), q, 2);
-		bar_write(COMMON(queue_size), 1u << (lg > 8 ? 8 : lg), 2);
-		bar_write(COMMON(queue_desc_lo), QUEUE_RINGS(q), 8);
-		bar_write(COMMON(queue_avail_lo), QUEUE_RINGS(q) + 0x1000, 8);
-		bar_write(COMMON(queue_used_lo), QUEUE_RINGS(q) + 0x1400, 8);
+		bar_write(COMMON(queue_size), n, 2);
+		bar_write(COMMON(queue_desc_lo), desc, 8);
+		bar_write(COMMON(queue_avail_lo), avail, 8);
+		bar_write(COMMON(queue_used_lo), used, 8);
 		if (arg & SETUP_MSIX)
 			bar_write(COMMON(queue_msix_vector), q + 1, 2);
 		bar_write(COMMON(queue_enable), 1, 2);
@@ -683,7 +692,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			wait_for_queues(val);
 			break;
 		case OP_SETUP:
-			setup_device(arg, val);
+			setup_device(arg, off, val);
 			break;
 		case OP_SUBMIT:
 			submit(arg, off, val);
@@ -792,6 +801,13 @@ int main(int argc, char **argv)
 	rec(OP_NOTIFY, 0x00, 0, 0);
 	wait_long();
 	fails |= save(dir, "bar-move");
+
+	/* rings packed from 0x100 up, queue sizes 4 and 8, the heads wrapping */
+	rec(OP_SETUP, SETUP_EVENT_IDX, 0x100, 0x32);
+	for (uint16_t h = 0; h < 24; h += 3)
+		rec(OP_SUBMIT, (h & 1 ? SUBMIT_QUEUE1 : 0) | SUBMIT_KICK, h, 1 | 512u << 16);
+	wait_long();
+	fails |= save(dir, "packed-rings");
 
 	/* a reset while requests are in flight, then a second bring-up */
 	rec(OP_SETUP, 0, 0, 0x88);

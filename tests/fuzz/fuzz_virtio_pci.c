@@ -48,6 +48,9 @@
  *                   through an indirect table), sector val bits 8-15, data length val
  *                   bits 16-28 % 4097; headers, data and status bytes at fixed places
  *                   below RAM_SIZE; arg bit 3 kicks the queue afterwards
+ *   OP_FIELD        write one common-configuration register, picked by arg bits 4-7 from
+ *                   fields[], with its own width: val, and off as the high half of the
+ *                   64-bit ring addresses
  *
  * Each input starts from the same state: the device reset, RAM zero, the disk holding its
  * pattern, MSI-X reset and off, BAR 0 where it was set up, no kick pending. It ends with
@@ -109,6 +112,7 @@ enum {
 	OP_WAIT,
 	OP_SETUP,
 	OP_SUBMIT,
+	OP_FIELD,
 	OP_COUNT
 };
 
@@ -448,6 +452,26 @@ static void submit(uint8_t arg, uint16_t off, uint32_t val)
 		bar_write(BAR_NOTIFY + NOTIFY_MULTIPLIER * q, q, 2);
 }
 
+/* The driver-writable registers of the common configuration, for OP_FIELD. */
+static const struct field {
+	uint8_t offset;
+	uint8_t len;
+} fields[] = {
+	{ COMMON(device_feature_select), 4 },
+	{ COMMON(guest_feature_select), 4 },
+	{ COMMON(guest_feature), 4 },
+	{ COMMON(msix_config), 2 },
+	{ COMMON(device_status), 1 },
+	{ COMMON(queue_select), 2 },
+	{ COMMON(queue_size), 2 },
+	{ COMMON(queue_msix_vector), 2 },
+	{ COMMON(queue_enable), 2 },
+	{ COMMON(queue_desc_lo), 8 },
+	{ COMMON(queue_avail_lo), 8 },
+	{ COMMON(queue_used_lo), 8 },
+};
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
 /* ---- the harness ---- */
 
 static unsigned int count_fds(void)
@@ -697,6 +721,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case OP_SUBMIT:
 			submit(arg, off, val);
 			break;
+		case OP_FIELD: {
+			const struct field *f = &fields[(arg >> 4) % NFIELDS];
+
+			bar_write(f->offset, val | (uint64_t)off << 32, f->len);
+			break;
+		}
 		}
 	}
 
@@ -808,6 +838,28 @@ int main(int argc, char **argv)
 		rec(OP_SUBMIT, (h & 1 ? SUBMIT_QUEUE1 : 0) | SUBMIT_KICK, h, 1 | 512u << 16);
 	wait_long();
 	fails |= save(dir, "packed-rings");
+
+	/* a bring-up register by register (OP_FIELD), one request on each queue */
+	{
+		static const struct {
+			uint8_t field;
+			uint16_t hi;
+			uint32_t val;
+		} steps[] = {
+			{ 4, 0, 0 },	   { 4, 0, 3 },	      { 1, 0, 1 },	 { 2, 0, 1 },
+			{ 4, 0, set_up },  { 5, 0, 0 },	      { 6, 0, 16 },	 { 9, 0, 0x3000 },
+			{ 10, 0, 0x3100 }, { 11, 0, 0x3200 }, { 8, 0, 1 },	 { 5, 0, 1 },
+			{ 6, 0, 2 },	   { 9, 0, 0x3400 },  { 10, 0, 0x3420 }, { 11, 0, 0x3440 },
+			{ 8, 0, 1 },	   { 4, 0, run },
+		};
+
+		for (unsigned int i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+			rec(OP_FIELD, (uint8_t)(steps[i].field << 4), steps[i].hi, steps[i].val);
+		rec(OP_SUBMIT, SUBMIT_KICK, 0, 0 | 512u << 16);
+		rec(OP_SUBMIT, SUBMIT_QUEUE1 | SUBMIT_KICK, 0, 1 | 512u << 16);
+		wait_long();
+		fails |= save(dir, "fields");
+	}
 
 	/* a reset while requests are in flight, then a second bring-up */
 	rec(OP_SETUP, 0, 0, 0x88);

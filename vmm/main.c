@@ -653,6 +653,9 @@ int main(int argc, char **argv)
 		console_restore();
 		return host_error(err);
 	}
+	/* every device is on its bus: vCPUs look ranges up without a lock from here on */
+	bus_seal(&vm.pio);
+	bus_seal(&vm.mmio);
 	if (start_vcpus(&vm, &entry, err, sizeof(err))) {
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
 		stop_vcpus(&vm);

@@ -236,7 +236,7 @@ start=$(date +%s.%N)
 attempt=1
 kept=
 # the one stall we know how to end without a new L1 (l1-wake.sh)
-"$here/l1-wake.sh" "$mon" "$log" >"$out/wakes.log" &
+"$here/l1-wake.sh" "$mon" "$log" >"$out/wakes.log" 7>&- 9>&- &
 wake_pid=$!
 why_retry=
 while :; do

@@ -63,7 +63,7 @@ $(BUILD)/vmm-static: $(BUILD)/obj/vmm/main.o $(NO_SLIRP_OBJ) $(INIT_BLOB) $(BUIL
 	$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)
 
 # The same with test-only hooks (-DVMM_TEST_HOOKS: a guest write to port 0x441 makes a vCPU
-# thread call socket()), in a tree of its own, for the harness's seccomp scenario. Never
+# thread call socket() or write into a disk image), in a tree of its own, for the harness's seccomp scenario. Never
 # build/vmm or build/vmm-static: the hook must not reach a real user.
 static-test:
 	$(MAKE) BUILD=$(BUILD)/test-hooks CFLAGS="-O2 -g -DVMM_TEST_HOOKS" static

@@ -1730,6 +1730,7 @@ static bool queue_fence(struct fs_queue *q)
 {
 	struct vmm_seccomp_fds fds = { 0 };
 
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_EVENT, q->stop_fd);
 	if (!q->fenced)
 		q->fenced =
 			!virtio_thread_fence(&q->fs->vdev, VMM_SECCOMP_FS, &fds, "queue", q->index);
@@ -1841,6 +1842,12 @@ static const struct virtio_device_ops fs_ops = {
 	.queue_start = fs_queue_start,
 	.reset = fs_reset,
 };
+
+void fs_seccomp_fds(const struct fs_device *f, struct vmm_seccomp_fds *fds)
+{
+	for (unsigned int i = 0; i < f->vdev.num_queues && i < FS_NUM_QUEUES; i++)
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, f->queues[i].stop_fd);
+}
 
 int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 		   const struct fs_share_options *o, const struct guest_mem *mem, char *err,

@@ -130,5 +130,10 @@ int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 		   size_t errlen);
 /* Stop the queue threads and release everything fs_device_init() took. */
 void fs_device_destroy(struct fs_device *f);
+/*
+ * Add the queues' stop eventfds to a seccomp descriptor set: what a thread that starts
+ * or resets the device (a vCPU, or the main thread at exit) reads and writes.
+ */
+void fs_seccomp_fds(const struct fs_device *f, struct vmm_seccomp_fds *fds);
 
 #endif

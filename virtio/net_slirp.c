@@ -630,10 +630,19 @@ static void slirp_be_close(struct net_backend *be)
 	free(ns);
 }
 
+/* rx_fd and tx_fd are eventfds here, not a TAP's: the device reads and writes them */
+static void slirp_be_seccomp_fds(struct net_backend *be, struct vmm_seccomp_fds *fds)
+{
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, be->rx_fd);
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, be->tx_fd);
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, to_ns(be)->tx_kick_fd);
+}
+
 static const struct net_backend_ops slirp_ops = {
 	.send = slirp_be_send,
 	.recv = slirp_be_recv,
 	.set_offloads = NULL, /* slirp takes and gives only complete, checksummed frames */
+	.seccomp_fds = slirp_be_seccomp_fds,
 	.close = slirp_be_close,
 };
 

@@ -117,10 +117,26 @@ static int transport_queue_call_fd(struct virtio_device *vdev, unsigned int q)
 	return vec < vp->nvectors ? vp->vectors[vec].irqfd : -1;
 }
 
+/*
+ * Device threads write any vector's irqfd (the driver may move a queue to another vector
+ * at any time) and wait on their queues' kicks; vCPUs write kicks when no ioeventfd is
+ * bound, and irqfds for MSI-X messages the table releases.
+ */
+static void transport_seccomp_fds(struct virtio_device *vdev, struct vmm_seccomp_fds *fds)
+{
+	struct virtio_pci *vp = to_vp(vdev);
+
+	for (unsigned int i = 0; i < vp->nvectors; i++)
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, vp->vectors[i].irqfd);
+	for (unsigned int q = 0; q < vdev->num_queues; q++)
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, vp->kick_fd[q]);
+}
+
 static const struct virtio_transport_ops transport_ops = {
 	.notify_queue = transport_notify_queue,
 	.needs_reset = transport_needs_reset,
 	.queue_call_fd = transport_queue_call_fd,
+	.seccomp_fds = transport_seccomp_fds,
 };
 
 static void msix_vector_changed(void *ctx, unsigned int vec, uint64_t addr, uint32_t data,

@@ -446,6 +446,11 @@ int run_open_status_file(const struct vmm_options *opts, char *err, size_t errle
 	return 0;
 }
 
+int run_status_file_fd(void)
+{
+	return status_out ? fileno(status_out) : -1;
+}
+
 static void write_status_file(const char *path, const char *line)
 {
 	FILE *f = status_out;

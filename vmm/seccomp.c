@@ -98,8 +98,17 @@ struct rule {
  * writing log lines to stderr.
  */
 static const struct rule common_rules[] = {
-	ALLOW(read),
-	ALLOW(write),
+	/* log lines, and the SIGSYS handler's own */
+	ALLOW_IF(write, ARG_EQ(0, STDERR_FILENO)),
+	/*
+	 * Everything else a thread reads or writes with plain read/write is one of its own
+	 * descriptors, as its installer names them: the eventfds it waits on or signals, and
+	 * for the threads that do console I/O the terminal. Never a disk image or a TAP.
+	 */
+	ALLOW_ON(read, VMM_SECCOMP_FD_EVENT),
+	ALLOW_ON(write, VMM_SECCOMP_FD_EVENT),
+	ALLOW_ON(read, VMM_SECCOMP_FD_INPUT),
+	ALLOW_ON(write, VMM_SECCOMP_FD_OUTPUT),
 	ALLOW(futex),
 	ALLOW(exit),
 	ALLOW(exit_group),
@@ -139,7 +148,9 @@ static const struct rule main_rules[] = {
 	ALLOW(epoll_ctl),
 	ALLOW(close),
 	/* disk images are unlocked at exit, before their rings are gone (virtio/disk.c) */
-	ALLOW_IF(fcntl, ARG_EQ(1, F_OFD_SETLK)),
+	{ .nr = SCMP_SYS(fcntl),
+	  .fd_class = VMM_SECCOMP_FD_DISK,
+	  .test = { ARG_EQ(1, F_OFD_SETLK) } },
 	/* typed input raises COM1's interrupt line */
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
 	/* the statistics table (SIGUSR1, exit) asks whether stderr is a terminal */
@@ -234,6 +245,13 @@ static const struct rule net_rules[] = {
  * resolver configuration. Only on the main thread, and only when user networking is on.
  */
 static const struct rule user_net_rules[] = {
+	/*
+	 * libslirp reads /etc/resolv.conf with stdio (fopen, fgets) when the guest first asks
+	 * its DNS forwarder, on a descriptor whose number is known only then. Reading cannot
+	 * change a disk or a TAP; writing stays limited to this thread's own descriptors, and
+	 * its sockets are served by send and recv calls, which fail on anything else.
+	 */
+	ALLOW(read),
 	ALLOW_IF(socket, ARG_EQ(0, AF_INET)),
 	ALLOW(connect),
 	ALLOW(bind),
@@ -361,12 +379,18 @@ unsigned int vmm_seccomp_role_syscalls(enum vmm_seccomp_role role)
 
 void vmm_seccomp_fds_add(struct vmm_seccomp_fds *fds, enum vmm_seccomp_fd_class cls, int fd)
 {
-	if (fd < 0 || cls >= VMM_SECCOMP_FD_CLASSES || fds->n[cls] >= VMM_SECCOMP_MAX_FDS)
+	if (fd < 0 || cls >= VMM_SECCOMP_FD_CLASSES)
 		return;
-	for (unsigned int i = 0; i < fds->n[cls]; i++)
-		if (fds->fd[cls][i] == fd)
-			return;
-	fds->fd[cls][fds->n[cls]++] = fd;
+	if (fd >= VMM_SECCOMP_MAX_FD) {
+		fds->too_high = fd;
+		return;
+	}
+	fds->bits[cls][fd / 64] |= 1ull << (fd % 64);
+}
+
+static bool fds_has(const struct vmm_seccomp_fds *fds, unsigned int cls, int fd)
+{
+	return fds->bits[cls][fd / 64] & (1ull << (fd % 64));
 }
 
 /* ---- the SIGSYS handler: only async-signal-safe calls from here on ---- */
@@ -455,15 +479,18 @@ int vmm_seccomp_init(enum vmm_seccomp_mode m, void (*before_death)(void))
 	return 0;
 }
 
-static int add_rule(scmp_filter_ctx ctx, const struct rule *r, int fd, char *err, size_t errlen)
+/* fd_size: 0, no descriptor test; else argument 0 lies in [fd, fd + fd_size), aligned */
+static int add_rule(scmp_filter_ctx ctx, const struct rule *r, int fd, unsigned int fd_size,
+		    char *err, size_t errlen)
 {
 	struct scmp_arg_cmp cmp[3];
 	unsigned int n = 0;
 	uint32_t action = r->action == RULE_ENOSYS ? SCMP_ACT_ERRNO(ENOSYS) : SCMP_ACT_ALLOW;
 	int ret;
 
-	if (fd >= 0)
-		cmp[n++] = (struct scmp_arg_cmp){ 0, SCMP_CMP_EQ, (scmp_datum_t)fd, 0 };
+	if (fd_size)
+		cmp[n++] = (struct scmp_arg_cmp){ 0, SCMP_CMP_MASKED_EQ,
+						  ~(scmp_datum_t)(fd_size - 1), (scmp_datum_t)fd };
 	if (r->own_pid)
 		cmp[n++] = (struct scmp_arg_cmp){ 0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0 };
 	for (size_t i = 0; i < ARRAY_SIZE(r->test); i++)
@@ -481,6 +508,40 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r, int fd, char *err
 	return ret;
 }
 
+/*
+ * One rule per aligned block of consecutive descriptors (a device's eventfds are made one
+ * after another, so a long run costs a few masked compares, not one per descriptor);
+ * none at all when the class is empty.
+ */
+static int add_class_rules(scmp_filter_ctx ctx, const struct rule *r,
+			   const struct vmm_seccomp_fds *fds, char *err, size_t errlen)
+{
+	int fd = 0;
+
+	while (fd < VMM_SECCOMP_MAX_FD) {
+		int end = fd;
+
+		if (!fds_has(fds, (unsigned int)r->fd_class, fd)) {
+			fd++;
+			continue;
+		}
+		while (end < VMM_SECCOMP_MAX_FD && fds_has(fds, (unsigned int)r->fd_class, end))
+			end++;
+		while (fd < end) {
+			unsigned int size = 1;
+			int ret;
+
+			while (!(fd & (int)size) && fd + (int)size * 2 <= end)
+				size *= 2;
+			ret = add_rule(ctx, r, fd, size, err, errlen);
+			if (ret)
+				return ret;
+			fd += (int)size;
+		}
+	}
+	return 0;
+}
+
 static int add_rules(scmp_filter_ctx ctx, const struct rule *rules, size_t n,
 		     const struct vmm_seccomp_fds *fds, char *err, size_t errlen)
 {
@@ -488,13 +549,10 @@ static int add_rules(scmp_filter_ctx ctx, const struct rule *rules, size_t n,
 		const struct rule *r = &rules[i];
 		int ret = 0;
 
-		if (r->fd_class == FD_ANY) {
-			ret = add_rule(ctx, r, -1, err, errlen);
-		} else {
-			/* one rule per descriptor; none at all when the class is empty */
-			for (unsigned int k = 0; k < fds->n[r->fd_class] && !ret; k++)
-				ret = add_rule(ctx, r, fds->fd[r->fd_class][k], err, errlen);
-		}
+		if (r->fd_class == FD_ANY)
+			ret = add_rule(ctx, r, -1, 0, err, errlen);
+		else
+			ret = add_class_rules(ctx, r, fds, err, errlen);
 		if (ret)
 			return ret;
 	}
@@ -516,6 +574,12 @@ int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds
 	}
 	if (!fds)
 		fds = &none;
+	if (fds->too_high) {
+		snprintf(err, errlen,
+			 "seccomp: descriptor %d is above the %d a %s list can name (ulimit -n)",
+			 fds->too_high, VMM_SECCOMP_MAX_FD, roles[role].name);
+		return -EMFILE;
+	}
 	ctx = seccomp_init(mode == VMM_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP);
 	if (!ctx) {
 		snprintf(err, errlen, "seccomp: cannot create a filter");

@@ -110,7 +110,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
 		$(BUILD)/fuzz/fuzz_kernel $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
-		$(BUILD)/fuzz/fuzz_fs $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_net
+		$(BUILD)/fuzz/fuzz_fs $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_net \
+		$(BUILD)/fuzz/fuzz_virtio_pci
 	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c virtio/virtqueue.h \
 		vmm/memory.c vmm/memory.h
@@ -162,6 +163,17 @@ $(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c virtio/net.c virtio/net.h virtio/n
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_net.c virtio/net.c virtio/virtqueue.c \
 		virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
+
+$(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci.h virtio/blk.c \
+		virtio/blk.h virtio/virtqueue.c virtio/virtqueue.h virtio/disk.c virtio/disk.h \
+		virtio/device.c virtio/device.h devices/pci.c devices/pci.h devices/bus.c \
+		devices/bus.h devices/msix.c devices/msix.h devices/platform.h vmm/irq.c vmm/irq.h \
+		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/blk.c \
+		virtio/virtqueue.c virtio/disk.c virtio/device.c devices/pci.c devices/bus.c \
+		devices/msix.c vmm/irq.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp \
+		-Wl,--wrap=pthread_sigmask -Wno-gnu-variable-sized-type-not-at-end
 
 deps:
 	tests/deps.sh

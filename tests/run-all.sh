@@ -28,7 +28,7 @@ fi
 
 section "tiny guests"
 if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	tests/guests/run-tiny.sh build/vmm build/guests | tee -a "$log"
+	VMM_TEST=build/vmm-static-test tests/guests/run-tiny.sh build/vmm build/guests | tee -a "$log"
 else
 	echo "no usable /dev/kvm on this host: the tiny guests run inside the nested harness"
 fi

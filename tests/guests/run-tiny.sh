@@ -4,11 +4,13 @@
 # hostile guests (hostile_*.S), which attack the VMM's devices over two disk images made
 # here and must leave it running, its devices working and its log short.
 # Usage: run-tiny.sh VMM GUESTDIR   (POSIX sh: it also runs inside the nested harness)
-# Prints PASS:/FAIL: lines.
+# Prints PASS:/FAIL:/SKIP: lines.
+# Env: VMM_TEST (the VMM built with test hooks, when there is one).
 vmm=$1
 dir=$2
 tmp=${TMPDIR:-/tmp}/tiny.$$
 mkdir -p "$tmp"
+use_vmm='' fake=''
 
 pass() { echo "PASS: tiny $1"; }
 fail() {
@@ -17,13 +19,15 @@ fail() {
 }
 
 # run NAME [vmm options...]: runs the guest with a $limit s limit (default 30), sets $rc
-# and $secs (wall time)
+# and $secs (wall time). $use_vmm: another VMM binary; $fake: a file that a test-hook
+# build reads instead of /proc/cpuinfo
 run() {
 	name=$1
 	shift
 	t0=$(date +%s)
-	timeout "${limit:-30}" "$vmm" --flat "$dir/$name.bin" --memory 16M "$@" \
-		</dev/null >"$tmp/out" 2>"$tmp/err"
+	timeout "${limit:-30}" env ${fake:+"VMM_TEST_CPUINFO=$fake"} "${use_vmm:-$vmm}" \
+		--flat "$dir/$name.bin" --memory 16M \
+		"$@" </dev/null >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	secs=$(($(date +%s) - t0))
 }
@@ -41,6 +45,49 @@ run hello
 if [ $rc -ne 0 ]; then fail hello "exit status $rc, expected 0 (poweroff)"
 elif ! grep -q 'hello from a tiny guest' "$tmp/out"; then fail hello "no greeting on the console"
 else pass hello; fi
+
+# On a host without VT-x/AMD-V the VMM says at start-up that a Linux kernel may not boot
+# here, and says it again after 10 s without guest output. build/vmm reads the real
+# /proc/cpuinfo, whatever kind of host the tests were told to play.
+hint='has no hardware virtualization'
+if grep -qwE 'vmx|svm' /proc/cpuinfo; then want=0 shown="not shown: VT-x/AMD-V"
+else want=1 shown="shown: no vmx or svm in /proc/cpuinfo"; fi
+if [ "$(count "$hint" "$tmp/err")" -ne $want ]; then
+	fail host-hint "expected $want start-up hint line(s) ($shown)"
+else pass "host-hint ($shown)"; fi
+# The test-hook build reads a stand-in for /proc/cpuinfo: both answers on any host.
+if [ -n "${VMM_TEST:-}" ] && [ -x "$VMM_TEST" ]; then
+	printf 'processor\t: 0\nflags\t\t: fpu tsc msr pae vmx sse2\n' >"$tmp/cpuinfo-vtx"
+	printf 'processor\t: 0\nflags\t\t: fpu tsc msr pae hypervisor sse2\n' >"$tmp/cpuinfo-pvm"
+	use_vmm=$VMM_TEST fake=$tmp/cpuinfo-vtx
+	run hello
+	if [ $rc -ne 0 ] || [ "$(count "$hint" "$tmp/err")" -ne 0 ]; then
+		fail host-hint-vtx "exit status $rc (expected 0) or a hint on a VT-x host"
+	else pass host-hint-vtx; fi
+	fake=$tmp/cpuinfo-pvm
+	run hello
+	if [ $rc -ne 0 ]; then fail host-hint-pvm "exit status $rc, expected 0: the guest still runs"
+	elif [ "$(count "$hint" "$tmp/err")" -ne 1 ]; then fail host-hint-pvm "no start-up hint"
+	elif ! grep -q 'hello from a tiny guest' "$tmp/out"; then fail host-hint-pvm "no greeting"
+	else pass host-hint-pvm; fi
+elif [ $want = 0 ]; then
+	echo "SKIP: tiny host-hint-pvm: no VMM with test hooks (VMM_TEST; make static-test) to play a host without VT-x/AMD-V"
+else
+	echo "SKIP: tiny host-hint-vtx: no VMM with test hooks (VMM_TEST; make static-test) to play a VT-x host"
+fi
+# The repeat after 10 s of silence: the silent guest prints one line, then halts.
+if [ -n "$fake" ] || [ $want = 1 ]; then
+	run silent --timeout 13
+	if [ $rc -ne 124 ]; then fail host-hint-repeat "exit status $rc, expected 124 (--timeout)"
+	elif [ "$(count "$hint" "$tmp/err")" -ne 2 ]; then
+		fail host-hint-repeat "expected the hint at start-up and once more, 10 s later"
+	elif ! grep -q 'no output from the guest for 10 s' "$tmp/err"; then
+		fail host-hint-repeat "the repeat does not say why"
+	else pass host-hint-repeat; fi
+else
+	echo "SKIP: tiny host-hint-repeat: no VMM with test hooks (VMM_TEST; make static-test) to play a host without VT-x/AMD-V"
+fi
+use_vmm='' fake=''
 
 run unknown_port
 if [ $rc -ne 0 ]; then fail unknown-port "exit status $rc, expected 0"

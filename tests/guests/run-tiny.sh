@@ -5,12 +5,34 @@
 # here and must leave it running, its devices working and its log short.
 # Usage: run-tiny.sh VMM GUESTDIR   (POSIX sh: it also runs inside the nested harness)
 # Prints PASS:/FAIL:/SKIP: lines.
-# Env: VMM_TEST (the VMM built with test hooks, when there is one).
+# Env: VMM_TEST (the VMM built with test hooks, when there is one), and host-kind.sh's:
+#   VMM_TEST_HOST_KIND, VMM_TEST_KVM_DEVICE (passed to the VMM as --kvm-device), ...
 vmm=$1
 dir=$2
 tmp=${TMPDIR:-/tmp}/tiny.$$
 mkdir -p "$tmp"
+kvm=${VMM_TEST_KVM_DEVICE:-/dev/kvm}
 use_vmm='' fake=''
+
+# Where a guest's outcome is real hardware's business (a triple fault, a failed VM entry),
+# only VT-x/AMD-V can say; KVM's instruction emulator (PVM) gives up on it instead.
+kind=$(sh "$(dirname "$0")/host-kind.sh") || exit 2
+echo "tiny guests on this host: $kind"
+case $kind in
+none:*)
+	echo "SKIP: tiny guests: ${kind#none: } (the nested harness runs them)"
+	rm -rf "$tmp"
+	exit 0
+	;;
+real:*) hardware=yes ;;
+*) hardware=no ;;
+esac
+# needs_hardware NAME: true to go on; else says SKIP
+needs_hardware() {
+	[ $hardware = yes ] && return 0
+	echo "SKIP: tiny $1: its outcome needs VT-x/AMD-V, this host's KVM emulates (the nested harness runs it)"
+	return 1
+}
 
 pass() { echo "PASS: tiny $1"; }
 fail() {
@@ -27,7 +49,7 @@ run() {
 	t0=$(date +%s)
 	timeout "${limit:-30}" env ${fake:+"VMM_TEST_CPUINFO=$fake"} "${use_vmm:-$vmm}" \
 		--flat "$dir/$name.bin" --memory 16M \
-		"$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+		--kvm-device "$kvm" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	secs=$(($(date +%s) - t0))
 }
@@ -95,8 +117,8 @@ elif ! grep -q 'reads gave all-ones' "$tmp/out"; then fail unknown-port "reads w
 elif [ "$(grep -c 'unhandled' "$tmp/err")" -gt 2 ]; then fail unknown-port "logged more than once per bus"
 else pass unknown-port; fi
 
-run triple_fault
-if [ $rc -ne 4 ]; then fail triple-fault "exit status $rc, expected 4"
+if ! needs_hardware triple-fault; then :
+elif run triple_fault && [ $rc -ne 4 ]; then fail triple-fault "exit status $rc, expected 4"
 elif ! grep -q 'triple fault' "$tmp/err"; then fail triple-fault "no triple-fault message"
 elif ! grep -q 'rip=' "$tmp/err"; then fail triple-fault "no register dump"
 # the faulting registers survive on Intel; AMD hosts reset the vCPU first (the dump says so)
@@ -118,7 +140,7 @@ if [ $rc -ne 0 ]; then fail four-vcpus "exit status $rc, expected 0 with idle se
 else pass four-vcpus; fi
 
 # SIGTERM while the guest runs: a clean stop with status 128+15
-"$vmm" --flat "$dir/spin.bin" --memory 16M </dev/null >"$tmp/out" 2>"$tmp/err" &
+"$vmm" --flat "$dir/spin.bin" --memory 16M --kvm-device "$kvm" </dev/null >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 i=0
 while [ $i -lt 100 ] && ! grep -q 'spin: ready' "$tmp/out"; do sleep 0.1; i=$((i + 1)); done

@@ -16,7 +16,11 @@ use_vmm='' fake=''
 
 # Where a guest's outcome is real hardware's business (a triple fault, a failed VM entry),
 # only VT-x/AMD-V can say; KVM's instruction emulator (PVM) gives up on it instead.
-kind=$(sh "$(dirname "$0")/host-kind.sh") || exit 2
+if ! kind=$(sh "$(dirname "$0")/host-kind.sh" 2>&1); then
+	echo "FAIL: tiny guests: cannot tell what kind of host this is: $kind"
+	rm -rf "$tmp"
+	exit 1
+fi
 echo "tiny guests on this host: $kind"
 case $kind in
 none:*)

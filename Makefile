@@ -6,9 +6,9 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I. -D_GNU_SOURCE -pthread
 LDLIBS := -pthread -luring -lseccomp
 # libslirp (user networking) exists only as a shared library on Debian: the dynamic build
-# links it, the static one compiles virtio/net_slirp.c without it (see docs/architecture.md).
-# Not pkg-config: slirp.pc requires glib-2.0's .pc, and we use no GLib header.
-SLIRP_LIBS := -lslirp
+# loads it with dlopen() when --net user asks for it (its headers come from libslirp-dev),
+# the static one compiles virtio/net_slirp.c without it (see docs/architecture.md).
+SLIRP_LIBS :=
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
@@ -25,8 +25,8 @@ INIT_BLOB := $(BUILD)/obj/guest/init-blob.o
 GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
 GUEST_BINS := $(GUEST_SRCS:tests/guests/%.S=$(BUILD)/guests/%.bin)
 
-.PHONY: all vmm static static-test sanitize unit guests test run deps clean format format-check \
-	bench bench-tools fuzz
+.PHONY: all vmm static static-test sanitize unit guests guest-tools test run deps clean format \
+	format-check bench bench-tools fuzz
 all: $(BUILD)/vmm
 
 vmm: $(BUILD)/vmm
@@ -34,9 +34,13 @@ vmm: $(BUILD)/vmm
 $(BUILD)/vmm: $(BUILD)/obj/vmm/main.o $(SLIRP_OBJ) $(INIT_BLOB) $(BUILD)/libvmm.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SLIRP_LIBS)
 
+# Built against musl when Debian's musl-tools is there (make deps installs it): the init
+# needs a few system calls, and a static glibc makes it 700 KB of the VMM's binary, musl
+# under 50 KB. Without musl-gcc, the C compiler's own libc still works.
+GUEST_CC ?= $(shell command -v musl-gcc 2>/dev/null || echo $(CC))
 $(BUILD)/guest/init: guest/init.c devices/run.h devices/platform.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -static -s -o $@ $<
+	$(GUEST_CC) $(CFLAGS) -static -s -o $@ $<
 $(INIT_BLOB): guest/init-blob.S $(BUILD)/guest/init
 	@mkdir -p $(@D)
 	$(CC) -c -DGUEST_INIT_PATH='"$(BUILD)/guest/init"' -o $@ $<
@@ -59,7 +63,7 @@ $(BUILD)/vmm-static: $(BUILD)/obj/vmm/main.o $(NO_SLIRP_OBJ) $(INIT_BLOB) $(BUIL
 	$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)
 
 # The same with test-only hooks (-DVMM_TEST_HOOKS: a guest write to port 0x441 makes a vCPU
-# thread call socket()), in a tree of its own, for the harness's seccomp scenario. Never
+# thread call socket() or write into a disk image), in a tree of its own, for the harness's seccomp scenario. Never
 # build/vmm or build/vmm-static: the hook must not reach a real user.
 static-test:
 	$(MAKE) BUILD=$(BUILD)/test-hooks CFLAGS="-O2 -g -DVMM_TEST_HOOKS" static
@@ -74,8 +78,18 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/check_main.c $(UNIT_HEADERS) $(SLIRP_
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< tests/unit/check_main.c \
 		$(SLIRP_OBJ) $(BUILD)/libvmm.a $(LDLIBS) $(SLIRP_LIBS) $(CHECK_LIBS)
 
-# Tiny guests: flat binaries assembled from tests/guests/*.S, run directly on /dev/kvm.
-guests: $(GUEST_BINS)
+# Tiny guests: flat binaries assembled from tests/guests/*.S, run directly on /dev/kvm, and
+# ptyrun, which runs the VMM on a pseudo-terminal for them (static: the harness copies both).
+# Beside them, static programs for harness guests (a "# harness-tools:" line, mkinitrd-guest.sh).
+GUEST_TOOLS := $(BUILD)/guest-tools/hostile-pci
+guests: $(GUEST_BINS) $(BUILD)/guests/ptyrun guest-tools
+guest-tools: $(GUEST_TOOLS)
+$(BUILD)/guest-tools/%: tests/harness/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -s -o $@ $<
+$(BUILD)/guests/ptyrun: tests/tty/ptyrun.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -s -o $@ $<
 $(BUILD)/guests/%.bin: tests/guests/%.S tests/guests/guest.ld tests/guests/guest.inc \
 		tests/guests/virtio.inc
 	@mkdir -p $(@D)
@@ -130,10 +144,11 @@ $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c virtio/blk.c virtio/blk.h virtio/v
 
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config.c vmm/config.h \
 		vmm/options.c vmm/options.h virtio/disk.c virtio/disk.h firmware/smbios.c \
-		firmware/smbios.h vmm/seccomp.c vmm/seccomp.h
+		firmware/smbios.h vmm/seccomp.c vmm/seccomp.h vmm/hostfile.c vmm/hostfile.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c vmm/options.c \
-		virtio/disk.c firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
+		virtio/disk.c firmware/smbios.c vmm/seccomp.c vmm/hostfile.c -o $@ -pthread -luring \
+		-lseccomp
 $(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c virtio/fs.c virtio/fs.h virtio/virtqueue.c \
 		virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c vmm/memory.h \
 		vmm/seccomp.c vmm/seccomp.h
@@ -156,7 +171,7 @@ test: deps
 	tests/run-all.sh
 
 run: deps
-	$(MAKE) all static
+	$(MAKE) all static guest-tools
 	tests/harness/run-default.sh
 
 bench: deps

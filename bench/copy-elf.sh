@@ -8,6 +8,8 @@
 #
 # ROOT/usr/bin/<name> gets each program; ROOT/lib/x86_64-linux-gnu/... and
 # ROOT/lib64/ld-linux-x86-64.so.2 (or wherever ldd says) the libraries.
+# A PROGRAM that is a path to a shared library (*.so*) is a library the programs load
+# with dlopen(), which ldd cannot see: it goes to its own path, with what it needs.
 set -euo pipefail
 
 if [ "$#" -lt 2 ]; then
@@ -18,8 +20,18 @@ root=$1
 shift
 mkdir -p "$root/usr/bin"
 for prog in "$@"; do
-    path=$(command -v "$prog") || { echo "copy-elf: $prog not found" >&2; exit 1; }
-    cp -L "$path" "$root/usr/bin/$(basename "$path")"
+    case "$prog" in
+    /*.so*)
+        [ -e "$prog" ] || { echo "copy-elf: $prog not found" >&2; exit 1; }
+        path=$prog
+        mkdir -p "$root$(dirname "$path")"
+        cp -L "$path" "$root$path"
+        ;;
+    *)
+        path=$(command -v "$prog") || { echo "copy-elf: $prog not found" >&2; exit 1; }
+        cp -L "$path" "$root/usr/bin/$(basename "$path")"
+        ;;
+    esac
     # "libx.so => /path (addr)", "/lib64/ld-linux-x86-64.so.2 (addr)"; skip the vDSO.
     libs=$(ldd "$path" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
     if ldd "$path" | grep -q 'not found'; then

@@ -16,7 +16,11 @@ void bus_init(struct bus *bus, const char *name)
 {
 	memset(bus, 0, sizeof(*bus));
 	bus->name = name;
-	pthread_rwlock_init(&bus->lock, NULL);
+}
+
+void bus_seal(struct bus *bus)
+{
+	bus->sealed = true;
 }
 
 /* Index of the first range whose base is above addr. */
@@ -58,7 +62,8 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_
 
 	if (!len || !ops || len - 1 > UINT64_MAX - base)
 		return -EINVAL;
-	pthread_rwlock_wrlock(&bus->lock);
+	if (bus->sealed)
+		return -EBUSY;
 	pos = bus_upper_bound(bus, base);
 	if (bus_overlaps(bus, pos, base, len)) {
 		ret = -EEXIST;
@@ -72,7 +77,6 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_
 		};
 		bus->count++;
 	}
-	pthread_rwlock_unlock(&bus->lock);
 	return ret;
 }
 
@@ -81,7 +85,8 @@ int bus_unregister(struct bus *bus, uint64_t base)
 	unsigned int pos;
 	int ret = -ENOENT;
 
-	pthread_rwlock_wrlock(&bus->lock);
+	if (bus->sealed)
+		return -EBUSY;
 	pos = bus_upper_bound(bus, base);
 	if (pos > 0 && bus->ranges[pos - 1].base == base) {
 		pos--;
@@ -90,11 +95,10 @@ int bus_unregister(struct bus *bus, uint64_t base)
 			(bus->count - pos) * sizeof(bus->ranges[0]));
 		ret = 0;
 	}
-	pthread_rwlock_unlock(&bus->lock);
 	return ret;
 }
 
-/* The range that wholly holds [addr, addr + len), or NULL. Call with the lock held. */
+/* The range that wholly holds [addr, addr + len), or NULL. */
 static const struct bus_range *bus_lookup(const struct bus *bus, uint64_t addr, unsigned int len)
 {
 	unsigned int pos = bus_upper_bound(bus, addr);
@@ -122,14 +126,12 @@ bool bus_read(struct bus *bus, uint64_t addr, void *data, unsigned int len)
 
 	/* Bytes a device leaves untouched read as all-ones too, like a floating bus. */
 	memset(data, 0xff, len);
-	pthread_rwlock_rdlock(&bus->lock);
 	r = bus_lookup(bus, addr, len);
 	handled = r != NULL;
 	if (r)
 		__atomic_fetch_add(&((struct bus_range *)r)->reads, 1, __ATOMIC_RELAXED);
 	if (r && r->ops->read)
 		r->ops->read(r->opaque, addr - r->base, data, len);
-	pthread_rwlock_unlock(&bus->lock);
 	if (!handled)
 		bus_count_unhandled(bus, "read", addr, len);
 	return handled;
@@ -140,14 +142,12 @@ bool bus_write(struct bus *bus, uint64_t addr, const void *data, unsigned int le
 	const struct bus_range *r;
 	bool handled;
 
-	pthread_rwlock_rdlock(&bus->lock);
 	r = bus_lookup(bus, addr, len);
 	handled = r != NULL;
 	if (r)
 		__atomic_fetch_add(&((struct bus_range *)r)->writes, 1, __ATOMIC_RELAXED);
 	if (r && r->ops->write)
 		r->ops->write(r->opaque, addr - r->base, data, len);
-	pthread_rwlock_unlock(&bus->lock);
 	if (!handled)
 		bus_count_unhandled(bus, "write", addr, len);
 	return handled;
@@ -155,14 +155,12 @@ bool bus_write(struct bus *bus, uint64_t addr, const void *data, unsigned int le
 
 unsigned int bus_snapshot(struct bus *bus, struct bus_range *out, unsigned int max)
 {
-	unsigned int n;
+	unsigned int n = bus->count < max ? bus->count : max;
 
-	pthread_rwlock_rdlock(&bus->lock);
-	n = bus->count < max ? bus->count : max;
 	for (unsigned int i = 0; i < n; i++) {
 		const struct bus_range *r = &bus->ranges[i];
 
-		/* field by field: vCPUs add to the counters under the same read lock */
+		/* field by field: vCPUs add to the counters meanwhile */
 		out[i] = (struct bus_range){
 			.base = r->base,
 			.len = r->len,
@@ -173,6 +171,5 @@ unsigned int bus_snapshot(struct bus *bus, struct bus_range *out, unsigned int m
 			.writes = __atomic_load_n(&r->writes, __ATOMIC_RELAXED),
 		};
 	}
-	pthread_rwlock_unlock(&bus->lock);
 	return n;
 }

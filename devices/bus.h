@@ -9,7 +9,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <pthread.h>
 
 struct bus_device_ops {
 	/* offset is relative to the start of the claimed range; len is 1, 2, 4 or 8 */
@@ -33,21 +32,31 @@ struct bus {
 	const char *name;
 	struct bus_range ranges[BUS_MAX_RANGES]; /* kept sorted by base */
 	unsigned int count;
-	pthread_rwlock_t lock;
+	bool sealed; /* bus_seal() was called: the ranges no longer change */
 	/* accesses that hit no device; the first is logged, the rest counted */
 	uint64_t unhandled;
 	bool quiet; /* count without logging: vmm run's stderr belongs to the command */
 };
 
+/*
+ * Threading: register and unregister during set-up only, before any other thread can
+ * read or write the bus; then bus_seal(). From there on any number of threads may call
+ * bus_read(), bus_write() and bus_snapshot() at once, without a lock.
+ */
 void bus_init(struct bus *bus, const char *name);
-/* Returns 0, -EEXIST when the range overlaps a registered one, -ENOSPC when full. */
+/* The set of ranges is final: bus_register() and bus_unregister() fail with -EBUSY. */
+void bus_seal(struct bus *bus);
+/*
+ * Returns 0, -EEXIST when the range overlaps a registered one, -ENOSPC when full, -EBUSY
+ * once sealed.
+ */
 int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_device_ops *ops,
 		 void *opaque, const char *name);
 int bus_unregister(struct bus *bus, uint64_t base);
 /* Return true when a device handled the access; unhandled reads fill data with 0xff. */
 bool bus_read(struct bus *bus, uint64_t addr, void *data, unsigned int len);
 bool bus_write(struct bus *bus, uint64_t addr, const void *data, unsigned int len);
-/* Copy up to max ranges, counters included, under the bus lock; returns how many. */
+/* Copy up to max ranges, counters included; returns how many. */
 unsigned int bus_snapshot(struct bus *bus, struct bus_range *out, unsigned int max);
 
 #endif

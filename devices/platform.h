@@ -23,8 +23,8 @@
 
 /*
  * Test builds only (-DVMM_TEST_HOOKS, make static-test): a write here makes the vCPU
- * thread make a forbidden system call, to test the seccomp lists end to end. In normal
- * builds nothing decodes it.
+ * thread make a forbidden system call (byte 1: socket; 2: write into the first disk's
+ * image), to test the seccomp lists end to end. In normal builds nothing decodes it.
  */
 #define PLATFORM_TEST_HOOK_PORT 0x441
 

@@ -12,6 +12,7 @@
 #define DEVICES_POWER_H
 
 #include <stdint.h>
+#include <pthread.h>
 #include <time.h>
 
 #include "devices/bus.h"
@@ -24,10 +25,10 @@ struct power_events {
 
 struct power_devices {
 	struct power_events events;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* the PM1 registers */
 	uint16_t pm1_status, pm1_enable, pm1_control;
-	uint64_t post_writes;
-	uint8_t last_post_code;
+	uint64_t post_writes;	/* relaxed atomics, no lock: port 0x80 is hot */
+	uint8_t last_post_code; /* (idem) */
 	unsigned int markers_logged;
 	struct timespec start; /* markers are logged relative to this */
 };

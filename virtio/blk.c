@@ -662,6 +662,8 @@ void blk_seccomp_fds(const struct blk *b, struct vmm_seccomp_fds *fds)
 	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_DISK, b->disk.fd);
 	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_DISK, b->disk.fd_buffered);
 	for (unsigned int i = 0; i < b->vdev.num_queues; i++)
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, b->queues[i].stop_fd);
+	for (unsigned int i = 0; i < b->vdev.num_queues; i++)
 		if (b->queues[i].engine_ready && b->queues[i].engine.kind == DISK_ENGINE_IO_URING)
 			vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_RING,
 					    b->queues[i].engine.ring.ring_fd);

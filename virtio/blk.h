@@ -105,7 +105,11 @@ void blk_destroy(struct blk *b);
 int blk_queue_serve(struct blk *b, unsigned int index);
 /* "io_uring" or "thread" for a started queue, NULL otherwise (for logs and tests). */
 const char *blk_queue_engine(struct blk *b, unsigned int q);
-/* Add the disk's descriptors and its queues' rings to a seccomp descriptor set. */
+/*
+ * Add the disk's descriptors, its queues' rings and stop eventfds to a seccomp descriptor
+ * set: what a thread that starts, stops or runs the queues uses (the transport's kicks
+ * and irqfds come from virtio_transport_seccomp_fds()).
+ */
 void blk_seccomp_fds(const struct blk *b, struct vmm_seccomp_fds *fds);
 
 #endif

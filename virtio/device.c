@@ -10,6 +10,7 @@ int virtio_thread_fence(struct virtio_device *vdev, enum vmm_seccomp_role role,
 	char err[256];
 
 	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_VM, vdev->transport_irq_fd);
+	virtio_transport_seccomp_fds(vdev, fds);
 	if (!vmm_seccomp_install(role, fds, err, sizeof(err)))
 		return 0;
 	fprintf(stderr, "vmm: %s: %s %u: %s\n", vdev->name, what, index, err);

@@ -57,6 +57,12 @@ struct virtio_transport_ops {
 	 * (INTx, MSI-X off, no vector). The transport owns it. May be NULL: none.
 	 */
 	int (*queue_call_fd)(struct virtio_device *vdev, unsigned int q);
+	/*
+	 * Add the eventfds a thread of this device reads or writes to fds (class
+	 * VMM_SECCOMP_FD_EVENT): every queue's kick and every vector's irqfd. They exist from
+	 * set-up on and never change. May be NULL: none.
+	 */
+	void (*seccomp_fds)(struct virtio_device *vdev, struct vmm_seccomp_fds *fds);
 };
 
 struct virtio_device {
@@ -95,6 +101,13 @@ static inline void virtio_needs_reset(struct virtio_device *vdev)
 	vdev->transport->needs_reset(vdev);
 }
 
+static inline void virtio_transport_seccomp_fds(struct virtio_device *vdev,
+						struct vmm_seccomp_fds *fds)
+{
+	if (vdev->transport && vdev->transport->seccomp_fds)
+		vdev->transport->seccomp_fds(vdev, fds);
+}
+
 static inline int virtio_queue_call_fd(struct virtio_device *vdev, unsigned int q)
 {
 	return vdev->transport->queue_call_fd ? vdev->transport->queue_call_fd(vdev, q) : -1;
@@ -102,9 +115,9 @@ static inline int virtio_queue_call_fd(struct virtio_device *vdev, unsigned int 
 
 /*
  * Fence the calling device thread before it touches anything the guest controls: load
- * role's seccomp list over fds, the transport's interrupt descriptor added. Returns 0, or
- * -1 after one log line naming queue index ("queue" or "queue pair": what) and a request
- * for NEEDS_RESET: a thread without its fence must serve nothing until the driver resets.
+ * role's seccomp list over fds, the transport's interrupt descriptor and eventfds added. Returns 0,
+ * or -1 after one log line naming queue index ("queue" or "queue pair": what) and a request for
+ * NEEDS_RESET: a thread without its fence must serve nothing until the driver resets.
  */
 int virtio_thread_fence(struct virtio_device *vdev, enum vmm_seccomp_role role,
 			struct vmm_seccomp_fds *fds, const char *what, unsigned int index);

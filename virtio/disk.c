@@ -230,6 +230,13 @@ static int open_error(char *err, size_t errlen, const char *path, const char *wh
 	return -e;
 }
 
+static int make_blocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
 static void dio_alignment(struct disk *d, const struct stat *st)
 {
 	unsigned int mem = DISK_SECTOR_SIZE, off = DISK_SECTOR_SIZE;
@@ -263,7 +270,12 @@ out:
 int disk_open(struct disk *d, const struct disk_options *o, char *err, size_t errlen)
 {
 	struct disk n = { .fd = -1, .fd_buffered = -1 };
-	int flags = O_CLOEXEC | (o->readonly ? O_RDONLY : O_RDWR);
+	/*
+	 * O_NONBLOCK: a FIFO named as a read-only disk would otherwise block open() until a
+	 * writer comes; it is refused below by its type, and the flag is cleared on what is
+	 * kept (io_uring would answer EAGAIN on a non-blocking file instead of waiting).
+	 */
+	int flags = O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (o->readonly ? O_RDONLY : O_RDWR);
 	bool direct = o->cache == DISK_CACHE_NONE;
 	struct flock lock = {
 		.l_type = o->readonly ? F_RDLCK : F_WRLCK,
@@ -290,7 +302,15 @@ int disk_open(struct disk *d, const struct disk_options *o, char *err, size_t er
 			int t = open(path, flags);
 
 			if (t >= 0) {
+				bool file = fstat(t, &st) == 0 &&
+					    (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+
 				close(t);
+				if (!file) {
+					snprintf(err, errlen,
+						 "%s: not a regular file or block device", path);
+					return -EINVAL;
+				}
 				snprintf(err, errlen,
 					 "%s: the file system does not support O_DIRECT "
 					 "(cache=none); use cache=writeback",
@@ -319,6 +339,11 @@ int disk_open(struct disk *d, const struct disk_options *o, char *err, size_t er
 		return -EINVAL;
 	}
 	n.blockdev = S_ISBLK(st.st_mode);
+	if (make_blocking(n.fd) < 0) {
+		e = errno;
+		close(n.fd);
+		return open_error(err, errlen, path, "cannot open", e);
+	}
 
 	/* an OFD lock belongs to this open file description: a second open, even ours, conflicts */
 	if (fcntl(n.fd, F_OFD_SETLK, &lock) < 0) {
@@ -355,8 +380,10 @@ int disk_open(struct disk *d, const struct disk_options *o, char *err, size_t er
 		struct stat st2;
 
 		n.fd_buffered = open(path, flags);
-		if (n.fd_buffered < 0) {
+		if (n.fd_buffered < 0 || make_blocking(n.fd_buffered) < 0) {
 			e = errno;
+			if (n.fd_buffered >= 0)
+				close(n.fd_buffered);
 			close(n.fd);
 			return open_error(err, errlen, path, "cannot open", e);
 		}

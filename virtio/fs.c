@@ -36,12 +36,16 @@
 #include <string.h>
 #include <unistd.h>
 #include <poll.h>
+#include <time.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <linux/falloc.h>
 #include <linux/fuse.h>
+#include <linux/landlock.h>
 #include <linux/openat2.h>
 #include <linux/virtio_fs.h>
 #include <linux/virtio_ids.h>
@@ -50,9 +54,24 @@ _Static_assert(sizeof(struct virtio_fs_config) == FS_CONFIG_SIZE, "virtio_fs_con
 _Static_assert(sizeof(struct fuse_in_header) == 40, "fuse_in_header");
 _Static_assert(sizeof(struct fuse_out_header) == 16, "fuse_out_header");
 
-#define FS_ROOT_SLOT 1		  /* node ID 1 (FUSE_ROOT_ID) is slot 1, generation 0 */
-#define FS_MAX_NODES (1u << 20)	  /* nodes the guest may hold at once */
-#define FS_MAX_HANDLES (1u << 16) /* open files and directories */
+#define FS_ROOT_SLOT 1 /* node ID 1 (FUSE_ROOT_ID) is slot 1, generation 0 */
+/*
+ * Every node the guest holds and every file it opens is a host descriptor, and the host
+ * gives the whole process only RLIMIT_NOFILE of them: without a bound, one guest's
+ * `find /mnt` would take every descriptor the VMM has (its other shares, user networking's
+ * sockets) long before a million nodes. So each server owns a window of descriptor
+ * numbers, [win_base, win_base + win_size), and its nodes and handles together never
+ * exceed it: past that the guest gets ENFILE until it forgets some. The window is also
+ * what the file server's seccomp list lets it name (vmm/seccomp.c). Its size is a power
+ * of two, at most FS_WINDOW_MAX (a window costs the kernel 8 bytes per number in the
+ * process's descriptor table), and at most an eighth of the limit, so that several shares
+ * and the rest of the VMM fit under it.
+ */
+#define FS_WINDOW_MAX 16384u
+#define FS_WINDOW_MIN 64u
+#define FS_WINDOWS 16		  /* servers at once: one per --share */
+#define FS_WANT_NOFILE (1u << 18) /* room for a dozen full windows above the first quarter */
+#define FS_STOP_WAIT_S 2	  /* reset and teardown wait this long for a worker, no longer */
 #define FS_ARGS_MAX 16384	  /* header + arguments copied out of a request */
 #define FS_OUT_MAX (128u << 10)	  /* reply payloads built in our buffer (READDIR, ...) */
 #define FS_HASH_BUCKETS 4096u
@@ -78,6 +97,8 @@ struct fs_handle {
 
 struct fs_server {
 	int root_fd;
+	int proc_fd; /* /proc/self/fd: reopening a node by its descriptor, relative to this */
+	unsigned int win_base, win_size;
 	bool readonly;
 	bool initialized; /* FUSE_INIT answered */
 	uint32_t minor;	  /* negotiated protocol minor */
@@ -239,10 +260,10 @@ static int nodes_grow(struct fs_server *s)
 	uint32_t cap = s->nnodes_cap ? s->nnodes_cap * 2 : 64;
 	struct fs_node *n;
 
-	if (s->nnodes_cap >= FS_MAX_NODES)
+	if (s->nnodes_cap >= s->win_size)
 		return -ENFILE;
-	if (cap > FS_MAX_NODES)
-		cap = FS_MAX_NODES;
+	if (cap > s->win_size)
+		cap = s->win_size;
 	n = realloc(s->nodes, sizeof(*n) * cap);
 	if (!n)
 		return -ENOMEM;
@@ -334,7 +355,7 @@ static int64_t handle_add(struct fs_server *s, int fd, bool dir)
 		uint32_t cap = s->nhandles_cap ? s->nhandles_cap * 2 : 16;
 		struct fs_handle *h;
 
-		if (s->nhandles_cap >= FS_MAX_HANDLES) {
+		if (s->nhandles_cap >= s->win_size) {
 			close(fd);
 			return -ENFILE;
 		}
@@ -378,48 +399,83 @@ static void forget_all(struct fs_server *s)
 /* Host side: everything relative to descriptors */
 
 /*
- * Open name (one validated component) below dirfd without following any symlink or
- * leaving the directory. mode only with O_CREAT.
+ * Move a descriptor just made into the server's window (closing the original), or answer
+ * ENFILE when the window is full. fd may be -errno, which is passed on.
  */
-static int open_below(int dirfd, const char *name, int flags, mode_t mode)
+static int to_window(const struct fs_server *s, int fd)
+{
+	int w, e;
+
+	if (fd < 0)
+		return fd;
+	w = fcntl(fd, F_DUPFD_CLOEXEC, (int)s->win_base);
+	e = errno;
+	close(fd);
+	if (w < 0)
+		return e == EMFILE || e == EINVAL ? -ENFILE : -e;
+	if ((unsigned int)w >= s->win_base + s->win_size) {
+		close(w);
+		return -ENFILE;
+	}
+	return w;
+}
+
+/*
+ * Open name (one validated component) below dirfd without following any symlink or
+ * leaving the directory, as a descriptor in the window. mode only with O_CREAT. Never
+ * waits: O_NONBLOCK (for whatever is not O_PATH) makes a FIFO or a device that slipped
+ * through answer at once, and a regular file ignores it but for leases, where it turns a
+ * wait for a host process into EWOULDBLOCK.
+ */
+static int open_below(const struct fs_server *s, int dirfd, const char *name, int flags,
+		      mode_t mode)
 {
 	static int no_openat2;
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
 		.mode = (flags & O_CREAT) ? mode : 0,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
 	};
 	int fd;
 
+	if (!(flags & O_PATH))
+		flags |= O_NONBLOCK | O_NOCTTY;
+	flags |= O_NOFOLLOW | O_CLOEXEC;
+	how.flags = (uint64_t)flags;
 	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
 		fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
 		if (fd >= 0 || errno != ENOSYS)
-			return fd < 0 ? -errno : fd;
+			return to_window(s, fd < 0 ? -errno : fd);
 		__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
 	}
 	/* name has no '/' and is not "..", so O_NOFOLLOW on its one component is enough */
-	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
-	return fd < 0 ? -errno : fd;
+	fd = openat(dirfd, name, flags, mode);
+	return to_window(s, fd < 0 ? -errno : fd);
 }
 
 /*
- * Our own descriptor as a path, for the calls that have no descriptor form on O_PATH
- * (chmod, truncate, reopening with an access mode). Only used for nodes that are not
- * symlinks, so following the link lands on the node itself and nowhere else.
+ * Our own descriptor as a name in /proc/self/fd, for the calls that have no descriptor
+ * form on O_PATH (chmod, linking without CAP_DAC_READ_SEARCH, reopening with an access
+ * mode). Always relative to s->proc_fd, never AT_FDCWD: the file server's seccomp list
+ * refuses every directory descriptor but its own. Only used for nodes that are not
+ * symlinks, so following the link lands on the node itself and nowhere else; with
+ * Landlock, the kernel checks the file it lands on, which must lie beneath the share.
  */
-static void fd_path(char buf[32], int fd)
+static void fd_name(char buf[16], int fd)
 {
-	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+	snprintf(buf, 16, "%d", fd);
 }
 
-static int reopen(int fd, int flags)
+/* A node reopened with an access mode, as a descriptor in the window. */
+static int reopen(const struct fs_server *s, int fd, int flags)
 {
-	char p[32];
+	char n[16];
 	int r;
 
-	fd_path(p, fd);
-	r = open(p, flags | O_CLOEXEC | O_NOCTTY);
-	return r < 0 ? -errno : r;
+	fd_name(n, fd);
+	if (!(flags & O_PATH))
+		flags |= O_NONBLOCK | O_NOCTTY;
+	r = openat(s->proc_fd, n, flags | O_CLOEXEC);
+	return to_window(s, r < 0 ? -errno : r);
 }
 
 static void fill_attr(struct fuse_attr *a, const struct stat *st)
@@ -455,7 +511,7 @@ static void fill_entry(struct fs_server *s, struct fuse_entry_out *e, uint32_t s
 /* Look name up below parent: a new or existing node, its attributes in *st. */
 static int64_t lookup_child(struct fs_server *s, int parent_fd, const char *name, struct stat *st)
 {
-	int fd = open_below(parent_fd, name, O_PATH, 0);
+	int fd = open_below(s, parent_fd, name, O_PATH, 0);
 
 	if (fd < 0)
 		return fd;
@@ -669,7 +725,7 @@ static int do_setattr(struct fs_req *r)
 	const struct fuse_setattr_in *in;
 	struct fs_handle *h = NULL;
 	size_t pos;
-	char p[32];
+	char p[16];
 
 	in = arg_struct(r, sizeof(*in), &pos);
 	if (!in)
@@ -683,11 +739,11 @@ static int do_setattr(struct fs_req *r)
 		if (!h)
 			return -EBADF;
 	}
-	fd_path(p, n->fd);
+	fd_name(p, n->fd);
 	if (in->valid & FATTR_MODE) {
 		if (n->type == S_IFLNK)
 			return -EOPNOTSUPP;
-		if (fchmodat(AT_FDCWD, p, safe_mode(n->type, in->mode), 0) < 0)
+		if (fchmodat(r->s->proc_fd, p, safe_mode(n->type, in->mode), 0) < 0)
 			return -errno;
 	}
 	if (in->valid & (FATTR_UID | FATTR_GID)) {
@@ -704,10 +760,19 @@ static int do_setattr(struct fs_req *r)
 			if (ftruncate(h->fd, (off_t)in->size) < 0)
 				return -errno;
 		} else {
+			int fd, e = 0;
+
 			if (n->type != S_IFREG)
 				return n->type == S_IFDIR ? -EISDIR : -EINVAL;
-			if (truncate(p, (off_t)in->size) < 0)
-				return -errno;
+			/* truncate(2) takes a path: open for writing, as it would check */
+			fd = reopen(r->s, n->fd, O_WRONLY);
+			if (fd < 0)
+				return fd;
+			if (ftruncate(fd, (off_t)in->size) < 0)
+				e = -errno;
+			close(fd);
+			if (e)
+				return e;
 		}
 	}
 	if (in->valid & (FATTR_ATIME | FATTR_MTIME)) {
@@ -719,7 +784,7 @@ static int do_setattr(struct fs_req *r)
 		if (utimensat(n->fd, "", ts, AT_EMPTY_PATH) < 0) {
 			/* kernels before 5.8 take no empty path here */
 			if (errno != EINVAL || n->type == S_IFLNK ||
-			    utimensat(AT_FDCWD, p, ts, 0) < 0)
+			    utimensat(r->s->proc_fd, p, ts, 0) < 0)
 				return -errno;
 		}
 	}
@@ -905,7 +970,7 @@ static int do_link(struct fs_req *r)
 	struct fs_node *d, *old;
 	const char *name;
 	size_t pos;
-	char p[32];
+	char p[16];
 	int ret;
 
 	in = arg_struct(r, sizeof(*in), &pos);
@@ -925,8 +990,8 @@ static int do_link(struct fs_req *r)
 		/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc's link to our fd does not */
 		if (errno != ENOENT && errno != EPERM)
 			return -errno;
-		fd_path(p, old->fd);
-		if (linkat(AT_FDCWD, p, d->fd, name, AT_SYMLINK_FOLLOW) < 0)
+		fd_name(p, old->fd);
+		if (linkat(r->s->proc_fd, p, d->fd, name, AT_SYMLINK_FOLLOW) < 0)
 			return -errno;
 	}
 	return reply_new_entry(r, d, name);
@@ -941,6 +1006,17 @@ static int open_flags(uint32_t guest)
 static bool flags_modify(int flags)
 {
 	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
+
+/* What CREATE and OPEN answer for a node they will not open. */
+static int not_a_file(mode_t type)
+{
+	if (type == S_IFDIR)
+		return -EISDIR;
+	if (type == S_IFLNK)
+		return -ELOOP;
+	/* FIFOs, sockets, device nodes: what open(2) says of a FIFO without its other end */
+	return -ENXIO;
 }
 
 static int do_open(struct fs_req *r)
@@ -964,13 +1040,9 @@ static int do_open(struct fs_req *r)
 	if (r->s->readonly && flags_modify(flags))
 		return -EROFS;
 	/* a link is never followed here; FIFOs and device nodes are never opened */
-	if (n->type == S_IFLNK)
-		return -ELOOP;
-	if (n->type == S_IFDIR)
-		return -EISDIR;
 	if (n->type != S_IFREG)
-		return -ENXIO;
-	fd = reopen(n->fd, flags);
+		return not_a_file(n->type);
+	fd = reopen(r->s, n->fd, flags);
 	if (fd < 0)
 		return fd;
 	fh = handle_add(r->s, fd, false);
@@ -979,6 +1051,30 @@ static int do_open(struct fs_req *r)
 	out = out_buf(r, sizeof(*out));
 	out->fh = (uint64_t)fh;
 	return 0;
+}
+
+/*
+ * CREATE of a name that exists, without O_EXCL: open it if it is a regular file. Its type
+ * is read from an O_PATH descriptor first, so nothing else is ever opened for I/O (a FIFO
+ * would wait for its other end, a device could do anything); the inode cannot change type
+ * while we hold it, and reopening goes to that inode, not to the name.
+ */
+static int open_existing(const struct fs_server *s, int dirfd, const char *name, int flags)
+{
+	struct stat st;
+	int pfd = open_below(s, dirfd, name, O_PATH, 0), fd;
+
+	if (pfd < 0)
+		return pfd;
+	if (fstat(pfd, &st) < 0) {
+		fd = -errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		fd = not_a_file(st.st_mode & S_IFMT);
+	} else {
+		fd = reopen(s, pfd, flags);
+	}
+	close(pfd);
+	return fd;
 }
 
 static int do_create(struct fs_req *r)
@@ -1004,8 +1100,17 @@ static int do_create(struct fs_req *r)
 	flags = open_flags(in->flags);
 	if ((flags & O_ACCMODE) == O_ACCMODE)
 		return -EINVAL;
-	fd = open_below(d->fd, name, flags | O_CREAT | (int)(in->flags & O_EXCL),
-			safe_mode(S_IFREG, in->mode));
+	/* a new file is regular by construction; an old one is looked at before it is opened */
+	for (int tries = 0;; tries++) {
+		fd = open_below(r->s, d->fd, name, flags | O_CREAT | O_EXCL,
+				safe_mode(S_IFREG, in->mode));
+		if (fd != -EEXIST || (in->flags & O_EXCL))
+			break;
+		fd = open_existing(r->s, d->fd, name, flags);
+		/* removed in between: create it after all, a few times at most */
+		if (fd != -ENOENT || tries == 3)
+			break;
+	}
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0) {
@@ -1015,10 +1120,10 @@ static int do_create(struct fs_req *r)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return -EISDIR;
+		return not_a_file(st.st_mode & S_IFMT);
 	}
 	/* the node is the file just opened, not whatever the name may point to by now */
-	pfd = reopen(fd, O_PATH);
+	pfd = reopen(r->s, fd, O_PATH);
 	if (pfd < 0) {
 		close(fd);
 		return pfd;
@@ -1198,8 +1303,9 @@ static int do_opendir(struct fs_req *r)
 	if (n->type != S_IFDIR)
 		return -ENOTDIR;
 	fd = openat(n->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = to_window(r->s, fd < 0 ? -errno : fd);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	fh = handle_add(r->s, fd, true);
 	if (fh < 0)
 		return (int)fh;
@@ -1538,6 +1644,69 @@ ssize_t fs_server_handle(struct fs_server *s, const struct iovec *in, unsigned i
 	return (ssize_t)h.len;
 }
 
+/* Windows of live servers; a size of 0 is a free entry. */
+static pthread_mutex_t windows_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	unsigned int base, size;
+} windows[FS_WINDOWS];
+
+/*
+ * Find s a window under the descriptor limit that no other server has: an eighth of the
+ * limit (rounded down to a power of two) at most, above its first quarter, which is left
+ * to the rest of the VMM; smaller when the larger ones are taken.
+ */
+static int window_take(struct fs_server *s, const char *dir, char *err, size_t errlen)
+{
+	unsigned int limit, top = 1, size;
+	struct rlimit rl;
+	int ret = -EMFILE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		rl.rlim_cur = 1024;
+	limit = rl.rlim_cur > (1u << 30) ? 1u << 30 : (unsigned int)rl.rlim_cur;
+	while (top * 2 <= limit)
+		top *= 2;
+	size = top / 8 < FS_WINDOW_MAX ? top / 8 : FS_WINDOW_MAX;
+	pthread_mutex_lock(&windows_lock);
+	for (; ret && size >= FS_WINDOW_MIN; size /= 2) {
+		for (unsigned int base = top / 4; ret && base + size <= limit; base += size) {
+			int free_k = -1;
+			bool overlap = false;
+
+			for (int k = 0; k < FS_WINDOWS; k++) {
+				if (!windows[k].size) {
+					free_k = free_k < 0 ? k : free_k;
+					continue;
+				}
+				if (base < windows[k].base + windows[k].size &&
+				    windows[k].base < base + size)
+					overlap = true;
+			}
+			if (overlap || free_k < 0)
+				continue;
+			windows[free_k].base = s->win_base = base;
+			windows[free_k].size = s->win_size = size;
+			ret = 0;
+		}
+	}
+	pthread_mutex_unlock(&windows_lock);
+	if (ret)
+		snprintf(err, errlen,
+			 "%s: the descriptor limit (%u, RLIMIT_NOFILE) leaves no room for this "
+			 "share's files; raise it (ulimit -n)",
+			 dir, limit);
+	return ret;
+}
+
+static void window_give_back(const struct fs_server *s)
+{
+	pthread_mutex_lock(&windows_lock);
+	for (int k = 0; k < FS_WINDOWS; k++)
+		if (windows[k].size && windows[k].base == s->win_base)
+			windows[k].size = 0;
+	pthread_mutex_unlock(&windows_lock);
+}
+
 struct fs_server *fs_server_create(const char *dir, bool readonly, char *err, size_t errlen)
 {
 	struct fs_server *s = calloc(1, sizeof(*s));
@@ -1548,25 +1717,36 @@ struct fs_server *fs_server_create(const char *dir, bool readonly, char *err, si
 		snprintf(err, errlen, "%s: out of memory", dir);
 		return NULL;
 	}
+	s->root_fd = s->proc_fd = -1;
+	if (window_take(s, dir, err, errlen)) {
+		free(s);
+		return NULL;
+	}
 	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		free(s);
-		return NULL;
+		goto fail;
+	}
+	s->root_fd = fd = to_window(s, fd);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(-fd));
+		goto fail;
+	}
+	fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	s->proc_fd = to_window(s, fd < 0 ? -errno : fd);
+	if (s->proc_fd < 0) {
+		snprintf(err, errlen, "%s: /proc/self/fd: %s (virtio-fs needs /proc)", dir,
+			 strerror(-s->proc_fd));
+		goto fail;
 	}
 	s->readonly = readonly;
-	s->root_fd = fd;
 	if (nodes_grow(s)) {
 		snprintf(err, errlen, "%s: out of memory", dir);
-		close(fd);
-		free(s);
-		return NULL;
+		goto fail;
 	}
 	/* nodes_grow() keeps slots 0 and 1 off the free list: the root is node ID 1 */
 	s->nodes[FS_ROOT_SLOT] = (struct fs_node){
-		.fd = fd,
+		.fd = s->root_fd,
 		.type = S_IFDIR,
 		.dev = st.st_dev,
 		.ino = st.st_ino,
@@ -1575,6 +1755,16 @@ struct fs_server *fs_server_create(const char *dir, bool readonly, char *err, si
 	s->buckets[node_hash(st.st_dev, st.st_ino)] = FS_ROOT_SLOT;
 	s->nodes_used = 1;
 	return s;
+fail:
+	if (s->root_fd >= 0)
+		close(s->root_fd);
+	else if (fd >= 0)
+		close(fd);
+	if (s->proc_fd >= 0)
+		close(s->proc_fd);
+	window_give_back(s);
+	free(s);
+	return NULL;
 }
 
 void fs_server_reset(struct fs_server *s)
@@ -1589,9 +1779,67 @@ void fs_server_destroy(struct fs_server *s)
 		return;
 	forget_all(s);
 	close(s->root_fd);
+	close(s->proc_fd);
 	free(s->nodes);
 	free(s->handles);
+	window_give_back(s);
 	free(s);
+}
+
+void fs_server_window(const struct fs_server *s, unsigned int *base, unsigned int *size)
+{
+	*base = s->win_base;
+	*size = s->win_size;
+}
+
+/* Rights of ABI versions newer than the headers this may be built with. */
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ull << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ull << 15)
+#endif
+
+int fs_server_confine(const struct fs_server *s)
+{
+	const uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+	struct landlock_ruleset_attr rs = { 0 };
+	struct landlock_path_beneath_attr pb = { .parent_fd = s->root_fd };
+	long abi;
+	int fd, ret = 0;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi < 0)
+		return errno == ENOSYS || errno == EOPNOTSUPP ? 0 : -errno;
+	/* every right the kernel knows is handled: what is not granted below is refused */
+	rs.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | read |
+			       LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+			       LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
+			       LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+			       LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+			       LANDLOCK_ACCESS_FS_MAKE_SYM;
+	if (abi >= 2)
+		rs.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER; /* rename, link across dirs */
+	if (abi >= 3)
+		rs.handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (abi >= 5)
+		rs.handled_access_fs |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	/* beneath the share: read-only, or everything but executing and making devices */
+	pb.allowed_access =
+		s->readonly ? read
+			    : rs.handled_access_fs & ~(uint64_t)(LANDLOCK_ACCESS_FS_EXECUTE |
+								 LANDLOCK_ACCESS_FS_MAKE_CHAR |
+								 LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+								 LANDLOCK_ACCESS_FS_IOCTL_DEV);
+	fd = (int)syscall(SYS_landlock_create_ruleset, &rs, sizeof(rs), 0);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_landlock_restrict_self, fd, 0) < 0)
+		ret = -errno;
+	close(fd);
+	return ret ? ret : 1;
 }
 
 unsigned int fs_server_nodes(const struct fs_server *s)
@@ -1644,6 +1892,32 @@ static void queue_broken(struct fs_queue *q, int why)
 	virtio_needs_reset(&f->vdev);
 }
 
+/* Take the next chain, unless reset() has taken the ring back: 1, 0 or -errno. */
+static int queue_pop(struct fs_queue *q, struct virtq *vq)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&q->ring_lock);
+	if (!__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
+		r = virtq_pop(vq, q->chain);
+	pthread_mutex_unlock(&q->ring_lock);
+	return r;
+}
+
+/* Give the chain back, unless reset() has taken the ring meanwhile: its answer is lost. */
+static bool queue_push(struct fs_queue *q, struct virtq *vq, uint32_t len)
+{
+	bool done = false;
+
+	pthread_mutex_lock(&q->ring_lock);
+	if (!__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE)) {
+		virtq_push(vq, q->chain->head, len);
+		done = true;
+	}
+	pthread_mutex_unlock(&q->ring_lock);
+	return done;
+}
+
 /* Serve everything available; false once the ring is broken. */
 static bool queue_drain(struct fs_queue *q)
 {
@@ -1655,8 +1929,7 @@ static bool queue_drain(struct fs_queue *q)
 
 	virtq_set_notify(vq, false);
 	for (;;) {
-		while (!__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE) &&
-		       (r = virtq_pop(vq, c)) > 0) {
+		while ((r = queue_pop(q, vq)) > 0) {
 			ssize_t n;
 
 			__atomic_fetch_add(&q->requests, 1, __ATOMIC_RELAXED);
@@ -1674,11 +1947,12 @@ static bool queue_drain(struct fs_queue *q)
 						f->vdev.name);
 				n = 0;
 			}
-			virtq_push(vq, c->head, (uint32_t)n);
+			if (!queue_push(q, vq, (uint32_t)n))
+				break;
 			pushed = true;
 		}
 		if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
-			break;
+			return ok;
 		if (r < 0) {
 			queue_broken(q, r);
 			ok = false;
@@ -1725,14 +1999,32 @@ static void queue_serve(struct fs_queue *q)
 	}
 }
 
-/* Before the first request: from then on the guest steers this thread. */
+/*
+ * Before the first request: from then on the guest steers this thread. Landlock first (its
+ * calls are not on the seccomp list), then the list, which names the server's window.
+ */
 static bool queue_fence(struct fs_queue *q)
 {
+	static bool no_landlock_logged;
+	struct fs_device *f = q->fs;
 	struct vmm_seccomp_fds fds = { 0 };
+	int r;
 
-	if (!q->fenced)
-		q->fenced =
-			!virtio_thread_fence(&q->fs->vdev, VMM_SECCOMP_FS, &fds, "queue", q->index);
+	if (q->fenced)
+		return true;
+	r = fs_server_confine(f->server);
+	if (r < 0) {
+		fprintf(stderr, "vmm: %s: queue %u: Landlock: %s\n", f->vdev.name, q->index,
+			strerror(-r));
+		virtio_needs_reset(&f->vdev);
+		return false;
+	}
+	if (r == 0 && !__atomic_exchange_n(&no_landlock_logged, true, __ATOMIC_RELAXED))
+		fprintf(stderr, "vmm: this kernel has no Landlock: the file server is confined by "
+				"seccomp and its own checks alone\n");
+	fs_server_window(f->server, &fds.share_base, &fds.share_size);
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_EVENT, q->stop_fd);
+	q->fenced = !virtio_thread_fence(&f->vdev, VMM_SECCOMP_FS, &fds, "queue", q->index);
 	return q->fenced;
 }
 
@@ -1770,6 +2062,8 @@ static void *queue_thread(void *arg)
 		q->serving = false;
 		pthread_cond_broadcast(&f->cond);
 	}
+	q->exited = true;
+	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
 	return NULL;
 }
@@ -1785,8 +2079,9 @@ static int fs_queue_start(struct virtio_device *vdev, unsigned int index, int ki
 		return -EINVAL;
 	q = &f->queues[index];
 	pthread_mutex_lock(&f->lock);
-	if (q->running || !vdev->queues[index].enabled || !q->has_thread) {
-		r = q->running ? -EBUSY : -EINVAL;
+	/* serving without running: still stuck in a host call since the last reset */
+	if (q->running || q->serving || !vdev->queues[index].enabled || !q->has_thread) {
+		r = q->running || q->serving ? -EBUSY : -EINVAL;
 		goto out;
 	}
 	while (read(q->stop_fd, &v, sizeof(v)) > 0)
@@ -1801,17 +2096,53 @@ out:
 	return r;
 }
 
+/* The deadline for every wait of one reset or teardown. */
+static struct timespec stop_deadline(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += FS_STOP_WAIT_S;
+	return t;
+}
+
+/* Wait on f->cond (f->lock held) until the deadline; false once it has passed. */
+static bool wait_until(struct fs_device *f, const struct timespec *deadline)
+{
+	return pthread_cond_timedwait(&f->cond, &f->lock, deadline) != ETIMEDOUT;
+}
+
+static void report_stuck(struct fs_device *f, const char *what)
+{
+	if (!__atomic_exchange_n(&f->stuck_logged, true, __ATOMIC_RELAXED))
+		fprintf(stderr,
+			"vmm: %s: a file server thread has been in a host call for over %d s; "
+			"%s without it\n",
+			f->vdev.name, FS_STOP_WAIT_S, what);
+}
+
+/*
+ * Stop the queues and forget the session. Called with the transport's lock held (a vCPU
+ * writing the status): every wait is bounded, and a worker still busy at the deadline is
+ * left to finish on its own; it can no longer touch the ring.
+ */
 static void fs_reset(struct virtio_device *vdev)
 {
 	struct fs_device *f = to_fs(vdev);
-	bool any = false;
+	struct timespec deadline = stop_deadline();
+	bool any = false, late = false;
 
 	pthread_mutex_lock(&f->lock);
 	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
-		if (!f->queues[i].running)
+		struct fs_queue *q = &f->queues[i];
+
+		if (!q->running)
 			continue;
-		__atomic_store_n(&f->queues[i].stopping, true, __ATOMIC_RELEASE);
-		eventfd_write(f->queues[i].stop_fd, 1);
+		__atomic_store_n(&q->stopping, true, __ATOMIC_RELEASE);
+		/* a chain being taken or given back finishes; after that none is */
+		pthread_mutex_lock(&q->ring_lock);
+		pthread_mutex_unlock(&q->ring_lock);
+		eventfd_write(q->stop_fd, 1);
 	}
 	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
 		struct fs_queue *q = &f->queues[i];
@@ -1819,8 +2150,9 @@ static void fs_reset(struct virtio_device *vdev)
 		if (!q->running)
 			continue;
 		/* parked again: the worker no longer touches the ring or guest memory */
-		while (q->go || q->serving)
-			pthread_cond_wait(&f->cond, &f->lock);
+		while ((q->go || q->serving) && !late)
+			late = !wait_until(f, &deadline);
+		q->go = false;
 		q->running = false;
 		q->kick_fd = -1;
 		any = true;
@@ -1829,10 +2161,12 @@ static void fs_reset(struct virtio_device *vdev)
 	if (any && f->queues[0].has_thread) {
 		f->server_reset = true;
 		pthread_cond_broadcast(&f->cond);
-		while (f->server_reset)
-			pthread_cond_wait(&f->cond, &f->lock);
+		while (f->server_reset && !late)
+			late = !wait_until(f, &deadline);
 	}
 	pthread_mutex_unlock(&f->lock);
+	if (late)
+		report_stuck(f, "the device was reset");
 }
 
 static const struct virtio_device_ops fs_ops = {
@@ -1841,6 +2175,32 @@ static const struct virtio_device_ops fs_ops = {
 	.queue_start = fs_queue_start,
 	.reset = fs_reset,
 };
+
+void fs_seccomp_fds(const struct fs_device *f, struct vmm_seccomp_fds *fds)
+{
+	for (unsigned int i = 0; i < f->vdev.num_queues && i < FS_NUM_QUEUES; i++)
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, f->queues[i].stop_fd);
+}
+
+/*
+ * Raise the process's descriptor limit so that full-size windows fit: the soft limit up
+ * to the hard one, and the hard one too where we may (root with CAP_SYS_RESOURCE). Where
+ * neither can grow, the windows shrink instead (window_take()).
+ */
+static void make_room(void)
+{
+	const rlim_t want = FS_WANT_NOFILE;
+	struct rlimit rl, up;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	up.rlim_cur = want;
+	up.rlim_max = rl.rlim_max > want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
 
 int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 		   const struct fs_share_options *o, const struct guest_mem *mem, char *err,
@@ -1859,12 +2219,23 @@ int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 		snprintf(err, errlen, "%s: the tag must be 1 to %d bytes", o->dir, FS_TAG_MAX);
 		return -EINVAL;
 	}
+	make_room();
 	f->server = fs_server_create(o->dir, o->readonly, err, errlen);
 	if (!f->server)
 		return -EINVAL;
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_mutex_init(&f->server_lock, NULL);
-	pthread_cond_init(&f->cond, NULL);
+	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
+		pthread_mutex_init(&f->queues[i].ring_lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* the stop deadlines are on the monotonic clock */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&f->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	f->vdev.ops = &fs_ops; /* from here fs_device_destroy() undoes the rest */
 	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
 		struct fs_queue *q = &f->queues[i];
@@ -1913,21 +2284,33 @@ int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 
 void fs_device_destroy(struct fs_device *f)
 {
+	struct timespec deadline;
+	bool late = false;
+
 	if (!f->server)
 		return;
 	if (f->vdev.ops) {
 		fs_reset(&f->vdev);
+		deadline = stop_deadline();
 		pthread_mutex_lock(&f->lock);
 		for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
 			f->queues[i].quit = true;
 		pthread_cond_broadcast(&f->cond);
+		for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
+			while (f->queues[i].has_thread && !f->queues[i].exited && !late)
+				late = !wait_until(f, &deadline);
 		pthread_mutex_unlock(&f->lock);
+		if (late) {
+			/* the process is on its way out; the worker may still use all of this */
+			report_stuck(f, "stopping");
+			return;
+		}
 	}
 	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
 		struct fs_queue *q = &f->queues[i];
 
 		if (q->has_thread)
-			pthread_join(q->thread, NULL);
+			pthread_join(q->thread, NULL); /* it has left its loop: returns at once */
 		q->has_thread = false;
 		if (q->stop_fd >= 0)
 			close(q->stop_fd);
@@ -1939,6 +2322,8 @@ void fs_device_destroy(struct fs_device *f)
 	f->server = NULL;
 	pthread_mutex_destroy(&f->lock);
 	pthread_mutex_destroy(&f->server_lock);
+	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
+		pthread_mutex_destroy(&f->queues[i].ring_lock);
 	pthread_cond_destroy(&f->cond);
 	f->vdev.ops = NULL;
 }

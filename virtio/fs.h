@@ -23,6 +23,11 @@
  * Node IDs and file handles are table slots with a generation number, so the guest can
  * only name nodes it looked up and handles it opened. A read-only share answers EROFS to
  * everything that would modify it. Files are created with the VMM's own identity.
+ * Only regular files and directories are ever opened for I/O, and never in a way that
+ * waits (a FIFO gets ENXIO). Every descriptor a server holds lies in its own window of
+ * descriptor numbers, which bounds what a guest can hold (ENFILE past it) and is all the
+ * worker's seccomp list lets it name; each worker also confines itself to the share with
+ * Landlock where the kernel has it (docs/security.md).
  */
 #ifndef VIRTIO_FS_H
 #define VIRTIO_FS_H
@@ -71,6 +76,18 @@ void fs_server_reset(struct fs_server *s);
  */
 ssize_t fs_server_handle(struct fs_server *s, const struct iovec *in, unsigned int nin,
 			 const struct iovec *out, unsigned int nout);
+/*
+ * The descriptor numbers the server's nodes and handles live in: [*base, *base + *size),
+ * a power of two aligned to its size. The worker's seccomp list allows only these.
+ */
+void fs_server_window(const struct fs_server *s, unsigned int *base, unsigned int *size);
+/*
+ * Confine the calling thread, with Landlock, to the share: beneath it every right the
+ * server needs (read rights only for a read-only share), nothing anywhere else. Sets
+ * no-new-privileges on the thread, which Landlock requires. Returns 1 when confined, 0
+ * when the kernel has no Landlock (nothing done), or a negative errno.
+ */
+int fs_server_confine(const struct fs_server *s);
 /* Nodes the guest holds (the root included) and open handles, for tests. */
 unsigned int fs_server_nodes(const struct fs_server *s);
 unsigned int fs_server_handles(const struct fs_server *s);
@@ -98,10 +115,17 @@ struct fs_queue {
 	bool go;      /* under fs->lock: serve from kick_fd */
 	bool serving; /* under fs->lock: the worker is in its serving loop */
 	bool quit;    /* under fs->lock: the device is going away */
-	bool fenced;  /* the worker loaded its seccomp list */
+	bool fenced;  /* the worker confined itself and loaded its seccomp list */
+	bool exited;  /* under fs->lock: the worker has left its loop, ready to be joined */
 	int stop_fd;
 	int kick_fd;
 	bool stopping; /* atomic: reset() wants the thread to end */
+	/*
+	 * Held by the worker while it takes a chain from the ring or gives one back; reset()
+	 * takes it once after setting stopping, so from then on the ring is the next driver's,
+	 * even if the worker stays stuck in a host call long after reset() stopped waiting.
+	 */
+	pthread_mutex_t ring_lock;
 	struct virtq_chain *chain;
 	/* statistics: relaxed atomics, kept across device resets */
 	uint64_t kicks;
@@ -117,6 +141,7 @@ struct fs_device {
 	bool server_reset;	     /* under lock: worker 0 forgets every node, then clears it */
 	pthread_mutex_t server_lock; /* one request at a time in the server */
 	bool bad_request_logged;
+	bool stuck_logged; /* a worker outlived a reset or teardown: said once */
 	struct fs_queue queues[FS_NUM_QUEUES];
 };
 
@@ -128,7 +153,16 @@ struct fs_device {
 int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 		   const struct fs_share_options *o, const struct guest_mem *mem, char *err,
 		   size_t errlen);
-/* Stop the queue threads and release everything fs_device_init() took. */
+/*
+ * Stop the queue threads and release everything fs_device_init() took. Waits a bounded
+ * time for the workers: one stuck in a host call is reported, and what it may still touch
+ * (the server, its chain) is left alone; calling this again later finishes the job.
+ */
 void fs_device_destroy(struct fs_device *f);
+/*
+ * Add the queues' stop eventfds to a seccomp descriptor set: what a thread that starts
+ * or resets the device (a vCPU, or the main thread at exit) reads and writes.
+ */
+void fs_seccomp_fds(const struct fs_device *f, struct vmm_seccomp_fds *fds);
 
 #endif

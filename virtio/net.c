@@ -789,7 +789,7 @@ static int vhost_start_queue(struct net *n, struct net_pair *p, unsigned int dir
 	unsigned int q = 2 * p->index + dir;
 	struct virtq *vq = &n->vdev.queues[q];
 	int fd = n->vhost_fd[p->index];
-	struct vhost_vring_state num = { .index = dir, .num = vq->size };
+	struct vhost_vring_state num = { .index = dir, .num = vq->num };
 	struct vhost_vring_state base = { .index = dir, .num = 0 };
 	struct vhost_vring_addr addr = {
 		.index = dir,
@@ -1120,12 +1120,16 @@ void net_seccomp_fds(const struct net *n, struct vmm_seccomp_fds *fds)
 	for (unsigned int i = 0; n->pairs && i < n->npairs; i++) {
 		const struct net_backend *be = n->pairs[i].be;
 
-		/* a TAP's queue is all three; a user-network back end's are eventfds */
+		/* a TAP's queue is all three; a user-network back end names its eventfds */
 		if (be && be->tap_fd >= 0) {
 			vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_TAP, be->rx_fd);
 			vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_TAP, be->tx_fd);
 			vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_TAP, be->tap_fd);
 		}
+		if (be && be->ops->seccomp_fds)
+			be->ops->seccomp_fds((struct net_backend *)be, fds);
 		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_VHOST, n->vhost_fd[i]);
+		/* the control queue wakes the other pairs; a reset wakes them all */
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, n->pairs[i].wake_fd);
 	}
 }

@@ -157,7 +157,11 @@ int net_vhost_attach(struct net *n, const int *vhost_fds, char *err, size_t errl
 unsigned int net_pair_serve(struct net *n, unsigned int pair, unsigned int queues);
 /* Reset (stopping the threads), then close the back ends and free everything. */
 void net_destroy(struct net *n);
-/* Add the TAP queue and vhost-net descriptors to a seccomp descriptor set. */
+/*
+ * Add the TAP queue and vhost-net descriptors, the pairs' wake-up eventfds and a user
+ * network back end's eventfds to a seccomp descriptor set (the transport's kicks and
+ * irqfds come from virtio_transport_seccomp_fds()).
+ */
 void net_seccomp_fds(const struct net *n, struct vmm_seccomp_fds *fds);
 /* A random locally administered unicast MAC address. Returns 0 or -errno. */
 int net_random_mac(uint8_t mac[6]);

@@ -16,6 +16,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "vmm/seccomp.h"
+
 struct net_backend;
 
 struct net_backend_ops {
@@ -45,6 +47,12 @@ struct net_backend_ops {
 	 * posts buffers there. Added after the first version; may be NULL.
 	 */
 	int (*set_enabled)(struct net_backend *be, bool enabled);
+	/*
+	 * Add the descriptors, beyond rx_fd and tx_fd, that send() and recv() read or write
+	 * (eventfds to another thread) to fds, for the device thread's seccomp list. May be
+	 * NULL: none.
+	 */
+	void (*seccomp_fds)(struct net_backend *be, struct vmm_seccomp_fds *fds);
 	/* Release everything; be itself belongs to the back end and is freed too. */
 	void (*close)(struct net_backend *be);
 };

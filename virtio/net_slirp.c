@@ -10,6 +10,10 @@
  * Compiled twice: with libslirp for the dynamic build, and with VMM_NO_USER_NET for
  * the static one, which Debian cannot link against libslirp (it ships no libslirp.a
  * and no static GLib); that build only says so.
+ *
+ * The dynamic build loads libslirp with dlopen() when a --net user NIC is opened, not
+ * at exec: libslirp brings GLib and its dependencies, and mapping and relocating them
+ * cost every VMM about 2 MiB of memory and a few milliseconds of start-up, used or not.
  */
 #include "virtio/net_slirp.h"
 
@@ -50,9 +54,63 @@ void net_slirp_get_stats(struct net_backend *be, struct net_slirp_stats *stats)
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
+#include <dlfcn.h>
 #include <slirp/libslirp.h>
 
 #include "vmm/event_loop.h"
+
+/* The libslirp functions we call, resolved once by slirp_lib_load(). */
+static struct {
+	Slirp *(*new_)(const SlirpConfig *cfg, const SlirpCb *callbacks, void *opaque);
+	void (*cleanup)(Slirp *slirp);
+	void (*input)(Slirp *slirp, const uint8_t *pkt, int pkt_len);
+	void (*pollfds_fill)(Slirp *slirp, uint32_t *timeout, SlirpAddPollCb add_poll,
+			     void *opaque);
+	void (*pollfds_poll)(Slirp *slirp, int select_error, SlirpGetREventsCb get_revents,
+			     void *opaque);
+	void (*handle_timer)(Slirp *slirp, SlirpTimerId id, void *cb_opaque);
+	int (*add_hostfwd)(Slirp *slirp, int is_udp, struct in_addr host_addr, int host_port,
+			   struct in_addr guest_addr, int guest_port);
+} lib;
+
+#define SLIRP_SONAME "libslirp.so.0"
+
+/* Returns 0, or -ENOTSUP with the loader's reason in err. Not thread-safe: set-up only. */
+static int slirp_lib_load(char *err, size_t errlen)
+{
+	static void *handle;
+	const char *missing = NULL;
+
+	if (handle)
+		return 0;
+	handle = dlopen(SLIRP_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!handle) {
+		snprintf(err, errlen, "user: cannot load %s (install libslirp0): %s", SLIRP_SONAME,
+			 dlerror());
+		return -ENOTSUP;
+	}
+#define RESOLVE(field, name)                                                                       \
+	do {                                                                                       \
+		*(void **)&lib.field = dlsym(handle, name);                                        \
+		if (!lib.field && !missing)                                                        \
+			missing = name;                                                            \
+	} while (0)
+	RESOLVE(new_, "slirp_new");
+	RESOLVE(cleanup, "slirp_cleanup");
+	RESOLVE(input, "slirp_input");
+	RESOLVE(pollfds_fill, "slirp_pollfds_fill");
+	RESOLVE(pollfds_poll, "slirp_pollfds_poll");
+	RESOLVE(handle_timer, "slirp_handle_timer");
+	RESOLVE(add_hostfwd, "slirp_add_hostfwd");
+#undef RESOLVE
+	if (missing) {
+		snprintf(err, errlen, "user: %s has no %s", SLIRP_SONAME, missing);
+		dlclose(handle);
+		handle = NULL;
+		return -ENOTSUP;
+	}
+	return 0;
+}
 
 #define ETH_HEADER_LEN 14
 #define GUEST_ERRORS_LOGGED 10 /* then only counted: the guest must not flood our stderr */
@@ -108,7 +166,9 @@ struct net_slirp {
 
 bool net_slirp_available(void)
 {
-	return true;
+	char err[256];
+
+	return slirp_lib_load(err, sizeof(err)) == 0;
 }
 
 static struct net_slirp *to_ns(struct net_backend *be)
@@ -299,7 +359,7 @@ static void on_timer(void *opaque)
 	if (t->cb)
 		t->cb(t->cb_opaque);
 	else
-		slirp_handle_timer(t->ns->slirp, t->id, t->cb_opaque);
+		lib.handle_timer(t->ns->slirp, t->id, t->cb_opaque);
 }
 
 static struct slirp_timer *new_timer(struct net_slirp *ns, SlirpTimerCb cb, SlirpTimerId id,
@@ -493,7 +553,7 @@ static void slirp_prepare(void *opaque, int *timeout_ms)
 
 	ns->round++;
 	ns->npolls = 0;
-	slirp_pollfds_fill(ns->slirp, &timeout, on_add_poll, ns);
+	lib.pollfds_fill(ns->slirp, &timeout, on_add_poll, ns);
 	for (unsigned int i = 0; i < ns->nwatched;) {
 		if (ns->watched[i].round != ns->round)
 			unwatch(ns, &ns->watched[i]);
@@ -509,7 +569,7 @@ static void slirp_check(void *opaque)
 {
 	struct net_slirp *ns = opaque;
 
-	slirp_pollfds_poll(ns->slirp, 0, on_get_revents, ns);
+	lib.pollfds_poll(ns->slirp, 0, on_get_revents, ns);
 }
 
 /* The device queued frames: hand them to slirp, which may answer at once (into rx). */
@@ -531,7 +591,7 @@ static void on_tx_kick(int fd, uint32_t events, void *opaque)
 		head = r->head;
 		pthread_mutex_unlock(&r->lock);
 		/* the producer never writes the slot at head while count includes it */
-		slirp_input(ns->slirp, r->slot[head], r->len[head]);
+		lib.input(ns->slirp, r->slot[head], r->len[head]);
 		count(ns, &ns->stats.tx_frames);
 
 		pthread_mutex_lock(&r->lock);
@@ -550,7 +610,7 @@ static void slirp_be_close(struct net_backend *be)
 	struct net_slirp *ns = to_ns(be);
 
 	if (ns->slirp)
-		slirp_cleanup(ns->slirp); /* unregisters its sockets as it closes them */
+		lib.cleanup(ns->slirp); /* unregisters its sockets as it closes them */
 	while (ns->nwatched)
 		unwatch(ns, &ns->watched[0]);
 	event_loop_del_hook(ns->loop, ns);
@@ -570,10 +630,19 @@ static void slirp_be_close(struct net_backend *be)
 	free(ns);
 }
 
+/* rx_fd and tx_fd are eventfds here, not a TAP's: the device reads and writes them */
+static void slirp_be_seccomp_fds(struct net_backend *be, struct vmm_seccomp_fds *fds)
+{
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, be->rx_fd);
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, be->tx_fd);
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, to_ns(be)->tx_kick_fd);
+}
+
 static const struct net_backend_ops slirp_ops = {
 	.send = slirp_be_send,
 	.recv = slirp_be_recv,
 	.set_offloads = NULL, /* slirp takes and gives only complete, checksummed frames */
+	.seccomp_fds = slirp_be_seccomp_fds,
 	.close = slirp_be_close,
 };
 
@@ -603,10 +672,14 @@ int net_slirp_open(struct net_backend **out, const struct net_user_options *opts
 		.disable_host_loopback = false, /* 10.0.2.2 reaches the host's 127.0.0.1 */
 		.enable_emu = false,
 	};
-	struct net_slirp *ns = calloc(1, sizeof(*ns));
+	struct net_slirp *ns;
 	int ret;
 
 	*out = NULL;
+	ret = slirp_lib_load(err, errlen);
+	if (ret)
+		return ret;
+	ns = calloc(1, sizeof(*ns));
 	if (!ns) {
 		snprintf(err, errlen, "user: out of memory");
 		return -ENOMEM;
@@ -638,7 +711,7 @@ int net_slirp_open(struct net_backend **out, const struct net_user_options *opts
 		snprintf(err, errlen, "user: %s", strerror(-ret));
 		goto fail;
 	}
-	ns->slirp = slirp_new(&cfg, &slirp_callbacks, ns);
+	ns->slirp = lib.new_(&cfg, &slirp_callbacks, ns);
 	if (!ns->slirp) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "user: libslirp could not start");
@@ -649,8 +722,8 @@ int net_slirp_open(struct net_backend **out, const struct net_user_options *opts
 		char host[INET_ADDRSTRLEN];
 
 		errno = 0;
-		if (slirp_add_hostfwd(ns->slirp, 0, f->host_addr, f->host_port,
-				      addr(NET_USER_GUEST_ADDR), f->guest_port) < 0) {
+		if (lib.add_hostfwd(ns->slirp, 0, f->host_addr, f->host_port,
+				    addr(NET_USER_GUEST_ADDR), f->guest_port) < 0) {
 			ret = errno ? -errno : -EADDRINUSE;
 			inet_ntop(AF_INET, &f->host_addr, host, sizeof(host));
 			snprintf(err, errlen, "hostfwd=tcp:%s:%u-:%u: cannot listen there: %s",

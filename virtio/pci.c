@@ -117,10 +117,26 @@ static int transport_queue_call_fd(struct virtio_device *vdev, unsigned int q)
 	return vec < vp->nvectors ? vp->vectors[vec].irqfd : -1;
 }
 
+/*
+ * Device threads write any vector's irqfd (the driver may move a queue to another vector
+ * at any time) and wait on their queues' kicks; vCPUs write kicks when no ioeventfd is
+ * bound, and irqfds for MSI-X messages the table releases.
+ */
+static void transport_seccomp_fds(struct virtio_device *vdev, struct vmm_seccomp_fds *fds)
+{
+	struct virtio_pci *vp = to_vp(vdev);
+
+	for (unsigned int i = 0; i < vp->nvectors; i++)
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, vp->vectors[i].irqfd);
+	for (unsigned int q = 0; q < vdev->num_queues; q++)
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, vp->kick_fd[q]);
+}
+
 static const struct virtio_transport_ops transport_ops = {
 	.notify_queue = transport_notify_queue,
 	.needs_reset = transport_needs_reset,
 	.queue_call_fd = transport_queue_call_fd,
+	.seccomp_fds = transport_seccomp_fds,
 };
 
 static void msix_vector_changed(void *ctx, unsigned int vec, uint64_t addr, uint32_t data,
@@ -242,12 +258,31 @@ static int start_queues(struct virtio_pci *vp)
 	return 0;
 }
 
+/*
+ * Status bits are only ever added (VIRTIO 1.2 section 2.1.2: the driver must not clear a
+ * bit); only a write of 0 takes them away, through a full reset. A write that would clear
+ * one (DRIVER_OK, say, to reach the queue registers of a running device) changes nothing
+ * but NEEDS_RESET: the queues stay started with the rings they were checked with, and the
+ * driver must reset. Called with vp->lock held; device threads only ever OR NEEDS_RESET in
+ * without the lock, so the new bits are ORed in too and none of theirs is lost.
+ */
 static void write_status(struct virtio_pci *vp, uint8_t status)
 {
 	uint8_t old = __atomic_load_n(&vp->status, __ATOMIC_SEQ_CST);
+	uint8_t added;
 
 	if (status == 0) {
 		device_reset(vp);
+		return;
+	}
+	if (old & (uint8_t)~status & (uint8_t)~VIRTIO_CONFIG_S_NEEDS_RESET) {
+		__atomic_or_fetch(&vp->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST);
+		if (!vp->cleared_status_logged)
+			fprintf(stderr,
+				"vmm: %s: driver tried to clear device status bits (0x%02x to "
+				"0x%02x); device needs reset (not logged again)\n",
+				vp->vdev->name, old, status);
+		vp->cleared_status_logged = true;
 		return;
 	}
 	if ((status & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
@@ -267,9 +302,9 @@ static void write_status(struct virtio_pci *vp, uint8_t status)
 			vp->bad_start_logged = true;
 		}
 	}
-	/* the device's own NEEDS_RESET bit survives whatever the driver writes */
-	__atomic_store_n(&vp->status, status | (old & VIRTIO_CONFIG_S_NEEDS_RESET),
-			 __ATOMIC_SEQ_CST);
+	added = status & (uint8_t)~old;
+	if (added)
+		__atomic_or_fetch(&vp->status, added, __ATOMIC_SEQ_CST);
 }
 
 /* ---- common configuration ---- */
@@ -338,12 +373,19 @@ static void set_low_or_high(uint64_t *field, uint64_t offset_in_field, uint64_t 
 		*field = (*field & 0xffffffffull) | ((uint64_t)(uint32_t)value << 32);
 }
 
-/* Queue fields may only change while the driver is setting the device up. */
+/*
+ * A queue's fields may only change while the driver sets that queue up: not once it has
+ * enabled the queue, and not once the device runs. Later writes are ignored, so reading
+ * the fields back shows what the queue really uses.
+ */
 static bool queue_writable(struct virtio_pci *vp)
 {
 	uint8_t status = __atomic_load_n(&vp->status, __ATOMIC_SEQ_CST);
+	unsigned int q = vp->queue_select;
 
-	return vp->queue_select < vp->vdev->num_queues && !(status & VIRTIO_CONFIG_S_DRIVER_OK);
+	return q < vp->vdev->num_queues && !vp->queue_enabled[q] &&
+	       !(status & (VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_NEEDS_RESET |
+			   VIRTIO_CONFIG_S_FAILED));
 }
 
 static void queue_field_write(struct virtio_pci *vp, uint64_t offset, uint64_t v, unsigned int len)
@@ -489,11 +531,17 @@ static void virtio_pci_bar_remap(struct pci_device *dev, unsigned int bar, uint6
 	/* accesses reach us through the PCI code; only the ioeventfds are ours to move */
 	if (bar != 0)
 		return;
+	/*
+	 * vp->lock, as a device reset and DRIVER_OK (which bind and unbind them too) take it:
+	 * the bus lock is held here, and no path takes the bus lock under vp->lock.
+	 */
+	pthread_mutex_lock(&vp->lock);
 	if (old_addr)
 		unbind_notifications(vp, old_addr);
 	vp->bar_addr = new_addr;
 	if (new_addr)
 		bind_notifications(vp);
+	pthread_mutex_unlock(&vp->lock);
 }
 
 static void virtio_pci_config_write(struct pci_device *dev, unsigned int offset, unsigned int len)

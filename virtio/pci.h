@@ -33,14 +33,18 @@ struct virtio_pci {
 	unsigned int nvectors;
 	struct irq_router *irq;
 	int vm_fd;
-	uint64_t bar_addr;    /* where BAR 0 is decoded now, 0 when it is not */
-	pthread_mutex_t lock; /* the common configuration registers */
+	uint64_t bar_addr; /* where BAR 0 is decoded now, 0 when it is not (vp->lock) */
+	/*
+	 * The common configuration registers, queue start and reset, and the ioeventfd
+	 * bindings. Taken under the PCI bus lock (BAR moves), never the other way round.
+	 */
+	pthread_mutex_t lock;
 
 	uint32_t device_feature_select;
 	uint32_t driver_feature_select;
 	uint64_t driver_features;
 	uint16_t msix_config;
-	uint8_t status;
+	uint8_t status; /* atomic; bits only added under lock, NEEDS_RESET also without */
 	uint8_t config_generation;
 	uint16_t queue_select;
 	uint16_t queue_vector[VIRTIO_MAX_QUEUES];
@@ -48,9 +52,10 @@ struct virtio_pci {
 	int kick_fd[VIRTIO_MAX_QUEUES]; /* created at set-up, kept across resets */
 	bool queue_started[VIRTIO_MAX_QUEUES];
 	bool ioeventfd_bound[VIRTIO_MAX_QUEUES];
-	uint8_t isr;		 /* atomic: bit 0 queue interrupt, bit 1 configuration change */
-	bool needs_reset_logged; /* once per device: a reset does not clear them */
-	bool bad_start_logged;	 /* (vp->lock) */
+	uint8_t isr;		    /* atomic: bit 0 queue interrupt, bit 1 configuration change */
+	bool needs_reset_logged;    /* once per device: a reset does not clear them */
+	bool bad_start_logged;	    /* (vp->lock) */
+	bool cleared_status_logged; /* (vp->lock) */
 	/* statistics (vmm/stats.h): relaxed atomics, kept across device resets */
 	uint64_t msix_fired;		/* MSI-X messages sent to KVM (irqfd writes) */
 	uint64_t intx_raised;		/* INTx assertions */

@@ -66,14 +66,14 @@ static inline void guest_store_release16(uint16_t *p, uint16_t v)
 /* avail ring: flags, idx, ring[size], then used_event. */
 static inline void *used_event_ptr(const struct virtq *vq)
 {
-	return (uint8_t *)vq->avail + offsetof(struct vring_avail, ring) + 2 * (size_t)vq->size;
+	return (uint8_t *)vq->avail + offsetof(struct vring_avail, ring) + 2 * (size_t)vq->num;
 }
 
 /* used ring: flags, idx, ring[size] of 8-byte elements, then avail_event. */
 static inline void *avail_event_ptr(const struct virtq *vq)
 {
 	return (uint8_t *)vq->used + offsetof(struct vring_used, ring) +
-	       sizeof(struct vring_used_elem) * (size_t)vq->size;
+	       sizeof(struct vring_used_elem) * (size_t)vq->num;
 }
 
 static bool is_aligned(const void *p, uint64_t gpa, unsigned int align)
@@ -98,6 +98,8 @@ int virtq_enable(struct virtq *vq, const struct guest_mem *mem)
 	    !is_aligned(used, vq->used_gpa, 4))
 		return -EINVAL;
 
+	vq->num = n;
+	vq->mask = (uint16_t)(n - 1);
 	vq->mem = mem;
 	vq->desc = desc;
 	vq->avail = avail;
@@ -145,7 +147,7 @@ static struct desc_copy read_desc(const uint8_t *table, unsigned int i)
 static int walk_chain(struct virtq *vq, uint16_t head, struct virtq_chain *c)
 {
 	const uint8_t *table = (const uint8_t *)vq->desc;
-	unsigned int limit = vq->size;
+	unsigned int limit = vq->num;
 	unsigned int seen = 0;
 	unsigned int idx = head;
 	bool indirect = false;
@@ -233,11 +235,11 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 	pending = (uint16_t)(avail_idx - vq->last_avail_idx);
 	if (pending == 0)
 		return 0;
-	if (pending > vq->size)
+	if (pending > vq->num)
 		return fail(vq, -EPROTO);
 
-	head = guest_read16(&vq->avail->ring[vq->last_avail_idx & (vq->size - 1)]);
-	if (head >= vq->size)
+	head = guest_read16(&vq->avail->ring[vq->last_avail_idx & vq->mask]);
+	if (head >= vq->num)
 		return fail(vq, -ERANGE);
 	r = walk_chain(vq, head, chain);
 	if (r < 0)
@@ -257,7 +259,7 @@ void virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
 
 	if (!vq->enabled)
 		return;
-	elem = &vq->used->ring[vq->used_idx & (vq->size - 1)];
+	elem = &vq->used->ring[vq->used_idx & vq->mask];
 	guest_write32(&elem->id, head);
 	guest_write32(&elem->len, written);
 	vq->used_idx++;

@@ -48,7 +48,12 @@
 #define VIRTQ_MAX_INDIRECT 65536u
 
 struct virtq {
-	/* Written by the transport before virtq_enable(); virtq_reset() clears them. */
+	/*
+	 * What the driver configured, written by the transport before virtq_enable();
+	 * virtq_reset() clears them. Nothing below reads them after virtq_enable(): the
+	 * transport may go on writing them (a hostile driver may try), and the queue keeps
+	 * using the copies enable validated.
+	 */
 	unsigned int size; /* entries: a power of two, 1..VIRTQ_MAX_SIZE */
 	uint64_t desc_gpa;
 	uint64_t avail_gpa;
@@ -64,8 +69,10 @@ struct virtq {
 	uint16_t used_flags;	   /* our copy of used->flags (VRING_USED_F_NO_NOTIFY) */
 	int error; /* first driver error seen by virtq_pop(); sticky until reset or enable */
 
-	/* Set by virtq_enable(). */
+	/* Set by virtq_enable(), from the configuration it checked. */
 	bool enabled;
+	unsigned int num; /* the live size: size as it was when enable checked it */
+	uint16_t mask;	  /* num - 1: ring index mask */
 	const struct guest_mem *mem;
 	struct vring_desc *desc;
 	struct vring_avail *avail;

@@ -14,6 +14,7 @@
 #include "firmware/e820.h"
 #include "vmm/bzimage.h"
 #include "vmm/elf.h"
+#include "vmm/hostfile.h"
 
 #define PAGE_SIZE 4096ull
 #define PDPT_ADDR (PLATFORM_PML4_ADDR + 0x1000)
@@ -51,18 +52,15 @@ static int open_input(const char *path, const char *what, int *fd, size_t *len, 
 		      size_t errlen)
 {
 	struct stat st;
+	const char *why;
 
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	*fd = hostfile_open(path, O_RDONLY, 0, HOSTFILE_REGULAR, &st, &why);
 	if (*fd < 0) {
-		int ret = -errno;
-		snprintf(err, errlen, "%s %s: %s", what, path, strerror(-ret));
-		return ret;
-	}
-	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s %s: not a regular file", what, path);
-		close(*fd);
+		int ret = *fd;
+
+		snprintf(err, errlen, "%s %s: %s", what, path, why);
 		*fd = -1;
-		return -EINVAL;
+		return ret;
 	}
 	*len = (size_t)st.st_size;
 	return 0;

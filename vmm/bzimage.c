@@ -64,6 +64,10 @@ int bzimage_parse(const uint8_t *image, size_t len, struct bzimage_info *info, c
 	info->init_size = hdr.version >= 0x020a ? hdr.init_size : (uint32_t)info->kernel_size * 4;
 	if (info->init_size < info->kernel_size)
 		return reject(err, errlen, -EINVAL, "init_size is smaller than the kernel itself");
+	/* the loader adds them to find where unpacking ends: a wrapped sum would look small */
+	if (info->pref_address > UINT64_MAX - info->init_size)
+		return reject(err, errlen, -EINVAL,
+			      "pref_address + init_size is beyond the 64-bit address space");
 	return 0;
 }
 

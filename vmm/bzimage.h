@@ -21,7 +21,7 @@ struct bzimage_info {
 	size_t kernel_size;    /* protected-mode kernel bytes that follow */
 	uint32_t init_size;    /* memory the kernel needs from its aligned load address */
 	uint32_t alignment;    /* kernel_alignment */
-	uint64_t pref_address; /* a relocatable kernel never unpacks below this (2.10+) */
+	uint64_t pref_address; /* never unpacked below this (2.10+); + init_size cannot wrap */
 	uint32_t cmdline_size; /* longest command line it accepts, without the NUL */
 	uint64_t initrd_max;   /* highest address the initrd's last byte may have */
 	int relocatable;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "vmm/hostfile.h"
 #include "vmm/json.h"
 
 #define CONFIG_MAX_SIZE (1 << 20)
@@ -235,18 +236,19 @@ int config_parse(const char *text, size_t len, const char *name, const struct op
 int config_load(const struct options_prescan *pre, struct config_args *out, char *err,
 		size_t errlen)
 {
-	int fd = open(pre->config, O_RDONLY | O_CLOEXEC);
 	struct stat st;
+	const char *why;
+	int fd = hostfile_open(pre->config, O_RDONLY, 0, HOSTFILE_REGULAR, &st, &why);
 	char *text;
 	size_t done = 0;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	if (fd < 0) {
-		snprintf(err, errlen, "--config %s: %s", pre->config, strerror(errno));
+		snprintf(err, errlen, "--config %s: %s", pre->config, why);
 		return -EINVAL;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_SIZE) {
+	if (st.st_size > CONFIG_MAX_SIZE) {
 		snprintf(err, errlen, "--config %s: not a regular file of at most 1 MiB",
 			 pre->config);
 		close(fd);

@@ -5,12 +5,21 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
+#include <asm/termbits.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 
 #include "devices/platform.h"
 
+/*
+ * The kernel's own termios layout, saved and put back with plain TCGETS / TCSETS ioctls
+ * rather than tcgetattr() / tcsetattr(): the restore runs under every thread's seccomp
+ * filter (the exit path, the SIGSYS and crash handlers), which allows exactly one call for
+ * it, ioctl(stdin, TCSETS). What tcsetattr() issues depends on the libc: Debian 12's glibc
+ * reads the settings with TCGETS first (which the filter refused, so every exit from a
+ * terminal died of SIGSYS in raw mode), other versions use the termios2 ioctls.
+ */
 static struct termios saved_termios;
 static volatile sig_atomic_t termios_saved;
 
@@ -75,7 +84,7 @@ void console_tail_record(struct console *con, const uint8_t *buf, size_t len)
 void console_restore(void)
 {
 	if (termios_saved) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+		ioctl(STDIN_FILENO, TCSETS, &saved_termios);
 		termios_saved = 0;
 	}
 }
@@ -93,12 +102,21 @@ static void enter_raw_mode(void)
 	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 	struct termios raw;
 
-	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios) < 0)
+	/* fails with ENOTTY when stdin is not a terminal: nothing to change or restore */
+	if (ioctl(STDIN_FILENO, TCGETS, &saved_termios) < 0)
 		return;
 	termios_saved = 1;
+	/* raw: bytes as typed, no echo, no signals from keys (Ctrl-C goes to the guest) */
 	raw = saved_termios;
-	cfmakeraw(&raw);
-	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	raw.c_iflag &=
+		~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+	raw.c_oflag &= ~(tcflag_t)OPOST;
+	raw.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+	raw.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
+	raw.c_cflag |= CS8;
+	raw.c_cc[VMIN] = 1;
+	raw.c_cc[VTIME] = 0;
+	ioctl(STDIN_FILENO, TCSETS, &raw);
 	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		signal(fatal[i], fatal_signal);
 }

@@ -455,6 +455,11 @@ int event_loop_watch_vm(struct event_loop *loop, struct vm *vm, struct console *
 	return 0;
 }
 
+int event_loop_signal_fd(const struct event_loop *loop)
+{
+	return loop->sigfd;
+}
+
 int event_loop_run(struct event_loop *loop)
 {
 	struct vm *vm = loop->main.vm;

@@ -74,6 +74,8 @@ int event_loop_block_signals(void);
  */
 int event_loop_watch_vm(struct event_loop *loop, struct vm *vm, struct console *con,
 			unsigned int timeout);
+/* The signalfd event_loop_watch_vm() made (the main thread reads it), or -1. */
+int event_loop_signal_fd(const struct event_loop *loop);
 /* Run until the VM stops, let go of what event_loop_watch_vm() made, return the status. */
 int event_loop_run(struct event_loop *loop);
 

@@ -28,6 +28,7 @@
 #include "vmm/event_loop.h"
 #include "vmm/exit_codes.h"
 #include "vmm/host.h"
+#include "vmm/hostfile.h"
 #include "vmm/options.h"
 #include "vmm/seccomp.h"
 #include "vmm/run.h"
@@ -70,6 +71,28 @@ static int check_host_memory(const struct vmm_options *opts, char *err, size_t e
 }
 
 /* Name every unreadable input file up front, before reading any of them in earnest. */
+/* A report written at exit (--stats-json), opened now without blocking on a FIFO. */
+static int open_output(FILE **f, const char *option, const char *path, char *err, size_t errlen)
+{
+	const char *why;
+	int fd = hostfile_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666, HOSTFILE_OUTPUT, NULL,
+			       &why);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s %s: %s", option, path, why);
+		return fd;
+	}
+	*f = fdopen(fd, "w");
+	if (!*f) {
+		int ret = -errno;
+
+		close(fd);
+		snprintf(err, errlen, "%s %s: %s", option, path, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 static int check_input_files(const struct vmm_options *opts, char *err, size_t errlen)
 {
 	const struct {
@@ -116,10 +139,26 @@ static int check_input_files(const struct vmm_options *opts, char *err, size_t e
 #ifdef VMM_TEST_HOOKS
 /*
  * Test builds only (make static-test): a guest write to this port makes the vCPU thread
- * do what a compromised device model might, a system call no list allows, so the
- * harness can watch the sandbox stop it.
+ * do what a compromised device model might, so the harness can watch the sandbox stop
+ * it. The byte written picks what: 1, a system call no list allows (socket); 2, a plain
+ * write into the first disk's image, a descriptor the process holds but this thread's
+ * list does not name for write.
  */
 #include <sys/socket.h>
+
+static void test_hook_write_disk(struct vm *vm)
+{
+	static const char junk[] = "a vCPU thread wrote this";
+	ssize_t n;
+
+	if (!vm->ndisks) {
+		fprintf(stderr, "vmm: test hook: no disk to write to\n");
+		return;
+	}
+	fprintf(stderr, "vmm: test hook: calling write() on the disk image from a vCPU thread\n");
+	n = write(vm->disks[0].disk.fd_buffered, junk, sizeof(junk));
+	fprintf(stderr, "vmm: test hook: write() returned %zd; still running\n", n);
+}
 
 static void test_hook_read(void *opaque, uint64_t offset, void *data, unsigned int len)
 {
@@ -132,10 +171,12 @@ static void test_hook_write(void *opaque, uint64_t offset, const void *data, uns
 {
 	int fd;
 
-	(void)opaque;
 	(void)offset;
-	(void)data;
 	(void)len;
+	if (*(const uint8_t *)data == 2) {
+		test_hook_write_disk(opaque);
+		return;
+	}
 	fprintf(stderr, "vmm: test hook: calling socket() on a vCPU thread\n");
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	fprintf(stderr, "vmm: test hook: socket() returned %d; still running\n", fd);
@@ -147,8 +188,7 @@ static const struct bus_device_ops test_hook_ops = { test_hook_read, test_hook_w
 
 static int register_test_hooks(struct vm *vm)
 {
-	return bus_register(&vm->pio, PLATFORM_TEST_HOOK_PORT, 1, &test_hook_ops, NULL,
-			    "test-hook");
+	return bus_register(&vm->pio, PLATFORM_TEST_HOOK_PORT, 1, &test_hook_ops, vm, "test-hook");
 }
 #else
 static int register_test_hooks(struct vm *vm)
@@ -527,6 +567,44 @@ static void stop_vcpus(struct vm *vm)
 		vcpu_destroy(&vm->vcpus[i]);
 }
 
+/* What the devices behind vCPU exits write: the console's output, `vmm run`'s output. */
+static void vcpu_host_fds(struct vm *vm, const struct console *con, const struct vmm_options *opts)
+{
+	struct vmm_seccomp_fds *fds = &vm->vcpu_host_fds;
+
+	if (con->mode != CONSOLE_NONE)
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_OUTPUT, con->out_fd);
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, con->rx_ready_fd);
+	if (opts->run) {
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_OUTPUT, STDOUT_FILENO);
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_OUTPUT, STDERR_FILENO);
+	}
+}
+
+/*
+ * The event loop's own descriptors: signals, the stop request, the console's input, and
+ * every device's eventfds (the teardown resets them; user networking's back ends are
+ * served here). At exit it writes `vmm run`'s last output, --status-file, --stats-json.
+ */
+static void main_seccomp_fds(struct vmm_seccomp_fds *fds, struct vm *vm,
+			     const struct event_loop *loop, const struct console *con,
+			     const struct vmm_options *opts, FILE *stats_json)
+{
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_VM, vm->kvm.vm_fd);
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, event_loop_signal_fd(loop));
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, con->rx_ready_fd);
+	vm_seccomp_device_fds(vm, fds);
+	if (con->in_pollable)
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_INPUT, con->in_fd);
+	if (opts->run) {
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_OUTPUT, STDOUT_FILENO);
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_OUTPUT, STDERR_FILENO);
+	}
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_OUTPUT, run_status_file_fd());
+	if (stats_json)
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_OUTPUT, fileno(stats_json));
+}
+
 /* libslirp runs in the event loop: with --net user, the main thread needs its sockets. */
 static enum vmm_seccomp_role main_role(const struct vmm_options *opts)
 {
@@ -581,10 +659,9 @@ int main(int argc, char **argv)
 	    check_host_memory(&opts, err, sizeof(err)))
 		return usage_error(err);
 	/* an output file too: the seccomp lists allow no open once the guest runs */
-	if (opts.stats_json && !(stats_json = fopen(opts.stats_json, "we"))) {
-		snprintf(err, sizeof(err), "--stats-json %s: %s", opts.stats_json, strerror(errno));
+	if (opts.stats_json &&
+	    open_output(&stats_json, "--stats-json", opts.stats_json, err, sizeof(err)))
 		return usage_error(err);
-	}
 	if (opts.run && run_open_status_file(&opts, err, sizeof(err)))
 		return usage_error(err);
 
@@ -655,13 +732,17 @@ int main(int argc, char **argv)
 		console_restore();
 		return host_error(err);
 	}
+	/* every device is on its bus: vCPUs look ranges up without a lock from here on */
+	bus_seal(&vm.pio);
+	bus_seal(&vm.mmio);
+	vcpu_host_fds(&vm, &con, &opts);
 	if (start_vcpus(&vm, &entry, err, sizeof(err))) {
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
 		stop_vcpus(&vm);
 		console_restore();
 		return host_error(err);
 	}
-	vmm_seccomp_fds_add(&main_fds, VMM_SECCOMP_FD_VM, vm.kvm.vm_fd);
+	main_seccomp_fds(&main_fds, &vm, loop, &con, &opts, stats_json);
 	if (vmm_seccomp_install(main_role(&opts), &main_fds, err, sizeof(err))) {
 		fprintf(stderr, "vmm: %s\n", err);
 		vm_request_stop(&vm, VMM_EXIT_ERROR);

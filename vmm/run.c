@@ -16,6 +16,7 @@
 #include "vmm/bzimage.h"
 #include "vmm/elf.h"
 #include "vmm/exit_codes.h"
+#include "vmm/hostfile.h"
 #include "vmm/modules.h"
 
 #define RUN_MAX_ENV (VMM_MAX_ENV + 16)
@@ -44,16 +45,16 @@ bool run_env_set(const char **env, unsigned int *n, unsigned int max, const char
 
 static int read_whole(const char *path, uint8_t **data, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
+	const char *why;
+	int fd = hostfile_open(path, O_RDONLY, 0, HOSTFILE_REGULAR, &st, &why);
 	size_t done = 0;
 
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > RUN_MAX_FILE) {
-		int ret = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+		return fd;
+	if ((uint64_t)st.st_size > RUN_MAX_FILE) {
 		close(fd);
-		return ret;
+		return -EFBIG;
 	}
 	*len = (size_t)st.st_size;
 	*data = malloc(*len + 1);
@@ -114,19 +115,20 @@ static void config_put(struct config_buf *c, const char *key, const char *value)
 static int kernel_release(const char *kernel, char *out, size_t outlen)
 {
 	uint8_t head[64 * 1024];
-	int fd = open(kernel, O_RDONLY | O_CLOEXEC), ret;
+	const char *why;
 	struct stat st;
+	int fd = hostfile_open(kernel, O_RDONLY, 0, HOSTFILE_REGULAR, &st, &why), ret;
 	ssize_t n;
 	void *map;
 
 	if (fd < 0)
-		return -errno;
+		return fd; /* the loader names the problem later */
 	n = read(fd, head, sizeof(head));
 	if (n <= 0 || !elf_is_elf(head, (size_t)n)) {
 		close(fd);
 		return n <= 0 ? -EIO : bzimage_kernel_version(head, (size_t)n, out, outlen);
 	}
-	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
+	if (st.st_size <= 0) {
 		close(fd);
 		return -EIO;
 	}
@@ -164,7 +166,7 @@ static int add_modules(struct cpio *c, struct config_buf *cfg, const struct vmm_
 		if (!opts->modules_dir)
 			return 0; /* the kernel is not installed here: hope it needs no modules */
 		snprintf(err, errlen, "--modules %s: cannot read modules.dep: %s (run depmod?)",
-			 dir, strerror(-ret));
+			 dir, ret == -EINVAL ? "not a regular file" : strerror(-ret));
 		return VMM_EXIT_USAGE;
 	}
 	ret = modules_resolve((const char *)text, wanted, nwanted, &list);
@@ -436,14 +438,31 @@ static FILE *status_out;
 
 int run_open_status_file(const struct vmm_options *opts, char *err, size_t errlen)
 {
+	const char *why;
+	int fd;
+
 	if (!opts->status_file)
 		return 0;
-	status_out = fopen(opts->status_file, "we");
+	fd = hostfile_open(opts->status_file, O_WRONLY | O_CREAT | O_TRUNC, 0666, HOSTFILE_OUTPUT,
+			   NULL, &why);
+	if (fd < 0) {
+		snprintf(err, errlen, "--status-file %s: %s", opts->status_file, why);
+		return fd;
+	}
+	status_out = fdopen(fd, "w");
 	if (!status_out) {
-		snprintf(err, errlen, "--status-file %s: %s", opts->status_file, strerror(errno));
-		return -errno;
+		int ret = -errno;
+
+		close(fd);
+		snprintf(err, errlen, "--status-file %s: %s", opts->status_file, strerror(-ret));
+		return ret;
 	}
 	return 0;
+}
+
+int run_status_file_fd(void)
+{
+	return status_out ? fileno(status_out) : -1;
 }
 
 static void write_status_file(const char *path, const char *line)

@@ -52,6 +52,8 @@ void run_output(void *ctx, enum run_stream stream, const uint8_t *buf, size_t le
  */
 /* Create --status-file now, while files may still be opened; -errno with err. */
 int run_open_status_file(const struct vmm_options *opts, char *err, size_t errlen);
+/* Its descriptor, which run_finish() writes (the main thread's list names it), or -1. */
+int run_status_file_fd(void);
 int run_finish(struct vm *vm, const struct vmm_options *opts, const struct console *con,
 	       int stop_code);
 /* Append one environment entry, replacing one of the same name. Returns false when full. */

@@ -60,6 +60,8 @@ struct rule {
 	bool own_pid; /* argument 0 must be this process's PID (tgkill) */
 	enum rule_action action;
 	struct arg_test test[2];
+	uint8_t share_args;	/* bit n: argument n is one of the file server's descriptors */
+	uint8_t share_base_arg; /* 1-based; that argument must equal the window's base */
 };
 
 #define ALLOW(name)                                                                                \
@@ -87,6 +89,15 @@ struct rule {
 	{                                                                                          \
 		.nr = SCMP_SYS(name), .fd_class = FD_ANY, .test = { t0, t1 }                       \
 	}
+/* on the file server's own descriptors: argument n for each bit n of args */
+#define ON_SHARE(name, args)                                                                       \
+	{                                                                                          \
+		.nr = SCMP_SYS(name), .fd_class = FD_ANY, .share_args = (args)                     \
+	}
+#define ON_SHARE_IF(name, args, t0)                                                                \
+	{                                                                                          \
+		.nr = SCMP_SYS(name), .fd_class = FD_ANY, .share_args = (args), .test = { t0 }     \
+	}
 #define IOCTL(cls, request)                                                                        \
 	{                                                                                          \
 		.nr = SCMP_SYS(ioctl), .fd_class = (cls), .test = { ARG_EQ(1, request) }           \
@@ -98,8 +109,17 @@ struct rule {
  * writing log lines to stderr.
  */
 static const struct rule common_rules[] = {
-	ALLOW(read),
-	ALLOW(write),
+	/* log lines, and the SIGSYS handler's own */
+	ALLOW_IF(write, ARG_EQ(0, STDERR_FILENO)),
+	/*
+	 * Everything else a thread reads or writes with plain read/write is one of its own
+	 * descriptors, as its installer names them: the eventfds it waits on or signals, and
+	 * for the threads that do console I/O the terminal. Never a disk image or a TAP.
+	 */
+	ALLOW_ON(read, VMM_SECCOMP_FD_EVENT),
+	ALLOW_ON(write, VMM_SECCOMP_FD_EVENT),
+	ALLOW_ON(read, VMM_SECCOMP_FD_INPUT),
+	ALLOW_ON(write, VMM_SECCOMP_FD_OUTPUT),
 	ALLOW(futex),
 	ALLOW(exit),
 	ALLOW(exit_group),
@@ -128,7 +148,10 @@ static const struct rule common_rules[] = {
 	/* stdio sizes its buffer from the descriptor it writes to */
 	ALLOW(fstat),
 	ALLOW_IF(newfstatat, ARG_EQ(3, AT_EMPTY_PATH)),
-	/* leaving raw mode on the way out (tcsetattr on stdin) */
+	/*
+	 * leaving raw mode on the way out: vmm/console.c issues exactly this ioctl itself,
+	 * never libc's tcsetattr(), which may add TCGETS or use TCSETS2 (see console.c)
+	 */
 	ALLOW_IF2(ioctl, ARG_EQ(0, STDIN_FILENO), ARG_EQ(1, TCSETS)),
 };
 
@@ -139,7 +162,9 @@ static const struct rule main_rules[] = {
 	ALLOW(epoll_ctl),
 	ALLOW(close),
 	/* disk images are unlocked at exit, before their rings are gone (virtio/disk.c) */
-	ALLOW_IF(fcntl, ARG_EQ(1, F_OFD_SETLK)),
+	{ .nr = SCMP_SYS(fcntl),
+	  .fd_class = VMM_SECCOMP_FD_DISK,
+	  .test = { ARG_EQ(1, F_OFD_SETLK) } },
 	/* typed input raises COM1's interrupt line */
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
 	/* the statistics table (SIGUSR1, exit) asks whether stderr is a terminal */
@@ -234,6 +259,13 @@ static const struct rule net_rules[] = {
  * resolver configuration. Only on the main thread, and only when user networking is on.
  */
 static const struct rule user_net_rules[] = {
+	/*
+	 * libslirp reads /etc/resolv.conf with stdio (fopen, fgets) when the guest first asks
+	 * its DNS forwarder, on a descriptor whose number is known only then. Reading cannot
+	 * change a disk or a TAP; writing stays limited to this thread's own descriptors, and
+	 * its sockets are served by send and recv calls, which fail on anything else.
+	 */
+	ALLOW(read),
 	ALLOW_IF(socket, ARG_EQ(0, AF_INET)),
 	ALLOW(connect),
 	ALLOW(bind),
@@ -260,40 +292,53 @@ static const struct rule user_net_rules[] = {
 };
 
 /*
- * virtio-fs workers: the FUSE file server works on one shared directory through
- * descriptors relative to it (openat2 with RESOLVE_BENEATH, *at calls, never a path from
- * the root), plus waiting for kicks and INTx. These threads are made at set-up and load
- * this list themselves; no other thread may open a file once the guest runs.
+ * virtio-fs workers: the FUSE file server. Every descriptor it works on (the share's
+ * root, one O_PATH descriptor per node the guest looked up, the open files and
+ * directories, /proc/self/fd) lies in its window (vmm_seccomp_fds.share_base/size), and
+ * every call that takes a descriptor or a directory descriptor must name one of them:
+ * AT_FDCWD and the VMM's other descriptors (disk images, KVM, TAPs) are refused. seccomp
+ * cannot read the path a call takes, so an absolute one would still pass here: keeping
+ * the paths beneath the share is Landlock's work (virtio/fs.c), and the server's own
+ * (one component per name, openat2 with RESOLVE_BENEATH). These threads are made at
+ * set-up and load this list themselves; no other thread may open a file once the guest
+ * runs.
  */
+#define A0 1u /* argument 0 */
+#define A1 2u
+#define A2 4u
 static const struct rule fs_rules[] = {
-	ALLOW(openat2),
-	/* the O_PATH-to-real-open step goes through /proc/self/fd; never creating a file */
-	ALLOW(openat),
-	ALLOW(newfstatat),
-	ALLOW(close),
-	ALLOW(fchmodat),
-	ALLOW(fchownat),
-	ALLOW(ftruncate),
-	ALLOW(truncate),
-	ALLOW(utimensat),
-	ALLOW(readlinkat),
-	ALLOW(mknodat),
-	ALLOW(mkdirat),
-	ALLOW(symlinkat),
-	ALLOW(unlinkat),
-	ALLOW(renameat2),
-	ALLOW(renameat), /* glibc's renameat2() with no flags */
-	ALLOW(linkat),
-	ALLOW(preadv),
-	ALLOW(pwritev),
-	ALLOW(fstatfs),
-	ALLOW(fsync),
-	ALLOW(fdatasync),
-	ALLOW(lseek),
-	ALLOW(getdents64),
-	ALLOW(fallocate),
-	ALLOW(mremap),
-	ALLOW(poll),
+	/* LOOKUP, CREATE: one name below a node; reopening a node via /proc/self/fd */
+	ON_SHARE(openat2, A0),
+	ON_SHARE(openat, A0),
+	/* each new descriptor moves into the window, and nowhere else */
+	{ .nr = SCMP_SYS(fcntl),
+	  .fd_class = FD_ANY,
+	  .test = { ARG_EQ(1, F_DUPFD_CLOEXEC) },
+	  .share_base_arg = 3 },
+	ALLOW(close), /* the descriptor just moved, and what FORGET and RELEASE let go */
+	ON_SHARE(newfstatat, A0),     /* LOOKUP, GETATTR (AT_EMPTY_PATH on a node) */
+	ON_SHARE(fstatfs, A0),	      /* STATFS */
+	ON_SHARE(fchmodat, A0),	      /* SETATTR mode, through /proc/self/fd: no O_PATH form */
+	ON_SHARE(fchownat, A0),	      /* SETATTR owner, AT_EMPTY_PATH on the node */
+	ON_SHARE(ftruncate, A0),      /* SETATTR size, on a handle or the node reopened */
+	ON_SHARE(utimensat, A0),      /* SETATTR times */
+	ON_SHARE(readlinkat, A0),     /* READLINK */
+	ON_SHARE(mknodat, A0),	      /* MKNOD: regular files, FIFOs, sockets */
+	ON_SHARE(mkdirat, A0),	      /* MKDIR */
+	ON_SHARE(symlinkat, A1),      /* SYMLINK: argument 1 is the directory */
+	ON_SHARE(unlinkat, A0),	      /* UNLINK, RMDIR */
+	ON_SHARE(renameat2, A0 | A2), /* RENAME2 */
+	ON_SHARE(renameat, A0 | A2),  /* RENAME: glibc's renameat2() with no flags */
+	ON_SHARE(linkat, A0 | A2),    /* LINK */
+	ON_SHARE(preadv, A0),	      /* READ */
+	ON_SHARE(pwritev, A0),	      /* WRITE */
+	ON_SHARE(fsync, A0),	      /* FSYNC, FSYNCDIR */
+	ON_SHARE(fdatasync, A0),
+	ON_SHARE(lseek, A0),	  /* LSEEK, and READDIR's offsets */
+	ON_SHARE(getdents64, A0), /* READDIR, READDIRPLUS */
+	ON_SHARE(fallocate, A0),  /* FALLOCATE */
+	ALLOW(mremap),		  /* realloc() of the node and handle tables */
+	ALLOW(poll),		  /* kick and stop eventfds */
 	ALLOW(ppoll),
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
 };
@@ -361,12 +406,18 @@ unsigned int vmm_seccomp_role_syscalls(enum vmm_seccomp_role role)
 
 void vmm_seccomp_fds_add(struct vmm_seccomp_fds *fds, enum vmm_seccomp_fd_class cls, int fd)
 {
-	if (fd < 0 || cls >= VMM_SECCOMP_FD_CLASSES || fds->n[cls] >= VMM_SECCOMP_MAX_FDS)
+	if (fd < 0 || cls >= VMM_SECCOMP_FD_CLASSES)
 		return;
-	for (unsigned int i = 0; i < fds->n[cls]; i++)
-		if (fds->fd[cls][i] == fd)
-			return;
-	fds->fd[cls][fds->n[cls]++] = fd;
+	if (fd >= VMM_SECCOMP_MAX_FD) {
+		fds->too_high = fd;
+		return;
+	}
+	fds->bits[cls][fd / 64] |= 1ull << (fd % 64);
+}
+
+static bool fds_has(const struct vmm_seccomp_fds *fds, unsigned int cls, int fd)
+{
+	return fds->bits[cls][fd / 64] & (1ull << (fd % 64));
 }
 
 /* ---- the SIGSYS handler: only async-signal-safe calls from here on ---- */
@@ -455,21 +506,38 @@ int vmm_seccomp_init(enum vmm_seccomp_mode m, void (*before_death)(void))
 	return 0;
 }
 
-static int add_rule(scmp_filter_ctx ctx, const struct rule *r, int fd, char *err, size_t errlen)
+/*
+ * fd_size: 0, no descriptor test; else argument 0 lies in [fd, fd + fd_size), aligned.
+ * fds: for the rules that name the file server's descriptor window.
+ */
+static int add_rule(scmp_filter_ctx ctx, const struct rule *r, int fd, unsigned int fd_size,
+		    const struct vmm_seccomp_fds *fds, char *err, size_t errlen)
 {
-	struct scmp_arg_cmp cmp[3];
+	struct scmp_arg_cmp cmp[6];
 	unsigned int n = 0;
 	uint32_t action = r->action == RULE_ENOSYS ? SCMP_ACT_ERRNO(ENOSYS) : SCMP_ACT_ALLOW;
 	int ret;
 
-	if (fd >= 0)
-		cmp[n++] = (struct scmp_arg_cmp){ 0, SCMP_CMP_EQ, (scmp_datum_t)fd, 0 };
+	if (fd_size)
+		cmp[n++] = (struct scmp_arg_cmp){ 0, SCMP_CMP_MASKED_EQ,
+						  ~(scmp_datum_t)(fd_size - 1), (scmp_datum_t)fd };
 	if (r->own_pid)
 		cmp[n++] = (struct scmp_arg_cmp){ 0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0 };
 	for (size_t i = 0; i < ARRAY_SIZE(r->test); i++)
 		if (r->test[i].arg)
 			cmp[n++] = (struct scmp_arg_cmp){ r->test[i].arg - 1, r->test[i].op,
 							  r->test[i].a, r->test[i].b };
+	for (unsigned int a = 0; a < 3; a++) {
+		/* the low 32 bits only: the kernel reads a descriptor as an int */
+		uint64_t mask = 0xffffffffu & ~(uint64_t)(fds->share_size - 1);
+
+		if (r->share_args & (1u << a))
+			cmp[n++] = (struct scmp_arg_cmp){ a, SCMP_CMP_MASKED_EQ, mask,
+							  fds->share_base };
+	}
+	if (r->share_base_arg)
+		cmp[n++] = (struct scmp_arg_cmp){ r->share_base_arg - 1u, SCMP_CMP_EQ,
+						  fds->share_base, 0 };
 	ret = seccomp_rule_add_array(ctx, action, r->nr, n, cmp);
 	if (ret < 0) {
 		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, r->nr);
@@ -481,6 +549,40 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r, int fd, char *err
 	return ret;
 }
 
+/*
+ * One rule per aligned block of consecutive descriptors (a device's eventfds are made one
+ * after another, so a long run costs a few masked compares, not one per descriptor);
+ * none at all when the class is empty.
+ */
+static int add_class_rules(scmp_filter_ctx ctx, const struct rule *r,
+			   const struct vmm_seccomp_fds *fds, char *err, size_t errlen)
+{
+	int fd = 0;
+
+	while (fd < VMM_SECCOMP_MAX_FD) {
+		int end = fd;
+
+		if (!fds_has(fds, (unsigned int)r->fd_class, fd)) {
+			fd++;
+			continue;
+		}
+		while (end < VMM_SECCOMP_MAX_FD && fds_has(fds, (unsigned int)r->fd_class, end))
+			end++;
+		while (fd < end) {
+			unsigned int size = 1;
+			int ret;
+
+			while (!(fd & (int)size) && fd + (int)size * 2 <= end)
+				size *= 2;
+			ret = add_rule(ctx, r, fd, size, fds, err, errlen);
+			if (ret)
+				return ret;
+			fd += (int)size;
+		}
+	}
+	return 0;
+}
+
 static int add_rules(scmp_filter_ctx ctx, const struct rule *rules, size_t n,
 		     const struct vmm_seccomp_fds *fds, char *err, size_t errlen)
 {
@@ -488,13 +590,12 @@ static int add_rules(scmp_filter_ctx ctx, const struct rule *rules, size_t n,
 		const struct rule *r = &rules[i];
 		int ret = 0;
 
-		if (r->fd_class == FD_ANY) {
-			ret = add_rule(ctx, r, -1, err, errlen);
-		} else {
-			/* one rule per descriptor; none at all when the class is empty */
-			for (unsigned int k = 0; k < fds->n[r->fd_class] && !ret; k++)
-				ret = add_rule(ctx, r, fds->fd[r->fd_class][k], err, errlen);
-		}
+		if ((r->share_args || r->share_base_arg) && !fds->share_size)
+			ret = 0; /* no window: nothing of the file server's is allowed */
+		else if (r->fd_class == FD_ANY)
+			ret = add_rule(ctx, r, -1, 0, fds, err, errlen);
+		else
+			ret = add_class_rules(ctx, r, fds, err, errlen);
 		if (ret)
 			return ret;
 	}
@@ -516,6 +617,12 @@ int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds
 	}
 	if (!fds)
 		fds = &none;
+	if (fds->too_high) {
+		snprintf(err, errlen,
+			 "seccomp: descriptor %d is above the %d a %s list can name (ulimit -n)",
+			 fds->too_high, VMM_SECCOMP_MAX_FD, roles[role].name);
+		return -EMFILE;
+	}
 	ctx = seccomp_init(mode == VMM_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP);
 	if (!ctx) {
 		snprintf(err, errlen, "seccomp: cannot create a filter");

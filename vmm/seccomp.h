@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 enum vmm_seccomp_mode {
@@ -37,21 +38,35 @@ enum vmm_seccomp_role {
  * numbers it knows; a class left empty allows nothing that names it.
  */
 enum vmm_seccomp_fd_class {
-	VMM_SECCOMP_FD_VM,    /* the KVM VM descriptor */
-	VMM_SECCOMP_FD_VCPU,  /* this thread's own vCPU */
-	VMM_SECCOMP_FD_DISK,  /* disk images (both the O_DIRECT and the buffered descriptor) */
-	VMM_SECCOMP_FD_RING,  /* this queue's io_uring */
-	VMM_SECCOMP_FD_EVENT, /* eventfds this thread waits on (kick and stop) */
-	VMM_SECCOMP_FD_TAP,   /* TAP queue descriptors of virtio-net back ends */
-	VMM_SECCOMP_FD_VHOST, /* /dev/vhost-net descriptors, one per queue pair */
+	VMM_SECCOMP_FD_VM,   /* the KVM VM descriptor */
+	VMM_SECCOMP_FD_VCPU, /* this thread's own vCPU */
+	VMM_SECCOMP_FD_DISK, /* disk images (both the O_DIRECT and the buffered descriptor) */
+	VMM_SECCOMP_FD_RING, /* this queue's io_uring */
+	/* eventfds this thread reads or writes: kicks, stops, wake-ups, irqfds, stop request */
+	VMM_SECCOMP_FD_EVENT,
+	VMM_SECCOMP_FD_TAP,    /* TAP queue descriptors of virtio-net back ends */
+	VMM_SECCOMP_FD_VHOST,  /* /dev/vhost-net descriptors, one per queue pair */
+	VMM_SECCOMP_FD_INPUT,  /* read: the terminal the guest's console takes input from */
+	VMM_SECCOMP_FD_OUTPUT, /* write: console and `vmm run` output, status and stats files */
 	VMM_SECCOMP_FD_CLASSES,
 };
 
-#define VMM_SECCOMP_MAX_FDS 32
+/* Descriptor numbers a list can name: 0 up to this, not included. */
+#define VMM_SECCOMP_MAX_FD 4096
 
+/*
+ * One bit per descriptor number and class. Stderr (2) needs no bit: every thread may
+ * write its log lines there.
+ */
 struct vmm_seccomp_fds {
-	int fd[VMM_SECCOMP_FD_CLASSES][VMM_SECCOMP_MAX_FDS];
-	unsigned int n[VMM_SECCOMP_FD_CLASSES];
+	uint64_t bits[VMM_SECCOMP_FD_CLASSES][VMM_SECCOMP_MAX_FD / 64];
+	int too_high; /* a descriptor above VMM_SECCOMP_MAX_FD was added (install refuses) */
+	/*
+	 * A file server's descriptors are too many and too changing to list: they all lie in
+	 * [share_base, share_base + share_size), a power of two aligned to its size, which one
+	 * masked comparison can test. share_size 0: the rules that need it allow nothing.
+	 */
+	unsigned int share_base, share_size;
 };
 
 /*
@@ -63,7 +78,11 @@ struct vmm_seccomp_fds {
 int vmm_seccomp_init(enum vmm_seccomp_mode mode, void (*before_death)(void));
 enum vmm_seccomp_mode vmm_seccomp_get_mode(void);
 
-/* Add fd to a class; duplicates and negative numbers are ignored. */
+/*
+ * Add fd to a class; duplicates and negative numbers are ignored. One at or above
+ * VMM_SECCOMP_MAX_FD is remembered in too_high, and vmm_seccomp_install() then refuses
+ * the list rather than leave out a descriptor the thread needs.
+ */
 void vmm_seccomp_fds_add(struct vmm_seccomp_fds *fds, enum vmm_seccomp_fd_class cls, int fd);
 
 /*

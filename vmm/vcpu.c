@@ -266,22 +266,19 @@ static void handle_exit(struct vcpu *vcpu)
 }
 
 /*
- * Before the first KVM_RUN: from then on the guest steers this thread. The disks and
- * their rings are in its list because the queue threads it starts inherit it (see
- * vmm/seccomp.c).
+ * Before the first KVM_RUN: from then on the guest steers this thread. The disks, their
+ * rings and every device's eventfds are in its list because the queue threads it starts
+ * inherit it (see vmm/seccomp.c); the devices behind its exits add the console's output.
  */
 static int vcpu_seccomp(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
-	struct vmm_seccomp_fds fds = { 0 };
+	struct vmm_seccomp_fds fds = vm->vcpu_host_fds;
 	char err[256];
 
 	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VCPU, vcpu->fd);
 	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VM, vm->kvm.vm_fd);
-	for (unsigned int i = 0; i < vm->ndisks; i++)
-		blk_seccomp_fds(&vm->disks[i], &fds);
-	for (unsigned int i = 0; i < vm->nnics; i++)
-		net_seccomp_fds(&vm->nics[i], &fds);
+	vm_seccomp_device_fds(vm, &fds);
 	if (vmm_seccomp_install(VMM_SECCOMP_VCPU, &fds, err, sizeof(err))) {
 		fprintf(stderr, "vmm: vCPU %u: %s\n", vcpu->index, err);
 		return -1;

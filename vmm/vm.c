@@ -22,6 +22,23 @@ void vm_request_stop(struct vm *vm, int exit_code)
 	}
 }
 
+void vm_seccomp_device_fds(struct vm *vm, struct vmm_seccomp_fds *fds)
+{
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, vm->stop_fd);
+	for (unsigned int i = 0; i < vm->ndisks; i++) {
+		blk_seccomp_fds(&vm->disks[i], fds);
+		virtio_transport_seccomp_fds(&vm->disks[i].vdev, fds);
+	}
+	for (unsigned int i = 0; i < vm->nnics; i++) {
+		net_seccomp_fds(&vm->nics[i], fds);
+		virtio_transport_seccomp_fds(&vm->nics[i].vdev, fds);
+	}
+	for (unsigned int i = 0; i < vm->nshares; i++) {
+		fs_seccomp_fds(&vm->shares[i], fds);
+		virtio_transport_seccomp_fds(&vm->shares[i].vdev, fds);
+	}
+}
+
 bool vm_is_stopping(struct vm *vm)
 {
 	return __atomic_load_n(&vm->stop_code, __ATOMIC_SEQ_CST) != 0;

@@ -76,7 +76,12 @@ struct vm {
 	struct timespec start;
 	double phase_ms[VM_PHASE_NR]; /* ms after start; 0 until reached */
 
-	int stop_fd;   /* eventfd: the main thread wakes when a stop is requested */
+	int stop_fd; /* eventfd: the main thread wakes when a stop is requested */
+	/*
+	 * Host descriptors the devices behind vCPU exits write, set before the vCPUs start:
+	 * console and `vmm run` output (VMM_SECCOMP_FD_OUTPUT), the console's eventfd.
+	 */
+	struct vmm_seccomp_fds vcpu_host_fds;
 	int stop_code; /* atomic: 0 while running, then the exit status + 1 */
 };
 
@@ -88,6 +93,11 @@ void vm_request_stop(struct vm *vm, int exit_code);
 bool vm_is_stopping(struct vm *vm);
 /* The exit status chosen by the first stop request (valid once vm_is_stopping()). */
 int vm_exit_code(struct vm *vm);
+/*
+ * Add every device's descriptors (disks, NICs, shares and their transports) and the stop
+ * eventfd to fds: what a thread that runs, starts or resets devices may use.
+ */
+void vm_seccomp_device_fds(struct vm *vm, struct vmm_seccomp_fds *fds);
 /* Milliseconds since the VMM started, for log lines. */
 double vm_elapsed_ms(const struct vm *vm);
 /* Record that start-up reached a milestone (the first call per phase counts). */

@@ -11,14 +11,18 @@ echo "this is a text file, not a kernel" >"$tmp/text"
 host_mem_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
 too_much=$(( (host_mem_kb / 1024 / 1024 + 1) * 2 ))G
 
-# expect NAME PATTERN ARGS...: exit status 2, one line on stderr matching PATTERN
+# expect NAME PATTERN ARGS...: exit status 2, one line on stderr matching PATTERN, within
+# $limit seconds (a rejected input is answered at once; one that hangs fails here)
+limit=10
 expect() {
 	local name=$1 pattern=$2
 	shift 2
-	"$vmm" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	timeout -k 2 "$limit" "$vmm" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
 	local rc=$? lines
 	lines=$(wc -l <"$tmp/err")
-	if [ $rc -ne 2 ]; then
+	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+		echo "FAIL: bad-input $name: still running after $limit s (stopped): it hangs"
+	elif [ $rc -ne 2 ]; then
 		echo "FAIL: bad-input $name: exit status $rc, expected 2"
 	elif [ "$lines" -ne 1 ]; then
 		echo "FAIL: bad-input $name: $lines lines on stderr, expected 1"
@@ -154,6 +158,45 @@ printf '{"kernel": "k", "frob": 1}' >"$tmp/unknown.json"
 expect config-unknown-key "unknown key \"frob\"" --config "$tmp/unknown.json"
 expect config-missing "--config $tmp/nonexistent.json: No such file" \
 	--config "$tmp/nonexistent.json"
+
+# FIFOs with no process at the other end: opening one blocks for ever unless the VMM
+# opens it without waiting and refuses what is not a regular file (or block device)
+mkfifo "$tmp/fifo"
+# a bzImage header that the loader accepts (protocol 2.15, relocatable, 64-bit entry), so
+# that the initrd is opened: put OFFSET BYTES writes printf-escaped bytes into it
+put() { printf "$2" | dd of="$tmp/bzimage" bs=1 seek=$(($1)) conv=notrunc 2>/dev/null; }
+head -c 5120 /dev/zero >"$tmp/bzimage"
+put 0x1f1 '\001'                          # setup_sects: the kernel starts at 1 KiB
+put 0x1fe '\125\252'                      # boot flag 0xaa55
+put 0x202 'HdrS\017\002'                  # "HdrS", version 2.15
+put 0x211 '\001'                          # loadflags: LOADED_HIGH
+put 0x22c '\377\377\377\177\000\000\040\000\001' # initrd_addr_max, kernel_alignment 2 MiB, relocatable
+put 0x236 '\001\000\377\007'              # xloadflags: 64-bit entry; cmdline_size 2047
+put 0x258 '\000\000\000\001\000\000\000\000\000\000\020' # pref_address 16 MiB, init_size 1 MiB
+limit=5
+expect fifo-kernel "--kernel $tmp/fifo: not a regular file" --kernel "$tmp/fifo"
+expect fifo-flat "--flat $tmp/fifo: not a regular file" --flat "$tmp/fifo"
+expect fifo-initrd "--initrd $tmp/fifo: not a regular file" --kernel "$tmp/bzimage" \
+	--initrd "$tmp/fifo"
+expect fifo-config "--config $tmp/fifo: not a regular file" --config "$tmp/fifo"
+expect fifo-disk-readonly "--disk: $tmp/fifo: not a regular file or block device" \
+	--flat "$tmp/text" --disk path="$tmp/fifo",readonly=on
+expect fifo-disk-readonly-cache-none "--disk: $tmp/fifo: not a regular file or block device" \
+	--flat "$tmp/text" --disk path="$tmp/fifo",readonly=on,cache=none
+expect fifo-disk "--disk: $tmp/fifo: not a regular file or block device" \
+	--flat "$tmp/text" --disk path="$tmp/fifo"
+expect fifo-stats-json "--stats-json $tmp/fifo: a FIFO that no process reads" \
+	--flat "$tmp/text" --stats-json "$tmp/fifo"
+expect fifo-status-file "--status-file $tmp/fifo: a FIFO that no process reads" \
+	run --kernel "$tmp/text" --status-file "$tmp/fifo" -- true
+expect fifo-run-kernel "--kernel $tmp/fifo: not a regular file" \
+	run --kernel "$tmp/fifo" --rootfs "$tmp/share" -- true
+mkdir -p "$tmp/modules"
+ln -s "$tmp/fifo" "$tmp/modules/modules.dep"
+expect fifo-run-modules-dep "--modules $tmp/modules: cannot read modules.dep: not a regular file" \
+	run --kernel "$tmp/bzimage" --modules "$tmp/modules" -- true
+limit=10
+
 printf '{"kernel": "%s", "command": ["true"]}' "$tmp/text" >"$tmp/cmd.json"
 expect config-command-plain-boot "\"command\" is only for vmm run" --config "$tmp/cmd.json"
 expect config-command-used "not a bzImage" run --config "$tmp/cmd.json" --rootfs "$tmp/share"

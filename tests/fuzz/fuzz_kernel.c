@@ -72,6 +72,7 @@ static void fuzz_bzimage(const uint8_t *data, size_t size)
 	check(info.setup_size == (sects + 1) * 512u);
 	check(info.setup_size < size && info.setup_size + info.kernel_size == size);
 	check(info.init_size >= info.kernel_size);
+	check(info.pref_address + info.init_size >= info.pref_address); /* the loader's sum */
 	check(!info.relocatable || pow2(info.alignment));
 	check(info.cmdline_size == hdr.cmdline_size);
 	check(info.initrd_max == hdr.initrd_addr_max);

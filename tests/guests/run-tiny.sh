@@ -154,6 +154,37 @@ rc=$?
 if [ $rc -ne 143 ]; then fail sigterm "exit status $rc, expected 143"
 else pass sigterm; fi
 
+# On a terminal: the VMM puts it in raw mode and every way out must give it back as it
+# was, under the seccomp filters. ptyrun (tests/tty/ptyrun.c) gives the VMM a pseudo-
+# terminal of its own, types into it, and says whether its settings came back.
+# pty NAME [ptyrun options...] -- [vmm options...]: sets $rc
+pty() {
+	name=$1
+	shift
+	"$dir/ptyrun" -t 30 "$@" "$vmm" --flat "$dir/$name.bin" --memory 16M \
+		>"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+# pty_check TEST EXPECTED WHAT: the status and the terminal's settings
+pty_check() {
+	if [ $rc -ne "$2" ]; then fail "$1" "exit status $rc, expected $2 ($3)"
+	elif ! grep -q 'ptyrun: terminal restored' "$tmp/err"; then
+		fail "$1" "the terminal's settings differ from those before"
+	else pass "$1"; fi
+}
+if [ ! -x "$dir/ptyrun" ]; then
+	echo "SKIP: tiny on-a-terminal: ptyrun is not built (make guests)"
+elif ! "$dir/ptyrun" true 2>"$tmp/err"; then
+	echo "SKIP: tiny on-a-terminal: no pseudo-terminal here ($(head -n 1 "$tmp/err"))"
+else
+	pty hello
+	pty_check pty-poweroff 0 "guest poweroff"
+	pty reboot
+	pty_check pty-reset 3 "guest reset"
+	pty spin -w 'spin: ready' -s "$(printf '\001x')"
+	pty_check pty-ctrl-a-x 6 "Ctrl-A X typed"
+fi
+
 # The hostile guests: two disks whose first sectors start with a known pattern.
 mkdisk() {
 	dd if=/dev/zero of="$1" bs=1024 count=1024 2>/dev/null
@@ -207,5 +238,17 @@ elif [ "$(count 'virtio-blk' "$tmp/err")" -ne 0 ]; then
 	fail hostile-notify "a notification flood was logged as a device fault"
 elif [ "$(count 'unhandled' "$tmp/err")" -gt 2 ]; then fail hostile-notify "logged more than once per bus"
 else pass "hostile-notify (${secs}s)"; fi
+
+# shellcheck disable=SC2086
+run hostile_status $disks
+show
+if [ $rc -ne 0 ]; then fail hostile-status "exit status $rc, expected 0 (a signal here: the device wrote past guest RAM)"
+elif ! grep -q 'hostile-status: OK' "$tmp/out"; then fail hostile-status "no OK line from the guest"
+elif [ "$(count 'hostile-status: ' "$tmp/out")" -ne 8 ]; then fail hostile-status "a progress line is missing"
+elif [ "$(count 'virtio-blk0: driver tried to clear device status bits' "$tmp/err")" -ne 1 ]; then
+	fail hostile-status "the cleared status bits: expected one log line"
+elif [ "$(count 'virtio-blk1' "$tmp/err")" -ne 0 ]; then
+	fail hostile-status "the second disk logged a fault"
+else pass "hostile-status (${secs}s)"; fi
 
 rm -rf "$tmp"

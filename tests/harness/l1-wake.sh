@@ -37,9 +37,12 @@ wedged() {
     fi
 }
 
+# Ends with the script that started it, even one that died without stopping it: a
+# waker left behind would hold that script's lock files and keep other runs waiting.
+parent=$PPID
 last_size=-1
 seen=
-while sleep 5; do
+while kill -0 "$parent" 2>/dev/null && sleep 5; do
     size=$(stat -c %s "$log" 2>/dev/null || echo -1)
     if [ "$size" != "$last_size" ] || [ ! -S "$mon" ]; then
         last_size=$size

@@ -23,7 +23,12 @@
 # does not apply to initramfs anyway).
 # Every image also carries guest-prologue.sh as /lib/harness/prologue.sh, which
 # each init sources first.
-# Env: BUSYBOX (default: /bin/busybox, must be static), CC (default: cc).
+# Programs: a line `# harness-tools: a b` in the init script copies the static
+# programs build/guest-tools/a and b (make guests builds them from
+# tests/harness/a.c ...) to /bin. One not built yet is left out with a warning:
+# the init finds it missing and says so, and its scenario SKIPs.
+# Env: BUSYBOX (default: /bin/busybox, must be static), CC (default: cc),
+#   GUEST_TOOLS (default: build/guest-tools of this tree).
 set -euo pipefail
 
 extra=
@@ -115,6 +120,15 @@ strip "$stage/root/bin/outb" 2>/dev/null || true
 if [ -n "$extra" ]; then
     cp -a "$extra/." "$stage/root/"
 fi
+
+tools_dir=${GUEST_TOOLS:-$(cd "$(dirname "$0")/../.." && pwd)/build/guest-tools}
+for tool in $(sed -n 's/^# harness-tools://p' "$init_script" | tr ',' ' '); do
+    if [ -x "$tools_dir/$tool" ]; then
+        cp "$tools_dir/$tool" "$stage/root/bin/$tool"
+    else
+        echo "mkinitrd-guest: $tools_dir/$tool missing (make guests): left out of $out" >&2
+    fi
+done
 
 # Kernel modules: the closure, dependencies first. An unpacked package has no
 # modules.dep, so ask modinfo (kmod) for each module's depends field.

@@ -88,7 +88,8 @@ done
 # Extras in L1's image, only for the scenarios that use them (in $host_extra):
 # the net-user scenario needs libslirp, which the static VMM cannot carry, so L1
 # also gets the dynamic build (VMM_DYNAMIC, default build/vmm) with every
-# library it loads, as /usr/bin/vmm (without it that scenario SKIPs); the
+# library it loads, libslirp (which it dlopen()s) included, as /usr/bin/vmm (without
+# it that scenario SKIPs); the
 # vmlinux scenario needs the guest kernel unpacked from its bzImage (cached
 # beside the kernel) as /guest/vmlinux.
 host_extra=$out/l1-extra
@@ -98,7 +99,8 @@ vmm_dynamic=${VMM_DYNAMIC:-$top/build/vmm}
 case ",$run," in
 *,all,* | *,net-user,*)
     if [ -x "$vmm_dynamic" ]; then
-        "$top/bench/copy-elf.sh" "$host_extra" "$vmm_dynamic"
+        slirp_lib=$(ldconfig -p | awk '$1 == "libslirp.so.0" && /x86-64/ { print $NF; exit }')
+        "$top/bench/copy-elf.sh" "$host_extra" "$vmm_dynamic" ${slirp_lib:+"$slirp_lib"}
         [ "$(basename "$vmm_dynamic")" = vmm ] || mv "$host_extra/usr/bin/$(basename "$vmm_dynamic")" "$host_extra/usr/bin/vmm"
     fi
     ;;
@@ -234,7 +236,7 @@ start=$(date +%s.%N)
 attempt=1
 kept=
 # the one stall we know how to end without a new L1 (l1-wake.sh)
-"$here/l1-wake.sh" "$mon" "$log" >"$out/wakes.log" &
+"$here/l1-wake.sh" "$mon" "$log" >"$out/wakes.log" 7>&- 9>&- &
 wake_pid=$!
 why_retry=
 while :; do

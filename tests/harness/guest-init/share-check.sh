@@ -136,6 +136,39 @@ attempt "cp into /mnt/rw/link-dir/" sh -c 'echo pwned >/mnt/rw/link-dir/planted.
 attempt "mknod /mnt/rw/null c 1 3" mknod /mnt/rw/null c 1 3
 echo "GUEST escape_guest_root=$(ls / | tr '\n' ' ')"
 
+# ---- FIFOs: the file server must never wait for a FIFO's other end.
+# The guest's own open of a FIFO it made stays in the guest (a writer waits for
+# a reader there, so timeout ends it). Meanwhile L1 makes and removes rw/race
+# as a FIFO as fast as it can: an O_CREAT open here then reaches the server as
+# CREATE (no O_EXCL) of a name that may be a FIFO by the time it arrives, which
+# used to block the server in open() for ever. Afterwards the share must still
+# answer, and poweroff must end the VMM with 0.
+result fifo_mkfifo mkfifo /mnt/rw/fifo
+echo "GUEST fifo_type=$(stat -c %F /mnt/rw/fifo 2>&1)"
+timeout 1 sh -c 'echo x >/mnt/rw/fifo' 2>/dev/null
+echo "GUEST fifo_guest_open=$?"
+# outcomes: a regular file made (ok), the server's ENXIO for what had become a
+# FIFO (the race hit), the guest's own FIFO open ended by timeout, or else
+n=0 ok=0 nx=0 to=0 other=
+t0=$(cut -d' ' -f1 /proc/uptime)
+while [ "$n" -lt 100 ]; do
+    msg=$(timeout 1 sh -c 'echo x >/mnt/rw/race' 2>&1)
+    rc=$?
+    case "$rc:$msg" in
+    0:*) ok=$((ok + 1)) ;;
+    *"No such device or address"*) nx=$((nx + 1)) ;;
+    124:* | 143:*) to=$((to + 1)) ;;
+    *) other="$other $rc:$(echo "$msg" | head -n1)" ;;
+    esac
+    n=$((n + 1))
+done
+: >/mnt/rw/race-stop
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "GUEST fifo_race_opens=$n"
+echo "GUEST fifo_race=regular:$ok enxio:$nx guest_timeout:$to other:${other:-none} in $(awk "BEGIN { print $t1 - $t0 }") s"
+result fifo_after sh -c 'echo after >/mnt/rw/after-fifo &&
+    [ "$(cat /mnt/rw/after-fifo)" = after ] && rm -f /mnt/rw/after-fifo /mnt/rw/fifo /mnt/rw/race /mnt/rw/race-stop'
+
 umount /mnt/rw && umount /mnt/ro && echo "GUEST umount=ok" || echo "GUEST umount=failed"
 # Mounting again starts a new FUSE session (DESTROY, then INIT) on the same device.
 if mount -t virtiofs share.rw /mnt/rw 2>/dev/null &&

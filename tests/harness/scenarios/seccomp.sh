@@ -5,6 +5,11 @@
 #    seccomp_trap.bin, whose write to port 0x441 makes its vCPU thread call
 #    socket(); with the default --seccomp on the VMM must die of SIGSYS
 #    (status 159) and name the call on stderr, before the guest prints again;
+#  - seccomp disk write: the same build runs seccomp_write.bin with a disk, whose
+#    write to port 0x441 makes its vCPU thread write() into the disk image: the
+#    descriptor is the process's, but the vCPU's list names it only for the queue
+#    threads' preadv/pwritev, so the VMM dies of SIGSYS naming write and the
+#    image stays zero;
 #  - seccomp log: the same with --seccomp log lives on to the guest's power-off;
 #  - seccomp running: the normal VMM runs the spin guest on 2 vCPUs; while it
 #    runs every thread has a filter (/proc/PID/task/*/status: Seccomp 2), it
@@ -33,6 +38,7 @@ verbose() { [ "${HARNESS_VERBOSE:-0}" != 1 ] || show "$@"; }
 vmm_test=${VMM_TEST:-/vmm-test}
 if [ ! -x "$vmm_test" ]; then
     echo "SKIP: seccomp trap: no test build of the VMM (make static-test)"
+    echo "SKIP: seccomp disk write: no test build of the VMM (make static-test)"
     echo "SKIP: seccomp log: no test build of the VMM (make static-test)"
 else
     timeout -k 5 "$limit" "$vmm_test" --flat "$dir/seccomp_trap.bin" --memory 16M \
@@ -53,6 +59,30 @@ else
     else
         echo "PASS: seccomp trap"
     fi
+
+    # a descriptor the process holds but the vCPU's list does not name for write
+    img=$log.write.img
+    dd if=/dev/zero of="$img" bs=1024 count=64 2>/dev/null
+    timeout -k 5 "$limit" "$vmm_test" --flat "$dir/seccomp_write.bin" --memory 16M \
+        --disk "path=$img" </dev/null >"$log.write.out" 2>"$log.write.err"
+    rc=$?
+    verbose "$log.write.out" "$log.write.err"
+    grep '^vmm: seccomp' "$log.write.err"
+    if [ "$rc" -ne 159 ]; then
+        echo "FAIL: seccomp disk write: exit status $rc, expected 159 (SIGSYS)"
+        show "$log.write.out" "$log.write.err"
+    elif ! grep -q '^vmm: seccomp: vCPU thread made forbidden system call write (nr 1); stopping$' \
+        "$log.write.err"; then
+        echo "FAIL: seccomp disk write: no line naming write on stderr"
+        show "$log.write.err"
+    elif grep -q 'still running' "$log.write.out" "$log.write.err" ||
+        [ "$(tr -d '\0' <"$img" | wc -c)" -ne 0 ]; then
+        echo "FAIL: seccomp disk write: the write went through"
+        show "$log.write.out" "$log.write.err"
+    else
+        echo "PASS: seccomp disk write"
+    fi
+    rm -f "$img"
 
     timeout -k 5 "$limit" "$vmm_test" --flat "$dir/seccomp_trap.bin" --memory 16M \
         --seccomp log </dev/null >"$log.log.out" 2>"$log.log.err"

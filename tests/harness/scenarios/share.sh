@@ -17,6 +17,12 @@
 #     after unmounting, a second mount (a new FUSE session) reads it back;
 #   "share readonly": create, append, mkdir, rm and touch in ro all failed
 #     in the guest and ro/ is byte for byte what L1 made;
+#   "share fifo": the guest's mkfifo made a FIFO; 100 O_CREAT opens raced L1
+#     making and removing a FIFO of that name (CREATE of a FIFO used to block
+#     the file server for ever); the share still answers and poweroff gives 0.
+#     The guest's kernel sends LOOKUP before CREATE under the directory's lock,
+#     so the race reaches the server rarely (the "enxio" count says how often);
+#     tests/unit/virtio/test_fs.c sends that CREATE directly;
 #   "share escape": every attempt is printed; none printed the secret,
 #     secret.txt is unchanged, outside/ holds nothing new, and the mknod of
 #     a device node failed.
@@ -49,6 +55,16 @@ done)
 echo "$name: L1 made $base/{rw,ro,outside}; secret.txt sha256 $secret_sha; symlinks in rw:" \
     "$(cd "$base/rw" && for l in link-*; do printf '%s->%s ' "$l" "$(readlink "$l")"; done)"
 
+# the FIFO race (see guest-init/share-check.sh): until the guest says stop
+(
+    end=$(($(cut -d. -f1 /proc/uptime) + limit))
+    while [ ! -e "$base/rw/race-stop" ] && [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do
+        mkfifo "$base/rw/race" 2>/dev/null
+        rm -f "$base/rw/race"
+    done
+) &
+racer=$!
+
 t0=$(cut -d' ' -f1 /proc/uptime)
 timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" \
     --initrd "$GUEST_INITRD_DIR/share-check.cpio.gz" \
@@ -57,6 +73,8 @@ timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" \
     --share "$base/rw:share.rw" --share "$base/ro:share.ro,readonly=on" \
     >"$out" 2>"$err" </dev/null
 rc=$?
+kill "$racer" 2>/dev/null
+wait "$racer" 2>/dev/null
 t1=$(cut -d' ' -f1 /proc/uptime)
 secs=$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }")
 tr -d '\r' <"$out" >"$out.txt"
@@ -129,6 +147,21 @@ grep -q '^GUEST escape: mknod .* -> failed' "$out.txt" || ewhy="$ewhy; mknod of 
 for l in link-rel link-abs link-dir; do
     [ -L "$base/rw/$l" ] || ewhy="$ewhy; rw/$l is no longer a symlink"
 done
+# ---- FIFOs
+fwhy=
+[ "$(value fifo_mkfifo)" = ok ] || fwhy="$fwhy; mkfifo: $(value fifo_mkfifo)"
+[ "$(value fifo_type)" = fifo ] || fwhy="$fwhy; stat says '$(value fifo_type)'"
+[ "$(value fifo_race_opens)" = 100 ] || fwhy="$fwhy; only $(value fifo_race_opens) opens during the race"
+case "$(value fifo_race)" in
+*other:none*) ;;
+*) fwhy="$fwhy; unexpected answers in the race: $(value fifo_race)" ;;
+esac
+[ "$(value fifo_after)" = ok ] || fwhy="$fwhy; the share after the FIFOs: $(value fifo_after)"
+[ "$rc" = 0 ] || fwhy="$fwhy; VMM status $rc"
+echo "$name: FIFOs: the guest's open of its own FIFO ended with $(value fifo_guest_open) (124/143: its" \
+    "timeout, in the guest); $(value fifo_race_opens) O_CREAT opens raced L1's mkfifo:" \
+    "$(value fifo_race) (enxio: the server refused a FIFO that used to block it)"
+
 echo "$name: L1 checked outside/secret.txt (sha256 unchanged, never printed), outside/ holds only it, rw/null absent"
 
 if [ "${HARNESS_VERBOSE:-0}" = 1 ]; then
@@ -150,6 +183,12 @@ if [ -n "$why" ] || [ -n "$owhy" ]; then
     failed=1
 else
     echo "PASS: $name readonly"
+fi
+if [ -n "$why" ] || [ -n "$fwhy" ]; then
+    [ -z "$fwhy" ] || echo "FAIL: $name fifo: ${fwhy#; }"
+    failed=1
+else
+    echo "PASS: $name fifo"
 fi
 if [ -n "$ewhy" ]; then
     echo "FAIL: $name escape: ${ewhy#; }"

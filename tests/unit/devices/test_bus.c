@@ -206,6 +206,22 @@ START_TEST(test_unregister)
 }
 END_TEST
 
+/* Once sealed (the vCPUs run), the ranges stay as they are and still route accesses. */
+START_TEST(test_sealed_bus_is_final)
+{
+	struct fake_dev a = { 0 };
+	uint8_t v = 7;
+
+	ck_assert_int_eq(bus_register(&bus, 0x10, 4, &fake_ops, &a, "a"), 0);
+	bus_seal(&bus);
+	ck_assert_int_eq(bus_register(&bus, 0x20, 4, &fake_ops, &a, "late"), -EBUSY);
+	ck_assert_int_eq(bus_unregister(&bus, 0x10), -EBUSY);
+	ck_assert(bus_write(&bus, 0x11, &v, 1));
+	ck_assert(!bus_write(&bus, 0x21, &v, 1));
+	ck_assert_uint_eq(a.writes, 1);
+}
+END_TEST
+
 START_TEST(test_missing_callbacks)
 {
 	static const struct bus_device_ops no_ops = { 0 };
@@ -279,6 +295,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_unhandled_reads_all_ones);
 	tcase_add_test(tc, test_straddling_access_unhandled);
 	tcase_add_test(tc, test_unregister);
+	tcase_add_test(tc, test_sealed_bus_is_final);
 	tcase_add_test(tc, test_missing_callbacks);
 	tcase_add_test(tc, test_unhandled_logged_once);
 	tcase_add_test(tc, test_concurrent_unhandled_count);

@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <linux/fuse.h>
@@ -1009,6 +1011,256 @@ START_TEST(test_malformed_lengths)
 END_TEST
 
 /* ------------------------------------------------------------------------------------ */
+/* What is not a regular file or a directory, and how many nodes */
+
+/*
+ * A FIFO the guest made, then opened by name without O_EXCL: CREATE must answer at once
+ * instead of waiting in open() for a reader that never comes (this test case has a short
+ * timeout, so a server that blocks fails it instead of hanging).
+ */
+START_TEST(test_fifo_is_never_opened)
+{
+	struct fuse_mknod_in mn = { .mode = S_IFIFO | 0644 };
+	const uint32_t modes[] = { O_WRONLY, O_RDONLY, O_RDWR, O_WRONLY | O_TRUNC };
+	struct fuse_entry_out e;
+	uint64_t fifo, fh, again;
+	char p[PATH_MAX];
+
+	start(false);
+	ck_assert_int_eq(name_op(FUSE_MKNOD, FUSE_ROOT_ID, &mn, sizeof(mn), "fifo"), 0);
+	fifo = ((struct fuse_entry_out *)payload())->nodeid;
+	for (unsigned int i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		ck_assert_int_eq(create(FUSE_ROOT_ID, "fifo", modes[i], NULL, &fh), -ENXIO);
+		ck_assert_int_eq(open_node(fifo, modes[i], &fh), -ENXIO);
+	}
+	ck_assert_uint_eq(fs_server_handles(srv), 0);
+	/* a FIFO and a socket made on the host side: the same */
+	snprintf(p, sizeof(p), "%s/hostfifo", share);
+	ck_assert_int_eq(mkfifo(p, 0644), 0);
+	ck_assert_int_eq(create(FUSE_ROOT_ID, "hostfifo", O_WRONLY, NULL, &fh), -ENXIO);
+	snprintf(p, sizeof(p), "%s/hostsock", share);
+	ck_assert_int_eq(mknod(p, S_IFSOCK | 0644, 0), 0);
+	ck_assert_int_eq(create(FUSE_ROOT_ID, "hostsock", O_RDWR, NULL, &fh), -ENXIO);
+	/* a directory and a symlink keep their own answers */
+	ck_assert_int_eq(create(FUSE_ROOT_ID, "sub", O_RDONLY, NULL, &fh), -EISDIR);
+	ck_assert_int_eq(create(FUSE_ROOT_ID, "out-rel", O_RDONLY, NULL, &fh), -ELOOP);
+	/* an existing regular file without O_EXCL is opened, as before */
+	ck_assert_int_eq(create(FUSE_ROOT_ID, "hello.txt", O_RDWR, &e, &fh), 0);
+	again = node(FUSE_ROOT_ID, "hello.txt");
+	ck_assert_uint_eq(e.nodeid, again);
+	ck_assert_uint_eq(e.attr.size, 5);
+	ck_assert_int_eq(release(e.nodeid, fh, false), 0);
+	ck_assert_int_eq(create(FUSE_ROOT_ID, "hello.txt", O_WRONLY | O_TRUNC, &e, &fh), 0);
+	ck_assert_uint_eq(e.attr.size, 0);
+	teardown();
+}
+END_TEST
+
+/*
+ * Every node the guest holds is a host descriptor, so the guest must not be able to take
+ * all of the process's: past the server's bound it gets ENFILE, the VMM keeps descriptors
+ * for everything else, and a FORGET makes room again.
+ */
+START_TEST(test_nodes_are_bounded)
+{
+	const unsigned int files = 3000;
+	struct rlimit old, rl;
+	unsigned int held = 0;
+	uint64_t first = 0;
+	char p[PATH_MAX];
+	int r = 0, fd;
+
+	make_share();
+	for (unsigned int i = 0; i < files; i++) {
+		snprintf(p, sizeof(p), "%s/sub/f%u", share, i);
+		fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+	/* a host limit the old server let one share use up */
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	rl = old;
+	rl.rlim_cur = 4096;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	srv = fs_server_create(share, false, err, sizeof(err));
+	ck_assert_msg(srv != NULL, "%s", err);
+	init_session();
+	{
+		uint64_t sub = node(FUSE_ROOT_ID, "sub");
+
+		for (unsigned int i = 0; i < files; i++) {
+			struct fuse_entry_out e;
+			char name[16];
+
+			snprintf(name, sizeof(name), "f%u", i);
+			r = lookup(sub, name, &e);
+			if (r)
+				break;
+			if (!first)
+				first = e.nodeid;
+			held++;
+		}
+	}
+	ck_assert_msg(r == -ENFILE, "%u lookups, then %d (expected ENFILE)", held, r);
+	fprintf(stderr, "test_fs: RLIMIT_NOFILE 4096: %u nodes held, then ENFILE\n", held);
+	ck_assert_uint_ge(held, 64);
+	/* the process still has descriptors for the rest of the VMM */
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_lt(held + 100, 4096);
+	forget(first, 1);
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "hello.txt", NULL), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	teardown();
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------ */
+/* Landlock: the worker thread confined to its share */
+
+struct confined {
+	int confine;	   /* fs_server_confine()'s answer */
+	int outside_errno; /* open() of a file outside the share */
+	int create_errno;  /* creating a file outside it */
+	int inside_fd_ok;  /* open() of a file inside it */
+	int fuse[16];	   /* FUSE requests served from the confined thread */
+};
+
+static void *confined_worker(void *arg)
+{
+	struct confined *c = arg;
+	struct fuse_entry_out e;
+	char p[PATH_MAX], buf[64];
+	uint64_t fh, sub;
+	int fd, i = 0;
+
+	c->confine = fs_server_confine(srv);
+	if (c->confine != 1)
+		return NULL;
+	fd = open(secret, O_RDONLY | O_CLOEXEC);
+	c->outside_errno = fd < 0 ? errno : 0;
+	snprintf(p, sizeof(p), "%s/made-outside", base);
+	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	c->create_errno = fd < 0 ? errno : 0;
+	snprintf(p, sizeof(p), "%s/hello.txt", share);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	c->inside_fd_ok = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	/* everything the server does still works: reopening through /proc included */
+	c->fuse[i++] = create(FUSE_ROOT_ID, "new.txt", O_RDWR, &e, &fh);
+	c->fuse[i++] = write_fh(e.nodeid, fh, 0, "0123456789");
+	c->fuse[i++] = release(e.nodeid, fh, false);
+	c->fuse[i++] = open_node(e.nodeid, O_RDONLY, &fh);
+	c->fuse[i++] = read_fh(e.nodeid, fh, 0, 4, buf);
+	{
+		struct fuse_setattr_in in = { .valid = FATTR_SIZE | FATTR_MODE,
+					      .size = 3,
+					      .mode = 0600 };
+
+		rq_start(FUSE_SETATTR, e.nodeid);
+		rq_put(&in, sizeof(in));
+		c->fuse[i++] = rq_send();
+	}
+	sub = node(FUSE_ROOT_ID, "sub");
+	{
+		struct fuse_rename_in rn = { .newdir = sub };
+
+		rq_start(FUSE_RENAME, FUSE_ROOT_ID);
+		rq_put(&rn, sizeof(rn));
+		rq_str("new.txt");
+		rq_str("moved.txt");
+		c->fuse[i++] = rq_send();
+	}
+	{
+		struct fuse_link_in ln = { .oldnodeid = e.nodeid };
+
+		c->fuse[i++] = name_op(FUSE_LINK, FUSE_ROOT_ID, &ln, sizeof(ln), "hard");
+	}
+	c->fuse[i++] =
+		name_op(FUSE_MKNOD, FUSE_ROOT_ID, &(struct fuse_mknod_in){ .mode = S_IFIFO | 0600 },
+			sizeof(struct fuse_mknod_in), "fifo");
+	c->fuse[i++] = name_op(FUSE_MKDIR, sub, &(struct fuse_mkdir_in){ 0755, 0 },
+			       sizeof(struct fuse_mkdir_in), "d");
+	c->fuse[i++] = name_op(FUSE_UNLINK, FUSE_ROOT_ID, NULL, 0, "hard");
+	/* and the server's own refusals are unchanged */
+	c->fuse[i++] = open_node(node(FUSE_ROOT_ID, "out-abs"), O_RDONLY, &fh) == -ELOOP ? 0 : -1;
+	return NULL;
+}
+
+START_TEST(test_landlock_confines_the_worker)
+{
+	struct confined c = { 0 };
+	pthread_t t;
+	char buf[64];
+
+	start(false);
+	ck_assert_int_eq(pthread_create(&t, NULL, confined_worker, &c), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	if (c.confine == 0) {
+		fprintf(stderr, "SKIP: test_landlock_confines_the_worker: no Landlock here\n");
+		teardown();
+		return;
+	}
+	ck_assert_int_eq(c.confine, 1);
+	ck_assert_int_eq(c.outside_errno, EACCES);
+	ck_assert_int_eq(c.create_errno, EACCES);
+	ck_assert_int_eq(c.inside_fd_ok, 1);
+	for (unsigned int i = 0; i < sizeof(c.fuse) / sizeof(c.fuse[0]); i++)
+		ck_assert_msg(c.fuse[i] == 0, "request %u answered %d", i, c.fuse[i]);
+	ck_assert_str_eq(read_host("sub/moved.txt", buf, sizeof(buf)), "012");
+	ck_assert(host_exists("sub/d") && host_exists("fifo") && !host_exists("hard"));
+	/* only that thread: this one still reaches the whole host */
+	secret_unchanged();
+	teardown();
+}
+END_TEST
+
+/* A read-only share's worker may read there, and change nothing even by mistake. */
+static void *confined_reader(void *arg)
+{
+	struct confined *c = arg;
+	char p[PATH_MAX];
+	int fd;
+
+	c->confine = fs_server_confine(srv);
+	if (c->confine != 1)
+		return NULL;
+	snprintf(p, sizeof(p), "%s/hello.txt", share);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	c->inside_fd_ok = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	fd = open(p, O_WRONLY | O_CLOEXEC);
+	c->outside_errno = fd < 0 ? errno : 0;
+	snprintf(p, sizeof(p), "%s/new", share);
+	c->create_errno = mkdir(p, 0755) < 0 ? errno : 0;
+	return NULL;
+}
+
+START_TEST(test_landlock_readonly_share)
+{
+	struct confined c = { 0 };
+	pthread_t t;
+
+	start(true);
+	ck_assert_int_eq(pthread_create(&t, NULL, confined_reader, &c), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	if (c.confine == 0) {
+		fprintf(stderr, "SKIP: test_landlock_readonly_share: no Landlock here\n");
+		teardown();
+		return;
+	}
+	ck_assert_int_eq(c.confine, 1);
+	ck_assert_int_eq(c.inside_fd_ok, 1);
+	ck_assert_int_eq(c.outside_errno, EACCES);
+	ck_assert_int_eq(c.create_errno, EACCES);
+	teardown();
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------ */
 /* Read-only share */
 
 START_TEST(test_readonly_refuses_changes)
@@ -1235,6 +1487,134 @@ START_TEST(test_device_over_virtqueues)
 }
 END_TEST
 
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A device with both queues started and the session initialised. */
+static struct fs_device *device_up(struct virtio_device **vdev, int *kick, uint16_t *used)
+{
+	struct fs_share_options o = { .readonly = false };
+	struct fs_device *f = calloc(1, sizeof(*f));
+	struct fuse_init_in in = { .major = 7, .minor = 38 };
+
+	ck_assert_ptr_nonnull(f);
+	make_share();
+	snprintf(o.dir, sizeof(o.dir), "%s", share);
+	snprintf(o.tag, sizeof(o.tag), "hosttag");
+	ck_assert_int_eq(guest_mem_alloc(&mem, 4ull << 20), 0);
+	ck_assert_msg(fs_device_init(f, vdev, &o, &mem, err, sizeof(err)) == 0, "%s", err);
+	(*vdev)->transport = &transport;
+	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
+		kick[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		used[i] = 0;
+		ring_setup(*vdev, i);
+		ck_assert_int_eq((*vdev)->ops->queue_start(*vdev, i, kick[i]), 0);
+	}
+	rq_start(FUSE_INIT, 0);
+	rq_put(&in, sizeof(in));
+	((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len;
+	ring_request(*vdev, kick, 1, q.buf, (uint32_t)q.len, 4096, &used[1]);
+	ck_assert_int_eq(((struct fuse_out_header *)reply)->error, 0);
+	return f;
+}
+
+/* Queue a LOOKUP on the request queue without waiting for its answer. */
+static void kick_lookup(int *kick)
+{
+	uint64_t desc = 0x20000, data = 0x120000;
+	struct vring_desc *t = gpa(desc, 16 * QSIZE);
+	struct vring_avail *av = gpa(desc + 16 * QSIZE, 6 + 2 * QSIZE);
+	uint16_t idx = le16toh(av->idx);
+
+	rq_start(FUSE_LOOKUP, FUSE_ROOT_ID);
+	rq_str("hello.txt");
+	((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len;
+	memcpy(gpa(data, q.len), q.buf, q.len);
+	t[0] = (struct vring_desc){ htole64(data), htole32((uint32_t)q.len),
+				    htole16(VRING_DESC_F_NEXT), 1 };
+	t[1] = (struct vring_desc){ htole64(data + 0x10000), htole32(4096),
+				    htole16(VRING_DESC_F_WRITE), 0 };
+	av->ring[idx % QSIZE] = 0;
+	__atomic_store_n(&av->idx, htole16((uint16_t)(idx + 1)), __ATOMIC_RELEASE);
+	ck_assert_int_eq(eventfd_write(kick[1], 1), 0);
+}
+
+static uint16_t used_idx(unsigned int qi)
+{
+	struct vring_used *u = gpa(0x10000ull * (qi + 1) + 0x1000, 6 + 8 * QSIZE);
+
+	return le16toh(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE));
+}
+
+/* Wait until the request queue's worker has taken a request (and is serving it). */
+static void wait_taken(struct fs_device *f, uint64_t before)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (__atomic_load_n(&f->queues[1].requests, __ATOMIC_RELAXED) > before)
+			return;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	ck_abort_msg("the worker never took the request");
+}
+
+/*
+ * A worker stuck in a host call (here: waiting for the server, which the test holds) must
+ * not hold up a device reset or the VMM's exit for ever: both give up after a bounded
+ * wait, the stuck worker never writes into the ring afterwards, and once it comes back it
+ * parks and can be joined.
+ */
+START_TEST(test_stuck_worker_bounds_reset_and_teardown)
+{
+	struct virtio_device *vdev;
+	int kick[FS_NUM_QUEUES];
+	uint16_t used[FS_NUM_QUEUES];
+	struct fs_device *f = device_up(&vdev, kick, used);
+	uint64_t before;
+	double t0, took;
+
+	/* reset */
+	before = __atomic_load_n(&f->queues[1].requests, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&f->server_lock);
+	kick_lookup(kick);
+	wait_taken(f, before);
+	t0 = now_s();
+	vdev->ops->reset(vdev);
+	took = now_s() - t0;
+	ck_assert_msg(took < 5.0, "reset took %.1f s", took);
+	pthread_mutex_unlock(&f->server_lock);
+	nanosleep(&(struct timespec){ 0, 200000000 }, NULL);
+	/* the late answer is dropped: the ring belongs to the next driver */
+	ck_assert_uint_eq(used_idx(1), used[1]);
+
+	/* the queue starts again once the worker has parked */
+	ring_setup(vdev, 1);
+	ck_assert_int_eq(vdev->ops->queue_start(vdev, 1, kick[1]), 0);
+	used[1] = 0;
+	before = __atomic_load_n(&f->queues[1].requests, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&f->server_lock);
+	kick_lookup(kick);
+	wait_taken(f, before);
+	/* teardown: gives up on the stuck worker, and a second call finishes the job */
+	t0 = now_s();
+	fs_device_destroy(f);
+	took = now_s() - t0;
+	ck_assert_msg(took < 8.0, "teardown took %.1f s", took);
+	pthread_mutex_unlock(&f->server_lock);
+	fs_device_destroy(f);
+	ck_assert_ptr_null(f->server);
+	free(f);
+	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
+		close(kick[i]);
+	guest_mem_free(&mem);
+	rm_tree(base);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("virtio-fs");
@@ -1256,6 +1636,15 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_readonly_refuses_changes);
 	tcase_add_test(tc, test_reset_forgets_everything);
 	tcase_add_test(tc, test_device_over_virtqueues);
+	tcase_add_test(tc, test_nodes_are_bounded);
+	tcase_add_test(tc, test_landlock_confines_the_worker);
+	tcase_add_test(tc, test_landlock_readonly_share);
+	suite_add_tcase(s, tc);
+	/* a server that blocks fails these instead of hanging */
+	tc = tcase_create("blocking");
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, test_fifo_is_never_opened);
+	tcase_add_test(tc, test_stuck_worker_bounds_reset_and_teardown);
 	suite_add_tcase(s, tc);
 	return s;
 }

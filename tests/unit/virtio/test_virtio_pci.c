@@ -27,6 +27,7 @@ static struct virtio_device vdev;
 static struct virtio_pci vp;
 static uint64_t bar;
 static int started, resets;
+static bool fault_during_start; /* dev_queue_start reports a device fault, as a worker may */
 
 static int fake_ioctl(int fd, unsigned long request, void *arg)
 {
@@ -37,8 +38,10 @@ static int fake_ioctl(int fd, unsigned long request, void *arg)
 
 static int dev_queue_start(struct virtio_device *v, unsigned int q, int kick_fd)
 {
-	(void)v, (void)q, (void)kick_fd;
+	(void)q, (void)kick_fd;
 	started++;
+	if (fault_during_start)
+		v->transport->needs_reset(v);
 	return 0;
 }
 
@@ -89,6 +92,7 @@ static void setup(void)
 {
 	memset(&vdev, 0, sizeof(vdev));
 	started = resets = 0;
+	fault_during_start = false;
 	bus_init(&pio, "port I/O");
 	bus_init(&mmio, "MMIO");
 	ck_assert_int_eq(guest_mem_alloc(&mem, 1 << 20), 0);
@@ -202,6 +206,88 @@ END_TEST
  * Garbage everywhere in BAR 0 and in config space: nothing crashes, identity registers and
  * the device's configuration stay what they were, and a reset brings the device back.
  */
+/*
+ * The status game: a driver clears DRIVER_OK (0x0b) to reach the queue registers of a
+ * running device, shrinks the queue to one entry with its used ring at the end of RAM,
+ * sets DRIVER_OK again, clears it once more and grows the queue back. Clearing a bit must
+ * change nothing but NEEDS_RESET, the queue fields must stay as they were started, and
+ * the device must not be started a second time.
+ */
+START_TEST(test_status_bits_cannot_be_cleared)
+{
+	FILE *f;
+	int saved = capture_stderr(&f);
+	uint8_t running = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			  VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK;
+
+	negotiate(0x3000);
+	driver_ok();
+	ck_assert_int_eq(started, 1);
+	ck_assert_uint_eq(vdev.queues[0].num, 8);
+
+	for (int round = 0; round < 3; round++) {
+		bar_write(COMMON(device_status), 0x0b, 1);
+		ck_assert_uint_eq(status(), running | VIRTIO_CONFIG_S_NEEDS_RESET);
+		bar_write(COMMON(queue_select), 0, 2);
+		bar_write(COMMON(queue_size), 1, 2);
+		bar_write(COMMON(queue_used_lo), (1 << 20) - 16, 4);
+		bar_write(COMMON(queue_desc_lo), 0xdead000, 8);
+		driver_ok();
+		bar_write(COMMON(queue_size), 8, 2);
+		/* read-back shows what the queue really uses */
+		ck_assert_uint_eq(bar_read(COMMON(queue_size), 2), 8);
+		ck_assert_uint_eq(bar_read(COMMON(queue_used_lo), 4), 0x2000);
+		ck_assert_uint_eq(bar_read(COMMON(queue_desc_lo), 4), 0x3000);
+	}
+	ck_assert_int_eq(started, 1);
+	ck_assert_uint_eq(vdev.queues[0].num, 8);
+	ck_assert_uint_eq(vdev.queues[0].used_gpa, 0x2000);
+	ck_assert_int_eq(captured_lines(f, saved, "clear device status bits"), 1);
+
+	/* only a reset (a write of 0) takes bits away, and then set-up works again */
+	bar_write(COMMON(device_status), 0, 1);
+	ck_assert_uint_eq(status(), 0);
+	negotiate(0x3000);
+	driver_ok();
+	ck_assert_uint_eq(status(), running);
+	ck_assert_int_eq(started, 2);
+}
+END_TEST
+
+/* Once the driver enables a queue, its fields are frozen, even before DRIVER_OK. */
+START_TEST(test_enabled_queue_is_frozen)
+{
+	negotiate(0x3000);
+	bar_write(COMMON(queue_size), 2, 2);
+	bar_write(COMMON(queue_desc_lo), 0x5000, 8);
+	bar_write(COMMON(queue_avail_lo), 0x6000, 8);
+	bar_write(COMMON(queue_used_lo), 0x7000, 8);
+	ck_assert_uint_eq(bar_read(COMMON(queue_size), 2), 8);
+	ck_assert_uint_eq(bar_read(COMMON(queue_desc_lo), 8), 0x3000);
+	ck_assert_uint_eq(bar_read(COMMON(queue_avail_lo), 8), 0x1000);
+	ck_assert_uint_eq(bar_read(COMMON(queue_used_lo), 8), 0x2000);
+}
+END_TEST
+
+/*
+ * A device thread may set NEEDS_RESET while a vCPU thread writes the status (here: from
+ * inside queue start, between the transport's read of the old status and its update).
+ * The driver's write must not wipe the device's bit out.
+ */
+START_TEST(test_device_needs_reset_survives_status_write)
+{
+	FILE *f;
+	int saved = capture_stderr(&f);
+
+	fault_during_start = true;
+	negotiate(0x3000);
+	driver_ok();
+	ck_assert_int_eq(started, 1);
+	ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET, VIRTIO_CONFIG_S_NEEDS_RESET);
+	ck_assert_int_eq(captured_lines(f, saved, "broke the virtqueue rules"), 1);
+}
+END_TEST
+
 START_TEST(test_garbage_writes)
 {
 	uint32_t x = 0x12345678;
@@ -244,6 +330,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_unusable_queues_logged_once);
 	tcase_add_test(tc, test_device_fault_logged_once);
 	tcase_add_test(tc, test_garbage_writes);
+	tcase_add_test(tc, test_status_bits_cannot_be_cleared);
+	tcase_add_test(tc, test_enabled_queue_is_frozen);
+	tcase_add_test(tc, test_device_needs_reset_survives_status_write);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -191,6 +191,41 @@ START_TEST(test_reset_clears)
 }
 END_TEST
 
+/*
+ * The transport keeps writing the configuration fields of a started queue if a hostile
+ * driver makes it; the queue must go on with what enable checked. Here: size 1 with the
+ * used ring in the last bytes of RAM, then the size grows to the maximum without a new
+ * enable. Pushes must stay inside the one-entry ring, and a head index that the old size
+ * forbids must still be refused.
+ */
+START_TEST(test_live_size_is_the_checked_one)
+{
+	uint8_t *ram_end = (uint8_t *)gpa_ptr(RAM_SIZE - 1) + 1;
+	uint64_t used_at = RAM_SIZE - 16; /* 6 + 8 * 1 bytes, 4-aligned */
+
+	virtq_reset(&vq);
+	vq.size = 1;
+	vq.desc_gpa = DESC_GPA;
+	vq.avail_gpa = AVAIL_GPA;
+	vq.used_gpa = used_at;
+	ck_assert_int_eq(virtq_enable(&vq, &mem), 0);
+	drv_avail_idx = 0;
+	avail()->idx = 0;
+	memset(ram_end - 16, 0, 16);
+
+	vq.size = VIRTQ_MAX_SIZE; /* what a driver wrote after enable */
+	for (uint16_t i = 0; i < 100; i++)
+		virtq_push(&vq, 0, i); /* all into ring[0]: 8 bytes at used_at + 4 */
+	ck_assert_uint_eq(le16toh(*(uint16_t *)(ram_end - 14)), 100); /* used->idx */
+	ck_assert_uint_eq(le32toh(*(uint32_t *)(ram_end - 8)), 99);   /* ring[0].len */
+	ck_assert_uint_eq(*(uint16_t *)(ram_end - 4), 0);	      /* avail_event */
+
+	avail()->ring[0] = htole16(5); /* in range for the new size only */
+	avail()->idx = htole16(1);
+	ck_assert_int_eq(virtq_pop(&vq, &chain), -ERANGE);
+}
+END_TEST
+
 /* --- pop: good chains ------------------------------------------------------------------- */
 
 START_TEST(test_empty_ring)
@@ -767,6 +802,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc_enable, test_enable_checks_alignment);
 	tcase_add_test(tc_enable, test_enable_checks_ram);
 	tcase_add_test(tc_enable, test_reset_clears);
+	tcase_add_test(tc_enable, test_live_size_is_the_checked_one);
 	suite_add_tcase(s, tc_enable);
 
 	tcase_add_checked_fixture(tc_pop, setup, teardown);

@@ -250,6 +250,24 @@ START_TEST(test_init_size_too_small)
 }
 END_TEST
 
+/* the loader computes pref_address + init_size; a header must not make it wrap to a small end */
+START_TEST(test_unpack_end_overflow)
+{
+	hdr.pref_address = UINT64_MAX - 0xfff;
+	hdr.init_size = 0x400000;
+	ck_assert_int_eq(parse(), -EINVAL);
+	ck_assert_err_has("pref_address + init_size");
+
+	hdr.init_size = 0x1000; /* one past the last address */
+	ck_assert_int_eq(parse(), -EINVAL);
+
+	hdr.pref_address = UINT64_MAX - 0x400000;
+	hdr.init_size = 0x400000; /* ends exactly at the top: no wrap */
+	ck_assert_int_eq(parse(), 0);
+	ck_assert_uint_eq(info.pref_address + info.init_size, UINT64_MAX);
+}
+END_TEST
+
 static struct boot_params zp;
 
 static const struct boot_e820_entry test_e820[] = {
@@ -479,6 +497,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_truncated_after_setup);
 	tcase_add_test(tc, test_alignment);
 	tcase_add_test(tc, test_init_size_too_small);
+	tcase_add_test(tc, test_unpack_end_overflow);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(zc, setup, NULL);

@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The Ctrl-A escape filter between the user's keyboard and the guest's UART, and the tail
- * of guest output kept to explain a crash when the console was hidden (vmm run).
+ * of guest output kept to explain a crash when the console was hidden (vmm run), and the
+ * terminal given back as it was under every thread's seccomp filter.
  */
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "check_main.h"
 #include "vmm/console.h"
+#include "vmm/seccomp.h"
 
 static struct console_escape esc;
 static uint8_t out[64];
@@ -211,6 +218,61 @@ START_TEST(test_tail_one_long_line)
 }
 END_TEST
 
+/* A child on the pty's slave: raw mode, the role's filter, then the way out's restore. */
+static int restore_under_filter(int slave, enum vmm_seccomp_role role)
+{
+	static struct vm vm;
+	struct console con;
+	struct termios t;
+	char err[256];
+
+	if (dup2(slave, STDIN_FILENO) < 0 || console_init(&con, &vm, CONSOLE_SERIAL))
+		return 10;
+	if (tcgetattr(STDIN_FILENO, &t) < 0 || (t.c_lflag & (ICANON | ECHO)))
+		return 11; /* not raw: the test would prove nothing */
+	/* as in main(): the SIGSYS handler restores the terminal too */
+	if (vmm_seccomp_init(VMM_SECCOMP_ON, console_restore) ||
+	    vmm_seccomp_install(role, NULL, err, sizeof(err)))
+		return 12;
+	console_restore();
+	return 0;
+}
+
+/* Every thread may end the process; each list must let it give the terminal back. */
+START_TEST(test_terminal_restored_under_every_filter)
+{
+	for (int role = 0; role < VMM_SECCOMP_ROLES; role++) {
+		int master = posix_openpt(O_RDWR | O_NOCTTY), slave, status;
+		struct termios before, after;
+		pid_t pid;
+
+		ck_assert_int_ge(master, 0);
+		ck_assert_int_eq(grantpt(master), 0);
+		ck_assert_int_eq(unlockpt(master), 0);
+		slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+		ck_assert_int_ge(slave, 0);
+		ck_assert_int_eq(tcgetattr(slave, &before), 0);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		/* straight to the kernel: a sanitizer's exit makes calls no list allows */
+		if (pid == 0)
+			syscall(SYS_exit_group, restore_under_filter(slave, role));
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "%s thread: status 0x%x, expected exit 0",
+			      vmm_seccomp_role_name(role), status);
+		ck_assert_int_eq(tcgetattr(slave, &after), 0);
+		ck_assert_uint_eq(after.c_iflag, before.c_iflag);
+		ck_assert_uint_eq(after.c_oflag, before.c_oflag);
+		ck_assert_uint_eq(after.c_cflag, before.c_cflag);
+		ck_assert_uint_eq(after.c_lflag, before.c_lflag);
+		ck_assert_mem_eq(after.c_cc, before.c_cc, NCCS);
+		close(slave);
+		close(master);
+	}
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("console");
@@ -228,6 +290,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_tail_keeps_panic_headline);
 	tcase_add_test(tc, test_tail_short_output_whole);
 	tcase_add_test(tc, test_tail_one_long_line);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("terminal");
+	tcase_add_test(tc, test_terminal_restored_under_every_filter);
 	suite_add_tcase(s, tc);
 	return s;
 }

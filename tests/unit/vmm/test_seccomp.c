@@ -207,10 +207,8 @@ START_TEST(forbidden_calls_kill_every_role)
 			if (role == VMM_SECCOMP_MAIN_USER_NET &&
 			    (call == F_SOCKET || call == F_OPENAT))
 				continue;
-			/* the file server opens files: only inside its share
-			 * (tests/unit/virtio/test_fs.c) */
-			if (role == VMM_SECCOMP_FS && call == F_OPENAT)
-				continue;
+			/* the file server opens files only relative to its own descriptors:
+			 * AT_FDCWD is refused (fs_role_only_its_window below) */
 			/* the vCPU role may create threads; a fork is still refused */
 			run_child(do_forbidden, &fc, &c);
 			assert_killed(&c, vmm_seccomp_role_name(fc.role), forbidden_name[call]);
@@ -470,17 +468,22 @@ static int do_net(void *arg)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tap) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, other))
 		return 80;
+	/*
+	 * The peer end plays the kernel's TAP side, with plain read and write: named as one
+	 * of the thread's eventfds, since the filter only compares numbers.
+	 */
 	role_fds(VMM_SECCOMP_VCPU, &fds);
 	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_TAP, tap[0]);
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_EVENT, tap[1]);
 	if (install(VMM_SECCOMP_ON, VMM_SECCOMP_VCPU, &fds))
 		return 81;
 	role_fds(VMM_SECCOMP_NET, &fds);
 	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_TAP, tap[0]);
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_EVENT, tap[1]);
 	if (vmm_seccomp_install(VMM_SECCOMP_NET, &fds, err, sizeof(err)))
 		return 82;
 	if (writev(tap[0], &iov, 1) != (ssize_t)sizeof(frame))
 		return 40;
-	/* the peer end plays the kernel's TAP side: plain read and write are common calls */
 	if (read(tap[1], back, sizeof(back)) != (ssize_t)sizeof(frame) ||
 	    write(tap[1], frame, sizeof(frame)) != (ssize_t)sizeof(frame))
 		return 41;
@@ -541,6 +544,146 @@ START_TEST(user_net_main_role)
 		assert_killed(&c, "main", call[i]);
 	}
 	ck_assert_int_ne(access("/tmp/never-created", F_OK), 0);
+}
+END_TEST
+
+/*
+ * Plain read and write reach only the thread's own descriptors, in every role: its
+ * eventfds both ways, its output, stderr for log lines; a disk image it was not given
+ * for them (every thread may hold one open: descriptors are the process's) kills it.
+ */
+enum rw_call { RW_WRITE_DISK, RW_READ_DISK, RW_WRITE_STDOUT, RW_NONE };
+
+struct rw_case {
+	enum vmm_seccomp_role role;
+	enum rw_call call;
+};
+
+static int do_own_descriptors(void *arg)
+{
+	const struct rw_case *rc = arg;
+	struct vmm_seccomp_fds fds;
+	uint64_t v = 1;
+	int ev = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), out[2], disk;
+	char c = 'x';
+
+	disk = open(image, O_RDWR | O_CLOEXEC);
+	if (ev < 0 || disk < 0 || pipe2(out, O_CLOEXEC))
+		return 80;
+	role_fds(rc->role, &fds);
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_EVENT, ev);
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_OUTPUT, out[1]); /* stands in for stdout */
+	if (install(VMM_SECCOMP_ON, rc->role, &fds))
+		return 81;
+	if (write(ev, &v, sizeof(v)) != sizeof(v) || read(ev, &v, sizeof(v)) != sizeof(v))
+		return 40;
+	if (write(out[1], &c, 1) != 1 || write(STDERR_FILENO, "log line\n", 9) != 9)
+		return 41;
+	switch (rc->call) {
+	case RW_WRITE_DISK:
+		if (write(disk, &c, 1) == 1)
+			return 50; /* reached the image */
+		break;
+	case RW_READ_DISK:
+		if (read(disk, &c, 1) == 1)
+			return 51;
+		break;
+	case RW_WRITE_STDOUT:
+		if (write(STDOUT_FILENO, &c, 1) == 1)
+			return 52;
+		break;
+	case RW_NONE:
+		break;
+	}
+	return 0;
+}
+
+START_TEST(read_write_only_own_descriptors)
+{
+	fake_kvm_fds();
+	make_image();
+	for (int role = 0; role < VMM_SECCOMP_ROLES; role++) {
+		for (int call = 0; call <= RW_NONE; call++) {
+			struct rw_case rc = { (enum vmm_seccomp_role)role, (enum rw_call)call };
+			struct child c;
+
+			run_child(do_own_descriptors, &rc, &c);
+			if (call == RW_NONE)
+				assert_exited(&c, 0);
+			/* libslirp reads resolv.conf on a descriptor known only then */
+			else if (role == VMM_SECCOMP_MAIN_USER_NET && call == RW_READ_DISK)
+				assert_exited(&c, 51);
+			else
+				assert_killed(&c, vmm_seccomp_role_name(rc.role),
+					      call == RW_READ_DISK ? "read" : "write");
+		}
+	}
+	unlink(image);
+}
+END_TEST
+
+/*
+ * A run of consecutive descriptors becomes aligned blocks: every number inside the run
+ * passes, the neighbours on either side do not.
+ */
+static int do_run_of_fds(void *arg)
+{
+	int which = *(const int *)arg, ev[40];
+	struct vmm_seccomp_fds fds;
+	uint64_t v = 1;
+
+	for (int i = 0; i < 40; i++)
+		if ((ev[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+			return 80;
+	role_fds(VMM_SECCOMP_BLK, &fds);
+	for (int i = 1; i < 39; i++)
+		vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_EVENT, ev[i]);
+	if (install(VMM_SECCOMP_ON, VMM_SECCOMP_BLK, &fds))
+		return 81;
+	for (int i = 1; i < 39; i++)
+		if (write(ev[i], &v, sizeof(v)) != sizeof(v))
+			return 40;
+	if (which >= 0)
+		write(ev[which], &v, sizeof(v));
+	return 0;
+}
+
+START_TEST(descriptor_runs_cover_exactly_their_numbers)
+{
+	static const int which[] = { -1, 0, 39 };
+
+	fake_kvm_fds();
+	for (size_t i = 0; i < 3; i++) {
+		struct child c;
+
+		run_child(do_run_of_fds, (void *)&which[i], &c);
+		if (which[i] < 0)
+			assert_exited(&c, 0);
+		else
+			assert_killed(&c, "block I/O", "write");
+	}
+}
+END_TEST
+
+/* A descriptor a list cannot name is refused at install, not left out of the list. */
+static int do_too_high(void *arg)
+{
+	struct vmm_seccomp_fds fds;
+
+	(void)arg;
+	role_fds(VMM_SECCOMP_BLK, &fds);
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_EVENT, VMM_SECCOMP_MAX_FD + 3);
+	return install(VMM_SECCOMP_ON, VMM_SECCOMP_BLK, &fds) == -EMFILE ? 0 : 1;
+}
+
+START_TEST(descriptor_above_the_limit_refused)
+{
+	struct child c;
+
+	fake_kvm_fds();
+	run_child(do_too_high, NULL, &c);
+	assert_exited(&c, 0);
+	ck_assert_msg(strstr(c.err, "descriptor 4099 is above"), "stderr: %s", c.err);
 }
 END_TEST
 
@@ -684,6 +827,81 @@ static int do_mode(void *arg)
 	return s >= 0 ? 0 : 62;
 }
 
+/*
+ * The file server names only descriptors in its window: a path relative to one of them
+ * works, AT_FDCWD and any other descriptor (a disk image, say) kill.
+ */
+enum fs_try { FS_IN_WINDOW, FS_AT_FDCWD, FS_OTHER_DIRFD, FS_WRITE_OTHER, FS_DUP_ELSEWHERE };
+
+static int do_fs_window(void *arg)
+{
+	enum fs_try t = *(enum fs_try *)arg;
+	struct vmm_seccomp_fds fds;
+	struct iovec v = { "x", 1 };
+	int dir = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int other = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int file = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int w, fd;
+
+	role_fds(VMM_SECCOMP_FS, &fds);
+	fds.share_base = 1024;
+	fds.share_size = 1024;
+	w = fcntl(dir, F_DUPFD_CLOEXEC, 1024);
+	if (dir < 0 || other < 0 || file < 0 || w < 1024 || w >= 2048)
+		return 91;
+	if (install(VMM_SECCOMP_ON, VMM_SECCOMP_FS, &fds))
+		return 90;
+	switch (t) {
+	case FS_IN_WINDOW:
+		fd = (int)syscall(SYS_openat, w, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return 92;
+		/* and into the window it goes */
+		if (fcntl(fd, F_DUPFD_CLOEXEC, 1024) < 1024)
+			return 93;
+		return 0;
+	case FS_AT_FDCWD:
+		syscall(SYS_openat, AT_FDCWD, "/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		break;
+	case FS_OTHER_DIRFD:
+		syscall(SYS_mkdirat, other, "vmm-seccomp-test-never", 0700);
+		break;
+	case FS_WRITE_OTHER:
+		syscall(SYS_pwritev, file, &v, 1, 0, 0);
+		break;
+	case FS_DUP_ELSEWHERE:
+		fcntl(dir, F_DUPFD_CLOEXEC, 0);
+		break;
+	}
+	return 0; /* survived: the test fails */
+}
+
+START_TEST(fs_role_only_its_window)
+{
+	static const struct {
+		enum fs_try t;
+		const char *call;
+	} cases[] = {
+		{ FS_AT_FDCWD, "openat" },
+		{ FS_OTHER_DIRFD, "mkdirat" },
+		{ FS_WRITE_OTHER, "pwritev" },
+		{ FS_DUP_ELSEWHERE, "fcntl" },
+	};
+	enum fs_try ok = FS_IN_WINDOW;
+	struct child c;
+
+	fake_kvm_fds();
+	run_child(do_fs_window, &ok, &c);
+	assert_exited(&c, 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum fs_try t = cases[i].t;
+
+		run_child(do_fs_window, &t, &c);
+		assert_killed(&c, "file server", cases[i].call);
+	}
+}
+END_TEST
+
 START_TEST(log_and_off_let_calls_through)
 {
 	enum vmm_seccomp_mode modes[] = { VMM_SECCOMP_LOG, VMM_SECCOMP_OFF };
@@ -800,7 +1018,11 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, ring_is_restricted);
 	tcase_add_test(tc, net_role_moves_frames_on_its_tap_only);
 	tcase_add_test(tc, user_net_main_role);
+	tcase_add_test(tc, read_write_only_own_descriptors);
+	tcase_add_test(tc, descriptor_runs_cover_exactly_their_numbers);
+	tcase_add_test(tc, descriptor_above_the_limit_refused);
 	tcase_add_test(tc, vcpu_thread_starts_a_queue_thread);
+	tcase_add_test(tc, fs_role_only_its_window);
 	tcase_add_test(tc, log_and_off_let_calls_through);
 	tcase_add_test(tc, role_sizes);
 	tcase_add_test(tc, capabilities_dropped);

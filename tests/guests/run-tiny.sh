@@ -161,7 +161,7 @@ else pass sigterm; fi
 pty() {
 	name=$1
 	shift
-	"$dir/ptyrun" -t 30 "$@" "$vmm" --flat "$dir/$name.bin" --memory 16M \
+	"$dir/ptyrun" -t 30 "$@" "$vmm" --flat "$dir/$name.bin" --memory 16M --kvm-device "$kvm" \
 		>"$tmp/out" 2>"$tmp/err"
 	rc=$?
 }

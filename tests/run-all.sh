@@ -2,13 +2,28 @@
 # Everything `make test` runs: unit tests, command-line checks, tiny guests and the
 # nested real-guest scenarios. Ends with one line: "N passed, N failed, N skipped".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 log=build/test-results.txt
 : >"$log"
 unit_passed=0
 unit_failed=0
 
 section() { printf '\n== %s ==\n' "$1"; }
+
+# Where each kind of test can run depends on what this host really is
+# (tests/guests/host-kind.sh; its VMM_TEST_* variables make it play another kind).
+section "this host"
+host=$(tests/guests/host-kind.sh) || exit 2
+kind=${host%%:*}
+echo "host: $host"
+case $kind in
+none) echo "tiny guests: only inside the nested harness (its tiny scenario)" ;;
+real) echo "tiny guests: all of them directly on the KVM device, and again inside the nested harness" ;;
+*) echo "tiny guests: directly on the KVM device, except those whose outcome needs VT-x/AMD-V" \
+	"(they run only inside the nested harness); all of them inside the nested harness" ;;
+esac
+echo "real Linux guests: inside the nested harness (QEMU-TCG with an emulated AMD-V CPU)"
+tests/guests/check-host-kind.sh | tee -a "$log"
 
 section "unit tests (Check)"
 tests/run-unit.sh build | tee build/unit-results.txt
@@ -26,11 +41,12 @@ else
 	echo "SKIP: fuzz: clang is not installed (make deps installs it)" | tee -a "$log"
 fi
 
-section "tiny guests"
-if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	tests/guests/run-tiny.sh build/vmm build/guests | tee -a "$log"
+section "tiny guests (directly on this host's KVM)"
+if [ "$kind" = none ]; then
+	echo "${host#none: }: the tiny guests run only inside the nested harness"
 else
-	echo "no usable /dev/kvm on this host: the tiny guests run inside the nested harness"
+	VMM_TEST=build/vmm-static-test tests/guests/run-tiny.sh build/vmm build/guests |
+		tee -a "$log"
 fi
 
 section "real guests (nested AMD-V harness)"

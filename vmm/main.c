@@ -27,6 +27,7 @@
 #include "vmm/cpuid.h"
 #include "vmm/event_loop.h"
 #include "vmm/exit_codes.h"
+#include "vmm/host.h"
 #include "vmm/hostfile.h"
 #include "vmm/jail.h"
 #include "vmm/options.h"
@@ -740,7 +741,8 @@ int main(int argc, char **argv)
 	vm_mark_phase(&vm, VM_PHASE_DEVICES);
 	if (event_loop_block_signals())
 		return host_error("cannot block signals");
-	code = event_loop_watch_vm(loop, &vm, &con, opts.timeout);
+	code = event_loop_watch_vm(loop, &vm, &con, opts.timeout)
+		       ?: host_check(loop, &vm, con.mode == CONSOLE_SERIAL);
 	if (code) {
 		snprintf(err, sizeof(err), "cannot set up the event loop: %s", strerror(-code));
 		console_restore();

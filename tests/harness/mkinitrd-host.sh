@@ -5,7 +5,7 @@
 # modinfo says they need, dependencies first (mkinitrd-guest.sh collects
 # them), the static VMM as /vmm, the guest kernel as
 # /guest/vmlinuz, the L2 initramfs images as /guest/initrd/*.cpio.gz, the tiny
-# test guests (build/guests/*) and tests/guests/run-tiny.sh in /tiny, the
+# test guests (build/guests/*) and tests/guests/run-tiny.sh + host-kind.sh in /tiny, the
 # scenarios tests/harness/scenarios/*.sh in /scenarios, their helpers
 # tests/harness/scenario-lib.sh as /lib/harness/scenario.sh, the test build of
 # the VMM (build/vmm-static-test, make static-test; VMM_STATIC_TEST names
@@ -59,7 +59,7 @@ if [ -d "$top/build/guests" ]; then
     cp -a "$top/build/guests/." "$extra/tiny/"
 fi
 if [ -f "$top/tests/guests/run-tiny.sh" ]; then
-    cp "$top/tests/guests/run-tiny.sh" "$extra/tiny/run-tiny.sh"
+    cp "$top/tests/guests/run-tiny.sh" "$top/tests/guests/host-kind.sh" "$extra/tiny/"
 fi
 cp "$here"/scenarios/*.sh "$extra/scenarios/"
 mkdir -p "$extra/lib/harness"

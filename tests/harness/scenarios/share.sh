@@ -75,6 +75,7 @@ timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" \
 rc=$?
 kill "$racer" 2>/dev/null
 wait "$racer" 2>/dev/null
+rm -f "$base/rw/race"
 t1=$(cut -d' ' -f1 /proc/uptime)
 secs=$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }")
 tr -d '\r' <"$out" >"$out.txt"

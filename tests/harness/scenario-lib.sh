@@ -269,13 +269,15 @@ vmm_privs_report() {
             r_threads=$((r_threads + ${r_end#run })) ;;
         '') r_bad="$r_bad; VMM ${r_file##*/} ($r_what) still ran after its scenario" ;;
         esac
+        r_these=''
         while read -r r_line; do
             [ -n "$r_line" ] || continue
             r_nbad=$((r_nbad + 1))
-            [ "$r_nbad" -gt 4 ] || r_bad="$r_bad; VMM ${r_file##*/} ($r_what): ${r_line#bad }"
+            [ "$r_nbad" -gt 4 ] || r_these="$r_these, ${r_line#bad }"
         done <<EOF_PRIVS
 $(grep '^bad ' "$r_file")
 EOF_PRIVS
+        [ -z "$r_these" ] || r_bad="$r_bad; VMM ${r_file##*/} ($r_what): ${r_these#, }"
         mv "$r_file" "$PRIVS_DIR/done.$1.${r_file##*/}"
     done
     [ "$r_nbad" -le 4 ] || r_bad="$r_bad; and $((r_nbad - 4)) more threads"

@@ -2036,7 +2036,11 @@ static void *queue_thread(void *arg)
 
 	snprintf(name, sizeof(name), "fs-q%u", q->index);
 	pthread_setname_np(pthread_self(), name);
+	/* fenced before the guest runs: no thread of the VMM is ever without its list */
+	queue_fence(q);
 	pthread_mutex_lock(&f->lock);
+	q->fence_done = true;
+	pthread_cond_broadcast(&f->cond);
 	for (;;) {
 		while (!q->quit && !q->go && !(q->index == 0 && f->server_reset))
 			pthread_cond_wait(&f->cond, &f->lock);
@@ -2239,8 +2243,6 @@ int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 	f->vdev.ops = &fs_ops; /* from here fs_device_destroy() undoes the rest */
 	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
 		struct fs_queue *q = &f->queues[i];
-		sigset_t all, old;
-		int r;
 
 		q->fs = f;
 		q->index = i;
@@ -2251,17 +2253,6 @@ int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 			fs_device_destroy(f);
 			return -ENOMEM;
 		}
-		/* the worker takes no signals: vCPU kicks and SIGINT/SIGTERM are for others */
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		r = pthread_create(&q->thread, NULL, queue_thread, q);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (r) {
-			snprintf(err, errlen, "%s: cannot start a worker: %s", o->dir, strerror(r));
-			fs_device_destroy(f);
-			return -r;
-		}
-		q->has_thread = true;
 	}
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -2279,6 +2270,42 @@ int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 	vdev->ops = &fs_ops;
 	vdev->priv = f;
 	*vdev_out = vdev;
+	return 0;
+}
+
+int fs_device_start(struct fs_device *f, char *err, size_t errlen)
+{
+	bool fenced = true;
+
+	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
+		struct fs_queue *q = &f->queues[i];
+		sigset_t all, old;
+		int r;
+
+		if (q->has_thread)
+			continue;
+		/* the worker takes no signals: vCPU kicks and SIGINT/SIGTERM are for others */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		r = pthread_create(&q->thread, NULL, queue_thread, q);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (r) {
+			snprintf(err, errlen, "cannot start a worker: %s", strerror(r));
+			return -r;
+		}
+		q->has_thread = true;
+	}
+	pthread_mutex_lock(&f->lock);
+	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
+		while (!f->queues[i].fence_done)
+			pthread_cond_wait(&f->cond, &f->lock);
+		fenced &= f->queues[i].fenced;
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (!fenced) {
+		snprintf(err, errlen, "a worker could not confine itself (Landlock or seccomp)");
+		return 1;
+	}
 	return 0;
 }
 

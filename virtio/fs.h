@@ -106,17 +106,19 @@ struct fs_queue {
 	unsigned int index;
 	bool running; /* started by the driver and not reset since */
 	/*
-	 * The worker exists from set-up on, parked until the driver starts the queue: made by
-	 * the main thread before any seccomp list, it loads the file-server list itself
-	 * instead of inheriting a vCPU's (which has no business opening files).
+	 * The worker exists from fs_device_start() on, parked until the driver starts the
+	 * queue: made by the main thread before its own seccomp list, once the process has
+	 * given up its privileges, it loads the file-server list itself first thing instead
+	 * of inheriting a vCPU's (which has no business opening files).
 	 */
 	pthread_t thread;
 	bool has_thread;
-	bool go;      /* under fs->lock: serve from kick_fd */
-	bool serving; /* under fs->lock: the worker is in its serving loop */
-	bool quit;    /* under fs->lock: the device is going away */
-	bool fenced;  /* the worker confined itself and loaded its seccomp list */
-	bool exited;  /* under fs->lock: the worker has left its loop, ready to be joined */
+	bool fence_done; /* under fs->lock: the worker has tried to load its list */
+	bool go;	 /* under fs->lock: serve from kick_fd */
+	bool serving;	 /* under fs->lock: the worker is in its serving loop */
+	bool quit;	 /* under fs->lock: the device is going away */
+	bool fenced;	 /* the worker confined itself and loaded its seccomp list */
+	bool exited;	 /* under fs->lock: the worker has left its loop, ready to be joined */
 	int stop_fd;
 	int kick_fd;
 	bool stopping; /* atomic: reset() wants the thread to end */
@@ -147,12 +149,21 @@ struct fs_device {
 
 /*
  * Open o->dir and fill f->vdev (device ID 26, two queues, config space, ops); the caller
- * then wires the transport and may rename vdev->name ("virtio-fs" by default). Returns 0
- * with *vdev_out = &f->vdev, or -errno with one sentence in err.
+ * then wires the transport and may rename vdev->name ("virtio-fs" by default). Makes no
+ * thread. Returns 0 with *vdev_out = &f->vdev, or -errno with one sentence in err.
  */
 int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 		   const struct fs_share_options *o, const struct guest_mem *mem, char *err,
 		   size_t errlen);
+/*
+ * Make the queue workers, once the transport is wired and the process has dropped its
+ * privileges: capabilities and no-new-privs are per thread, so a worker made earlier
+ * would keep root's. Each worker confines itself (Landlock) and loads its seccomp list
+ * before this returns. Returns 0; a negative errno when a thread cannot be made; 1 when
+ * a worker could not confine itself (it said why on stderr). err gets one sentence
+ * either way.
+ */
+int fs_device_start(struct fs_device *f, char *err, size_t errlen);
 /*
  * Stop the queue threads and release everything fs_device_init() took. Waits a bounded
  * time for the workers: one stuck in a host call is reported, and what it may still touch

@@ -330,13 +330,20 @@ static int open_disks(struct vm *vm, const struct vmm_options *opts, char *err, 
 	return 0;
 }
 
+/*
+ * /dev/vhost-net handles, opened with the NICs (the device node is often root's) and
+ * handed to vhost-net once the privileges are gone: VHOST_SET_OWNER makes the kernel's
+ * worker, which on recent kernels is a thread of this process with the caller's
+ * credentials.
+ */
+static int vhost_fds[VMM_MAX_NICS][NET_MAX_PAIRS];
+
 /* One NIC's back ends (one per queue pair) and, with vhost=on, its vhost-net handles. */
 static int open_nic(struct vm *vm, struct event_loop *loop, unsigned int i,
 		    const struct net_options *o, char *err, size_t errlen)
 {
 	static char names[VMM_MAX_NICS][16];
 	struct net_backend *be[NET_MAX_PAIRS];
-	int vhost_fds[NET_MAX_PAIRS];
 	unsigned int pairs = o->queues ? o->queues : 1;
 	struct virtio_device *vdev;
 	uint8_t mac[6];
@@ -369,14 +376,14 @@ static int open_nic(struct vm *vm, struct event_loop *loop, unsigned int i,
 		return -EINVAL;
 	}
 	for (unsigned int j = 0; o->vhost && j < pairs; j++) {
-		vhost_fds[j] = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
-		if (vhost_fds[j] < 0) {
+		vhost_fds[i][j] = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
+		if (vhost_fds[i][j] < 0) {
 			r = -errno;
 			snprintf(err, errlen, "--net %s: vhost=on: /dev/vhost-net: %s%s", o->text,
 				 strerror(errno),
 				 errno == ENOENT ? " (is the vhost_net module loaded?)" : "");
 			while (j-- > 0)
-				close(vhost_fds[j]);
+				close(vhost_fds[i][j]);
 			for (unsigned int k = 0; k < pairs; k++)
 				be[k]->ops->close(be[k]);
 			return r;
@@ -388,14 +395,10 @@ static int open_nic(struct vm *vm, struct event_loop *loop, unsigned int i,
 		for (unsigned int j = 0; j < pairs; j++)
 			be[j]->ops->close(be[j]);
 		for (unsigned int j = 0; o->vhost && j < pairs; j++)
-			close(vhost_fds[j]);
+			close(vhost_fds[i][j]);
 		return r;
 	}
 	vm->nnics = i + 1; /* from here net_destroy releases the back ends */
-	if (o->vhost && (r = net_vhost_attach(&vm->nics[i], vhost_fds, why, sizeof(why)))) {
-		snprintf(err, errlen, "--net %s: vhost=on: %s", o->text, why);
-		return r;
-	}
 	snprintf(names[i], sizeof(names[i]), "virtio-net%u", i);
 	vdev->name = names[i];
 	return 0;
@@ -407,6 +410,21 @@ static int open_nics(struct vm *vm, struct event_loop *loop, const struct vmm_op
 	for (unsigned int i = 0; i < opts->nnics; i++)
 		if (open_nic(vm, loop, i, &opts->nics[i], err, errlen))
 			return -EINVAL;
+	return 0;
+}
+
+/* vhost=on: hand each NIC's data queues to vhost-net (see vhost_fds). */
+static int attach_vhost(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < vm->nnics; i++) {
+		char why[384];
+
+		if (opts->nics[i].vhost &&
+		    net_vhost_attach(&vm->nics[i], vhost_fds[i], why, sizeof(why))) {
+			snprintf(err, errlen, "--net %s: vhost=on: %s", opts->nics[i].text, why);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -445,6 +463,21 @@ static int open_shares(struct vm *vm, const struct vmm_options *opts, char *err,
 		snprintf(names[i], sizeof(names[i]), "virtio-fs%u", i);
 		vdev->name = names[i];
 		vm->nshares = i + 1;
+	}
+	return 0;
+}
+
+/* The shares' workers, made only now that no thread can inherit root's powers. */
+static int start_shares(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < vm->nshares; i++) {
+		char why[256];
+		int r = fs_device_start(&vm->shares[i], why, sizeof(why));
+
+		if (r) {
+			snprintf(err, errlen, "--share %s: %s", opts->shares[i].dir, why);
+			return r < 0 ? VMM_EXIT_USAGE : VMM_EXIT_ERROR;
+		}
 	}
 	return 0;
 }
@@ -498,7 +531,8 @@ static int create_pci_devices(struct vm *vm, char *err, size_t errlen)
 	return ret;
 }
 
-static int create_vm(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
+/* /dev/kvm is often open to root or one group only: opened before the privileges go. */
+static int open_kvm(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
 {
 	int ret = kvm_open(&vm->kvm, opts->kvm_path, err, errlen);
 
@@ -509,6 +543,17 @@ static int create_vm(struct vm *vm, const struct vmm_options *opts, char *err, s
 			 vm->kvm.max_vcpus);
 		return VMM_EXIT_USAGE;
 	}
+	return 0;
+}
+
+/*
+ * After the privileges are gone: KVM_CREATE_VM may start kernel workers of its own
+ * that copy the caller's credentials.
+ */
+static int create_vm(struct vm *vm, char *err, size_t errlen)
+{
+	int ret;
+
 	if (kvm_create_vm(&vm->kvm, err, errlen))
 		return VMM_EXIT_ERROR;
 	ret = guest_mem_register(&vm->mem, vm->kvm.vm_fd);
@@ -577,6 +622,28 @@ static int start_vcpus(struct vm *vm, const struct boot_entry *entry, char *err,
 			snprintf(err, errlen, "cannot start vCPU %u: %s", i, strerror(-ret));
 	}
 	return ret;
+}
+
+/*
+ * The sandbox, part one, while the main thread is still the only thread: capabilities
+ * (and with --user, root itself) go, and no-new-privs is set. Both are per thread, and a
+ * thread made later inherits them. Then the SIGSYS handler, for the lists each thread
+ * loads for itself from here on.
+ */
+static int drop_privileges(const struct vmm_options *opts, char *err, size_t errlen)
+{
+	int code = vmm_drop_privileges(opts->has_user, opts->uid, opts->gid);
+
+	if (code == -EBUSY)
+		snprintf(err, errlen, "cannot drop privileges: a thread already runs");
+	else if (code && opts->has_user)
+		snprintf(err, errlen, "--user %u:%u: cannot switch to it: %s (needs root)",
+			 opts->uid, opts->gid, strerror(-code));
+	else if (code)
+		snprintf(err, errlen, "cannot drop capabilities: %s", strerror(-code));
+	else if ((code = vmm_seccomp_init(opts->seccomp, console_restore)))
+		snprintf(err, errlen, "cannot prepare seccomp: %s", strerror(-code));
+	return code;
 }
 
 static void stop_vcpus(struct vm *vm)
@@ -726,11 +793,23 @@ int main(int argc, char **argv)
 	vm.vcpus = calloc(opts.cpus, sizeof(*vm.vcpus));
 	if (vm.stop_fd < 0 || !vm.vcpus)
 		return host_error("out of memory or file descriptors");
-	code = create_vm(&vm, &opts, err, sizeof(err));
+	code = open_kvm(&vm, &opts, err, sizeof(err));
 	if (code)
 		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
+
+	/*
+	 * Everything that needs root is open: images, shares, TAPs, /dev/kvm. No thread
+	 * exists yet, so what is dropped here is dropped for every thread to come
+	 * (docs/security.md, "Start-up order").
+	 */
+	if (drop_privileges(&opts, err, sizeof(err)))
+		return host_error(err);
+	if (create_vm(&vm, err, sizeof(err)))
+		return host_error(err);
 	vm.ncpus = opts.cpus;
 	vm_mark_phase(&vm, VM_PHASE_VM_CREATED);
+	if (attach_vhost(&vm, &opts, err, sizeof(err)))
+		return usage_error(err);
 
 	if (create_devices(&vm, &con, &opts))
 		return host_error("cannot set up the platform devices");
@@ -748,18 +827,11 @@ int main(int argc, char **argv)
 		console_restore();
 		return host_error(err);
 	}
-	/* nothing the guest can reach may use root's powers; then every thread's fence */
-	code = vmm_drop_privileges(opts.has_user, opts.uid, opts.gid);
-	if (code && opts.has_user)
-		snprintf(err, sizeof(err), "--user %u:%u: cannot switch to it: %s (needs root)",
-			 opts.uid, opts.gid, strerror(-code));
-	else if (code)
-		snprintf(err, sizeof(err), "cannot drop capabilities: %s", strerror(-code));
-	else if ((code = vmm_seccomp_init(opts.seccomp, console_restore)))
-		snprintf(err, sizeof(err), "cannot prepare seccomp: %s", strerror(-code));
+	/* the first threads: each loads its own list before the guest runs */
+	code = start_shares(&vm, &opts, err, sizeof(err));
 	if (code) {
 		console_restore();
-		return host_error(err);
+		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
 	}
 	/* every device is on its bus: vCPUs look ranges up without a lock from here on */
 	bus_seal(&vm.pio);

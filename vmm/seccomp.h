@@ -4,9 +4,10 @@
  * its job (its role), and the process gives up its capabilities before a guest
  * instruction runs. docs/security.md explains each list.
  *
- * Order of use: vmm_seccomp_init() once on the main thread, before any filter and before
- * the threads that will load one are created; then each thread calls
- * vmm_seccomp_install() for itself before it touches anything the guest controls.
+ * Order of use: vmm_drop_privileges() while the main thread is still the only thread;
+ * vmm_seccomp_init() once on the main thread, before any filter and before the threads
+ * that will load one are created; then each thread calls vmm_seccomp_install() for
+ * itself before it touches anything the guest controls.
  */
 #ifndef VMM_SECCOMP_H
 #define VMM_SECCOMP_H
@@ -101,14 +102,17 @@ unsigned int vmm_seccomp_role_syscalls(enum vmm_seccomp_role role);
 
 /*
  * Started as root (or with any capability): clear the ambient and bounding sets and the
- * effective, permitted and inheritable sets, so nothing the guest reaches can use them.
- * Returns 0 (also when there was nothing to drop) or a negative errno.
+ * effective, permitted and inheritable sets, so nothing the guest reaches can use them;
+ * then set PR_SET_NO_NEW_PRIVS. All of it is per thread and inherited by threads made
+ * later, so it must run while the caller is the process's only thread. Returns 0 (also
+ * when there was nothing to drop) or a negative errno (-EBUSY: other threads exist).
  */
 int vmm_drop_capabilities(void);
 /*
  * The same, and with change_user also become uid:gid (real, effective and saved; the
  * supplementary groups become just gid) once the bounding set is gone, which needs
- * root. Returns 0 or a negative errno (-EPERM: not allowed to switch).
+ * root. Returns 0 or a negative errno (-EPERM: not allowed to switch; -EBUSY: other
+ * threads exist).
  */
 int vmm_drop_privileges(bool change_user, uid_t uid, gid_t gid);
 

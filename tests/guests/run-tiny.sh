@@ -38,6 +38,16 @@ needs_hardware() {
 	return 1
 }
 
+# vmm_threads_check, from the harness's library: beside this file in the source tree,
+# in /lib/harness inside the harness's L1
+for lib in "$(dirname "$0")/../harness/scenario-lib.sh" /lib/harness/scenario.sh; do
+	if [ -f "$lib" ]; then
+		# shellcheck source=SCRIPTDIR/../harness/scenario-lib.sh
+		. "$lib"
+		break
+	fi
+done
+
 pass() { echo "PASS: tiny $1"; }
 fail() {
 	echo "FAIL: tiny $1: $2"
@@ -183,6 +193,50 @@ else
 	pty_check pty-reset 3 "guest reset"
 	pty spin -w 'spin: ready' -s "$(printf '\001x')"
 	pty_check pty-ctrl-a-x 6 "Ctrl-A X typed"
+fi
+
+# Every thread of a running VMM with a share (whose workers exist before the guest
+# starts them) keeps no capability and runs under no-new-privs and a seccomp filter:
+# as started, and switched to another user with --user (docs/security.md, "Start-up
+# order").
+# privileges LABEL [vmm options...]
+privileges() {
+	label=$1
+	shift
+	mkdir -p "$tmp/share"
+	"$vmm" --flat "$dir/spin.bin" --memory 16M --cpus 2 --share "$tmp/share" \
+		--kvm-device "$kvm" "$@" \
+		</dev/null >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	i=0
+	while [ $i -lt 100 ] && ! grep -q 'spin: ready' "$tmp/out"; do sleep 0.1; i=$((i + 1)); done
+	# the main thread loads its filter last, once the vCPUs run
+	thread_privs "/proc/$pid/status"
+	while [ $i -lt 130 ] && [ "$t_seccomp" != 2 ]; do
+		sleep 0.1
+		i=$((i + 1))
+		thread_privs "/proc/$pid/status"
+	done
+	vmm_threads_check "$pid"
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	if ! grep -q 'spin: ready' "$tmp/out"; then fail "$label" "the guest never ran"
+	elif [ -n "$threads_bad" ]; then fail "$label" "${threads_bad#; }"
+	elif [ "$threads_checked" -lt 5 ]; then
+		fail "$label" "$threads_checked threads (want 5: main, 2 vCPUs, 2 file server workers)"
+	elif [ $rc -ne 143 ]; then fail "$label" "exit status $rc after SIGTERM, expected 143"
+	else pass "$label ($threads_checked threads)"; fi
+}
+if ! command -v vmm_threads_check >/dev/null; then
+	echo "SKIP: tiny thread privileges: no tests/harness/scenario-lib.sh"
+else
+	privileges "thread privileges"
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: tiny thread privileges with --user: only root may switch"
+	else
+		privileges "thread privileges with --user" --user 65534:65534
+	fi
 fi
 
 # The hostile guests: two disks whose first sectors start with a known pattern.

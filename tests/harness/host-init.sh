@@ -76,6 +76,21 @@ fi
 dmesg -c >/dev/null
 l1_dmesg() { dmesg -c | sed 's/^/harness: L1 kernel: /'; }
 
+# Every VMM binary becomes a wrapper that watches the VMM it execs for its whole
+# life (vmm_privs_watch in scenario.sh): each of its threads must run without
+# capabilities, under no-new-privs and a seccomp filter. After each scenario one
+# "privileges NAME" line says whether all of them did.
+. /lib/harness/scenario.sh
+mkdir -p "$PRIVS_DIR" && chmod 1777 "$PRIVS_DIR"
+for bin in /vmm /vmm-test /usr/bin/vmm; do
+    real=/lib/harness/real$bin
+    [ -f "$bin" ] && [ ! -e "$real" ] || continue
+    mkdir -p "${real%/*}"
+    mv "$bin" "$real"
+    printf '#!/bin/sh\n. /lib/harness/scenario.sh\nvmm_privs_exec %s "$@"\n' "$real" >"$bin"
+    chmod 755 "$bin"
+done
+
 export VMM=/vmm VMM_TEST=/vmm-test GUEST_KERNEL=/guest/vmlinuz GUEST_VMLINUX=/guest/vmlinux GUEST_INITRD_DIR=/guest/initrd \
     TINY_DIR=/tiny LOG_DIR=/tmp/log HARNESS_VERBOSE="$verbose" HARNESS_TIMEOUT="$timeout"
 
@@ -112,6 +127,7 @@ elif [ -n "$kvm_ok" ] && [ "$run" != none ]; then
         t0=$(cut -d' ' -f1 /proc/uptime)
         { sh "/scenarios/$s.sh"; echo "$?" >"/tmp/log/$s.rc"; } 2>&1 | tee "/tmp/log/$s.out"
         t1=$(cut -d' ' -f1 /proc/uptime)
+        vmm_privs_report "$s"
         l1_dmesg
         echo "harness: scenario $s took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s (L1 time), exit status $(cat "/tmp/log/$s.rc")"
         if ! grep -qE '^(PASS|FAIL|SKIP):' "/tmp/log/$s.out"; then

@@ -26,7 +26,20 @@
 #   check COND-STRING WHY           (eval) add WHY to $why unless COND-STRING holds
 #   finish NAME                     PASS: NAME, or FAIL: NAME: $why with the log tails
 #                                   (full logs with HARNESS_VERBOSE=1); returns 1 on FAIL
-# Env (set by host-init.sh): VMM LOG_DIR HARNESS_TIMEOUT HARNESS_VERBOSE
+#   vmm_threads_check PID           every thread of the running VMM PID has CapEff 0,
+#                                   NoNewPrivs 1 and Seccomp 2 (docs/security.md);
+#                                   sets threads_checked, and threads_bad to one
+#                                   "; thread TID (NAME): ..." per thread that has not
+#   vmm_privs_exec REAL ARG...      what /vmm (and every VMM binary in L1) runs: starts
+#                                   vmm_privs_watch on its own PID, then execs REAL
+#   vmm_privs_watch PID ARGS        waits for the VMM to load its main thread's filter,
+#                                   then checks each of its threads, old and new, until
+#                                   it exits; notes go to $PRIVS_DIR/PID
+#   vmm_privs_report NAME           one PASS/FAIL/SKIP line "privileges NAME" for every
+#                                   VMM watched since the last report
+#   as_kvm_user COMMAND             run COMMAND (sh -c) as uid 1000 ("vmmuser"), given
+#                                   /dev/kvm through its group; sets rc
+# Env (set by host-init.sh): VMM LOG_DIR HARNESS_TIMEOUT HARNESS_VERBOSE PRIVS_DIR
 
 l1_now() { cut -d' ' -f1 /proc/uptime; }
 
@@ -150,4 +163,140 @@ records_check() {
         i=$((i + 1))
     done
     rm -f /tmp/record.want
+}
+
+# thread_privs STATUS-FILE: sets t_state t_name t_capeff t_nnp t_seccomp from a
+# /proc/.../status file (all empty when it is gone). Builtins only: the watcher
+# runs beside every VMM and must cost L1 next to nothing.
+thread_privs() {
+    t_state='' t_name='' t_capeff='' t_nnp='' t_seccomp=''
+    while read -r t_key t_val _; do
+        case $t_key in
+        State:) t_state=$t_val ;;
+        Name:) t_name=$t_val ;;
+        CapEff:) t_capeff=$t_val ;;
+        NoNewPrivs:) t_nnp=$t_val ;;
+        Seccomp:) t_seccomp=$t_val ;;
+        esac
+    done <"$1" 2>/dev/null
+}
+
+thread_privs_ok() {
+    case $t_capeff in '' | *[!0]*) return 1 ;; esac
+    [ "$t_nnp" = 1 ] && [ "$t_seccomp" = 2 ]
+}
+
+thread_privs_line() {
+    echo "thread $1 ($t_name): CapEff ${t_capeff:-?} NoNewPrivs ${t_nnp:-?} Seccomp ${t_seccomp:-?}"
+}
+
+vmm_threads_check() {
+    threads_checked=0 threads_bad=
+    for t_dir in /proc/"$1"/task/*; do
+        thread_privs "$t_dir/status"
+        [ -n "$t_state" ] || continue # ended meanwhile
+        threads_checked=$((threads_checked + 1))
+        thread_privs_ok || threads_bad="$threads_bad; $(thread_privs_line "${t_dir##*/}")"
+    done
+    [ -z "$threads_bad" ]
+}
+
+PRIVS_DIR=${PRIVS_DIR:-/tmp/log/privs}
+
+# The VMM sets up as root, then drops everything before its first thread; its main
+# thread loads its own filter last, after the vCPUs start. So the watcher waits for
+# that filter (a VMM refused at start-up never gets one and is not judged), checks
+# every thread then, and every thread that appears later (queue threads, io_uring
+# workers) once a second. A VMM that runs threads for 5 s without a filter on its
+# main thread is judged as it is.
+vmm_privs_watch() {
+    w_pid=$1 w_file=$PRIVS_DIR/$1 w_seen=' ' w_state=wait w_n=0 w_multi=0
+    echo "vmm $2" >"$w_file" || return
+    while :; do
+        thread_privs "/proc/$w_pid/status"
+        case $t_state in '' | Z* | X*) break ;; esac
+        if [ "$w_state" = wait ]; then
+            if [ "$t_seccomp" != 2 ]; then
+                set -- /proc/"$w_pid"/task/*
+                [ "$#" -le 1 ] || w_multi=$((w_multi + 1))
+                if [ "$w_multi" -lt 25 ]; then
+                    sleep 0.2
+                    continue
+                fi
+            fi
+            w_state=run
+        fi
+        for t_dir in /proc/"$w_pid"/task/*; do
+            t_tid=${t_dir##*/}
+            case $w_seen in *" $t_tid "*) continue ;; esac
+            thread_privs "$t_dir/status"
+            [ -n "$t_state" ] || continue
+            w_seen="$w_seen$t_tid "
+            w_n=$((w_n + 1))
+            thread_privs_ok || echo "bad $(thread_privs_line "$t_tid")" >>"$w_file"
+        done
+        sleep 1
+    done
+    echo "end $w_state $w_n" >>"$w_file"
+}
+
+vmm_privs_exec() {
+    w_real=$1
+    shift
+    if [ -d "$PRIVS_DIR" ] && [ -w "$PRIVS_DIR" ]; then
+        # no descriptor of the caller's: a reader of the VMM's output must not wait for it
+        (vmm_privs_watch "$$" "$*") </dev/null >/dev/null 2>&1 &
+    fi
+    exec "$w_real" "$@"
+}
+
+vmm_privs_report() {
+    r_vmms=0 r_checked=0 r_threads=0 r_bad='' r_nbad=0
+    for r_file in "$PRIVS_DIR"/[0-9]*; do
+        [ -f "$r_file" ] || continue
+        r_vmms=$((r_vmms + 1))
+        # the watcher notices an exit within a second
+        r_i=0
+        while ! grep -q '^end ' "$r_file" && [ "$r_i" -lt 30 ]; do
+            sleep 0.1
+            r_i=$((r_i + 1))
+        done
+        r_what=$(sed -n '1s/^vmm //p' "$r_file" | cut -c1-70)
+        r_end=$(sed -n 's/^end //p' "$r_file")
+        case $r_end in
+        run\ *)
+            r_checked=$((r_checked + 1))
+            r_threads=$((r_threads + ${r_end#run })) ;;
+        '') r_bad="$r_bad; VMM ${r_file##*/} ($r_what) still ran after its scenario" ;;
+        esac
+        r_these=''
+        while read -r r_line; do
+            [ -n "$r_line" ] || continue
+            r_nbad=$((r_nbad + 1))
+            [ "$r_nbad" -gt 4 ] || r_these="$r_these, ${r_line#bad }"
+        done <<EOF_PRIVS
+$(grep '^bad ' "$r_file")
+EOF_PRIVS
+        [ -z "$r_these" ] || r_bad="$r_bad; VMM ${r_file##*/} ($r_what): ${r_these#, }"
+        mv "$r_file" "$PRIVS_DIR/done.$1.${r_file##*/}"
+    done
+    [ "$r_nbad" -le 4 ] || r_bad="$r_bad; and $((r_nbad - 4)) more threads"
+    if [ -n "$r_bad" ]; then
+        echo "FAIL: privileges $1: ${r_bad#; }"
+    elif [ "$r_checked" = 0 ]; then
+        echo "SKIP: privileges $1: none of its $r_vmms VMM runs lived to be checked"
+    else
+        echo "PASS: privileges $1: $r_threads threads of $r_checked VMMs (of $r_vmms run) had CapEff 0, NoNewPrivs 1, Seccomp 2"
+    fi
+}
+
+as_kvm_user() {
+    grep -q '^vmmuser:' /etc/passwd 2>/dev/null || echo 'vmmuser:x:1000:1000::/tmp:/bin/sh' >>/etc/passwd
+    grep -q '^vmmuser:' /etc/group 2>/dev/null || echo 'vmmuser:x:1000:' >>/etc/group
+    u_kvm=$(stat -c '%a %g' /dev/kvm)
+    chgrp 1000 /dev/kvm && chmod 660 /dev/kvm
+    su -s /bin/sh vmmuser -c "$1"
+    rc=$?
+    chmod "${u_kvm% *}" /dev/kvm
+    chgrp "${u_kvm#* }" /dev/kvm
 }

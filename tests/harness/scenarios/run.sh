@@ -11,7 +11,11 @@
 # --timeout on `sleep 1000` gives 124; a guest kernel panic gives 125 with
 # the panic on stderr; --status-file says what happened. It also pushes
 # 16 MiB through the command's stdout and reports the rate and the exits.
+# "user": an ordinary user (uid 1000, /dev/kvm through its group) runs it with
+# the default root (a virtio-fs share of L1's /) and a --share of its own; the
+# file the guest writes there arrives owned by uid 1000.
 # Env (set by host-init.sh): VMM GUEST_KERNEL LOG_DIR HARNESS_TIMEOUT HARNESS_VERBOSE
+. /lib/harness/scenario.sh # as_kvm_user
 name=run
 limit=${HARNESS_TIMEOUT:-120}
 root=/tmp/run-rootfs
@@ -109,6 +113,23 @@ want=$(printf 'root-readonly\ntmp-ok\n%s' "$(pwd)")
 [ "$(cat "$share/from-guest" 2>/dev/null)" = from-guest ] || why="$why; hostroot: the share's file did not arrive"
 [ ! -e /.vmm-run-write-test ] || why="$why; hostroot: the guest wrote to L1's /"
 root_args="--rootfs $root"
+
+# Not root: the file server's threads must load their filters all the same.
+ushare=/tmp/run-user-share
+rm -rf "$ushare"
+mkdir -p "$ushare"
+chown 1000:1000 "$ushare"
+t0=$(cut -d' ' -f1 /proc/uptime)
+as_kvm_user "cd / && exec timeout -k 5 $limit $VMM run --kernel $GUEST_KERNEL --share $ushare -- \
+    sh -c 'id -u; test -x /bin/busybox && echo root-share-ok; echo from-user >$ushare/from-user'" \
+    >"$LOG_DIR/run-user.out" 2>"$LOG_DIR/run-user.err" </dev/null
+echo "run-user: VMM as uid 1000 exited with status $rc after $(awk "BEGIN { printf \"%.2f\", $(cut -d' ' -f1 /proc/uptime) - $t0 }") s (L1 time)"
+expect_rc user 0
+[ "$(cat "$LOG_DIR/run-user.out")" = "$(printf '0\nroot-share-ok')" ] ||
+    why="$why; user: stdout '$(tr '\n' '|' <"$LOG_DIR/run-user.out")' (want '0|root-share-ok|')"
+[ "$(cat "$ushare/from-user" 2>/dev/null)" = from-user ] || why="$why; user: the share's file did not arrive"
+[ "$(stat -c %u "$ushare/from-user" 2>/dev/null)" = 1000 ] ||
+    why="$why; user: the share's file is owned by uid '$(stat -c %u "$ushare/from-user" 2>/dev/null)' (want 1000)"
 
 vmmrun timeout --timeout 20 --status-file "$LOG_DIR/run-timeout.status" -- sleep 1000
 expect_rc timeout 124

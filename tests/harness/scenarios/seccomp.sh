@@ -12,7 +12,8 @@
 #    image stays zero;
 #  - seccomp log: the same with --seccomp log lives on to the guest's power-off;
 #  - seccomp running: the normal VMM runs the spin guest on 2 vCPUs; while it
-#    runs every thread has a filter (/proc/PID/task/*/status: Seccomp 2), it
+#    runs every thread has a filter, no-new-privs and no effective capability
+#    (/proc/PID/task/*/status: Seccomp 2, NoNewPrivs 1, CapEff 0), the process
 #    kept no capability (L1 starts it as root: CapEff, CapPrm, CapBnd all 0),
 #    every descriptor it opened is close-on-exec (/proc/PID/fdinfo flags), and
 #    SIGTERM still stops it with status 143;
@@ -27,6 +28,7 @@
 # Real Linux guests under the default --seccomp on: every other scenario.
 # Env (set by host-init.sh): VMM VMM_TEST TINY_DIR GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
 #   HARNESS_VERBOSE
+. /lib/harness/scenario.sh # vmm_threads_check, as_kvm_user
 dir=${TINY_DIR:-/tiny}
 log=$LOG_DIR/seccomp
 limit=60
@@ -109,13 +111,10 @@ while [ $i -lt 300 ] && ! grep -q 'spin: ready' "$log.spin.out" 2>/dev/null; do
     i=$((i + 1))
 done
 why=
-threads=0
-for st in /proc/$pid/task/*/status; do
-    [ -f "$st" ] || continue
-    threads=$((threads + 1))
-    mode=$(sed -n 's/^Seccomp:[[:space:]]*//p' "$st")
-    [ "$mode" = 2 ] || why="$why; thread $(basename "$(dirname "$st")") has Seccomp: ${mode:-?}"
-done
+# every thread: CapEff 0, NoNewPrivs 1, Seccomp 2
+vmm_threads_check $pid
+why=$threads_bad
+threads=$threads_checked
 # main and two vCPU threads
 [ "$threads" -ge 3 ] || why="$why; $threads threads (want 3: main and 2 vCPUs)"
 for key in CapEff CapPrm CapInh CapBnd CapAmb; do
@@ -207,15 +206,8 @@ fi
 rm -f "$img"
 
 # --- an ordinary user with access to /dev/kvm
-grep -q '^vmmuser:' /etc/passwd 2>/dev/null || echo 'vmmuser:x:1000:1000::/tmp:/bin/sh' >>/etc/passwd
-grep -q '^vmmuser:' /etc/group 2>/dev/null || echo 'vmmuser:x:1000:' >>/etc/group
-kvm_mode=$(stat -c '%a %g' /dev/kvm)
-chgrp 1000 /dev/kvm && chmod 660 /dev/kvm
-su -s /bin/sh vmmuser -c "id -u >&2; exec timeout -k 5 $limit $VMM --flat $dir/hello.bin --memory 16M" \
+as_kvm_user "id -u >&2; exec timeout -k 5 $limit $VMM --flat $dir/hello.bin --memory 16M" \
     </dev/null >"$log.user.out" 2>"$log.user.err"
-rc=$?
-chmod "${kvm_mode% *}" /dev/kvm
-chgrp "${kvm_mode#* }" /dev/kvm
 verbose "$log.user.out" "$log.user.err"
 uid=$(head -n 1 "$log.user.err")
 if [ "$uid" != 1000 ]; then

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -24,6 +25,7 @@
 
 #include "check_main.h"
 #include "virtio/fs.h"
+#include "vmm/seccomp.h"
 
 #define SECRET "the host's own file, outside the share\n"
 
@@ -1432,6 +1434,7 @@ START_TEST(test_device_over_virtqueues)
 	ck_assert_int_eq(guest_mem_alloc(&mem, 4ull << 20), 0);
 	ck_assert_msg(fs_device_init(f, &vdev, &o, &mem, err, sizeof(err)) == 0, "%s", err);
 	vdev->transport = &transport;
+	ck_assert_msg(fs_device_start(f, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(vdev->device_id, 26);
 	ck_assert_uint_eq(vdev->num_queues, 2);
 	vdev->ops->config_read(vdev, 0, cfg, sizeof(cfg));
@@ -1509,6 +1512,7 @@ static struct fs_device *device_up(struct virtio_device **vdev, int *kick, uint1
 	ck_assert_int_eq(guest_mem_alloc(&mem, 4ull << 20), 0);
 	ck_assert_msg(fs_device_init(f, vdev, &o, &mem, err, sizeof(err)) == 0, "%s", err);
 	(*vdev)->transport = &transport;
+	ck_assert_msg(fs_device_start(f, err, sizeof(err)) == 0, "%s", err);
 	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
 		kick[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		used[i] = 0;
@@ -1615,6 +1619,68 @@ START_TEST(test_stuck_worker_bounds_reset_and_teardown)
 }
 END_TEST
 
+/* Threads of this process; Seccomp: of each of them must be 2 when filters is set. */
+static unsigned int threads(bool filters)
+{
+	char path[300], line[128];
+	unsigned int n = 0;
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/task");
+
+	ck_assert_ptr_nonnull(dir);
+	while ((d = readdir(dir))) {
+		FILE *f;
+		int mode = -1;
+
+		if (d->d_name[0] == '.')
+			continue;
+		n++;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", d->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue; /* gone meanwhile */
+		while (fgets(line, sizeof(line), f))
+			sscanf(line, "Seccomp: %d", &mode);
+		fclose(f);
+		/* the test's own thread has none: only the workers load theirs */
+		if (filters && (pid_t)strtol(d->d_name, NULL, 10) != getpid())
+			ck_assert_msg(mode == 2, "thread %s: Seccomp %d", d->d_name, mode);
+	}
+	closedir(dir);
+	return n;
+}
+
+/*
+ * Set-up makes no thread (one made then would keep the privileges the VMM drops later);
+ * start makes the workers, and each has loaded its seccomp list by the time it returns.
+ */
+START_TEST(test_workers_start_fenced)
+{
+	struct fs_share_options o = { .readonly = false };
+	static struct fs_device *f; /* reachable: the workers outlive the test */
+	struct virtio_device *vdev;
+
+	f = calloc(1, sizeof(*f));
+	make_share();
+	snprintf(o.dir, sizeof(o.dir), "%s", share);
+	snprintf(o.tag, sizeof(o.tag), "hosttag");
+	ck_assert_int_eq(guest_mem_alloc(&mem, 4ull << 20), 0);
+	ck_assert_uint_eq(threads(false), 1);
+	ck_assert_msg(fs_device_init(f, &vdev, &o, &mem, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(threads(false), 1);
+	vdev->transport = &transport;
+	/* the process is a forked test case: its filters end with it */
+	ck_assert_int_eq(vmm_seccomp_init(VMM_SECCOMP_ON, NULL), 0);
+	ck_assert_msg(fs_device_start(f, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(threads(true), 1 + FS_NUM_QUEUES);
+	/*
+	 * Not destroyed: a sanitizer's thread exit makes calls the list does not allow.
+	 * The forked test process ends with its workers parked.
+	 */
+	rm_tree(base);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("virtio-fs");
@@ -1636,6 +1702,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_readonly_refuses_changes);
 	tcase_add_test(tc, test_reset_forgets_everything);
 	tcase_add_test(tc, test_device_over_virtqueues);
+	tcase_add_test(tc, test_workers_start_fenced);
 	tcase_add_test(tc, test_nodes_are_bounded);
 	tcase_add_test(tc, test_landlock_confines_the_worker);
 	tcase_add_test(tc, test_landlock_readonly_share);

@@ -980,6 +980,96 @@ static int do_switch_user(void *arg)
 	return ret;
 }
 
+/* A value of /proc/thread-self/status, as a number (hexadecimal for the Cap lines). */
+static long long thread_status(const char *key)
+{
+	char line[128];
+	long long v = -1;
+	size_t n = strlen(key);
+	FILE *f = fopen("/proc/thread-self/status", "re");
+
+	if (!f)
+		return -2;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = strtoll(line + n + 1, NULL, strncmp(key, "Cap", 3) ? 10 : 16);
+	fclose(f);
+	return v;
+}
+
+static void *status_of_new_thread(void *arg)
+{
+	long long *out = arg;
+
+	out[0] = thread_status("NoNewPrivs");
+	out[1] = thread_status("CapEff");
+	return NULL;
+}
+
+/* Dropped on the only thread, no-new-privs and no capability reach every later thread. */
+static int do_drop_then_thread(void *arg)
+{
+	long long seen[2] = { -3, -3 };
+	pthread_t t;
+
+	(void)arg;
+	if (vmm_drop_capabilities())
+		return 1;
+	if (thread_status("NoNewPrivs") != 1)
+		return 2;
+	if (pthread_create(&t, NULL, status_of_new_thread, seen) || pthread_join(t, NULL))
+		return 3;
+	if (seen[0] != 1)
+		return 4;
+	if (seen[1] != 0 && geteuid() == 0)
+		return 5;
+	return 0;
+}
+
+START_TEST(no_new_privs_reaches_later_threads)
+{
+	struct child c;
+
+	run_child(do_drop_then_thread, NULL, &c);
+	assert_exited(&c, 0);
+}
+END_TEST
+
+static void *wait_for_eof(void *arg)
+{
+	char b;
+
+	while (read(*(int *)arg, &b, 1) > 0)
+		;
+	return NULL;
+}
+
+/* Too late once a thread runs: that thread would keep everything. */
+static int do_drop_beside_thread(void *arg)
+{
+	int p[2], ret;
+	pthread_t t;
+
+	(void)arg;
+	if (pipe(p) || pthread_create(&t, NULL, wait_for_eof, &p[0]))
+		return 1;
+	ret = vmm_drop_privileges(false, 0, 0);
+	close(p[1]);
+	pthread_join(t, NULL);
+	if (ret != -EBUSY)
+		return 2;
+	return thread_status("NoNewPrivs") == 0 ? 0 : 3;
+}
+
+START_TEST(drop_refused_beside_a_thread)
+{
+	struct child c;
+
+	run_child(do_drop_beside_thread, NULL, &c);
+	assert_exited(&c, 0);
+}
+END_TEST
+
 START_TEST(user_switched)
 {
 	struct child c;
@@ -1027,6 +1117,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, role_sizes);
 	tcase_add_test(tc, capabilities_dropped);
 	tcase_add_test(tc, user_switched);
+	tcase_add_test(tc, no_new_privs_reaches_later_threads);
+	tcase_add_test(tc, drop_refused_beside_a_thread);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -239,6 +239,17 @@ int jail_begin(const struct vmm_options *opts, char *err, size_t errlen)
 	return 0;
 }
 
+void jail_after_user_switch(void)
+{
+	if (jail_sock < 0)
+		return;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (parent_gone())
+		_exit(VMM_EXIT_ERROR);
+	close(jail_sock);
+	jail_sock = -1;
+}
+
 static int jail_error(char *err, size_t errlen, const char *what, const char *path, int e)
 {
 	snprintf(err, errlen, "--jail: %s%s%s: %s", what, path ? " " : "", path ? path : "",
@@ -538,7 +549,10 @@ out:
 	for (unsigned int i = 0; i < opts->nshares; i++)
 		if (share_fd[i] >= 0)
 			close(share_fd[i]);
-	close(jail_sock);
-	jail_sock = -1;
+	/* with --user, jail_after_user_switch() still needs it to see the parent go */
+	if (ret || !opts->has_user) {
+		close(jail_sock);
+		jail_sock = -1;
+	}
 	return ret;
 }

@@ -47,6 +47,13 @@ int jail_begin(const struct vmm_options *opts, char *err, size_t errlen);
  */
 int jail_enter(struct vmm_options *opts, char *err, size_t errlen);
 
+/*
+ * After the switch to --user: the kernel clears the parent-death signal when the uid
+ * changes, so arm it again (the jailed VMM dies with the process its user started, even
+ * by SIGKILL). Exits at once if that process is already gone. Nothing without --jail.
+ */
+void jail_after_user_switch(void);
+
 /* The hard limits the jail sets, from the options alone (0: left as it is). */
 struct jail_limits {
 	unsigned long long nproc;  /* threads the VMM can start, and then some */

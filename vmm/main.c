@@ -643,6 +643,8 @@ static int drop_privileges(const struct vmm_options *opts, char *err, size_t err
 		snprintf(err, errlen, "cannot drop capabilities: %s", strerror(-code));
 	else if ((code = vmm_seccomp_init(opts->seccomp, console_restore)))
 		snprintf(err, errlen, "cannot prepare seccomp: %s", strerror(-code));
+	if (!code && opts->has_user)
+		jail_after_user_switch();
 	return code;
 }
 

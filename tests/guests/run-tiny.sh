@@ -239,6 +239,34 @@ else
 	fi
 fi
 
+# A jailed VMM lives in a child of the process its user started: a kill -9 of that
+# process must take the jailed one with it, also after the switch to --user (which
+# clears the parent-death signal, so the VMM arms it again).
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: tiny jail kill -9: only root may switch to --user"
+else
+	mkdir -p "$tmp/jail"
+	"$vmm" --flat "$dir/spin.bin" --memory 16M --kvm-device "$kvm" --jail "$tmp/jail" \
+		--user 65534:65534 </dev/null >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	i=0
+	while [ $i -lt 100 ] && ! grep -q 'spin: ready' "$tmp/out"; do sleep 0.1; i=$((i + 1)); done
+	child=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null)
+	kill -KILL $pid
+	wait $pid 2>/dev/null
+	i=0
+	while [ $i -lt 50 ] && [ -n "$child" ] && kill -0 $child 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if ! grep -q 'spin: ready' "$tmp/out"; then fail "jail kill -9" "the jailed guest never ran"
+	elif [ -z "$child" ]; then fail "jail kill -9" "no jailed child process found"
+	elif kill -0 $child 2>/dev/null; then
+		kill -KILL $child
+		fail "jail kill -9" "the jailed VMM outlived the process its user started"
+	else pass "jail kill -9"; fi
+fi
+
 # The hostile guests: two disks whose first sectors start with a known pattern.
 mkdisk() {
 	dd if=/dev/zero of="$1" bs=1024 count=1024 2>/dev/null

@@ -43,8 +43,15 @@ echo "ro seed" >"$base/ro/seed.txt"
 dd if=/dev/zero of="$base/disk.img" bs=1024 count=1024 2>/dev/null
 show() { tail -n 20 "$@" 2>/dev/null | tr -d '\r' | sed 's/^/    | /'; }
 
-# the jailed VMM: the outer process's only child
-jailed_pid() { tr -d ' ' <"/proc/$1/task/$1/children" 2>/dev/null; }
+# the jailed VMM: the outer process's child in a PID namespace of its own (the harness's
+# privileges watcher, started before the VMM exec'd, is a child of that process too)
+jailed_pid() {
+    local c ns
+    ns=$(readlink "/proc/$1/ns/pid")
+    for c in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+        [ "$(readlink "/proc/$c/ns/pid")" != "$ns" ] && { echo "$c"; return; }
+    done
+}
 
 # --- a running jailed VMM, seen from L1
 vmm_start jail-root --flat "$dir/spin.bin" --memory 16M --cpus 2 --jail "$jail" --user 1000:1000 \

@@ -113,6 +113,10 @@ for mode in user vhost mq intx; do
 
         t0=$(cut -d' ' -f1 /proc/uptime)
         echo "$run: starting at $t0 s (L1 uptime), at most ${limit}s"
+        # A run may be silent longer than run.sh's stall limit (a slow upload under TCG
+        # takes minutes): say every 60 s that L1 is alive, so only a wedged L1 is quiet.
+        (while sleep 60; do echo "$run: still moving data at $(cut -d' ' -f1 /proc/uptime) s"; done) &
+        beat_pid=$!
         timeout -k 5 "$limit" "$VMM" --kernel "$GUEST_KERNEL" \
             --initrd "$GUEST_INITRD_DIR/net-check.cpio.gz" \
             --cmdline "console=ttyS0 panic=-1 reboot=k$nomsi net.mode=$mode net.mac=$mac net.ip=10.0.2.15 net.peer=10.0.2.1 net.bytes=$want" \
@@ -122,8 +126,8 @@ for mode in user vhost mq intx; do
         rc=$?
         t1=$(cut -d' ' -f1 /proc/uptime)
         secs=$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }")
-        kill "$down_pid" "$up_pid" 2>/dev/null
-        wait "$down_pid" "$up_pid" 2>/dev/null
+        kill "$down_pid" "$up_pid" "$beat_pid" 2>/dev/null
+        wait "$down_pid" "$up_pid" "$beat_pid" 2>/dev/null
         tr -d '\r' <"$out" >"$out.txt"
 
         grep -E '^GUEST ' "$out.txt" | grep -vE '^GUEST interrupts:'

@@ -245,7 +245,10 @@ vmm_privs_exec() {
     shift
     if [ -d "$PRIVS_DIR" ] && [ -w "$PRIVS_DIR" ]; then
         # no descriptor of the caller's: a reader of the VMM's output must not wait for it
-        (vmm_privs_watch "$$" "$*") </dev/null >/dev/null 2>&1 &
+        # signals meant for the VMM's process group (a terminal's hang-up when ptyrun's
+        # session ends, SIGUSR1 for statistics) must not end the watcher before it
+        # writes its verdict: it ends by itself once the VMM is gone
+        (trap '' HUP INT USR1 USR2 PIPE; vmm_privs_watch "$$" "$*") </dev/null >/dev/null 2>&1 &
     fi
     exec "$w_real" "$@"
 }

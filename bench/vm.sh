@@ -17,7 +17,10 @@
 #                       the table says SKIP and how to provide it)
 # then boots L1 (QEMU TCG, emulated AMD-V) with harness.run=bench-vm and turns the
 # BENCH-RUN lines of serial.log into table.txt: per figure and VMM the median, min and
-# max over the rounds, and each peer's median divided by ours.
+# max over the rounds, and each peer's median divided by ours. Equal work is checked: a
+# peer's boot whose guest saw other CPUs than ours, or memory more than 20% off, is left out
+# of its figures, the cell says how many ("(1 unequal)", or "invalid" when none is left),
+# and a line under the table names each such run.
 # Exit status 0 when our VMM gave every figure in every round, 1 otherwise.
 #
 # Env: BENCH_VM_ROUNDS (default 10), BENCH_VM_PARTS (default
@@ -25,7 +28,9 @@
 #   bzImage by tests/harness/vmlinux.sh, as /guest/vmlinux in L1),
 #   BENCH_VM_TIMEOUT (seconds per VM run in L1, default 120), BENCH_TIMEOUT (seconds for
 #   all of L1, default 1500), KVMTOOL (an lkvm binary), HARNESS_SMP (L1 vCPUs, default
-#   1), VMM_STATIC (default build/vmm-static).
+#   1), VMM_STATIC (default build/vmm-static), BENCH_VM_VMMS (only these of ours,
+#   microvm, q35, kvmtool, comma-separated; e.g. q35 alone, to see what the nested
+#   layers do with no VMM of ours in L1).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -133,6 +138,7 @@ echo "bench vm: images built in $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s 
 log=$out/serial.log
 append="console=ttyS0 panic=-1 reboot=k harness.run=bench-vm harness.verbose=$verbose"
 append="$append harness.timeout=$vm_limit bench.rounds=$rounds bench.parts=$parts"
+[ -z "${BENCH_VM_VMMS:-}" ] || append="$append bench.vmms=$BENCH_VM_VMMS"
 echo "bench vm: L1 = QEMU TCG, -cpu max,+svm,+npt, $smp vCPU(s), 2048M; $rounds rounds of $parts"
 echo "bench vm: serial log: ${log#"$top"/}"
 bench_l1
@@ -200,6 +206,20 @@ qemu_version=$(qemu-system-x86_64 --version | head -n1 | sed 's/^QEMU emulator v
             for (i = 2; i <= NF; i++) { k = $i; sub(/=.*/, "", k); v = $i; sub(/^[^=]*=/, "", v); f[k] = v }
             if (f["status"] != "ok") { failed[f["vmm"]] = failed[f["vmm"]] " " f["part"] "/" f["round"]; next }
             w = f["vmm"]; p = f["part"]
+            # Equal work: a peer whose guest saw other CPUs, or memory more than 20% off
+            # ours, booted something else; its run is left out and said so.
+            if (w == "ours") {
+                if ("cpus" in f) ref_cpus[p] = f["cpus"]
+                if ("mem_kb" in f) ref_mem[p] = f["mem_kb"]
+            } else if ((p in ref_cpus) && ("cpus" in f) && f["cpus"] != ref_cpus[p]) {
+                unequal[w] = unequal[w] sprintf(" %s/%s saw %s CPUs (ours %s);", p, f["round"], f["cpus"], ref_cpus[p])
+                left_out[p, w]++
+                next
+            } else if ((p in ref_mem) && ("mem_kb" in f) && (f["mem_kb"] < 0.8 * ref_mem[p] || f["mem_kb"] > 1.25 * ref_mem[p])) {
+                unequal[w] = unequal[w] sprintf(" %s/%s saw %s KiB (ours %s);", p, f["round"], f["mem_kb"], ref_mem[p])
+                left_out[p, w]++
+                next
+            }
             for (k in f) if (f[k] != "" && f[k] != "-") vals[p, k, w] = vals[p, k, w] " " f[k]
             n[p, w]++
         }
@@ -212,6 +232,8 @@ qemu_version=$(qemu-system-x86_64 --version | head -n1 | sed 's/^QEMU emulator v
                 c = cell(vals[p, k, w], fmt)
                 if (c != "-" && o != "" && o + 0 > 0)
                     c = c sprintf(" %.2fx", median(vals[p, k, w]) / o)
+                if (left_out[p, w])
+                    c = (c == "-" ? "invalid" : c) sprintf(" (%d unequal)", left_out[p, w])
                 s = s sprintf(" %-34s", c)
             }
             print s
@@ -235,6 +257,7 @@ qemu_version=$(qemu-system-x86_64 --version | head -n1 | sed 's/^QEMU emulator v
             line("exit: virtio notify (ioeventfd), /s", "exit-notify", "exits_per_s", "%.0f")
             printf "(runs per figure: ours %d, QEMU microvm %d, q35 %d, kvmtool %d; a cell with no number: not run or failed)\n", n["startup", "ours"], n["startup", "microvm"], n["startup", "q35"], n["startup", "kvmtool"]
             for (w in failed) printf "failed runs, %s:%s\n", w, failed[w]
+            for (w in unequal) printf "unequal work, left out of the figures, %s:%s\n", w, unequal[w]
         }'
     printf '%-34s %-26s %-34s %-34s %-34s\n' "stripped binary, KiB" \
         "$((size_ours / 1024)) (static; dynamic $((size_ours_dyn / 1024)))" \

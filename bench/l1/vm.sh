@@ -33,11 +33,12 @@
 # Env (host-init.sh): VMM GUEST_KERNEL GUEST_VMLINUX GUEST_INITRD_DIR LOG_DIR HARNESS_TIMEOUT.
 name=bench-vm
 limit=${HARNESS_TIMEOUT:-120}
-rounds=3 parts=startup,strace,exits,boot
+rounds=3 parts=startup,strace,exits,boot only=
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
     bench.rounds=*) rounds=${arg#bench.rounds=} ;;
     bench.parts=*) parts=${arg#bench.parts=} ;;
+    bench.vmms=*) only=${arg#bench.vmms=} ;;
     esac
 done
 clock=/bench/vmclock
@@ -67,6 +68,16 @@ if [ -x "$lkvm" ] && v=$("$lkvm" version 2>&1); then
     echo "$name: peer: $v"
 else
     echo "BENCH-PEER kvmtool unavailable: not in the L1 image (bench/build-kvmtool.sh SRC, or KVMTOOL=/path/to/lkvm)"
+fi
+# bench.vmms=LIST: only these VMMs, e.g. a peer alone in its own L1, so that whatever
+# the nested layers do to that L1 happened with no VMM of ours in it
+if [ -n "$only" ]; then
+    keep=
+    for v in $vmms; do
+        case ",$only," in *,"$v",*) keep="$keep $v" ;; esac
+    done
+    vmms=${keep# }
+    echo "$name: only $vmms (bench.vmms=$only)"
 fi
 dd if=/dev/zero of=/tmp/bench-disk.img bs=1M count=1 2>/dev/null
 

@@ -117,9 +117,10 @@ $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c vir
 		vmm/memory.c vmm/memory.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c vmm/memory.c -o $@
-$(BUILD)/fuzz/fuzz_uart: tests/fuzz/fuzz_uart.c devices/uart.c devices/uart.h
+$(BUILD)/fuzz/fuzz_uart: tests/fuzz/fuzz_uart.c devices/uart.c devices/uart.h devices/bus.c \
+		devices/bus.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_uart.c devices/uart.c -o $@ -pthread
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_uart.c devices/uart.c devices/bus.c -o $@ -pthread
 $(BUILD)/fuzz/fuzz_pci_config: tests/fuzz/fuzz_pci_config.c devices/pci.c devices/pci.h \
 		devices/bus.c devices/bus.h devices/msix.c devices/msix.h devices/platform.h
 	@mkdir -p $(@D)

@@ -588,7 +588,7 @@ static int create_devices(struct vm *vm, struct console *con, const struct vmm_o
 	if (!ret)
 		ret = console_init(con, vm, mode);
 	if (!ret)
-		ret = console_register_uart(vm);
+		ret = uart_register(&vm->com1, &vm->pio, PLATFORM_COM1_PORT, "com1");
 	if (!ret)
 		ret = register_test_hooks(vm);
 	return ret;

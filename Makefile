@@ -171,11 +171,13 @@ $(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/
 		virtio/blk.h virtio/virtqueue.c virtio/virtqueue.h virtio/disk.c virtio/disk.h \
 		virtio/device.c virtio/device.h devices/pci.c devices/pci.h devices/bus.c \
 		devices/bus.h devices/msix.c devices/msix.h devices/platform.h vmm/irq.c vmm/irq.h \
-		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
+		vmm/x86/chipset.c vmm/x86/chipset.h vmm/memory.c vmm/memory.h vmm/seccomp.c \
+		vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/blk.c \
 		virtio/virtqueue.c virtio/disk.c virtio/device.c devices/pci.c devices/bus.c \
-		devices/msix.c vmm/irq.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp \
+		devices/msix.c vmm/irq.c vmm/x86/chipset.c vmm/memory.c vmm/seccomp.c -o $@ \
+		-pthread -luring -lseccomp \
 		-Wl,--wrap=pthread_sigmask -Wno-gnu-variable-sized-type-not-at-end
 
 deps:

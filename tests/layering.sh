@@ -11,7 +11,7 @@ set -u
 # include each other. docs/architecture.md draws the same picture.
 LAYERS='
 0 platform devices/platform.h
-1 core     vmm/kvm.* vmm/memory.* vmm/irq.* vmm/seccomp.* vmm/hostfile.* vmm/exit_codes.h vmm/json.* vmm/x86/cpuid.* vmm/x86/kvm.* vmm/x86/irq.*
+1 core     vmm/kvm.* vmm/memory.* vmm/irq.* vmm/seccomp.* vmm/hostfile.* vmm/exit_codes.h vmm/json.* vmm/x86/cpuid.* vmm/x86/chipset.*
 2 devices  devices/*
 2 firmware firmware/*
 3 virtio   virtio/*

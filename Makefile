@@ -12,13 +12,14 @@ SLIRP_LIBS :=
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
-# Every .c under these directories is part of the VMM; vmm/main.c holds main().
-LIB_SRCS := $(sort $(wildcard devices/*.c firmware/*.c virtio/*.c vmm/*.c))
+# Every .c under these directories (and their x86/ folders) is part of the VMM; vmm/main.c
+# holds main().
+LIB_SRCS := $(sort $(foreach d,devices firmware virtio vmm,$(wildcard $(d)/*.c $(d)/x86/*.c)))
 LIB_SRCS := $(filter-out vmm/main.c virtio/net_slirp.c,$(LIB_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 SLIRP_OBJ := $(BUILD)/obj/virtio/net_slirp.o
 NO_SLIRP_OBJ := $(BUILD)/obj/virtio/net_slirp-none.o
-UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c tests/unit/*/x86/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 # The `vmm run` guest init: a static program linked into the VMM itself (guest/init-blob.S).
 INIT_BLOB := $(BUILD)/obj/guest/init-blob.o
@@ -117,17 +118,19 @@ $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c vir
 		vmm/memory.c vmm/memory.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c vmm/memory.c -o $@
-$(BUILD)/fuzz/fuzz_uart: tests/fuzz/fuzz_uart.c devices/uart.c devices/uart.h
+$(BUILD)/fuzz/fuzz_uart: tests/fuzz/fuzz_uart.c devices/uart.c devices/uart.h devices/bus.c \
+		devices/bus.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_uart.c devices/uart.c -o $@ -pthread
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_uart.c devices/uart.c devices/bus.c -o $@ -pthread
 $(BUILD)/fuzz/fuzz_pci_config: tests/fuzz/fuzz_pci_config.c devices/pci.c devices/pci.h \
 		devices/bus.c devices/bus.h devices/msix.c devices/msix.h devices/platform.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_pci_config.c devices/pci.c devices/bus.c \
 		devices/msix.c -o $@ -pthread
-$(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/bzimage.c vmm/bzimage.h vmm/elf.c vmm/elf.h
+$(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/bzimage.h \
+		vmm/x86/elf.c vmm/x86/elf.h tests/unit/vmm/x86/elf_image.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/bzimage.c vmm/elf.c -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/elf.c -o $@
 $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c vmm/options.c vmm/options.h \
 		virtio/disk.c virtio/disk.h firmware/smbios.c firmware/smbios.h vmm/seccomp.c \
 		vmm/seccomp.h
@@ -168,11 +171,13 @@ $(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/
 		virtio/blk.h virtio/virtqueue.c virtio/virtqueue.h virtio/disk.c virtio/disk.h \
 		virtio/device.c virtio/device.h devices/pci.c devices/pci.h devices/bus.c \
 		devices/bus.h devices/msix.c devices/msix.h devices/platform.h vmm/irq.c vmm/irq.h \
-		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
+		vmm/x86/chipset.c vmm/x86/chipset.h vmm/memory.c vmm/memory.h vmm/seccomp.c \
+		vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/blk.c \
 		virtio/virtqueue.c virtio/disk.c virtio/device.c devices/pci.c devices/bus.c \
-		devices/msix.c vmm/irq.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp \
+		devices/msix.c vmm/irq.c vmm/x86/chipset.c vmm/memory.c vmm/seccomp.c -o $@ \
+		-pthread -luring -lseccomp \
 		-Wl,--wrap=pthread_sigmask -Wno-gnu-variable-sized-type-not-at-end
 
 deps:

@@ -298,3 +298,22 @@ size_t uart_rx_room(struct uart *u)
 	pthread_mutex_unlock(&u->lock);
 	return room;
 }
+
+static void uart_bus_read(void *opaque, uint64_t offset, void *data, unsigned int len)
+{
+	memset(data, 0xff, len);
+	*(uint8_t *)data = uart_read(opaque, (unsigned int)offset);
+}
+
+static void uart_bus_write(void *opaque, uint64_t offset, const void *data, unsigned int len)
+{
+	(void)len; /* byte registers: a wider write only sets the first */
+	uart_write(opaque, (unsigned int)offset, *(const uint8_t *)data);
+}
+
+static const struct bus_device_ops uart_bus_ops = { uart_bus_read, uart_bus_write };
+
+int uart_register(struct uart *u, struct bus *bus, uint64_t base, const char *name)
+{
+	return bus_register(bus, base, UART_NR_REGS, &uart_bus_ops, u, name);
+}

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/bus.h"
+
 #define UART_FIFO_SIZE 16
 
 /* Register offsets from the base port (16550A datasheet register map). */
@@ -108,5 +110,11 @@ void uart_write(struct uart *u, unsigned int offset, uint8_t value);
 size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len);
 /* Free room in the receive FIFO (0 while the guest has not drained it). */
 size_t uart_rx_room(struct uart *u);
+/*
+ * Claim the eight registers at base on bus (COM1: the port-I/O bus at PLATFORM_COM1_PORT).
+ * An access wider than a byte reaches only the register at its address: a write sets it
+ * from the first byte, a read returns it in the first byte and all-ones above.
+ */
+int uart_register(struct uart *u, struct bus *bus, uint64_t base, const char *name);
 
 #endif

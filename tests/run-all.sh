@@ -33,6 +33,9 @@ read -r unit_passed unit_failed < <(tail -n 1 build/unit-results.txt |
 section "command line and input files"
 tests/cli/bad-inputs.sh build/vmm | tee -a "$log"
 
+section "include layering"
+tests/layering.sh | tee -a "$log"
+
 # Each target must run a minute without a finding; two at a time keeps this to ~3 minutes.
 section "fuzz targets (a minute each, two at a time)"
 if command -v clang >/dev/null; then

@@ -156,25 +156,6 @@ static void uart_rx_ready(void *ctx)
 	}
 }
 
-static void com1_read(void *opaque, uint64_t offset, void *data, unsigned int len)
-{
-	memset(data, 0xff, len);
-	*(uint8_t *)data = uart_read(opaque, (unsigned int)offset);
-}
-
-static void com1_write(void *opaque, uint64_t offset, const void *data, unsigned int len)
-{
-	(void)len; /* the UART has byte registers; a wider write only sets the first */
-	uart_write(opaque, (unsigned int)offset, *(const uint8_t *)data);
-}
-
-static const struct bus_device_ops com1_ops = { com1_read, com1_write };
-
-int console_register_uart(struct vm *vm)
-{
-	return bus_register(&vm->pio, PLATFORM_COM1_PORT, 8, &com1_ops, &vm->com1, "com1");
-}
-
 int console_init(struct console *con, struct vm *vm, enum console_mode mode)
 {
 	struct uart_host host = {

@@ -52,8 +52,6 @@ struct console {
 
 /* Set up the terminal and connect the UART to it; returns 0 or -errno. */
 int console_init(struct console *con, struct vm *vm, enum console_mode mode);
-/* Claim the COM1 ports on the port-I/O bus for the UART. */
-int console_register_uart(struct vm *vm);
 /* Read what the user typed and hand it on; false once the user asked to quit. */
 bool console_handle_input(struct console *con);
 /* Feed queued input into the UART after it signalled room. */

@@ -8,7 +8,6 @@
 #include "vmm/event_loop.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
-
-#include "vmm/exit_codes.h"
-#include "vmm/stats.h"
-#include "vmm/vcpu.h"
 
 struct fd_source {
 	int fd;
@@ -48,12 +42,6 @@ struct hook {
 	bool dead;
 };
 
-struct main_sources {
-	struct event_loop *loop;
-	struct vm *vm;
-	struct console *con;
-};
-
 struct event_loop {
 	int epfd;
 	struct fd_source **by_fd; /* indexed by fd: descriptors are small and dense */
@@ -64,11 +52,6 @@ struct event_loop {
 	struct hook *hooks;
 	unsigned int nhooks, hooks_cap;
 	bool dead_hooks;
-	/* the VM's own sources (signals, stop, console, time limit), from event_loop_watch_vm() */
-	struct main_sources main;
-	int sigfd;
-	struct event_timer *limit;
-	unsigned int limit_s;
 };
 
 int64_t event_loop_now_ms(void)
@@ -85,7 +68,6 @@ struct event_loop *event_loop_new(void)
 
 	if (!loop)
 		return NULL;
-	loop->sigfd = -1;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epfd < 0) {
 		free(loop);
@@ -334,155 +316,4 @@ int event_loop_dispatch(struct event_loop *loop, int timeout_ms)
 	}
 	reap(loop);
 	return ret;
-}
-
-static void termination_signals(sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
-	sigaddset(set, SIGQUIT);
-	sigaddset(set, SIGUSR1); /* not a termination: it prints the exit statistics */
-}
-
-int event_loop_block_signals(void)
-{
-	sigset_t set;
-
-	termination_signals(&set);
-	/* vCPU threads unblock the kick signal for themselves; everyone else ignores it */
-	sigaddset(&set, VCPU_KICK_SIGNAL);
-	signal(SIGPIPE, SIG_IGN);
-	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
-}
-
-/*
- * Watch stdin only while the UART can take more: a full FIFO would otherwise make a
- * readable stdin wake us in a busy loop. The rest stays in the terminal's own buffer.
- */
-static void update_stdin_interest(struct main_sources *m)
-{
-	if (!m->con->in_pollable)
-		return;
-	event_loop_mod_fd(m->loop, m->con->in_fd, m->con->pending_len == 0 ? EPOLLIN : 0);
-}
-
-static void on_signal(int sigfd, uint32_t events, void *opaque)
-{
-	struct main_sources *m = opaque;
-	struct signalfd_siginfo info;
-
-	(void)events;
-	if (read(sigfd, &info, sizeof(info)) != sizeof(info))
-		return;
-	if (info.ssi_signo == SIGUSR1) {
-		stats_print(stderr, m->vm); /* "\r\n" line ends on a terminal in raw mode */
-		return;
-	}
-	fprintf(stderr, "\r\nvmm: %s, stopping the guest\r\n", strsignal((int)info.ssi_signo));
-	vm_request_stop(m->vm, VMM_EXIT_SIGNAL_BASE + (int)info.ssi_signo);
-}
-
-static void on_stdin(int fd, uint32_t events, void *opaque)
-{
-	struct main_sources *m = opaque;
-
-	(void)events;
-	if (!console_handle_input(m->con))
-		vm_request_stop(m->vm, VMM_EXIT_QUIT);
-	if (!m->con->in_pollable)
-		event_loop_del_fd(m->loop, fd);
-	update_stdin_interest(m);
-}
-
-static void on_rx_ready(int fd, uint32_t events, void *opaque)
-{
-	struct main_sources *m = opaque;
-
-	(void)fd;
-	(void)events;
-	console_handle_rx_ready(m->con);
-	update_stdin_interest(m);
-}
-
-/* The stop eventfd only has to end the wait; vm_is_stopping() says the rest. */
-static void on_stop(int fd, uint32_t events, void *opaque)
-{
-	(void)fd;
-	(void)events;
-	(void)opaque;
-}
-
-/* vmm run --timeout: the guest took too long (hung, or its command did). */
-static void on_time_limit(void *opaque)
-{
-	struct main_sources *m = opaque;
-
-	fprintf(stderr, "%svmm: timed out after %u s, stopping the guest%s\n",
-		m->con->mode == CONSOLE_SERIAL ? "\r\n" : "", m->loop->limit_s,
-		m->con->mode == CONSOLE_SERIAL ? "\r" : "");
-	vm_request_stop(m->vm, VMM_EXIT_TIMEOUT);
-}
-
-int event_loop_watch_vm(struct event_loop *loop, struct vm *vm, struct console *con,
-			unsigned int timeout)
-{
-	struct main_sources *m = &loop->main;
-	sigset_t set;
-	int ret;
-
-	*m = (struct main_sources){ loop, vm, con };
-	termination_signals(&set);
-	loop->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (loop->sigfd < 0)
-		return -errno;
-	ret = event_loop_add_fd(loop, loop->sigfd, EPOLLIN, on_signal, m) ?:
-	      event_loop_add_fd(loop, vm->stop_fd, EPOLLIN, on_stop, m) ?:
-	      event_loop_add_fd(loop, con->rx_ready_fd, EPOLLIN, on_rx_ready, m);
-	if (ret)
-		return ret;
-	/* a regular file or /dev/null cannot be polled: then the guest gets no input */
-	con->in_pollable = con->mode == CONSOLE_SERIAL &&
-			   event_loop_add_fd(loop, con->in_fd, EPOLLIN, on_stdin, m) == 0;
-	if (timeout) {
-		loop->limit = event_timer_new(loop, on_time_limit, m);
-		if (!loop->limit)
-			return -ENOMEM;
-		loop->limit_s = timeout;
-		event_timer_arm(loop->limit, event_loop_now_ms() + (int64_t)timeout * 1000);
-	}
-	return 0;
-}
-
-int event_loop_signal_fd(const struct event_loop *loop)
-{
-	return loop->sigfd;
-}
-
-int event_loop_run(struct event_loop *loop)
-{
-	struct vm *vm = loop->main.vm;
-	struct console *con = loop->main.con;
-	int ret;
-
-	while (!vm_is_stopping(vm)) {
-		ret = event_loop_dispatch(loop, -1);
-		if (ret) {
-			fprintf(stderr, "vmm: epoll_wait: %s\n", strerror(-ret));
-			vm_request_stop(vm, VMM_EXIT_ERROR);
-		}
-	}
-	event_loop_del_fd(loop, loop->sigfd);
-	event_loop_del_fd(loop, vm->stop_fd);
-	event_loop_del_fd(loop, con->rx_ready_fd);
-	if (con->in_pollable)
-		event_loop_del_fd(loop, con->in_fd);
-	if (loop->limit)
-		event_timer_free(loop->limit);
-	loop->limit = NULL;
-	reap(loop);
-	close(loop->sigfd);
-	loop->sigfd = -1;
-	return vm_exit_code(vm);
 }

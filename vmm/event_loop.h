@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The main thread's loop once the vCPUs run. It waits (epoll) on whatever was
- * registered with it: the console, termination signals and the VM's stop request,
- * and any back end that must live in one thread (libslirp): file descriptors with a
- * callback each, timers on the monotonic clock, and hooks that run around every wait
- * for a library that chooses afresh, each round, what it wants to wait for.
+ * registered with it: the VM's own sources (vmm/main_loop.h: the console, termination
+ * signals and the stop request) and any back end that must live in one thread
+ * (libslirp): file descriptors with a callback each, timers on the monotonic clock, and
+ * hooks that run around every wait for a library that chooses afresh, each round, what
+ * it wants to wait for. It knows nothing of the VM, so a back end may use it.
  *
  * Everything here belongs to the thread that runs the loop: register, change and
  * remove only from that thread (or before it starts), never from a device thread.
@@ -13,9 +14,6 @@
 #define VMM_EVENT_LOOP_H
 
 #include <stdint.h>
-
-#include "vmm/console.h"
-#include "vmm/vm.h"
 
 struct event_loop;
 struct event_timer;
@@ -64,19 +62,5 @@ void event_loop_del_hook(struct event_loop *loop, void *opaque);
  * (-EINTR counts as 0).
  */
 int event_loop_dispatch(struct event_loop *loop, int timeout_ms);
-
-/* Block the signals the loop takes through a signalfd; call before starting threads. */
-int event_loop_block_signals(void);
-/*
- * Watch the console, the termination signals (a signalfd) and the VM's stop request, and
- * stop the VM with VMM_EXIT_TIMEOUT after timeout seconds (0: no limit). Call before the
- * main thread's seccomp list is loaded: it creates descriptors. Returns 0 or -errno.
- */
-int event_loop_watch_vm(struct event_loop *loop, struct vm *vm, struct console *con,
-			unsigned int timeout);
-/* The signalfd event_loop_watch_vm() made (the main thread reads it), or -1. */
-int event_loop_signal_fd(const struct event_loop *loop);
-/* Run until the VM stops, let go of what event_loop_watch_vm() made, return the status. */
-int event_loop_run(struct event_loop *loop);
 
 #endif

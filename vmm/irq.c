@@ -16,58 +16,12 @@ static int sys_ioctl(int fd, unsigned long request, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
-/*
- * Fill e with the PC routes; returns how many (16 PIC + 23 IOAPIC). GSIs 0-15 reach both
- * 8259 PICs and the IOAPIC, 16-23 the IOAPIC only. The PIT's IRQ 0 is wired to IOAPIC
- * pin 2, which is what the MADT's interrupt source override tells the guest; KVM's
- * default would be pin 0, and then no timer tick would arrive once Linux switches to the
- * IOAPIC.
- */
-static unsigned int pc_routes(struct kvm_irq_routing_entry *e)
-{
-	unsigned int n = 0;
+_Static_assert(CHIPSET_ROUTES < IRQ_MAX_ROUTES, "room for the chipset's routes");
 
-	for (unsigned int gsi = 0; gsi < 16; gsi++) {
-		e[n++] = (struct kvm_irq_routing_entry){
-			.gsi = gsi,
-			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
-							  : KVM_IRQCHIP_PIC_SLAVE,
-				       .pin = gsi % 8 },
-		};
-	}
-	for (unsigned int gsi = 0; gsi < KVM_IOAPIC_NUM_PINS; gsi++) {
-		if (gsi == 2)
-			continue; /* pin 2 belongs to GSI 0; the cascade IRQ 2 has no pin */
-		e[n++] = (struct kvm_irq_routing_entry){
-			.gsi = gsi,
-			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi ? gsi : 2 },
-		};
-	}
-	return n;
-}
-
-#define PC_ROUTES (16 + KVM_IOAPIC_NUM_PINS - 1)
-_Static_assert(KVM_IOAPIC_NUM_PINS == IRQ_PC_GSIS, "IOAPIC pins");
-_Static_assert(PC_ROUTES < IRQ_MAX_ROUTES, "room for the PC routes");
-
-int irq_install_pc_routing(int vm_fd)
-{
-	struct {
-		struct kvm_irq_routing hdr;
-		struct kvm_irq_routing_entry entries[PC_ROUTES];
-	} table;
-
-	memset(&table, 0, sizeof(table));
-	table.hdr.nr = pc_routes(table.entries);
-	return ioctl(vm_fd, KVM_SET_GSI_ROUTING, &table) < 0 ? -errno : 0;
-}
-
-/* Install PC entries plus every MSI route, in GSI order. Called with r->lock held. */
+/* Install the chipset's entries plus every MSI route, in GSI order. Called with r->lock held. */
 static int install(struct irq_router *r)
 {
-	unsigned int n = r->nr_pc;
+	unsigned int n = r->nr_fixed;
 	int ret;
 
 	for (unsigned int gsi = IRQ_MSI_GSI_BASE; gsi < r->msi_end; gsi++) {
@@ -96,15 +50,15 @@ int irq_router_init_with(struct irq_router *r, int vm_fd, irq_ioctl_fn fn)
 	memset(r, 0, sizeof(*r));
 	r->vm_fd = vm_fd;
 	r->ioctl = fn;
-	r->nr_pc = pc_routes(r->table.entries);
+	r->nr_fixed = chipset_routes(r->table.entries);
 
 	/* KVM_CAP_IRQ_ROUTING answers KVM_MAX_IRQ_ROUTES: bound on both GSIs and entries */
 	limit = fn(vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_IRQ_ROUTING);
 	if (limit <= 0 || limit > IRQ_MAX_ROUTES)
 		limit = IRQ_MAX_ROUTES; /* a VM fd too old to answer: 1024 is KVM's oldest */
 	r->msi_end = IRQ_MSI_GSI_BASE;
-	if ((unsigned int)limit > r->nr_pc)
-		r->msi_end += (unsigned int)limit - r->nr_pc;
+	if ((unsigned int)limit > r->nr_fixed)
+		r->msi_end += (unsigned int)limit - r->nr_fixed;
 
 	ret = pthread_mutex_init(&r->lock, NULL);
 	if (ret)

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Interrupt routing for one VM: the PC wiring of GSIs to the in-kernel PICs and IOAPIC,
- * plus MSI routes that devices add and change while the guest runs (MSI-X vectors), and
- * the eventfds (irqfd) through which device threads raise a GSI without a vCPU exit.
+ * Interrupt routing for one VM: the chipset's fixed wiring of GSIs to the in-kernel
+ * interrupt controllers (vmm/x86/chipset.h), plus MSI routes that devices add and change while the
+ * guest runs (MSI-X vectors), and the eventfds (irqfd) through which device threads raise a GSI
+ * without a vCPU exit.
  *
  * KVM_SET_GSI_ROUTING replaces the VM's whole routing table, so the router keeps the
- * table: the PC entries are built once, and every MSI change re-installs PC entries plus
+ * table: the fixed entries are built once, and every MSI change re-installs them plus
  * all MSI routes, under a mutex, from an array inside struct irq_router (no allocation
  * after init).
  *
@@ -25,13 +26,14 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
-/* GSIs below this are the PC's: 0-15 PICs and IOAPIC, 16-23 IOAPIC only. */
-#define IRQ_PC_GSIS 24
-#define IRQ_MSI_GSI_BASE IRQ_PC_GSIS
+#include "vmm/x86/chipset.h"
+
+/* GSIs below this are the chipset's; MSI routes take the ones above. */
+#define IRQ_MSI_GSI_BASE CHIPSET_GSIS
 /*
  * Most routing entries the router ever installs; the kernel's own limit (the value of
  * KVM_CAP_IRQ_ROUTING) lowers this further at init. GSIs must be below the limit and the
- * table may not hold more entries than it, so MSI GSIs end at limit - (PC entries - 24).
+ * table may not hold more entries than it, so MSI GSIs end at limit - (fixed entries - 24).
  */
 #define IRQ_MAX_ROUTES 1024
 
@@ -51,8 +53,8 @@ struct irq_router {
 	int vm_fd;
 	irq_ioctl_fn ioctl;
 	pthread_mutex_t lock;
-	unsigned int nr_pc;   /* PC entries at the start of table.entries */
-	unsigned int msi_end; /* first GSI past the MSI range */
+	unsigned int nr_fixed; /* the chipset's entries at the start of table.entries */
+	unsigned int msi_end;  /* first GSI past the MSI range */
 	struct irq_msi_route msi[IRQ_MAX_ROUTES - IRQ_MSI_GSI_BASE];
 	struct {
 		struct kvm_irq_routing hdr;
@@ -61,15 +63,7 @@ struct irq_router {
 };
 
 /*
- * Install the PC routes on a fresh VM (after KVM_CREATE_IRQCHIP): GSIs 0-15 to both
- * PICs, GSIs 0-23 to IOAPIC pins 0-23 except that GSI 0 (the PIT) drives pin 2, as the
- * MADT's interrupt source override says, and GSI 2 (the PIC cascade) has no pin.
- * Stateless; kvm_create_vm() calls it. Any later MSI route needs an irq_router.
- */
-int irq_install_pc_routing(int vm_fd);
-
-/*
- * Take over the VM's routing: install the PC routes (the same as above) and learn how
+ * Take over the VM's routing: install the chipset's routes (chipset_routes()) and learn how
  * many routes KVM allows. Call before any device uses MSI, and before irqfds exist.
  */
 int irq_router_init(struct irq_router *r, int vm_fd);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* /dev/kvm, capability checks and VM creation (Documentation/virt/kvm/api.rst). */
 #include "vmm/kvm.h"
-#include "vmm/irq.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,13 +11,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
-/*
- * Placed at the top of the 32-bit space, inside the PCI hole, where no RAM lives. Intel
- * VT-x needs these pages to emulate real mode; AMD-V ignores them but setting them is
- * harmless and keeps one code path.
- */
-#define KVM_IDENTITY_MAP_ADDR 0xfeffc000ul
-#define KVM_TSS_ADDR 0xfeffd000ul
+#include "vmm/x86/chipset.h"
 
 struct kvm_required_cap {
 	int cap;
@@ -87,26 +80,10 @@ int kvm_open(struct kvm *kvm, const char *path, char *err, size_t errlen)
 
 int kvm_create_vm(struct kvm *kvm, char *err, size_t errlen)
 {
-	uint64_t identity = KVM_IDENTITY_MAP_ADDR;
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	int ret;
-
 	kvm->vm_fd = ioctl(kvm->sys_fd, KVM_CREATE_VM, 0);
 	if (kvm->vm_fd < 0)
 		return fail(err, errlen, -errno, "KVM_CREATE_VM%s: %s", "");
-	if (ioctl(kvm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0)
-		return fail(err, errlen, -errno, "KVM_SET_TSS_ADDR%s: %s", "");
-	if (ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
-	    ioctl(kvm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
-		return fail(err, errlen, -errno, "KVM_SET_IDENTITY_MAP_ADDR%s: %s", "");
-	if (ioctl(kvm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return fail(err, errlen, -errno, "KVM_CREATE_IRQCHIP%s: %s", "");
-	ret = irq_install_pc_routing(kvm->vm_fd); /* PIT on IOAPIC pin 2, see vmm/irq.h */
-	if (ret)
-		return fail(err, errlen, ret, "KVM_SET_GSI_ROUTING%s: %s", "");
-	if (ioctl(kvm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-		return fail(err, errlen, -errno, "KVM_CREATE_PIT2%s: %s", "");
-	return 0;
+	return chipset_create(kvm->sys_fd, kvm->vm_fd, err, errlen);
 }
 
 int kvm_irq_line(struct kvm *kvm, unsigned int irq, int level)

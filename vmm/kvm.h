@@ -24,7 +24,7 @@ struct kvm {
  * returns -errno and writes a sentence naming what is missing into err.
  */
 int kvm_open(struct kvm *kvm, const char *path, char *err, size_t errlen);
-/* Create the VM, TSS/identity-map areas, irqchip and PIT. Same error convention. */
+/* Create the VM and its in-kernel chipset (vmm/x86/chipset.h). Same error convention. */
 int kvm_create_vm(struct kvm *kvm, char *err, size_t errlen);
 /* Drive an interrupt line of the in-kernel PIC/IOAPIC (level 1 = asserted). */
 int kvm_irq_line(struct kvm *kvm, unsigned int irq, int level);

@@ -17,19 +17,20 @@
 
 #include "devices/platform.h"
 #include "devices/pci.h"
-#include "firmware/acpi.h"
+#include "firmware/x86/acpi.h"
 #include "firmware/smbios.h"
 #include "virtio/net_slirp.h"
 #include "virtio/net_tap.h"
-#include "vmm/boot.h"
+#include "vmm/x86/boot.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 #include "vmm/event_loop.h"
 #include "vmm/exit_codes.h"
 #include "vmm/host.h"
 #include "vmm/hostfile.h"
 #include "vmm/jail.h"
+#include "vmm/main_loop.h"
 #include "vmm/options.h"
 #include "vmm/seccomp.h"
 #include "vmm/run.h"
@@ -588,7 +589,7 @@ static int create_devices(struct vm *vm, struct console *con, const struct vmm_o
 	if (!ret)
 		ret = console_init(con, vm, mode);
 	if (!ret)
-		ret = console_register_uart(vm);
+		ret = uart_register(&vm->com1, &vm->pio, PLATFORM_COM1_PORT, "com1");
 	if (!ret)
 		ret = register_test_hooks(vm);
 	return ret;
@@ -676,11 +677,11 @@ static void vcpu_host_fds(struct vm *vm, const struct console *con, const struct
  * served here). At exit it writes `vmm run`'s last output, --status-file, --stats-json.
  */
 static void main_seccomp_fds(struct vmm_seccomp_fds *fds, struct vm *vm,
-			     const struct event_loop *loop, const struct console *con,
+			     const struct main_loop *watch, const struct console *con,
 			     const struct vmm_options *opts, FILE *stats_json)
 {
 	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_VM, vm->kvm.vm_fd);
-	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, event_loop_signal_fd(loop));
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, main_loop_signal_fd(watch));
 	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, con->rx_ready_fd);
 	vm_seccomp_device_fds(vm, fds);
 	if (con->in_pollable)
@@ -707,6 +708,7 @@ int main(int argc, char **argv)
 {
 	static struct vm vm;
 	struct event_loop *loop;
+	struct main_loop watch;
 	FILE *stats_json = NULL;
 	struct vmm_seccomp_fds main_fds = { 0 };
 	static struct vmm_options opts; /* in .bss: its unused path slots stay untouched */
@@ -820,9 +822,9 @@ int main(int argc, char **argv)
 		return host_error(err);
 	}
 	vm_mark_phase(&vm, VM_PHASE_DEVICES);
-	if (event_loop_block_signals())
+	if (main_loop_block_signals())
 		return host_error("cannot block signals");
-	code = event_loop_watch_vm(loop, &vm, &con, opts.timeout)
+	code = main_loop_watch(&watch, loop, &vm, &con, opts.timeout)
 		       ?: host_check(loop, &vm, con.mode == CONSOLE_SERIAL);
 	if (code) {
 		snprintf(err, sizeof(err), "cannot set up the event loop: %s", strerror(-code));
@@ -845,13 +847,13 @@ int main(int argc, char **argv)
 		console_restore();
 		return host_error(err);
 	}
-	main_seccomp_fds(&main_fds, &vm, loop, &con, &opts, stats_json);
+	main_seccomp_fds(&main_fds, &vm, &watch, &con, &opts, stats_json);
 	if (vmm_seccomp_install(main_role(&opts), &main_fds, err, sizeof(err))) {
 		fprintf(stderr, "vmm: %s\n", err);
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
 	}
 
-	code = event_loop_run(loop);
+	code = main_loop_run(&watch);
 	stop_vcpus(&vm);
 	/* device threads stop before guest memory goes away */
 	for (unsigned int i = 0; i < vm.ndisks; i++)

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "vmm/bzimage.h"
-#include "vmm/elf.h"
+#include "vmm/x86/bzimage.h"
+#include "vmm/x86/elf.h"
 #include "vmm/exit_codes.h"
 #include "vmm/hostfile.h"
 #include "vmm/modules.h"

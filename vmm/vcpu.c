@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 
 #include "devices/platform.h"
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 #include "vmm/exit_codes.h"
 #include "vmm/seccomp.h"
 

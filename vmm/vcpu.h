@@ -8,7 +8,7 @@
 #ifndef VMM_VCPU_H
 #define VMM_VCPU_H
 
-#include "vmm/boot.h"
+#include "vmm/x86/boot.h"
 #include "vmm/vm.h"
 
 /* Signal used to kick a vCPU thread out of KVM_RUN. */

@@ -13,7 +13,7 @@
 
 #include "devices/bus.h"
 #include "devices/pci.h"
-#include "devices/power.h"
+#include "devices/x86/power.h"
 #include "devices/run.h"
 #include "devices/uart.h"
 #include "virtio/blk.h"

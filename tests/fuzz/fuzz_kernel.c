@@ -4,13 +4,13 @@
  * which the user names but whoever built it controls. Like boot_load_linux(), it is taken
  * as an ELF vmlinux when it starts with the ELF magic and as a bzImage otherwise.
  *
- * bzImage (vmm/bzimage.c): bzimage_parse() must accept or reject it without reading
+ * bzImage (vmm/x86/bzimage.c): bzimage_parse() must accept or reject it without reading
  * outside it; when it accepts, the info must be consistent with the header, and
  * bzimage_build_zero_page() must produce a zero page with the fields it promises. The e820
  * table's length comes from the input's last byte and may exceed E820_MAX_ENTRIES_ZEROPAGE
  * (then -EINVAL and nothing else is checked).
  *
- * vmlinux (vmm/elf.c): elf_parse() sees the first ELF_HEADER_BYTES of it, as the loader
+ * vmlinux (vmm/x86/elf.c): elf_parse() sees the first ELF_HEADER_BYTES of it, as the loader
  * does, and the whole length; every segment it accepts must lie inside the file, above
  * the VMM's boot data and apart from the others, with the entry point in file bytes.
  * elf_linux_release() searches the whole input and may only return a banner's release.
@@ -23,8 +23,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "vmm/bzimage.h"
-#include "vmm/elf.h"
+#include "vmm/x86/bzimage.h"
+#include "vmm/x86/elf.h"
 
 #define MIN_PADDR 0x100000 /* the loader's: everything below is the VMM's boot data */
 
@@ -185,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #include <stdio.h>
 
 #include "tests/fuzz/seed.h"
-#include "tests/unit/vmm/elf_image.h"
+#include "tests/unit/vmm/x86/elf_image.h"
 
 static uint8_t buf[TEST_ELF_SIZE + 128];
 

@@ -452,6 +452,31 @@ START_TEST(test_concurrent_receive)
 }
 END_TEST
 
+START_TEST(test_bus_registration)
+{
+	struct bus bus;
+	uint8_t wide[4];
+	uint8_t byte = 'x';
+
+	bus_init(&bus, "test");
+	ck_assert_int_eq(uart_register(&uart, &bus, 0x3f8, "com1"), 0);
+	bus_seal(&bus);
+	ck_assert(bus_write(&bus, 0x3f8 + UART_THR, &byte, 1));
+	ck_assert_uint_eq(hl.tx_len, 1);
+	ck_assert_uint_eq(hl.tx[0], 'x');
+	/* a wide read gets the register in its first byte and all-ones above */
+	uart_write(&uart, UART_SCR, 0x5a);
+	ck_assert(bus_read(&bus, 0x3f8 + UART_SCR, wide, 1));
+	ck_assert_uint_eq(wide[0], 0x5a);
+	uart_write(&uart, UART_LCR, 0x03);
+	ck_assert(bus_read(&bus, 0x3f8 + UART_LCR, wide, sizeof(wide)));
+	ck_assert_uint_eq(wide[0], 0x03);
+	ck_assert_uint_eq(wide[1] & wide[2] & wide[3], 0xff);
+	/* eight registers, no more */
+	ck_assert(!bus_read(&bus, 0x3f8 + UART_NR_REGS, wide, 1));
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("uart");
@@ -478,6 +503,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_register_readback);
 	tcase_add_test(tc, test_garbage_then_transmit);
 	tcase_add_test(tc, test_concurrent_receive);
+	tcase_add_test(tc, test_bus_registration);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

@@ -122,12 +122,6 @@ START_TEST(test_pc_routes)
 }
 END_TEST
 
-START_TEST(test_pc_routes_without_kvm)
-{
-	ck_assert_int_eq(irq_install_pc_routing(-1), -EBADF);
-}
-END_TEST
-
 START_TEST(test_msi_route_installed_with_pc_routes)
 {
 	struct kvm_irq_routing_entry e;
@@ -306,7 +300,6 @@ Suite *unit_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pc_routes);
-	tcase_add_test(tc, test_pc_routes_without_kvm);
 	tcase_add_test(tc, test_msi_route_installed_with_pc_routes);
 	tcase_add_test(tc, test_msi_set_rejects_unallocated);
 	tcase_add_test(tc, test_alloc_until_kvm_limit);

@@ -5,7 +5,7 @@
 
 #include "check_main.h"
 #include "devices/platform.h"
-#include "firmware/e820.h"
+#include "firmware/x86/e820.h"
 
 #define RAM 1
 #define RESERVED 2

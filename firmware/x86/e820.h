@@ -4,8 +4,8 @@
  * ranges are RAM and which are reserved: the EBDA, the BIOS area holding the ACPI tables,
  * and PCI's ECAM. The rest of the PCI hole is left out, so it is neither.
  */
-#ifndef FIRMWARE_E820_H
-#define FIRMWARE_E820_H
+#ifndef FIRMWARE_X86_E820_H
+#define FIRMWARE_X86_E820_H
 
 #include <stdint.h>
 #include <asm/bootparam.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* bzImage setup-header validation and zero-page construction (x86 boot protocol). */
-#include "vmm/bzimage.h"
+#include "vmm/x86/bzimage.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
  * per-vCPU facts only the VMM knows (APIC ID, how many CPUs share a package) and the
  * hypervisor bit, so the guest sees a coherent topology and knows it runs under KVM.
  */
-#ifndef VMM_CPUID_H
-#define VMM_CPUID_H
+#ifndef VMM_X86_CPUID_H
+#define VMM_X86_CPUID_H
 
 #include <linux/kvm.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* CPUID leaves per vCPU (Intel SDM vol. 2A "CPUID"; AMD APM vol. 3 appendix E). */
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "vmm/bzimage.h"
+#include "vmm/x86/bzimage.h"
 
 #define HDR_OFFSET 0x1f1
 #define SETUP_SECTS 4

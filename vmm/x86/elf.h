@@ -10,8 +10,8 @@
  * and the vCPU starts at the ELF entry point (startup_64) with the zero page in RSI, the
  * same 64-bit boot protocol the bzImage's decompressor ends with.
  */
-#ifndef VMM_ELF_H
-#define VMM_ELF_H
+#ifndef VMM_X86_ELF_H
+#define VMM_X86_ELF_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* ACPI PM1 / reset register, i8042 reset, POST and boot-marker ports. */
-#include "devices/power.h"
+#include "devices/x86/power.h"
 
 #include <stdio.h>
 #include <string.h>

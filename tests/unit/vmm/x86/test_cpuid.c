@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 
 #define HYPERVISOR_BIT (1u << 31)
 #define HTT_BIT (1u << 28)

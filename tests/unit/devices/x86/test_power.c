@@ -9,7 +9,7 @@
 #include "check_main.h"
 #include "devices/bus.h"
 #include "devices/platform.h"
-#include "devices/power.h"
+#include "devices/x86/power.h"
 
 #define SLP_TYP(x) ((uint16_t)((x) << 10))
 #define SLP_EN ((uint16_t)(1u << 13))

@@ -13,8 +13,8 @@
 #include "check_main.h"
 #include "elf_image.h"
 #include "devices/platform.h"
-#include "vmm/boot.h"
-#include "vmm/bzimage.h"
+#include "vmm/x86/boot.h"
+#include "vmm/x86/bzimage.h"
 
 #define MiB (1ull << 20)
 #define HDR_OFFSET 0x1f1

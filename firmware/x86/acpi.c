@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "devices/platform.h"
-#include "firmware/acpi.h"
+#include "firmware/x86/acpi.h"
 #include "firmware/aml.h"
 
 #define ACPI_OEM_ID "MINVMM"

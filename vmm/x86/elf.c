@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* vmlinux (x86-64 ELF) validation and its release banner. */
-#include "vmm/elf.h"
+#include "vmm/x86/elf.h"
 
 #include <elf.h>
 #include <errno.h>

@@ -6,7 +6,7 @@
 
 #include "check_main.h"
 #include "elf_image.h"
-#include "vmm/elf.h"
+#include "vmm/x86/elf.h"
 
 #define MIN_PADDR 0x100000
 

@@ -5,8 +5,8 @@
  * ECAM, windows and INTx routing). Built once at start-up into the BIOS area of guest
  * memory, where Linux also scans for the RSDP.
  */
-#ifndef FIRMWARE_ACPI_H
-#define FIRMWARE_ACPI_H
+#ifndef FIRMWARE_X86_ACPI_H
+#define FIRMWARE_X86_ACPI_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  * identity page tables that let the boot vCPU start directly in 64-bit mode, as a 64-bit
  * boot loader would leave it.
  */
-#ifndef VMM_BOOT_H
-#define VMM_BOOT_H
+#ifndef VMM_X86_BOOT_H
+#define VMM_X86_BOOT_H
 
 #include <stddef.h>
 #include <stdint.h>

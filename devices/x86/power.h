@@ -8,8 +8,8 @@
  * - the boot-marker port (0x440), where a guest writes a milestone number and the VMM
  *   logs the time since start, and the POST port 0x80, which is only counted.
  */
-#ifndef DEVICES_POWER_H
-#define DEVICES_POWER_H
+#ifndef DEVICES_X86_POWER_H
+#define DEVICES_X86_POWER_H
 
 #include <stdint.h>
 #include <pthread.h>

@@ -11,7 +11,7 @@
 #include "bytes.h"
 #include "check_main.h"
 #include "devices/platform.h"
-#include "firmware/acpi.h"
+#include "firmware/x86/acpi.h"
 
 #define GPA PLATFORM_ACPI_START
 #define AREA (PLATFORM_ACPI_END - PLATFORM_ACPI_START)

@@ -5,8 +5,8 @@
  * that tells the kernel where its command line, initrd, memory map and ACPI tables are.
  * No file or guest-memory access here, so every rule is unit-testable.
  */
-#ifndef VMM_BZIMAGE_H
-#define VMM_BZIMAGE_H
+#ifndef VMM_X86_BZIMAGE_H
+#define VMM_X86_BZIMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>

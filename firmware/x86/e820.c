@@ -6,7 +6,7 @@
 #include <errno.h>
 
 #include "devices/platform.h"
-#include "firmware/e820.h"
+#include "firmware/x86/e820.h"
 
 #ifndef E820_TYPE_RAM
 #define E820_TYPE_RAM 1

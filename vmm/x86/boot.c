@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Loading the kernel, initrd and command line, and the 64-bit start-up environment. */
-#include "vmm/boot.h"
+#include "vmm/x86/boot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 
 #include "devices/platform.h"
-#include "firmware/e820.h"
-#include "vmm/bzimage.h"
-#include "vmm/elf.h"
+#include "firmware/x86/e820.h"
+#include "vmm/x86/bzimage.h"
+#include "vmm/x86/elf.h"
 #include "vmm/hostfile.h"
 
 #define PAGE_SIZE 4096ull

@@ -46,10 +46,10 @@ int parse_number(const char *text, size_t len, unsigned int flags, uint64_t max,
 			return -EINVAL; /* above max, overflow included */
 		value = value * base + (uint64_t)d;
 	}
+	if (end)
+		*end = text + i; /* also when there was no digit, for the caller's message */
 	if (i == first || (!end && i < len && text[i]))
 		return -EINVAL;
-	if (end)
-		*end = text + i;
 	*out = value;
 	return 0;
 }

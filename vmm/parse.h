@@ -25,7 +25,8 @@ enum parse_number_flags {
 /*
  * A whole number from the first len bytes of text (or up to its NUL): no sign, no blank,
  * at least one digit, at most max. With end NULL every byte must be a digit; otherwise
- * parsing stops at the first byte that is not one and *end points there.
+ * parsing stops at the first byte that is not one and *end points there (set too when
+ * no digit was found).
  * Returns 0, or -EINVAL (empty, junk, above max, overflow).
  */
 int parse_number(const char *text, size_t len, unsigned int flags, uint64_t max, uint64_t *out,

@@ -78,6 +78,7 @@ START_TEST(test_number_end_and_length)
 	ck_assert_int_eq(parse_number("1", 2, PARSE_DEC, 100, &value, &end), 0);
 	ck_assert_uint_eq(value, 1);
 	ck_assert_int_eq(parse_number(":1", SIZE_MAX, PARSE_DEC, 100, &value, &end), -EINVAL);
+	ck_assert_str_eq(end, ":1"); /* where the number should have started */
 	ck_assert_int_eq(parse_decimal("5", 6, 10, &value), -EINVAL); /* below min */
 	ck_assert_int_eq(parse_decimal("6", 6, 10, &value), 0);
 }

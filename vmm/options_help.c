@@ -72,19 +72,24 @@ static void print_options(FILE *out, unsigned int mode)
 	}
 }
 
+/* The first lines (intro, a format with argv0's %s), then the options the mode takes. */
+static void print_head(FILE *out, const char *intro, const char *argv0, unsigned int mode)
+{
+	fprintf(out, intro, argv0);
+	fputs("\nOptions:\n", out);
+	print_options(out, mode);
+	fputc('\n', out);
+}
+
 void options_usage(void *stream, const char *argv0)
 {
 	FILE *out = stream;
 
+	print_head(out,
+		   "Usage: %s --kernel KERNEL [options]\n"
+		   "Boot a Linux kernel in a KVM virtual machine.\n",
+		   argv0, OPTION_BOOT);
 	fprintf(out,
-		"Usage: %s --kernel KERNEL [options]\n"
-		"Boot a Linux kernel in a KVM virtual machine.\n"
-		"\n"
-		"Options:\n",
-		argv0);
-	print_options(out, OPTION_BOOT);
-	fprintf(out,
-		"\n"
 		"In a KEY=VALUE list (--disk, --net, --share) a comma inside a value is written\n"
 		"twice: path=a,,b.img is the file a,b.img.\n"
 		"\n"
@@ -114,20 +119,16 @@ void options_usage_run(void *stream, const char *argv0)
 {
 	FILE *out = stream;
 
+	print_head(out,
+		   "Usage: %s run --kernel KERNEL [options] [--] CMD [ARGS...]\n"
+		   "Boot a throw-away VM, run CMD in it and exit with CMD's exit status. CMD's\n"
+		   "stdout and stderr arrive on ours, separately; its stdin is /dev/null. The\n"
+		   "guest kernel's messages are not shown (see --verbose). The guest's root is\n"
+		   "the host's / shared read-only (virtio-fs) with fresh /dev, /proc, /sys, /tmp\n"
+		   "and /run, so CMD can be any host program and cannot change host files outside\n"
+		   "a --share.\n",
+		   argv0, OPTION_RUN);
 	fprintf(out,
-		"Usage: %s run --kernel KERNEL [options] [--] CMD [ARGS...]\n"
-		"Boot a throw-away VM, run CMD in it and exit with CMD's exit status. CMD's\n"
-		"stdout and stderr arrive on ours, separately; its stdin is /dev/null. The\n"
-		"guest kernel's messages are not shown (see --verbose). The guest's root is\n"
-		"the host's / shared read-only (virtio-fs) with fresh /dev, /proc, /sys, /tmp\n"
-		"and /run, so CMD can be any host program and cannot change host files outside\n"
-		"a --share.\n"
-		"\n"
-		"Options:\n",
-		argv0);
-	print_options(out, OPTION_RUN);
-	fprintf(out,
-		"\n"
 		"Exit status:\n"
 		"  0-255   CMD's exit status\n"
 		"  128+N   CMD was killed by signal N (as a shell reports it), or vmm was\n"

@@ -2,7 +2,8 @@
 /*
  * The command line: parsed into a struct, checked for everything that can be checked
  * without touching the host, and never printed from here; main() prints the error and
- * chooses the exit status.
+ * chooses the exit status. Every option is one entry of options_table; parsing uses
+ * getopt's global state, so it is for the main thread before any other starts.
  */
 #ifndef VMM_OPTIONS_H
 #define VMM_OPTIONS_H
@@ -99,7 +100,8 @@ struct option_spec {
 	unsigned int modes;	 /* enum option_mode bits: the commands that accept it */
 	const char *run_refusal; /* not OPTION_RUN: why, after "cannot be used with vmm run" */
 	const char *json_key;	 /* its --config key, or NULL when a file may not set it */
-	bool repeatable;	 /* a list whose command-line entries replace the file's */
+	bool repeatable;	 /* --config may give a JSON array, which the command line's own
+				    occurrences replace (--net may repeat, but not as an array) */
 	/*
 	 * Either a parser (arg is NULL for a flag) that fills opts or says, in one line in
 	 * err, why not; or NULL, and the value is stored at field: the text for an option

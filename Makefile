@@ -131,11 +131,15 @@ $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/bz
 		vmm/x86/elf.c vmm/x86/elf.h tests/unit/vmm/x86/elf_image.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/elf.c -o $@
-$(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c vmm/options.c vmm/options.h \
+# the command line: the option table, its parsers and the value parsers they share
+OPTIONS_SRCS := vmm/options.c vmm/options_table.c vmm/options_net.c vmm/options_share.c \
+		vmm/parse.c
+OPTIONS_HDRS := vmm/options.h vmm/options_net.h vmm/parse.h
+$(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c $(OPTIONS_SRCS) $(OPTIONS_HDRS) \
 		virtio/disk.c virtio/disk.h firmware/smbios.c firmware/smbios.h vmm/seccomp.c \
 		vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c vmm/options.c virtio/disk.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c $(OPTIONS_SRCS) virtio/disk.c \
 		firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
 
 $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c virtio/blk.c virtio/blk.h virtio/virtqueue.c \
@@ -147,10 +151,10 @@ $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c virtio/blk.c virtio/blk.h virtio/v
 		-lseccomp
 
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config.c vmm/config.h \
-		vmm/options.c vmm/options.h virtio/disk.c virtio/disk.h firmware/smbios.c \
+		$(OPTIONS_SRCS) $(OPTIONS_HDRS) virtio/disk.c virtio/disk.h firmware/smbios.c \
 		firmware/smbios.h vmm/seccomp.c vmm/seccomp.h vmm/hostfile.c vmm/hostfile.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c vmm/options.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c $(OPTIONS_SRCS) \
 		virtio/disk.c firmware/smbios.c vmm/seccomp.c vmm/hostfile.c -o $@ -pthread -luring \
 		-lseccomp
 $(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c virtio/fs.c virtio/fs.h virtio/virtqueue.c \

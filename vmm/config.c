@@ -179,35 +179,36 @@ static int command_value(struct mapper *m, const struct json_value *v)
 static int member(struct mapper *m, const struct json_value *v)
 {
 	const char *key = v->key;
-	int repeatable, kind;
+	const struct option_spec *o;
+	unsigned int index;
 
 	if (!strcmp(key, "command"))
 		return command_value(m, v);
-	if (!strcmp(key, "config") || !strcmp(key, "help") || !strcmp(key, "version"))
+	o = options_find_json(key, &index);
+	if (!o && options_find(key))
 		return complain(m, v, "\"%s\" cannot be set in a config file", key);
-	kind = options_lookup(key, &repeatable);
-	if (kind < 0)
+	if (!o)
 		return complain(m, v, "unknown key \"%s\" (keys are the long options)", key);
-	if (kind == 0) {
+	if (!o->metavar) {
 		if (v->type != JSON_BOOL)
 			return complain(m, v, "\"%s\": expected true or false", key);
-		return v->boolean ? push(m, v, key, flag_arg(key)) : 0;
+		return v->boolean ? push(m, v, key, flag_arg(o->name)) : 0;
 	}
-	if (repeatable >= 0 && m->pre->given[repeatable])
+	if (o->repeatable && m->pre->given[index])
 		return 0; /* the command line's own list replaces the file's */
-	if (repeatable >= 0 && v->type == JSON_ARRAY) {
+	if (o->repeatable && v->type == JSON_ARRAY) {
 		for (size_t i = 0; i < v->count; i++) {
 			const struct json_value *item = &v->items[i];
-			int ret = item->type == JSON_OBJECT ? object_value(m, item, key)
-							    : scalar_value(m, item, key);
+			int ret = item->type == JSON_OBJECT ? object_value(m, item, o->name)
+							    : scalar_value(m, item, o->name);
 			if (ret)
 				return ret;
 		}
 		return 0;
 	}
 	if (v->type == JSON_OBJECT)
-		return object_value(m, v, key);
-	return scalar_value(m, v, key);
+		return object_value(m, v, o->name);
+	return scalar_value(m, v, o->name);
 }
 
 int config_parse(const char *text, size_t len, const char *name, const struct options_prescan *pre,

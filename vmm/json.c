@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/parse.h"
+
 struct parser {
 	const char *text;
 	size_t len, pos;
@@ -144,21 +146,16 @@ static size_t put_utf8(char *out, uint32_t cp)
 
 static int hex4(struct parser *p, uint32_t *out)
 {
-	*out = 0;
-	for (int i = 0; i < 4; i++) {
-		int c = peek(p), d;
+	const char *start = p->text + p->pos, *end;
+	size_t avail = p->len - p->pos;
+	uint64_t v = 0;
 
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			return fail(p, "\\u needs four hex digits, not %s", describe(c));
-		*out = *out << 4 | (uint32_t)d;
-		advance(p);
-	}
+	parse_number(start, avail < 4 ? avail : 4, PARSE_HEX_BARE, 0xffff, &v, &end);
+	while (p->text + p->pos < end)
+		advance(p); /* so that a message points at the first byte that is no digit */
+	if (end != start + 4)
+		return fail(p, "\\u needs four hex digits, not %s", describe(peek(p)));
+	*out = (uint32_t)v;
 	return 0;
 }
 
@@ -276,7 +273,7 @@ static bool digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-static int parse_number(struct parser *p, struct json_value *v)
+static int parse_json_number(struct parser *p, struct json_value *v)
 {
 	size_t start = p->pos;
 
@@ -445,7 +442,7 @@ static int parse_value(struct parser *p, struct json_value *v, unsigned int dept
 		return expect_word(p, "null");
 	default:
 		if (c == '-' || digit(c))
-			return parse_number(p, v);
+			return parse_json_number(p, v);
 		return fail(p, "expected a value, found %s", describe(c));
 	}
 }

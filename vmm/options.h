@@ -2,7 +2,8 @@
 /*
  * The command line: parsed into a struct, checked for everything that can be checked
  * without touching the host, and never printed from here; main() prints the error and
- * chooses the exit status.
+ * chooses the exit status. Every option is one entry of options_table; parsing uses
+ * getopt's global state, so it is for the main thread before any other starts.
  */
 #ifndef VMM_OPTIONS_H
 #define VMM_OPTIONS_H
@@ -14,42 +15,22 @@
 #include "firmware/smbios.h"
 #include "virtio/disk.h"
 #include "vmm/seccomp.h"
-#include "virtio/net_slirp.h"
 #include "virtio/fs.h"
+#include "vmm/options_net.h"
 
 #define VMM_DEFAULT_MEMORY (512ull << 20)
 #define VMM_MIN_MEMORY (2ull << 20)
 #define VMM_MAX_CPUS 254 /* xAPIC IDs are 8 bits and 0xff is the broadcast ID */
 #define VMM_MAX_DISKS 8
 #define VMM_MAX_NICS 4
-#define VMM_NET_MAX_QUEUES 8 /* queue pairs per NIC: NET_MAX_PAIRS */
 #define VMM_MAX_SHARES 8
 #define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 #define VMM_MAX_ENV 64
 #define VMM_MAX_TIMEOUT 604800 /* a week, in seconds */
-#define VMM_OPTIONS_REPEATABLE 3
+#define VMM_OPTIONS_MAX 48     /* entries in options_table, with room to grow */
 
 /* CONSOLE_LOG (guest output to stderr, no input) is what `vmm run --verbose` uses. */
 enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE, CONSOLE_LOG };
-
-enum net_backend_kind {
-	NET_TAP,    /* tap=IFNAME: open or create the named TAP */
-	NET_TAP_FD, /* tap-fd=N: an open TAP descriptor we inherited */
-	NET_USER,   /* user[,hostfwd=...]: user-mode networking (libslirp) */
-};
-
-/* --net: one virtio-net device and its back end */
-struct net_options {
-	enum net_backend_kind kind;
-	char ifname[16]; /* NET_TAP; IFNAMSIZ */
-	int tap_fd;	 /* NET_TAP_FD */
-	bool has_mac;
-	uint8_t mac[6];		      /* has_mac; else a random locally administered one */
-	unsigned int queues;	      /* queue pairs, 1..VMM_NET_MAX_QUEUES; 0 (default): 1 */
-	bool vhost;		      /* vhost=on: the kernel's vhost-net moves the frames */
-	struct net_user_options user; /* NET_USER: forwarded host ports */
-	const char *text;	      /* the option as given, for messages */
-};
 
 struct vmm_options {
 	const char *kernel; /* bzImage */
@@ -100,32 +81,56 @@ struct vmm_options {
 	struct fs_share_options shares[VMM_MAX_SHARES]; /* --share: virtio-fs devices */
 };
 
-/* What a first look at the command line finds, before a --config file is read. */
-struct options_prescan {
-	bool run;			    /* `vmm run` */
-	int first;			    /* index of the first option in argv (after "run") */
-	const char *config;		    /* --config FILE, or NULL */
-	bool has_command;		    /* run mode: a command follows the options */
-	bool ends_with_dashes;		    /* the last argument is a bare "--" */
-	bool given[VMM_OPTIONS_REPEATABLE]; /* a repeatable option occurs (see below) */
+enum option_mode {
+	OPTION_BOOT = 1, /* `vmm [options]` */
+	OPTION_RUN = 2,	 /* `vmm run [options] -- CMD` */
 };
 
 /*
- * The options that may occur more than once, whose command-line occurrences replace a
- * config file's instead of adding to them.
+ * One command-line option: everything the parser, --help and --config know about it.
+ * Adding an option is adding one entry to options_table (vmm/options_table.c).
  */
-#define VMM_OPTIONS_REPEATABLE_NAMES                                                               \
-	{                                                                                          \
-		"disk", "env", "share"                                                             \
-	}
+struct option_spec {
+	const char *name;	 /* the long option, without "--" */
+	char short_name;	 /* its one-letter form, or 0 */
+	const char *metavar;	 /* what its value is called in --help ("FILE"); NULL: a flag */
+	const char *usage;	 /* --help's left column when "--name METAVAR" is not enough */
+	const char *help;	 /* --help's text, one paragraph, wrapped when printed */
+	const char *run_help;	 /* `vmm run --help`'s text; NULL: the same as help */
+	unsigned int modes;	 /* enum option_mode bits: the commands that accept it */
+	const char *run_refusal; /* not OPTION_RUN: why, after "cannot be used with vmm run" */
+	const char *json_key;	 /* its --config key, or NULL when a file may not set it */
+	bool repeatable;	 /* --config may give a JSON array, which the command line's own
+				    occurrences replace (--net may repeat, but not as an array) */
+	/*
+	 * Either a parser (arg is NULL for a flag) that fills opts or says, in one line in
+	 * err, why not; or NULL, and the value is stored at field: the text for an option
+	 * with a value (refused when empty if empty_why is set), true for a flag.
+	 */
+	int (*parse)(struct vmm_options *opts, const char *arg, char *err, size_t errlen);
+	size_t field;
+	const char *empty_why;
+};
+
+extern const struct option_spec options_table[];
+extern const unsigned int options_count;
+
+/* What a first look at the command line finds, before a --config file is read. */
+struct options_prescan {
+	bool run;		     /* `vmm run` */
+	int first;		     /* index of the first option in argv (after "run") */
+	const char *config;	     /* --config FILE, or NULL */
+	bool has_command;	     /* run mode: a command follows the options */
+	bool ends_with_dashes;	     /* the last argument is a bare "--" */
+	bool given[VMM_OPTIONS_MAX]; /* options_table[i] occurs on the command line */
+};
 
 /* Look argv over without judging it; never fails. */
 void options_prescan(int argc, char **argv, struct options_prescan *pre);
-/*
- * Whether the long option name exists and takes a value: 1 value, 0 flag, -1 unknown.
- * *repeatable is set to its index in VMM_OPTIONS_REPEATABLE_NAMES, or -1.
- */
-int options_lookup(const char *name, int *repeatable);
+/* The option whose --config key is key, or NULL; *index is its place in options_table. */
+const struct option_spec *options_find_json(const char *key, unsigned int *index);
+/* The option with this long name, or NULL. */
+const struct option_spec *options_find(const char *name);
 
 /*
  * Parse argv: `vmm [options]` or `vmm run [options] [--] CMD [ARGS...]`. Returns 0, or -EINVAL with
@@ -141,6 +146,8 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 int options_add_share(struct vmm_options *opts, const char *text, char *err, size_t errlen);
 /* Parse "512M", "2G", "65536"; K/M/G/T suffixes are powers of 1024. -EINVAL on junk. */
 int options_parse_size(const char *text, uint64_t *out);
+/* One line "OPT VALUE: why" in err; returns -EINVAL. For the parsers in the table. */
+int options_bad(char *err, size_t errlen, const char *opt, const char *value, const char *why);
 /* Write --help to stream (a FILE *, kept void here so the header stays stdio-free). */
 void options_usage(void *stream, const char *argv0);
 /* Write `vmm run --help` to stream. */

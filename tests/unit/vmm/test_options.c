@@ -571,6 +571,31 @@ START_TEST(test_share)
 }
 END_TEST
 
+/* --disk, --net and --share share one rule: ",," is a comma inside a value. */
+START_TEST(test_escaped_commas)
+{
+	ck_assert_int_eq(parse("--kernel", "k", "--disk", "path=a,,b.img,readonly=on", "--share",
+			       "/srv/a,,b:t,readonly=on", NULL),
+			 0);
+	ck_assert_str_eq(opts.disks[0].path, "a,b.img");
+	ck_assert(opts.disks[0].readonly);
+	ck_assert_str_eq(opts.shares[0].dir, "/srv/a,b");
+	ck_assert_str_eq(opts.shares[0].tag, "t");
+	ck_assert(opts.shares[0].readonly);
+	/* an interface name has no comma */
+	ck_assert_int_eq(parse("--kernel", "k", "--net", "tap=a,,b", NULL), -EINVAL);
+	ck_assert_err_has("--net tap=a,,b: not an interface name");
+	/* each key once, in every list */
+	ck_assert_int_eq(parse("--kernel", "k", "--share", "/d,readonly=on,readonly=off", NULL),
+			 -EINVAL);
+	ck_assert_err_has("'readonly=off' given twice");
+	ck_assert_int_eq(parse("--kernel", "k", "--share", "/d,readonly=on,", NULL), -EINVAL);
+	ck_assert_err_has("unknown setting ''");
+	ck_assert_int_eq(parse("--kernel", "k", "--net", "tap=a,vhost=on,vhost=on", NULL), -EINVAL);
+	ck_assert_err_has("vhost=on: given twice");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("options");
@@ -602,6 +627,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_run_rejections);
 	tcase_add_test(tc, test_share);
 	tcase_add_test(tc, test_unused_slots_untouched);
+	tcase_add_test(tc, test_escaped_commas);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Every command-line option, once: its names, its --help text, the commands and the
+ * --config key that accept it, and its parser. The parsers of the options with a
+ * struct of their own sit with that struct (--disk: virtio/disk.c; --net:
+ * vmm/options_net.c; --share: vmm/options_share.c); the small ones are here.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <ctype.h>
+
+#include "vmm/options.h"
+#include "vmm/parse.h"
+
+/* The help texts spell these out; a change to one must reach its text. */
+_Static_assert(VMM_MAX_CPUS == 254 && VMM_MAX_DISKS == 8 && VMM_MAX_NICS == 4 &&
+		       VMM_NET_MAX_QUEUES == 8 && NET_USER_MAX_HOSTFWD == 16 &&
+		       VMM_MAX_SHARES == 8 && FS_TAG_MAX == 36,
+	       "update the help texts in options_table");
+
+/* Where a member of struct vmm_options is, checked to be of type T. */
+#define FIELD(m, T)                                                                                \
+	(offsetof(struct vmm_options, m) +                                                         \
+	 0 * sizeof(_Generic(((struct vmm_options *)0)->m, T : 1)))
+#define TEXT_AT(m) .field = FIELD(m, const char *)
+#define FLAG_AT(m) .field = FIELD(m, bool)
+
+#define BOTH (OPTION_BOOT | OPTION_RUN)
+#define AS_FOR_BOOT "as for a plain boot (vmm --help)"
+
+/* A decimal count from 1 to max: no sign, no suffix, nothing after it. */
+static int parse_count(const char *text, uint64_t max, unsigned int *out)
+{
+	uint64_t v;
+
+	if (parse_decimal(text, 1, max, &v))
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int parse_cpus(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	if (parse_count(arg, VMM_MAX_CPUS, &opts->cpus))
+		return options_bad(err, errlen, "--cpus", arg,
+				   "must be a whole number from 1 to 254");
+	return 0;
+}
+
+static int parse_memory(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	opts->memory_text = arg;
+	if (parse_size(arg, &opts->memory))
+		return options_bad(err, errlen, "--memory", arg, "not a size (examples: 512M, 2G)");
+	if (opts->memory < VMM_MIN_MEMORY)
+		return options_bad(err, errlen, "--memory", arg, "must be at least 2M");
+	if (opts->memory % 4096)
+		return options_bad(err, errlen, "--memory", arg, "must be a multiple of 4K");
+	return 0;
+}
+
+static int parse_console(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	if (!strcmp(arg, "serial"))
+		opts->console = CONSOLE_SERIAL;
+	else if (!strcmp(arg, "none"))
+		opts->console = CONSOLE_NONE;
+	else
+		return options_bad(err, errlen, "--console", arg, "must be serial or none");
+	return 0;
+}
+
+static int parse_disk(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	if (opts->ndisks == VMM_MAX_DISKS) {
+		snprintf(err, errlen, "--disk %s: at most %d disks", arg, VMM_MAX_DISKS);
+		return -EINVAL;
+	}
+	/* its messages already name the option, the key and the value */
+	if (disk_parse_option(arg, &opts->disks[opts->ndisks], err, errlen))
+		return -EINVAL;
+	opts->ndisks++;
+	return 0;
+}
+
+static int parse_net(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	if (opts->nnics == VMM_MAX_NICS) {
+		snprintf(err, errlen, "--net %s: at most %d network devices", arg, VMM_MAX_NICS);
+		return -EINVAL;
+	}
+	if (net_parse_option(arg, &opts->nics[opts->nnics], err, errlen))
+		return -EINVAL;
+	opts->nnics++;
+	return 0;
+}
+
+static int parse_share(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	return options_add_share(opts, arg, err, errlen);
+}
+
+static int parse_uuid(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	if (smbios_uuid_parse(arg, opts->uuid))
+		return options_bad(err, errlen, "--uuid", arg,
+				   "not a UUID (expected 8-4-4-4-12 hex digits)");
+	opts->has_uuid = true;
+	return 0;
+}
+
+static int parse_name(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	if (!smbios_name_valid(arg))
+		return options_bad(err, errlen, "--name", arg,
+				   "must be printable ASCII, at most 64 characters");
+	opts->name = arg;
+	return 0;
+}
+
+static int parse_seccomp(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	if (!strcmp(arg, "on"))
+		opts->seccomp = VMM_SECCOMP_ON;
+	else if (!strcmp(arg, "log"))
+		opts->seccomp = VMM_SECCOMP_LOG;
+	else if (!strcmp(arg, "off"))
+		opts->seccomp = VMM_SECCOMP_OFF;
+	else
+		return options_bad(err, errlen, "--seccomp", arg, "must be on, log or off");
+	return 0;
+}
+
+/* UID or UID:GID, each 0 to 2^32 - 2 (-1 means "unchanged" to the set*id calls). */
+static int parse_user(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	const char *end;
+	uint64_t uid, gid;
+
+	if (parse_number(arg, SIZE_MAX, PARSE_DEC, UINT32_MAX - 1, &uid, &end))
+		goto bad;
+	gid = uid;
+	if (*end &&
+	    (*end != ':' || parse_number(end + 1, SIZE_MAX, PARSE_DEC, UINT32_MAX - 1, &gid, NULL)))
+		goto bad;
+	opts->uid = (uint32_t)uid;
+	opts->gid = (uint32_t)gid;
+	opts->has_user = true;
+	return 0;
+bad:
+	return options_bad(err, errlen, "--user", arg, "expected UID or UID:GID, numbers");
+}
+
+static int parse_timeout(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	if (parse_count(arg, VMM_MAX_TIMEOUT, &opts->timeout))
+		return options_bad(err, errlen, "--timeout", arg,
+				   "must be a whole number of seconds from 1 to 604800");
+	return 0;
+}
+
+/* NAME=VALUE with a shell-style name, so the guest's environment stays well-formed. */
+static bool env_valid(const char *text)
+{
+	const char *eq = strchr(text, '=');
+
+	if (!eq || eq == text || isdigit((unsigned char)text[0]))
+		return false;
+	for (const char *p = text; p < eq; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return false;
+	return true;
+}
+
+static int parse_env(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	if (!env_valid(arg))
+		return options_bad(err, errlen, "--env", arg,
+				   "must be NAME=VALUE, NAME made of letters, digits and _");
+	if (opts->nenv == VMM_MAX_ENV)
+		return options_bad(err, errlen, "--env", arg, "at most 64 of them");
+	opts->env[opts->nenv++] = arg;
+	return 0;
+}
+
+static int parse_cwd(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	if (arg[0] != '/')
+		return options_bad(err, errlen, "--cwd", arg,
+				   "must be an absolute path in the guest");
+	opts->cwd = arg;
+	return 0;
+}
+
+/* In --help's order; the mode checks also report a misplaced option in this order. */
+const struct option_spec options_table[] = {
+	{ .name = "kernel",
+	  .metavar = "FILE",
+	  .modes = BOTH,
+	  .json_key = "kernel",
+	  TEXT_AT(kernel),
+	  .help = "Linux kernel to boot: a bzImage (x86 boot protocol 2.06 or later) or an "
+		  "uncompressed x86-64 vmlinux (ELF)",
+	  .run_help = "Linux kernel to boot (bzImage or vmlinux)" },
+	{ .name = "flat",
+	  .metavar = "FILE",
+	  .modes = OPTION_BOOT,
+	  .json_key = "flat",
+	  TEXT_AT(flat),
+	  .run_refusal = "(it builds its own initramfs)",
+	  .help = "instead of a kernel, load a flat 64-bit binary at 1 MiB and start it in "
+		  "long mode (for tests and experiments)" },
+	{ .name = "initrd",
+	  .metavar = "FILE",
+	  .modes = OPTION_BOOT,
+	  .json_key = "initrd",
+	  TEXT_AT(initrd),
+	  .run_refusal = "(it builds its own initramfs)",
+	  .help = "initial ramdisk to hand the kernel (default: none)" },
+	{ .name = "rootfs",
+	  .metavar = "DIR",
+	  .modes = OPTION_RUN,
+	  .json_key = "rootfs",
+	  TEXT_AT(rootfs),
+	  .empty_why = "needs a directory",
+	  .help = "instead of the host's /, the guest's root is a copy of DIR in RAM "
+		  "(writable, thrown away; for small trees)" },
+	{ .name = "cmdline",
+	  .metavar = "TEXT",
+	  .modes = BOTH,
+	  .json_key = "cmdline",
+	  TEXT_AT(cmdline),
+	  .help = "kernel command line (default: \"console=ttyS0 reboot=k panic=-1\")",
+	  .run_help = "more kernel parameters, after the ones vmm run needs" },
+	{ .name = "cpus",
+	  .metavar = "N",
+	  .modes = BOTH,
+	  .json_key = "cpus",
+	  .parse = parse_cpus,
+	  .help = "number of vCPUs, 1 to 254 (default: 1)" },
+	{ .name = "memory",
+	  .metavar = "SIZE",
+	  .modes = BOTH,
+	  .json_key = "memory",
+	  .parse = parse_memory,
+	  .help = "guest RAM, with suffix K, M or G (default: 512M)" },
+	{ .name = "console",
+	  .metavar = "MODE",
+	  .modes = OPTION_BOOT,
+	  .json_key = "console",
+	  .parse = parse_console,
+	  .run_refusal = "(see --verbose)",
+	  .help = "serial: guest ttyS0 on this terminal; none: discard it (default: serial)" },
+	{ .name = "disk",
+	  .metavar = "path=FILE[,KEY=VALUE]...",
+	  .modes = BOTH,
+	  .json_key = "disk",
+	  .repeatable = true,
+	  .parse = parse_disk,
+	  .usage = "--disk path=FILE[,readonly=on][,serial=S][,cache=none|writeback][,queues=N]\n"
+		   "       [,queue-size=N]",
+	  .help = "a virtio-blk disk backed by a raw image or block device; repeatable (up "
+		  "to 8). readonly: writes fail with an I/O error; serial: up to 20 "
+		  "characters, the guest's /sys/block/vdX/serial; cache=none: O_DIRECT; "
+		  "queues: default one per vCPU; queue-size: entries per queue, a power of "
+		  "two up to 32768 (default 256). An image another VMM has open for writing "
+		  "is refused. A comma in FILE is written twice (,,).",
+	  .run_help = AS_FOR_BOOT },
+	{ .name = "net",
+	  .metavar = "tap=IFNAME|tap-fd=N|user[,KEY=VALUE]...",
+	  .modes = BOTH,
+	  .json_key = "net",
+	  .parse = parse_net,
+	  .usage = "--net tap=IFNAME[,mac=MAC][,queues=N][,vhost=on]\n"
+		   "--net tap-fd=N[,mac=MAC][,vhost=on]\n"
+		   "--net user[,hostfwd=tcp:[HOSTADDR:]HOSTPORT-:GUESTPORT]...[,mac=MAC]",
+	  .help = "a virtio-net NIC, repeatable (up to 4). tap: a TAP interface opened by "
+		  "name (created if missing, which needs CAP_NET_ADMIN); tap-fd: one "
+		  "inherited as descriptor N; mac: default a random locally administered "
+		  "address, printed at start; queues: queue pairs, 1 to 8 (a multi_queue "
+		  "TAP); vhost=on: the kernel's vhost-net moves the frames (needs "
+		  "/dev/vhost-net; a guest without MSI-X gets the VMM's path). user: "
+		  "user-mode networking, no privileges needed: the guest gets 10.0.2.15 by "
+		  "DHCP, 10.0.2.2 is the host (NAT), 10.0.2.3 its DNS. hostfwd: connections "
+		  "to HOSTADDR:HOSTPORT (default 127.0.0.1) reach GUESTPORT in the guest; "
+		  "repeatable (up to 16)",
+	  .run_help = AS_FOR_BOOT },
+	{ .name = "share",
+	  .metavar = "HOSTDIR[:TAG][,readonly=on]",
+	  .modes = BOTH,
+	  .json_key = "share",
+	  .repeatable = true,
+	  .parse = parse_share,
+	  .help = "share a host directory with the guest (virtio-fs); repeatable (up to 8). "
+		  "The guest mounts it with mount -t virtiofs TAG /mnt. TAG: up to 36 "
+		  "printable characters, default the directory's last component (or shareN "
+		  "when that is no usable tag). readonly: every change fails with EROFS. "
+		  "The guest cannot reach outside HOSTDIR, open device nodes or follow "
+		  "symlinks on the host. A comma in HOSTDIR is written twice (,,).",
+	  .run_help = "also share HOSTDIR, mounted at its own path in the guest" },
+	{ .name = "uuid",
+	  .metavar = "UUID",
+	  .modes = BOTH,
+	  .json_key = "uuid",
+	  .parse = parse_uuid,
+	  .help = "the machine's UUID, as the guest reads it from SMBIOS "
+		  "(/sys/class/dmi/id/product_uuid); default: a new random UUID at every "
+		  "start, printed on stderr" },
+	{ .name = "name",
+	  .metavar = "NAME",
+	  .modes = BOTH,
+	  .json_key = "name",
+	  .parse = parse_name,
+	  .help = "the machine's product name in SMBIOS (default: minivmm)",
+	  .run_help = "SMBIOS product name, also the guest's hostname (default vmm-run)" },
+	{ .name = "kvm-device",
+	  .metavar = "PATH",
+	  .modes = BOTH,
+	  .json_key = "kvm-device",
+	  TEXT_AT(kvm_path),
+	  .help = "KVM device (default: /dev/kvm)" },
+	{ .name = "stats",
+	  .modes = BOTH,
+	  .json_key = "stats",
+	  FLAG_AT(stats),
+	  .help = "at exit, print to stderr how often the guest made the VMM work: exits by "
+		  "reason and vCPU, accesses by device and address range, virtio kicks and "
+		  "interrupts (SIGUSR1 prints them at any time, with or without this "
+		  "option)" },
+	{ .name = "stats-json",
+	  .metavar = "FILE",
+	  .modes = BOTH,
+	  .json_key = "stats-json",
+	  TEXT_AT(stats_json),
+	  .empty_why = "needs a file name",
+	  .help = "at exit, write the same numbers as JSON to FILE (created at start-up, "
+		  "before the sandbox closes)" },
+	{ .name = "seccomp",
+	  .metavar = "MODE",
+	  .modes = BOTH,
+	  .json_key = "seccomp",
+	  .parse = parse_seccomp,
+	  .help = "on: each thread may make only the system calls its job needs, and any "
+		  "other one stops the VMM with SIGSYS; log: allow them but have the kernel "
+		  "log them; off: no filter (default: on). Started as root, the VMM also "
+		  "drops every capability before the guest runs." },
+	{ .name = "user",
+	  .metavar = "UID[:GID]",
+	  .modes = BOTH,
+	  .json_key = "user",
+	  .parse = parse_user,
+	  .help = "started as root: once every file is open, become this user and group "
+		  "(numbers; GID defaults to UID) before the guest runs" },
+	{ .name = "jail",
+	  .metavar = "DIR",
+	  .modes = BOTH,
+	  .json_key = "jail",
+	  TEXT_AT(jail),
+	  .empty_why = "needs a directory",
+	  .help = "run in new user, mount, PID, IPC, UTS (and, without user networking, "
+		  "network) namespaces with a tmpfs on DIR as the root, holding only "
+		  "/dev/kvm, /proc and the shares; started as root it needs --user "
+		  "(docs/security.md)" },
+	{ .name = "modules",
+	  .metavar = "DIR",
+	  .modes = OPTION_RUN,
+	  .json_key = "modules",
+	  TEXT_AT(modules_dir),
+	  .empty_why = "needs a directory",
+	  .help = "the kernel's modules (with modules.dep) for the devices in use; default "
+		  "/lib/modules/RELEASE, RELEASE read from the bzImage" },
+	{ .name = "env",
+	  .metavar = "NAME=VALUE",
+	  .modes = OPTION_RUN,
+	  .json_key = "env",
+	  .repeatable = true,
+	  .parse = parse_env,
+	  .help = "set a variable for CMD (repeatable); CMD also gets our PATH, HOME, USER, "
+		  "LOGNAME, TERM, TZ, LANG and LC_* when set" },
+	{ .name = "cwd",
+	  .metavar = "DIR",
+	  .modes = OPTION_RUN,
+	  .json_key = "cwd",
+	  .parse = parse_cwd,
+	  .help = "CMD's working directory in the guest (default: ours; / with --rootfs)" },
+	{ .name = "timeout",
+	  .metavar = "SECONDS",
+	  .modes = BOTH,
+	  .json_key = "timeout",
+	  .parse = parse_timeout,
+	  .help = "stop the guest after this long (exit status 124)" },
+	{ .name = "status-file",
+	  .metavar = "FILE",
+	  .modes = OPTION_RUN,
+	  .json_key = "status-file",
+	  TEXT_AT(status_file),
+	  .empty_why = "needs a file name",
+	  .help = "write how the run ended as one line: \"exit N\", \"signal N\", \"timeout "
+		  "S\", \"init-failed ERRNO\", \"no-status CODE\", \"vmm-signal N\" or "
+		  "\"vmm-error\"" },
+	{ .name = "verbose",
+	  .modes = OPTION_RUN,
+	  .json_key = "verbose",
+	  FLAG_AT(verbose),
+	  .help = "show the guest kernel's console on stderr" },
+	{ .name = "config",
+	  .metavar = "FILE",
+	  .modes = BOTH,
+	  TEXT_AT(config),
+	  .help = "options from a JSON file whose keys are the long options "
+		  "(docs/scripting.md); the command line overrides it",
+	  .run_help = "options from a JSON file (keys: the long options; \"command\": CMD as an "
+		      "array); the command line wins" },
+	{ .name = "help",
+	  .short_name = 'h',
+	  .modes = BOTH,
+	  FLAG_AT(help),
+	  .help = "show this help" },
+	{ .name = "version", .modes = BOTH, FLAG_AT(version), .help = "show the version" },
+};
+
+const unsigned int options_count = sizeof(options_table) / sizeof(options_table[0]);
+_Static_assert(sizeof(options_table) / sizeof(options_table[0]) <= VMM_OPTIONS_MAX,
+	       "raise VMM_OPTIONS_MAX");

@@ -4,7 +4,7 @@ CC ?= gcc
 BUILD ?= build
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I. -D_GNU_SOURCE -pthread
-LDLIBS := -pthread -luring -lseccomp
+LDLIBS := -pthread -luring -lseccomp -lz -llzma -lzstd -llz4 -lbz2
 # libslirp (user networking) exists only as a shared library on Debian: the dynamic build
 # loads it with dlopen() when --net user asks for it (its headers come from libslirp-dev),
 # the static one compiles virtio/net_slirp.c without it (see docs/architecture.md).

@@ -291,11 +291,15 @@ static int load_guest(struct vm *vm, const struct vmm_options *opts, const struc
 	if (opts->flat) {
 		ret = boot_load_flat(&vm->mem, opts->flat, entry, err, errlen);
 	} else {
+		struct kernel_unpack_result unpacked = { .fd = -1 };
+		char note[160];
 		struct boot_linux_config linux_cfg = {
 			.kernel_path = opts->kernel,
 			.initrd_path = opts->initrd,
 			.cmdline = opts->cmdline,
 			.rsdp_gpa = PLATFORM_ACPI_START,
+			.unpack = opts->kernel_unpack,
+			.unpacked = &unpacked,
 		};
 		if (img) {
 			linux_cfg.cmdline = img->cmdline;
@@ -303,6 +307,9 @@ static int load_guest(struct vm *vm, const struct vmm_options *opts, const struc
 			linux_cfg.initrd_len = img->initramfs.len;
 		}
 		ret = boot_load_linux(&vm->mem, &linux_cfg, entry, err, errlen);
+		kernel_unpack_describe(&unpacked, note, sizeof(note));
+		if (!ret && unpacked.format != UNPACK_UNKNOWN && (!opts->run || opts->verbose))
+			fprintf(stderr, "vmm: %s\n", note);
 	}
 	return ret ? VMM_EXIT_USAGE : 0;
 }

@@ -41,6 +41,7 @@ enum {
 	OPT_VERBOSE,
 	OPT_CONFIG,
 	OPT_JAIL,
+	OPT_KERNEL_UNPACK,
 };
 
 static const struct option long_options[] = {
@@ -72,6 +73,7 @@ static const struct option long_options[] = {
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "jail", required_argument, NULL, OPT_JAIL },
+	{ "kernel-unpack", required_argument, NULL, OPT_KERNEL_UNPACK },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -808,6 +810,13 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 		case OPT_CONFIG:
 			opts->config = optarg;
 			break;
+		case OPT_KERNEL_UNPACK:
+			if (strcmp(optarg, "host") && strcmp(optarg, "guest"))
+				return bad(err, errlen, "--kernel-unpack", optarg,
+					   "must be host or guest");
+			opts->kernel_unpack =
+				strcmp(optarg, "host") ? KERNEL_UNPACK_GUEST : KERNEL_UNPACK_HOST;
+			break;
 		case OPT_JAIL:
 			if (!*optarg)
 				return bad(err, errlen, "--jail", "''", "needs a directory");
@@ -862,6 +871,7 @@ void options_usage(void *stream, const char *argv0)
 		"Options:\n"
 		"  --kernel FILE     Linux kernel to boot: a bzImage (x86 boot protocol 2.06 or\n"
 		"                    later) or an uncompressed x86-64 vmlinux (ELF)\n"
+		"  --kernel-unpack host|guest  who unpacks a bzImage (default host, cached)\n"
 		"  --initrd FILE     initial ramdisk to hand the kernel (default: none)\n"
 		"  --cmdline TEXT    kernel command line (default: \"%s\")\n"
 		"  --cpus N          number of vCPUs, 1 to %d (default: 1)\n"

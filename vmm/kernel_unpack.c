@@ -20,7 +20,9 @@
 
 #define SETUP_HEADER_OFFSET 0x1f1
 #define PAYLOAD_PROTOCOL 0x0208 /* payload_offset and payload_length exist from 2.08 */
+#define ENTRY_SUFFIX ".vmlinux"
 #define ENTRY_NAME_MAX (2 * SHA256_BYTES + 32)
+#define IDENTITY_NAME_MAX 160
 
 /* Where the payload lies in the mapped image; -EOPNOTSUPP for an image that states none. */
 static int find_payload(const uint8_t *image, size_t len, const uint8_t **payload,
@@ -185,18 +187,74 @@ static void entry_name(const uint8_t *image, size_t len, char *name, size_t name
 	sha256(image, len, digest);
 	for (unsigned int i = 0; i < SHA256_BYTES; i++)
 		pos += (size_t)snprintf(name + pos, namelen - pos, "%02x", digest[i]);
-	snprintf(name + pos, namelen - pos, ".vmlinux");
+	snprintf(name + pos, namelen - pos, ENTRY_SUFFIX);
 }
 
-static int unpack_payload_cached(const uint8_t *image, size_t len, const uint8_t *payload,
-				 size_t payload_len, size_t out_len, const char *cache_dir,
-				 struct kernel_unpack_result *res, char *err, size_t errlen)
+/*
+ * Hashing a 14 MiB bzImage costs about 0.1 s of CPU (more in a nested guest), a good part
+ * of what unpacking on the host saves; so the entry's name is also remembered under the
+ * file's identity: device, inode, size, modification and change times. A file whose
+ * identity is known skips the hash. Writing to it, or replacing it, changes its change
+ * time, which only the kernel sets.
+ */
+static void identity_name(const struct stat *st, char *out, size_t outlen)
 {
-	char name[ENTRY_NAME_MAX];
+	snprintf(out, outlen, "%llx-%llx-%llx-%llx.%09ld-%llx.%09ld.name",
+		 (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+		 (unsigned long long)st->st_size, (unsigned long long)st->st_mtim.tv_sec,
+		 st->st_mtim.tv_nsec, (unsigned long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+static bool recall_name(int dir, const char *id, char *name, size_t namelen)
+{
+	struct stat st;
+	ssize_t n = -1;
+	int fd = openat(dir, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_uid == geteuid())
+		n = pread(fd, name, namelen - 1, 0);
+	close(fd);
+	if (n != 2 * SHA256_BYTES + (ssize_t)strlen(ENTRY_SUFFIX))
+		return false;
+	name[n] = 0;
+	return strspn(name, "0123456789abcdef") == 2 * SHA256_BYTES &&
+	       !strcmp(name + 2 * SHA256_BYTES, ENTRY_SUFFIX);
+}
+
+/* Best effort: without it the next boot hashes again. */
+static void remember_name(int dir, const char *id, const char *name)
+{
+	char tmp[IDENTITY_NAME_MAX + 32];
+	size_t len = strlen(name);
+	bool ok;
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", id, (int)getpid());
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	ok = write(fd, name, len) == (ssize_t)len;
+	close(fd);
+	if (!ok || renameat(dir, tmp, dir, id))
+		unlinkat(dir, tmp, 0);
+}
+
+static int unpack_payload_cached(const uint8_t *image, size_t len, const struct stat *st,
+				 const uint8_t *payload, size_t payload_len, size_t out_len,
+				 const char *cache_dir, struct kernel_unpack_result *res, char *err,
+				 size_t errlen)
+{
+	char name[ENTRY_NAME_MAX], id[IDENTITY_NAME_MAX];
 	int dir = open_cache_dir(cache_dir), ret = -ENOENT;
+	bool known;
 
 	if (dir >= 0) {
-		entry_name(image, len, name, sizeof(name));
+		identity_name(st, id, sizeof(id));
+		known = recall_name(dir, id, name, sizeof(name));
+		if (!known)
+			entry_name(image, len, name, sizeof(name));
 		res->fd = open_entry(dir, name, out_len);
 		res->source = KERNEL_UNPACK_CACHE_HIT;
 		if (res->fd < 0) {
@@ -204,6 +262,8 @@ static int unpack_payload_cached(const uint8_t *image, size_t len, const uint8_t
 					 &res->fd, err, errlen);
 			res->source = KERNEL_UNPACK_CACHE_NEW;
 		}
+		if (res->fd >= 0 && !known)
+			remember_name(dir, id, name);
 		close(dir);
 		if (res->fd >= 0 || ret == -EINVAL)
 			return res->fd >= 0 ? 0 : ret;
@@ -217,6 +277,7 @@ int kernel_unpack(int fd, size_t len, const char *cache_dir, struct kernel_unpac
 {
 	const uint8_t *payload;
 	size_t payload_len, out_len;
+	struct stat st;
 	uint8_t *image;
 	int ret;
 
@@ -224,7 +285,7 @@ int kernel_unpack(int fd, size_t len, const char *cache_dir, struct kernel_unpac
 	res->len = 0;
 	res->format = UNPACK_UNKNOWN;
 	res->source = KERNEL_UNPACK_NONE;
-	if (len == 0)
+	if (len == 0 || fstat(fd, &st))
 		return 0;
 	image = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (image == MAP_FAILED) {
@@ -242,8 +303,8 @@ int kernel_unpack(int fd, size_t len, const char *cache_dir, struct kernel_unpac
 	if (!unpack_supported(res->format))
 		goto out;
 	ret = unpack_output_size(payload, payload_len, &out_len, err, errlen)
-		      ?: unpack_payload_cached(image, len, payload, payload_len, out_len, cache_dir,
-					       res, err, errlen);
+		      ?: unpack_payload_cached(image, len, &st, payload, payload_len, out_len,
+					       cache_dir, res, err, errlen);
 	if (ret) {
 		res->source = KERNEL_UNPACK_NONE;
 		goto out;

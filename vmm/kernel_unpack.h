@@ -6,7 +6,9 @@
  *
  * The cache: ${XDG_CACHE_HOME:-$HOME/.cache}/minivmm/kernels/<sha256 of the bzImage>.vmlinux,
  * mode 0600, written to a temporary name and renamed into place, so a reader sees a whole
- * entry or none. An entry is used only when it is a regular file of ours with the size the
+ * entry or none. Beside each, <file identity>.name holds the entry's name for the bzImage
+ * file it was made from (device, inode, size, mtime, ctime), so a known file is not hashed
+ * again. An entry is used only when it is a regular file of ours with the size the
  * payload states and an ELF header; anything else is unpacked again over it. A directory
  * that cannot be made, is not ours, or is writable by others is not used: the vmlinux then
  * lives in an anonymous memory file for this boot only. A cache problem never fails a boot.

@@ -86,14 +86,14 @@ static void check_vmlinux(void)
 	res.fd = -1;
 }
 
-/* the one entry in dir, by name; "" when there is none */
+/* the one entry in dir, by name; "" when there is none; never a temporary file */
 static const char *entry_path(const char *in)
 {
 	static char path[700];
 	char cmd[400];
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "ls -A %s", in);
+	snprintf(cmd, sizeof(cmd), "ls -A %s | grep -v '[0-9]\\.name$'", in);
 	p = popen(cmd, "r");
 	ck_assert(p != NULL);
 	path[0] = 0;
@@ -101,7 +101,7 @@ static const char *entry_path(const char *in)
 		cmd[strcspn(cmd, "\n")] = 0;
 		snprintf(path, sizeof(path), "%s/%s", in, cmd);
 	}
-	ck_assert(!fgets(cmd, sizeof(cmd), p)); /* never a second one (a temporary) */
+	ck_assert(!fgets(cmd, sizeof(cmd), p)); /* never a second one */
 	pclose(p);
 	return path;
 }
@@ -145,6 +145,48 @@ START_TEST(test_miss_then_hit)
 
 	ck_assert_msg(unpack(cache) == 0, "%s", err);
 	ck_assert_int_eq(res.source, KERNEL_UNPACK_CACHE_HIT);
+	check_vmlinux();
+}
+END_TEST
+
+/* kernel_unpack() on the kernel file as the last unpack() left it: same identity */
+static int unpack_again(const char *cache_dir)
+{
+	int fd = open(kernel, O_RDONLY), ret;
+
+	ck_assert_int_ge(fd, 0);
+	ret = kernel_unpack(fd, image_len, cache_dir, &res, err, sizeof(err));
+	close(fd);
+	return ret;
+}
+
+START_TEST(test_known_file_skips_the_hash)
+{
+	char cmd[700], name[200];
+	FILE *p;
+
+	ck_assert_int_eq(unpack(cache), 0);
+	close(res.fd);
+	/* the file's identity now names the entry */
+	snprintf(cmd, sizeof(cmd), "ls %s | grep '\\.name$'", cache);
+	p = popen(cmd, "r");
+	ck_assert(fgets(name, sizeof(name), p) != NULL);
+	pclose(p);
+	name[strcspn(name, "\n")] = 0;
+	ck_assert_int_eq(unpack_again(cache), 0);
+	ck_assert_int_eq(res.source, KERNEL_UNPACK_CACHE_HIT);
+	check_vmlinux();
+	/* a name file that names nothing valid is ignored: the hash finds the entry */
+	snprintf(cmd, sizeof(cmd), "echo junk > %s/%s", cache, name);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(unpack_again(cache), 0);
+	ck_assert_int_eq(res.source, KERNEL_UNPACK_CACHE_HIT);
+	check_vmlinux();
+	/* one that names another, missing entry: made under that name, still this kernel */
+	snprintf(cmd, sizeof(cmd), "printf %%064d.vmlinux 0 > %s/%s", cache, name);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(unpack_again(cache), 0);
+	ck_assert_int_eq(res.source, KERNEL_UNPACK_CACHE_NEW);
 	check_vmlinux();
 }
 END_TEST
@@ -300,6 +342,7 @@ Suite *unit_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_miss_then_hit, 0, NFORMATS_UNDER_TEST);
+	tcase_add_test(tc, test_known_file_skips_the_hash);
 	tcase_add_test(tc, test_corrupt_entry_remade);
 	tcase_add_test(tc, test_another_bzimage_another_entry);
 	tcase_add_test(tc, test_unusable_cache_dir_means_memory);

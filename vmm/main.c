@@ -264,8 +264,8 @@ static int build_smbios(struct vm *vm, const struct vmm_options *opts,
 
 /* Guest memory, firmware tables and the kernel: every input file is checked here. */
 static int load_guest(struct vm *vm, const struct vmm_options *opts, const struct run_image *img,
-		      struct boot_entry *entry, char uuid_text[SMBIOS_UUID_TEXT_LEN + 1], char *err,
-		      size_t errlen)
+		      struct boot_entry *entry, char uuid_text[SMBIOS_UUID_TEXT_LEN + 1],
+		      struct kernel_unpack_result *unpacked, char *err, size_t errlen)
 {
 	struct acpi_config acpi = {
 		.ncpus = opts->cpus,
@@ -291,15 +291,13 @@ static int load_guest(struct vm *vm, const struct vmm_options *opts, const struc
 	if (opts->flat) {
 		ret = boot_load_flat(&vm->mem, opts->flat, entry, err, errlen);
 	} else {
-		struct kernel_unpack_result unpacked = { .fd = -1 };
-		char note[160];
 		struct boot_linux_config linux_cfg = {
 			.kernel_path = opts->kernel,
 			.initrd_path = opts->initrd,
 			.cmdline = opts->cmdline,
 			.rsdp_gpa = PLATFORM_ACPI_START,
 			.unpack = opts->kernel_unpack,
-			.unpacked = &unpacked,
+			.unpacked = unpacked,
 		};
 		if (img) {
 			linux_cfg.cmdline = img->cmdline;
@@ -307,9 +305,6 @@ static int load_guest(struct vm *vm, const struct vmm_options *opts, const struc
 			linux_cfg.initrd_len = img->initramfs.len;
 		}
 		ret = boot_load_linux(&vm->mem, &linux_cfg, entry, err, errlen);
-		kernel_unpack_describe(&unpacked, note, sizeof(note));
-		if (!ret && unpacked.format != UNPACK_UNKNOWN && (!opts->run || opts->verbose))
-			fprintf(stderr, "vmm: %s\n", note);
 	}
 	return ret ? VMM_EXIT_USAGE : 0;
 }
@@ -718,6 +713,7 @@ int main(int argc, char **argv)
 	struct vmm_seccomp_fds main_fds = { 0 };
 	static struct vmm_options opts; /* in .bss: its unused path slots stay untouched */
 	struct boot_entry entry;
+	struct kernel_unpack_result unpacked = { .fd = -1 };
 	struct console con;
 	struct run_image img;
 	struct options_prescan pre;
@@ -778,7 +774,8 @@ int main(int argc, char **argv)
 		if (code)
 			return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
 	}
-	code = load_guest(&vm, &opts, opts.run ? &img : NULL, &entry, uuid_text, err, sizeof(err));
+	code = load_guest(&vm, &opts, opts.run ? &img : NULL, &entry, uuid_text, &unpacked, err,
+			  sizeof(err));
 	if (opts.run)
 		run_image_free(&img);
 	if (code)
@@ -796,6 +793,10 @@ int main(int argc, char **argv)
 	if (!opts.run || opts.verbose) {
 		fprintf(stderr, "vmm: uuid %s\n", uuid_text);
 		print_nics(&vm, &opts);
+		if (unpacked.format != UNPACK_UNKNOWN) { /* a bzImage: who unpacks it, and how */
+			kernel_unpack_describe(&unpacked, err, sizeof(err));
+			fprintf(stderr, "vmm: %s\n", err);
+		}
 	}
 
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -4,7 +4,9 @@ CC ?= gcc
 BUILD ?= build
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I. -D_GNU_SOURCE -pthread
-LDLIBS := -pthread -luring -lseccomp
+# The kernel payload's decompressors (vmm/unpack.c); Debian's -dev packages carry .a files.
+UNPACK_LIBS := -lz -llzma -lzstd -llz4 -lbz2
+LDLIBS := -pthread -luring -lseccomp $(UNPACK_LIBS)
 # libslirp (user networking) exists only as a shared library on Debian: the dynamic build
 # loads it with dlopen() when --net user asks for it (its headers come from libslirp-dev),
 # the static one compiles virtio/net_slirp.c without it (see docs/architecture.md).
@@ -112,7 +114,7 @@ FUZZ_JOBS ?= 2
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
 		$(BUILD)/fuzz/fuzz_kernel $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
 		$(BUILD)/fuzz/fuzz_fs $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_net \
-		$(BUILD)/fuzz/fuzz_virtio_pci
+		$(BUILD)/fuzz/fuzz_virtio_pci $(BUILD)/fuzz/fuzz_unpack
 	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c virtio/virtqueue.h \
 		vmm/memory.c vmm/memory.h
@@ -131,6 +133,9 @@ $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/bz
 		vmm/x86/elf.c vmm/x86/elf.h tests/unit/vmm/x86/elf_image.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/elf.c -o $@
+$(BUILD)/fuzz/fuzz_unpack: tests/fuzz/fuzz_unpack.c vmm/unpack.c vmm/unpack.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_unpack.c vmm/unpack.c -o $@ $(UNPACK_LIBS)
 # the command line: the option table, its parsers and the value parsers they share
 OPTIONS_SRCS := vmm/options.c vmm/options_table.c vmm/options_net.c vmm/options_share.c \
 		vmm/parse.c

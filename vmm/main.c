@@ -265,8 +265,8 @@ static int build_smbios(struct vm *vm, const struct vmm_options *opts,
 
 /* Guest memory, firmware tables and the kernel: every input file is checked here. */
 static int load_guest(struct vm *vm, const struct vmm_options *opts, const struct run_image *img,
-		      struct boot_entry *entry, char uuid_text[SMBIOS_UUID_TEXT_LEN + 1], char *err,
-		      size_t errlen)
+		      struct boot_entry *entry, char uuid_text[SMBIOS_UUID_TEXT_LEN + 1],
+		      struct kernel_unpack_result *unpacked, char *err, size_t errlen)
 {
 	struct acpi_config acpi = {
 		.ncpus = opts->cpus,
@@ -297,6 +297,8 @@ static int load_guest(struct vm *vm, const struct vmm_options *opts, const struc
 			.initrd_path = opts->initrd,
 			.cmdline = opts->cmdline,
 			.rsdp_gpa = PLATFORM_ACPI_START,
+			.unpack = opts->kernel_unpack,
+			.unpacked = unpacked,
 		};
 		if (img) {
 			linux_cfg.cmdline = img->cmdline;
@@ -713,6 +715,7 @@ int main(int argc, char **argv)
 	struct vmm_seccomp_fds main_fds = { 0 };
 	static struct vmm_options opts; /* in .bss: its unused path slots stay untouched */
 	struct boot_entry entry;
+	struct kernel_unpack_result unpacked = { .fd = -1 };
 	struct console con;
 	struct run_image img;
 	struct options_prescan pre;
@@ -773,7 +776,8 @@ int main(int argc, char **argv)
 		if (code)
 			return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
 	}
-	code = load_guest(&vm, &opts, opts.run ? &img : NULL, &entry, uuid_text, err, sizeof(err));
+	code = load_guest(&vm, &opts, opts.run ? &img : NULL, &entry, uuid_text, &unpacked, err,
+			  sizeof(err));
 	if (opts.run)
 		run_image_free(&img);
 	if (code)
@@ -791,6 +795,10 @@ int main(int argc, char **argv)
 	if (!opts.run || opts.verbose) {
 		fprintf(stderr, "vmm: uuid %s\n", uuid_text);
 		print_nics(&vm, &opts);
+		if (unpacked.format != UNPACK_UNKNOWN) { /* a bzImage: who unpacks it, and how */
+			kernel_unpack_describe(&unpacked, err, sizeof(err));
+			fprintf(stderr, "vmm: %s\n", err);
+		}
 	}
 
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -14,6 +14,7 @@
 
 #include "firmware/smbios.h"
 #include "virtio/disk.h"
+#include "vmm/x86/kernel_unpack.h"
 #include "vmm/seccomp.h"
 #include "virtio/fs.h"
 #include "vmm/options_net.h"
@@ -71,6 +72,8 @@ struct vmm_options {
 	bool verbose;		 /* --verbose: the guest's console on stderr */
 	const char *config;	 /* --config FILE, already merged in by main() */
 	const char *jail;	 /* --jail DIR: the VMM's root once set up (vmm/jail.h) */
+
+	enum kernel_unpack_mode kernel_unpack; /* --kernel-unpack host|guest, default host */
 
 	/*
 	 * Last, and zeroed one slot at a time as options fill them: each holds a 4 KiB path,

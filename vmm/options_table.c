@@ -133,6 +133,18 @@ static int parse_seccomp(struct vmm_options *opts, const char *arg, char *err, s
 	return 0;
 }
 
+static int parse_kernel_unpack(struct vmm_options *opts, const char *arg, char *err,
+			       size_t errlen)
+{
+	if (!strcmp(arg, "host"))
+		opts->kernel_unpack = KERNEL_UNPACK_HOST;
+	else if (!strcmp(arg, "guest"))
+		opts->kernel_unpack = KERNEL_UNPACK_GUEST;
+	else
+		return options_bad(err, errlen, "--kernel-unpack", arg, "must be host or guest");
+	return 0;
+}
+
 /* UID or UID:GID, each 0 to 2^32 - 2 (-1 means "unchanged" to the set*id calls). */
 static int parse_user(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
 {
@@ -204,6 +216,14 @@ const struct option_spec options_table[] = {
 	  .help = "Linux kernel to boot: a bzImage (x86 boot protocol 2.06 or later) or an "
 		  "uncompressed x86-64 vmlinux (ELF)",
 	  .run_help = "Linux kernel to boot (bzImage or vmlinux)" },
+	{ .name = "kernel-unpack",
+	  .metavar = "host|guest",
+	  .modes = BOTH,
+	  .json_key = "kernel-unpack",
+	  .parse = parse_kernel_unpack,
+	  .help = "who unpacks a bzImage's compressed kernel: host (default), the VMM, once, "
+		  "into a cache under ~/.cache/minivmm, then boots it as a vmlinux (the guest "
+		  "loses the decompressor's KASLR); guest: the kernel's own decompressor" },
 	{ .name = "flat",
 	  .metavar = "FILE",
 	  .modes = OPTION_BOOT,

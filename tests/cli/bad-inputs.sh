@@ -41,6 +41,27 @@ expect directory-kernel "not a regular file" --kernel "$tmp"
 printf '\177ELF\002\001\001' >"$tmp/elf-short"
 expect elf-short-kernel "ELF file is too short" --kernel "$tmp/elf-short"
 expect elf-program-kernel "not an executable (a vmlinux is one)" --kernel "$(command -v sh)"
+# bzImages whose payload the VMM unpacks (--kernel-unpack host, the default): a header
+# (protocol 2.15, 1 KiB of setup) whose 1 MiB payload runs past the file's 4 KiB, and one
+# whose 16-byte payload is gzip's magic and then noise. Their cache is this test's.
+put() { printf "$2" | dd of="$1" bs=1 seek=$(($3)) conv=notrunc status=none; }
+head -c 4096 /dev/zero >"$tmp/bz-truncated"
+put "$tmp/bz-truncated" '\001' 0x1f1             # setup_sects
+put "$tmp/bz-truncated" '\125\252' 0x1fe         # boot_flag 0xaa55
+put "$tmp/bz-truncated" 'HdrS\017\002' 0x202     # header, version 2.15
+put "$tmp/bz-truncated" '\001' 0x211             # loadflags: LOADED_HIGH
+put "$tmp/bz-truncated" '\000\000\040\000\001\000\001' 0x230 # alignment, relocatable, XLF_KERNEL_64
+put "$tmp/bz-truncated" '\000\001\000\000\000\000\020\000' 0x248 # payload at 0x100, 1 MiB
+put "$tmp/bz-truncated" '\000\000\000\001' 0x258 # pref_address 16 MiB
+put "$tmp/bz-truncated" '\000\000\100\000' 0x260 # init_size 4 MiB
+cp "$tmp/bz-truncated" "$tmp/bz-corrupt"
+put "$tmp/bz-corrupt" '\020\000\000\000' 0x24c  # payload_length 16
+put "$tmp/bz-corrupt" '\037\213\010\000noisenoise\000\020\000\000' 0x500
+XDG_CACHE_HOME=$tmp/cache expect bzimage-truncated "--kernel $tmp/bz-truncated: bzImage is truncated" \
+	--kernel "$tmp/bz-truncated"
+XDG_CACHE_HOME=$tmp/cache expect bzimage-corrupt-payload "--kernel $tmp/bz-corrupt: payload is" \
+	--kernel "$tmp/bz-corrupt"
+expect kernel-unpack-value "--kernel-unpack sideways" --kernel "$tmp/text" --kernel-unpack sideways
 expect memory-zero "--memory 0" --kernel "$tmp/text" --memory 0
 expect memory-junk "--memory lots" --kernel "$tmp/text" --memory lots
 expect memory-beyond-host "--memory $too_much: more than this host" --kernel "$tmp/text" \

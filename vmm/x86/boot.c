@@ -270,6 +270,34 @@ static int load_vmlinux(const struct guest_mem *mem, int fd, size_t len, const c
 	return 0;
 }
 
+/*
+ * A bzImage whose payload is unpacked on the host boots as the vmlinux it carries
+ * (vmm/kernel_unpack.h). Returns 1 when it is not unpacked: load the bzImage itself.
+ */
+static int load_unpacked(const struct guest_mem *mem, int fd, size_t len,
+			 const struct boot_linux_config *cfg, uint8_t *head,
+			 struct kernel_layout *kl, char *err, size_t errlen)
+{
+	struct kernel_unpack_result local, *res = cfg->unpacked ? cfg->unpacked : &local;
+	char why[200];
+	int ret = kernel_unpack(fd, len, NULL, res, why, sizeof(why));
+
+	if (ret) {
+		snprintf(err, errlen, "--kernel %s: %s", cfg->kernel_path, why);
+		return ret;
+	}
+	if (res->fd < 0)
+		return 1;
+	memset(head, 0, KERNEL_HEAD_BYTES);
+	ret = read_at(res->fd, cfg->kernel_path, "--kernel", head,
+		      res->len < KERNEL_HEAD_BYTES ? res->len : KERNEL_HEAD_BYTES, 0, err, errlen)
+		      ?: load_vmlinux(mem, res->fd, res->len, cfg->kernel_path, head, kl, err,
+				      errlen);
+	close(res->fd);
+	res->fd = -1;
+	return ret;
+}
+
 int boot_load_linux(const struct guest_mem *mem, const struct boot_linux_config *cfg,
 		    struct boot_entry *entry, char *err, size_t errlen)
 {
@@ -288,9 +316,12 @@ int boot_load_linux(const struct guest_mem *mem, const struct boot_linux_config 
 		      len < sizeof(head) ? len : sizeof(head), 0, err, errlen);
 	if (ret)
 		goto out;
+	ret = 1;
 	if (elf_is_elf(head, len))
 		ret = load_vmlinux(mem, fd, len, cfg->kernel_path, head, &kl, err, errlen);
-	else
+	else if (cfg->unpack == KERNEL_UNPACK_HOST)
+		ret = load_unpacked(mem, fd, len, cfg, head, &kl, err, errlen);
+	if (ret == 1) /* a bzImage whose decompressor runs in the guest */
 		ret = load_bzimage(mem, fd, len, cfg->kernel_path, head, &kl, err, errlen);
 	if (ret)
 		goto out;

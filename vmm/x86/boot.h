@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/x86/kernel_unpack.h"
 #include "vmm/memory.h"
 
 /* GDT selectors the 64-bit boot protocol expects (__BOOT_CS, __BOOT_DS) plus a TSS. */
@@ -34,6 +35,8 @@ struct boot_linux_config {
 	size_t initrd_len;
 	const char *cmdline;
 	uint64_t rsdp_gpa;
+	enum kernel_unpack_mode unpack;	       /* a bzImage: boot its payload unpacked here? */
+	struct kernel_unpack_result *unpacked; /* out, may be NULL: what became of a bzImage */
 };
 
 /*

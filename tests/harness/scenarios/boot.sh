@@ -7,6 +7,7 @@
 # Env (set by host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
 #   HARNESS_TIMEOUT (seconds, default 120) HARNESS_VERBOSE (1: print full logs)
 #   BOOT_NAME, BOOT_KERNEL: another name and kernel (the vmlinux scenario's)
+#   BOOT_ARGS: more VMM options, split on spaces (the unpack scenario's)
 . /lib/harness/scenario.sh # vmm_status_why
 name=${BOOT_NAME:-boot}
 out=$LOG_DIR/$name.console # guest serial (VMM stdout)
@@ -16,7 +17,7 @@ limit=${HARNESS_TIMEOUT:-120}
 t0=$(cut -d' ' -f1 /proc/uptime)
 timeout -k 5 "$limit" "$VMM" --kernel "${BOOT_KERNEL:-$GUEST_KERNEL}" \
     --initrd "$GUEST_INITRD_DIR/boot-check.cpio.gz" \
-    --cmdline "console=ttyS0 panic=-1 reboot=k" --cpus 2 --memory 512M \
+    --cmdline "console=ttyS0 panic=-1 reboot=k" --cpus 2 --memory 512M ${BOOT_ARGS:-} \
     >"$out" 2>"$err" </dev/null
 rc=$?
 t1=$(cut -d' ' -f1 /proc/uptime)

@@ -133,8 +133,7 @@ static int parse_seccomp(struct vmm_options *opts, const char *arg, char *err, s
 	return 0;
 }
 
-static int parse_kernel_unpack(struct vmm_options *opts, const char *arg, char *err,
-			       size_t errlen)
+static int parse_kernel_unpack(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
 {
 	if (!strcmp(arg, "host"))
 		opts->kernel_unpack = KERNEL_UNPACK_HOST;

@@ -108,6 +108,10 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
+# What a target that links a device, or the disk layer, links with it.
+FUZZ_DISK := virtio/disk.c virtio/iov.c
+FUZZ_FS := virtio/fs.c virtio/iov.c
+FUZZ_NET := virtio/net.c virtio/iov.c
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
 		$(BUILD)/fuzz/fuzz_kernel $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
 		$(BUILD)/fuzz/fuzz_fs $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_net \
@@ -129,49 +133,49 @@ $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/bzimage.c vmm/bzimage.h 
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/bzimage.c vmm/elf.c -o $@
 $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c vmm/options.c vmm/options.h \
-		virtio/disk.c virtio/disk.h firmware/smbios.c firmware/smbios.h vmm/seccomp.c \
+		$(FUZZ_DISK) virtio/disk.h firmware/smbios.c firmware/smbios.h vmm/seccomp.c \
 		vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c vmm/options.c virtio/disk.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c vmm/options.c $(FUZZ_DISK) \
 		firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
 
 $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c virtio/blk.c virtio/blk.h virtio/virtqueue.c \
-		virtio/virtqueue.h virtio/disk.c virtio/disk.h virtio/device.c virtio/device.h \
+		virtio/virtqueue.h $(FUZZ_DISK) virtio/disk.h virtio/device.c virtio/device.h \
 		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_blk.c virtio/blk.c virtio/virtqueue.c \
-		virtio/device.c virtio/disk.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring \
+		virtio/device.c $(FUZZ_DISK) vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring \
 		-lseccomp
 
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config.c vmm/config.h \
-		vmm/options.c vmm/options.h virtio/disk.c virtio/disk.h firmware/smbios.c \
+		vmm/options.c vmm/options.h $(FUZZ_DISK) virtio/disk.h firmware/smbios.c \
 		firmware/smbios.h vmm/seccomp.c vmm/seccomp.h vmm/hostfile.c vmm/hostfile.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c vmm/options.c \
-		virtio/disk.c firmware/smbios.c vmm/seccomp.c vmm/hostfile.c -o $@ -pthread -luring \
+		$(FUZZ_DISK) firmware/smbios.c vmm/seccomp.c vmm/hostfile.c -o $@ -pthread -luring \
 		-lseccomp
-$(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c virtio/fs.c virtio/fs.h virtio/virtqueue.c \
+$(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/fs.h virtio/virtqueue.c \
 		virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c vmm/memory.h \
 		vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_fs.c virtio/fs.c virtio/virtqueue.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/virtqueue.c \
 		virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
 
-$(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c virtio/net.c virtio/net.h virtio/net_backend.h \
+$(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/net.h virtio/net_backend.h \
 		virtio/virtqueue.c virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c \
 		vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_net.c virtio/net.c virtio/virtqueue.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/virtqueue.c \
 		virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
 
 $(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci.h virtio/blk.c \
-		virtio/blk.h virtio/virtqueue.c virtio/virtqueue.h virtio/disk.c virtio/disk.h \
+		virtio/blk.h virtio/virtqueue.c virtio/virtqueue.h $(FUZZ_DISK) virtio/disk.h \
 		virtio/device.c virtio/device.h devices/pci.c devices/pci.h devices/bus.c \
 		devices/bus.h devices/msix.c devices/msix.h devices/platform.h vmm/irq.c vmm/irq.h \
 		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/blk.c \
-		virtio/virtqueue.c virtio/disk.c virtio/device.c devices/pci.c devices/bus.c \
+		virtio/virtqueue.c $(FUZZ_DISK) virtio/device.c devices/pci.c devices/bus.c \
 		devices/msix.c vmm/irq.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp \
 		-Wl,--wrap=pthread_sigmask -Wno-gnu-variable-sized-type-not-at-end
 

@@ -8,6 +8,7 @@
  * data; the parser below works on byte counts, not on descriptor boundaries.
  */
 #include "virtio/blk.h"
+#include "virtio/iov.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -115,23 +116,11 @@ static void req_complete(struct blk_queue *q, struct blk_req *r, uint8_t status)
 }
 
 /* Copy len bytes out of the segments starting at *iov, consuming them (edits the iovecs). */
-static void iov_take(struct iovec **iov, unsigned int *cnt, void *dst, size_t len)
+static int iov_take(struct iovec **iov, unsigned int *cnt, void *dst, size_t len)
 {
-	uint8_t *out = dst;
+	int r = iov_to_buf(*iov, *cnt, 0, dst, len);
 
-	while (len && *cnt) {
-		size_t n = (*iov)->iov_len < len ? (*iov)->iov_len : len;
-
-		memcpy(out, (*iov)->iov_base, n);
-		out += n;
-		len -= n;
-		(*iov)->iov_base = (uint8_t *)(*iov)->iov_base + n;
-		(*iov)->iov_len -= n;
-		if ((*iov)->iov_len == 0) {
-			(*iov)++;
-			(*cnt)--;
-		}
-	}
+	return r < 0 ? r : iov_pull(iov, cnt, len);
 }
 
 /* [sector, sector + bytes/512) inside the capacity, without overflowing */
@@ -194,7 +183,8 @@ static int start_dwz(struct blk_queue *q, struct blk_req *r, struct iovec *rd, u
 		struct virtio_blk_discard_write_zeroes seg;
 		struct blk_range *rg = &r->ranges[i];
 
-		iov_take(&rd, &rdcnt, &seg, sizeof(seg));
+		if (iov_take(&rd, &rdcnt, &seg, sizeof(seg)) < 0)
+			return VIRTIO_BLK_S_IOERR;
 		rg->sector = le64toh(seg.sector);
 		rg->num_sectors = le32toh(seg.num_sectors);
 		rg->flags = le32toh(seg.flags);
@@ -241,11 +231,10 @@ static bool req_start(struct blk_queue *q, struct blk_req *r)
 	r->used_len = 1;
 	r->type = UINT32_MAX;
 
-	if (c->readable_bytes < sizeof(hdr)) {
+	if (iov_take(&rd, &rdcnt, &hdr, sizeof(hdr)) < 0) {
 		req_complete(q, r, VIRTIO_BLK_S_IOERR);
 		return true;
 	}
-	iov_take(&rd, &rdcnt, &hdr, sizeof(hdr));
 	rd_bytes = c->readable_bytes - sizeof(hdr);
 	r->type = le32toh(hdr.type);
 	sector = le64toh(hdr.sector);
@@ -277,18 +266,11 @@ static bool req_start(struct blk_queue *q, struct blk_req *r)
 		return true;
 	case VIRTIO_BLK_T_GET_ID: {
 		size_t n = wr_bytes < sizeof(b->serial) ? wr_bytes : sizeof(b->serial);
-		size_t off = 0;
 
-		if (rd_bytes) {
+		/* the serial is cut to the room the driver gave, as the spec allows */
+		if (rd_bytes || iov_from_buf(&c->iov[wr_first], wrcnt, 0, b->serial, n) < 0) {
 			status = VIRTIO_BLK_S_IOERR;
 			break;
-		}
-		for (unsigned int i = 0; i < wrcnt && off < n; i++) {
-			struct iovec *v = &c->iov[wr_first + i];
-			size_t k = v->iov_len < n - off ? v->iov_len : n - off;
-
-			memcpy(v->iov_base, b->serial + off, k);
-			off += k;
 		}
 		r->used_len = (uint32_t)n + 1;
 		status = VIRTIO_BLK_S_OK;

@@ -4,6 +4,7 @@
  * and the synchronous thread engine) that share one per-I/O state machine.
  */
 #include "virtio/disk.h"
+#include "virtio/iov.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -478,20 +479,6 @@ static unsigned int first_wz_method(struct disk *d, bool unmap)
 	return WZ_WRITE;
 }
 
-static void iov_advance(struct disk_io *io, uint64_t n)
-{
-	while (n && io->iovcnt) {
-		if (n < io->iov->iov_len) {
-			io->iov->iov_base = (uint8_t *)io->iov->iov_base + n;
-			io->iov->iov_len -= n;
-			return;
-		}
-		n -= io->iov->iov_len;
-		io->iov++;
-		io->iovcnt--;
-	}
-}
-
 static bool finish(struct disk_io *io, int result)
 {
 	io->result = result;
@@ -616,7 +603,7 @@ static bool io_advance(struct disk *d, struct disk_io *io, const struct step *s,
 			return finish(io, -EIO);
 		io->done += (uint64_t)res;
 		if (s->iov != io->zero_iov)
-			iov_advance(io, (uint64_t)res);
+			iov_pull(&io->iov, &io->iovcnt, (size_t)res); /* res <= s->len: fits */
 		return io->done >= io->len ? finish(io, 0) : false;
 	}
 

@@ -23,6 +23,7 @@
  * WRITE's comes straight out of the readable ones (pwritev).
  */
 #include "virtio/fs.h"
+#include "virtio/iov.h"
 #include "vmm/seccomp.h"
 
 #include <dirent.h>
@@ -127,81 +128,6 @@ struct fs_req {
 	size_t out_len;	   /* payload in s->out */
 	size_t direct_len; /* payload already in the guest's buffers after the header */
 };
-
-/* ------------------------------------------------------------------------------------ */
-/* Buffers */
-
-static size_t iov_total(const struct iovec *iov, unsigned int n)
-{
-	size_t t = 0;
-
-	for (unsigned int i = 0; i < n; i++)
-		t += iov[i].iov_len;
-	return t;
-}
-
-static size_t iov_copy_from(void *dst, const struct iovec *iov, unsigned int n, size_t len)
-{
-	uint8_t *d = dst;
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < n && done < len; i++) {
-		size_t k = iov[i].iov_len < len - done ? iov[i].iov_len : len - done;
-
-		memcpy(d + done, iov[i].iov_base, k);
-		done += k;
-	}
-	return done;
-}
-
-static size_t iov_copy_to(const struct iovec *iov, unsigned int n, size_t off, const void *src,
-			  size_t len)
-{
-	const uint8_t *p = src;
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < n && done < len; i++) {
-		size_t seg = iov[i].iov_len, k;
-
-		if (off >= seg) {
-			off -= seg;
-			continue;
-		}
-		k = seg - off < len - done ? seg - off : len - done;
-		memcpy((uint8_t *)iov[i].iov_base + off, p + done, k);
-		done += k;
-		off = 0;
-	}
-	return done;
-}
-
-/*
- * The bytes [off, off + len) of iov as at most max segments in out. Returns the count,
- * or -1 if they do not fit in max segments.
- */
-static int iov_slice(const struct iovec *iov, unsigned int n, size_t off, size_t len,
-		     struct iovec *out, unsigned int max)
-{
-	unsigned int k = 0;
-
-	for (unsigned int i = 0; i < n && len; i++) {
-		size_t seg = iov[i].iov_len, take;
-
-		if (off >= seg) {
-			off -= seg;
-			continue;
-		}
-		if (k == max)
-			return -1;
-		take = seg - off < len ? seg - off : len;
-		out[k].iov_base = (uint8_t *)iov[i].iov_base + off;
-		out[k].iov_len = take;
-		k++;
-		len -= take;
-		off = 0;
-	}
-	return (int)k;
-}
 
 /* ------------------------------------------------------------------------------------ */
 /* Nodes and handles */
@@ -1603,15 +1529,14 @@ ssize_t fs_server_handle(struct fs_server *s, const struct iovec *in, unsigned i
 			 const struct iovec *out, unsigned int nout)
 {
 	struct fs_req r = { .s = s, .rd = in, .nrd = nin, .wr = out, .nwr = nout };
-	size_t rd_bytes = iov_total(in, nin), copy;
+	size_t rd_bytes = iov_size(in, nin), copy;
 	struct fuse_out_header h = { 0 };
 	int ret;
 
-	r.wr_bytes = iov_total(out, nout);
-	if (rd_bytes < sizeof(r.in)) {
+	r.wr_bytes = iov_size(out, nout);
+	if (iov_to_buf(in, nin, 0, &r.in, sizeof(r.in)) < 0) {
 		ret = -EINVAL;
 	} else {
-		iov_copy_from(&r.in, in, nin, sizeof(r.in));
 		h.unique = r.in.unique;
 		if (r.in.len < sizeof(r.in) || r.in.len > rd_bytes) {
 			ret = -EINVAL;
@@ -1623,7 +1548,8 @@ ssize_t fs_server_handle(struct fs_server *s, const struct iovec *in, unsigned i
 		} else {
 			/* one copy of the arguments: the guest may rewrite its buffers meanwhile */
 			copy = r.in.len < FS_ARGS_MAX ? r.in.len : FS_ARGS_MAX;
-			iov_copy_from(s->args, in, nin, copy);
+			/* cannot fail: copy <= in.len <= rd_bytes */
+			iov_to_buf(in, nin, 0, s->args, copy);
 			r.arg = s->args + sizeof(r.in);
 			r.arglen = copy - sizeof(r.in);
 			ret = dispatch(&r);
@@ -1636,11 +1562,13 @@ ssize_t fs_server_handle(struct fs_server *s, const struct iovec *in, unsigned i
 	if (ret < 0) {
 		h.error = ret;
 		r.out_len = r.direct_len = 0;
-	} else if (r.out_len) {
-		iov_copy_to(out, nout, sizeof(h), s->out, r.out_len);
+	} else if (iov_from_buf(out, nout, sizeof(h), s->out, r.out_len) < 0) {
+		/* a handler's reply larger than the room it was given: ours to report */
+		h.error = -EIO;
+		r.out_len = r.direct_len = 0;
 	}
 	h.len = (uint32_t)(sizeof(h) + r.out_len + r.direct_len);
-	iov_copy_to(out, nout, 0, &h, sizeof(h));
+	iov_from_buf(out, nout, 0, &h, sizeof(h)); /* wr_bytes >= sizeof(h) */
 	return (ssize_t)h.len;
 }
 

@@ -6,6 +6,7 @@
  * and then no offload is offered, so the header the guest writes must be all plain.
  */
 #include "virtio/net.h"
+#include "virtio/iov.h"
 #include "vmm/seccomp.h"
 
 #include <endian.h>
@@ -44,70 +45,6 @@ static struct net *to_net(struct virtio_device *vdev)
 static void count(uint64_t *c, uint64_t n)
 {
 	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* iovec helpers: guest buffers are split across descriptors in any way */
-
-static size_t iov_copy_out(const struct iovec *iov, unsigned int cnt, size_t off, void *dst,
-			   size_t len)
-{
-	uint8_t *out = dst;
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < cnt && done < len; i++) {
-		size_t n;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		n = iov[i].iov_len - off < len - done ? iov[i].iov_len - off : len - done;
-		memcpy(out + done, (uint8_t *)iov[i].iov_base + off, n);
-		done += n;
-		off = 0;
-	}
-	return done;
-}
-
-static size_t iov_copy_in(const struct iovec *iov, unsigned int cnt, size_t off, const void *src,
-			  size_t len)
-{
-	const uint8_t *in = src;
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < cnt && done < len; i++) {
-		size_t n;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		n = iov[i].iov_len - off < len - done ? iov[i].iov_len - off : len - done;
-		memcpy((uint8_t *)iov[i].iov_base + off, in + done, n);
-		done += n;
-		off = 0;
-	}
-	return done;
-}
-
-/* dst = src without its first skip bytes (and without empty segments); returns the count. */
-static unsigned int iov_slice(const struct iovec *src, unsigned int cnt, size_t skip,
-			      struct iovec *dst, unsigned int max)
-{
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < cnt && n < max; i++) {
-		if (skip >= src[i].iov_len) {
-			skip -= src[i].iov_len;
-			continue;
-		}
-		dst[n].iov_base = (uint8_t *)src[i].iov_base + skip;
-		dst[n].iov_len = src[i].iov_len - skip;
-		skip = 0;
-		n++;
-	}
-	return n;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -249,6 +186,7 @@ static int tx_one(struct net_pair *p)
 	uint32_t frame_len;
 	unsigned int n = 0;
 	ssize_t r;
+	int k;
 
 	if (c->readable_bytes < NET_HDR_LEN) {
 		count(&p->stats.tx_bad_header, 1);
@@ -260,8 +198,8 @@ static int tx_one(struct net_pair *p)
 		return 0;
 	}
 	/* checked once, in our copy: the guest may rewrite its own while we send */
-	iov_copy_out(c->iov, c->nreadable, 0, &p->tx_hdr, NET_HDR_LEN);
-	if (frame_len < NET_MIN_FRAME || !tx_header_ok(&p->net->vdev, &p->tx_hdr, frame_len)) {
+	if (iov_to_buf(c->iov, c->nreadable, 0, &p->tx_hdr, NET_HDR_LEN) < 0 ||
+	    frame_len < NET_MIN_FRAME || !tx_header_ok(&p->net->vdev, &p->tx_hdr, frame_len)) {
 		count(&p->stats.tx_bad_header, 1);
 		return 0;
 	}
@@ -275,7 +213,14 @@ static int tx_one(struct net_pair *p)
 		p->io_iov[0].iov_len = NET_HDR_LEN;
 		n = 1;
 	}
-	n += iov_slice(c->iov, c->nreadable, NET_HDR_LEN, p->io_iov + n, NET_RX_IOV + 1 - n);
+	/* io_iov holds a whole chain and the header: this fails only if that changes */
+	k = iov_slice(c->iov, c->nreadable, NET_HDR_LEN, frame_len, p->io_iov + n,
+		      NET_RX_IOV + 1 - n);
+	if (k < 0) {
+		count(&p->stats.tx_errors, 1);
+		return 0;
+	}
+	n += (unsigned int)k;
 	r = be->ops->send(be, p->io_iov, (int)n);
 	if (r == -EAGAIN && be->tx_fd >= 0)
 		return -EAGAIN;
@@ -412,8 +357,11 @@ static void rx_drop_front(struct net_pair *p, unsigned int k)
 	p->rx_held_bytes -= bytes;
 }
 
-/* A frame of total bytes (header included) landed in the held buffers: hand them over. */
-static void rx_deliver(struct net_pair *p, struct virtq *vq, uint32_t total)
+/*
+ * A frame of total bytes (header included) landed in the held buffers: hand them over.
+ * -EMSGSIZE when the first buffer cannot hold the header (5.1.6.3.1 says it must).
+ */
+static int rx_deliver(struct net_pair *p, struct virtq *vq, uint32_t total)
 {
 	struct virtio_device *vdev = &p->net->vdev;
 	struct virtio_net_hdr_v1 h;
@@ -427,7 +375,8 @@ static void rx_deliver(struct net_pair *p, struct virtq *vq, uint32_t total)
 		k++;
 	}
 	if (p->be->vnet_hdr_len) {
-		iov_copy_out(p->rx_iov, p->rx_bufs[0].iovcnt, 0, &h, sizeof(h));
+		if (iov_to_buf(p->rx_iov, p->rx_bufs[0].iovcnt, 0, &h, sizeof(h)) < 0)
+			return -EMSGSIZE;
 		/* the guest gets only what it accepted: DATA_VALID means nothing without it */
 		if (!virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM))
 			h.flags = 0;
@@ -435,7 +384,8 @@ static void rx_deliver(struct net_pair *p, struct virtq *vq, uint32_t total)
 		memset(&h, 0, sizeof(h));
 	}
 	h.num_buffers = htole16((uint16_t)k);
-	iov_copy_in(p->rx_iov, p->rx_bufs[0].iovcnt, 0, &h, sizeof(h));
+	if (iov_from_buf(p->rx_iov, p->rx_bufs[0].iovcnt, 0, &h, sizeof(h)) < 0)
+		return -EMSGSIZE;
 
 	left = total;
 	for (unsigned int i = 0; i < k; i++) {
@@ -447,6 +397,7 @@ static void rx_deliver(struct net_pair *p, struct virtq *vq, uint32_t total)
 	rx_drop_front(p, k);
 	count(&p->stats.rx_frames, 1);
 	count(&p->stats.rx_bytes, total - NET_HDR_LEN);
+	return 0;
 }
 
 /* Move frames from the back end into posted buffers. True when the budget ran out. */
@@ -462,7 +413,7 @@ static bool rx_process(struct net_pair *p)
 
 	virtq_set_notify(vq, false);
 	while (!p->backend_gone) {
-		unsigned int bufs = mergeable ? p->rx_nbufs : 1, iovs, n;
+		unsigned int bufs = mergeable ? p->rx_nbufs : 1, iovs;
 		size_t skip = be->vnet_hdr_len ? 0 : NET_HDR_LEN;
 		ssize_t got;
 		int r;
@@ -498,8 +449,13 @@ static bool rx_process(struct net_pair *p)
 		}
 		bufs = mergeable ? p->rx_nbufs : 1;
 		iovs = p->rx_bufs[bufs - 1].iov_first + p->rx_bufs[bufs - 1].iovcnt;
-		n = iov_slice(p->rx_iov, iovs, skip, p->io_iov, NET_RX_IOV);
-		got = be->ops->recv(be, p->io_iov, (int)n);
+		r = iov_slice(p->rx_iov, iovs, skip, iov_size(p->rx_iov, iovs) - skip, p->io_iov,
+			      NET_RX_IOV);
+		if (r < 0) {
+			pair_broken(p, q, r);
+			break;
+		}
+		got = be->ops->recv(be, p->io_iov, r);
 		if (got == -EAGAIN) {
 			p->rx_wait_backend = true;
 			break;
@@ -515,7 +471,11 @@ static bool rx_process(struct net_pair *p)
 			budget--;
 			continue;
 		}
-		rx_deliver(p, vq, (uint32_t)((size_t)got + skip));
+		r = rx_deliver(p, vq, (uint32_t)((size_t)got + skip));
+		if (r < 0) {
+			pair_broken(p, q, r);
+			break;
+		}
 		pushed = true;
 		budget--;
 	}
@@ -577,9 +537,9 @@ static void ctrl_process(struct net *n, struct net_pair *p0)
 				pair_broken(p0, q, -EINVAL); /* nowhere to put the answer */
 				goto out;
 			}
-			iov_copy_out(c->iov, c->nreadable, 0, cmd, sizeof(cmd));
 			count(&n->ctrl_commands, 1);
-			if (c->readable_bytes >= 4 && cmd[0] == VIRTIO_NET_CTRL_MQ &&
+			if (iov_to_buf(c->iov, c->nreadable, 0, cmd, sizeof(cmd)) == 0 &&
+			    cmd[0] == VIRTIO_NET_CTRL_MQ &&
 			    cmd[1] == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
 			    virtio_has_feature(vdev, VIRTIO_NET_F_MQ)) {
 				unsigned int pairs = cmd[2] | (unsigned int)cmd[3] << 8;
@@ -591,7 +551,8 @@ static void ctrl_process(struct net *n, struct net_pair *p0)
 					ack = VIRTIO_NET_OK;
 				}
 			}
-			iov_copy_in(w, c->nwritable, c->writable_bytes - 1, &ack, 1);
+			/* cannot fail: writable_bytes > 0 was checked */
+			iov_from_buf(w, c->nwritable, c->writable_bytes - 1, &ack, 1);
 			virtq_push(vq, c->head, 1);
 			pushed = true;
 		}

@@ -364,40 +364,33 @@ static bool queue_drain(struct blk_queue *q)
 	unsigned int budget = BLK_POP_BATCH;
 
 	virtq_set_notify(vq, false);
-	for (;;) {
-		while (budget) {
-			struct blk_req *r = q->free;
-			int ret;
+	while (budget) {
+		struct blk_req *r = q->free;
+		int ret;
 
-			if (!r) {
-				/* notifications stay off: a completion brings us back */
-				q->starved = true;
-				return false;
-			}
-			ret = virtq_pop(vq, &r->chain);
-			if (ret == 0)
-				break;
-			if (ret < 0) {
-				queue_broken(q, ret);
-				return false;
-			}
-			q->free = r->next_free;
-			q->inflight++;
-			__atomic_fetch_add(&q->requests, 1, __ATOMIC_RELAXED);
-			budget--;
-			if (!req_start(q, r)) {
-				req_free(q, r);
-				queue_broken(q, -EINVAL);
-				return false;
-			}
-		}
-		if (!budget)
-			return true;
-		virtq_set_notify(vq, true);
-		if (!virtq_has_work(vq))
+		if (!r) {
+			/* notifications stay off: a completion brings us back */
+			q->starved = true;
 			return false;
-		virtq_set_notify(vq, false);
+		}
+		ret = virtq_pop_or_rearm(vq, &r->chain);
+		if (ret == 0)
+			return false;
+		if (ret < 0) {
+			queue_broken(q, ret);
+			return false;
+		}
+		q->free = r->next_free;
+		q->inflight++;
+		__atomic_fetch_add(&q->requests, 1, __ATOMIC_RELAXED);
+		budget--;
+		if (!req_start(q, r)) {
+			req_free(q, r);
+			queue_broken(q, -EINVAL);
+			return false;
+		}
 	}
+	return true;
 }
 
 static void queue_signal(struct blk_queue *q)

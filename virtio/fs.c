@@ -1827,7 +1827,7 @@ static int queue_pop(struct fs_queue *q, struct virtq *vq)
 
 	pthread_mutex_lock(&q->ring_lock);
 	if (!__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
-		r = virtq_pop(vq, q->chain);
+		r = virtq_pop_or_rearm(vq, q->chain);
 	pthread_mutex_unlock(&q->ring_lock);
 	return r;
 }
@@ -1856,40 +1856,32 @@ static bool queue_drain(struct fs_queue *q)
 	int r = 0;
 
 	virtq_set_notify(vq, false);
-	for (;;) {
-		while ((r = queue_pop(q, vq)) > 0) {
-			ssize_t n;
+	while ((r = queue_pop(q, vq)) > 0) {
+		ssize_t n;
 
-			__atomic_fetch_add(&q->requests, 1, __ATOMIC_RELAXED);
-			pthread_mutex_lock(&f->server_lock);
-			n = fs_server_handle(f->server, c->iov, c->nreadable,
-					     virtq_chain_writable(c), c->nwritable);
-			pthread_mutex_unlock(&f->server_lock);
-			if (n < 0) {
-				/* no room for even a reply header: answer with nothing */
-				if (!__atomic_exchange_n(&f->bad_request_logged, true,
-							 __ATOMIC_RELAXED))
-					fprintf(stderr,
-						"vmm: %s: a request left no room for its reply "
-						"(further ones not logged)\n",
-						f->vdev.name);
-				n = 0;
-			}
-			if (!queue_push(q, vq, (uint32_t)n))
-				break;
-			pushed = true;
+		__atomic_fetch_add(&q->requests, 1, __ATOMIC_RELAXED);
+		pthread_mutex_lock(&f->server_lock);
+		n = fs_server_handle(f->server, c->iov, c->nreadable, virtq_chain_writable(c),
+				     c->nwritable);
+		pthread_mutex_unlock(&f->server_lock);
+		if (n < 0) {
+			/* no room for even a reply header: answer with nothing */
+			if (!__atomic_exchange_n(&f->bad_request_logged, true, __ATOMIC_RELAXED))
+				fprintf(stderr,
+					"vmm: %s: a request left no room for its reply "
+					"(further ones not logged)\n",
+					f->vdev.name);
+			n = 0;
 		}
-		if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
-			return ok;
-		if (r < 0) {
-			queue_broken(q, r);
-			ok = false;
+		if (!queue_push(q, vq, (uint32_t)n))
 			break;
-		}
-		virtq_set_notify(vq, true);
-		if (!virtq_has_work(vq))
-			break;
-		virtq_set_notify(vq, false);
+		pushed = true;
+	}
+	if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
+		return ok;
+	if (r < 0) {
+		queue_broken(q, r);
+		ok = false;
 	}
 	if (pushed && virtq_needs_interrupt(vq))
 		virtio_notify_queue(&f->vdev, q->index);

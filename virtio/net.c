@@ -242,34 +242,24 @@ static bool tx_process(struct net_pair *p)
 	struct virtq *vq = &vdev->queues[q];
 	unsigned int budget = NET_TX_BUDGET;
 	bool pushed = false, more = false;
-	int r;
+	int r = 0;
 
 	virtq_set_notify(vq, false);
-	for (;;) {
-		while (budget && (r = virtq_pop(vq, &p->chain)) > 0) {
-			if (tx_one(p) == -EAGAIN) {
-				/* notifications stay off: tx_fd brings us back */
-				virtq_unpop(vq, 1);
-				p->tx_wait_backend = true;
-				goto out;
-			}
-			virtq_push(vq, p->chain.head, 0);
-			pushed = true;
-			budget--;
+	while (budget && (r = virtq_pop_or_rearm(vq, &p->chain)) > 0) {
+		if (tx_one(p) == -EAGAIN) {
+			/* notifications stay off: tx_fd brings us back */
+			virtq_unpop(vq, 1);
+			p->tx_wait_backend = true;
+			goto out;
 		}
-		if (!budget) {
-			more = true;
-			break;
-		}
-		if (r < 0) {
-			pair_broken(p, q, r);
-			break;
-		}
-		virtq_set_notify(vq, true);
-		if (!virtq_has_work(vq))
-			break;
-		virtq_set_notify(vq, false);
+		virtq_push(vq, p->chain.head, 0);
+		pushed = true;
+		budget--;
 	}
+	if (!budget)
+		more = true;
+	else if (r < 0)
+		pair_broken(p, q, r);
 out:
 	if (pushed && virtq_needs_interrupt(vq))
 		virtio_notify_queue(vdev, q);
@@ -303,17 +293,9 @@ static int rx_fill(struct net_pair *p, struct virtq *vq, bool mergeable, bool *p
 
 		if (p->rx_nbufs == NET_RX_IOV)
 			return 1;
-		r = virtq_pop(vq, c);
-		if (r < 0)
+		r = virtq_pop_or_rearm(vq, c);
+		if (r <= 0)
 			return r;
-		if (r == 0) {
-			virtq_set_notify(vq, true);
-			if (virtq_has_work(vq)) {
-				virtq_set_notify(vq, false);
-				continue;
-			}
-			return 0;
-		}
 		/* 5.1.6.3.1: every buffer holds at least a header, and is device-writable */
 		if (c->nreadable || c->writable_bytes < NET_HDR_LEN) {
 			count(&p->stats.rx_bad_buffers, 1);
@@ -528,43 +510,34 @@ static void ctrl_process(struct net *n, struct net_pair *p0)
 	int r;
 
 	virtq_set_notify(vq, false);
-	for (;;) {
-		while ((r = virtq_pop(vq, c)) > 0) {
-			uint8_t cmd[4] = { 0 }, ack = VIRTIO_NET_ERR;
-			struct iovec *w = virtq_chain_writable(c);
+	while ((r = virtq_pop_or_rearm(vq, c)) > 0) {
+		uint8_t cmd[4] = { 0 }, ack = VIRTIO_NET_ERR;
+		struct iovec *w = virtq_chain_writable(c);
 
-			if (c->writable_bytes == 0) {
-				pair_broken(p0, q, -EINVAL); /* nowhere to put the answer */
-				goto out;
-			}
-			count(&n->ctrl_commands, 1);
-			if (iov_to_buf(c->iov, c->nreadable, 0, cmd, sizeof(cmd)) == 0 &&
-			    cmd[0] == VIRTIO_NET_CTRL_MQ &&
-			    cmd[1] == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
-			    virtio_has_feature(vdev, VIRTIO_NET_F_MQ)) {
-				unsigned int pairs = cmd[2] | (unsigned int)cmd[3] << 8;
+		if (c->writable_bytes == 0) {
+			pair_broken(p0, q, -EINVAL); /* nowhere to put the answer */
+			goto out;
+		}
+		count(&n->ctrl_commands, 1);
+		if (iov_to_buf(c->iov, c->nreadable, 0, cmd, sizeof(cmd)) == 0 &&
+		    cmd[0] == VIRTIO_NET_CTRL_MQ && cmd[1] == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
+		    virtio_has_feature(vdev, VIRTIO_NET_F_MQ)) {
+			unsigned int pairs = cmd[2] | (unsigned int)cmd[3] << 8;
 
-				if (pairs >= 1 && pairs <= n->npairs) {
-					__atomic_store_n(&n->active_pairs, pairs, __ATOMIC_RELAXED);
-					set_pairs_enabled(n, pairs);
-					wake_pairs(n);
-					ack = VIRTIO_NET_OK;
-				}
+			if (pairs >= 1 && pairs <= n->npairs) {
+				__atomic_store_n(&n->active_pairs, pairs, __ATOMIC_RELAXED);
+				set_pairs_enabled(n, pairs);
+				wake_pairs(n);
+				ack = VIRTIO_NET_OK;
 			}
-			/* cannot fail: writable_bytes > 0 was checked */
-			iov_from_buf(w, c->nwritable, c->writable_bytes - 1, &ack, 1);
-			virtq_push(vq, c->head, 1);
-			pushed = true;
 		}
-		if (r < 0) {
-			pair_broken(p0, q, r);
-			break;
-		}
-		virtq_set_notify(vq, true);
-		if (!virtq_has_work(vq))
-			break;
-		virtq_set_notify(vq, false);
+		/* cannot fail: writable_bytes > 0 was checked */
+		iov_from_buf(w, c->nwritable, c->writable_bytes - 1, &ack, 1);
+		virtq_push(vq, c->head, 1);
+		pushed = true;
 	}
+	if (r < 0)
+		pair_broken(p0, q, r);
 out:
 	if (pushed && virtq_needs_interrupt(vq))
 		virtio_notify_queue(vdev, q);

@@ -53,34 +53,6 @@ static struct blk *to_blk(struct virtio_device *vdev)
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Configuration space */
-
-static void blk_config_read(struct virtio_device *vdev, uint64_t offset, void *data,
-			    unsigned int len)
-{
-	struct blk *b = to_blk(vdev);
-	const uint8_t *cfg = (const uint8_t *)&b->config;
-	uint64_t size = vdev->config_size;
-
-	memset(data, 0, len);
-	if (offset >= size)
-		return;
-	if (len > size - offset)
-		len = (unsigned int)(size - offset);
-	memcpy(data, cfg + offset, len);
-}
-
-static void blk_config_write(struct virtio_device *vdev, uint64_t offset, const void *data,
-			     unsigned int len)
-{
-	/* nothing is writable: the writeback toggle (CONFIG_WCE) is not offered */
-	(void)vdev;
-	(void)offset;
-	(void)data;
-	(void)len;
-}
-
-/* ------------------------------------------------------------------------------------ */
 /* Requests */
 
 static void log_io_error(struct blk_queue *q, struct blk_req *r)
@@ -655,8 +627,6 @@ const char *blk_queue_engine(struct blk *b, unsigned int q)
 /* Set-up */
 
 static const struct virtio_device_ops blk_ops = {
-	.config_read = blk_config_read,
-	.config_write = blk_config_write,
 	.queue_start = blk_queue_start,
 	.prepare = blk_prepare,
 	.reset = blk_reset,
@@ -745,6 +715,8 @@ int blk_init(struct blk *b, struct virtio_device **vdev_out, const struct disk_o
 		vdev->device_features |= 1ull << VIRTIO_BLK_F_MQ;
 	vdev->num_queues = num_queues;
 	vdev->queue_max_size = (uint16_t)queue_size;
+	/* nothing is writable: the writeback toggle (CONFIG_WCE) is not offered */
+	vdev->config = &b->config;
 	vdev->config_size = BLK_CONFIG_SIZE;
 	vdev->mem = mem;
 	vdev->ops = &blk_ops;

@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* The device-thread half of virtio/device.h: what every device's worker does first. */
 #include <stdio.h>
+#include <string.h>
 
 #include "virtio/device.h"
+
+void virtio_config_read(const struct virtio_device *vdev, uint64_t offset, void *data,
+			unsigned int len)
+{
+	memset(data, 0, len);
+	if (offset < vdev->config_size && len <= vdev->config_size - offset)
+		memcpy(data, (const uint8_t *)vdev->config + offset, len);
+}
 
 int virtio_thread_fence(struct virtio_device *vdev, enum vmm_seccomp_role role,
 			struct vmm_seccomp_fds *fds, const char *what, unsigned int index)

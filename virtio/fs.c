@@ -1788,29 +1788,6 @@ static struct fs_device *to_fs(struct virtio_device *vdev)
 	return vdev->priv;
 }
 
-static void fs_config_read(struct virtio_device *vdev, uint64_t offset, void *data,
-			   unsigned int len)
-{
-	struct fs_device *f = to_fs(vdev);
-
-	memset(data, 0, len);
-	if (offset >= sizeof(f->config))
-		return;
-	if (len > sizeof(f->config) - offset)
-		len = (unsigned int)(sizeof(f->config) - offset);
-	memcpy(data, f->config + offset, len);
-}
-
-static void fs_config_write(struct virtio_device *vdev, uint64_t offset, const void *data,
-			    unsigned int len)
-{
-	/* the tag and the queue count are read-only (5.11.4) */
-	(void)vdev;
-	(void)offset;
-	(void)data;
-	(void)len;
-}
-
 static void queue_broken(struct fs_queue *q, int why)
 {
 	struct fs_device *f = q->fs;
@@ -2094,8 +2071,6 @@ static void fs_reset(struct virtio_device *vdev)
 }
 
 static const struct virtio_device_ops fs_ops = {
-	.config_read = fs_config_read,
-	.config_write = fs_config_write,
 	.queue_start = fs_queue_start,
 	.reset = fs_reset,
 };
@@ -2185,6 +2160,8 @@ int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 	vdev->device_features = 0; /* no notification queue, no DAX window */
 	vdev->num_queues = FS_NUM_QUEUES;
 	vdev->queue_max_size = FS_QUEUE_SIZE;
+	/* the tag and the queue count are read-only (5.11.4) */
+	vdev->config = f->config;
 	vdev->config_size = FS_CONFIG_SIZE;
 	vdev->mem = mem;
 	vdev->ops = &fs_ops;

@@ -48,32 +48,6 @@ static void count(uint64_t *c, uint64_t n)
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Configuration space */
-
-static void net_config_read(struct virtio_device *vdev, uint64_t offset, void *data,
-			    unsigned int len)
-{
-	struct net *n = to_net(vdev);
-
-	memset(data, 0, len);
-	if (offset >= sizeof(n->config))
-		return;
-	if (len > sizeof(n->config) - offset)
-		len = (unsigned int)(sizeof(n->config) - offset);
-	memcpy(data, n->config + offset, len);
-}
-
-static void net_config_write(struct virtio_device *vdev, uint64_t offset, const void *data,
-			     unsigned int len)
-{
-	/* the MAC is read-only in VERSION_1 (the driver uses CTRL_MAC_ADDR, not offered) */
-	(void)vdev;
-	(void)offset;
-	(void)data;
-	(void)len;
-}
-
-/* ------------------------------------------------------------------------------------ */
 /* Back end trouble */
 
 static void pair_broken(struct net_pair *p, unsigned int q, int why)
@@ -932,8 +906,6 @@ static void net_reset(struct virtio_device *vdev)
 /* Set-up */
 
 static const struct virtio_device_ops net_ops = {
-	.config_read = net_config_read,
-	.config_write = net_config_write,
 	.queue_start = net_queue_start,
 	.reset = net_reset,
 };
@@ -1003,6 +975,8 @@ int net_init(struct net *n, struct virtio_device **vdev_out, struct net_backend 
 		vdev->device_features |= (1ull << VIRTIO_NET_F_CTRL_VQ) | (1ull << VIRTIO_NET_F_MQ);
 	vdev->num_queues = 2 * npairs + (n->ctrl ? 1 : 0);
 	vdev->queue_max_size = NET_QUEUE_SIZE;
+	/* the MAC is read-only in VERSION_1 (the driver uses CTRL_MAC_ADDR, not offered) */
+	vdev->config = n->config;
 	vdev->config_size = NET_CONFIG_SIZE;
 	vdev->mem = mem;
 	vdev->ops = &net_ops;

@@ -485,9 +485,7 @@ static void virtio_pci_bar_read(struct pci_device *dev, unsigned int bar, uint64
 			pci_device_set_intx(&vp->pci, false);
 		*(uint8_t *)data = isr;
 	} else if (offset >= BAR_DEVICE && offset < BAR_DEVICE + BAR_DEVICE_SIZE) {
-		uint64_t off = offset - BAR_DEVICE;
-		if (off < vp->vdev->config_size && len <= vp->vdev->config_size - off)
-			vp->vdev->ops->config_read(vp->vdev, off, data, len);
+		virtio_config_read(vp->vdev, offset - BAR_DEVICE, data, len);
 	} else if (offset >= BAR_MSIX_TABLE && offset < BAR_MSIX_PBA) {
 		msix_table_read(&vp->msix, offset - BAR_MSIX_TABLE, data, len);
 	} else if (offset >= BAR_MSIX_PBA) {
@@ -505,10 +503,7 @@ static void virtio_pci_bar_write(struct pci_device *dev, unsigned int bar, uint6
 	if (offset < BAR_COMMON + BAR_COMMON_SIZE) {
 		common_write(vp, offset, data, len);
 	} else if (offset >= BAR_DEVICE && offset < BAR_DEVICE + BAR_DEVICE_SIZE) {
-		uint64_t off = offset - BAR_DEVICE;
-		if (off < vp->vdev->config_size && len <= vp->vdev->config_size - off &&
-		    vp->vdev->ops->config_write)
-			vp->vdev->ops->config_write(vp->vdev, off, data, len);
+		/* every field we offer is read-only: the write is ignored */
 	} else if (offset >= BAR_NOTIFY && offset < BAR_MSIX_TABLE) {
 		/* only reached when no ioeventfd is bound for this address */
 		uint64_t q = (offset - BAR_NOTIFY) / NOTIFY_MULTIPLIER;

@@ -296,34 +296,10 @@ static void blk_io_done(struct disk_io *io, void *opaque)
 /* The queue thread */
 
 /* The kinds of driver error virtq_pop() and req_start() report, one bit each. */
-static uint32_t fault_bit(int why)
-{
-	static const int kinds[] = {
-		-EPROTO, -ERANGE, -ELOOP, -EFAULT, -E2BIG, -EOVERFLOW, -EINVAL
-	};
-
-	for (unsigned int i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (why == kinds[i])
-			return 1u << i;
-	return 1u << 31; /* anything else shares one bit */
-}
-
-/*
- * A driver that resets the device after each fault and breaks the rings again must not
- * turn every round into a log line: each kind of fault is logged once per device.
- */
 static void queue_broken(struct blk_queue *q, int why)
 {
-	struct blk *b = q->blk;
-	uint32_t bit = fault_bit(why);
-
-	if (!(__atomic_fetch_or(&b->faults_logged, bit, __ATOMIC_RELAXED) & bit))
-		fprintf(stderr,
-			"vmm: %s: queue %u: driver error (%s); device needs reset "
-			"(this kind is not logged again)\n",
-			b->vdev.name, q->index, strerror(-why));
 	q->broken = true;
-	virtio_needs_reset(&b->vdev);
+	virtio_queue_fault(&q->blk->vdev, q->index, why);
 }
 
 /*

@@ -84,7 +84,8 @@ struct virtio_device {
 	 * calls notify_queue (INTx): that thread's seccomp list allows it; -1 if none.
 	 */
 	int transport_irq_fd;
-	void *priv; /* the device's own state */
+	uint32_t faults_logged; /* kinds of driver fault already logged (atomic; never cleared) */
+	void *priv;		/* the device's own state */
 };
 
 static inline bool virtio_has_feature(const struct virtio_device *vdev, unsigned int bit)
@@ -120,6 +121,13 @@ static inline int virtio_queue_call_fd(struct virtio_device *vdev, unsigned int 
  */
 void virtio_config_read(const struct virtio_device *vdev, uint64_t offset, void *data,
 			unsigned int len);
+
+/*
+ * The driver broke queue q's rules (why: virtq_pop()'s errno, or the device's own): log it,
+ * once per kind of fault per device, so that a driver that breaks the rings again after
+ * every reset cannot flood the log, and set NEEDS_RESET. The caller stops using the queue.
+ */
+void virtio_queue_fault(struct virtio_device *vdev, unsigned int q, int why);
 
 /*
  * Fence the calling device thread before it touches anything the guest controls: load

@@ -1788,15 +1788,6 @@ static struct fs_device *to_fs(struct virtio_device *vdev)
 	return vdev->priv;
 }
 
-static void queue_broken(struct fs_queue *q, int why)
-{
-	struct fs_device *f = q->fs;
-
-	fprintf(stderr, "vmm: %s: queue %u: driver error (%s); device needs reset\n", f->vdev.name,
-		q->index, strerror(-why));
-	virtio_needs_reset(&f->vdev);
-}
-
 /* Take the next chain, unless reset() has taken the ring back: 1, 0 or -errno. */
 static int queue_pop(struct fs_queue *q, struct virtq *vq)
 {
@@ -1857,7 +1848,7 @@ static bool queue_drain(struct fs_queue *q)
 	if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
 		return ok;
 	if (r < 0) {
-		queue_broken(q, r);
+		virtio_queue_fault(&f->vdev, q->index, r);
 		ok = false;
 	}
 	if (pushed && virtq_needs_interrupt(vq))

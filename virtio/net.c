@@ -52,16 +52,8 @@ static void count(uint64_t *c, uint64_t n)
 
 static void pair_broken(struct net_pair *p, unsigned int q, int why)
 {
-	struct net *n = p->net;
-
-	/* a guest that breaks its rings after every reset must not flood our log */
-	if (!__atomic_exchange_n(&n->ring_error_logged, true, __ATOMIC_RELAXED))
-		fprintf(stderr,
-			"vmm: %s: queue %u: driver error (%s); device needs reset (further ring "
-			"errors are not logged)\n",
-			n->vdev.name, q, strerror(-why));
 	p->broken = true;
-	virtio_needs_reset(&n->vdev);
+	virtio_queue_fault(&p->net->vdev, q, why);
 }
 
 /*

@@ -110,7 +110,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
 # What a target that links a device, or the disk layer, links with it.
 FUZZ_DISK := virtio/disk.c virtio/iov.c
-FUZZ_FS := virtio/fs.c virtio/iov.c
+FUZZ_FS := virtio/fs.c virtio/fs_server.c virtio/fs_nodes.c virtio/fs_ops_names.c \
+	virtio/fs_ops_files.c virtio/iov.c
 FUZZ_NET := virtio/net.c virtio/iov.c
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
 		$(BUILD)/fuzz/fuzz_kernel $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
@@ -154,7 +155,8 @@ $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c vmm/options.c \
 		$(FUZZ_DISK) firmware/smbios.c vmm/seccomp.c vmm/hostfile.c -o $@ -pthread -luring \
 		-lseccomp
-$(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/fs.h virtio/virtqueue.c \
+$(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/fs.h virtio/fs_server.h \
+		virtio/fs_server_internal.h virtio/virtqueue.c \
 		virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c vmm/memory.h \
 		vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)

@@ -109,7 +109,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
 # What a target that links a device, or the disk layer, links with it.
-FUZZ_DISK := virtio/disk.c virtio/iov.c
+FUZZ_DISK := virtio/disk.c virtio/disk_options.c virtio/disk_io.c virtio/iov.c
 FUZZ_FS := virtio/fs.c virtio/fs_server.c virtio/fs_nodes.c virtio/fs_ops_names.c \
 	virtio/fs_ops_files.c virtio/iov.c
 FUZZ_NET := virtio/net.c virtio/net_vhost.c virtio/iov.c

@@ -112,7 +112,7 @@ FUZZ_JOBS ?= 2
 FUZZ_DISK := virtio/disk.c virtio/disk_options.c virtio/disk_io.c virtio/iov.c
 FUZZ_FS := virtio/fs.c virtio/fs_server.c virtio/fs_nodes.c virtio/fs_ops_names.c \
 	virtio/fs_ops_files.c virtio/iov.c
-FUZZ_NET := virtio/net.c virtio/net_vhost.c virtio/iov.c
+FUZZ_NET := virtio/net.c virtio/net_queues.c virtio/net_vhost.c virtio/iov.c
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
 		$(BUILD)/fuzz/fuzz_kernel $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
 		$(BUILD)/fuzz/fuzz_fs $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_net \
@@ -164,7 +164,7 @@ $(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/fs.h virtio/fs_ser
 		virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
 
 $(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/net.h virtio/net_backend.h \
-		virtio/net_vhost.h virtio/virtqueue.c virtio/virtqueue.h virtio/device.c \
+		virtio/net_internal.h virtio/net_vhost.h virtio/virtqueue.c virtio/virtqueue.h virtio/device.c \
 		virtio/device.h vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/virtqueue.c \

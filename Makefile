@@ -112,6 +112,7 @@ FUZZ_JOBS ?= 2
 FUZZ_DISK := virtio/disk.c virtio/disk_options.c virtio/disk_io.c virtio/iov.c
 FUZZ_FS := virtio/fs.c virtio/fs_server.c virtio/fs_nodes.c virtio/fs_ops_names.c \
 	virtio/fs_ops_files.c virtio/iov.c
+FUZZ_BLK := virtio/blk.c virtio/blk_req.c
 FUZZ_NET := virtio/net.c virtio/net_queues.c virtio/net_vhost.c virtio/iov.c
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
 		$(BUILD)/fuzz/fuzz_kernel $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
@@ -140,11 +141,12 @@ $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c vmm/options.c vmm/options.
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c vmm/options.c $(FUZZ_DISK) \
 		firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
 
-$(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c virtio/blk.c virtio/blk.h virtio/virtqueue.c \
+$(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/blk.h virtio/blk_internal.h \
+		virtio/virtqueue.c \
 		virtio/virtqueue.h $(FUZZ_DISK) virtio/disk.h virtio/device.c virtio/device.h \
 		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_blk.c virtio/blk.c virtio/virtqueue.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/virtqueue.c \
 		virtio/device.c $(FUZZ_DISK) vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring \
 		-lseccomp
 
@@ -170,13 +172,14 @@ $(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/net.h virtio/ne
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/virtqueue.c \
 		virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
 
-$(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci.h virtio/blk.c \
-		virtio/blk.h virtio/virtqueue.c virtio/virtqueue.h $(FUZZ_DISK) virtio/disk.h \
+$(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci.h \
+		$(FUZZ_BLK) virtio/blk.h virtio/blk_internal.h virtio/virtqueue.c virtio/virtqueue.h \
+		$(FUZZ_DISK) virtio/disk.h \
 		virtio/device.c virtio/device.h devices/pci.c devices/pci.h devices/bus.c \
 		devices/bus.h devices/msix.c devices/msix.h devices/platform.h vmm/irq.c vmm/irq.h \
 		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/blk.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c $(FUZZ_BLK) \
 		virtio/virtqueue.c $(FUZZ_DISK) virtio/device.c devices/pci.c devices/bus.c \
 		devices/msix.c vmm/irq.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp \
 		-Wl,--wrap=pthread_sigmask -Wno-gnu-variable-sized-type-not-at-end

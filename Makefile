@@ -172,14 +172,16 @@ $(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/net.h virtio/ne
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/virtqueue.c \
 		virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
 
-$(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci.h \
+$(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci_common.c \
+		virtio/pci.h virtio/pci_internal.h \
 		$(FUZZ_BLK) virtio/blk.h virtio/blk_internal.h virtio/virtqueue.c virtio/virtqueue.h \
 		$(FUZZ_DISK) virtio/disk.h \
 		virtio/device.c virtio/device.h devices/pci.c devices/pci.h devices/bus.c \
 		devices/bus.h devices/msix.c devices/msix.h devices/platform.h vmm/irq.c vmm/irq.h \
 		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c $(FUZZ_BLK) \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci_common.c \
+		$(FUZZ_BLK) \
 		virtio/virtqueue.c $(FUZZ_DISK) virtio/device.c devices/pci.c devices/bus.c \
 		devices/msix.c vmm/irq.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp \
 		-Wl,--wrap=pthread_sigmask -Wno-gnu-variable-sized-type-not-at-end

@@ -109,7 +109,9 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
 # What a target that links a device, or the disk layer, links with it.
-FUZZ_DISK := virtio/disk.c virtio/disk_options.c virtio/disk_io.c virtio/iov.c
+FUZZ_DISK := virtio/disk.c virtio/disk_options.c virtio/disk_io.c virtio/disk_step.c \
+	virtio/iov.c
+FUZZ_DISK_H := virtio/disk.h virtio/disk_internal.h
 FUZZ_FS := virtio/fs.c virtio/fs_server.c virtio/fs_nodes.c virtio/fs_ops_names.c \
 	virtio/fs_ops_files.c virtio/iov.c
 FUZZ_BLK := virtio/blk.c virtio/blk_req.c
@@ -135,7 +137,7 @@ $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/bzimage.c vmm/bzimage.h 
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/bzimage.c vmm/elf.c -o $@
 $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c vmm/options.c vmm/options.h \
-		$(FUZZ_DISK) virtio/disk.h firmware/smbios.c firmware/smbios.h vmm/seccomp.c \
+		$(FUZZ_DISK) $(FUZZ_DISK_H) firmware/smbios.c firmware/smbios.h vmm/seccomp.c \
 		vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c vmm/options.c $(FUZZ_DISK) \
@@ -143,7 +145,7 @@ $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c vmm/options.c vmm/options.
 
 $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/blk.h virtio/blk_internal.h \
 		virtio/virtqueue.c \
-		virtio/virtqueue.h $(FUZZ_DISK) virtio/disk.h virtio/device.c virtio/device.h \
+		virtio/virtqueue.h $(FUZZ_DISK) $(FUZZ_DISK_H) virtio/device.c virtio/device.h \
 		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/virtqueue.c \
@@ -151,7 +153,7 @@ $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/blk.h virtio/bl
 		-lseccomp
 
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config.c vmm/config.h \
-		vmm/options.c vmm/options.h $(FUZZ_DISK) virtio/disk.h firmware/smbios.c \
+		vmm/options.c vmm/options.h $(FUZZ_DISK) $(FUZZ_DISK_H) firmware/smbios.c \
 		firmware/smbios.h vmm/seccomp.c vmm/seccomp.h vmm/hostfile.c vmm/hostfile.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c vmm/options.c \
@@ -175,7 +177,7 @@ $(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/net.h virtio/ne
 $(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci_common.c \
 		virtio/pci.h virtio/pci_internal.h \
 		$(FUZZ_BLK) virtio/blk.h virtio/blk_internal.h virtio/virtqueue.c virtio/virtqueue.h \
-		$(FUZZ_DISK) virtio/disk.h \
+		$(FUZZ_DISK) $(FUZZ_DISK_H) \
 		virtio/device.c virtio/device.h devices/pci.c devices/pci.h devices/bus.c \
 		devices/bus.h devices/msix.c devices/msix.h devices/platform.h vmm/irq.c vmm/irq.h \
 		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h

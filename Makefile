@@ -111,6 +111,14 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
+# What a target that links a device, or the disk layer, links with it.
+FUZZ_DISK := virtio/disk.c virtio/disk_options.c virtio/disk_io.c virtio/disk_step.c \
+	virtio/iov.c
+FUZZ_DISK_H := virtio/disk.h virtio/disk_internal.h
+FUZZ_FS := virtio/fs.c virtio/fs_server.c virtio/fs_nodes.c virtio/fs_ops_names.c \
+	virtio/fs_ops_files.c virtio/iov.c
+FUZZ_BLK := virtio/blk.c virtio/blk_req.c
+FUZZ_NET := virtio/net.c virtio/net_queues.c virtio/net_vhost.c virtio/iov.c
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
 		$(BUILD)/fuzz/fuzz_kernel $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
 		$(BUILD)/fuzz/fuzz_fs $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_net \
@@ -141,50 +149,55 @@ OPTIONS_SRCS := vmm/options.c vmm/options_table.c vmm/options_net.c vmm/options_
 		vmm/parse.c
 OPTIONS_HDRS := vmm/options.h vmm/options_net.h vmm/parse.h
 $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c $(OPTIONS_SRCS) $(OPTIONS_HDRS) \
-		virtio/disk.c virtio/disk.h firmware/smbios.c firmware/smbios.h vmm/seccomp.c \
+		$(FUZZ_DISK) $(FUZZ_DISK_H) firmware/smbios.c firmware/smbios.h vmm/seccomp.c \
 		vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c $(OPTIONS_SRCS) virtio/disk.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c $(OPTIONS_SRCS) $(FUZZ_DISK) \
 		firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
 
-$(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c virtio/blk.c virtio/blk.h virtio/virtqueue.c \
-		virtio/virtqueue.h virtio/disk.c virtio/disk.h virtio/device.c virtio/device.h \
+$(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/blk.h virtio/blk_internal.h \
+		virtio/virtqueue.c \
+		virtio/virtqueue.h $(FUZZ_DISK) $(FUZZ_DISK_H) virtio/device.c virtio/device.h \
 		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_blk.c virtio/blk.c virtio/virtqueue.c \
-		virtio/device.c virtio/disk.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/virtqueue.c \
+		virtio/device.c $(FUZZ_DISK) vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring \
 		-lseccomp
 
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config.c vmm/config.h \
-		$(OPTIONS_SRCS) $(OPTIONS_HDRS) virtio/disk.c virtio/disk.h firmware/smbios.c \
+		$(OPTIONS_SRCS) $(OPTIONS_HDRS) $(FUZZ_DISK) $(FUZZ_DISK_H) firmware/smbios.c \
 		firmware/smbios.h vmm/seccomp.c vmm/seccomp.h vmm/hostfile.c vmm/hostfile.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c $(OPTIONS_SRCS) \
-		virtio/disk.c firmware/smbios.c vmm/seccomp.c vmm/hostfile.c -o $@ -pthread -luring \
+		$(FUZZ_DISK) firmware/smbios.c vmm/seccomp.c vmm/hostfile.c -o $@ -pthread -luring \
 		-lseccomp
-$(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c virtio/fs.c virtio/fs.h virtio/virtqueue.c \
+$(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/fs.h virtio/fs_server.h \
+		virtio/fs_server_internal.h virtio/virtqueue.c \
 		virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c vmm/memory.h \
 		vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_fs.c virtio/fs.c virtio/virtqueue.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/virtqueue.c \
 		virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
 
-$(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c virtio/net.c virtio/net.h virtio/net_backend.h \
-		virtio/virtqueue.c virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c \
-		vmm/memory.h vmm/seccomp.c vmm/seccomp.h
+$(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/net.h virtio/net_backend.h \
+		virtio/net_internal.h virtio/virtqueue.c virtio/virtqueue.h virtio/device.c \
+		virtio/device.h vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_net.c virtio/net.c virtio/virtqueue.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/virtqueue.c \
 		virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
 
-$(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci.h virtio/blk.c \
-		virtio/blk.h virtio/virtqueue.c virtio/virtqueue.h virtio/disk.c virtio/disk.h \
+$(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci_common.c \
+		virtio/pci.h virtio/pci_internal.h \
+		$(FUZZ_BLK) virtio/blk.h virtio/blk_internal.h virtio/virtqueue.c virtio/virtqueue.h \
+		$(FUZZ_DISK) $(FUZZ_DISK_H) \
 		virtio/device.c virtio/device.h devices/pci.c devices/pci.h devices/bus.c \
 		devices/bus.h devices/msix.c devices/msix.h devices/platform.h vmm/irq.c vmm/irq.h \
 		vmm/x86/chipset.c vmm/x86/chipset.h vmm/memory.c vmm/memory.h vmm/seccomp.c \
 		vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/blk.c \
-		virtio/virtqueue.c virtio/disk.c virtio/device.c devices/pci.c devices/bus.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci_common.c \
+		$(FUZZ_BLK) \
+		virtio/virtqueue.c $(FUZZ_DISK) virtio/device.c devices/pci.c devices/bus.c \
 		devices/msix.c vmm/irq.c vmm/x86/chipset.c vmm/memory.c vmm/seccomp.c -o $@ \
 		-pthread -luring -lseccomp \
 		-Wl,--wrap=pthread_sigmask -Wno-gnu-variable-sized-type-not-at-end

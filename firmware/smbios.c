@@ -16,6 +16,7 @@
 #include <sys/random.h>
 
 #include "devices/platform.h"
+#include "firmware/checksum.h"
 #include "firmware/smbios.h"
 
 #define SMBIOS_MAJOR 3
@@ -511,16 +512,6 @@ static int smbios_build_end(struct smbios_builder *b)
 	return smbios_end(b);
 }
 
-static uint8_t smbios_checksum(const void *p, size_t len)
-{
-	const uint8_t *bytes = p;
-	uint8_t sum = 0;
-
-	while (len--)
-		sum += *bytes++;
-	return -sum;
-}
-
 static void smbios_fill_entry_point(struct smbios3_entry_point *ep, uint64_t table,
 				    uint32_t table_size)
 {
@@ -533,7 +524,7 @@ static void smbios_fill_entry_point(struct smbios3_entry_point *ep, uint64_t tab
 	ep->revision = SMBIOS_EP_REVISION;
 	ep->table_max_size = table_size;
 	ep->table_address = table;
-	ep->checksum = smbios_checksum(ep, sizeof(*ep));
+	ep->checksum = firmware_checksum(ep, sizeof(*ep));
 }
 
 static bool smbios_config_valid(const struct smbios_config *cfg)

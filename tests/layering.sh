@@ -62,7 +62,8 @@ function layer_of(f,   i) {
 			return patlayer[i]
 	return ""
 }
-function module_of(f) { sub(/\.[ch]$/, "", f); return f }
+# X_internal.h is module X's private header, shared only by X's own files: part of X
+function module_of(f) { sub(/\.[ch]$/, "", f); sub(/_internal$/, "", f); return f }
 $1 == "L" { rank[$3] = $2; for (i = 4; i <= NF; i++) { pat[++npat] = glob_re($i); patlayer[npat] = $3 } }
 $1 == "A" { allowed[$2 " " $3] = 1 }
 $1 == "F" { file[$2] = 1; nfiles++ }

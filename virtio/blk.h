@@ -77,7 +77,6 @@ struct blk {
 	uint8_t serial[VIRTIO_BLK_ID_BYTES]; /* NUL-padded */
 	pthread_mutex_t lock;		     /* queue_start() against reset() */
 	bool io_error_logged;
-	uint32_t faults_logged;	 /* kinds of driver error already logged (atomic) */
 	unsigned int queue_size; /* queue_max_size offered, and request slots per queue */
 	struct blk_queue queues[VIRTIO_MAX_QUEUES];
 };

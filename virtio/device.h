@@ -20,11 +20,6 @@
 struct virtio_device;
 
 struct virtio_device_ops {
-	/* device-specific configuration space (VIRTIO 1.2 section 5.x.4) */
-	void (*config_read)(struct virtio_device *vdev, uint64_t offset, void *data,
-			    unsigned int len);
-	void (*config_write)(struct virtio_device *vdev, uint64_t offset, const void *data,
-			     unsigned int len);
 	/*
 	 * The driver set DRIVER_OK: start serving queue q. Notifications for it arrive as
 	 * reads becoming possible on kick_fd (an eventfd wired to the notify register by
@@ -72,7 +67,13 @@ struct virtio_device {
 	uint64_t driver_features; /* what the driver accepted, valid from FEATURES_OK */
 	unsigned int num_queues;
 	uint16_t queue_max_size;
-	uint32_t config_size; /* bytes of device-specific configuration */
+	/*
+	 * The device-specific configuration space (VIRTIO 1.2 section 5.x.4): config_size
+	 * bytes, little-endian, as the driver reads them through virtio_config_read(). Set
+	 * at creation and not changed after; read-only to the driver (writes are ignored).
+	 */
+	const void *config;
+	uint32_t config_size;
 	const struct guest_mem *mem;
 	struct virtq queues[VIRTIO_MAX_QUEUES];
 	const struct virtio_device_ops *ops;
@@ -83,7 +84,8 @@ struct virtio_device {
 	 * calls notify_queue (INTx): that thread's seccomp list allows it; -1 if none.
 	 */
 	int transport_irq_fd;
-	void *priv; /* the device's own state */
+	uint32_t faults_logged; /* kinds of driver fault already logged (atomic; never cleared) */
+	void *priv;		/* the device's own state */
 };
 
 static inline bool virtio_has_feature(const struct virtio_device *vdev, unsigned int bit)
@@ -112,6 +114,20 @@ static inline int virtio_queue_call_fd(struct virtio_device *vdev, unsigned int 
 {
 	return vdev->transport->queue_call_fd ? vdev->transport->queue_call_fd(vdev, q) : -1;
 }
+
+/*
+ * The bytes [offset, offset + len) of vdev's configuration space into data: the transport's
+ * one copy, for a driver read. An access not wholly inside the space reads as zeros.
+ */
+void virtio_config_read(const struct virtio_device *vdev, uint64_t offset, void *data,
+			unsigned int len);
+
+/*
+ * The driver broke queue q's rules (why: virtq_pop()'s errno, or the device's own): log it,
+ * once per kind of fault per device, so that a driver that breaks the rings again after
+ * every reset cannot flood the log, and set NEEDS_RESET. The caller stops using the queue.
+ */
+void virtio_queue_fault(struct virtio_device *vdev, unsigned int q, int why);
 
 /*
  * Fence the calling device thread before it touches anything the guest controls: load

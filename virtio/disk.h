@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A raw disk image (regular file or block device) and the engines that do its I/O.
+ * A raw disk image (regular file or block device) and the engines that do its I/O: the
+ * option parser in disk_options.c, opening and locking in disk.c, the engines in
+ * disk_io.c and the per-I/O state machine they share in disk_step.c.
  *
  * The image:
  *   - opened read-write or read-only, O_CLOEXEC, and O_DIRECT for cache=none;

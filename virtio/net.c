@@ -6,6 +6,7 @@
  * and then no offload is offered, so the header the guest writes must be all plain.
  */
 #include "virtio/net.h"
+#include "virtio/net_internal.h"
 #include "vmm/seccomp.h"
 
 #include <endian.h>
@@ -19,594 +20,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
-#include <linux/vhost.h>
 #include <linux/virtio_ids.h>
-
-#define NET_TX_BUDGET 256 /* chains per pass before the other queue gets a look-in */
-#define NET_RX_BUDGET 64  /* frames per pass */
-
-/* What the guest may accept for frames towards it; set_offloads() hears about these. */
-#define NET_GUEST_OFFLOADS                                                                         \
-	((1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_GUEST_TSO4) |                   \
-	 (1ull << VIRTIO_NET_F_GUEST_TSO6) | (1ull << VIRTIO_NET_F_GUEST_ECN) |                    \
-	 (1ull << VIRTIO_NET_F_GUEST_UFO))
-#define NET_GUEST_GSO (NET_GUEST_OFFLOADS & ~(1ull << VIRTIO_NET_F_GUEST_CSUM))
-#define NET_OFFLOADS                                                                               \
-	(NET_GUEST_OFFLOADS | (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_HOST_TSO4) |     \
-	 (1ull << VIRTIO_NET_F_HOST_TSO6) | (1ull << VIRTIO_NET_F_HOST_ECN) |                      \
-	 (1ull << VIRTIO_NET_F_HOST_UFO))
 
 static struct net *to_net(struct virtio_device *vdev)
 {
 	return vdev->priv;
-}
-
-static void count(uint64_t *c, uint64_t n)
-{
-	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* iovec helpers: guest buffers are split across descriptors in any way */
-
-static size_t iov_copy_out(const struct iovec *iov, unsigned int cnt, size_t off, void *dst,
-			   size_t len)
-{
-	uint8_t *out = dst;
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < cnt && done < len; i++) {
-		size_t n;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		n = iov[i].iov_len - off < len - done ? iov[i].iov_len - off : len - done;
-		memcpy(out + done, (uint8_t *)iov[i].iov_base + off, n);
-		done += n;
-		off = 0;
-	}
-	return done;
-}
-
-static size_t iov_copy_in(const struct iovec *iov, unsigned int cnt, size_t off, const void *src,
-			  size_t len)
-{
-	const uint8_t *in = src;
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < cnt && done < len; i++) {
-		size_t n;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		n = iov[i].iov_len - off < len - done ? iov[i].iov_len - off : len - done;
-		memcpy((uint8_t *)iov[i].iov_base + off, in + done, n);
-		done += n;
-		off = 0;
-	}
-	return done;
-}
-
-/* dst = src without its first skip bytes (and without empty segments); returns the count. */
-static unsigned int iov_slice(const struct iovec *src, unsigned int cnt, size_t skip,
-			      struct iovec *dst, unsigned int max)
-{
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < cnt && n < max; i++) {
-		if (skip >= src[i].iov_len) {
-			skip -= src[i].iov_len;
-			continue;
-		}
-		dst[n].iov_base = (uint8_t *)src[i].iov_base + skip;
-		dst[n].iov_len = src[i].iov_len - skip;
-		skip = 0;
-		n++;
-	}
-	return n;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Configuration space */
-
-static void net_config_read(struct virtio_device *vdev, uint64_t offset, void *data,
-			    unsigned int len)
-{
-	struct net *n = to_net(vdev);
-
-	memset(data, 0, len);
-	if (offset >= sizeof(n->config))
-		return;
-	if (len > sizeof(n->config) - offset)
-		len = (unsigned int)(sizeof(n->config) - offset);
-	memcpy(data, n->config + offset, len);
-}
-
-static void net_config_write(struct virtio_device *vdev, uint64_t offset, const void *data,
-			     unsigned int len)
-{
-	/* the MAC is read-only in VERSION_1 (the driver uses CTRL_MAC_ADDR, not offered) */
-	(void)vdev;
-	(void)offset;
-	(void)data;
-	(void)len;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Back end trouble */
-
-static void pair_broken(struct net_pair *p, unsigned int q, int why)
-{
-	struct net *n = p->net;
-
-	/* a guest that breaks its rings after every reset must not flood our log */
-	if (!__atomic_exchange_n(&n->ring_error_logged, true, __ATOMIC_RELAXED))
-		fprintf(stderr,
-			"vmm: %s: queue %u: driver error (%s); device needs reset (further ring "
-			"errors are not logged)\n",
-			n->vdev.name, q, strerror(-why));
-	p->broken = true;
-	virtio_needs_reset(&n->vdev);
-}
-
-/*
- * These say the back end itself is gone (a deleted TAP answers EBADFD). Anything else
- * may pass: a TAP whose link is down refuses frames with EIO until it is up again.
- */
-static bool backend_fatal(ssize_t err)
-{
-	return err == -EBADFD || err == -ENODEV || err == -ENXIO || err == -EBADF ||
-	       err == -ENOTCONN || err == -EPIPE || err == -ECONNRESET;
-}
-
-static void backend_gone(struct net_pair *p, ssize_t err)
-{
-	if (p->backend_gone)
-		return;
-	p->backend_gone = true;
-	fprintf(stderr,
-		"vmm: %s: %s went away (%s); this queue pair carries no more frames, the "
-		"guest keeps running\n",
-		p->net->vdev.name, p->be->name ? p->be->name : "back end", strerror((int)-err));
-}
-
-/* Whether the driver uses this pair (VQ_PAIRS_SET); a disabled one's back end is idle. */
-static bool pair_active(const struct net_pair *p)
-{
-	return p->index < __atomic_load_n(&p->net->active_pairs, __ATOMIC_RELAXED);
-}
-
-static void backend_error(struct net_pair *p, const char *what, ssize_t err)
-{
-	/* a detached TAP queue answers EBADFD too; a driver sending there is only counted */
-	if (!pair_active(p))
-		return;
-	if (backend_fatal(err)) {
-		backend_gone(p, err);
-		return;
-	}
-	if (p->error_logged)
-		return;
-	p->error_logged = true;
-	fprintf(stderr, "vmm: %s: %s: %s failed: %s%s (further errors are only counted)\n",
-		p->net->vdev.name, p->be->name ? p->be->name : "back end", what,
-		strerror((int)-err), err == -EIO ? ", is the interface down?" : "");
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Transmit */
-
-/* The guest's header against what it negotiated and the frame it came with. */
-static bool tx_header_ok(const struct virtio_device *vdev, const struct virtio_net_hdr_v1 *h,
-			 uint32_t frame_len)
-{
-	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
-	unsigned int need;
-
-	if (h->flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
-		return false;
-	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-		uint32_t start = le16toh(h->csum_start), off = le16toh(h->csum_offset);
-
-		if (!virtio_has_feature(vdev, VIRTIO_NET_F_CSUM) || start + off + 2 > frame_len)
-			return false;
-	}
-	if (le16toh(h->hdr_len) > frame_len)
-		return false;
-	switch (gso) {
-	case VIRTIO_NET_HDR_GSO_NONE:
-		return !(h->gso_type & VIRTIO_NET_HDR_GSO_ECN);
-	case VIRTIO_NET_HDR_GSO_TCPV4:
-		need = VIRTIO_NET_F_HOST_TSO4;
-		break;
-	case VIRTIO_NET_HDR_GSO_TCPV6:
-		need = VIRTIO_NET_F_HOST_TSO6;
-		break;
-	case VIRTIO_NET_HDR_GSO_UDP:
-		need = VIRTIO_NET_F_HOST_UFO;
-		break;
-	default:
-		return false;
-	}
-	if (!virtio_has_feature(vdev, need))
-		return false;
-	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
-	    !virtio_has_feature(vdev, VIRTIO_NET_F_HOST_ECN))
-		return false;
-	/* 5.1.6.2.1: a GSO frame asks for checksum offload and says its segment size */
-	return (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && le16toh(h->gso_size) != 0;
-}
-
-/* One chain in p->chain: 0 when it is done with (sent or dropped), -EAGAIN to retry. */
-static int tx_one(struct net_pair *p)
-{
-	struct virtq_chain *c = &p->chain;
-	struct net_backend *be = p->be;
-	uint32_t frame_len;
-	unsigned int n = 0;
-	ssize_t r;
-
-	if (c->readable_bytes < NET_HDR_LEN) {
-		count(&p->stats.tx_bad_header, 1);
-		return 0;
-	}
-	frame_len = c->readable_bytes - NET_HDR_LEN;
-	if (frame_len > NET_MAX_FRAME) {
-		count(&p->stats.tx_oversized, 1);
-		return 0;
-	}
-	/* checked once, in our copy: the guest may rewrite its own while we send */
-	iov_copy_out(c->iov, c->nreadable, 0, &p->tx_hdr, NET_HDR_LEN);
-	if (frame_len < NET_MIN_FRAME || !tx_header_ok(&p->net->vdev, &p->tx_hdr, frame_len)) {
-		count(&p->stats.tx_bad_header, 1);
-		return 0;
-	}
-	if (p->backend_gone) {
-		count(&p->stats.tx_errors, 1);
-		return 0;
-	}
-	p->tx_hdr.num_buffers = 0;
-	if (be->vnet_hdr_len) {
-		p->io_iov[0].iov_base = &p->tx_hdr;
-		p->io_iov[0].iov_len = NET_HDR_LEN;
-		n = 1;
-	}
-	n += iov_slice(c->iov, c->nreadable, NET_HDR_LEN, p->io_iov + n, NET_RX_IOV + 1 - n);
-	r = be->ops->send(be, p->io_iov, (int)n);
-	if (r == -EAGAIN && be->tx_fd >= 0)
-		return -EAGAIN;
-	if (r < 0) {
-		backend_error(p, "send", r);
-		count(&p->stats.tx_errors, 1);
-		return 0;
-	}
-	count(&p->stats.tx_frames, 1);
-	count(&p->stats.tx_bytes, frame_len);
-	return 0;
-}
-
-/* Drain the transmit ring. Returns true when the budget ran out with work left. */
-static bool tx_process(struct net_pair *p)
-{
-	struct virtio_device *vdev = &p->net->vdev;
-	unsigned int q = 2 * p->index + 1;
-	struct virtq *vq = &vdev->queues[q];
-	unsigned int budget = NET_TX_BUDGET;
-	bool pushed = false, more = false;
-	int r;
-
-	virtq_set_notify(vq, false);
-	for (;;) {
-		while (budget && (r = virtq_pop(vq, &p->chain)) > 0) {
-			if (tx_one(p) == -EAGAIN) {
-				/* notifications stay off: tx_fd brings us back */
-				virtq_unpop(vq, 1);
-				p->tx_wait_backend = true;
-				goto out;
-			}
-			virtq_push(vq, p->chain.head, 0);
-			pushed = true;
-			budget--;
-		}
-		if (!budget) {
-			more = true;
-			break;
-		}
-		if (r < 0) {
-			pair_broken(p, q, r);
-			break;
-		}
-		virtq_set_notify(vq, true);
-		if (!virtq_has_work(vq))
-			break;
-		virtq_set_notify(vq, false);
-	}
-out:
-	if (pushed && virtq_needs_interrupt(vq))
-		virtio_notify_queue(vdev, q);
-	return more;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Receive */
-
-/* Room one frame may need: with guest GSO a 64 KiB frame, else a plain Ethernet one. */
-static uint32_t rx_room_needed(const struct virtio_device *vdev)
-{
-	bool gso = vdev->driver_features & NET_GUEST_GSO;
-
-	return NET_HDR_LEN + (gso ? NET_MAX_FRAME : NET_SMALL_FRAME);
-}
-
-/*
- * Hold enough posted buffers for the largest frame the guest may get (mergeable
- * buffers), or one chain. Returns 1 when ready, 0 when the ring ran dry (notifications
- * are on again: wait for a kick), or a negative errno when the ring is broken.
- */
-static int rx_fill(struct net_pair *p, struct virtq *vq, bool mergeable, bool *pushed)
-{
-	uint32_t need = rx_room_needed(&p->net->vdev);
-
-	while (mergeable ? p->rx_held_bytes < need : p->rx_nbufs == 0) {
-		struct virtq_chain *c = &p->chain;
-		struct net_rx_buf *b;
-		int r;
-
-		if (p->rx_nbufs == NET_RX_IOV)
-			return 1;
-		r = virtq_pop(vq, c);
-		if (r < 0)
-			return r;
-		if (r == 0) {
-			virtq_set_notify(vq, true);
-			if (virtq_has_work(vq)) {
-				virtq_set_notify(vq, false);
-				continue;
-			}
-			return 0;
-		}
-		/* 5.1.6.3.1: every buffer holds at least a header, and is device-writable */
-		if (c->nreadable || c->writable_bytes < NET_HDR_LEN) {
-			count(&p->stats.rx_bad_buffers, 1);
-			virtq_push(vq, c->head, 0);
-			*pushed = true;
-			continue;
-		}
-		if (p->rx_iov_used + c->nwritable > NET_RX_IOV) {
-			virtq_unpop(vq, 1); /* as many as we can hold: use them */
-			return 1;
-		}
-		b = &p->rx_bufs[p->rx_nbufs++];
-		b->head = c->head;
-		b->iov_first = p->rx_iov_used;
-		b->iovcnt = c->nwritable;
-		b->bytes = c->writable_bytes;
-		memcpy(&p->rx_iov[p->rx_iov_used], virtq_chain_writable(c),
-		       sizeof(struct iovec) * c->nwritable);
-		p->rx_iov_used += c->nwritable;
-		p->rx_held_bytes += c->writable_bytes;
-	}
-	return 1;
-}
-
-/* Forget the first k held buffers (pushed), keeping the others in order. */
-static void rx_drop_front(struct net_pair *p, unsigned int k)
-{
-	unsigned int iovs = 0;
-	uint64_t bytes = 0;
-
-	for (unsigned int i = 0; i < k; i++) {
-		iovs += p->rx_bufs[i].iovcnt;
-		bytes += p->rx_bufs[i].bytes;
-	}
-	memmove(p->rx_bufs, p->rx_bufs + k, sizeof(p->rx_bufs[0]) * (p->rx_nbufs - k));
-	p->rx_nbufs -= k;
-	for (unsigned int i = 0; i < p->rx_nbufs; i++)
-		p->rx_bufs[i].iov_first -= iovs;
-	memmove(p->rx_iov, p->rx_iov + iovs, sizeof(p->rx_iov[0]) * (p->rx_iov_used - iovs));
-	p->rx_iov_used -= iovs;
-	p->rx_held_bytes -= bytes;
-}
-
-/* A frame of total bytes (header included) landed in the held buffers: hand them over. */
-static void rx_deliver(struct net_pair *p, struct virtq *vq, uint32_t total)
-{
-	struct virtio_device *vdev = &p->net->vdev;
-	struct virtio_net_hdr_v1 h;
-	uint32_t left = total;
-	unsigned int k = 0;
-
-	while (left && k < p->rx_nbufs) {
-		uint32_t n = p->rx_bufs[k].bytes < left ? p->rx_bufs[k].bytes : left;
-
-		left -= n;
-		k++;
-	}
-	if (p->be->vnet_hdr_len) {
-		iov_copy_out(p->rx_iov, p->rx_bufs[0].iovcnt, 0, &h, sizeof(h));
-		/* the guest gets only what it accepted: DATA_VALID means nothing without it */
-		if (!virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM))
-			h.flags = 0;
-	} else {
-		memset(&h, 0, sizeof(h));
-	}
-	h.num_buffers = htole16((uint16_t)k);
-	iov_copy_in(p->rx_iov, p->rx_bufs[0].iovcnt, 0, &h, sizeof(h));
-
-	left = total;
-	for (unsigned int i = 0; i < k; i++) {
-		uint32_t n = p->rx_bufs[i].bytes < left ? p->rx_bufs[i].bytes : left;
-
-		virtq_push(vq, p->rx_bufs[i].head, n);
-		left -= n;
-	}
-	rx_drop_front(p, k);
-	count(&p->stats.rx_frames, 1);
-	count(&p->stats.rx_bytes, total - NET_HDR_LEN);
-}
-
-/* Move frames from the back end into posted buffers. True when the budget ran out. */
-static bool rx_process(struct net_pair *p)
-{
-	struct virtio_device *vdev = &p->net->vdev;
-	unsigned int q = 2 * p->index;
-	struct virtq *vq = &vdev->queues[q];
-	bool mergeable = virtio_has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF);
-	struct net_backend *be = p->be;
-	unsigned int budget = NET_RX_BUDGET;
-	bool pushed = false, more = false;
-
-	virtq_set_notify(vq, false);
-	while (!p->backend_gone) {
-		unsigned int bufs = mergeable ? p->rx_nbufs : 1, iovs, n;
-		size_t skip = be->vnet_hdr_len ? 0 : NET_HDR_LEN;
-		ssize_t got;
-		int r;
-
-		if (!budget) {
-			more = true;
-			break;
-		}
-		r = rx_fill(p, vq, mergeable, &pushed);
-		if (r < 0) {
-			pair_broken(p, q, r);
-			break;
-		}
-		if (r == 0) {
-			p->rx_wait_kick = true;
-			break;
-		}
-		/*
-		 * Room for a header but not for a frame (a small chain without MRG_RXBUF, or
-		 * chains whose segments fill NET_RX_IOV): hand the first back empty, as a bad
-		 * buffer. Held, it would swallow every frame as a runt, and a back end without
-		 * vnet header would be asked to read into nothing, which a TAP answers with 0
-		 * without taking the frame: the thread would spin until the guest reset.
-		 */
-		if ((mergeable ? p->rx_held_bytes : p->rx_bufs[0].bytes) <
-		    NET_HDR_LEN + NET_MIN_FRAME) {
-			count(&p->stats.rx_bad_buffers, 1);
-			virtq_push(vq, p->rx_bufs[0].head, 0);
-			rx_drop_front(p, 1);
-			pushed = true;
-			budget--;
-			continue;
-		}
-		bufs = mergeable ? p->rx_nbufs : 1;
-		iovs = p->rx_bufs[bufs - 1].iov_first + p->rx_bufs[bufs - 1].iovcnt;
-		n = iov_slice(p->rx_iov, iovs, skip, p->io_iov, NET_RX_IOV);
-		got = be->ops->recv(be, p->io_iov, (int)n);
-		if (got == -EAGAIN) {
-			p->rx_wait_backend = true;
-			break;
-		}
-		if (got < 0) {
-			count(&p->stats.rx_errors, 1);
-			backend_error(p, "receive", got);
-			break;
-		}
-		/* a runt or a header without a frame: the buffers stay ours for the next one */
-		if ((size_t)got + skip < NET_HDR_LEN + NET_MIN_FRAME) {
-			count(&p->stats.rx_errors, 1);
-			budget--;
-			continue;
-		}
-		rx_deliver(p, vq, (uint32_t)((size_t)got + skip));
-		pushed = true;
-		budget--;
-	}
-	if (pushed && virtq_needs_interrupt(vq))
-		virtio_notify_queue(vdev, q);
-	return more;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Control queue (pair 0's thread) */
-
-static void wake(struct net_pair *p)
-{
-	if (eventfd_write(p->wake_fd, 1) < 0) {
-		/* cannot overflow from single increments */
-	}
-}
-
-/* Every pair's thread looks again: which pairs are in use changed. */
-static void wake_pairs(struct net *n)
-{
-	for (unsigned int i = 1; i < n->npairs; i++)
-		if (n->pairs[i].running)
-			wake(&n->pairs[i]);
-}
-
-/* Tell the back ends which pairs the driver uses: frames go to the first `pairs` only. */
-static void set_pairs_enabled(struct net *n, unsigned int pairs)
-{
-	for (unsigned int i = 1; i < n->npairs; i++) {
-		struct net_backend *be = n->pairs[i].be;
-		int r;
-
-		if (!be->ops->set_enabled)
-			continue;
-		r = be->ops->set_enabled(be, i < pairs);
-		if (r)
-			fprintf(stderr, "vmm: %s: %s: cannot %s queue pair %u: %s\n", n->vdev.name,
-				be->name, i < pairs ? "enable" : "disable", i, strerror(-r));
-	}
-}
-
-static void ctrl_process(struct net *n, struct net_pair *p0)
-{
-	struct virtio_device *vdev = &n->vdev;
-	unsigned int q = 2 * n->npairs;
-	struct virtq *vq = &vdev->queues[q];
-	struct virtq_chain *c = &p0->chain;
-	bool pushed = false;
-	int r;
-
-	virtq_set_notify(vq, false);
-	for (;;) {
-		while ((r = virtq_pop(vq, c)) > 0) {
-			uint8_t cmd[4] = { 0 }, ack = VIRTIO_NET_ERR;
-			struct iovec *w = virtq_chain_writable(c);
-
-			if (c->writable_bytes == 0) {
-				pair_broken(p0, q, -EINVAL); /* nowhere to put the answer */
-				goto out;
-			}
-			iov_copy_out(c->iov, c->nreadable, 0, cmd, sizeof(cmd));
-			count(&n->ctrl_commands, 1);
-			if (c->readable_bytes >= 4 && cmd[0] == VIRTIO_NET_CTRL_MQ &&
-			    cmd[1] == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
-			    virtio_has_feature(vdev, VIRTIO_NET_F_MQ)) {
-				unsigned int pairs = cmd[2] | (unsigned int)cmd[3] << 8;
-
-				if (pairs >= 1 && pairs <= n->npairs) {
-					__atomic_store_n(&n->active_pairs, pairs, __ATOMIC_RELAXED);
-					set_pairs_enabled(n, pairs);
-					wake_pairs(n);
-					ack = VIRTIO_NET_OK;
-				}
-			}
-			iov_copy_in(w, c->nwritable, c->writable_bytes - 1, &ack, 1);
-			virtq_push(vq, c->head, 1);
-			pushed = true;
-		}
-		if (r < 0) {
-			pair_broken(p0, q, r);
-			break;
-		}
-		virtq_set_notify(vq, true);
-		if (!virtq_has_work(vq))
-			break;
-		virtq_set_notify(vq, false);
-	}
-out:
-	if (pushed && virtq_needs_interrupt(vq))
-		virtio_notify_queue(vdev, q);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -647,11 +65,11 @@ unsigned int net_pair_serve(struct net *n, unsigned int pair, unsigned int queue
 	unsigned int more = 0;
 
 	if (!p->broken && !p->in_kernel) {
-		if ((queues & NET_SERVE_TX) && !p->tx_wait_backend && tx_process(p))
+		if ((queues & NET_SERVE_TX) && !p->tx_wait_backend && net_tx_process(p))
 			more |= NET_SERVE_TX;
 		/* frames for a pair the driver does not use wait until it does */
 		if ((queues & NET_SERVE_RX) && !p->rx_wait_kick && !p->rx_wait_backend &&
-		    !p->broken && pair_active(p) && rx_process(p))
+		    !p->broken && net_pair_active(p) && net_rx_process(p))
 			more |= NET_SERVE_RX;
 		/*
 		 * A send waiting for room waits for tx_fd, which a back end that went away (seen
@@ -664,7 +82,7 @@ unsigned int net_pair_serve(struct net *n, unsigned int pair, unsigned int queue
 		}
 	}
 	if ((queues & NET_SERVE_CTRL) && pair == 0 && n->ctrl && !p->broken)
-		ctrl_process(n, p);
+		net_ctrl_process(n, p);
 	return more;
 }
 
@@ -752,115 +170,6 @@ static void *pair_thread(void *arg)
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* vhost-net */
-
-static int vhost_ioctl(int fd, unsigned long req, void *arg)
-{
-	return ioctl(fd, req, arg) < 0 ? -errno : 0;
-}
-
-static int vhost_setup_pair(struct net *n, struct net_pair *p)
-{
-	int fd = n->vhost_fd[p->index];
-	uint64_t features = n->vdev.driver_features & n->vhost_features;
-	/* a union, not a struct around the header: C allows a flexible array member last only */
-	union {
-		struct vhost_memory hdr;
-		uint8_t room[sizeof(struct vhost_memory) +
-			     GUEST_MEM_MAX_REGIONS * sizeof(struct vhost_memory_region)];
-	} table;
-	int r;
-
-	memset(&table, 0, sizeof(table));
-	table.hdr.nregions = n->vdev.mem->count;
-	for (unsigned int i = 0; i < n->vdev.mem->count; i++) {
-		table.hdr.regions[i].guest_phys_addr = n->vdev.mem->regions[i].gpa;
-		table.hdr.regions[i].memory_size = n->vdev.mem->regions[i].size;
-		table.hdr.regions[i].userspace_addr = (uintptr_t)n->vdev.mem->regions[i].host;
-	}
-	r = vhost_ioctl(fd, VHOST_SET_FEATURES, &features);
-	if (!r)
-		r = vhost_ioctl(fd, VHOST_SET_MEM_TABLE, &table);
-	return r;
-}
-
-static int vhost_start_queue(struct net *n, struct net_pair *p, unsigned int dir, int kick_fd)
-{
-	unsigned int q = 2 * p->index + dir;
-	struct virtq *vq = &n->vdev.queues[q];
-	int fd = n->vhost_fd[p->index];
-	struct vhost_vring_state num = { .index = dir, .num = vq->num };
-	struct vhost_vring_state base = { .index = dir, .num = 0 };
-	struct vhost_vring_addr addr = {
-		.index = dir,
-		.desc_user_addr = (uintptr_t)vq->desc,
-		.avail_user_addr = (uintptr_t)vq->avail,
-		.used_user_addr = (uintptr_t)vq->used,
-	};
-	struct vhost_vring_file kick = { .index = dir, .fd = kick_fd };
-	struct vhost_vring_file call = { .index = dir, .fd = virtio_queue_call_fd(&n->vdev, q) };
-	struct vhost_vring_file backend = { .index = dir, .fd = p->be->tap_fd };
-	int r;
-
-	r = vhost_ioctl(fd, VHOST_SET_VRING_NUM, &num);
-	if (!r)
-		r = vhost_ioctl(fd, VHOST_SET_VRING_BASE, &base);
-	if (!r)
-		r = vhost_ioctl(fd, VHOST_SET_VRING_ADDR, &addr);
-	if (!r)
-		r = vhost_ioctl(fd, VHOST_SET_VRING_KICK, &kick);
-	if (!r)
-		r = vhost_ioctl(fd, VHOST_SET_VRING_CALL, &call);
-	if (!r)
-		r = vhost_ioctl(fd, VHOST_NET_SET_BACKEND, &backend);
-	return r;
-}
-
-static void vhost_stop_pair(struct net *n, struct net_pair *p)
-{
-	int fd = n->vhost_fd[p->index];
-
-	for (unsigned int dir = 0; dir < 2; dir++) {
-		struct vhost_vring_file off = { .index = dir, .fd = -1 };
-		struct vhost_vring_state base = { .index = dir };
-
-		/* detaching the back end flushes the worker: no more guest memory access */
-		vhost_ioctl(fd, VHOST_NET_SET_BACKEND, &off);
-		vhost_ioctl(fd, VHOST_GET_VRING_BASE, &base);
-		vhost_ioctl(fd, VHOST_SET_VRING_KICK, &off);
-		vhost_ioctl(fd, VHOST_SET_VRING_CALL, &off);
-	}
-}
-
-int net_vhost_attach(struct net *n, const int *vhost_fds, char *err, size_t errlen)
-{
-	uint64_t features = 0;
-
-	for (unsigned int i = 0; i < n->npairs; i++) {
-		int r;
-
-		if (n->pairs[i].be->tap_fd < 0) {
-			snprintf(err, errlen, "vhost=on needs a TAP back end");
-			return -EINVAL;
-		}
-		n->vhost_fd[i] = vhost_fds[i];
-		r = vhost_ioctl(vhost_fds[i], VHOST_SET_OWNER, NULL);
-		if (!r)
-			r = vhost_ioctl(vhost_fds[i], VHOST_GET_FEATURES, &features);
-		if (r) {
-			snprintf(err, errlen, "/dev/vhost-net: %s", strerror(-r));
-			return r;
-		}
-		n->vhost_features = features;
-		n->pairs[i].vhost = true;
-	}
-	/* vhost moves whole chains: it needs neither more nor less than these ring features */
-	if (!(features & (1ull << VIRTIO_NET_F_MRG_RXBUF)))
-		n->vdev.device_features &= ~(1ull << VIRTIO_NET_F_MRG_RXBUF);
-	return 0;
-}
-
-/* ------------------------------------------------------------------------------------ */
 /* Start and reset */
 
 static int start_thread(struct net_pair *p)
@@ -902,7 +211,7 @@ static int net_queue_start(struct virtio_device *vdev, unsigned int q, int kick_
 		__atomic_store_n(&n->ctrl_kick_fd, kick_fd, __ATOMIC_RELEASE);
 		n->ctrl_started = true;
 		if (p->running)
-			wake(p);
+			net_pair_wake(p);
 		else
 			r = start_thread(p);
 		goto out;
@@ -937,19 +246,19 @@ static int net_queue_start(struct virtio_device *vdev, unsigned int q, int kick_
 				"moves its frames\n",
 				vdev->name, p->index);
 		if (p->in_kernel)
-			r = vhost_setup_pair(n, p);
+			r = net_vhost_setup_pair(n, p);
 		if (r)
 			goto vhost_failed;
 	}
 	if (p->in_kernel) {
-		r = vhost_start_queue(n, p, dir, kick_fd);
+		r = net_vhost_start_queue(n, p, dir, kick_fd);
 		if (r)
 			goto vhost_failed;
 	}
 	p->started[dir] = true;
 	__atomic_store_n(&p->kick_fd[dir], kick_fd, __ATOMIC_RELEASE);
 	if (p->running)
-		wake(p);
+		net_pair_wake(p);
 	else if (!p->in_kernel)
 		r = start_thread(p);
 out:
@@ -970,7 +279,7 @@ static void net_reset(struct virtio_device *vdev)
 
 		if (p->running) {
 			__atomic_store_n(&p->stop, true, __ATOMIC_RELEASE);
-			wake(p);
+			net_pair_wake(p);
 		}
 	}
 	for (unsigned int i = 0; i < n->npairs; i++) {
@@ -980,7 +289,7 @@ static void net_reset(struct virtio_device *vdev)
 			pthread_join(p->thread, NULL);
 		p->running = false;
 		if (p->in_kernel)
-			vhost_stop_pair(n, p);
+			net_vhost_stop_pair(n, p);
 		p->in_kernel = false;
 		p->started[0] = p->started[1] = false;
 		__atomic_store_n(&p->kick_fd[0], -1, __ATOMIC_RELEASE);
@@ -990,7 +299,7 @@ static void net_reset(struct virtio_device *vdev)
 	__atomic_store_n(&n->ctrl_kick_fd, -1, __ATOMIC_RELEASE);
 	/* 5.1.6.5.5: after a reset only the first pair is in use until VQ_PAIRS_SET */
 	n->active_pairs = 1;
-	set_pairs_enabled(n, 1);
+	net_set_pairs_enabled(n, 1);
 	pthread_mutex_unlock(&n->lock);
 }
 
@@ -998,8 +307,6 @@ static void net_reset(struct virtio_device *vdev)
 /* Set-up */
 
 static const struct virtio_device_ops net_ops = {
-	.config_read = net_config_read,
-	.config_write = net_config_write,
 	.queue_start = net_queue_start,
 	.reset = net_reset,
 };
@@ -1055,7 +362,7 @@ int net_init(struct net *n, struct virtio_device **vdev_out, struct net_backend 
 	}
 	n->ctrl = npairs > 1;
 	n->active_pairs = 1;
-	set_pairs_enabled(n, 1);
+	net_set_pairs_enabled(n, 1);
 
 	memcpy(n->config, mac, 6);
 	n->config[6] = VIRTIO_NET_S_LINK_UP; /* status, little-endian */
@@ -1069,6 +376,8 @@ int net_init(struct net *n, struct virtio_device **vdev_out, struct net_backend 
 		vdev->device_features |= (1ull << VIRTIO_NET_F_CTRL_VQ) | (1ull << VIRTIO_NET_F_MQ);
 	vdev->num_queues = 2 * npairs + (n->ctrl ? 1 : 0);
 	vdev->queue_max_size = NET_QUEUE_SIZE;
+	/* the MAC is read-only in VERSION_1 (the driver uses CTRL_MAC_ADDR, not offered) */
+	vdev->config = n->config;
 	vdev->config_size = NET_CONFIG_SIZE;
 	vdev->mem = mem;
 	vdev->ops = &net_ops;

@@ -116,7 +116,6 @@ struct net {
 	int ctrl_kick_fd;
 	bool ctrl_started;
 	uint64_t ctrl_commands;
-	bool ring_error_logged;
 	struct net_pair *pairs;	     /* npairs, mmap'ed (large) */
 	int vhost_fd[NET_MAX_PAIRS]; /* /dev/vhost-net per pair, -1 without vhost */
 	uint64_t vhost_features;

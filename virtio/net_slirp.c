@@ -57,6 +57,7 @@ void net_slirp_get_stats(struct net_backend *be, struct net_slirp_stats *stats)
 #include <dlfcn.h>
 #include <slirp/libslirp.h>
 
+#include "virtio/iov.h"
 #include "vmm/event_loop.h"
 
 /* The libslirp functions we call, resolved once by slirp_lib_load(). */
@@ -210,15 +211,6 @@ static void ring_destroy(struct frame_ring *r)
 	r->slot = NULL;
 }
 
-static size_t iov_total(const struct iovec *iov, int iovcnt)
-{
-	size_t total = 0;
-
-	for (int i = 0; i < iovcnt; i++)
-		total += iov[i].iov_len;
-	return total;
-}
-
 static void eventfd_set(int fd, uint64_t value)
 {
 	/* fails only with EAGAIN when already at that count: nothing to do then */
@@ -240,7 +232,7 @@ static ssize_t slirp_be_send(struct net_backend *be, const struct iovec *iov, in
 {
 	struct net_slirp *ns = to_ns(be);
 	struct frame_ring *r = &ns->tx;
-	size_t len = iov_total(iov, iovcnt), off = 0;
+	size_t len = iov_size(iov, (unsigned int)iovcnt);
 	unsigned int tail;
 	bool was_empty;
 
@@ -258,10 +250,7 @@ static ssize_t slirp_be_send(struct net_backend *be, const struct iovec *iov, in
 		return -EAGAIN;
 	}
 	tail = (r->head + r->count) % NET_SLIRP_QUEUE_LEN;
-	for (int i = 0; i < iovcnt; i++) {
-		memcpy(r->slot[tail] + off, iov[i].iov_base, iov[i].iov_len);
-		off += iov[i].iov_len;
-	}
+	iov_to_buf(iov, (unsigned int)iovcnt, 0, r->slot[tail], len); /* len is their size */
 	r->len[tail] = (uint16_t)len;
 	was_empty = r->count++ == 0;
 	pthread_mutex_unlock(&r->lock);
@@ -274,7 +263,7 @@ static ssize_t slirp_be_recv(struct net_backend *be, const struct iovec *iov, in
 {
 	struct net_slirp *ns = to_ns(be);
 	struct frame_ring *r = &ns->rx;
-	size_t len, off = 0;
+	size_t len, room;
 
 	pthread_mutex_lock(&r->lock);
 	if (r->count == 0) {
@@ -286,18 +275,17 @@ static ssize_t slirp_be_recv(struct net_backend *be, const struct iovec *iov, in
 		pthread_mutex_unlock(&r->lock);
 		return -EAGAIN;
 	}
+	/* a frame larger than the buffers is cut short, as a TAP's read does */
 	len = r->len[r->head];
-	for (int i = 0; i < iovcnt && off < len; i++) {
-		size_t n = len - off < iov[i].iov_len ? len - off : iov[i].iov_len;
-
-		memcpy(iov[i].iov_base, r->slot[r->head] + off, n);
-		off += n;
-	}
+	room = iov_size(iov, (unsigned int)iovcnt);
+	if (len > room)
+		len = room;
+	iov_from_buf(iov, (unsigned int)iovcnt, 0, r->slot[r->head], len);
 	r->head = (r->head + 1) % NET_SLIRP_QUEUE_LEN;
 	r->count--;
 	pthread_mutex_unlock(&r->lock);
 	count(ns, &ns->stats.rx_frames);
-	return (ssize_t)off;
+	return (ssize_t)len;
 }
 
 /* ---- event loop thread: slirp's callbacks ---- */

@@ -248,6 +248,23 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 	return 1;
 }
 
+int virtq_pop_or_rearm(struct virtq *vq, struct virtq_chain *chain)
+{
+	int r = virtq_pop(vq, chain);
+
+	if (r != 0)
+		return r;
+	/*
+	 * The driver may have added a chain after the pop looked and before it sees
+	 * notifications on: it would not kick, so look once more after turning them on.
+	 */
+	virtq_set_notify(vq, true);
+	if (!virtq_has_work(vq))
+		return 0;
+	virtq_set_notify(vq, false);
+	return virtq_pop(vq, chain);
+}
+
 void virtq_unpop(struct virtq *vq, uint16_t n)
 {
 	vq->last_avail_idx = (uint16_t)(vq->last_avail_idx - n);

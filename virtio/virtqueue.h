@@ -14,18 +14,12 @@
  * Typical device loop, on a driver notification:
  *
  *	virtq_set_notify(vq, false);
- *	for (;;) {
- *		while ((r = virtq_pop(vq, &chain)) > 0) {
- *			... read chain.iov[0 .. nreadable), write the nwritable after them ...
- *			virtq_push(vq, chain.head, bytes_written);
- *		}
- *		if (r < 0)
- *			... set DEVICE_NEEDS_RESET, tell the driver, stop using the queue ...
- *		virtq_set_notify(vq, true);
- *		if (!virtq_has_work(vq))
- *			break;
- *		virtq_set_notify(vq, false);
+ *	while ((r = virtq_pop_or_rearm(vq, &chain)) > 0) {
+ *		... read chain.iov[0 .. nreadable), write the nwritable after them ...
+ *		virtq_push(vq, chain.head, bytes_written);
  *	}
+ *	if (r < 0)
+ *		... set DEVICE_NEEDS_RESET, tell the driver, stop using the queue ...
  *	if (virtq_needs_interrupt(vq))
  *		... raise the queue's interrupt ...
  *
@@ -127,6 +121,16 @@ void virtq_reset(struct virtq *vq);
  * Allocates nothing, makes no system call.
  */
 int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
+
+/*
+ * virtq_pop(), and when the ring is empty: turn notifications on and look again, so that
+ * a chain the driver added meanwhile (without a kick: it saw them off) is not left behind.
+ * Returns as virtq_pop(): 1 with notifications as they were (the caller turned them off
+ * before its loop), 0 with notifications on (wait for the next kick), or a negative errno.
+ * A loop that stops early (a budget, no room) leaves notifications off and comes back by
+ * itself.
+ */
+int virtq_pop_or_rearm(struct virtq *vq, struct virtq_chain *chain);
 
 /*
  * Give back the last n chains virtq_pop() returned, unused: the next pops return them

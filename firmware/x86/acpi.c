@@ -11,6 +11,7 @@
 #include "devices/platform.h"
 #include "firmware/x86/acpi.h"
 #include "firmware/aml.h"
+#include "firmware/checksum.h"
 
 #define ACPI_OEM_ID "MINVMM"
 #define ACPI_OEM_TABLE_ID "MINVMM  "
@@ -259,16 +260,6 @@ static void *acpi_alloc(struct acpi_builder *b, size_t len, size_t align, uint64
 	return b->buf + off;
 }
 
-static uint8_t acpi_checksum(const void *p, size_t len)
-{
-	const uint8_t *bytes = p;
-	uint8_t sum = 0;
-
-	while (len--)
-		sum += *bytes++;
-	return -sum;
-}
-
 /* Fill in the header of a table whose body is complete, then checksum the whole table. */
 static void acpi_seal(void *table, const char *signature, uint32_t len, uint8_t revision)
 {
@@ -283,7 +274,7 @@ static void acpi_seal(void *table, const char *signature, uint32_t len, uint8_t 
 	memcpy(h->creator_id, ACPI_CREATOR_ID, sizeof(h->creator_id));
 	h->creator_revision = ACPI_CREATOR_REVISION;
 	h->checksum = 0;
-	h->checksum = acpi_checksum(table, len);
+	h->checksum = firmware_checksum(table, len);
 }
 
 static int acpi_xsdt_add(struct acpi_builder *b, uint64_t addr)
@@ -634,8 +625,8 @@ static void acpi_fill_rsdp(struct acpi_rsdp *rsdp, uint64_t xsdt)
 	rsdp->revision = 2;
 	rsdp->length = sizeof(*rsdp);
 	rsdp->xsdt_address = xsdt;
-	rsdp->checksum = acpi_checksum(rsdp, ACPI_RSDP_V1_LEN);
-	rsdp->extended_checksum = acpi_checksum(rsdp, sizeof(*rsdp));
+	rsdp->checksum = firmware_checksum(rsdp, ACPI_RSDP_V1_LEN);
+	rsdp->extended_checksum = firmware_checksum(rsdp, sizeof(*rsdp));
 }
 
 /* The tables the XSDT lists, in order; the FACS and DSDT are reached through the FADT. */

@@ -235,7 +235,7 @@ START_TEST(test_config)
 	ck_assert_uint_eq(vdev->device_features >> 24, 0);
 
 	memset(cfg, 0xaa, sizeof(cfg));
-	vdev->ops->config_read(vdev, 0, cfg, 60);
+	virtio_config_read(vdev, 0, cfg, 60);
 	memcpy(&c, cfg, 60);
 	ck_assert_uint_eq(le64toh(c.capacity), IMG_SECTORS + 1); /* partial sector rounds up */
 	ck_assert_uint_eq(le32toh(c.seg_max), VIRTQ_MAX_SEGMENTS - 2);
@@ -251,27 +251,20 @@ START_TEST(test_config)
 
 	/* piecewise, across the end, and past it: zeros, never anything else */
 	memset(cfg, 0xaa, sizeof(cfg));
-	vdev->ops->config_read(vdev, 0, cfg, 4);
+	virtio_config_read(vdev, 0, cfg, 4);
 	ck_assert_uint_eq(cfg[0], (IMG_SECTORS + 1) & 0xff);
 	memset(cfg, 0xaa, sizeof(cfg));
-	vdev->ops->config_read(vdev, 56, cfg, 8);
+	virtio_config_read(vdev, 56, cfg, 4);
 	ck_assert_uint_eq(cfg[0], 1); /* write_zeroes_may_unmap */
-	for (int i = 1; i < 8; i++)
+	for (int i = 1; i < 4; i++)
 		ck_assert_uint_eq(cfg[i], 0);
 	memset(cfg, 0xaa, sizeof(cfg));
-	vdev->ops->config_read(vdev, 60, cfg, 4);
-	vdev->ops->config_read(vdev, 4096, cfg + 4, 4);
-	vdev->ops->config_read(vdev, UINT64_MAX - 1, cfg + 8, 4);
-	for (int i = 0; i < 12; i++)
+	virtio_config_read(vdev, 58, cfg, 4); /* across the end: all zeros */
+	virtio_config_read(vdev, 60, cfg + 4, 4);
+	virtio_config_read(vdev, 4096, cfg + 8, 4);
+	virtio_config_read(vdev, UINT64_MAX - 1, cfg + 12, 4);
+	for (int i = 0; i < 16; i++)
 		ck_assert_uint_eq(cfg[i], 0);
-
-	/* writes change nothing */
-	memset(cfg, 0x55, sizeof(cfg));
-	vdev->ops->config_write(vdev, 0, cfg, 60);
-	vdev->ops->config_write(vdev, 32, cfg, 1);
-	vdev->ops->config_read(vdev, 0, &c, 60);
-	ck_assert_uint_eq(le64toh(c.capacity), IMG_SECTORS + 1);
-	ck_assert_uint_eq(c.wce, 0);
 }
 END_TEST
 
@@ -284,7 +277,7 @@ START_TEST(test_config_readonly_single)
 	ck_assert(!(vdev->device_features & (1ull << VIRTIO_BLK_F_MQ)));
 	ck_assert(!(vdev->device_features & (1ull << VIRTIO_BLK_F_DISCARD)));
 	ck_assert(!(vdev->device_features & (1ull << VIRTIO_BLK_F_WRITE_ZEROES)));
-	vdev->ops->config_read(vdev, 0, &c, 60);
+	virtio_config_read(vdev, 0, &c, 60);
 	ck_assert_uint_eq(le64toh(c.capacity), IMG_SECTORS);
 	ck_assert_uint_eq(le16toh(c.num_queues), 1);
 }

@@ -1437,7 +1437,7 @@ START_TEST(test_device_over_virtqueues)
 	ck_assert_msg(fs_device_start(f, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(vdev->device_id, 26);
 	ck_assert_uint_eq(vdev->num_queues, 2);
-	vdev->ops->config_read(vdev, 0, cfg, sizeof(cfg));
+	virtio_config_read(vdev, 0, cfg, sizeof(cfg));
 	ck_assert_int_eq(memcmp(cfg, "hosttag\0\0", 9), 0);
 	ck_assert_uint_eq(cfg[36], 1); /* num_request_queues */
 	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {

@@ -51,14 +51,9 @@ static void dev_reset(struct virtio_device *v)
 	resets++;
 }
 
-static void dev_config_read(struct virtio_device *v, uint64_t offset, void *data, unsigned int len)
-{
-	(void)v, (void)offset;
-	memset(data, 0x5a, len);
-}
+static uint8_t dev_config[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 
 static const struct virtio_device_ops dev_ops = {
-	.config_read = dev_config_read,
 	.queue_start = dev_queue_start,
 	.reset = dev_reset,
 };
@@ -102,6 +97,7 @@ static void setup(void)
 	vdev.device_id = 2;
 	vdev.num_queues = 1;
 	vdev.queue_max_size = 8;
+	vdev.config = dev_config;
 	vdev.config_size = 8;
 	vdev.mem = &mem;
 	vdev.ops = &dev_ops;
@@ -314,10 +310,31 @@ START_TEST(test_garbage_writes)
 	captured_lines(f, saved, "");
 	ck_assert_uint_eq(pci_device_config_get(&vp.pci, PCI_CFG_VENDOR_ID, 2), 0x1af4);
 	ck_assert_uint_eq(pci_device_config_get(&vp.pci, PCI_CFG_DEVICE_ID, 2), 0x1042);
-	ck_assert_uint_eq(bar_read(0x2000, 4), 0x5a5a5a5a);
+	ck_assert_uint_eq(bar_read(0x2000, 4), 0x04030201); /* random writes changed nothing */
 	negotiate(0x3000);
 	driver_ok();
 	ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+}
+END_TEST
+
+/* The transport's copy of the device's configuration space (BAR 0 + 0x2000). */
+START_TEST(test_device_config)
+{
+	const uint64_t dev = 0x2000;
+
+	ck_assert_uint_eq(bar_read(dev, 4), 0x04030201);
+	ck_assert_uint_eq(bar_read(dev + 6, 2), 0x0807);
+	ck_assert_uint_eq(bar_read(dev + 4, 4), 0x08070605);
+	ck_assert_uint_eq(bar_read(dev + 1, 1), 2);
+	/* across the end, past it: zeros */
+	ck_assert_uint_eq(bar_read(dev + 6, 4), 0);
+	ck_assert_uint_eq(bar_read(dev + 8, 1), 0);
+	ck_assert_uint_eq(bar_read(dev + 0x800, 4), 0);
+	/* read-only: writes are ignored */
+	bar_write(dev, 0xffffffff, 4);
+	bar_write(dev + 7, 0xff, 1);
+	ck_assert_uint_eq(bar_read(dev, 8), 0x0807060504030201ull);
+	ck_assert_uint_eq(dev_config[0], 1);
 }
 END_TEST
 
@@ -330,6 +347,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_unusable_queues_logged_once);
 	tcase_add_test(tc, test_device_fault_logged_once);
 	tcase_add_test(tc, test_garbage_writes);
+	tcase_add_test(tc, test_device_config);
 	tcase_add_test(tc, test_status_bits_cannot_be_cleared);
 	tcase_add_test(tc, test_enabled_queue_is_frozen);
 	tcase_add_test(tc, test_device_needs_reset_survives_status_write);

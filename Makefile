@@ -135,12 +135,12 @@ $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c vmm/options.c vmm/options.
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c vmm/options.c virtio/disk.c \
 		firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
 
-$(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c virtio/blk.c virtio/blk.h virtio/virtqueue.c \
+$(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c virtio/blk.c virtio/blk.h virtio/registry.c virtio/virtqueue.c \
 		virtio/virtqueue.h virtio/disk.c virtio/disk.h virtio/device.c virtio/device.h \
 		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_blk.c virtio/blk.c virtio/virtqueue.c \
-		virtio/device.c virtio/disk.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring \
+		virtio/device.c virtio/disk.c virtio/registry.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring \
 		-lseccomp
 
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config.c vmm/config.h \
@@ -150,19 +150,21 @@ $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c vmm/options.c \
 		virtio/disk.c firmware/smbios.c vmm/seccomp.c vmm/hostfile.c -o $@ -pthread -luring \
 		-lseccomp
-$(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c virtio/fs.c virtio/fs.h virtio/virtqueue.c \
+$(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c virtio/fs.c virtio/fs.h virtio/registry.c virtio/virtqueue.c \
 		virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c vmm/memory.h \
 		vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_fs.c virtio/fs.c virtio/virtqueue.c \
-		virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
+		virtio/device.c virtio/registry.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
 
 $(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c virtio/net.c virtio/net.h virtio/net_backend.h \
+		virtio/net_tap.c virtio/net_slirp.c virtio/registry.c \
 		virtio/virtqueue.c virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c \
 		vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_net.c virtio/net.c virtio/virtqueue.c \
-		virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DVMM_NO_USER_NET tests/fuzz/fuzz_net.c virtio/net.c \
+		virtio/net_tap.c virtio/net_slirp.c virtio/virtqueue.c virtio/device.c \
+		virtio/registry.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
 
 $(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci.h virtio/blk.c \
 		virtio/blk.h virtio/virtqueue.c virtio/virtqueue.h virtio/disk.c virtio/disk.h \
@@ -171,8 +173,8 @@ $(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/
 		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/blk.c \
-		virtio/virtqueue.c virtio/disk.c virtio/device.c devices/pci.c devices/bus.c \
-		devices/msix.c vmm/irq.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp \
+		virtio/virtqueue.c virtio/disk.c virtio/device.c virtio/registry.c devices/pci.c \
+		devices/bus.c devices/msix.c vmm/irq.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp \
 		-Wl,--wrap=pthread_sigmask -Wno-gnu-variable-sized-type-not-at-end
 
 deps:

@@ -14,6 +14,7 @@
 #include "firmware/smbios.h"
 #include "virtio/disk.h"
 #include "vmm/seccomp.h"
+#include "virtio/net.h"
 #include "virtio/net_slirp.h"
 #include "virtio/fs.h"
 
@@ -31,25 +32,6 @@
 
 /* CONSOLE_LOG (guest output to stderr, no input) is what `vmm run --verbose` uses. */
 enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE, CONSOLE_LOG };
-
-enum net_backend_kind {
-	NET_TAP,    /* tap=IFNAME: open or create the named TAP */
-	NET_TAP_FD, /* tap-fd=N: an open TAP descriptor we inherited */
-	NET_USER,   /* user[,hostfwd=...]: user-mode networking (libslirp) */
-};
-
-/* --net: one virtio-net device and its back end */
-struct net_options {
-	enum net_backend_kind kind;
-	char ifname[16]; /* NET_TAP; IFNAMSIZ */
-	int tap_fd;	 /* NET_TAP_FD */
-	bool has_mac;
-	uint8_t mac[6];		      /* has_mac; else a random locally administered one */
-	unsigned int queues;	      /* queue pairs, 1..VMM_NET_MAX_QUEUES; 0 (default): 1 */
-	bool vhost;		      /* vhost=on: the kernel's vhost-net moves the frames */
-	struct net_user_options user; /* NET_USER: forwarded host ports */
-	const char *text;	      /* the option as given, for messages */
-};
 
 struct vmm_options {
 	const char *kernel; /* bzImage */

@@ -111,7 +111,7 @@ FUZZ_JOBS ?= 2
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
 		$(BUILD)/fuzz/fuzz_kernel $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
 		$(BUILD)/fuzz/fuzz_fs $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_net \
-		$(BUILD)/fuzz/fuzz_virtio_pci
+		$(BUILD)/fuzz/fuzz_virtio_pci $(BUILD)/fuzz/fuzz_rng
 	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c virtio/virtqueue.h \
 		vmm/memory.c vmm/memory.h
@@ -165,6 +165,13 @@ $(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c virtio/net.c virtio/net.h virtio/n
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -DVMM_NO_USER_NET tests/fuzz/fuzz_net.c virtio/net.c \
 		virtio/net_tap.c virtio/net_slirp.c virtio/virtqueue.c virtio/device.c \
 		virtio/registry.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
+
+$(BUILD)/fuzz/fuzz_rng: tests/fuzz/fuzz_rng.c virtio/rng.c virtio/rng.h virtio/registry.c \
+		virtio/virtqueue.c virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c \
+		vmm/memory.h vmm/seccomp.c vmm/seccomp.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_rng.c virtio/rng.c virtio/registry.c \
+		virtio/virtqueue.c virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
 
 $(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci.h virtio/blk.c \
 		virtio/blk.h virtio/virtqueue.c virtio/virtqueue.h virtio/disk.c virtio/disk.h \

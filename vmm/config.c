@@ -188,7 +188,7 @@ static int member(struct mapper *m, const struct json_value *v)
 	kind = options_lookup(key, &repeatable);
 	if (kind < 0)
 		return complain(m, v, "unknown key \"%s\" (keys are the long options)", key);
-	if (kind == 0) {
+	if (kind == 0 || (kind == 2 && v->type == JSON_BOOL)) {
 		if (v->type != JSON_BOOL)
 			return complain(m, v, "\"%s\": expected true or false", key);
 		return v->boolean ? push(m, v, key, flag_arg(key)) : 0;

@@ -9,6 +9,7 @@
 #include "virtio/blk.h"
 #include "virtio/fs.h"
 #include "virtio/net.h"
+#include "virtio/rng.h"
 #include "vmm/options.h"
 #include "vmm/vm.h"
 
@@ -31,6 +32,7 @@ static const struct registration registry[] = {
 	REGISTER(virtio_blk_kind, disks, ndisks),
 	REGISTER(virtio_net_kind, nics, nnics),
 	REGISTER(virtio_fs_kind, shares, nshares),
+	REGISTER(virtio_rng_kind, rngs, nrngs),
 };
 
 #define NKINDS (sizeof(registry) / sizeof(registry[0]))

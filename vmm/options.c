@@ -41,6 +41,7 @@ enum {
 	OPT_VERBOSE,
 	OPT_CONFIG,
 	OPT_JAIL,
+	OPT_RNG,
 };
 
 static const struct option long_options[] = {
@@ -72,6 +73,7 @@ static const struct option long_options[] = {
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "jail", required_argument, NULL, OPT_JAIL },
+	{ "rng", optional_argument, NULL, OPT_RNG },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -537,6 +539,27 @@ static int bad(char *err, size_t errlen, const char *opt, const char *value, con
 	return -EINVAL;
 }
 
+/* --rng [rate=BYTES_PER_SEC]: a later one replaces an earlier one (a config file's). */
+static int options_set_rng(struct vmm_options *opts, const char *text, char *err, size_t errlen)
+{
+	struct rng_options *r = &opts->rngs[0];
+	uint64_t rate = RNG_DEFAULT_RATE;
+
+	if (text && strncmp(text, "rate=", 5)) {
+		snprintf(err, errlen, "--rng %s: unknown setting (rate=BYTES_PER_SEC)", text);
+		return -EINVAL;
+	}
+	if (text &&
+	    (options_parse_size(text + 5, &rate) || rate < RNG_RATE_MIN || rate > RNG_RATE_MAX)) {
+		snprintf(err, errlen, "--rng %s: must be %llu to %llu bytes per second (K, M, G)",
+			 text, RNG_RATE_MIN, RNG_RATE_MAX);
+		return -EINVAL;
+	}
+	r->rate = rate;
+	opts->nrngs = 1;
+	return 0;
+}
+
 static const char *const repeatable_names[] = VMM_OPTIONS_REPEATABLE_NAMES;
 
 int options_lookup(const char *name, int *repeatable)
@@ -547,7 +570,9 @@ int options_lookup(const char *name, int *repeatable)
 			*repeatable = i;
 	for (const struct option *o = long_options; o->name; o++)
 		if (!strcmp(o->name, name))
-			return o->has_arg == required_argument ? 1 : 0;
+			return o->has_arg == required_argument	 ? 1
+			       : o->has_arg == optional_argument ? 2
+								 : 0;
 	return -1;
 }
 
@@ -573,6 +598,8 @@ void options_prescan(int argc, char **argv, struct options_prescan *pre)
 
 		if (c == OPT_CONFIG)
 			pre->config = optarg;
+		if (c == OPT_RNG && !optarg && optind < argc && !strncmp(argv[optind], "rate=", 5))
+			optind++; /* "--rng rate=N": its value, not the command */
 		if (c >= OPT_KERNEL && options_lookup(long_options[index].name, &rep) >= 0 &&
 		    rep >= 0)
 			pre->given[rep] = true;
@@ -817,6 +844,13 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 			if (options_add_share(opts, optarg, err, errlen))
 				return -EINVAL;
 			break;
+		case OPT_RNG:
+			/* "--rng rate=N" as well as "--rng=rate=N" */
+			if (!optarg && optind < argc && !strncmp(argv[optind], "rate=", 5))
+				optarg = argv[optind++];
+			if (options_set_rng(opts, optarg, err, errlen))
+				return -EINVAL;
+			break;
 		case 'h':
 		case OPT_HELP:
 			opts->help = true;
@@ -900,6 +934,10 @@ void options_usage(void *stream, const char *argv0)
 		"                    shareN when that is no usable tag). readonly: every\n"
 		"                    change fails with EROFS. The guest cannot reach outside\n"
 		"                    HOSTDIR, open device nodes or follow symlinks on the host.\n"
+		"  --rng [rate=BYTES_PER_SEC]\n"
+		"                    an entropy source for the guest (virtio-rng, /dev/hwrng)\n"
+		"                    filled from the host's getrandom(); rate: at most this\n"
+		"                    many bytes per second, with suffix K, M or G (default 1M)\n"
 		"  --uuid UUID       the machine's UUID, as the guest reads it from SMBIOS\n"
 		"                    (/sys/class/dmi/id/product_uuid); default: a new random\n"
 		"                    UUID at every start, printed on stderr\n"

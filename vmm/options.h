@@ -17,6 +17,7 @@
 #include "virtio/net.h"
 #include "virtio/net_slirp.h"
 #include "virtio/fs.h"
+#include "virtio/rng.h"
 
 #define VMM_DEFAULT_MEMORY (512ull << 20)
 #define VMM_MIN_MEMORY (2ull << 20)
@@ -25,6 +26,7 @@
 #define VMM_MAX_NICS 4
 #define VMM_NET_MAX_QUEUES 8 /* queue pairs per NIC: NET_MAX_PAIRS */
 #define VMM_MAX_SHARES 8
+#define VMM_MAX_RNGS 1 /* --rng: a second one replaces the first */
 #define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 #define VMM_MAX_ENV 64
 #define VMM_MAX_TIMEOUT 604800 /* a week, in seconds */
@@ -55,6 +57,8 @@ struct vmm_options {
 	struct net_options nics[VMM_MAX_NICS];
 	unsigned int nnics;
 	unsigned int nshares;
+	struct rng_options rngs[VMM_MAX_RNGS]; /* --rng: a virtio-rng device */
+	unsigned int nrngs;
 	bool help;
 	bool version;
 	unsigned int timeout; /* --timeout SECONDS, 0 for none */
@@ -104,7 +108,8 @@ struct options_prescan {
 /* Look argv over without judging it; never fails. */
 void options_prescan(int argc, char **argv, struct options_prescan *pre);
 /*
- * Whether the long option name exists and takes a value: 1 value, 0 flag, -1 unknown.
+ * Whether the long option name exists and takes a value: 1 value, 0 flag, 2 either (--rng,
+ * --rng=VALUE), -1 unknown.
  * *repeatable is set to its index in VMM_OPTIONS_REPEATABLE_NAMES, or -1.
  */
 int options_lookup(const char *name, int *repeatable);

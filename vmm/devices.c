@@ -37,6 +37,9 @@ static const struct registration registry[] = {
 
 #define NKINDS (sizeof(registry) / sizeof(registry[0]))
 
+_Static_assert(VMM_MAX_DISKS + VMM_MAX_NICS + VMM_MAX_SHARES + VMM_MAX_RNGS <= VM_MAX_DEVICES,
+	       "every device the options allow has a slot");
+
 const struct virtio_kind *devices_kind(unsigned int k)
 {
 	return k < NKINDS ? registry[k].kind : NULL;

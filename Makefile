@@ -122,7 +122,7 @@ FUZZ_NET := virtio/net.c virtio/net_queues.c virtio/net_vhost.c virtio/iov.c
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
 		$(BUILD)/fuzz/fuzz_kernel $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
 		$(BUILD)/fuzz/fuzz_fs $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_net \
-		$(BUILD)/fuzz/fuzz_virtio_pci $(BUILD)/fuzz/fuzz_unpack
+		$(BUILD)/fuzz/fuzz_virtio_pci $(BUILD)/fuzz/fuzz_unpack $(BUILD)/fuzz/fuzz_rng
 	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c virtio/virtqueue.h \
 		vmm/memory.c vmm/memory.h
@@ -156,12 +156,13 @@ $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c $(OPTIONS_SRCS) $(OPTIONS_
 		firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
 
 $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/blk.h virtio/blk_internal.h \
-		virtio/virtqueue.c \
+		virtio/registry.c virtio/virtqueue.c \
 		virtio/virtqueue.h $(FUZZ_DISK) $(FUZZ_DISK_H) virtio/device.c virtio/device.h \
 		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/virtqueue.c \
-		virtio/device.c $(FUZZ_DISK) vmm/memory.c vmm/seccomp.c -o $@ -pthread -luring \
+		virtio/device.c virtio/registry.c $(FUZZ_DISK) vmm/memory.c vmm/seccomp.c -o $@ \
+		-pthread -luring \
 		-lseccomp
 
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config.c vmm/config.h \
@@ -172,19 +173,29 @@ $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config
 		$(FUZZ_DISK) firmware/smbios.c vmm/seccomp.c vmm/hostfile.c -o $@ -pthread -luring \
 		-lseccomp
 $(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/fs.h virtio/fs_server.h \
-		virtio/fs_server_internal.h virtio/virtqueue.c \
+		virtio/fs_server_internal.h virtio/registry.c virtio/virtqueue.c \
 		virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c vmm/memory.h \
 		vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/virtqueue.c \
-		virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
+		virtio/device.c virtio/registry.c vmm/memory.c vmm/seccomp.c -o $@ -pthread \
+		-lseccomp
 
 $(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/net.h virtio/net_backend.h \
-		virtio/net_internal.h virtio/virtqueue.c virtio/virtqueue.h virtio/device.c \
+		virtio/net_internal.h virtio/net_tap.c virtio/net_slirp.c virtio/registry.c \
+		virtio/virtqueue.c virtio/virtqueue.h virtio/device.c \
 		virtio/device.h vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/virtqueue.c \
-		virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DVMM_NO_USER_NET tests/fuzz/fuzz_net.c $(FUZZ_NET) \
+		virtio/net_tap.c virtio/net_slirp.c virtio/virtqueue.c virtio/device.c \
+		virtio/registry.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
+
+$(BUILD)/fuzz/fuzz_rng: tests/fuzz/fuzz_rng.c virtio/rng.c virtio/rng.h virtio/registry.c \
+		virtio/virtqueue.c virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c \
+		vmm/memory.h vmm/seccomp.c vmm/seccomp.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_rng.c virtio/rng.c virtio/registry.c \
+		virtio/virtqueue.c virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
 
 $(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci_common.c \
 		virtio/pci.h virtio/pci_internal.h \
@@ -196,7 +207,7 @@ $(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/
 		vmm/seccomp.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci_common.c \
-		$(FUZZ_BLK) \
+		$(FUZZ_BLK) virtio/registry.c \
 		virtio/virtqueue.c $(FUZZ_DISK) virtio/device.c devices/pci.c devices/bus.c \
 		devices/msix.c vmm/irq.c vmm/x86/chipset.c vmm/memory.c vmm/seccomp.c -o $@ \
 		-pthread -luring -lseccomp \

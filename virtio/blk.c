@@ -6,11 +6,13 @@
  */
 #include "virtio/blk.h"
 #include "virtio/blk_internal.h"
+#include "virtio/registry.h"
 
 #include <endian.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
@@ -468,3 +470,67 @@ void blk_destroy(struct blk *b)
 	}
 	b->vdev.ops = NULL;
 }
+
+/* ------------------------------------------------------------------------------------ */
+/* The kind: --disk, in the VMM's registry (virtio/registry.h) */
+
+static int blk_kind_open(struct virtio_slot *slot, const struct virtio_host *host, char *err,
+			 size_t errlen)
+{
+	const struct disk_options *o = slot->options;
+	unsigned int queues = o->queues ? o->queues : host->ncpus;
+	struct blk *b = calloc(1, sizeof(*b));
+	char why[384];
+
+	if (!b) {
+		snprintf(err, errlen, "--disk: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	if (queues > DISK_MAX_QUEUES)
+		queues = DISK_MAX_QUEUES;
+	if (blk_init(b, &slot->vdev, o, queues, host->mem, why, sizeof(why))) {
+		free(b);
+		snprintf(err, errlen, "--disk: %s", why); /* why names the file */
+		return -EINVAL;
+	}
+	slot->state = b;
+	return 0;
+}
+
+static void blk_kind_stop(struct virtio_slot *slot)
+{
+	blk_destroy(slot->state); /* the queues' counters stay for --stats */
+}
+
+static void blk_kind_destroy(struct virtio_slot *slot)
+{
+	free(slot->state);
+	slot->state = NULL;
+}
+
+static void blk_kind_seccomp_fds(const struct virtio_slot *slot, struct vmm_seccomp_fds *fds)
+{
+	blk_seccomp_fds(slot->state, fds);
+}
+
+static void blk_kind_queue_counters(const struct virtio_slot *slot, unsigned int q, uint64_t *kicks,
+				    uint64_t *requests)
+{
+	const struct blk *b = slot->state;
+
+	*kicks = virtio_report_load(&b->queues[q].kicks);
+	*requests = virtio_report_load(&b->queues[q].requests);
+}
+
+const struct virtio_kind virtio_blk_kind = {
+	.name = "virtio-blk",
+	.noun = "disk",
+	.stage = VIRTIO_OPEN_HOST,
+	.open = blk_kind_open,
+	.stop = blk_kind_stop,
+	.destroy = blk_kind_destroy,
+	.seccomp_fds = blk_kind_seccomp_fds,
+	.queue_counters = blk_kind_queue_counters,
+	.save = NULL, /* snapshots: filled by the snapshot work */
+	.restore = NULL,
+};

@@ -111,4 +111,8 @@ const char *blk_queue_engine(struct blk *b, unsigned int q);
  */
 void blk_seccomp_fds(const struct blk *b, struct vmm_seccomp_fds *fds);
 
+/* --disk in the VMM's device registry (virtio/registry.h) */
+struct virtio_kind;
+extern const struct virtio_kind virtio_blk_kind;
+
 #endif

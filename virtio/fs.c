@@ -5,6 +5,7 @@
  * server (virtio/fs_server.c) and its answer back into the ring.
  */
 #include "virtio/fs.h"
+#include "virtio/registry.h"
 #include "vmm/seccomp.h"
 
 #include <errno.h>
@@ -487,3 +488,77 @@ void fs_device_destroy(struct fs_device *f)
 	pthread_cond_destroy(&f->cond);
 	f->vdev.ops = NULL;
 }
+
+/* ------------------------------------------------------------------------------------ */
+/* The kind: --share, in the VMM's registry (virtio/registry.h) */
+
+/* Each guest-held node costs a descriptor: the soft limit goes up to the hard one. */
+static int fs_kind_open(struct virtio_slot *slot, const struct virtio_host *host, char *err,
+			size_t errlen)
+{
+	struct fs_device *f = calloc(1, sizeof(*f));
+	struct rlimit rl;
+	char why[384];
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (!f) {
+		snprintf(err, errlen, "--share: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	if (fs_device_init(f, &slot->vdev, slot->options, host->mem, why, sizeof(why))) {
+		free(f);
+		snprintf(err, errlen, "--share %s", why); /* why names the directory */
+		return -EINVAL;
+	}
+	slot->state = f;
+	return 0;
+}
+
+/* The workers, made only now that no thread can inherit root's powers. */
+static int fs_kind_start(struct virtio_slot *slot, char *err, size_t errlen)
+{
+	const struct fs_share_options *o = slot->options;
+	char why[256];
+	int r = fs_device_start(slot->state, why, sizeof(why));
+
+	if (r)
+		snprintf(err, errlen, "--share %s: %s", o->dir, why);
+	return r < 0 ? -EINVAL : r;
+}
+
+static void fs_kind_stop(struct virtio_slot *slot)
+{
+	fs_device_destroy(slot->state);
+}
+
+static void fs_kind_destroy(struct virtio_slot *slot)
+{
+	struct fs_device *f = slot->state;
+
+	/* a worker stuck in a host call may still use it: then it stays (fs_device_destroy) */
+	if (!f->server) {
+		free(f);
+		slot->state = NULL;
+	}
+}
+
+static void fs_kind_seccomp_fds(const struct virtio_slot *slot, struct vmm_seccomp_fds *fds)
+{
+	fs_seccomp_fds(slot->state, fds);
+}
+
+const struct virtio_kind virtio_fs_kind = {
+	.name = "virtio-fs",
+	.noun = "share",
+	.stage = VIRTIO_OPEN_JAILED,
+	.open = fs_kind_open,
+	.start = fs_kind_start,
+	.stop = fs_kind_stop,
+	.destroy = fs_kind_destroy,
+	.seccomp_fds = fs_kind_seccomp_fds,
+	.save = NULL, /* snapshots: filled by the snapshot work */
+	.restore = NULL,
+};

@@ -119,4 +119,8 @@ void fs_device_destroy(struct fs_device *f);
  */
 void fs_seccomp_fds(const struct fs_device *f, struct vmm_seccomp_fds *fds);
 
+/* --share in the VMM's device registry (virtio/registry.h) */
+struct virtio_kind;
+extern const struct virtio_kind virtio_fs_kind;
+
 #endif

@@ -41,6 +41,7 @@
 
 #include "virtio/device.h"
 #include "virtio/net_backend.h"
+#include "virtio/net_slirp.h"
 #include "vmm/seccomp.h"
 
 #define NET_MAX_PAIRS 8		      /* queue pairs per device */
@@ -53,6 +54,25 @@
 #define NET_CONFIG_SIZE 10	      /* mac, status, max_virtqueue_pairs */
 
 _Static_assert(NET_HDR_LEN == sizeof(struct virtio_net_hdr_v1), "virtio_net_hdr_v1");
+
+enum net_backend_kind {
+	NET_TAP,    /* tap=IFNAME: open or create the named TAP */
+	NET_TAP_FD, /* tap-fd=N: an open TAP descriptor we inherited */
+	NET_USER,   /* user[,hostfwd=...]: user-mode networking (libslirp) */
+};
+
+/* --net: one virtio-net device and its back end */
+struct net_options {
+	enum net_backend_kind kind;
+	char ifname[16]; /* NET_TAP; IFNAMSIZ */
+	int tap_fd;	 /* NET_TAP_FD */
+	bool has_mac;
+	uint8_t mac[6];		      /* has_mac; else a random locally administered one */
+	unsigned int queues;	      /* queue pairs, 1..VMM_NET_MAX_QUEUES; 0 (default): 1 */
+	bool vhost;		      /* vhost=on: the kernel's vhost-net moves the frames */
+	struct net_user_options user; /* NET_USER: forwarded host ports */
+	const char *text;	      /* the option as given, for messages */
+};
 
 struct net;
 
@@ -166,5 +186,9 @@ void net_seccomp_fds(const struct net *n, struct vmm_seccomp_fds *fds);
 int net_random_mac(uint8_t mac[6]);
 /* "52:54:00:12:34:56": 18 bytes with the NUL. */
 void net_format_mac(const uint8_t mac[6], char out[18]);
+
+/* --net in the VMM's device registry (virtio/registry.h) */
+struct virtio_kind;
+extern const struct virtio_kind virtio_net_kind;
 
 #endif

@@ -189,7 +189,7 @@ static int member(struct mapper *m, const struct json_value *v)
 		return complain(m, v, "\"%s\" cannot be set in a config file", key);
 	if (!o)
 		return complain(m, v, "unknown key \"%s\" (keys are the long options)", key);
-	if (!o->metavar) {
+	if (!o->metavar || (o->optional_prefix && v->type == JSON_BOOL)) {
 		if (v->type != JSON_BOOL)
 			return complain(m, v, "\"%s\": expected true or false", key);
 		return v->boolean ? push(m, v, key, flag_arg(o->name)) : 0;

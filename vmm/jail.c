@@ -372,6 +372,9 @@ void jail_limits(const struct vmm_options *opts, const long long *disk_size,
 	for (unsigned int i = 0; i < opts->nshares; i++)
 		writable_share |= !opts->shares[i].readonly;
 	threads += opts->nshares * (unsigned long long)FS_NUM_QUEUES;
+	/* --rng: its worker, its stop and kick eventfds and irqfds */
+	threads += opts->nrngs;
+	fds += 4ull * opts->nrngs;
 	out->nproc = threads + 16;
 	/* a guest makes a share hold one descriptor per node, user networking one per flow */
 	out->nofile = opts->nshares || user_net ? 0 : fds + 256;

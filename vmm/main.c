@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 
@@ -19,11 +18,10 @@
 #include "devices/pci.h"
 #include "firmware/x86/acpi.h"
 #include "firmware/smbios.h"
-#include "virtio/net_slirp.h"
-#include "virtio/net_tap.h"
-#include "vmm/x86/boot.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
+#include "vmm/devices.h"
+#include "vmm/x86/boot.h"
 #include "vmm/x86/cpuid.h"
 #include "vmm/event_loop.h"
 #include "vmm/exit_codes.h"
@@ -148,17 +146,36 @@ static int check_input_files(const struct vmm_options *opts, char *err, size_t e
  */
 #include <sys/socket.h>
 
+/* The first device's disk image: its highest VMM_SECCOMP_FD_DISK descriptor (the buffered one). */
+static int test_hook_disk_fd(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->ndevices; i++) {
+		static struct vmm_seccomp_fds fds;
+		const struct virtio_slot *s = &vm->devices[i];
+
+		if (!s->opened || !s->kind->seccomp_fds)
+			continue;
+		memset(&fds, 0, sizeof(fds));
+		s->kind->seccomp_fds(s, &fds);
+		for (int fd = VMM_SECCOMP_MAX_FD - 1; fd >= 0; fd--)
+			if (fds.bits[VMM_SECCOMP_FD_DISK][fd / 64] & (1ull << (fd % 64)))
+				return fd;
+	}
+	return -1;
+}
+
 static void test_hook_write_disk(struct vm *vm)
 {
 	static const char junk[] = "a vCPU thread wrote this";
+	int fd = test_hook_disk_fd(vm);
 	ssize_t n;
 
-	if (!vm->ndisks) {
+	if (fd < 0) {
 		fprintf(stderr, "vmm: test hook: no disk to write to\n");
 		return;
 	}
 	fprintf(stderr, "vmm: test hook: calling write() on the disk image from a vCPU thread\n");
-	n = write(vm->disks[0].disk.fd_buffered, junk, sizeof(junk));
+	n = write(fd, junk, sizeof(junk));
 	fprintf(stderr, "vmm: test hook: write() returned %zd; still running\n", n);
 }
 
@@ -310,188 +327,12 @@ static int load_guest(struct vm *vm, const struct vmm_options *opts, const struc
 	return ret ? VMM_EXIT_USAGE : 0;
 }
 
-/* Open every disk image: a missing, locked or unreadable one is an input error. */
-static int open_disks(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
-{
-	for (unsigned int i = 0; i < opts->ndisks; i++) {
-		const struct disk_options *d = &opts->disks[i];
-		unsigned int queues = d->queues ? d->queues : opts->cpus;
-		struct virtio_device *vdev;
-		char why[384];
-		static char names[VMM_MAX_DISKS][16];
-
-		if (queues > DISK_MAX_QUEUES)
-			queues = DISK_MAX_QUEUES;
-		if (blk_init(&vm->disks[i], &vdev, d, queues, &vm->mem, why, sizeof(why))) {
-			snprintf(err, errlen, "--disk: %s", why); /* why names the file */
-			return -EINVAL;
-		}
-		snprintf(names[i], sizeof(names[i]), "virtio-blk%u", i);
-		vdev->name = names[i];
-		vm->ndisks = i + 1;
-	}
-	return 0;
-}
-
-/*
- * /dev/vhost-net handles, opened with the NICs (the device node is often root's) and
- * handed to vhost-net once the privileges are gone: VHOST_SET_OWNER makes the kernel's
- * worker, which on recent kernels is a thread of this process with the caller's
- * credentials.
- */
-static int vhost_fds[VMM_MAX_NICS][NET_MAX_PAIRS];
-
-/* One NIC's back ends (one per queue pair) and, with vhost=on, its vhost-net handles. */
-static int open_nic(struct vm *vm, struct event_loop *loop, unsigned int i,
-		    const struct net_options *o, char *err, size_t errlen)
-{
-	static char names[VMM_MAX_NICS][16];
-	struct net_backend *be[NET_MAX_PAIRS];
-	unsigned int pairs = o->queues ? o->queues : 1;
-	struct virtio_device *vdev;
-	uint8_t mac[6];
-	char why[384];
-	int r;
-
-	if (o->kind == NET_TAP)
-		r = net_tap_open(o->ifname, pairs, be, why, sizeof(why));
-	else if (o->kind == NET_TAP_FD)
-		r = net_tap_from_fd(o->tap_fd, be, why, sizeof(why));
-	else
-		r = net_slirp_open(&be[0], &o->user, loop, why, sizeof(why));
-	if (r) {
-		snprintf(err, errlen, "--net %s", why); /* why names the key and value */
-		return r;
-	}
-	if (o->has_mac) {
-		memcpy(mac, o->mac, 6);
-	} else if (net_random_mac(mac)) {
-		/* no randomness: still unique within this VM, still locally administered */
-		memset(mac, 0, 6);
-		mac[0] = 0x02;
-		mac[5] = (uint8_t)(i + 1);
-	}
-	if (o->vhost && !be[0]->vnet_hdr_len) {
-		snprintf(err, errlen, "--net %s: vhost=on needs a TAP opened with IFF_VNET_HDR",
-			 o->text);
-		for (unsigned int j = 0; j < pairs; j++)
-			be[j]->ops->close(be[j]);
-		return -EINVAL;
-	}
-	for (unsigned int j = 0; o->vhost && j < pairs; j++) {
-		vhost_fds[i][j] = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
-		if (vhost_fds[i][j] < 0) {
-			r = -errno;
-			snprintf(err, errlen, "--net %s: vhost=on: /dev/vhost-net: %s%s", o->text,
-				 strerror(errno),
-				 errno == ENOENT ? " (is the vhost_net module loaded?)" : "");
-			while (j-- > 0)
-				close(vhost_fds[i][j]);
-			for (unsigned int k = 0; k < pairs; k++)
-				be[k]->ops->close(be[k]);
-			return r;
-		}
-	}
-	r = net_init(&vm->nics[i], &vdev, be, pairs, mac, &vm->mem, why, sizeof(why));
-	if (r) {
-		snprintf(err, errlen, "--net %s: %s", o->text, why);
-		for (unsigned int j = 0; j < pairs; j++)
-			be[j]->ops->close(be[j]);
-		for (unsigned int j = 0; o->vhost && j < pairs; j++)
-			close(vhost_fds[i][j]);
-		return r;
-	}
-	vm->nnics = i + 1; /* from here net_destroy releases the back ends */
-	snprintf(names[i], sizeof(names[i]), "virtio-net%u", i);
-	vdev->name = names[i];
-	return 0;
-}
-
-static int open_nics(struct vm *vm, struct event_loop *loop, const struct vmm_options *opts,
-		     char *err, size_t errlen)
-{
-	for (unsigned int i = 0; i < opts->nnics; i++)
-		if (open_nic(vm, loop, i, &opts->nics[i], err, errlen))
-			return -EINVAL;
-	return 0;
-}
-
-/* vhost=on: hand each NIC's data queues to vhost-net (see vhost_fds). */
-static int attach_vhost(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
-{
-	for (unsigned int i = 0; i < vm->nnics; i++) {
-		char why[384];
-
-		if (opts->nics[i].vhost &&
-		    net_vhost_attach(&vm->nics[i], vhost_fds[i], why, sizeof(why))) {
-			snprintf(err, errlen, "--net %s: vhost=on: %s", opts->nics[i].text, why);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-static void print_nics(struct vm *vm, const struct vmm_options *opts)
-{
-	for (unsigned int i = 0; i < vm->nnics; i++) {
-		struct net *n = &vm->nics[i];
-		char mac[18];
-
-		net_format_mac(n->config, mac);
-		fprintf(stderr, "vmm: %s: mac %s on %s, %u queue pair%s%s\n", n->vdev.name, mac,
-			n->pairs[0].be->name, n->npairs, n->npairs == 1 ? "" : "s",
-			opts->nics[i].vhost ? ", vhost-net" : "");
-	}
-}
-
-/* Open every shared directory (virtio-fs); each guest-held node costs a descriptor. */
-static int open_shares(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
-{
-	static char names[VMM_MAX_SHARES][24];
-	struct rlimit rl;
-
-	if (opts->nshares && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	for (unsigned int i = 0; i < opts->nshares; i++) {
-		struct virtio_device *vdev;
-		char why[384];
-
-		if (fs_device_init(&vm->shares[i], &vdev, &opts->shares[i], &vm->mem, why,
-				   sizeof(why))) {
-			snprintf(err, errlen, "--share %s", why); /* why names the directory */
-			return -EINVAL;
-		}
-		snprintf(names[i], sizeof(names[i]), "virtio-fs%u", i);
-		vdev->name = names[i];
-		vm->nshares = i + 1;
-	}
-	return 0;
-}
-
-/* The shares' workers, made only now that no thread can inherit root's powers. */
-static int start_shares(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen)
-{
-	for (unsigned int i = 0; i < vm->nshares; i++) {
-		char why[256];
-		int r = fs_device_start(&vm->shares[i], why, sizeof(why));
-
-		if (r) {
-			snprintf(err, errlen, "--share %s: %s", opts->shares[i].dir, why);
-			return r < 0 ? VMM_EXIT_USAGE : VMM_EXIT_ERROR;
-		}
-	}
-	return 0;
-}
-
 static void pci_set_irq(void *ctx, unsigned int gsi, bool level)
 {
 	irq_line(ctx, gsi, level);
 }
 
-/* The PCI bus and a virtio-pci function for each disk and share, wired to KVM's interrupt router.
- */
+/* The PCI bus and a virtio-pci function for each device, wired to KVM's interrupt router. */
 static int create_pci_devices(struct vm *vm, char *err, size_t errlen)
 {
 	int ret = irq_router_init(&vm->irq, vm->kvm.vm_fd);
@@ -501,33 +342,9 @@ static int create_pci_devices(struct vm *vm, char *err, size_t errlen)
 		return ret;
 	}
 	pci_bus_init(&vm->pci, pci_mmio64_base(vm->mem.size), pci_set_irq, &vm->irq);
-	for (unsigned int i = 0; i < vm->ndisks; i++) {
-		ret = virtio_pci_init(&vm->disk_pci[i], &vm->disks[i].vdev, &vm->pci, &vm->irq,
-				      vm->kvm.vm_fd);
-		if (ret) {
-			snprintf(err, errlen, "cannot put disk %u on the PCI bus: %s", i,
-				 strerror(-ret));
-			return ret;
-		}
-	}
-	for (unsigned int i = 0; i < vm->nnics; i++) {
-		ret = virtio_pci_init(&vm->nic_pci[i], &vm->nics[i].vdev, &vm->pci, &vm->irq,
-				      vm->kvm.vm_fd);
-		if (ret) {
-			snprintf(err, errlen, "cannot put NIC %u on the PCI bus: %s", i,
-				 strerror(-ret));
-			return ret;
-		}
-	}
-	for (unsigned int i = 0; i < vm->nshares; i++) {
-		ret = virtio_pci_init(&vm->share_pci[i], &vm->shares[i].vdev, &vm->pci, &vm->irq,
-				      vm->kvm.vm_fd);
-		if (ret) {
-			snprintf(err, errlen, "cannot put share %u on the PCI bus: %s", i,
-				 strerror(-ret));
-			return ret;
-		}
-	}
+	ret = devices_attach_pci(vm, err, errlen);
+	if (ret)
+		return ret;
 	ret = pci_bus_register(&vm->pci, &vm->pio, &vm->mmio);
 	if (ret)
 		snprintf(err, errlen, "cannot claim the PCI ports and windows: %s", strerror(-ret));
@@ -698,12 +515,9 @@ static void main_seccomp_fds(struct vmm_seccomp_fds *fds, struct vm *vm,
 }
 
 /* libslirp runs in the event loop: with --net user, the main thread needs its sockets. */
-static enum vmm_seccomp_role main_role(const struct vmm_options *opts)
+static enum vmm_seccomp_role main_role(struct vm *vm)
 {
-	for (unsigned int i = 0; i < opts->nnics; i++)
-		if (opts->nics[i].kind == NET_USER)
-			return VMM_SECCOMP_MAIN_USER_NET;
-	return VMM_SECCOMP_MAIN;
+	return devices_use_main_loop(vm) ? VMM_SECCOMP_MAIN_USER_NET : VMM_SECCOMP_MAIN;
 }
 
 int main(int argc, char **argv)
@@ -718,6 +532,7 @@ int main(int argc, char **argv)
 	struct kernel_unpack_result unpacked = { .fd = -1 };
 	struct console con;
 	struct run_image img;
+	struct virtio_host host;
 	struct options_prescan pre;
 	struct config_args cfg = { 0 };
 	char uuid_text[SMBIOS_UUID_TEXT_LEN + 1];
@@ -767,8 +582,11 @@ int main(int argc, char **argv)
 	loop = event_loop_new();
 	if (!loop)
 		return host_error("cannot create the event loop");
+	host = (struct virtio_host){ &vm.mem, opts.cpus, loop };
+	if (devices_plan(&vm, &opts))
+		return usage_error("too many devices");
 	/* before the kernel: an inherited tap-fd is named even when the kernel is bad too */
-	if (open_nics(&vm, loop, &opts, err, sizeof(err)))
+	if (devices_open(&vm, VIRTIO_OPEN_FIRST, &host, err, sizeof(err)))
 		return usage_error(err);
 	if (opts.run) {
 		code = run_prepare(&img, &opts, guest_init_start,
@@ -783,18 +601,18 @@ int main(int argc, char **argv)
 	if (code)
 		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
 	vm_mark_phase(&vm, VM_PHASE_GUEST_LOADED);
-	if (open_disks(&vm, &opts, err, sizeof(err)))
+	if (devices_open(&vm, VIRTIO_OPEN_HOST, &host, err, sizeof(err)))
 		return usage_error(err);
 	/* the TAPs, kernel and disks are open; the shares start threads; then /dev/kvm */
 	if (jail_enter(&opts, err, sizeof(err)))
 		return host_error(err);
-	if (open_shares(&vm, &opts, err, sizeof(err)))
+	if (devices_open(&vm, VIRTIO_OPEN_JAILED, &host, err, sizeof(err)))
 		return usage_error(err);
 	vm_mark_phase(&vm, VM_PHASE_DISKS_OPENED);
 	/* only once every input is accepted: a rejected start prints just its error */
 	if (!opts.run || opts.verbose) {
 		fprintf(stderr, "vmm: uuid %s\n", uuid_text);
-		print_nics(&vm, &opts);
+		devices_log_opened(&vm);
 		if (unpacked.format != UNPACK_UNKNOWN) { /* a bzImage: who unpacks it, and how */
 			kernel_unpack_describe(&unpacked, err, sizeof(err));
 			fprintf(stderr, "vmm: %s\n", err);
@@ -820,7 +638,7 @@ int main(int argc, char **argv)
 		return host_error(err);
 	vm.ncpus = opts.cpus;
 	vm_mark_phase(&vm, VM_PHASE_VM_CREATED);
-	if (attach_vhost(&vm, &opts, err, sizeof(err)))
+	if (devices_connect(&vm, err, sizeof(err)))
 		return usage_error(err);
 
 	if (create_devices(&vm, &con, &opts))
@@ -840,10 +658,10 @@ int main(int argc, char **argv)
 		return host_error(err);
 	}
 	/* the first threads: each loads its own list before the guest runs */
-	code = start_shares(&vm, &opts, err, sizeof(err));
+	code = devices_start(&vm, err, sizeof(err));
 	if (code) {
 		console_restore();
-		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
+		return code < 0 ? usage_error(err) : host_error(err);
 	}
 	/* every device is on its bus: vCPUs look ranges up without a lock from here on */
 	bus_seal(&vm.pio);
@@ -856,21 +674,15 @@ int main(int argc, char **argv)
 		return host_error(err);
 	}
 	main_seccomp_fds(&main_fds, &vm, &watch, &con, &opts, stats_json);
-	if (vmm_seccomp_install(main_role(&opts), &main_fds, err, sizeof(err))) {
+	if (vmm_seccomp_install(main_role(&vm), &main_fds, err, sizeof(err))) {
 		fprintf(stderr, "vmm: %s\n", err);
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
 	}
 
 	code = main_loop_run(&watch);
 	stop_vcpus(&vm);
-	/* device threads stop before guest memory goes away */
-	for (unsigned int i = 0; i < vm.ndisks; i++)
-		blk_destroy(&vm.disks[i]);
-	/* the NICs' threads stop here; their counters stay until after the statistics */
-	for (unsigned int i = 0; i < vm.nnics; i++)
-		vm.nics[i].vdev.ops->reset(&vm.nics[i].vdev);
-	for (unsigned int i = 0; i < vm.nshares; i++)
-		fs_device_destroy(&vm.shares[i]);
+	/* device threads stop before guest memory goes away; their counters stay */
+	devices_stop(&vm);
 	console_restore();
 	if (opts.run)
 		code = run_finish(&vm, &opts, &con, code);
@@ -884,9 +696,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "vmm: --stats-json %s: %s\n", opts.stats_json,
 				strerror(-ret));
 	}
-	for (unsigned int i = 0; i < vm.nnics; i++)
-		net_destroy(&vm.nics[i]);
 	/* after the back ends: user networking unregisters from the loop as it closes */
+	devices_destroy(&vm);
 	event_loop_free(loop);
 	kvm_close(&vm.kvm);
 	guest_mem_free(&vm.mem);

@@ -31,9 +31,11 @@ static void build_getopt(struct getopt_table *t, bool run)
 	for (unsigned int i = 0; i < options_count; i++) {
 		const struct option_spec *o = &options_table[i];
 
-		t->longs[i] =
-			(struct option){ o->name, o->metavar ? required_argument : no_argument,
-					 NULL, OPTION_VALUE(i) };
+		int has_arg = o->optional_prefix ? optional_argument
+			      : o->metavar	 ? required_argument
+						 : no_argument;
+
+		t->longs[i] = (struct option){ o->name, has_arg, NULL, OPTION_VALUE(i) };
 		if (o->short_name) {
 			t->shorts[n++] = o->short_name;
 			if (o->metavar)
@@ -42,6 +44,19 @@ static void build_getopt(struct getopt_table *t, bool run)
 	}
 	t->longs[options_count] = (struct option){ 0 };
 	t->shorts[n] = '\0';
+}
+
+/*
+ * An option whose value may be left out takes the next word as its value when that starts
+ * with its prefix ("--rng rate=N" as well as "--rng=rate=N"); anything else is the next
+ * option or the command.
+ */
+static const char *optional_value(const struct option_spec *o, int argc, char **argv)
+{
+	if (!o->optional_prefix || optarg || optind >= argc ||
+	    strncmp(argv[optind], o->optional_prefix, strlen(o->optional_prefix)))
+		return optarg;
+	return argv[optind++];
 }
 
 /* The table index getopt's return value c stands for, or -1. */
@@ -114,6 +129,7 @@ void options_prescan(int argc, char **argv, struct options_prescan *pre)
 
 		if (i < 0)
 			continue;
+		optional_value(&options_table[i], argc, argv);
 		pre->given[i] = true;
 		if (!strcmp(options_table[i].name, "config"))
 			pre->config = optarg;
@@ -242,7 +258,8 @@ int options_parse(struct vmm_options *opts, int argc, char **argv, char *err, si
 
 		if (i < 0)
 			return getopt_error(c, argv, err, errlen);
-		if (apply(opts, &options_table[i], optarg, err, errlen))
+		if (apply(opts, &options_table[i], optional_value(&options_table[i], argc, argv),
+			  err, errlen))
 			return -EINVAL;
 		given[i] = true;
 	}

@@ -17,6 +17,7 @@
 #include "vmm/x86/kernel_unpack.h"
 #include "vmm/seccomp.h"
 #include "virtio/fs.h"
+#include "virtio/rng.h"
 #include "vmm/options_net.h"
 
 #define VMM_DEFAULT_MEMORY (512ull << 20)
@@ -25,6 +26,7 @@
 #define VMM_MAX_DISKS 8
 #define VMM_MAX_NICS 4
 #define VMM_MAX_SHARES 8
+#define VMM_MAX_RNGS 1 /* --rng: a second one replaces the first */
 #define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 #define VMM_MAX_ENV 64
 #define VMM_MAX_TIMEOUT 604800 /* a week, in seconds */
@@ -55,6 +57,8 @@ struct vmm_options {
 	struct net_options nics[VMM_MAX_NICS];
 	unsigned int nnics;
 	unsigned int nshares;
+	struct rng_options rngs[VMM_MAX_RNGS]; /* --rng: a virtio-rng device */
+	unsigned int nrngs;
 	bool help;
 	bool version;
 	unsigned int timeout; /* --timeout SECONDS, 0 for none */
@@ -113,6 +117,11 @@ struct option_spec {
 	int (*parse)(struct vmm_options *opts, const char *arg, char *err, size_t errlen);
 	size_t field;
 	const char *empty_why;
+	/*
+	 * Non-NULL: the value may be left out (a parser then gets NULL), and the next word is
+	 * the value when it starts with this, as in "--rng rate=N"; --config takes true.
+	 */
+	const char *optional_prefix;
 };
 
 extern const struct option_spec options_table[];

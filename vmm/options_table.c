@@ -133,6 +133,25 @@ static int parse_seccomp(struct vmm_options *opts, const char *arg, char *err, s
 	return 0;
 }
 
+/* --rng [rate=BYTES_PER_SEC]: a later one replaces an earlier one (a config file's). */
+static int parse_rng(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	uint64_t rate = RNG_DEFAULT_RATE;
+
+	if (arg && strncmp(arg, "rate=", 5)) {
+		snprintf(err, errlen, "--rng %s: unknown setting (rate=BYTES_PER_SEC)", arg);
+		return -EINVAL;
+	}
+	if (arg && (parse_size(arg + 5, &rate) || rate < RNG_RATE_MIN || rate > RNG_RATE_MAX)) {
+		snprintf(err, errlen, "--rng %s: must be %llu to %llu bytes per second (K, M, G)",
+			 arg, RNG_RATE_MIN, RNG_RATE_MAX);
+		return -EINVAL;
+	}
+	opts->rngs[0].rate = rate;
+	opts->nrngs = 1;
+	return 0;
+}
+
 static int parse_kernel_unpack(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
 {
 	if (!strcmp(arg, "host"))
@@ -319,6 +338,16 @@ const struct option_spec options_table[] = {
 		  "The guest cannot reach outside HOSTDIR, open device nodes or follow "
 		  "symlinks on the host. A comma in HOSTDIR is written twice (,,).",
 	  .run_help = "also share HOSTDIR, mounted at its own path in the guest" },
+	{ .name = "rng",
+	  .metavar = "rate=BYTES_PER_SEC",
+	  .usage = "--rng [rate=BYTES_PER_SEC]",
+	  .modes = BOTH,
+	  .json_key = "rng",
+	  .optional_prefix = "rate=",
+	  .parse = parse_rng,
+	  .help = "an entropy source for the guest (virtio-rng, /dev/hwrng) filled from the "
+		  "host's getrandom(); rate: at most this many bytes per second, with suffix "
+		  "K, M or G (default 1M)" },
 	{ .name = "uuid",
 	  .metavar = "UUID",
 	  .modes = BOTH,

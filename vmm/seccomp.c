@@ -39,6 +39,7 @@
 #include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <grp.h>
 #include <sys/syscall.h>
 
@@ -343,6 +344,18 @@ static const struct rule fs_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
 };
 
+/*
+ * The virtio-rng worker: random bytes into guest buffers (the only role that may call
+ * getrandom, and only without waiting for the pool), waiting on its eventfds with a
+ * timeout while the rate limit holds it back, and INTx for guests without MSI-X.
+ */
+static const struct rule rng_rules[] = {
+	ALLOW_IF(getrandom, ARG_EQ(2, GRND_NONBLOCK)),
+	ALLOW(poll),
+	ALLOW(ppoll),
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
+};
+
 struct role {
 	const char *name;
 	const struct rule *rules;
@@ -357,6 +370,7 @@ static const struct role roles[VMM_SECCOMP_ROLES] = {
 	[VMM_SECCOMP_BLK] = { "block I/O", blk_rules, ARRAY_SIZE(blk_rules) },
 	[VMM_SECCOMP_NET] = { "network", net_rules, ARRAY_SIZE(net_rules) },
 	[VMM_SECCOMP_FS] = { "file server", fs_rules, ARRAY_SIZE(fs_rules) },
+	[VMM_SECCOMP_RNG] = { "entropy", rng_rules, ARRAY_SIZE(rng_rules) },
 	[VMM_SECCOMP_MAIN_USER_NET] = { "main", main_rules, ARRAY_SIZE(main_rules), user_net_rules,
 					ARRAY_SIZE(user_net_rules) },
 };

@@ -7,11 +7,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "vmm/devices.h"
 #include "vmm/vm.h"
 
 /* Per-vCPU columns in the table up to this many vCPUs; beyond, only the total. */
@@ -65,23 +65,32 @@ static uint64_t total_exits(const struct vm *vm, enum stats_exit kind)
 	return sum;
 }
 
-/* The virtio devices: one virtio-pci function per disk. */
-static unsigned int ndevices(const struct vm *vm)
+/* The virtio devices whose kind counts kicks and requests per queue (virtio/registry.h). */
+static bool in_virtio_table(const struct virtio_slot *s)
 {
-	return vm->ndisks < VMM_MAX_DISKS ? vm->ndisks : VMM_MAX_DISKS;
+	return s->kind && s->kind->queue_counters;
 }
 
-static const char *device_name(const struct vm *vm, unsigned int i, char *buf, size_t len)
+static unsigned int ndevices(const struct vm *vm)
 {
-	if (vm->disks[i].vdev.name)
-		return vm->disks[i].vdev.name;
-	snprintf(buf, len, "virtio-blk%u", i);
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < vm->ndevices && i < VM_MAX_DEVICES; i++)
+		n += in_virtio_table(&vm->devices[i]);
+	return n;
+}
+
+static const char *device_name(const struct virtio_slot *s, char *buf, size_t len)
+{
+	if (s->vdev && s->vdev->name)
+		return s->vdev->name;
+	snprintf(buf, len, "%s%u", s->kind->name, s->index);
 	return buf;
 }
 
-static unsigned int device_queues(const struct vm *vm, unsigned int i)
+static unsigned int device_queues(const struct virtio_slot *s)
 {
-	unsigned int n = vm->disks[i].vdev.num_queues;
+	unsigned int n = s->vdev ? s->vdev->num_queues : 0;
 
 	return n < VIRTIO_MAX_QUEUES ? n : VIRTIO_MAX_QUEUES;
 }
@@ -90,33 +99,38 @@ struct device_totals {
 	uint64_t kicks, requests;
 };
 
-static struct device_totals device_totals(const struct vm *vm, unsigned int i)
+static struct device_totals queue_totals(const struct virtio_slot *s, unsigned int q)
 {
 	struct device_totals t = { 0, 0 };
 
-	for (unsigned int q = 0; q < device_queues(vm, i); q++) {
-		t.kicks += load(&vm->disks[i].queues[q].kicks);
-		t.requests += load(&vm->disks[i].queues[q].requests);
+	s->kind->queue_counters(s, q, &t.kicks, &t.requests);
+	return t;
+}
+
+static struct device_totals device_totals(const struct virtio_slot *s)
+{
+	struct device_totals t = { 0, 0 };
+
+	for (unsigned int q = 0; q < device_queues(s); q++) {
+		struct device_totals one = queue_totals(s, q);
+
+		t.kicks += one.kicks;
+		t.requests += one.requests;
 	}
 	return t;
 }
 
-/* ---- the table ---- */
-
-struct table {
-	FILE *out;
-	const char *eol;
-};
-
-static void __attribute__((format(printf, 2, 3))) row(struct table *t, const char *fmt, ...)
+/* How many devices of one kind the VM has. */
+static unsigned int kind_devices(const struct vm *vm, const struct virtio_kind *kind)
 {
-	va_list ap;
+	unsigned int n = 0;
 
-	va_start(ap, fmt);
-	vfprintf(t->out, fmt, ap);
-	va_end(ap);
-	fputs(t->eol, t->out);
+	for (unsigned int i = 0; i < vm->ndevices && i < VM_MAX_DEVICES; i++)
+		n += vm->devices[i].kind == kind;
+	return n;
 }
+
+/* ---- the table ---- */
 
 /* A row's per-vCPU cells (kind STATS_EXIT_NR: every reason), or "" without columns. */
 static void vcpu_cells(const struct vm *vm, bool columns, unsigned int kind, char *buf, size_t len)
@@ -130,7 +144,7 @@ static void vcpu_cells(const struct vm *vm, bool columns, unsigned int kind, cha
 	}
 }
 
-static void print_exits(struct table *t, const struct vm *vm)
+static void print_exits(struct virtio_report *t, const struct vm *vm)
 {
 	bool columns = vm->vcpus && vm->ncpus > 1 && vm->ncpus <= STATS_VCPU_COLUMNS;
 	char cells[16 * STATS_VCPU_COLUMNS + 1] = "";
@@ -141,19 +155,19 @@ static void print_exits(struct table *t, const struct vm *vm)
 
 		snprintf(cells + used, sizeof(cells) - used, "  %8s%u", "vCPU ", i);
 	}
-	row(t, "exits to the VMM, by reason     %10s%s", "total", cells);
+	virtio_report_row(t, "exits to the VMM, by reason     %10s%s", "total", cells);
 	for (unsigned int k = 0; k < STATS_EXIT_NR; k++) {
 		uint64_t n = total_exits(vm, k);
 
 		vcpu_cells(vm, columns, k, cells, sizeof(cells));
-		row(t, "  %-29s %10" PRIu64 "%s", exit_names[k].label, n, cells);
+		virtio_report_row(t, "  %-29s %10" PRIu64 "%s", exit_names[k].label, n, cells);
 		all += n;
 	}
 	vcpu_cells(vm, columns, STATS_EXIT_NR, cells, sizeof(cells));
-	row(t, "  %-29s %10" PRIu64 "%s", "all exits", all, cells);
+	virtio_report_row(t, "  %-29s %10" PRIu64 "%s", "all exits", all, cells);
 }
 
-static void print_bus(struct table *t, struct bus *bus)
+static void print_bus(struct virtio_report *t, struct bus *bus)
 {
 	struct bus_range ranges[BUS_MAX_RANGES];
 	unsigned int n = bus_snapshot(bus, ranges, BUS_MAX_RANGES);
@@ -164,39 +178,61 @@ static void print_bus(struct table *t, struct bus *bus)
 		const struct bus_range *r = &ranges[i];
 
 		snprintf(name, sizeof(name), "%s: %s", bus_name, r->name ? r->name : "?");
-		row(t, "  %-29s %10" PRIu64 " %10" PRIu64 "  0x%" PRIx64 "-0x%" PRIx64, name,
-		    r->reads, r->writes, r->base, r->base + (r->len - 1));
+		virtio_report_row(t,
+				  "  %-29s %10" PRIu64 " %10" PRIu64 "  0x%" PRIx64 "-0x%" PRIx64,
+				  name, r->reads, r->writes, r->base, r->base + (r->len - 1));
 	}
 	snprintf(name, sizeof(name), "%s: no device", bus_name);
-	row(t, "  %-29s %10" PRIu64 "  (unhandled, reads and writes together)", name,
-	    load(&bus->unhandled));
+	virtio_report_row(t, "  %-29s %10" PRIu64 "  (unhandled, reads and writes together)", name,
+			  load(&bus->unhandled));
 }
 
-static void print_virtio(struct table *t, const struct vm *vm)
+static void print_virtio(struct virtio_report *t, const struct vm *vm)
 {
-	row(t, "virtio devices                  %10s %10s %8s %8s %8s %10s", "kicks", "requests",
-	    "MSI-X", "INTx", "notify", "BAR r/w");
-	for (unsigned int i = 0; i < ndevices(vm); i++) {
-		const struct virtio_pci *vp = &vm->disk_pci[i];
-		struct device_totals d = device_totals(vm, i);
-		char buf[16], name[40], bar[32];
+	virtio_report_row(t, "virtio devices                  %10s %10s %8s %8s %8s %10s", "kicks",
+			  "requests", "MSI-X", "INTx", "notify", "BAR r/w");
+	for (unsigned int i = 0; i < vm->ndevices && i < VM_MAX_DEVICES; i++) {
+		const struct virtio_slot *s = &vm->devices[i];
+		const struct virtio_pci *vp = &s->pci;
+		struct device_totals d;
+		char buf[24], name[64], bar[32];
 
+		if (!in_virtio_table(s))
+			continue;
+		d = device_totals(s);
 		if (vp->vdev)
 			snprintf(name, sizeof(name), "%s (00:%02x.0)",
-				 device_name(vm, i, buf, sizeof(buf)), vp->pci.slot);
+				 device_name(s, buf, sizeof(buf)), vp->pci.slot);
 		else
-			snprintf(name, sizeof(name), "%s", device_name(vm, i, buf, sizeof(buf)));
+			snprintf(name, sizeof(name), "%s", device_name(s, buf, sizeof(buf)));
 		snprintf(bar, sizeof(bar), "%" PRIu64 "/%" PRIu64, load(&vp->bar_reads),
 			 load(&vp->bar_writes));
-		row(t,
-		    "  %-29s %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
-		    " %10s",
-		    name, d.kicks, d.requests, load(&vp->msix_fired), load(&vp->intx_raised),
-		    load(&vp->notify_exits), bar);
-		for (unsigned int q = 0; device_queues(vm, i) > 1 && q < device_queues(vm, i); q++)
-			row(t, "    queue %-21u %10" PRIu64 " %10" PRIu64, q,
-			    load(&vm->disks[i].queues[q].kicks),
-			    load(&vm->disks[i].queues[q].requests));
+		virtio_report_row(t,
+				  "  %-29s %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64
+				  " %8" PRIu64 " %10s",
+				  name, d.kicks, d.requests, load(&vp->msix_fired),
+				  load(&vp->intx_raised), load(&vp->notify_exits), bar);
+		for (unsigned int q = 0; device_queues(s) > 1 && q < device_queues(s); q++) {
+			struct device_totals one = queue_totals(s, q);
+
+			virtio_report_row(t, "    queue %-21u %10" PRIu64 " %10" PRIu64, q,
+					  one.kicks, one.requests);
+		}
+	}
+}
+
+/* The kinds with a table of their own (virtio-net), in the registry's order. */
+static void print_kinds(struct virtio_report *t, const struct vm *vm)
+{
+	const struct virtio_kind *kind;
+
+	for (unsigned int k = 0; (kind = devices_kind(k)); k++) {
+		if (!kind->report_key || !kind_devices(vm, kind))
+			continue;
+		kind->report_heading(t);
+		for (unsigned int i = 0; i < vm->ndevices && i < VM_MAX_DEVICES; i++)
+			if (vm->devices[i].kind == kind)
+				kind->report_rows(t, &vm->devices[i]);
 	}
 }
 
@@ -221,7 +257,7 @@ static double phase_ms(const struct vm *vm, enum vm_phase phase)
 }
 
 /* One line: each milestone of start-up, in ms since main() began. */
-static void print_startup(struct table *t, const struct vm *vm)
+static void print_startup(struct virtio_report *t, const struct vm *vm)
 {
 	char line[256];
 	size_t used = 0;
@@ -229,114 +265,41 @@ static void print_startup(struct table *t, const struct vm *vm)
 	for (unsigned int p = 0; p < VM_PHASE_NR && used < sizeof(line); p++)
 		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s %.3f",
 					 p ? ", " : "", phase_names[p].label, phase_ms(vm, p));
-	row(t, "start-up, ms after the VMM started: %s", line);
-}
-
-/* virtio-net: frames each way, and what was dropped and why, summed over queue pairs. */
-static struct net_stats nic_totals(const struct vm *vm, unsigned int i)
-{
-	const struct net *n = &vm->nics[i];
-	struct net_stats t;
-
-	memset(&t, 0, sizeof(t));
-	for (unsigned int q = 0; n->pairs && q < n->npairs; q++) {
-		const struct net_stats *s = &n->pairs[q].stats;
-
-		t.rx_frames += load(&s->rx_frames);
-		t.rx_bytes += load(&s->rx_bytes);
-		t.tx_frames += load(&s->tx_frames);
-		t.tx_bytes += load(&s->tx_bytes);
-		t.rx_kicks += load(&s->rx_kicks);
-		t.tx_kicks += load(&s->tx_kicks);
-		t.tx_bad_header += load(&s->tx_bad_header);
-		t.tx_oversized += load(&s->tx_oversized);
-		t.tx_errors += load(&s->tx_errors);
-		t.rx_bad_buffers += load(&s->rx_bad_buffers);
-		t.rx_errors += load(&s->rx_errors);
-	}
-	return t;
-}
-
-static unsigned int nnics(const struct vm *vm)
-{
-	return vm->nnics < VMM_MAX_NICS ? vm->nnics : VMM_MAX_NICS;
-}
-
-static void print_nics(struct table *t, const struct vm *vm)
-{
-	row(t, "virtio-net                      %10s %10s %10s %10s %8s %8s", "rx frames",
-	    "rx bytes", "tx frames", "tx bytes", "MSI-X", "INTx");
-	for (unsigned int i = 0; i < nnics(vm); i++) {
-		const struct virtio_pci *vp = &vm->nic_pci[i];
-		struct net_stats s = nic_totals(vm, i);
-		char name[40];
-
-		snprintf(name, sizeof(name), "%s (00:%02x.0)", vm->nics[i].vdev.name, vp->pci.slot);
-		row(t,
-		    "  %-29s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64
-		    " %8" PRIu64,
-		    name, s.rx_frames, s.rx_bytes, s.tx_frames, s.tx_bytes, load(&vp->msix_fired),
-		    load(&vp->intx_raised));
-		row(t,
-		    "    kicks rx/tx %" PRIu64 "/%" PRIu64 "; dropped: tx bad header %" PRIu64
-		    ", tx oversized %" PRIu64 ", tx back end errors %" PRIu64
-		    ", rx bad buffers %" PRIu64 ", rx errors %" PRIu64,
-		    s.rx_kicks, s.tx_kicks, s.tx_bad_header, s.tx_oversized, s.tx_errors,
-		    s.rx_bad_buffers, s.rx_errors);
-		for (unsigned int q = 0; vm->nics[i].npairs > 1 && q < vm->nics[i].npairs; q++) {
-			const struct net_stats *ps = &vm->nics[i].pairs[q].stats;
-
-			row(t,
-			    "    queue pair %-16u %10" PRIu64 " %10" PRIu64 " %10" PRIu64
-			    " %10" PRIu64,
-			    q, load(&ps->rx_frames), load(&ps->rx_bytes), load(&ps->tx_frames),
-			    load(&ps->tx_bytes));
-		}
-	}
+	virtio_report_row(t, "start-up, ms after the VMM started: %s", line);
 }
 
 void stats_print(FILE *out, struct vm *vm)
 {
-	struct table t = { out, isatty(fileno(out)) ? "\r\n" : "\n" };
+	struct virtio_report t = { out, isatty(fileno(out)) ? "\r\n" : "\n" };
 	uint64_t all = 0;
 	double secs = vm_elapsed_ms(vm) / 1e3;
 
 	for (unsigned int k = 0; k < STATS_EXIT_NR; k++)
 		all += total_exits(vm, k);
-	row(&t, "vmm: exit statistics: %" PRIu64 " exits in %.2f s on %u vCPU%s (%.0f per second)",
-	    all, secs, vm->ncpus, vm->ncpus == 1 ? "" : "s", secs > 0 ? (double)all / secs : 0.0);
+	virtio_report_row(&t,
+			  "vmm: exit statistics: %" PRIu64
+			  " exits in %.2f s on %u vCPU%s (%.0f per second)",
+			  all, secs, vm->ncpus, vm->ncpus == 1 ? "" : "s",
+			  secs > 0 ? (double)all / secs : 0.0);
 	print_startup(&t, vm);
 	print_exits(&t, vm);
-	row(&t, "accesses, by device range      %10s %10s  %s", "reads", "writes", "addresses");
+	virtio_report_row(&t, "accesses, by device range      %10s %10s  %s", "reads", "writes",
+			  "addresses");
 	print_bus(&t, &vm->pio);
 	print_bus(&t, &vm->mmio);
 	if (ndevices(vm)) {
 		print_virtio(&t, vm);
-		row(&t, "  (kicks and MSI-X pass through KVM eventfds: they cost the VMM no exit;");
-		row(&t, "   notify = queue notifications that came as MMIO exits instead)");
+		virtio_report_row(
+			&t,
+			"  (kicks and MSI-X pass through KVM eventfds: they cost the VMM no exit;");
+		virtio_report_row(
+			&t, "   notify = queue notifications that came as MMIO exits instead)");
 	}
-	if (nnics(vm))
-		print_nics(&t, vm);
+	print_kinds(&t, vm);
 	fflush(out);
 }
 
 /* ---- JSON ---- */
-
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
 
 static void json_exits(FILE *out, const struct vm *vm, int cpu, const char *indent)
 {
@@ -362,7 +325,7 @@ static void json_bus(FILE *out, struct bus *bus)
 		load(&bus->unhandled));
 	for (unsigned int i = 0; i < n; i++) {
 		fprintf(out, "%s\n        { \"name\": ", i ? "," : "");
-		json_string(out, ranges[i].name ? ranges[i].name : "?");
+		virtio_report_json_string(out, ranges[i].name ? ranges[i].name : "?");
 		fprintf(out,
 			", \"base\": \"0x%" PRIx64 "\", \"size\": %" PRIu64 ", \"reads\": %" PRIu64
 			", \"writes\": %" PRIu64 " }",
@@ -373,14 +336,20 @@ static void json_bus(FILE *out, struct bus *bus)
 
 static void json_virtio(FILE *out, const struct vm *vm)
 {
-	fputc('[', out);
-	for (unsigned int i = 0; i < ndevices(vm); i++) {
-		const struct virtio_pci *vp = &vm->disk_pci[i];
-		struct device_totals d = device_totals(vm, i);
-		char buf[16];
+	unsigned int n = 0;
 
-		fprintf(out, "%s\n    {\n      \"name\": ", i ? "," : "");
-		json_string(out, device_name(vm, i, buf, sizeof(buf)));
+	fputc('[', out);
+	for (unsigned int i = 0; i < vm->ndevices && i < VM_MAX_DEVICES; i++) {
+		const struct virtio_slot *s = &vm->devices[i];
+		const struct virtio_pci *vp = &s->pci;
+		struct device_totals d;
+		char buf[32];
+
+		if (!in_virtio_table(s))
+			continue;
+		d = device_totals(s);
+		fprintf(out, "%s\n    {\n      \"name\": ", n++ ? "," : "");
+		virtio_report_json_string(out, device_name(s, buf, sizeof(buf)));
 		if (vp->vdev)
 			fprintf(out, ",\n      \"pci\": \"00:%02x.0\"", vp->pci.slot);
 		fprintf(out,
@@ -390,40 +359,32 @@ static void json_virtio(FILE *out, const struct vm *vm)
 			",\n      \"bar_writes\": %" PRIu64 ",\n      \"queues\": [",
 			d.kicks, d.requests, load(&vp->msix_fired), load(&vp->intx_raised),
 			load(&vp->notify_exits), load(&vp->bar_reads), load(&vp->bar_writes));
-		for (unsigned int q = 0; q < device_queues(vm, i); q++)
+		for (unsigned int q = 0; q < device_queues(s); q++) {
+			struct device_totals one = queue_totals(s, q);
+
 			fprintf(out,
 				"%s\n        { \"index\": %u, \"kicks\": %" PRIu64
 				", \"requests\": %" PRIu64 " }",
-				q ? "," : "", q, load(&vm->disks[i].queues[q].kicks),
-				load(&vm->disks[i].queues[q].requests));
-		fprintf(out, "%s]\n    }", device_queues(vm, i) ? "\n      " : "");
+				q ? "," : "", q, one.kicks, one.requests);
+		}
+		fprintf(out, "%s]\n    }", device_queues(s) ? "\n      " : "");
 	}
-	fprintf(out, "%s]", ndevices(vm) ? "\n  " : "");
+	fprintf(out, "%s]", n ? "\n  " : "");
 }
 
-static void json_nics(FILE *out, const struct vm *vm)
+/* A kind's own array ("net"): present, maybe empty, whether or not the VM has one. */
+static void json_kind(FILE *out, const struct vm *vm, const struct virtio_kind *kind)
 {
-	fputc('[', out);
-	for (unsigned int i = 0; i < nnics(vm); i++) {
-		struct net_stats s = nic_totals(vm, i);
+	unsigned int n = 0;
 
-		fprintf(out, "%s\n    {\n      \"name\": ", i ? "," : "");
-		json_string(out, vm->nics[i].vdev.name);
-		fprintf(out,
-			",\n      \"pci\": \"00:%02x.0\",\n      \"queue_pairs\": %u"
-			",\n      \"rx_frames\": %" PRIu64 ",\n      \"rx_bytes\": %" PRIu64
-			",\n      \"tx_frames\": %" PRIu64 ",\n      \"tx_bytes\": %" PRIu64
-			",\n      \"rx_kicks\": %" PRIu64 ",\n      \"tx_kicks\": %" PRIu64
-			",\n      \"tx_bad_header\": %" PRIu64 ",\n      \"tx_oversized\": %" PRIu64
-			",\n      \"tx_errors\": %" PRIu64 ",\n      \"rx_bad_buffers\": %" PRIu64
-			",\n      \"rx_errors\": %" PRIu64 ",\n      \"msix_fired\": %" PRIu64
-			",\n      \"intx_raised\": %" PRIu64 "\n    }",
-			vm->nic_pci[i].pci.slot, vm->nics[i].npairs, s.rx_frames, s.rx_bytes,
-			s.tx_frames, s.tx_bytes, s.rx_kicks, s.tx_kicks, s.tx_bad_header,
-			s.tx_oversized, s.tx_errors, s.rx_bad_buffers, s.rx_errors,
-			load(&vm->nic_pci[i].msix_fired), load(&vm->nic_pci[i].intx_raised));
+	fprintf(out, ",\n  \"%s\": [", kind->report_key);
+	for (unsigned int i = 0; i < vm->ndevices && i < VM_MAX_DEVICES; i++) {
+		if (vm->devices[i].kind != kind)
+			continue;
+		fprintf(out, "%s\n    ", n++ ? "," : "");
+		kind->report_json(out, &vm->devices[i]);
 	}
-	fprintf(out, "%s]", nnics(vm) ? "\n  " : "");
+	fprintf(out, "%s]", n ? "\n  " : "");
 }
 
 int stats_json(FILE *out, struct vm *vm)
@@ -446,8 +407,9 @@ int stats_json(FILE *out, struct vm *vm)
 	json_bus(out, &vm->mmio);
 	fputs("\n  },\n  \"virtio\": ", out);
 	json_virtio(out, vm);
-	fputs(",\n  \"net\": ", out);
-	json_nics(out, vm);
+	for (unsigned int k = 0; devices_kind(k); k++)
+		if (devices_kind(k)->report_key)
+			json_kind(out, vm, devices_kind(k));
 	fputs("\n}\n", out);
 	return ferror(out) ? -EIO : 0;
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "vmm/devices.h"
 #include "vmm/vcpu.h"
 
 void vm_request_stop(struct vm *vm, int exit_code)
@@ -25,18 +26,7 @@ void vm_request_stop(struct vm *vm, int exit_code)
 void vm_seccomp_device_fds(struct vm *vm, struct vmm_seccomp_fds *fds)
 {
 	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, vm->stop_fd);
-	for (unsigned int i = 0; i < vm->ndisks; i++) {
-		blk_seccomp_fds(&vm->disks[i], fds);
-		virtio_transport_seccomp_fds(&vm->disks[i].vdev, fds);
-	}
-	for (unsigned int i = 0; i < vm->nnics; i++) {
-		net_seccomp_fds(&vm->nics[i], fds);
-		virtio_transport_seccomp_fds(&vm->nics[i].vdev, fds);
-	}
-	for (unsigned int i = 0; i < vm->nshares; i++) {
-		fs_seccomp_fds(&vm->shares[i], fds);
-		virtio_transport_seccomp_fds(&vm->shares[i].vdev, fds);
-	}
+	devices_seccomp_fds(vm, fds);
 }
 
 bool vm_is_stopping(struct vm *vm)

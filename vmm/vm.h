@@ -16,10 +16,7 @@
 #include "devices/x86/power.h"
 #include "devices/run.h"
 #include "devices/uart.h"
-#include "virtio/blk.h"
-#include "virtio/net.h"
-#include "virtio/fs.h"
-#include "virtio/pci.h"
+#include "virtio/registry.h"
 #include "vmm/irq.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
@@ -27,6 +24,9 @@
 #include "vmm/stats.h"
 
 struct vm;
+
+/* Every --disk, --net, --share and --rng together. */
+#define VM_MAX_DEVICES 32
 
 /*
  * Milestones of start-up, for --stats: where the time before the guest's first instruction
@@ -62,15 +62,9 @@ struct vm {
 	struct run_device run; /* vmm run only */
 	struct irq_router irq;
 	struct pci_bus pci;
-	struct blk disks[VMM_MAX_DISKS];
-	struct virtio_pci disk_pci[VMM_MAX_DISKS];
-	unsigned int ndisks;
-	struct net nics[VMM_MAX_NICS];
-	struct virtio_pci nic_pci[VMM_MAX_NICS];
-	unsigned int nnics;
-	struct fs_device shares[VMM_MAX_SHARES];
-	struct virtio_pci share_pci[VMM_MAX_SHARES];
-	unsigned int nshares;
+	/* the virtio devices, in the registry's order (vmm/devices.h) */
+	struct virtio_slot devices[VM_MAX_DEVICES];
+	unsigned int ndevices;
 	struct vcpu *vcpus;
 	unsigned int ncpus;
 	struct timespec start;
@@ -94,7 +88,7 @@ bool vm_is_stopping(struct vm *vm);
 /* The exit status chosen by the first stop request (valid once vm_is_stopping()). */
 int vm_exit_code(struct vm *vm);
 /*
- * Add every device's descriptors (disks, NICs, shares and their transports) and the stop
+ * Add every device's descriptors (its own and its transport's) and the stop
  * eventfd to fds: what a thread that runs, starts or resets devices may use.
  */
 void vm_seccomp_device_fds(struct vm *vm, struct vmm_seccomp_fds *fds);

@@ -237,3 +237,14 @@ fi
 printf '{"jail": ""}' >"$tmp/jail.json"
 expect config-jail-empty "jail.json:1:10: --jail '': needs a directory" --config "$tmp/jail.json" \
 	--flat "$tmp/text"
+expect rng-rate-zero "--rng rate=0: must be 64 to 1073741824 bytes per second" \
+	--kernel "$tmp/text" --rng rate=0
+expect rng-rate-junk "--rng rate=fast: must be 64 to" --kernel "$tmp/text" --rng rate=fast
+expect rng-rate-too-high "--rng rate=2G: must be 64 to" --kernel "$tmp/text" --rng=rate=2G
+expect rng-unknown-setting "--rng speed=5: unknown setting (rate=BYTES_PER_SEC)" \
+	--kernel "$tmp/text" --rng=speed=5
+printf '{"rng": {"rate": 10}}' >"$tmp/rng.json"
+expect config-rng-rate "rng.json:1:9: --rng rate=10: must be 64 to" --config "$tmp/rng.json" \
+	--kernel "$tmp/text"
+printf '{"rng": "yes"}' >"$tmp/rng-text.json"
+expect config-rng-text "rng.*unknown setting" --config "$tmp/rng-text.json" --kernel "$tmp/text"

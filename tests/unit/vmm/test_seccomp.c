@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/ptrace.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <sys/syscall.h>
@@ -902,6 +903,36 @@ START_TEST(fs_role_only_its_window)
 }
 END_TEST
 
+/* getrandom: the entropy worker's, without waiting for the pool; no other role's. */
+static int do_getrandom(void *arg)
+{
+	const int *how = arg; /* { role, flags } */
+	struct vmm_seccomp_fds fds;
+	char buf[16];
+
+	role_fds((enum vmm_seccomp_role)how[0], &fds);
+	if (install(VMM_SECCOMP_ON, (enum vmm_seccomp_role)how[0], &fds))
+		return 90;
+	return syscall(SYS_getrandom, buf, sizeof(buf), how[1]) == sizeof(buf) ? 0 : 91;
+}
+
+START_TEST(rng_role_alone_gets_random_bytes)
+{
+	int ok[2] = { VMM_SECCOMP_RNG, GRND_NONBLOCK };
+	int blocking[2] = { VMM_SECCOMP_RNG, 0 };
+	int vcpu[2] = { VMM_SECCOMP_VCPU, GRND_NONBLOCK };
+	struct child c;
+
+	fake_kvm_fds();
+	run_child(do_getrandom, ok, &c);
+	assert_exited(&c, 0);
+	run_child(do_getrandom, blocking, &c);
+	assert_killed(&c, "entropy", "getrandom");
+	run_child(do_getrandom, vcpu, &c);
+	assert_killed(&c, "vCPU", "getrandom");
+}
+END_TEST
+
 START_TEST(log_and_off_let_calls_through)
 {
 	enum vmm_seccomp_mode modes[] = { VMM_SECCOMP_LOG, VMM_SECCOMP_OFF };
@@ -1113,6 +1144,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, descriptor_above_the_limit_refused);
 	tcase_add_test(tc, vcpu_thread_starts_a_queue_thread);
 	tcase_add_test(tc, fs_role_only_its_window);
+	tcase_add_test(tc, rng_role_alone_gets_random_bytes);
 	tcase_add_test(tc, log_and_off_let_calls_through);
 	tcase_add_test(tc, role_sizes);
 	tcase_add_test(tc, capabilities_dropped);

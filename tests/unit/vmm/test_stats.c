@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "virtio/blk.h"
 #include "vmm/stats.h"
 #include "vmm/vm.h"
 
 static struct vm vm;
+static struct blk disk;
 static struct vcpu vcpus[2];
 
 static void nop_read(void *opaque, uint64_t offset, void *data, unsigned int len)
@@ -93,18 +95,23 @@ static void setup(void)
 		ck_assert(bus_read(&vm.mmio, 0xe0000000 + 4 * (uint64_t)i, &v, 4));
 	}
 
-	vm.ndisks = 1;
-	vm.disks[0].vdev.name = "virtio-blk0";
-	vm.disks[0].vdev.num_queues = 2;
-	vm.disks[0].queues[0].kicks = 3;
-	vm.disks[0].queues[0].requests = 4;
-	vm.disks[0].queues[1].kicks = 1;
-	vm.disks[0].queues[1].requests = 2;
-	vm.disk_pci[0].vdev = &vm.disks[0].vdev;
-	vm.disk_pci[0].pci.slot = 1;
-	vm.disk_pci[0].msix_fired = 5;
-	vm.disk_pci[0].bar_reads = 120;
-	vm.disk_pci[0].bar_writes = 80;
+	memset(&disk, 0, sizeof(disk));
+	vm.ndevices = 1;
+	vm.devices[0].kind = &virtio_blk_kind;
+	vm.devices[0].state = &disk;
+	vm.devices[0].vdev = &disk.vdev;
+	vm.devices[0].opened = true;
+	disk.vdev.name = "virtio-blk0";
+	disk.vdev.num_queues = 2;
+	disk.queues[0].kicks = 3;
+	disk.queues[0].requests = 4;
+	disk.queues[1].kicks = 1;
+	disk.queues[1].requests = 2;
+	vm.devices[0].pci.vdev = &disk.vdev;
+	vm.devices[0].pci.pci.slot = 1;
+	vm.devices[0].pci.msix_fired = 5;
+	vm.devices[0].pci.bar_reads = 120;
+	vm.devices[0].pci.bar_writes = 80;
 }
 
 /* ---- helpers ---- */
@@ -480,7 +487,7 @@ START_TEST(test_table_one_vcpu_no_disks)
 	char *t;
 
 	vm.ncpus = 1;
-	vm.ndisks = 0;
+	vm.ndevices = 0;
 	t = table_text();
 	expect_numbers(t, "port I/O (in/out)", 1, 10240ull);
 	ck_assert_ptr_null(strstr(line_of(t, "exits to the VMM"), "vCPU 0"));
@@ -574,7 +581,7 @@ START_TEST(test_json_empty_parts_and_escapes)
 	/* no vCPUs, no disks, no ranges, and a name that needs escaping */
 	vm.ncpus = 0;
 	vm.vcpus = NULL;
-	vm.ndisks = 0;
+	vm.ndevices = 0;
 	bus_init(&vm.pio, "port I/O");
 	bus_init(&vm.mmio, "MMIO");
 	ck_assert_int_eq(bus_register(&vm.mmio, 0x1000, 16, &nop_ops, NULL, "we\"ird\\\n"), 0);

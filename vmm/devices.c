@@ -154,6 +154,7 @@ void devices_destroy(struct vm *vm)
 
 void devices_seccomp_fds(struct vm *vm, struct vmm_seccomp_fds *fds)
 {
+	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, vm->stop_fd);
 	for (unsigned int i = 0; i < vm->ndevices; i++) {
 		struct virtio_slot *s = &vm->devices[i];
 

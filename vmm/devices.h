@@ -37,7 +37,10 @@ int devices_start(struct vm *vm, char *err, size_t errlen);
 void devices_stop(struct vm *vm);
 /* After the statistics: release everything. */
 void devices_destroy(struct vm *vm);
-/* Every device's descriptors and its transport's, for a seccomp list. */
+/*
+ * Every device's descriptors (its own and its transport's) and the VM's stop eventfd, for
+ * a seccomp list: what a thread that runs, starts or resets devices may use.
+ */
 void devices_seccomp_fds(struct vm *vm, struct vmm_seccomp_fds *fds);
 /* Whether a device's back end needs sockets in the main thread's event loop. */
 bool devices_use_main_loop(struct vm *vm);

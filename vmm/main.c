@@ -502,7 +502,7 @@ static void main_seccomp_fds(struct vmm_seccomp_fds *fds, struct vm *vm,
 	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_VM, vm->kvm.vm_fd);
 	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, main_loop_signal_fd(watch));
 	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, con->rx_ready_fd);
-	vm_seccomp_device_fds(vm, fds);
+	devices_seccomp_fds(vm, fds);
 	if (con->in_pollable)
 		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_INPUT, con->in_fd);
 	if (opts->run) {

@@ -14,6 +14,7 @@
 #include "devices/platform.h"
 #include "vmm/x86/cpuid.h"
 #include "vmm/exit_codes.h"
+#include "vmm/devices.h"
 #include "vmm/seccomp.h"
 
 #define X86_CR0_PE 0x1ull
@@ -278,7 +279,7 @@ static int vcpu_seccomp(struct vcpu *vcpu)
 
 	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VCPU, vcpu->fd);
 	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VM, vm->kvm.vm_fd);
-	vm_seccomp_device_fds(vm, &fds);
+	devices_seccomp_fds(vm, &fds);
 	if (vmm_seccomp_install(VMM_SECCOMP_VCPU, &fds, err, sizeof(err))) {
 		fprintf(stderr, "vmm: vCPU %u: %s\n", vcpu->index, err);
 		return -1;
@@ -393,4 +394,19 @@ void vcpu_dump(struct vcpu *vcpu)
 	fprintf(stderr, "  gdt base=%016llx limit=%04x idt base=%016llx limit=%04x\n",
 		(unsigned long long)s.gdt.base, s.gdt.limit, (unsigned long long)s.idt.base,
 		s.idt.limit);
+}
+
+void vm_request_stop(struct vm *vm, int exit_code)
+{
+	int running = 0;
+	uint64_t one = 1;
+
+	if (!__atomic_compare_exchange_n(&vm->stop_code, &running, exit_code + 1, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return; /* someone else decided first */
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	if (write(vm->stop_fd, &one, sizeof(one)) < 0) {
+		/* the eventfd counter cannot overflow from one write */
+	}
 }

@@ -24,4 +24,12 @@ void vcpu_destroy(struct vcpu *vcpu);
 /* Print the registers of a vCPU that failed, for the user's bug report. */
 void vcpu_dump(struct vcpu *vcpu);
 
+/*
+ * Ask every thread to stop; the first caller's code wins. Safe from any thread, including
+ * a vCPU thread in the middle of an exit: the vCPUs are kicked out of KVM_RUN and the
+ * main thread's stop eventfd is written. Here, with the kick, so that vm.c stays below
+ * the vCPUs.
+ */
+void vm_request_stop(struct vm *vm, int exit_code);
+
 #endif

@@ -5,30 +5,6 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "vmm/devices.h"
-#include "vmm/vcpu.h"
-
-void vm_request_stop(struct vm *vm, int exit_code)
-{
-	int running = 0;
-	uint64_t one = 1;
-
-	if (!__atomic_compare_exchange_n(&vm->stop_code, &running, exit_code + 1, false,
-					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-		return; /* someone else decided first */
-	for (unsigned int i = 0; i < vm->ncpus; i++)
-		vcpu_kick(&vm->vcpus[i]);
-	if (write(vm->stop_fd, &one, sizeof(one)) < 0) {
-		/* the eventfd counter cannot overflow from one write */
-	}
-}
-
-void vm_seccomp_device_fds(struct vm *vm, struct vmm_seccomp_fds *fds)
-{
-	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, vm->stop_fd);
-	devices_seccomp_fds(vm, fds);
-}
-
 bool vm_is_stopping(struct vm *vm)
 {
 	return __atomic_load_n(&vm->stop_code, __ATOMIC_SEQ_CST) != 0;

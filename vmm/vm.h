@@ -21,7 +21,7 @@
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
 #include "vmm/options.h"
-#include "vmm/stats.h"
+#include "vmm/exit_stats.h"
 
 struct vm;
 
@@ -79,19 +79,9 @@ struct vm {
 	int stop_code; /* atomic: 0 while running, then the exit status + 1 */
 };
 
-/*
- * Ask every thread to stop; the first caller's code wins. Safe from any thread, including
- * a vCPU thread in the middle of an exit.
- */
-void vm_request_stop(struct vm *vm, int exit_code);
 bool vm_is_stopping(struct vm *vm);
 /* The exit status chosen by the first stop request (valid once vm_is_stopping()). */
 int vm_exit_code(struct vm *vm);
-/*
- * Add every device's descriptors (its own and its transport's) and the stop
- * eventfd to fds: what a thread that runs, starts or resets devices may use.
- */
-void vm_seccomp_device_fds(struct vm *vm, struct vmm_seccomp_fds *fds);
 /* Milliseconds since the VMM started, for log lines. */
 double vm_elapsed_ms(const struct vm *vm);
 /* Record that start-up reached a milestone (the first call per phase counts). */

@@ -44,7 +44,7 @@ static void queue_broken(struct blk_queue *q, int why)
  * Start what the driver made available, at most BLK_POP_BATCH chains. Returns true if it
  * stopped early (batch used up, or no free slot) and should be called again.
  */
-static bool queue_drain(struct blk_queue *q)
+static bool blk_queue_drain(struct blk_queue *q)
 {
 	struct virtq *vq = &q->blk->vdev.queues[q->index];
 	unsigned int budget = BLK_POP_BATCH;
@@ -105,7 +105,7 @@ static void queue_thread_setup(struct blk_queue *q)
 		q->broken = true;
 }
 
-static void *queue_thread(void *arg)
+static void *blk_queue_thread(void *arg)
 {
 	struct blk_queue *q = arg;
 	bool more = true; /* look once: chains may have been made available before the start */
@@ -117,7 +117,7 @@ static void *queue_thread(void *arg)
 		int r;
 
 		if (more && !q->stopping && !q->broken)
-			more = queue_drain(q);
+			more = blk_queue_drain(q);
 		else
 			more = false;
 		queue_signal(q);
@@ -240,7 +240,7 @@ static int blk_queue_start(struct virtio_device *vdev, unsigned int index, int k
 	/* the thread takes no signals: vCPU kicks and SIGINT/SIGTERM are for others */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = -pthread_create(&q->thread, NULL, queue_thread, q);
+	r = -pthread_create(&q->thread, NULL, blk_queue_thread, q);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r < 0)
 		goto out;
@@ -277,7 +277,7 @@ int blk_queue_serve(struct blk *b, unsigned int index)
 		unsigned int events = 0;
 
 		if (more && !q->broken)
-			more = queue_drain(q);
+			more = blk_queue_drain(q);
 		else
 			more = false;
 		queue_signal(q);

@@ -61,7 +61,7 @@ static bool queue_push(struct fs_queue *q, struct virtq *vq, uint32_t len)
 }
 
 /* Serve everything available; false once the ring is broken. */
-static bool queue_drain(struct fs_queue *q)
+static bool fs_queue_drain(struct fs_queue *q)
 {
 	struct fs_device *f = q->fs;
 	struct virtq *vq = &f->vdev.queues[q->index];
@@ -112,7 +112,7 @@ static void queue_serve(struct fs_queue *q)
 
 	for (;;) {
 		if (more && ok)
-			ok = queue_drain(q);
+			ok = fs_queue_drain(q);
 		more = false;
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -162,7 +162,7 @@ static bool queue_fence(struct fs_queue *q)
 	return q->fenced;
 }
 
-static void *queue_thread(void *arg)
+static void *fs_queue_thread(void *arg)
 {
 	struct fs_queue *q = arg;
 	struct fs_device *f = q->fs;
@@ -421,7 +421,7 @@ int fs_device_start(struct fs_device *f, char *err, size_t errlen)
 		/* the worker takes no signals: vCPU kicks and SIGINT/SIGTERM are for others */
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
-		r = pthread_create(&q->thread, NULL, queue_thread, q);
+		r = pthread_create(&q->thread, NULL, fs_queue_thread, q);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (r) {
 			snprintf(err, errlen, "cannot start a worker: %s", strerror(r));

@@ -121,7 +121,7 @@ static void enter_raw_mode(void)
 		signal(fatal[i], fatal_signal);
 }
 
-static void uart_transmit(void *ctx, const uint8_t *buf, size_t len)
+static void console_uart_output(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct console *con = ctx;
 
@@ -159,7 +159,7 @@ static void uart_rx_ready(void *ctx)
 int console_init(struct console *con, struct vm *vm, enum console_mode mode)
 {
 	struct uart_host host = {
-		.transmit = uart_transmit,
+		.transmit = console_uart_output,
 		.set_irq = uart_set_irq,
 		.rx_ready = uart_rx_ready,
 		.ctx = con,

@@ -77,8 +77,8 @@ static int parse_dir_tag(const char *text, const char *spec, struct fs_share_opt
 	return 0;
 }
 
-static int parse_share(const char *text, struct fs_share_options *s, unsigned int index, char *err,
-		       size_t errlen)
+static int parse_share_text(const char *text, struct fs_share_options *s, unsigned int index,
+			    char *err, size_t errlen)
 {
 	struct kv_list list;
 	int ret = kv_split(text, KV_POSITIONAL, &list);
@@ -123,7 +123,7 @@ int options_add_share(struct vmm_options *opts, const char *text, char *err, siz
 		return -EINVAL;
 	}
 	s = &opts->shares[opts->nshares];
-	if (parse_share(text, s, opts->nshares, err, errlen))
+	if (parse_share_text(text, s, opts->nshares, err, errlen))
 		return -EINVAL;
 	for (unsigned int i = 0; i < opts->nshares; i++) {
 		if (!strcmp(opts->shares[i].tag, s->tag)) {

@@ -111,6 +111,9 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
+# The seccomp filters: the installer and its tables.
+SECCOMP_SRCS := vmm/seccomp.c vmm/seccomp_rules.c
+SECCOMP_HDRS := vmm/seccomp.h vmm/seccomp_internal.h
 # What a target that links a device, or the disk layer, links with it.
 FUZZ_DISK := virtio/disk.c virtio/disk_options.c virtio/disk_io.c virtio/disk_step.c \
 	virtio/iov.c
@@ -149,53 +152,53 @@ OPTIONS_SRCS := vmm/options.c vmm/options_table.c vmm/options_net.c vmm/options_
 		vmm/parse.c
 OPTIONS_HDRS := vmm/options.h vmm/options_net.h vmm/parse.h
 $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c $(OPTIONS_SRCS) $(OPTIONS_HDRS) \
-		$(FUZZ_DISK) $(FUZZ_DISK_H) firmware/smbios.c firmware/smbios.h vmm/seccomp.c \
-		vmm/seccomp.h
+		$(FUZZ_DISK) $(FUZZ_DISK_H) firmware/smbios.c firmware/smbios.h $(SECCOMP_SRCS) \
+		$(SECCOMP_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c $(OPTIONS_SRCS) $(FUZZ_DISK) \
-		firmware/smbios.c vmm/seccomp.c -o $@ -pthread -luring -lseccomp
+		firmware/smbios.c $(SECCOMP_SRCS) -o $@ -pthread -luring -lseccomp
 
 $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/blk.h virtio/blk_internal.h \
 		virtio/registry.c virtio/virtqueue.c \
 		virtio/virtqueue.h $(FUZZ_DISK) $(FUZZ_DISK_H) virtio/device.c virtio/device.h \
-		vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
+		vmm/memory.c vmm/memory.h $(SECCOMP_SRCS) $(SECCOMP_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/virtqueue.c \
-		virtio/device.c virtio/registry.c $(FUZZ_DISK) vmm/memory.c vmm/seccomp.c -o $@ \
+		virtio/device.c virtio/registry.c $(FUZZ_DISK) vmm/memory.c $(SECCOMP_SRCS) -o $@ \
 		-pthread -luring \
 		-lseccomp
 
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config.c vmm/config.h \
 		$(OPTIONS_SRCS) $(OPTIONS_HDRS) $(FUZZ_DISK) $(FUZZ_DISK_H) firmware/smbios.c \
-		firmware/smbios.h vmm/seccomp.c vmm/seccomp.h vmm/hostfile.c vmm/hostfile.h
+		firmware/smbios.h $(SECCOMP_SRCS) $(SECCOMP_HDRS) vmm/hostfile.c vmm/hostfile.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c $(OPTIONS_SRCS) \
-		$(FUZZ_DISK) firmware/smbios.c vmm/seccomp.c vmm/hostfile.c -o $@ -pthread -luring \
+		$(FUZZ_DISK) firmware/smbios.c $(SECCOMP_SRCS) vmm/hostfile.c -o $@ -pthread -luring \
 		-lseccomp
 $(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/fs.h virtio/fs_server.h \
 		virtio/fs_server_internal.h virtio/registry.c virtio/virtqueue.c \
 		virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c vmm/memory.h \
-		vmm/seccomp.c vmm/seccomp.h
+		$(SECCOMP_SRCS) $(SECCOMP_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/virtqueue.c \
-		virtio/device.c virtio/registry.c vmm/memory.c vmm/seccomp.c -o $@ -pthread \
+		virtio/device.c virtio/registry.c vmm/memory.c $(SECCOMP_SRCS) -o $@ -pthread \
 		-lseccomp
 
 $(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/net.h virtio/net_backend.h \
 		virtio/net_internal.h virtio/net_tap.c virtio/net_slirp.c virtio/registry.c \
 		virtio/virtqueue.c virtio/virtqueue.h virtio/device.c \
-		virtio/device.h vmm/memory.c vmm/memory.h vmm/seccomp.c vmm/seccomp.h
+		virtio/device.h vmm/memory.c vmm/memory.h $(SECCOMP_SRCS) $(SECCOMP_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -DVMM_NO_USER_NET tests/fuzz/fuzz_net.c $(FUZZ_NET) \
 		virtio/net_tap.c virtio/net_slirp.c virtio/virtqueue.c virtio/device.c \
-		virtio/registry.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
+		virtio/registry.c vmm/memory.c $(SECCOMP_SRCS) -o $@ -pthread -lseccomp
 
 $(BUILD)/fuzz/fuzz_rng: tests/fuzz/fuzz_rng.c virtio/rng.c virtio/rng.h virtio/registry.c \
 		virtio/virtqueue.c virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c \
-		vmm/memory.h vmm/seccomp.c vmm/seccomp.h
+		vmm/memory.h $(SECCOMP_SRCS) $(SECCOMP_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_rng.c virtio/rng.c virtio/registry.c \
-		virtio/virtqueue.c virtio/device.c vmm/memory.c vmm/seccomp.c -o $@ -pthread -lseccomp
+		virtio/virtqueue.c virtio/device.c vmm/memory.c $(SECCOMP_SRCS) -o $@ -pthread -lseccomp
 
 $(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci_common.c \
 		virtio/pci.h virtio/pci_internal.h \
@@ -203,13 +206,13 @@ $(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/
 		$(FUZZ_DISK) $(FUZZ_DISK_H) \
 		virtio/device.c virtio/device.h devices/pci.c devices/pci.h devices/bus.c \
 		devices/bus.h devices/msix.c devices/msix.h devices/platform.h vmm/irq.c vmm/irq.h \
-		vmm/x86/chipset.c vmm/x86/chipset.h vmm/memory.c vmm/memory.h vmm/seccomp.c \
-		vmm/seccomp.h
+		vmm/x86/chipset.c vmm/x86/chipset.h vmm/memory.c vmm/memory.h $(SECCOMP_SRCS) \
+		$(SECCOMP_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci_common.c \
 		$(FUZZ_BLK) virtio/registry.c \
 		virtio/virtqueue.c $(FUZZ_DISK) virtio/device.c devices/pci.c devices/bus.c \
-		devices/msix.c vmm/irq.c vmm/x86/chipset.c vmm/memory.c vmm/seccomp.c -o $@ \
+		devices/msix.c vmm/irq.c vmm/x86/chipset.c vmm/memory.c $(SECCOMP_SRCS) -o $@ \
 		-pthread -luring -lseccomp \
 		-Wl,--wrap=pthread_sigmask -Wno-gnu-variable-sized-type-not-at-end
 

@@ -12,7 +12,7 @@ set -u
 # docs/architecture.md draws the same picture.
 LAYERS='
 0 platform devices/platform.h
-1 core     vmm/kvm.* vmm/memory.* vmm/irq.* vmm/seccomp.* vmm/event_loop.* vmm/hostfile.*
+1 core     vmm/kvm.* vmm/memory.* vmm/irq.* vmm/seccomp.* vmm/seccomp_* vmm/event_loop.* vmm/hostfile.*
 1 core     vmm/exit_codes.h vmm/json.* vmm/parse.* vmm/x86/cpuid.* vmm/x86/chipset.*
 2 devices  devices/*
 2 firmware firmware/*

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The seccomp allow-lists, one table per thread role plus the one every thread shares
+ * (vmm/seccomp.c installs them; docs/security.md says why each call is there). One line
+ * per call, restricted by descriptor class and arguments as tightly as the code allows.
+ */
+#include "vmm/seccomp_internal.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <linux/kvm.h>
+#include <linux/if_tun.h>
+#include <linux/vhost.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+
+/*
+ * Every thread: what libc does behind any function (locks, allocation, thread exit), the
+ * SIGSYS handler's own needs (write, rt_sigaction, tgkill, the terminal restored), and
+ * writing log lines to stderr.
+ */
+static const struct rule common_rules[] = {
+	/* log lines, and the SIGSYS handler's own */
+	ALLOW_IF(write, ARG_EQ(0, STDERR_FILENO)),
+	/*
+	 * Everything else a thread reads or writes with plain read/write is one of its own
+	 * descriptors, as its installer names them: the eventfds it waits on or signals, and
+	 * for the threads that do console I/O the terminal. Never a disk image or a TAP.
+	 */
+	ALLOW_ON(read, VMM_SECCOMP_FD_EVENT),
+	ALLOW_ON(write, VMM_SECCOMP_FD_EVENT),
+	ALLOW_ON(read, VMM_SECCOMP_FD_INPUT),
+	ALLOW_ON(write, VMM_SECCOMP_FD_OUTPUT),
+	ALLOW(futex),
+	ALLOW(exit),
+	ALLOW(exit_group),
+	ALLOW(restart_syscall),
+	ALLOW(rt_sigreturn),
+	ALLOW(rt_sigprocmask),
+	/* crash handlers put the default action back before they re-raise */
+	ALLOW_IF(rt_sigaction, ARG_EQ(0, SIGSYS)),
+	ALLOW_IF(rt_sigaction, ARG_EQ(0, SIGSEGV)),
+	ALLOW_IF(rt_sigaction, ARG_EQ(0, SIGBUS)),
+	ALLOW_IF(rt_sigaction, ARG_EQ(0, SIGILL)),
+	ALLOW_IF(rt_sigaction, ARG_EQ(0, SIGFPE)),
+	ALLOW_IF(rt_sigaction, ARG_EQ(0, SIGABRT)),
+	/* signals to our own threads only: vCPU kicks, raise() */
+	{ .nr = SCMP_SYS(tgkill), .fd_class = FD_ANY, .own_pid = true },
+	ALLOW(getpid),
+	ALLOW(gettid),
+	/* memory for malloc and thread stacks; nothing may become executable */
+	ALLOW_IF(mmap, ARG_MASKED(2, PROT_EXEC, 0)),
+	ALLOW_IF(mprotect, ARG_MASKED(2, PROT_EXEC, 0)),
+	ALLOW(munmap),
+	ALLOW(madvise),
+	ALLOW(brk),
+	ALLOW(sched_yield),
+	ALLOW(clock_gettime), /* normally the vDSO; the system call when it is absent */
+	/* stdio sizes its buffer from the descriptor it writes to */
+	ALLOW(fstat),
+	ALLOW_IF(newfstatat, ARG_EQ(3, AT_EMPTY_PATH)),
+	/*
+	 * leaving raw mode on the way out: vmm/console.c issues exactly this ioctl itself,
+	 * never libc's tcsetattr(), which may add TCGETS or use TCSETS2 (see console.c)
+	 */
+	ALLOW_IF2(ioctl, ARG_EQ(0, STDIN_FILENO), ARG_EQ(1, TCSETS)),
+};
+
+/* The main thread once the vCPUs run: the event loop, then the teardown. */
+static const struct rule main_rules[] = {
+	ALLOW(epoll_wait),
+	ALLOW(epoll_pwait),
+	ALLOW(epoll_ctl),
+	ALLOW(close),
+	/* disk images are unlocked at exit, before their rings are gone (virtio/disk.c) */
+	{ .nr = SCMP_SYS(fcntl),
+	  .fd_class = VMM_SECCOMP_FD_DISK,
+	  .test = { ARG_EQ(1, F_OFD_SETLK) } },
+	/* typed input raises COM1's interrupt line */
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
+	/* the statistics table (SIGUSR1, exit) asks whether stderr is a terminal */
+	ALLOW_IF2(ioctl, ARG_EQ(0, STDERR_FILENO), ARG_EQ(1, TCGETS)),
+};
+
+/*
+ * Block I/O queue threads: requests on their own disk descriptors, waiting on their own
+ * ring (io_uring engine) or with poll (thread engine), and INTx for guests without MSI-X.
+ */
+static const struct rule blk_rules[] = {
+	ALLOW_ON(preadv, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(pwritev, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(fdatasync, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(fallocate, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(io_uring_enter, VMM_SECCOMP_FD_RING),
+	ALLOW_ON(close, VMM_SECCOMP_FD_RING), /* a failed ring is given up for the thread engine */
+	ALLOW(poll),
+	ALLOW(ppoll),
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
+};
+
+/*
+ * vCPU threads: KVM_RUN on their own vCPU and the device models behind the exits. The
+ * guest starts a virtio-blk queue by writing DRIVER_OK from a vCPU, and that thread then
+ * creates the queue's thread, which starts under this list: so the second half is what a
+ * queue thread needs before and after it adds its own. Rings and kick eventfds exist
+ * from set-up on (virtio/blk.c, virtio/pci.c): no thread creates one while the guest runs.
+ */
+static const struct rule vcpu_rules[] = {
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_RUN),
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_REGS),      /* register dump on a fatal exit */
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_SREGS),     /* the same */
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),	       /* UART and PCI INTx lines */
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_SET_GSI_ROUTING), /* the guest programs an MSI-X vector */
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IOEVENTFD),       /* queue notify addresses follow BAR moves */
+	/* pthread_create: threads only (no fork); clone3 says ENOSYS so libc uses clone */
+	ALLOW_IF(clone, ARG_MASKED(0, CLONE_THREAD, CLONE_THREAD)),
+	{ .nr = SCMP_SYS(clone3), .fd_class = FD_ANY, .action = RULE_ENOSYS },
+	ALLOW(set_robust_list),
+	ALLOW(rseq),
+	/* the new queue thread names itself and stacks its own, narrower list */
+	ALLOW_IF(prctl, ARG_EQ(0, PR_SET_NAME)),
+	ALLOW_IF(seccomp, ARG_EQ(0, SECCOMP_SET_MODE_FILTER)),
+	/* and then runs under this list too */
+	ALLOW_ON(preadv, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(pwritev, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(fdatasync, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(fallocate, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(io_uring_enter, VMM_SECCOMP_FD_RING),
+	ALLOW_ON(close, VMM_SECCOMP_FD_RING),
+	ALLOW(poll),
+	ALLOW(ppoll),
+	/*
+	 * virtio-net: DRIVER_OK tells the TAP which offloads the driver accepted and hands
+	 * the rings to vhost-net (a reset takes them back); the queue-pair threads this
+	 * thread starts then move frames on the TAP and switch its queues.
+	 */
+	IOCTL(VMM_SECCOMP_FD_TAP, TUNSETOFFLOAD),
+	IOCTL(VMM_SECCOMP_FD_TAP, TUNSETQUEUE),
+	ALLOW_ON(readv, VMM_SECCOMP_FD_TAP),
+	ALLOW_ON(writev, VMM_SECCOMP_FD_TAP),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_SET_FEATURES),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_SET_MEM_TABLE),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_SET_VRING_NUM),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_SET_VRING_BASE),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_GET_VRING_BASE),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_SET_VRING_ADDR),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_SET_VRING_KICK),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_SET_VRING_CALL),
+	IOCTL(VMM_SECCOMP_FD_VHOST, VHOST_NET_SET_BACKEND),
+};
+
+/*
+ * virtio-net queue-pair threads: whole frames to and from the TAP (readv/writev; a
+ * user-network back end only touches eventfds, which read and write cover), waiting with
+ * poll, INTx for guests without MSI-X, and the control queue's VQ_PAIRS_SET, which
+ * attaches or detaches a TAP queue.
+ */
+static const struct rule net_rules[] = {
+	ALLOW_ON(readv, VMM_SECCOMP_FD_TAP),
+	ALLOW_ON(writev, VMM_SECCOMP_FD_TAP),
+	ALLOW(poll),
+	ALLOW(ppoll),
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
+	IOCTL(VMM_SECCOMP_FD_TAP, TUNSETQUEUE),
+};
+
+/*
+ * libslirp, in the event loop with --net user: the host side of every guest connection
+ * is a real socket (IPv4 TCP and UDP, ICMP echo), and DNS forwarding reads the host's
+ * resolver configuration. Only on the main thread, and only when user networking is on.
+ */
+static const struct rule user_net_rules[] = {
+	/*
+	 * libslirp reads /etc/resolv.conf with stdio (fopen, fgets) when the guest first asks
+	 * its DNS forwarder, on a descriptor whose number is known only then. Reading cannot
+	 * change a disk or a TAP; writing stays limited to this thread's own descriptors, and
+	 * its sockets are served by send and recv calls, which fail on anything else.
+	 */
+	ALLOW(read),
+	ALLOW_IF(socket, ARG_EQ(0, AF_INET)),
+	ALLOW(connect),
+	ALLOW(bind),
+	ALLOW(listen),
+	ALLOW(accept),
+	ALLOW(accept4),
+	ALLOW(sendto),
+	ALLOW(recvfrom),
+	ALLOW(sendmsg),
+	ALLOW(recvmsg),
+	ALLOW(setsockopt),
+	ALLOW(getsockopt),
+	ALLOW(getsockname),
+	ALLOW(getpeername),
+	ALLOW(shutdown),
+	ALLOW_IF(fcntl, ARG_EQ(1, F_GETFL)),
+	ALLOW_IF(fcntl, ARG_EQ(1, F_SETFL)),
+	ALLOW_IF(ioctl, ARG_EQ(1, FIONREAD)),
+	ALLOW(getrandom),
+	/* /etc/resolv.conf, read only; never a file created or written */
+	ALLOW_IF(openat, ARG_MASKED(2, O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY)),
+	ALLOW(newfstatat),
+	ALLOW(lseek),
+};
+
+/*
+ * virtio-fs workers: the FUSE file server. Every descriptor it works on (the share's
+ * root, one O_PATH descriptor per node the guest looked up, the open files and
+ * directories, /proc/self/fd) lies in its window (vmm_seccomp_fds.share_base/size), and
+ * every call that takes a descriptor or a directory descriptor must name one of them:
+ * AT_FDCWD and the VMM's other descriptors (disk images, KVM, TAPs) are refused. seccomp
+ * cannot read the path a call takes, so an absolute one would still pass here: keeping
+ * the paths beneath the share is Landlock's work (virtio/fs.c), and the server's own
+ * (one component per name, openat2 with RESOLVE_BENEATH). These threads are made at
+ * set-up and load this list themselves; no other thread may open a file once the guest
+ * runs.
+ */
+#define A0 1u /* argument 0 */
+#define A1 2u
+#define A2 4u
+static const struct rule fs_rules[] = {
+	/* LOOKUP, CREATE: one name below a node; reopening a node via /proc/self/fd */
+	ON_SHARE(openat2, A0),
+	ON_SHARE(openat, A0),
+	/* each new descriptor moves into the window, and nowhere else */
+	{ .nr = SCMP_SYS(fcntl),
+	  .fd_class = FD_ANY,
+	  .test = { ARG_EQ(1, F_DUPFD_CLOEXEC) },
+	  .share_base_arg = 3 },
+	ALLOW(close), /* the descriptor just moved, and what FORGET and RELEASE let go */
+	ON_SHARE(newfstatat, A0),     /* LOOKUP, GETATTR (AT_EMPTY_PATH on a node) */
+	ON_SHARE(fstatfs, A0),	      /* STATFS */
+	ON_SHARE(fchmodat, A0),	      /* SETATTR mode, through /proc/self/fd: no O_PATH form */
+	ON_SHARE(fchownat, A0),	      /* SETATTR owner, AT_EMPTY_PATH on the node */
+	ON_SHARE(ftruncate, A0),      /* SETATTR size, on a handle or the node reopened */
+	ON_SHARE(utimensat, A0),      /* SETATTR times */
+	ON_SHARE(readlinkat, A0),     /* READLINK */
+	ON_SHARE(mknodat, A0),	      /* MKNOD: regular files, FIFOs, sockets */
+	ON_SHARE(mkdirat, A0),	      /* MKDIR */
+	ON_SHARE(symlinkat, A1),      /* SYMLINK: argument 1 is the directory */
+	ON_SHARE(unlinkat, A0),	      /* UNLINK, RMDIR */
+	ON_SHARE(renameat2, A0 | A2), /* RENAME2 */
+	ON_SHARE(renameat, A0 | A2),  /* RENAME: glibc's renameat2() with no flags */
+	ON_SHARE(linkat, A0 | A2),    /* LINK */
+	ON_SHARE(preadv, A0),	      /* READ */
+	ON_SHARE(pwritev, A0),	      /* WRITE */
+	ON_SHARE(fsync, A0),	      /* FSYNC, FSYNCDIR */
+	ON_SHARE(fdatasync, A0),
+	ON_SHARE(lseek, A0),	  /* LSEEK, and READDIR's offsets */
+	ON_SHARE(getdents64, A0), /* READDIR, READDIRPLUS */
+	ON_SHARE(fallocate, A0),  /* FALLOCATE */
+	ALLOW(mremap),		  /* realloc() of the node and handle tables */
+	ALLOW(poll),		  /* kick and stop eventfds */
+	ALLOW(ppoll),
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
+};
+
+/*
+ * The virtio-rng worker: random bytes into guest buffers (the only role that may call
+ * getrandom, and only without waiting for the pool), waiting on its eventfds with a
+ * timeout while the rate limit holds it back, and INTx for guests without MSI-X.
+ */
+static const struct rule rng_rules[] = {
+	ALLOW_IF(getrandom, ARG_EQ(2, GRND_NONBLOCK)),
+	ALLOW(poll),
+	ALLOW(ppoll),
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
+};
+
+const struct role seccomp_common = { "", common_rules, ARRAY_SIZE(common_rules), NULL, 0 };
+
+const struct role seccomp_roles[VMM_SECCOMP_ROLES] = {
+	[VMM_SECCOMP_MAIN] = { "main", main_rules, ARRAY_SIZE(main_rules) },
+	[VMM_SECCOMP_VCPU] = { "vCPU", vcpu_rules, ARRAY_SIZE(vcpu_rules) },
+	[VMM_SECCOMP_BLK] = { "block I/O", blk_rules, ARRAY_SIZE(blk_rules) },
+	[VMM_SECCOMP_NET] = { "network", net_rules, ARRAY_SIZE(net_rules) },
+	[VMM_SECCOMP_FS] = { "file server", fs_rules, ARRAY_SIZE(fs_rules) },
+	[VMM_SECCOMP_RNG] = { "entropy", rng_rules, ARRAY_SIZE(rng_rules) },
+	[VMM_SECCOMP_MAIN_USER_NET] = { "main", main_rules, ARRAY_SIZE(main_rules), user_net_rules,
+					ARRAY_SIZE(user_net_rules) },
+};

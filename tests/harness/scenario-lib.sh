@@ -24,8 +24,9 @@
 #   record_ok, records_check        the disk-writer guest's records in an image
 #   guest_value KEY                 the first "GUEST KEY=value" of the console
 #   check COND-STRING WHY           (eval) add WHY to $why unless COND-STRING holds
-#   finish NAME                     PASS: NAME, or FAIL: NAME: $why with the log tails
-#                                   (full logs with HARNESS_VERBOSE=1); returns 1 on FAIL
+#   finish NAME [DETAIL]            PASS: NAME [(DETAIL)], or FAIL: NAME: $why with the
+#                                   tails of $out.txt and $err, headed by $run (full
+#                                   logs with HARNESS_VERBOSE=1); returns 1 on FAIL
 #   vmm_threads_check PID           every thread of the running VMM PID has CapEff 0,
 #                                   NoNewPrivs 1 and Seccomp 2 (docs/security.md);
 #                                   sets threads_checked, and threads_bad to one
@@ -126,7 +127,7 @@ finish() {
         sed 's/^/| /' "$err"
     fi
     if [ -z "$why" ]; then
-        echo "PASS: $1"
+        echo "PASS: $1${2:+ ($2)}"
         return 0
     fi
     echo "FAIL: $1: ${why#; }"

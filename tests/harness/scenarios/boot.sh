@@ -42,20 +42,5 @@ fi
 [ "$acpi" = 0 ] || why="$why; acpi_errors=${acpi:-missing}"
 grep -q '^vmm: boot marker' "$err" || why="$why; no 'vmm: boot marker' line"
 
-if [ "${HARNESS_VERBOSE:-0}" = 1 ]; then
-    echo "--- $name: guest console"
-    sed 's/^/| /' "$out.txt"
-    echo "--- $name: VMM log"
-    sed 's/^/| /' "$err"
-fi
-if [ -n "$why" ]; then
-    echo "FAIL: $name: ${why#; }"
-    if [ "${HARNESS_VERBOSE:-0}" != 1 ]; then
-        echo "--- $name: last 40 lines of the guest console"
-        tail -n 40 "$out.txt" | sed 's/^/| /'
-        echo "--- $name: last 40 lines of the VMM log"
-        tail -n 40 "$err" | sed 's/^/| /'
-    fi
-    exit 1
-fi
-echo "PASS: $name"
+run=$name # finish's headings
+finish "$name" || exit 1

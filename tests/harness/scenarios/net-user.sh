@@ -79,20 +79,5 @@ why=$(vmm_status_why "$rc" "$limit")
     why="$why; guest got '$(value hostfwd_got)' through hostfwd"
 grep -q '^vmm: virtio-net0: mac .* on user' "$err" || why="$why; no 'virtio-net0 ... on user' line"
 
-if [ "${HARNESS_VERBOSE:-0}" = 1 ]; then
-    echo "--- $name: guest console"
-    sed 's/^/| /' "$out.txt"
-    echo "--- $name: VMM log"
-    sed 's/^/| /' "$err"
-fi
-if [ -n "$why" ]; then
-    echo "FAIL: $name: ${why#; }"
-    if [ "${HARNESS_VERBOSE:-0}" != 1 ]; then
-        echo "--- $name: last 40 lines of the guest console"
-        tail -n 40 "$out.txt" | sed 's/^/| /'
-        echo "--- $name: last 40 lines of the VMM log"
-        tail -n 40 "$err" | sed 's/^/| /'
-    fi
-    exit 1
-fi
-echo "PASS: $name"
+run=$name # finish's headings
+finish "$name" || exit 1

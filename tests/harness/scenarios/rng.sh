@@ -46,20 +46,5 @@ nonzero=$(value nonzero)
 requests=$(sed -n 's/^ *virtio-rng0 (00:[0-9a-f]*\.0) *[0-9]* *\([0-9]*\) .*/\1/p' "$err")
 [ "${requests:-0}" -ge 16 ] || why="$why; --stats counts ${requests:-no} virtio-rng0 requests"
 
-if [ "${HARNESS_VERBOSE:-0}" = 1 ]; then
-    echo "--- $name: guest console"
-    sed 's/^/| /' "$out.txt"
-    echo "--- $name: VMM log"
-    sed 's/^/| /' "$err"
-fi
-if [ -n "$why" ]; then
-    echo "FAIL: $name: ${why#; }"
-    if [ "${HARNESS_VERBOSE:-0}" != 1 ]; then
-        echo "--- $name: last 40 lines of the guest console"
-        tail -n 40 "$out.txt" | sed 's/^/| /'
-        echo "--- $name: last 40 lines of the VMM log"
-        tail -n 40 "$err" | sed 's/^/| /'
-    fi
-    exit 1
-fi
-echo "PASS: $name (65536 bytes twice in $(value read_seconds) s; $requests requests)"
+run=$name # finish's headings
+finish "$name" "65536 bytes twice in $(value read_seconds) s; $requests requests" || exit 1

@@ -150,6 +150,8 @@ echo "GUEST fifo_guest_open=$?"
 # outcomes: a regular file made (ok), the server's ENXIO for what had become a
 # FIFO (the race hit), the guest's own FIFO open ended by timeout, or else
 n=0 ok=0 nx=0 to=0 other=
+: >/mnt/rw/race-go # L1's loop starts now (it sleeps until then, to leave the boot its CPU)
+sleep 1
 t0=$(cut -d' ' -f1 /proc/uptime)
 while [ "$n" -lt 100 ]; do
     msg=$(timeout 1 sh -c 'echo x >/mnt/rw/race' 2>&1)
@@ -169,7 +171,7 @@ echo "GUEST fifo_race=regular:$ok enxio:$nx guest_timeout:$to other:${other:-non
 # not rw/race: L1's loop may still be between its mkfifo and rm when it reads the stop
 # file, so a cached name can vanish under rm; L1 removes it once the loop is gone
 result fifo_after sh -c 'echo after >/mnt/rw/after-fifo &&
-    [ "$(cat /mnt/rw/after-fifo)" = after ] && rm -f /mnt/rw/after-fifo /mnt/rw/fifo /mnt/rw/race-stop'
+    [ "$(cat /mnt/rw/after-fifo)" = after ] && rm -f /mnt/rw/after-fifo /mnt/rw/fifo /mnt/rw/race-go /mnt/rw/race-stop'
 
 umount /mnt/rw && umount /mnt/ro && echo "GUEST umount=ok" || echo "GUEST umount=failed"
 # Mounting again starts a new FUSE session (DESTROY, then INIT) on the same device.

@@ -16,7 +16,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubun
 
 # Every .c under these directories (and their x86/ folders) is part of the VMM; vmm/main.c
 # holds main().
-LIB_SRCS := $(sort $(foreach d,devices firmware virtio vmm,$(wildcard $(d)/*.c $(d)/x86/*.c)))
+LIB_SRCS := $(sort $(foreach d,devices firmware virtio vmm,$(wildcard $(d)/*.c $(d)/x86/*.c $(d)/run/*.c)))
 LIB_SRCS := $(filter-out vmm/main.c virtio/net_slirp.c,$(LIB_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 SLIRP_OBJ := $(BUILD)/obj/virtio/net_slirp.o
@@ -41,7 +41,7 @@ $(BUILD)/vmm: $(BUILD)/obj/vmm/main.o $(SLIRP_OBJ) $(INIT_BLOB) $(BUILD)/libvmm.
 # needs a few system calls, and a static glibc makes it 700 KB of the VMM's binary, musl
 # under 50 KB. Without musl-gcc, the C compiler's own libc still works.
 GUEST_CC ?= $(shell command -v musl-gcc 2>/dev/null || echo $(CC))
-$(BUILD)/guest/init: guest/init.c devices/run.h devices/platform.h
+$(BUILD)/guest/init: guest/init.c devices/cmdport.h devices/platform.h
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(CFLAGS) -static -s -o $@ $<
 $(INIT_BLOB): guest/init-blob.S $(BUILD)/guest/init
@@ -168,11 +168,11 @@ $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/blk.h virtio/bl
 		-pthread -luring \
 		-lseccomp
 
-$(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/config.c vmm/config.h \
+$(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/run/config.c vmm/run/config.h \
 		$(OPTIONS_SRCS) $(OPTIONS_HDRS) $(FUZZ_DISK) $(FUZZ_DISK_H) firmware/smbios.c \
 		firmware/smbios.h $(SECCOMP_SRCS) $(SECCOMP_HDRS) vmm/hostfile.c vmm/hostfile.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/config.c $(OPTIONS_SRCS) \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/run/config.c $(OPTIONS_SRCS) \
 		$(FUZZ_DISK) firmware/smbios.c $(SECCOMP_SRCS) vmm/hostfile.c -o $@ -pthread -luring \
 		-lseccomp
 $(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/fs.h virtio/fs_server.h \

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The run device: a `vmm run` guest's output and exit status, through port I/O. */
-#include "devices/run.h"
+/* The command port: a `vmm run` guest's output and exit status, through port I/O. */
+#include "devices/cmdport.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,56 +8,56 @@
 
 #include "devices/platform.h"
 
-int run_status_decode(uint32_t word, enum run_status_kind *kind, uint8_t *value)
+int cmdport_status_decode(uint32_t word, enum cmdport_status_kind *kind, uint8_t *value)
 {
 	uint32_t k = word >> 8, v = word & 0xff;
 
 	switch (k) {
-	case RUN_STATUS_EXITED:
-	case RUN_STATUS_INIT_FAILED:
+	case CMDPORT_STATUS_EXITED:
+	case CMDPORT_STATUS_INIT_FAILED:
 		break;
-	case RUN_STATUS_SIGNALED:
-		if (v < 1 || v > RUN_MAX_SIGNAL)
+	case CMDPORT_STATUS_SIGNALED:
+		if (v < 1 || v > CMDPORT_MAX_SIGNAL)
 			return -EINVAL;
 		break;
-	default: /* RUN_STATUS_NONE included: "no status" cannot be reported */
+	default: /* CMDPORT_STATUS_NONE included: "no status" cannot be reported */
 		return -EINVAL;
 	}
-	*kind = (enum run_status_kind)k;
+	*kind = (enum cmdport_status_kind)k;
 	*value = (uint8_t)v;
 	return 0;
 }
 
-static void flush_stream(struct run_device *run, enum run_stream s)
+static void flush_stream(struct cmdport *run, enum cmdport_stream s)
 {
 	if (run->len[s] && run->host.output)
 		run->host.output(run->host.ctx, s, run->buf[s], run->len[s]);
 	run->len[s] = 0;
 }
 
-static void reject(struct run_device *run, const char *what, uint64_t offset, uint64_t value)
+static void reject(struct cmdport *run, const char *what, uint64_t offset, uint64_t value)
 {
 	run->rejected++;
 	if (run->rejected_logged)
 		return;
 	run->rejected_logged = true;
 	fprintf(stderr,
-		"vmm: run device: ignored %s (offset %llu, value 0x%llx); further ones are "
+		"vmm: command port: ignored %s (offset %llu, value 0x%llx); further ones are "
 		"counted only\n",
 		what, (unsigned long long)offset, (unsigned long long)value);
 }
 
 /* One chunk from guest memory; the address and length are the guest's, so both are checked. */
-static void chunk(struct run_device *run, uint32_t word)
+static void chunk(struct cmdport *run, uint32_t word)
 {
-	enum run_stream s = (enum run_stream)(word >> 31);
+	enum cmdport_stream s = (enum cmdport_stream)(word >> 31);
 	size_t len = word & 0x7fffffff;
 	const uint8_t *src = NULL;
 
-	if (len >= 1 && len <= RUN_CHUNK_MAX && run->host.guest_bytes)
+	if (len >= 1 && len <= CMDPORT_CHUNK_MAX && run->host.guest_bytes)
 		src = run->host.guest_bytes(run->host.ctx, run->chunk_gpa, len);
 	if (!src) {
-		reject(run, "chunk", RUN_REG_CHUNK, word);
+		reject(run, "chunk", CMDPORT_REG_CHUNK, word);
 		return;
 	}
 	flush_stream(run, s); /* bytes sent before through the byte port come first */
@@ -71,50 +71,50 @@ static void run_read(void *opaque, uint64_t offset, void *data, unsigned int len
 {
 	(void)opaque;
 	memset(data, 0, len);
-	if (offset == RUN_REG_CONTROL)
-		*(uint8_t *)data = PLATFORM_RUN_MAGIC;
+	if (offset == CMDPORT_REG_CONTROL)
+		*(uint8_t *)data = PLATFORM_CMDPORT_MAGIC;
 }
 
 static void run_write(void *opaque, uint64_t offset, const void *data, unsigned int len)
 {
-	struct run_device *run = opaque;
+	struct cmdport *run = opaque;
 	const uint8_t *bytes = data;
 	uint32_t word = 0;
 
 	pthread_mutex_lock(&run->lock);
 	switch (offset) {
-	case RUN_REG_STDOUT:
-	case RUN_REG_STDERR:
+	case CMDPORT_REG_STDOUT:
+	case CMDPORT_REG_STDERR:
 		for (unsigned int i = 0; i < len; i++) {
-			enum run_stream s = (enum run_stream)offset;
+			enum cmdport_stream s = (enum cmdport_stream)offset;
 
-			if (run->len[s] == RUN_BUFFER_SIZE)
+			if (run->len[s] == CMDPORT_BUFFER_SIZE)
 				flush_stream(run, s);
 			run->buf[s][run->len[s]++] = bytes[i];
 			run->bytes[s]++;
 		}
 		break;
-	case RUN_REG_CONTROL:
-		if (len == 1 && bytes[0] == RUN_CONTROL_FLUSH) {
-			flush_stream(run, RUN_STDOUT);
-			flush_stream(run, RUN_STDERR);
+	case CMDPORT_REG_CONTROL:
+		if (len == 1 && bytes[0] == CMDPORT_CONTROL_FLUSH) {
+			flush_stream(run, CMDPORT_STDOUT);
+			flush_stream(run, CMDPORT_STDERR);
 		} else {
 			reject(run, "control write", offset, bytes[0]);
 		}
 		break;
-	case RUN_REG_STATUS: {
-		enum run_status_kind kind;
+	case CMDPORT_REG_STATUS: {
+		enum cmdport_status_kind kind;
 		uint8_t value;
 
 		if (len == 4)
 			memcpy(&word, data, 4);
-		if (len != 4 || run_status_decode(word, &kind, &value)) {
+		if (len != 4 || cmdport_status_decode(word, &kind, &value)) {
 			reject(run, "malformed status", offset, word);
-		} else if (run->kind != RUN_STATUS_NONE) {
+		} else if (run->kind != CMDPORT_STATUS_NONE) {
 			reject(run, "second status", offset, word);
 		} else {
-			flush_stream(run, RUN_STDOUT);
-			flush_stream(run, RUN_STDERR);
+			flush_stream(run, CMDPORT_STDOUT);
+			flush_stream(run, CMDPORT_STDERR);
 			run->kind = kind;
 			run->value = value;
 			if (run->host.status)
@@ -122,19 +122,19 @@ static void run_write(void *opaque, uint64_t offset, const void *data, unsigned 
 		}
 		break;
 	}
-	case RUN_REG_CHUNK_LO:
-	case RUN_REG_CHUNK_HI:
+	case CMDPORT_REG_CHUNK_LO:
+	case CMDPORT_REG_CHUNK_HI:
 		if (len != 4) {
 			reject(run, "short chunk address write", offset, bytes[0]);
 			break;
 		}
 		memcpy(&word, data, 4);
-		if (offset == RUN_REG_CHUNK_LO)
+		if (offset == CMDPORT_REG_CHUNK_LO)
 			run->chunk_gpa = (run->chunk_gpa & ~0xffffffffull) | word;
 		else
 			run->chunk_gpa = (run->chunk_gpa & 0xffffffffull) | (uint64_t)word << 32;
 		break;
-	case RUN_REG_CHUNK:
+	case CMDPORT_REG_CHUNK:
 		if (len == 4)
 			memcpy(&word, data, 4);
 		chunk(run, len == 4 ? word : 0);
@@ -148,32 +148,32 @@ static void run_write(void *opaque, uint64_t offset, const void *data, unsigned 
 
 static const struct bus_device_ops run_ops = { run_read, run_write };
 
-void run_device_init(struct run_device *run, const struct run_host *host)
+void cmdport_init(struct cmdport *run, const struct cmdport_host *host)
 {
 	memset(run, 0, sizeof(*run));
 	pthread_mutex_init(&run->lock, NULL);
 	run->host = *host;
 }
 
-int run_device_register(struct run_device *run, struct bus *pio)
+int cmdport_register(struct cmdport *run, struct bus *pio)
 {
-	return bus_register(pio, PLATFORM_RUN_PORT, PLATFORM_RUN_LEN, &run_ops, run, "run");
+	return bus_register(pio, PLATFORM_CMDPORT_PORT, PLATFORM_CMDPORT_LEN, &run_ops, run, "run");
 }
 
-void run_device_flush(struct run_device *run)
+void cmdport_flush(struct cmdport *run)
 {
 	pthread_mutex_lock(&run->lock);
-	flush_stream(run, RUN_STDOUT);
-	flush_stream(run, RUN_STDERR);
+	flush_stream(run, CMDPORT_STDOUT);
+	flush_stream(run, CMDPORT_STDERR);
 	pthread_mutex_unlock(&run->lock);
 }
 
-bool run_device_status(struct run_device *run, enum run_status_kind *kind, uint8_t *value)
+bool cmdport_status(struct cmdport *run, enum cmdport_status_kind *kind, uint8_t *value)
 {
 	bool have;
 
 	pthread_mutex_lock(&run->lock);
-	have = run->kind != RUN_STATUS_NONE;
+	have = run->kind != CMDPORT_STATUS_NONE;
 	*kind = run->kind;
 	*value = run->value;
 	pthread_mutex_unlock(&run->lock);

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The run device: how the init of a `vmm run` guest hands the command's output and exit
- * status back to the VMM, on the ports PLATFORM_RUN_PORT.. (devices/platform.h).
+ * The command port: how the init of a `vmm run` guest hands the command's output and exit
+ * status back to the VMM, on the ports PLATFORM_CMDPORT_PORT.. (devices/platform.h).
  *
  *   +0  write: bytes of the command's stdout (outb, or rep outsb for a whole chunk)
  *   +1  write: bytes of its stderr
- *   +2  write RUN_CONTROL_FLUSH: pass the buffered bytes on now; read: PLATFORM_RUN_MAGIC
- *   +4  32-bit write: the final status, RUN_STATUS_WORD(kind, value)
+ *   +2  write CMDPORT_CONTROL_FLUSH: pass the buffered bytes on now; read: PLATFORM_CMDPORT_MAGIC
+ *   +4  32-bit write: the final status, CMDPORT_STATUS_WORD(kind, value)
  *   +8, +12  32-bit writes: low and high half of a chunk's guest-physical address
- *   +16 32-bit write RUN_CHUNK_WORD(stream, len): len bytes (1-4096) at that address
+ *   +16 32-bit write CMDPORT_CHUNK_WORD(stream, len): len bytes (1-4096) at that address
  *       belong to the stream; the VMM copies them out at once
  *
  * A string write (rep outsb) still exits once per byte, so the chunk registers are how
@@ -20,8 +20,8 @@
  * else is ignored and counted, never fatal. Bytes are buffered per stream and handed to
  * the host's output callback in chunks, because a string write arrives one byte at a time.
  */
-#ifndef DEVICES_RUN_H
-#define DEVICES_RUN_H
+#ifndef DEVICES_CMDPORT_H
+#define DEVICES_CMDPORT_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -30,33 +30,33 @@
 
 #include "devices/bus.h"
 
-#define RUN_REG_STDOUT 0
-#define RUN_REG_STDERR 1
-#define RUN_REG_CONTROL 2
-#define RUN_REG_STATUS 4
-#define RUN_REG_CHUNK_LO 8
-#define RUN_REG_CHUNK_HI 12
-#define RUN_REG_CHUNK 16
-#define RUN_CHUNK_MAX 4096
-#define RUN_CHUNK_WORD(stream, len) ((uint32_t)(stream) << 31 | (uint32_t)(len))
-#define RUN_CONTROL_FLUSH 1
-#define RUN_BUFFER_SIZE 4096
-#define RUN_MAX_SIGNAL 64 /* Linux signal numbers are 1..64 */
+#define CMDPORT_REG_STDOUT 0
+#define CMDPORT_REG_STDERR 1
+#define CMDPORT_REG_CONTROL 2
+#define CMDPORT_REG_STATUS 4
+#define CMDPORT_REG_CHUNK_LO 8
+#define CMDPORT_REG_CHUNK_HI 12
+#define CMDPORT_REG_CHUNK 16
+#define CMDPORT_CHUNK_MAX 4096
+#define CMDPORT_CHUNK_WORD(stream, len) ((uint32_t)(stream) << 31 | (uint32_t)(len))
+#define CMDPORT_CONTROL_FLUSH 1
+#define CMDPORT_BUFFER_SIZE 4096
+#define CMDPORT_MAX_SIGNAL 64 /* Linux signal numbers are 1..64 */
 
-enum run_status_kind {
-	RUN_STATUS_NONE = 0,
-	RUN_STATUS_EXITED = 1,	    /* value: the exit code, 0-255 */
-	RUN_STATUS_SIGNALED = 2,    /* value: the signal number, 1-RUN_MAX_SIGNAL */
-	RUN_STATUS_INIT_FAILED = 3, /* value: an errno from the init's set-up, 0-255 */
+enum cmdport_status_kind {
+	CMDPORT_STATUS_NONE = 0,
+	CMDPORT_STATUS_EXITED = 1,	/* value: the exit code, 0-255 */
+	CMDPORT_STATUS_SIGNALED = 2,	/* value: the signal number, 1-CMDPORT_MAX_SIGNAL */
+	CMDPORT_STATUS_INIT_FAILED = 3, /* value: an errno from the init's set-up, 0-255 */
 };
 
-#define RUN_STATUS_WORD(kind, value) ((uint32_t)(kind) << 8 | (uint32_t)(value))
+#define CMDPORT_STATUS_WORD(kind, value) ((uint32_t)(kind) << 8 | (uint32_t)(value))
 
-enum run_stream { RUN_STDOUT = 0, RUN_STDERR = 1 };
+enum cmdport_stream { CMDPORT_STDOUT = 0, CMDPORT_STDERR = 1 };
 
-struct run_host {
+struct cmdport_host {
 	/* called with the device lock held, so chunks of one stream stay in order */
-	void (*output)(void *ctx, enum run_stream stream, const uint8_t *buf, size_t len);
+	void (*output)(void *ctx, enum cmdport_stream stream, const uint8_t *buf, size_t len);
 	/* a valid status arrived (called with the lock held; may be NULL) */
 	void (*status)(void *ctx);
 	/* the host address of guest-physical [gpa, gpa + len), or NULL unless all RAM */
@@ -64,12 +64,12 @@ struct run_host {
 	void *ctx;
 };
 
-struct run_device {
+struct cmdport {
 	pthread_mutex_t lock;
-	struct run_host host;
-	uint8_t buf[2][RUN_BUFFER_SIZE];
+	struct cmdport_host host;
+	uint8_t buf[2][CMDPORT_BUFFER_SIZE];
 	size_t len[2];
-	enum run_status_kind kind; /* RUN_STATUS_NONE until the guest reports one */
+	enum cmdport_status_kind kind; /* CMDPORT_STATUS_NONE until the guest reports one */
 	uint8_t value;
 	uint64_t bytes[2];    /* bytes received per stream */
 	uint64_t rejected;    /* writes ignored as invalid */
@@ -78,13 +78,13 @@ struct run_device {
 	uint64_t chunks;      /* chunks received */
 };
 
-void run_device_init(struct run_device *run, const struct run_host *host);
-int run_device_register(struct run_device *run, struct bus *pio);
+void cmdport_init(struct cmdport *run, const struct cmdport_host *host);
+int cmdport_register(struct cmdport *run, struct bus *pio);
 /* Hand on whatever is still buffered (at the end, in case the guest never flushed). */
-void run_device_flush(struct run_device *run);
+void cmdport_flush(struct cmdport *run);
 /* The reported status; false while there is none. */
-bool run_device_status(struct run_device *run, enum run_status_kind *kind, uint8_t *value);
+bool cmdport_status(struct cmdport *run, enum cmdport_status_kind *kind, uint8_t *value);
 /* Check a status word as the device does: 0 and the parts, or -EINVAL. */
-int run_status_decode(uint32_t word, enum run_status_kind *kind, uint8_t *value);
+int cmdport_status_decode(uint32_t word, enum cmdport_status_kind *kind, uint8_t *value);
 
 #endif

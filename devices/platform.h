@@ -29,14 +29,14 @@
 #define PLATFORM_TEST_HOOK_PORT 0x441
 
 /*
- * The run device (devices/run.h): `vmm run`'s channel from the guest's init. +0 takes the
+ * The command port (devices/cmdport.h): `vmm run`'s channel from the guest's init. +0 takes the
  * command's stdout bytes, +1 its stderr bytes (byte writes, rep outsb included), +2 is
- * control (write 1: pass the buffered bytes on; read: PLATFORM_RUN_MAGIC when present),
+ * control (write 1: pass the buffered bytes on; read: PLATFORM_CMDPORT_MAGIC when present),
  * +4 takes the final status as one 32-bit write, +8/+12/+16 pass a chunk in guest memory.
  */
-#define PLATFORM_RUN_PORT 0x450
-#define PLATFORM_RUN_LEN 0x20
-#define PLATFORM_RUN_MAGIC 0x52 /* 'R' */
+#define PLATFORM_CMDPORT_PORT 0x450
+#define PLATFORM_CMDPORT_LEN 0x20
+#define PLATFORM_CMDPORT_MAGIC 0x52 /* 'R' */
 
 /* ACPI fixed hardware, described by the FADT (legacy, not hardware-reduced). */
 #define PLATFORM_ACPI_PM1A_EVT_PORT 0x600 /* 4 bytes: PM1 status (2) + enable (2) */

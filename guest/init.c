@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The init of a `vmm run` guest, PID 1 in the initramfs the VMM writes (vmm/run.c).
+ * The init of a `vmm run` guest, PID 1 in the initramfs the VMM writes (vmm/run/run.c).
  * It reads /.vmm-run/config, loads the kernel modules listed there, mounts the root (a
  * virtio-fs share, or the initramfs itself), runs the command with its stdout and
- * stderr on pipes, forwards both to the VMM through the run device (devices/run.h) and
+ * stderr on pipes, forwards both to the VMM through the command port (devices/cmdport.h) and
  * reports the exit status there before powering off.
  *
  * The config is a sequence of NUL-terminated strings taken in pairs, key then value:
@@ -37,7 +37,7 @@
 #include <sys/wait.h>
 
 #include "devices/platform.h"
-#include "devices/run.h"
+#include "devices/cmdport.h"
 
 #define CONFIG_PATH "/.vmm-run/config"
 #define NEWROOT "/.vmm-run/root"
@@ -67,14 +67,14 @@ static uint64_t page_address(void)
 
 static void setup_page(void)
 {
-	page = mmap(NULL, RUN_CHUNK_MAX, PROT_READ | PROT_WRITE,
+	page = mmap(NULL, CMDPORT_CHUNK_MAX, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED | MAP_POPULATE, -1, 0);
 	if (page == MAP_FAILED) {
 		page = NULL;
 		return;
 	}
 	/* a child sharing it copy-on-write would move our copy to another frame */
-	madvise(page, RUN_CHUNK_MAX, MADV_DONTFORK);
+	madvise(page, CMDPORT_CHUNK_MAX, MADV_DONTFORK);
 	page[0] = 0;
 	pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 }
@@ -84,19 +84,19 @@ static void setup_page(void)
  * write would exit once per byte (KVM emulates rep outsb one item at a time), so bytes
  * go that way only when the page's address cannot be had.
  */
-static void emit(enum run_stream stream, const void *buf, size_t len)
+static void emit(enum cmdport_stream stream, const void *buf, size_t len)
 {
-	uint16_t port = (uint16_t)(PLATFORM_RUN_PORT + stream);
+	uint16_t port = (uint16_t)(PLATFORM_CMDPORT_PORT + stream);
 	const uint8_t *p = buf;
 
 	if (!have_device) {
-		if (write(stream == RUN_STDOUT ? 1 : 2, buf, len) < 0) {
+		if (write(stream == CMDPORT_STDOUT ? 1 : 2, buf, len) < 0) {
 			/* no device and no console: nowhere left to say it */
 		}
 		return;
 	}
 	while (len) {
-		size_t n = len < RUN_CHUNK_MAX ? len : RUN_CHUNK_MAX;
+		size_t n = len < CMDPORT_CHUNK_MAX ? len : CMDPORT_CHUNK_MAX;
 		uint64_t gpa = 0;
 
 		/* the address after the copy: writing is what could have moved the page */
@@ -106,15 +106,15 @@ static void emit(enum run_stream stream, const void *buf, size_t len)
 		}
 		if (!gpa) {
 			__asm__ volatile("rep outsb" : "+S"(p), "+c"(len) : "d"(port) : "memory");
-			outb(RUN_CONTROL_FLUSH, PLATFORM_RUN_PORT + RUN_REG_CONTROL);
+			outb(CMDPORT_CONTROL_FLUSH, PLATFORM_CMDPORT_PORT + CMDPORT_REG_CONTROL);
 			return;
 		}
 		if (gpa != page_gpa) {
-			outl((uint32_t)gpa, PLATFORM_RUN_PORT + RUN_REG_CHUNK_LO);
-			outl((uint32_t)(gpa >> 32), PLATFORM_RUN_PORT + RUN_REG_CHUNK_HI);
+			outl((uint32_t)gpa, PLATFORM_CMDPORT_PORT + CMDPORT_REG_CHUNK_LO);
+			outl((uint32_t)(gpa >> 32), PLATFORM_CMDPORT_PORT + CMDPORT_REG_CHUNK_HI);
 			page_gpa = gpa;
 		}
-		outl(RUN_CHUNK_WORD(stream, n), PLATFORM_RUN_PORT + RUN_REG_CHUNK);
+		outl(CMDPORT_CHUNK_WORD(stream, n), PLATFORM_CMDPORT_PORT + CMDPORT_REG_CHUNK);
 		p += n;
 		len -= n;
 	}
@@ -132,14 +132,15 @@ static void say(const char *fmt, ...)
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
-	emit(RUN_STDERR, line, (size_t)n);
+	emit(CMDPORT_STDERR, line, (size_t)n);
 }
 
-static void finish(enum run_status_kind kind, int value)
+static void finish(enum cmdport_status_kind kind, int value)
 {
 	sync(); /* a --disk the command wrote is on the host before the VMM stops */
 	if (have_device)
-		outl(RUN_STATUS_WORD(kind, value & 0xff), PLATFORM_RUN_PORT + RUN_REG_STATUS);
+		outl(CMDPORT_STATUS_WORD(kind, value & 0xff),
+		     PLATFORM_CMDPORT_PORT + CMDPORT_REG_STATUS);
 	reboot(RB_POWER_OFF);
 	for (;;)
 		pause();
@@ -154,7 +155,7 @@ static void fail(int err, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	say("%s: %s", what, strerror(err));
-	finish(RUN_STATUS_INIT_FAILED, err);
+	finish(CMDPORT_STATUS_INIT_FAILED, err);
 }
 
 static char *read_config(size_t *len)
@@ -270,9 +271,9 @@ static void mount_share(char *spec)
 		say("mounting share %s at %s: %s", tag, path, strerror(-ret));
 }
 
-static void forward(int *fd, enum run_stream stream)
+static void forward(int *fd, enum cmdport_stream stream)
 {
-	char buf[RUN_BUFFER_SIZE];
+	char buf[CMDPORT_BUFFER_SIZE];
 	ssize_t n = read(*fd, buf, sizeof(buf));
 
 	if (n > 0) {
@@ -334,9 +335,9 @@ static int run_command(char **argv, char **env)
 		if (exited && !(p[0].revents | p[1].revents))
 			break;
 		if (p[0].revents)
-			forward(&out[0], RUN_STDOUT);
+			forward(&out[0], CMDPORT_STDOUT);
 		if (p[1].revents)
-			forward(&err[0], RUN_STDERR);
+			forward(&err[0], CMDPORT_STDERR);
 		if (p[2].revents) {
 			struct signalfd_siginfo si;
 			int st;
@@ -370,10 +371,11 @@ int main(void)
 	mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
 	mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	have_device = ioperm(PLATFORM_RUN_PORT, PLATFORM_RUN_LEN, 1) == 0 &&
-		      inb(PLATFORM_RUN_PORT + RUN_REG_CONTROL) == PLATFORM_RUN_MAGIC;
+	have_device = ioperm(PLATFORM_CMDPORT_PORT, PLATFORM_CMDPORT_LEN, 1) == 0 &&
+		      inb(PLATFORM_CMDPORT_PORT + CMDPORT_REG_CONTROL) == PLATFORM_CMDPORT_MAGIC;
 	if (!have_device)
-		say("no run device at port 0x%x: is this minivmm's `vmm run`?", PLATFORM_RUN_PORT);
+		say("no command port at port 0x%x: is this minivmm's `vmm run`?",
+		    PLATFORM_CMDPORT_PORT);
 	setup_page();
 
 	cfg = read_config(&len);
@@ -420,7 +422,7 @@ int main(void)
 
 	status = run_command(argv, env);
 	if (WIFSIGNALED(status))
-		finish(RUN_STATUS_SIGNALED, WTERMSIG(status));
-	finish(RUN_STATUS_EXITED, WEXITSTATUS(status));
+		finish(CMDPORT_STATUS_SIGNALED, WTERMSIG(status));
+	finish(CMDPORT_STATUS_EXITED, WEXITSTATUS(status));
 	return 0;
 }

@@ -17,7 +17,7 @@ LAYERS='
 2 devices  devices/*
 2 firmware firmware/*
 3 virtio   virtio/*
-5 run      vmm/run.* vmm/cpio.* vmm/modules.* vmm/config.*
+5 run      vmm/run/*
 6 main     vmm/main.c
 4 monitor  vmm/*
 '

@@ -92,7 +92,7 @@ static uint64_t guest_output(struct vm *vm)
 	uint64_t sum = 0;
 
 	for (unsigned int i = 0; i < n; i++)
-		if (ranges[i].base == PLATFORM_COM1_PORT || ranges[i].base == PLATFORM_RUN_PORT)
+		if (ranges[i].base == PLATFORM_COM1_PORT || ranges[i].base == PLATFORM_CMDPORT_PORT)
 			sum += ranges[i].writes;
 	return sum;
 }

@@ -18,7 +18,7 @@
 #include "devices/pci.h"
 #include "firmware/x86/acpi.h"
 #include "firmware/smbios.h"
-#include "vmm/config.h"
+#include "vmm/run/config.h"
 #include "vmm/console.h"
 #include "vmm/devices.h"
 #include "vmm/x86/boot.h"
@@ -31,7 +31,7 @@
 #include "vmm/main_loop.h"
 #include "vmm/options.h"
 #include "vmm/seccomp.h"
-#include "vmm/run.h"
+#include "vmm/run/run.h"
 #include "vmm/stats.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -398,12 +398,12 @@ static int create_devices(struct vm *vm, struct console *con, const struct vmm_o
 	power_init(&vm->power, &events, &vm->start);
 	ret = power_register(&vm->power, &vm->pio);
 	if (!ret && opts->run) {
-		struct run_host host = { run_output, on_run_status, run_guest_bytes, vm };
+		struct cmdport_host host = { run_output, on_run_status, run_guest_bytes, vm };
 
 		/* the command's output is ours; the guest's console only on request */
 		mode = opts->verbose ? CONSOLE_LOG : CONSOLE_NONE;
-		run_device_init(&vm->run, &host);
-		ret = run_device_register(&vm->run, &vm->pio);
+		cmdport_init(&vm->cmdport, &host);
+		ret = cmdport_register(&vm->cmdport, &vm->pio);
 	}
 	if (!ret)
 		ret = console_init(con, vm, mode);

@@ -63,7 +63,7 @@ struct vmm_options {
 	bool version;
 	unsigned int timeout; /* --timeout SECONDS, 0 for none */
 
-	/* `vmm run`: boot, run a command in the guest, exit with its status (vmm/run.h) */
+	/* `vmm run`: boot, run a command in the guest, exit with its status (vmm/run/run.h) */
 	bool run;
 	char **command; /* argv of the command, NULL-terminated; set in run mode */
 	unsigned int ncommand;

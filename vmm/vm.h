@@ -14,7 +14,7 @@
 #include "devices/bus.h"
 #include "devices/pci.h"
 #include "devices/x86/power.h"
-#include "devices/run.h"
+#include "devices/cmdport.h"
 #include "devices/uart.h"
 #include "virtio/registry.h"
 #include "vmm/irq.h"
@@ -59,7 +59,7 @@ struct vm {
 	struct bus mmio;
 	struct uart com1;
 	struct power_devices power;
-	struct run_device run; /* vmm run only */
+	struct cmdport cmdport; /* vmm run only */
 	struct irq_router irq;
 	struct pci_bus pci;
 	/* the virtio devices, in the registry's order (vmm/devices.h) */

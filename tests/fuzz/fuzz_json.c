@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the --config JSON parser (vmm/json.c) and its mapping to options
- * (vmm/config.c): json_parse() must return 0 with a tree or -EINVAL with a
+ * (vmm/run/config.c): json_parse() must return 0 with a tree or -EINVAL with a
  * NUL-terminated "LINE:COLUMN: ..." message, never crash or leak; an accepted document
  * then goes through config_parse() in run mode, which must also answer 0 or -EINVAL.
  */
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/config.h"
+#include "vmm/run/config.h"
 #include "vmm/json.h"
 
 static void check(bool ok)

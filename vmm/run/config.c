@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* --config FILE: JSON to command-line arguments, checked one value at a time. */
-#include "vmm/config.h"
+#include "vmm/run/config.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -13,8 +13,8 @@
  * object stands for "key=value,..." with true/false as on/off. "command" is vmm run's
  * CMD, used when the command line gives none. Errors are "FILE:LINE:COLUMN: why".
  */
-#ifndef VMM_CONFIG_H
-#define VMM_CONFIG_H
+#ifndef VMM_RUN_CONFIG_H
+#define VMM_RUN_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>

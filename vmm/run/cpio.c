@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* newc cpio writer for the `vmm run` initramfs. */
-#include "vmm/cpio.h"
+#include "vmm/run/cpio.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
  * as its initramfs. Only what an initramfs needs: directories, regular files, symlinks
  * and device nodes, owned by root, with mtime 0 so an image is reproducible.
  */
-#ifndef VMM_CPIO_H
-#define VMM_CPIO_H
+#ifndef VMM_RUN_CPIO_H
+#define VMM_RUN_CPIO_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* modules.dep lookup and dependency ordering for the `vmm run` initramfs. */
-#include "vmm/modules.h"
+#include "vmm/run/modules.h"
 
 #include <errno.h>
 #include <stdlib.h>

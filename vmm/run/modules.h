@@ -4,8 +4,8 @@
  * kernel's modules.dep (as depmod writes it) so each module comes after everything it
  * depends on. A module that modules.dep does not list is taken to be built in.
  */
-#ifndef VMM_MODULES_H
-#define VMM_MODULES_H
+#ifndef VMM_RUN_MODULES_H
+#define VMM_RUN_MODULES_H
 
 #include <stdbool.h>
 #include <stddef.h>

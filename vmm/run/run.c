@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* `vmm run`: the initramfs and command line before boot, the exit status after. */
-#include "vmm/run.h"
+#include "vmm/run/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 #include "vmm/x86/elf.h"
 #include "vmm/exit_codes.h"
 #include "vmm/hostfile.h"
-#include "vmm/modules.h"
+#include "vmm/run/modules.h"
 
 #define RUN_MAX_ENV (VMM_MAX_ENV + 16)
 #define RUN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -416,9 +416,9 @@ void run_image_free(struct run_image *img)
 	cpio_free(&img->initramfs);
 }
 
-void run_output(void *ctx, enum run_stream stream, const uint8_t *buf, size_t len)
+void run_output(void *ctx, enum cmdport_stream stream, const uint8_t *buf, size_t len)
 {
-	int fd = stream == RUN_STDOUT ? STDOUT_FILENO : STDERR_FILENO;
+	int fd = stream == CMDPORT_STDOUT ? STDOUT_FILENO : STDERR_FILENO;
 
 	(void)ctx;
 	while (len) {
@@ -496,13 +496,13 @@ static const char *stop_reason(int code)
 int run_finish(struct vm *vm, const struct vmm_options *opts, const struct console *con,
 	       int stop_code)
 {
-	enum run_status_kind kind;
+	enum cmdport_status_kind kind;
 	uint8_t value;
 	char line[160];
 	int code;
-	bool have = run_device_status(&vm->run, &kind, &value);
+	bool have = cmdport_status(&vm->cmdport, &kind, &value);
 
-	run_device_flush(&vm->run);
+	cmdport_flush(&vm->cmdport);
 	if (stop_code == VMM_EXIT_TIMEOUT) {
 		snprintf(line, sizeof(line), "timeout %u", opts->timeout);
 		code = VMM_EXIT_TIMEOUT;
@@ -512,10 +512,10 @@ int run_finish(struct vm *vm, const struct vmm_options *opts, const struct conso
 	} else if (stop_code == VMM_EXIT_ERROR) {
 		snprintf(line, sizeof(line), "vmm-error");
 		code = stop_code;
-	} else if (have && kind == RUN_STATUS_EXITED) {
+	} else if (have && kind == CMDPORT_STATUS_EXITED) {
 		snprintf(line, sizeof(line), "exit %u", value);
 		code = value;
-	} else if (have && kind == RUN_STATUS_SIGNALED) {
+	} else if (have && kind == CMDPORT_STATUS_SIGNALED) {
 		snprintf(line, sizeof(line), "signal %u", value);
 		code = VMM_EXIT_SIGNAL_BASE + value;
 	} else if (have) {

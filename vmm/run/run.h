@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "vmm/console.h"
-#include "vmm/cpio.h"
+#include "vmm/run/cpio.h"
 #include "vmm/options.h"
 #include "vmm/vm.h"
 
@@ -44,10 +44,10 @@ int run_add_root_share(struct vmm_options *opts, char *err, size_t errlen);
 int run_prepare(struct run_image *img, const struct vmm_options *opts, const uint8_t *init,
 		size_t init_len, char *err, size_t errlen);
 void run_image_free(struct run_image *img);
-/* The run device's output callback: guest bytes to our stdout or stderr. */
-void run_output(void *ctx, enum run_stream stream, const uint8_t *buf, size_t len);
+/* The command port's output callback: guest bytes to our stdout or stderr. */
+void run_output(void *ctx, enum cmdport_stream stream, const uint8_t *buf, size_t len);
 /*
- * Turn the VMM's stop code (vm_exit_code) and the run device's status into our exit
+ * Turn the VMM's stop code (vm_exit_code) and the command port's status into our exit
  * status; explain a guest failure on stderr and write --status-file.
  */
 /* Create --status-file now, while files may still be opened; -errno with err. */

@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* The run device through the port bus: buffering, flushing, status checks, bad writes. */
+/* The command port through the port bus: buffering, flushing, status checks, bad writes. */
 #include <stdint.h>
 #include <string.h>
 
 #include "check_main.h"
 #include "devices/bus.h"
 #include "devices/platform.h"
-#include "devices/run.h"
+#include "devices/cmdport.h"
 
 static struct bus pio;
-static struct run_device run;
-static uint8_t got[2][3 * RUN_BUFFER_SIZE];
+static struct cmdport run;
+static uint8_t got[2][3 * CMDPORT_BUFFER_SIZE];
 static size_t got_len[2];
 static unsigned int outputs, statuses;
 
-static void on_output(void *ctx, enum run_stream s, const uint8_t *buf, size_t len)
+static void on_output(void *ctx, enum cmdport_stream s, const uint8_t *buf, size_t len)
 {
 	(void)ctx;
 	ck_assert_uint_le(got_len[s] + len, sizeof(got[s]));
@@ -30,7 +30,7 @@ static void on_status(void *ctx)
 }
 
 /* A pretend guest RAM of two pages at guest-physical 0x10000. */
-static uint8_t ram[2 * RUN_CHUNK_MAX];
+static uint8_t ram[2 * CMDPORT_CHUNK_MAX];
 #define RAM_GPA 0x10000ull
 
 static const uint8_t *guest_bytes(void *ctx, uint64_t gpa, size_t len)
@@ -43,23 +43,23 @@ static const uint8_t *guest_bytes(void *ctx, uint64_t gpa, size_t len)
 
 static void setup(void)
 {
-	struct run_host host = { on_output, on_status, guest_bytes, NULL };
+	struct cmdport_host host = { on_output, on_status, guest_bytes, NULL };
 
 	memset(got_len, 0, sizeof(got_len));
 	outputs = statuses = 0;
 	bus_init(&pio, "pio");
-	run_device_init(&run, &host);
-	ck_assert_int_eq(run_device_register(&run, &pio), 0);
+	cmdport_init(&run, &host);
+	ck_assert_int_eq(cmdport_register(&run, &pio), 0);
 }
 
 static void out8(unsigned int reg, uint8_t v)
 {
-	ck_assert(bus_write(&pio, PLATFORM_RUN_PORT + reg, &v, 1));
+	ck_assert(bus_write(&pio, PLATFORM_CMDPORT_PORT + reg, &v, 1));
 }
 
 static void out32(unsigned int reg, uint32_t v)
 {
-	ck_assert(bus_write(&pio, PLATFORM_RUN_PORT + reg, &v, 4));
+	ck_assert(bus_write(&pio, PLATFORM_CMDPORT_PORT + reg, &v, 4));
 }
 
 static void put(unsigned int reg, const char *s)
@@ -72,58 +72,58 @@ START_TEST(test_magic)
 {
 	uint8_t v = 0;
 
-	ck_assert(bus_read(&pio, PLATFORM_RUN_PORT + RUN_REG_CONTROL, &v, 1));
-	ck_assert_uint_eq(v, PLATFORM_RUN_MAGIC);
+	ck_assert(bus_read(&pio, PLATFORM_CMDPORT_PORT + CMDPORT_REG_CONTROL, &v, 1));
+	ck_assert_uint_eq(v, PLATFORM_CMDPORT_MAGIC);
 }
 END_TEST
 
 START_TEST(test_streams_buffered_until_flush)
 {
-	put(RUN_REG_STDOUT, "hello ");
-	put(RUN_REG_STDERR, "oops");
-	put(RUN_REG_STDOUT, "world");
+	put(CMDPORT_REG_STDOUT, "hello ");
+	put(CMDPORT_REG_STDERR, "oops");
+	put(CMDPORT_REG_STDOUT, "world");
 	ck_assert_uint_eq(outputs, 0);
-	out8(RUN_REG_CONTROL, RUN_CONTROL_FLUSH);
+	out8(CMDPORT_REG_CONTROL, CMDPORT_CONTROL_FLUSH);
 	ck_assert_uint_eq(outputs, 2);
-	ck_assert_uint_eq(got_len[RUN_STDOUT], 11);
-	ck_assert(!memcmp(got[RUN_STDOUT], "hello world", 11));
-	ck_assert_uint_eq(got_len[RUN_STDERR], 4);
-	ck_assert(!memcmp(got[RUN_STDERR], "oops", 4));
+	ck_assert_uint_eq(got_len[CMDPORT_STDOUT], 11);
+	ck_assert(!memcmp(got[CMDPORT_STDOUT], "hello world", 11));
+	ck_assert_uint_eq(got_len[CMDPORT_STDERR], 4);
+	ck_assert(!memcmp(got[CMDPORT_STDERR], "oops", 4));
 	/* a flush with nothing buffered hands nothing on */
-	out8(RUN_REG_CONTROL, RUN_CONTROL_FLUSH);
+	out8(CMDPORT_REG_CONTROL, CMDPORT_CONTROL_FLUSH);
 	ck_assert_uint_eq(outputs, 2);
 }
 END_TEST
 
 START_TEST(test_full_buffer_passes_on)
 {
-	for (unsigned int i = 0; i < RUN_BUFFER_SIZE + 10; i++)
-		out8(RUN_REG_STDOUT, (uint8_t)i);
-	ck_assert_uint_eq(got_len[RUN_STDOUT], RUN_BUFFER_SIZE);
-	run_device_flush(&run);
-	ck_assert_uint_eq(got_len[RUN_STDOUT], RUN_BUFFER_SIZE + 10);
-	for (unsigned int i = 0; i < RUN_BUFFER_SIZE + 10; i++)
-		ck_assert_uint_eq(got[RUN_STDOUT][i], (uint8_t)i);
-	ck_assert_uint_eq(run.bytes[RUN_STDOUT], RUN_BUFFER_SIZE + 10);
+	for (unsigned int i = 0; i < CMDPORT_BUFFER_SIZE + 10; i++)
+		out8(CMDPORT_REG_STDOUT, (uint8_t)i);
+	ck_assert_uint_eq(got_len[CMDPORT_STDOUT], CMDPORT_BUFFER_SIZE);
+	cmdport_flush(&run);
+	ck_assert_uint_eq(got_len[CMDPORT_STDOUT], CMDPORT_BUFFER_SIZE + 10);
+	for (unsigned int i = 0; i < CMDPORT_BUFFER_SIZE + 10; i++)
+		ck_assert_uint_eq(got[CMDPORT_STDOUT][i], (uint8_t)i);
+	ck_assert_uint_eq(run.bytes[CMDPORT_STDOUT], CMDPORT_BUFFER_SIZE + 10);
 }
 END_TEST
 
 START_TEST(test_status_exit_flushes)
 {
-	enum run_status_kind kind;
+	enum cmdport_status_kind kind;
 	uint8_t value;
 
-	ck_assert(!run_device_status(&run, &kind, &value));
-	put(RUN_REG_STDOUT, "last");
-	out32(RUN_REG_STATUS, RUN_STATUS_WORD(RUN_STATUS_EXITED, 7));
-	ck_assert_uint_eq(got_len[RUN_STDOUT], 4);
-	ck_assert(run_device_status(&run, &kind, &value));
-	ck_assert_int_eq(kind, RUN_STATUS_EXITED);
+	ck_assert(!cmdport_status(&run, &kind, &value));
+	put(CMDPORT_REG_STDOUT, "last");
+	out32(CMDPORT_REG_STATUS, CMDPORT_STATUS_WORD(CMDPORT_STATUS_EXITED, 7));
+	ck_assert_uint_eq(got_len[CMDPORT_STDOUT], 4);
+	ck_assert(cmdport_status(&run, &kind, &value));
+	ck_assert_int_eq(kind, CMDPORT_STATUS_EXITED);
 	ck_assert_uint_eq(value, 7);
 	ck_assert_uint_eq(statuses, 1);
 	/* the first status stands */
-	out32(RUN_REG_STATUS, RUN_STATUS_WORD(RUN_STATUS_EXITED, 0));
-	ck_assert(run_device_status(&run, &kind, &value));
+	out32(CMDPORT_REG_STATUS, CMDPORT_STATUS_WORD(CMDPORT_STATUS_EXITED, 0));
+	ck_assert(cmdport_status(&run, &kind, &value));
 	ck_assert_uint_eq(value, 7);
 	ck_assert_uint_eq(statuses, 1);
 	ck_assert_uint_eq(run.rejected, 1);
@@ -132,12 +132,12 @@ END_TEST
 
 START_TEST(test_status_signal)
 {
-	enum run_status_kind kind;
+	enum cmdport_status_kind kind;
 	uint8_t value;
 
-	out32(RUN_REG_STATUS, RUN_STATUS_WORD(RUN_STATUS_SIGNALED, 9));
-	ck_assert(run_device_status(&run, &kind, &value));
-	ck_assert_int_eq(kind, RUN_STATUS_SIGNALED);
+	out32(CMDPORT_REG_STATUS, CMDPORT_STATUS_WORD(CMDPORT_STATUS_SIGNALED, 9));
+	ck_assert(cmdport_status(&run, &kind, &value));
+	ck_assert_int_eq(kind, CMDPORT_STATUS_SIGNALED);
 	ck_assert_uint_eq(value, 9);
 }
 END_TEST
@@ -145,25 +145,25 @@ END_TEST
 START_TEST(test_bad_status_ignored)
 {
 	static const uint32_t bad[] = {
-		RUN_STATUS_WORD(RUN_STATUS_NONE, 0),
-		RUN_STATUS_WORD(RUN_STATUS_SIGNALED, 0),
-		RUN_STATUS_WORD(RUN_STATUS_SIGNALED, RUN_MAX_SIGNAL + 1),
-		RUN_STATUS_WORD(4, 1),
-		0x10000u | RUN_STATUS_WORD(RUN_STATUS_EXITED, 1),
+		CMDPORT_STATUS_WORD(CMDPORT_STATUS_NONE, 0),
+		CMDPORT_STATUS_WORD(CMDPORT_STATUS_SIGNALED, 0),
+		CMDPORT_STATUS_WORD(CMDPORT_STATUS_SIGNALED, CMDPORT_MAX_SIGNAL + 1),
+		CMDPORT_STATUS_WORD(4, 1),
+		0x10000u | CMDPORT_STATUS_WORD(CMDPORT_STATUS_EXITED, 1),
 		0xffffffffu,
 	};
-	enum run_status_kind kind;
+	enum cmdport_status_kind kind;
 	uint8_t value, byte = 1;
-	uint16_t half = RUN_STATUS_WORD(RUN_STATUS_EXITED, 1);
+	uint16_t half = CMDPORT_STATUS_WORD(CMDPORT_STATUS_EXITED, 1);
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		out32(RUN_REG_STATUS, bad[i]);
+		out32(CMDPORT_REG_STATUS, bad[i]);
 	/* only a 32-bit write at offset 4 is a status */
-	ck_assert(bus_write(&pio, PLATFORM_RUN_PORT + RUN_REG_STATUS, &half, 2));
-	ck_assert(bus_write(&pio, PLATFORM_RUN_PORT + RUN_REG_STATUS, &byte, 1));
-	out8(RUN_REG_CONTROL, 7);
+	ck_assert(bus_write(&pio, PLATFORM_CMDPORT_PORT + CMDPORT_REG_STATUS, &half, 2));
+	ck_assert(bus_write(&pio, PLATFORM_CMDPORT_PORT + CMDPORT_REG_STATUS, &byte, 1));
+	out8(CMDPORT_REG_CONTROL, 7);
 	out8(3, 1);
-	ck_assert(!run_device_status(&run, &kind, &value));
+	ck_assert(!cmdport_status(&run, &kind, &value));
 	ck_assert_uint_eq(statuses, 0);
 	ck_assert_uint_eq(run.rejected, sizeof(bad) / sizeof(bad[0]) + 4);
 }
@@ -172,17 +172,17 @@ END_TEST
 START_TEST(test_chunk)
 {
 	memcpy(ram + 100, "from memory", 11);
-	out32(RUN_REG_CHUNK_LO, (uint32_t)(RAM_GPA + 100));
-	out32(RUN_REG_CHUNK_HI, 0);
-	put(RUN_REG_STDERR, "first ");
-	out32(RUN_REG_CHUNK, RUN_CHUNK_WORD(RUN_STDERR, 11));
-	ck_assert_uint_eq(got_len[RUN_STDERR], 17);
-	ck_assert(!memcmp(got[RUN_STDERR], "first from memory", 17));
+	out32(CMDPORT_REG_CHUNK_LO, (uint32_t)(RAM_GPA + 100));
+	out32(CMDPORT_REG_CHUNK_HI, 0);
+	put(CMDPORT_REG_STDERR, "first ");
+	out32(CMDPORT_REG_CHUNK, CMDPORT_CHUNK_WORD(CMDPORT_STDERR, 11));
+	ck_assert_uint_eq(got_len[CMDPORT_STDERR], 17);
+	ck_assert(!memcmp(got[CMDPORT_STDERR], "first from memory", 17));
 	ck_assert_uint_eq(run.chunks, 1);
 	/* a whole page at the end of RAM is fine */
-	out32(RUN_REG_CHUNK_LO, (uint32_t)(RAM_GPA + RUN_CHUNK_MAX));
-	out32(RUN_REG_CHUNK, RUN_CHUNK_WORD(RUN_STDOUT, RUN_CHUNK_MAX));
-	ck_assert_uint_eq(got_len[RUN_STDOUT], RUN_CHUNK_MAX);
+	out32(CMDPORT_REG_CHUNK_LO, (uint32_t)(RAM_GPA + CMDPORT_CHUNK_MAX));
+	out32(CMDPORT_REG_CHUNK, CMDPORT_CHUNK_WORD(CMDPORT_STDOUT, CMDPORT_CHUNK_MAX));
+	ck_assert_uint_eq(got_len[CMDPORT_STDOUT], CMDPORT_CHUNK_MAX);
 }
 END_TEST
 
@@ -190,17 +190,19 @@ START_TEST(test_bad_chunks)
 {
 	uint8_t byte = 1;
 
-	out32(RUN_REG_CHUNK_LO, (uint32_t)RAM_GPA);
-	out32(RUN_REG_CHUNK, RUN_CHUNK_WORD(RUN_STDOUT, 0));		     /* empty */
-	out32(RUN_REG_CHUNK, RUN_CHUNK_WORD(RUN_STDOUT, RUN_CHUNK_MAX + 1)); /* too long */
-	out32(RUN_REG_CHUNK, 0x7fffffffu);
-	out32(RUN_REG_CHUNK_LO, (uint32_t)(RAM_GPA + RUN_CHUNK_MAX + 1)); /* runs past RAM */
-	out32(RUN_REG_CHUNK, RUN_CHUNK_WORD(RUN_STDOUT, RUN_CHUNK_MAX));
-	out32(RUN_REG_CHUNK_HI, 1); /* above 4 GiB: no RAM there */
-	out32(RUN_REG_CHUNK, RUN_CHUNK_WORD(RUN_STDOUT, 1));
-	ck_assert(bus_write(&pio, PLATFORM_RUN_PORT + RUN_REG_CHUNK, &byte, 1));
-	ck_assert(bus_write(&pio, PLATFORM_RUN_PORT + RUN_REG_CHUNK_LO, &byte, 1));
-	ck_assert_uint_eq(got_len[RUN_STDOUT] + got_len[RUN_STDERR], 0);
+	out32(CMDPORT_REG_CHUNK_LO, (uint32_t)RAM_GPA);
+	out32(CMDPORT_REG_CHUNK, CMDPORT_CHUNK_WORD(CMDPORT_STDOUT, 0)); /* empty */
+	out32(CMDPORT_REG_CHUNK,
+	      CMDPORT_CHUNK_WORD(CMDPORT_STDOUT, CMDPORT_CHUNK_MAX + 1)); /* too long */
+	out32(CMDPORT_REG_CHUNK, 0x7fffffffu);
+	out32(CMDPORT_REG_CHUNK_LO,
+	      (uint32_t)(RAM_GPA + CMDPORT_CHUNK_MAX + 1)); /* runs past RAM */
+	out32(CMDPORT_REG_CHUNK, CMDPORT_CHUNK_WORD(CMDPORT_STDOUT, CMDPORT_CHUNK_MAX));
+	out32(CMDPORT_REG_CHUNK_HI, 1); /* above 4 GiB: no RAM there */
+	out32(CMDPORT_REG_CHUNK, CMDPORT_CHUNK_WORD(CMDPORT_STDOUT, 1));
+	ck_assert(bus_write(&pio, PLATFORM_CMDPORT_PORT + CMDPORT_REG_CHUNK, &byte, 1));
+	ck_assert(bus_write(&pio, PLATFORM_CMDPORT_PORT + CMDPORT_REG_CHUNK_LO, &byte, 1));
+	ck_assert_uint_eq(got_len[CMDPORT_STDOUT] + got_len[CMDPORT_STDERR], 0);
 	ck_assert_uint_eq(run.chunks, 0);
 	ck_assert_uint_eq(run.rejected, 7);
 }
@@ -208,22 +210,24 @@ END_TEST
 
 START_TEST(test_decode)
 {
-	enum run_status_kind kind;
+	enum cmdport_status_kind kind;
 	uint8_t value;
 
-	ck_assert_int_eq(run_status_decode(RUN_STATUS_WORD(RUN_STATUS_EXITED, 255), &kind, &value),
+	ck_assert_int_eq(cmdport_status_decode(CMDPORT_STATUS_WORD(CMDPORT_STATUS_EXITED, 255),
+					       &kind, &value),
 			 0);
 	ck_assert_uint_eq(value, 255);
-	ck_assert_int_eq(
-		run_status_decode(RUN_STATUS_WORD(RUN_STATUS_INIT_FAILED, 2), &kind, &value), 0);
-	ck_assert_int_eq(kind, RUN_STATUS_INIT_FAILED);
-	ck_assert_int_ne(run_status_decode(RUN_STATUS_WORD(9, 0), &kind, &value), 0);
+	ck_assert_int_eq(cmdport_status_decode(CMDPORT_STATUS_WORD(CMDPORT_STATUS_INIT_FAILED, 2),
+					       &kind, &value),
+			 0);
+	ck_assert_int_eq(kind, CMDPORT_STATUS_INIT_FAILED);
+	ck_assert_int_ne(cmdport_status_decode(CMDPORT_STATUS_WORD(9, 0), &kind, &value), 0);
 }
 END_TEST
 
 Suite *unit_suite(void)
 {
-	Suite *s = suite_create("run device");
+	Suite *s = suite_create("command port");
 	TCase *tc = tcase_create("ports");
 
 	tcase_add_checked_fixture(tc, setup, NULL);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "vmm/config.h"
+#include "vmm/run/config.h"
 
 static struct config_args cfg;
 static struct options_prescan pre;

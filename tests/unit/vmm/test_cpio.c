@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include "check_main.h"
-#include "vmm/cpio.h"
+#include "vmm/run/cpio.h"
 
 /* Field i (0 = ino ... 12 = check) of the header at p, as a number. */
 static unsigned long field(const uint8_t *p, int i)

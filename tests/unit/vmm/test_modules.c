@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "vmm/modules.h"
+#include "vmm/run/modules.h"
 
 static const char dep[] =
 	"kernel/drivers/virtio/virtio.ko:\n"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "vmm/config.h"
+#include "vmm/run/config.h"
 #include "vmm/options.h"
 
 /* What options_usage() or options_usage_run() writes, as one string (free it). */

@@ -145,9 +145,10 @@ $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/bz
 		vmm/x86/elf.c vmm/x86/elf.h tests/unit/vmm/x86/elf_image.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/elf.c -o $@
-$(BUILD)/fuzz/fuzz_gdb: tests/fuzz/fuzz_gdb.c vmm/gdb/rsp.c vmm/gdb/rsp.h
+$(BUILD)/fuzz/fuzz_gdb: tests/fuzz/fuzz_gdb.c vmm/gdb/rsp.c vmm/gdb/rsp.h vmm/gdb/session.c \
+		vmm/gdb/session.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_gdb.c vmm/gdb/rsp.c -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_gdb.c vmm/gdb/rsp.c vmm/gdb/session.c -o $@
 $(BUILD)/fuzz/fuzz_unpack: tests/fuzz/fuzz_unpack.c vmm/unpack.c vmm/unpack.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_unpack.c vmm/unpack.c -o $@ $(UNPACK_LIBS)

@@ -59,7 +59,9 @@ static int stop_reply(const struct gdb_session *s, char *out)
 	if (key)
 		return snprintf(out, GDB_REPLY_MAX, "T05%s:%llx;thread:%x;", key,
 				(unsigned long long)s->watch_addr, s->stop_cpu + 1);
-	return snprintf(out, GDB_REPLY_MAX, "T05thread:%x;", s->stop_cpu + 1);
+	/* SIGINT for a stop the client asked for, SIGTRAP for one the guest ran into */
+	return snprintf(out, GDB_REPLY_MAX, "T%02xthread:%x;",
+			s->stop_reason == GDB_STOP_INTERRUPT ? 2 : 5, s->stop_cpu + 1);
 }
 
 /* Show the guest's own bytes where our int3s sit, as if they were not there. */

@@ -29,6 +29,7 @@
 #include "vmm/hostfile.h"
 #include "vmm/jail.h"
 #include "vmm/main_loop.h"
+#include "vmm/notify.h"
 #include "vmm/options.h"
 #include "vmm/seccomp.h"
 #include "vmm/run/run.h"
@@ -673,6 +674,9 @@ int main(int argc, char **argv)
 		console_restore();
 		return host_error(err);
 	}
+	/* a systemd unit of Type=notify is "started" from here on */
+	if (notify_send("READY=1", err, sizeof(err)))
+		fprintf(stderr, "vmm: %s (the service manager was not told we are ready)\n", err);
 	main_seccomp_fds(&main_fds, &vm, &watch, &con, &opts, stats_json);
 	if (vmm_seccomp_install(main_role(&vm), &main_fds, err, sizeof(err))) {
 		fprintf(stderr, "vmm: %s\n", err);

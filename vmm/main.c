@@ -563,7 +563,8 @@ int main(int argc, char **argv)
 		printf("vmm %s\n", VMM_VERSION);
 		return 0;
 	}
-	if (opts.run && run_add_root_share(&opts, err, sizeof(err)))
+	if (opts.run && (run_find_kernel_tree(&opts, err, sizeof(err)) ||
+			 run_add_root_share(&opts, err, sizeof(err))))
 		return usage_error(err);
 	if (check_input_files(&opts, err, sizeof(err)) ||
 	    check_host_memory(&opts, err, sizeof(err)))

@@ -33,6 +33,12 @@ struct run_image {
 };
 
 /*
+ * --kernel naming a kernel build tree (or its vmlinux): boot the tree's kernel and take the
+ * modules from the tree (vmm/run/kernel_tree.h). Returns 0 (also for an ordinary kernel
+ * file), or VMM_EXIT_USAGE with one line in err.
+ */
+int run_find_kernel_tree(struct vmm_options *opts, char *err, size_t errlen);
+/*
  * Without --rootfs, share the host's / read-only as the guest's root: one more --share.
  * Returns 0, or VMM_EXIT_USAGE with one line in err.
  */

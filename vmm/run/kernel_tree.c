@@ -106,35 +106,41 @@ int kernel_tree_find(const char *path, struct kernel_tree *t, char *err, size_t 
 	return 1;
 }
 
+/* Section i's header, copied: the file's bytes need not be aligned for an Elf64_Shdr. */
+static bool section(const uint8_t *p, size_t len, const Elf64_Ehdr *eh, unsigned int i,
+		    Elf64_Shdr *sh)
+{
+	memcpy(sh, p + eh->e_shoff + (size_t)i * sizeof(*sh), sizeof(*sh));
+	return sh->sh_offset <= len && sh->sh_size <= len - sh->sh_offset;
+}
+
 int kernel_tree_modinfo_depends(const void *ko, size_t len, char *out, size_t outlen)
 {
 	const uint8_t *p = ko;
-	const Elf64_Ehdr *eh = ko;
-	const Elf64_Shdr *sh, *names;
+	Elf64_Shdr names, sh;
+	Elf64_Ehdr eh;
 
-	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
-	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_shentsize != sizeof(Elf64_Shdr) ||
-	    eh->e_shoff > len || eh->e_shnum > (len - eh->e_shoff) / sizeof(Elf64_Shdr) ||
-	    eh->e_shstrndx >= eh->e_shnum)
+	if (len < sizeof(eh))
 		return -EINVAL;
-	sh = (const Elf64_Shdr *)(p + eh->e_shoff);
-	names = &sh[eh->e_shstrndx];
-	if (names->sh_offset > len || names->sh_size > len - names->sh_offset)
+	memcpy(&eh, p, sizeof(eh));
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff > len ||
+	    eh.e_shnum > (len - eh.e_shoff) / sizeof(Elf64_Shdr) || eh.e_shstrndx >= eh.e_shnum)
 		return -EINVAL;
-	for (unsigned int i = 0; i < eh->e_shnum; i++) {
+	if (!section(p, len, &eh, eh.e_shstrndx, &names))
+		return -EINVAL;
+	for (unsigned int i = 0; i < eh.e_shnum; i++) {
 		const char *s;
 
-		if (sh[i].sh_name >= names->sh_size)
+		if (!section(p, len, &eh, i, &sh) || sh.sh_name >= names.sh_size)
 			continue;
-		if (sh[i].sh_offset > len || sh[i].sh_size > len - sh[i].sh_offset)
-			continue;
-		if (strncmp((const char *)p + names->sh_offset + sh[i].sh_name, ".modinfo",
-			    names->sh_size - sh[i].sh_name))
+		if (strncmp((const char *)p + names.sh_offset + sh.sh_name, ".modinfo",
+			    names.sh_size - sh.sh_name))
 			continue;
 		/* NUL-separated key=value strings; the last may lack its NUL in a bad file */
-		s = (const char *)p + sh[i].sh_offset;
-		for (size_t off = 0; off < sh[i].sh_size;) {
-			size_t n = strnlen(s + off, sh[i].sh_size - off);
+		s = (const char *)p + sh.sh_offset;
+		for (size_t off = 0; off < sh.sh_size;) {
+			size_t n = strnlen(s + off, sh.sh_size - off);
 
 			if (n >= 8 && !memcmp(s + off, "depends=", 8)) {
 				if (n - 8 >= outlen)

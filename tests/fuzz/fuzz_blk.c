@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for virtio-blk request parsing (virtio/blk.c over virtio/virtqueue.c and
- * virtio/disk.c): the input is a driver's whole view of one queue, i.e. which features it
+ * libFuzzer target for virtio-blk request parsing (virtio/blk/blk.c over virtio/virtqueue.c and
+ * virtio/blk/disk.c): the input is a driver's whole view of one queue, i.e. which features it
  * negotiated and an image of guest RAM holding the rings, headers, data buffers and status
  * bytes in whatever shape it likes. Each input runs one pass of blk_queue_serve() on the
  * calling thread with the thread engine, so it is deterministic and starts no thread.
@@ -59,7 +59,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "virtio/blk.h"
+#include "virtio/blk/blk.h"
 
 static uint8_t *ram;
 static struct guest_mem mem;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for virtio-net header and ring handling (virtio/net.c over
+ * libFuzzer target for virtio-net header and ring handling (virtio/net/net.c over
  * virtio/virtqueue.c): the input is a driver's view of the device (negotiated features,
  * queue size, one or two queue pairs) plus an image of guest RAM holding the receive,
  * transmit and control rings and whatever they point at, and a list of frames the back
@@ -121,7 +121,7 @@ static uint32_t ring_gpa(unsigned int q, unsigned int size, enum ring_part part)
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "virtio/net.h"
+#include "virtio/net/net.h"
 
 static uint8_t *ram;
 static uint8_t *pool; /* the RAM image as the input gave it: where frames come from */

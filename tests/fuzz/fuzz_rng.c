@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for virtio-rng (virtio/rng.c over virtio/virtqueue.c): the input is a
+ * libFuzzer target for virtio-rng (virtio/rng/rng.c over virtio/virtqueue.c): the input is a
  * driver's whole view of the request queue, as in fuzz_blk.c: the features it took and an
  * image of guest RAM holding the rings and buffers in whatever shape it likes. Each input
  * runs passes of rng_queue_serve() on the calling thread at times the input picks, so it is
@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtio/rng.h"
+#include "virtio/rng/rng.h"
 
 #define RAM_SIZE 0x10000u
 #define HEADER_SIZE 4u

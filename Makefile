@@ -135,10 +135,12 @@ $(BUILD)/fuzz/fuzz_uart: tests/fuzz/fuzz_uart.c devices/uart.c devices/uart.h de
 		devices/bus.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_uart.c devices/uart.c devices/bus.c -o $@ -pthread
-$(BUILD)/fuzz/fuzz_pci_config: tests/fuzz/fuzz_pci_config.c devices/pci.c devices/pci.h \
+$(BUILD)/fuzz/fuzz_pci_config: tests/fuzz/fuzz_pci_config.c devices/pci.c devices/pci_bus.c \
+		devices/pci.h devices/pci_internal.h \
 		devices/bus.c devices/bus.h devices/msix.c devices/msix.h devices/platform.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_pci_config.c devices/pci.c devices/bus.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_pci_config.c devices/pci.c devices/pci_bus.c \
+		devices/bus.c \
 		devices/msix.c -o $@ -pthread
 $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/bzimage.h \
 		vmm/x86/elf.c vmm/x86/elf.h tests/unit/vmm/x86/elf_image.h
@@ -206,14 +208,16 @@ $(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/
 		$(FUZZ_BLK) virtio/blk/blk.h virtio/blk/blk_internal.h virtio/virtqueue.c \
 		virtio/virtqueue.h \
 		$(FUZZ_DISK) $(FUZZ_DISK_H) \
-		virtio/device.c virtio/device.h devices/pci.c devices/pci.h devices/bus.c \
+		virtio/device.c virtio/device.h devices/pci.c devices/pci_bus.c devices/pci.h \
+		devices/pci_internal.h devices/bus.c \
 		devices/bus.h devices/msix.c devices/msix.h devices/platform.h vmm/irq.c vmm/irq.h \
 		vmm/x86/chipset.c vmm/x86/chipset.h vmm/memory.c vmm/memory.h $(SECCOMP_SRCS) \
 		$(SECCOMP_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci_common.c \
 		$(FUZZ_BLK) virtio/registry.c \
-		virtio/virtqueue.c $(FUZZ_DISK) virtio/device.c devices/pci.c devices/bus.c \
+		virtio/virtqueue.c $(FUZZ_DISK) virtio/device.c devices/pci.c devices/pci_bus.c \
+		devices/bus.c \
 		devices/msix.c vmm/irq.c vmm/x86/chipset.c vmm/memory.c $(SECCOMP_SRCS) -o $@ \
 		-pthread -luring -lseccomp \
 		-Wl,--wrap=pthread_sigmask -Wno-gnu-variable-sized-type-not-at-end

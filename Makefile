@@ -17,9 +17,10 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubun
 # Every .c under these directories (and their folders: x86/, run/, a virtio kind's own) is part
 # of the VMM; vmm/main.c holds main().
 LIB_SRCS := $(sort $(foreach d,devices firmware virtio vmm,$(wildcard $(d)/*.c $(d)/*/*.c)))
-LIB_SRCS := $(filter-out vmm/main.c virtio/net/net_slirp.c,$(LIB_SRCS))
+LIB_SRCS := $(filter-out vmm/main.c virtio/net/net_slirp.c virtio/net/net_slirp_loop.c,$(LIB_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-SLIRP_OBJ := $(BUILD)/obj/virtio/net/net_slirp.o
+# The libslirp side: the back end and its event loop half; the static build has only the stub.
+SLIRP_OBJ := $(BUILD)/obj/virtio/net/net_slirp.o $(BUILD)/obj/virtio/net/net_slirp_loop.o
 NO_SLIRP_OBJ := $(BUILD)/obj/virtio/net/net_slirp-none.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c tests/unit/*/x86/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -172,16 +173,14 @@ int fs_op_read(struct fs_req *r)
 	const struct fuse_read_in *in;
 	struct iovec v[64];
 	struct fs_handle *h;
-	size_t pos, size;
+	size_t size;
+	int err;
 	ssize_t got;
 	int n;
 
-	in = fs_arg_struct(r, sizeof(*in), &pos);
+	in = fs_arg_handle(r, sizeof(*in), offsetof(struct fuse_read_in, fh), false, &h, &err);
 	if (!in)
-		return -EINVAL;
-	h = fs_handle_get(r->s, in->fh, false);
-	if (!h)
-		return -EBADF;
+		return err;
 	if (in->offset > INT64_MAX)
 		return -EINVAL;
 	size = in->size < FS_MAX_WRITE ? in->size : FS_MAX_WRITE;
@@ -260,14 +259,11 @@ int fs_op_release(struct fs_req *r)
 	const bool dir = r->in.opcode == FUSE_RELEASEDIR;
 	const struct fuse_release_in *in;
 	struct fs_handle *h;
-	size_t pos;
+	int err;
 
-	in = fs_arg_struct(r, sizeof(*in), &pos);
+	in = fs_arg_handle(r, sizeof(*in), offsetof(struct fuse_release_in, fh), dir, &h, &err);
 	if (!in)
-		return -EINVAL;
-	h = fs_handle_get(r->s, in->fh, dir);
-	if (!h)
-		return -EBADF;
+		return err;
 	fs_handle_close(r->s, h);
 	r->out_len = 0;
 	return 0;
@@ -278,15 +274,12 @@ int fs_op_fsync(struct fs_req *r)
 	const bool dir = r->in.opcode == FUSE_FSYNCDIR;
 	const struct fuse_fsync_in *in;
 	struct fs_handle *h;
-	size_t pos;
+	int err;
 	int ret;
 
-	in = fs_arg_struct(r, sizeof(*in), &pos);
+	in = fs_arg_handle(r, sizeof(*in), offsetof(struct fuse_fsync_in, fh), dir, &h, &err);
 	if (!in)
-		return -EINVAL;
-	h = fs_handle_get(r->s, in->fh, dir);
-	if (!h)
-		return -EBADF;
+		return err;
 	ret = (in->fsync_flags & FUSE_FSYNC_FDATASYNC) ? fdatasync(h->fd) : fsync(h->fd);
 	if (ret < 0)
 		return -errno;
@@ -297,14 +290,13 @@ int fs_op_fsync(struct fs_req *r)
 int fs_op_flush(struct fs_req *r)
 {
 	const struct fuse_flush_in *in;
-	size_t pos;
+	struct fs_handle *h;
+	int err;
 
-	in = fs_arg_struct(r, sizeof(*in), &pos);
-	if (!in)
-		return -EINVAL;
 	/* writes reach the host file at once: nothing is buffered to flush */
-	if (!fs_handle_get(r->s, in->fh, false))
-		return -EBADF;
+	in = fs_arg_handle(r, sizeof(*in), offsetof(struct fuse_flush_in, fh), false, &h, &err);
+	if (!in)
+		return err;
 	r->out_len = 0;
 	return 0;
 }
@@ -352,15 +344,13 @@ int fs_op_readdir(struct fs_req *r)
 	const struct fuse_read_in *in;
 	struct fs_server *s = r->s;
 	struct fs_handle *h;
-	size_t pos, size, used = 0;
+	size_t size, used = 0;
+	int err;
 	bool full = false;
 
-	in = fs_arg_struct(r, sizeof(*in), &pos);
+	in = fs_arg_handle(r, sizeof(*in), offsetof(struct fuse_read_in, fh), true, &h, &err);
 	if (!in)
-		return -EINVAL;
-	h = fs_handle_get(s, in->fh, true);
-	if (!h)
-		return -EBADF;
+		return err;
 	if (in->offset > INT64_MAX)
 		return -EINVAL;
 	size = in->size < FS_OUT_MAX ? in->size : FS_OUT_MAX;
@@ -459,15 +449,12 @@ int fs_op_lseek(struct fs_req *r)
 	const struct fuse_lseek_in *in;
 	struct fuse_lseek_out *out;
 	struct fs_handle *h;
-	size_t pos;
+	int err;
 	off_t o;
 
-	in = fs_arg_struct(r, sizeof(*in), &pos);
+	in = fs_arg_handle(r, sizeof(*in), offsetof(struct fuse_lseek_in, fh), false, &h, &err);
 	if (!in)
-		return -EINVAL;
-	h = fs_handle_get(r->s, in->fh, false);
-	if (!h)
-		return -EBADF;
+		return err;
 	if (in->whence != SEEK_SET && in->whence != SEEK_CUR && in->whence != SEEK_END &&
 	    in->whence != SEEK_DATA && in->whence != SEEK_HOLE)
 		return -EINVAL;

@@ -65,6 +65,32 @@ const void *fs_arg_struct(struct fs_req *r, size_t size, size_t *pos)
 }
 
 /*
+ * For a request whose fixed argument structure names an open handle (its fh field, at
+ * fh_offset): the argument, with the handle in *h. NULL when it does not: *err is then
+ * -EINVAL for a short argument, -EBADF when fh is no open handle of that kind (dir).
+ */
+const void *fs_arg_handle(struct fs_req *r, size_t size, size_t fh_offset, bool dir,
+			  struct fs_handle **h, int *err)
+{
+	const uint8_t *in;
+	uint64_t fh;
+	size_t pos;
+
+	in = fs_arg_struct(r, size, &pos);
+	if (!in || size < sizeof(fh) || fh_offset > size - sizeof(fh)) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	memcpy(&fh, in + fh_offset, sizeof(fh));
+	*h = fs_handle_get(r->s, fh, dir);
+	if (!*h) {
+		*err = -EBADF;
+		return NULL;
+	}
+	return in;
+}
+
+/*
  * A NUL-terminated string at *pos inside the arguments; the NUL must be there. For a
  * name: one path component (component = true).
  */

@@ -117,6 +117,8 @@ int64_t fs_lookup_child(struct fs_server *s, int parent_fd, const char *name, st
 
 void *fs_out_buf(struct fs_req *r, size_t len);
 const void *fs_arg_struct(struct fs_req *r, size_t size, size_t *pos);
+const void *fs_arg_handle(struct fs_req *r, size_t size, size_t fh_offset, bool dir,
+			  struct fs_handle **h, int *err);
 int fs_take_string(struct fs_req *r, size_t *pos, const char **str, bool component);
 struct fs_node *fs_req_node(struct fs_req *r);
 

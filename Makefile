@@ -162,7 +162,7 @@ $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c $(OPTIONS_SRCS) $(OPTIONS_
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c $(OPTIONS_SRCS) $(FUZZ_DISK) \
 		firmware/smbios.c $(SECCOMP_SRCS) -o $@ -pthread -luring -lseccomp
 
-$(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/blk/blk.h \
+$(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c tests/fuzz/device.h $(FUZZ_BLK) virtio/blk/blk.h \
 		virtio/blk/blk_internal.h virtio/registry.c virtio/virtqueue.c \
 		virtio/virtqueue.h $(FUZZ_DISK) $(FUZZ_DISK_H) virtio/device.c virtio/device.h \
 		vmm/memory.c vmm/memory.h $(SECCOMP_SRCS) $(SECCOMP_HDRS)
@@ -188,7 +188,7 @@ $(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/fs/fs.h virtio/fs/
 		virtio/device.c virtio/registry.c vmm/memory.c $(SECCOMP_SRCS) -o $@ -pthread \
 		-lseccomp
 
-$(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/net/net.h \
+$(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c tests/fuzz/device.h $(FUZZ_NET) virtio/net/net.h \
 		virtio/net/net_backend.h virtio/net/net_internal.h virtio/net/net_tap.c \
 		virtio/net/net_slirp.c virtio/registry.c \
 		virtio/virtqueue.c virtio/virtqueue.h virtio/device.c \
@@ -198,7 +198,8 @@ $(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/net/net.h \
 		virtio/net/net_tap.c virtio/net/net_slirp.c virtio/virtqueue.c virtio/device.c \
 		virtio/registry.c vmm/memory.c $(SECCOMP_SRCS) -o $@ -pthread -lseccomp
 
-$(BUILD)/fuzz/fuzz_rng: tests/fuzz/fuzz_rng.c virtio/rng/rng.c virtio/rng/rng.h \
+$(BUILD)/fuzz/fuzz_rng: tests/fuzz/fuzz_rng.c tests/fuzz/device.h virtio/rng/rng.c \
+		virtio/rng/rng.h \
 		virtio/registry.c virtio/virtqueue.c virtio/virtqueue.h virtio/device.c \
 		virtio/device.h vmm/memory.c vmm/memory.h $(SECCOMP_SRCS) $(SECCOMP_HDRS)
 	@mkdir -p $(@D)

@@ -151,16 +151,18 @@ $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/bz
 $(BUILD)/fuzz/fuzz_unpack: tests/fuzz/fuzz_unpack.c vmm/unpack.c vmm/unpack.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_unpack.c vmm/unpack.c -o $@ $(UNPACK_LIBS)
+# SMBIOS tables and the --uuid/--name text they carry
+SMBIOS_SRCS := firmware/smbios.c firmware/smbios_uuid.c
 # the command line: the option table, its parsers and the value parsers they share
 OPTIONS_SRCS := vmm/options.c vmm/options_table.c vmm/options_net.c vmm/options_share.c \
 		vmm/parse.c
 OPTIONS_HDRS := vmm/options.h vmm/options_net.h vmm/parse.h
 $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c $(OPTIONS_SRCS) $(OPTIONS_HDRS) \
-		$(FUZZ_DISK) $(FUZZ_DISK_H) firmware/smbios.c firmware/smbios.h $(SECCOMP_SRCS) \
+		$(FUZZ_DISK) $(FUZZ_DISK_H) $(SMBIOS_SRCS) firmware/smbios.h $(SECCOMP_SRCS) \
 		$(SECCOMP_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c $(OPTIONS_SRCS) $(FUZZ_DISK) \
-		firmware/smbios.c $(SECCOMP_SRCS) -o $@ -pthread -luring -lseccomp
+		$(SMBIOS_SRCS) $(SECCOMP_SRCS) -o $@ -pthread -luring -lseccomp
 
 $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c tests/fuzz/device.h $(FUZZ_BLK) virtio/blk/blk.h \
 		virtio/blk/blk_internal.h virtio/registry.c virtio/virtqueue.c \
@@ -173,11 +175,11 @@ $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c tests/fuzz/device.h $(FUZZ_BLK) vi
 		-lseccomp
 
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/run/config.c vmm/run/config.h \
-		$(OPTIONS_SRCS) $(OPTIONS_HDRS) $(FUZZ_DISK) $(FUZZ_DISK_H) firmware/smbios.c \
+		$(OPTIONS_SRCS) $(OPTIONS_HDRS) $(FUZZ_DISK) $(FUZZ_DISK_H) $(SMBIOS_SRCS) \
 		firmware/smbios.h $(SECCOMP_SRCS) $(SECCOMP_HDRS) vmm/hostfile.c vmm/hostfile.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/run/config.c $(OPTIONS_SRCS) \
-		$(FUZZ_DISK) firmware/smbios.c $(SECCOMP_SRCS) vmm/hostfile.c -o $@ -pthread -luring \
+		$(FUZZ_DISK) $(SMBIOS_SRCS) $(SECCOMP_SRCS) vmm/hostfile.c -o $@ -pthread -luring \
 		-lseccomp
 $(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/fs/fs.h virtio/fs/fs_server.h \
 		virtio/fs/fs_server_internal.h virtio/registry.c virtio/virtqueue.c \

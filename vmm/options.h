@@ -13,11 +13,11 @@
 #include <stdint.h>
 
 #include "firmware/smbios.h"
-#include "virtio/disk.h"
+#include "virtio/blk/disk.h"
 #include "vmm/x86/kernel_unpack.h"
 #include "vmm/seccomp.h"
-#include "virtio/fs.h"
-#include "virtio/rng.h"
+#include "virtio/fs/fs.h"
+#include "virtio/rng/rng.h"
 #include "vmm/options_net.h"
 
 #define VMM_DEFAULT_MEMORY (512ull << 20)

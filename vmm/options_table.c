@@ -2,7 +2,7 @@
 /*
  * Every command-line option, once: its names, its --help text, the commands and the
  * --config key that accept it, and its parser. The parsers of the options with a
- * struct of their own sit with that struct (--disk: virtio/disk.c; --net:
+ * struct of their own sit with that struct (--disk: virtio/blk/disk.c; --net:
  * vmm/options_net.c; --share: vmm/options_share.c); the small ones are here.
  */
 #include <errno.h>

@@ -24,7 +24,7 @@
 #include <linux/virtio_ring.h>
 
 #include "check_main.h"
-#include "virtio/fs.h"
+#include "virtio/fs/fs.h"
 #include "vmm/seccomp.h"
 
 #define SECRET "the host's own file, outside the share\n"

@@ -152,9 +152,9 @@ $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/bz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/elf.c \
 		vmm/run/kernel_tree.c vmm/run/modules.c -o $@
 $(BUILD)/fuzz/fuzz_gdb: tests/fuzz/fuzz_gdb.c vmm/gdb/rsp.c vmm/gdb/rsp.h vmm/gdb/session.c \
-		vmm/gdb/session.h
+		vmm/gdb/session.h vmm/parse.c vmm/parse.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_gdb.c vmm/gdb/rsp.c vmm/gdb/session.c -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_gdb.c vmm/gdb/rsp.c vmm/gdb/session.c vmm/parse.c -o $@
 $(BUILD)/fuzz/fuzz_unpack: tests/fuzz/fuzz_unpack.c vmm/unpack.c vmm/unpack.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_unpack.c vmm/unpack.c -o $@ $(UNPACK_LIBS)

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "firmware/smbios.h"
+#include "vmm/parse.h"
 
 bool smbios_name_valid(const char *name)
 {
@@ -24,17 +25,6 @@ bool smbios_name_valid(const char *name)
 			return false;
 	}
 	return true;
-}
-
-static int smbios_hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Hyphens after the 4th, 6th, 8th and 10th byte: text positions 8, 13, 18 and 23. */
@@ -58,7 +48,7 @@ int smbios_uuid_parse(const char *text, uint8_t out[SMBIOS_UUID_LEN])
 				return -EINVAL;
 			continue;
 		}
-		v = smbios_hex_digit(text[pos]);
+		v = parse_digit(text[pos], 16);
 		if (v < 0)
 			return -EINVAL;
 		uuid[nibble / 2] |= nibble % 2 ? v : v << 4;

@@ -4,6 +4,8 @@
  */
 #include "vmm/gdb/rsp.h"
 
+#include "vmm/parse.h"
+
 #include <string.h>
 
 void gdb_rx_init(struct gdb_rx *rx)
@@ -16,13 +18,7 @@ void gdb_rx_init(struct gdb_rx *rx)
 
 static int hex_digit(uint8_t c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return parse_digit((char)c, 16);
 }
 
 static void rx_put(struct gdb_rx *rx, uint8_t c)

@@ -56,7 +56,7 @@ cp "$here/l1/run-cmd.sh" "$out/l1-extra/scenarios/bench-run-cmd.sh"
 peer_why=
 if [ ! -x "$lkvm" ]; then
     peer_why="no lkvm at $lkvm: build one with bench/build-kvmtool.sh KVMTOOL_SOURCE_DIR, or set KVMTOOL=/path/to/lkvm"
-elif LC_ALL=C readelf -l "$lkvm" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+elif LC_ALL=C readelf -l "$lkvm" 2>/dev/null | grep 'Requesting program interpreter' >/dev/null; then
     PATH=$(dirname "$lkvm"):$PATH "$here/copy-elf.sh" "$out/l1-extra" "$(basename "$lkvm")"
     [ "$(basename "$lkvm")" = lkvm ] || mv "$out/l1-extra/usr/bin/$(basename "$lkvm")" "$out/l1-extra/usr/bin/lkvm"
 else

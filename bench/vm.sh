@@ -119,7 +119,7 @@ kvmtool_why=
 if [ ! -x "$lkvm" ]; then
     kvmtool_why="no lkvm at $lkvm: build one with bench/build-kvmtool.sh KVMTOOL_SOURCE_DIR, or set KVMTOOL=/path/to/lkvm"
     echo "SKIP: bench vm kvmtool: $kvmtool_why"
-elif LC_ALL=C readelf -l "$lkvm" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+elif LC_ALL=C readelf -l "$lkvm" 2>/dev/null | grep 'Requesting program interpreter' >/dev/null; then
     root=$out/lkvm-root
     rm -rf "$root"
     mkdir -p "$root/bin"

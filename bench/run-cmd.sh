@@ -70,7 +70,7 @@ append="console=ttyS0 panic=-1 reboot=k harness.run=bench-run-cmd harness.verbos
 append="$append harness.timeout=120 bench.rounds=$rounds"
 echo "bench run-cmd: L1 = QEMU TCG, -cpu max,+svm,+npt, $smp vCPU(s); $rounds rounds; serial log ${log#"$top"/}"
 bench_l1
-grep -E '^(BENCH-RUN|BENCH-PEER|PASS:|FAIL:)' "$log" || true
+grep -E '^(BENCH-RUN|BENCH-STREAM|BENCH-PEER|PASS:|FAIL:)' "$log" || true
 failed=0
 if ! grep -q '^HARNESS-END' "$log"; then
     echo "FAIL: bench run-cmd: HARNESS-END never appeared (QEMU exit status $rc); last lines:"
@@ -109,6 +109,14 @@ grep -q '^PASS: bench-run-cmd' "$log" || failed=1
                 printf "ratio ours/kvmtool (--rootfs against the same initramfs): %.2f\n", median(all["ours"]) / median(all["kvmtool"])
             else
                 print "ratio ours/kvmtool: n/a (no kvmtool numbers)"
+        }'
+    grep '^BENCH-STREAM .*status=ok' "$log" | awk '
+        { v = $0; sub(/.*mb_per_s=/, "", v); all[++n] = v + 0 }
+        END {
+            if (!n) { print "stdout stream: no successful round"; exit }
+            for (i = 2; i <= n; i++)
+                for (j = i; j > 1 && all[j - 1] > all[j]; j--) { t = all[j]; all[j] = all[j - 1]; all[j - 1] = t }
+            printf "stdout stream, vmm run --rootfs DIR -- cat /dev/zero | head -c 64M, through the command port: median %.1f MB/s of L1 time over %d rounds\n", n % 2 ? all[(n + 1) / 2] : (all[n / 2] + all[n / 2 + 1]) / 2, n
         }'
 } >"$out/table.txt"
 cat "$out/table.txt"

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "vmm/hostfile.h"
 #include "vmm/run/kernel_tree.h"
 #include "vmm/run/modules.h"
+#include "vmm/vcpu.h"
 
 #define RUN_MAX_ENV (VMM_MAX_ENV + 16)
 #define RUN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -450,14 +452,19 @@ void run_output(void *ctx, enum cmdport_stream stream, const uint8_t *buf, size_
 {
 	int fd = stream == CMDPORT_STDOUT ? STDOUT_FILENO : STDERR_FILENO;
 
-	(void)ctx;
 	while (len) {
 		ssize_t n = write(fd, buf, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		/*
+		 * The reader went away (`vmm run -- yes | head`): end the run as SIGPIPE ends
+		 * a program in a pipeline, status 141, instead of running on unread.
+		 */
+		if (n < 0 && errno == EPIPE)
+			vm_request_stop(ctx, VMM_EXIT_SIGNAL_BASE + SIGPIPE);
 		if (n <= 0)
-			return; /* a closed stdout loses the output, not the run */
+			return; /* other errors lose the output, not the run */
 		buf += n;
 		len -= (size_t)n;
 	}

@@ -30,14 +30,15 @@ out=$LOG_DIR/$name.out
 err=$LOG_DIR/$name.err
 t0=$(cut -d' ' -f1 /proc/uptime)
 unshare -m sh -c 'mount -t tmpfs none /lib/modules && exec "$0" "$@"' \
-    timeout -k 5 "$limit" "$VMM" run --kernel "$tree" -- \
+    timeout -k 5 "$limit" "$VMM" run --verbose --kernel "$tree" -- \
     sh -c 'uname -r; cat /proc/modules | cut -d" " -f1 | sort | tr "\n" " "; echo; ls /lib/modules | wc -l; exit 5' \
     >"$out" 2>"$err" </dev/null
 rc=$?
 t1=$(cut -d' ' -f1 /proc/uptime)
 echo "$name: VMM exited with status $rc after $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s (L1 time)"
 sed 's/^/| stdout: /' "$out"
-sed 's/^/| stderr: /' "$err" | tail -n 10
+echo
+grep -iE 'module|virtio|fuse|vmm-run|vmm:' "$err" | tail -n 30 | sed 's/^/| stderr: /'
 [ "$rc" = 5 ] || why="$why; exit status $rc, expected the command's 5"
 [ "$(sed -n 1p "$out")" = "$rel" ] || why="$why; uname -r said '$(sed -n 1p "$out")', expected $rel"
 for m in virtiofs fuse virtio_pci; do

@@ -26,8 +26,8 @@ sed 's#^kernel/##' "$mods/modules.order" >"$tree/modules.order"
 done
 echo "$name: tree $tree: $(find "$tree" -name '*.ko*' | wc -l) modules, release $rel"
 
-out=$LOG_DIR/$name.out
-err=$LOG_DIR/$name.err
+out=$LOG_DIR/$name.stdout # not $name.out: host-init.sh logs the scenario itself there
+err=$LOG_DIR/$name.stderr
 t0=$(cut -d' ' -f1 /proc/uptime)
 unshare -m sh -c 'mount -t tmpfs none /lib/modules && exec "$0" "$@"' \
     timeout -k 5 "$limit" "$VMM" run --verbose --kernel "$tree" -- \

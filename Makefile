@@ -125,7 +125,8 @@ FUZZ_NET := virtio/net.c virtio/net_queues.c virtio/net_vhost.c virtio/iov.c
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
 		$(BUILD)/fuzz/fuzz_kernel $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
 		$(BUILD)/fuzz/fuzz_fs $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_net \
-		$(BUILD)/fuzz/fuzz_virtio_pci $(BUILD)/fuzz/fuzz_unpack $(BUILD)/fuzz/fuzz_rng
+		$(BUILD)/fuzz/fuzz_virtio_pci $(BUILD)/fuzz/fuzz_unpack $(BUILD)/fuzz/fuzz_rng \
+		$(BUILD)/fuzz/fuzz_api
 	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c virtio/virtqueue.h \
 		vmm/memory.c vmm/memory.h
@@ -144,6 +145,10 @@ $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/bz
 		vmm/x86/elf.c vmm/x86/elf.h tests/unit/vmm/x86/elf_image.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/elf.c -o $@
+$(BUILD)/fuzz/fuzz_api: tests/fuzz/fuzz_api.c vmm/api_http.c vmm/api_http.h vmm/json.c \
+		vmm/json.h vmm/parse.c vmm/parse.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_api.c vmm/api_http.c vmm/json.c vmm/parse.c -o $@
 $(BUILD)/fuzz/fuzz_unpack: tests/fuzz/fuzz_unpack.c vmm/unpack.c vmm/unpack.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_unpack.c vmm/unpack.c -o $@ $(UNPACK_LIBS)

@@ -19,6 +19,7 @@
 #include "firmware/x86/acpi.h"
 #include "firmware/smbios.h"
 #include "vmm/run/config.h"
+#include "vmm/api.h"
 #include "vmm/console.h"
 #include "vmm/devices.h"
 #include "vmm/x86/boot.h"
@@ -30,13 +31,13 @@
 #include "vmm/jail.h"
 #include "vmm/main_loop.h"
 #include "vmm/options.h"
+#include "vmm/pause.h"
 #include "vmm/seccomp.h"
 #include "vmm/run/run.h"
 #include "vmm/stats.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
-
-#define VMM_VERSION "0.1"
+#include "vmm/version.h"
 
 /* The `vmm run` guest's init, linked in from guest/init-blob.S so the VMM is one file. */
 extern const uint8_t guest_init_start[], guest_init_end[];
@@ -525,6 +526,7 @@ int main(int argc, char **argv)
 	static struct vm vm;
 	struct event_loop *loop;
 	struct main_loop watch;
+	struct api_server *api = NULL;
 	FILE *stats_json = NULL;
 	struct vmm_seccomp_fds main_fds = { 0 };
 	static struct vmm_options opts; /* in .bss: its unused path slots stay untouched */
@@ -577,6 +579,9 @@ int main(int argc, char **argv)
 		return usage_error(err);
 	if (opts.run && run_open_status_file(&opts, err, sizeof(err)))
 		return usage_error(err);
+	if (opts.api_socket && api_open(&api, opts.api_socket, err, sizeof(err)))
+		return usage_error(err);
+	vm_pause_init(&vm.pause);
 
 	/* user networking registers with the loop as it opens */
 	loop = event_loop_new();
@@ -651,7 +656,8 @@ int main(int argc, char **argv)
 	if (main_loop_block_signals())
 		return host_error("cannot block signals");
 	code = main_loop_watch(&watch, loop, &vm, &con, opts.timeout)
-		       ?: host_check(loop, &vm, con.mode == CONSOLE_SERIAL);
+		       ?: host_check(loop, &vm, con.mode == CONSOLE_SERIAL)
+		       ?: api_watch(api, loop, &vm, &opts);
 	if (code) {
 		snprintf(err, sizeof(err), "cannot set up the event loop: %s", strerror(-code));
 		console_restore();
@@ -674,12 +680,14 @@ int main(int argc, char **argv)
 		return host_error(err);
 	}
 	main_seccomp_fds(&main_fds, &vm, &watch, &con, &opts, stats_json);
+	api_seccomp_fds(api, &main_fds);
 	if (vmm_seccomp_install(main_role(&vm), &main_fds, err, sizeof(err))) {
 		fprintf(stderr, "vmm: %s\n", err);
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
 	}
 
 	code = main_loop_run(&watch);
+	api_close(api);
 	stop_vcpus(&vm);
 	/* device threads stop before guest memory goes away; their counters stay */
 	devices_stop(&vm);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The API's endpoints: vmm.ping, vm.info, vm.pause, vm.resume, vm.shutdown, vm.reboot. */
+/* The API's endpoints: vmm.ping, vm.info, vm.pause/resume, vm.shutdown/reboot/power-button. */
 #include "vmm/api_routes.h"
 
 #include <errno.h>
@@ -195,10 +195,28 @@ static int reboot_vm(struct vm *vm, const struct api_config *cfg, char *body, si
 	return stop_with(vm, body, cap, after, VMM_EXIT_REBOOT);
 }
 
+/* The guest decides what the button does (Linux: an input event for its init or logind). */
+static int power_button(struct vm *vm, const struct api_config *cfg, char *body, size_t cap,
+			struct api_after *after)
+{
+	(void)cfg, (void)after;
+	if (vm_is_stopping(vm))
+		return errorf(body, cap, 409, "the VM is stopping");
+	if (vm_is_paused(vm))
+		return errorf(body, cap, 409, "the VM is paused: resume it first");
+	power_button_press(&vm->power);
+	snprintf(body, cap, "{\"state\": \"running\"}");
+	return 200;
+}
+
 static const struct api_endpoint endpoints[] = {
-	{ "vmm.ping", API_GET, ping },		 { "vm.info", API_GET, info },
-	{ "vm.pause", API_PUT, pause_vm },	 { "vm.resume", API_PUT, resume_vm },
-	{ "vm.shutdown", API_PUT, shutdown_vm }, { "vm.reboot", API_PUT, reboot_vm },
+	{ "vmm.ping", API_GET, ping },
+	{ "vm.info", API_GET, info },
+	{ "vm.pause", API_PUT, pause_vm },
+	{ "vm.resume", API_PUT, resume_vm },
+	{ "vm.shutdown", API_PUT, shutdown_vm },
+	{ "vm.reboot", API_PUT, reboot_vm },
+	{ "vm.power-button", API_PUT, power_button },
 };
 
 /* Our endpoints take no parameters: a body, if any, must be an empty JSON object. */

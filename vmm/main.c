@@ -21,6 +21,7 @@
 #include "vmm/run/config.h"
 #include "vmm/api.h"
 #include "vmm/console.h"
+#include "vmm/ctl.h"
 #include "vmm/devices.h"
 #include "vmm/x86/boot.h"
 #include "vmm/x86/cpuid.h"
@@ -247,6 +248,13 @@ static void on_reset(void *ctx)
 	vm_request_stop(ctx, VMM_EXIT_REBOOT);
 }
 
+static void on_sci(void *ctx, int level)
+{
+	struct vm *vm = ctx;
+
+	kvm_irq_line(&vm->kvm, PLATFORM_ACPI_SCI_IRQ, level);
+}
+
 static const uint8_t *run_guest_bytes(void *ctx, uint64_t gpa, size_t len)
 {
 	struct vm *vm = ctx;
@@ -387,7 +395,7 @@ static int create_vm(struct vm *vm, char *err, size_t errlen)
 
 static int create_devices(struct vm *vm, struct console *con, const struct vmm_options *opts)
 {
-	struct power_events events = { on_poweroff, on_reset, vm };
+	struct power_events events = { on_poweroff, on_reset, on_sci, vm };
 	int ret;
 
 	bus_init(&vm->pio, "port I/O");
@@ -542,6 +550,8 @@ int main(int argc, char **argv)
 	int code;
 
 	clock_gettime(CLOCK_MONOTONIC, &vm.start);
+	if (argc > 1 && !strcmp(argv[1], "ctl")) /* the API's client, vmm/ctl.h */
+		return ctl_main(argc - 1, argv + 1, argv[0]);
 	options_prescan(argc, argv, &pre);
 	if (pre.config) {
 		/* the file's options go first, so the command line's win */

@@ -116,8 +116,29 @@ static int open_dir(struct api_server *s, const char *path, char *err, size_t er
 	return 0;
 }
 
+/*
+ * A start-up that fails after the socket exists (no /dev/kvm, a bad disk) returns from
+ * main() without api_close(): the socket goes then, at exit.
+ */
+static struct api_server *unclosed;
+
+static void remove_socket(struct api_server *s)
+{
+	if (unlinkat(s->dir_fd, s->name, 0) < 0 && errno != ENOENT)
+		fprintf(stderr, "vmm: cannot remove --api-socket %s: %s\n", s->path,
+			strerror(errno));
+}
+
+static void remove_at_exit(void)
+{
+	if (unclosed)
+		remove_socket(unclosed);
+}
+
 int api_open(struct api_server **out, const char *path, char *err, size_t errlen)
 {
+	static bool registered;
+
 	struct api_server *s = calloc(1, sizeof(*s));
 	int r;
 
@@ -141,6 +162,9 @@ int api_open(struct api_server **out, const char *path, char *err, size_t errlen
 		free(s);
 		return r;
 	}
+	if (!registered)
+		registered = atexit(remove_at_exit) == 0;
+	unclosed = s;
 	*out = s;
 	return 0;
 }
@@ -330,9 +354,8 @@ void api_close(struct api_server *s)
 	if (s->loop)
 		event_loop_del_fd(s->loop, s->fd);
 	close(s->fd);
-	if (unlinkat(s->dir_fd, s->name, 0) < 0 && errno != ENOENT)
-		fprintf(stderr, "vmm: cannot remove --api-socket %s: %s\n", s->path,
-			strerror(errno));
+	remove_socket(s);
+	unclosed = NULL;
 	close(s->dir_fd);
 	free(s);
 }

@@ -149,6 +149,8 @@ static int pause_vm(struct vm *vm, const struct api_config *cfg, char *body, siz
 		return errorf(body, cap, 409, "the VM is already paused");
 	if (r == -ECANCELED)
 		return errorf(body, cap, 409, "the VM is stopping");
+	if (r == -ETIMEDOUT)
+		return errorf(body, cap, 503, "a vCPU did not stop within 5 s; the VM runs on");
 	if (r)
 		return errorf(body, cap, 500, "cannot pause: %s", strerror(-r));
 	snprintf(body, cap, "{\"state\": \"paused\"}");

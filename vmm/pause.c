@@ -9,6 +9,8 @@
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
+#define PAUSE_TIMEOUT_S 5
+
 void vm_pause_init(struct vm_pause *p)
 {
 	pthread_mutex_init(&p->lock, NULL);
@@ -41,7 +43,9 @@ static void set_requested(struct vm *vm, bool on)
 
 /*
  * Wait for every started vCPU to park. A vCPU may be inside a device model when kicked;
- * it parks when that exit is handled. The wait wakes each second to notice a stop.
+ * it parks once that exit is handled. The main thread waits here instead of serving its
+ * loop (signals included), so not for ever: a vCPU stuck for PAUSE_TIMEOUT_S seconds
+ * makes the pause fail and the others run on.
  */
 static int wait_parked(struct vm *vm)
 {
@@ -50,15 +54,15 @@ static int wait_parked(struct vm *vm)
 	struct timespec deadline;
 	int ret = 0;
 
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += PAUSE_TIMEOUT_S;
 	pthread_mutex_lock(&p->lock);
-	while (p->parked < want) {
-		if (vm_is_stopping(vm)) {
+	while (p->parked < want && !ret) {
+		if (vm_is_stopping(vm))
 			ret = -ECANCELED;
-			break;
-		}
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		deadline.tv_sec += 1;
-		pthread_cond_timedwait(&p->cond, &p->lock, &deadline);
+		else if (pthread_cond_timedwait(&p->cond, &p->lock, &deadline) == ETIMEDOUT &&
+			 p->parked < want)
+			ret = -ETIMEDOUT;
 	}
 	pthread_mutex_unlock(&p->lock);
 	return ret;

@@ -21,8 +21,8 @@ void vm_pause_init(struct vm_pause *p);
 
 /*
  * Park every vCPU and stop the guest's clock. Returns 0; -EALREADY when already paused;
- * -ECANCELED when the VM is stopping; another -errno when the clock cannot be read (the
- * vCPUs run again then).
+ * -ECANCELED when the VM is stopping; -ETIMEDOUT when a vCPU did not park within 5 s, or
+ * another -errno when the clock cannot be read (the vCPUs run again then).
  */
 int vm_pause(struct vm *vm);
 /* Restore the clock and let the vCPUs run. Returns 0, -EALREADY when not paused, -errno. */

@@ -19,19 +19,20 @@
 #include "vmm/vcpu.h"
 
 #define API_MAX_CONNS 4
-#define API_CONN_TIMEOUT_MS 10000 /* from accept to the last byte of the answer */
-#define API_MAX_ANSWER 65536
+#define API_CONN_TIMEOUT_MS 10000   /* from accept to the last byte of the answer */
+#define API_MAX_ANSWER (256 * 1024) /* vm.info with 254 vCPUs' counters */
 
 struct api_conn {
 	struct api_server *server;
 	int fd; /* -1: a free slot */
 	size_t len;
-	size_t sent, out_len;
+	size_t sent, out_len; /* of the head and the body together */
+	size_t head_len;
 	struct api_after after;
 	struct event_timer *timer;
 	char in[API_HTTP_MAX_REQUEST + 1]; /* one more: a byte beyond a request is an error */
+	char head[256];
 	char body[API_MAX_ANSWER];
-	char out[API_MAX_ANSWER + 256];
 };
 
 struct api_server {
@@ -194,8 +195,10 @@ static void conn_close(struct api_conn *c)
 static void conn_flush(struct api_conn *c)
 {
 	while (c->sent < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->sent, c->out_len - c->sent,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		bool in_head = c->sent < c->head_len;
+		const char *from = in_head ? c->head + c->sent : c->body + (c->sent - c->head_len);
+		size_t len = in_head ? c->head_len - c->sent : c->out_len - c->sent;
+		ssize_t n = send(c->fd, from, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -212,12 +215,9 @@ static void conn_flush(struct api_conn *c)
 
 static void conn_answer(struct api_conn *c, int status)
 {
-	c->out_len = api_http_response(c->out, sizeof(c->out), status, c->body);
+	c->head_len = api_http_head(c->head, sizeof(c->head), status, strlen(c->body));
+	c->out_len = c->head_len + strlen(c->body);
 	c->sent = 0;
-	if (!c->out_len) { /* cannot happen: out has room for any body and the head */
-		conn_close(c);
-		return;
-	}
 	conn_flush(c);
 }
 

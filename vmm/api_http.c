@@ -176,14 +176,24 @@ const char *api_http_reason(int status)
 	}
 }
 
+size_t api_http_head(char *out, size_t cap, int status, size_t body_len)
+{
+	int n = snprintf(
+		out, cap,
+		"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+		"Connection: close\r\n\r\n",
+		status, api_http_reason(status), body_len);
+
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
 size_t api_http_response(char *out, size_t cap, int status, const char *body)
 {
 	size_t body_len = body ? strlen(body) : 0;
-	int n;
+	size_t n = api_http_head(out, cap, status, body_len);
 
-	n = snprintf(out, cap,
-		     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-		     "Connection: close\r\n\r\n%s",
-		     status, api_http_reason(status), body_len, body ? body : "");
-	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+	if (!n || cap - n <= body_len)
+		return 0;
+	memcpy(out + n, body ? body : "", body_len + 1);
+	return n + body_len;
 }

@@ -13,8 +13,8 @@
 
 #include "vmm/exit_codes.h"
 
-#define CTL_TIMEOUT_MS 30000 /* a pause waits for every vCPU; far less than this */
-#define CTL_MAX_ANSWER (128 * 1024)
+#define CTL_TIMEOUT_MS 30000	    /* a pause waits for every vCPU; far less than this */
+#define CTL_MAX_ANSWER (512 * 1024) /* the server's answers are at most 256 KiB */
 
 static const struct {
 	const char *command;

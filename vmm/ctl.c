@@ -111,10 +111,11 @@ static ssize_t recv_all(int fd, char *buf, size_t cap)
 		n = recv(fd, buf + len, cap - len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* the VMM closed without reading all we sent: its answer came before the reset */
+		if (n == 0 || (n < 0 && errno == ECONNRESET && len))
+			return (ssize_t)len;
 		if (n < 0)
 			return -1;
-		if (n == 0)
-			return (ssize_t)len;
 		len += (size_t)n;
 	}
 }
@@ -151,7 +152,12 @@ static int exchange(const char *socket_path, const char *request, size_t len)
 		fprintf(stderr, "vmm ctl: %s: %s\n", socket_path, strerror(errno));
 		return VMM_EXIT_ERROR;
 	}
-	if (send_all(fd, request, len) < 0 || (got = recv_all(fd, answer, CTL_MAX_ANSWER)) < 0) {
+	/*
+	 * A request the VMM refuses from its head alone (a body over its limit) is answered
+	 * and closed before the body is all sent: the answer still waits to be read.
+	 */
+	if ((send_all(fd, request, len) < 0 && errno != EPIPE && errno != ECONNRESET) ||
+	    (got = recv_all(fd, answer, CTL_MAX_ANSWER)) < 0) {
 		fprintf(stderr, "vmm ctl: %s: %s\n", socket_path, strerror(errno));
 		close(fd);
 		return VMM_EXIT_ERROR;

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <sys/ioctl.h>
 
+#include "vmm/devices.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -83,9 +84,12 @@ int vm_pause(struct vm *vm)
 	ret = wait_parked(vm);
 	if (!ret && ioctl(vm->kvm.vm_fd, KVM_GET_CLOCK, &vm->pause.clock) < 0)
 		ret = -errno;
-	if (ret)
+	if (ret) {
 		set_requested(vm, false);
-	return ret;
+		return ret;
+	}
+	devices_pause(vm);
+	return 0;
 }
 
 int vm_resume(struct vm *vm)
@@ -100,6 +104,7 @@ int vm_resume(struct vm *vm)
 	 */
 	if (ioctl(vm->kvm.vm_fd, KVM_SET_CLOCK, &clock) < 0)
 		return -errno;
+	devices_resume(vm);
 	set_requested(vm, false);
 	return 0;
 }

@@ -215,7 +215,8 @@ static void conn_flush(struct api_conn *c)
 
 static void conn_answer(struct api_conn *c, int status)
 {
-	c->head_len = api_http_head(c->head, sizeof(c->head), status, strlen(c->body));
+	c->head_len =
+		api_http_head(c->head, sizeof(c->head), status, strlen(c->body), c->after.allow);
 	c->out_len = c->head_len + strlen(c->body);
 	c->sent = 0;
 	conn_flush(c);
@@ -296,7 +297,7 @@ static void on_listen(int fd, uint32_t events, void *opaque)
 		return;
 	c->fd = conn;
 	c->len = c->sent = c->out_len = 0;
-	c->after.stop_code = -1;
+	c->after = (struct api_after){ .stop_code = -1 };
 	if (event_loop_add_fd(s->loop, conn, EPOLLIN, on_conn, c)) {
 		close(conn);
 		c->fd = -1;

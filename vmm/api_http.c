@@ -176,13 +176,13 @@ const char *api_http_reason(int status)
 	}
 }
 
-size_t api_http_head(char *out, size_t cap, int status, size_t body_len)
+size_t api_http_head(char *out, size_t cap, int status, size_t body_len, const char *allow)
 {
-	int n = snprintf(
-		out, cap,
-		"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-		"Connection: close\r\n\r\n",
-		status, api_http_reason(status), body_len);
+	int n = snprintf(out, cap,
+			 "HTTP/1.1 %d %s\r\n%s%s%sContent-Type: application/json\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			 status, api_http_reason(status), allow ? "Allow: " : "",
+			 allow ? allow : "", allow ? "\r\n" : "", body_len);
 
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
@@ -190,7 +190,7 @@ size_t api_http_head(char *out, size_t cap, int status, size_t body_len)
 size_t api_http_response(char *out, size_t cap, int status, const char *body)
 {
 	size_t body_len = body ? strlen(body) : 0;
-	size_t n = api_http_head(out, cap, status, body_len);
+	size_t n = api_http_head(out, cap, status, body_len, NULL);
 
 	if (!n || cap - n <= body_len)
 		return 0;

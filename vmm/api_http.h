@@ -37,8 +37,12 @@ int api_http_parse(const char *buf, size_t len, struct api_http_request *req);
 /* The reason phrase of a status code we send ("Not Found"), or "Error". */
 const char *api_http_reason(int status);
 
-/* The head of a response with a JSON body of body_len bytes; its length, or 0: no room. */
-size_t api_http_head(char *out, size_t cap, int status, size_t body_len);
+/*
+ * The head of a response with a JSON body of body_len bytes, with an Allow header when
+ * allow is not NULL (a 405 must say which methods the path takes). Its length, or 0: no
+ * room.
+ */
+size_t api_http_head(char *out, size_t cap, int status, size_t body_len, const char *allow);
 /*
  * Write a whole response with a JSON body (body may be NULL: none) into out[0..cap).
  * Returns its length, or 0 when it does not fit.

@@ -248,6 +248,7 @@ int api_route(struct vm *vm, const struct api_config *cfg, const struct api_http
 	int status;
 
 	after->stop_code = -1;
+	after->allow = NULL;
 	if (strncmp(req->target, API_PREFIX, strlen(API_PREFIX)))
 		return errorf(body, cap, 404, "no such endpoint (they start with %s)", API_PREFIX);
 	if (!strcmp(req->method, "GET"))
@@ -261,9 +262,10 @@ int api_route(struct vm *vm, const struct api_config *cfg, const struct api_http
 
 		if (strcmp(name, e->name))
 			continue;
-		if (method != e->method)
-			return errorf(body, cap, 405, "%s takes %s", e->name,
-				      e->method == API_GET ? "GET" : "PUT");
+		if (method != e->method) {
+			after->allow = e->method == API_GET ? "GET" : "PUT";
+			return errorf(body, cap, 405, "%s takes %s", e->name, after->allow);
+		}
 		status = check_body(req, body, cap);
 		return status ? status : e->handle(vm, cfg, body, cap, after);
 	}

@@ -15,7 +15,8 @@
 
 /* After the answer is sent: a stop with this exit status, or nothing. */
 struct api_after {
-	int stop_code; /* -1: none */
+	int stop_code;	   /* -1: none */
+	const char *allow; /* a 405's Allow header ("GET"), or NULL */
 };
 
 /* What vm.info reports about the configuration, fixed at start. */

@@ -101,6 +101,11 @@ START_TEST(test_response)
 	ck_assert_str_eq(out, "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
 			      "Content-Length: 14\r\nConnection: close\r\n\r\n{\"error\":\"no\"}");
 	ck_assert_uint_eq(api_http_response(out, 20, 200, "{}"), 0);
+	n = api_http_head(out, sizeof(out), 405, 2, "PUT");
+	out[n] = '\0';
+	ck_assert_str_eq(out, "HTTP/1.1 405 Method Not Allowed\r\nAllow: PUT\r\n"
+			      "Content-Type: application/json\r\nContent-Length: 2\r\n"
+			      "Connection: close\r\n\r\n");
 	n = api_http_response(out, sizeof(out), 204, NULL);
 	ck_assert(n > 0 && strstr(out, "Content-Length: 0\r\n") != NULL);
 }

@@ -58,7 +58,9 @@ START_TEST(test_routing)
 	ck_assert_int_eq(call("GET", "/other", NULL), 404);
 	ck_assert_int_eq(call("GET", "/api/v1/", NULL), 404);
 	ck_assert_int_eq(call("GET", "/api/v1/vm.pausex", NULL), 404);
+	ck_assert_ptr_null(after.allow);
 	ck_assert_int_eq(call("PUT", "/api/v1/vmm.ping", NULL), 405);
+	ck_assert_str_eq(after.allow, "GET");
 	ck_assert_int_eq(call("GET", "/api/v1/vm.shutdown", NULL), 405);
 	ck_assert_int_eq(call("DELETE", "/api/v1/vm.info", NULL), 405);
 	ck_json_member("error");

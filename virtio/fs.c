@@ -359,6 +359,7 @@ int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 	f->server = fs_server_create(o->dir, o->readonly, err, errlen);
 	if (!f->server)
 		return -EINVAL;
+	fs_server_set_cache(f->server, o->cache);
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_mutex_init(&f->server_lock, NULL);
 	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)

@@ -30,11 +30,12 @@
 #define FS_DIR_MAX 4096	   /* bytes of a --share directory path, NUL included */
 #define FS_QUEUE_SIZE 1024 /* entries offered per queue */
 
-/* One --share HOSTDIR[:TAG][,readonly=on]. */
+/* One --share HOSTDIR[:TAG][,readonly=on][,cache=never|auto|always]. */
 struct fs_share_options {
 	char dir[FS_DIR_MAX];
 	char tag[FS_TAG_MAX + 1]; /* NUL-terminated here */
 	bool readonly;
+	enum fs_cache cache; /* zero: FS_CACHE_AUTO */
 };
 
 #include "virtio/device.h"

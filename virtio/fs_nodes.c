@@ -316,8 +316,8 @@ void fs_fill_entry(struct fs_server *s, struct fuse_entry_out *e, uint32_t slot,
 {
 	memset(e, 0, sizeof(*e));
 	e->nodeid = fs_node_id(s, slot);
-	e->entry_valid = FS_TIMEOUT_S;
-	e->attr_valid = FS_TIMEOUT_S;
+	e->entry_valid = s->timeout_s;
+	e->attr_valid = s->timeout_s;
 	fs_fill_attr(&e->attr, st);
 }
 

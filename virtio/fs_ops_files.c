@@ -72,6 +72,7 @@ int fs_op_open(struct fs_req *r)
 		return (int)fh;
 	out = fs_out_buf(r, sizeof(*out));
 	out->fh = (uint64_t)fh;
+	out->open_flags = r->s->open_flags;
 	return 0;
 }
 
@@ -164,6 +165,7 @@ int fs_op_create(struct fs_req *r)
 	fs_fill_entry(r->s, e, (uint32_t)slot, &st);
 	o = (struct fuse_open_out *)(e + 1);
 	o->fh = (uint64_t)fh;
+	o->open_flags = r->s->open_flags;
 	return 0;
 }
 

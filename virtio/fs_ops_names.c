@@ -126,7 +126,7 @@ static int reply_attr(struct fs_req *r, int fd)
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	a = fs_out_buf(r, sizeof(*a));
-	a->attr_valid = FS_TIMEOUT_S;
+	a->attr_valid = r->s->timeout_s;
 	fs_fill_attr(&a->attr, &st);
 	return 0;
 }

@@ -283,6 +283,24 @@ static void window_give_back(const struct fs_server *s)
 	pthread_mutex_unlock(&windows_lock);
 }
 
+void fs_server_set_cache(struct fs_server *s, enum fs_cache cache)
+{
+	switch (cache) {
+	case FS_CACHE_NEVER:
+		s->timeout_s = 0;
+		s->open_flags = FOPEN_DIRECT_IO;
+		break;
+	case FS_CACHE_ALWAYS:
+		s->timeout_s = FS_TIMEOUT_ALWAYS_S;
+		s->open_flags = FOPEN_KEEP_CACHE;
+		break;
+	default:
+		s->timeout_s = FS_TIMEOUT_S;
+		s->open_flags = 0;
+		break;
+	}
+}
+
 struct fs_server *fs_server_create(const char *dir, bool readonly, char *err, size_t errlen)
 {
 	struct fs_server *s = calloc(1, sizeof(*s));
@@ -294,6 +312,7 @@ struct fs_server *fs_server_create(const char *dir, bool readonly, char *err, si
 		return NULL;
 	}
 	s->root_fd = s->proc_fd = -1;
+	fs_server_set_cache(s, FS_CACHE_AUTO);
 	if (window_take(s, dir, err, errlen)) {
 		free(s);
 		return NULL;

@@ -35,10 +35,26 @@
 struct fs_server;
 
 /*
+ * How long the guest may trust what it learned (--share ...,cache=; virtiofsd's names):
+ *   auto    names and attributes for 1 s, file data until the file changes size or mtime;
+ *   never   nothing: every lookup and stat asks us, and file I/O bypasses the guest's page
+ *           cache (direct I/O), for a directory that the host changes under the guest;
+ *   always  names and attributes for a day and file data across opens, for a directory
+ *           that only this guest changes (or nobody: a read-only root).
+ */
+enum fs_cache {
+	FS_CACHE_AUTO,
+	FS_CACHE_NEVER,
+	FS_CACHE_ALWAYS,
+};
+
+/*
  * Serve dir (opened now, following symlinks in dir itself: that is the user's choice).
  * Returns NULL with one sentence in err.
  */
 struct fs_server *fs_server_create(const char *dir, bool readonly, char *err, size_t errlen);
+/* Takes effect for the replies that follow; a guest's existing cache entries keep theirs. */
+void fs_server_set_cache(struct fs_server *s, enum fs_cache cache);
 /* Close every node and handle, root included, and free the server. */
 void fs_server_destroy(struct fs_server *s);
 /*

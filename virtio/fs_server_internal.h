@@ -39,9 +39,10 @@
 #define FS_ARGS_MAX 16384	/* header + arguments copied out of a request */
 #define FS_OUT_MAX (128u << 10) /* reply payloads built in our buffer (READDIR, ...) */
 #define FS_HASH_BUCKETS 4096u
-#define FS_TIMEOUT_S 1	/* entry and attribute validity: the host may change files too */
-#define FS_NO_REPLY 1	/* handler result: nothing goes back (FORGET) */
-#define FS_MINOR_MIN 12 /* oldest protocol whose argument layouts we decode */
+#define FS_TIMEOUT_S 1		  /* cache=auto: the host may change files too */
+#define FS_TIMEOUT_ALWAYS_S 86400 /* cache=always: a day, as good as for ever */
+#define FS_NO_REPLY 1		  /* handler result: nothing goes back (FORGET) */
+#define FS_MINOR_MIN 12		  /* oldest protocol whose argument layouts we decode */
 
 struct fs_node {
 	int fd; /* O_PATH, or -1 when the slot is free */
@@ -64,8 +65,10 @@ struct fs_server {
 	int proc_fd; /* /proc/self/fd: reopening a node by its descriptor, relative to this */
 	unsigned int win_base, win_size;
 	bool readonly;
-	bool initialized; /* FUSE_INIT answered */
-	uint32_t minor;	  /* negotiated protocol minor */
+	uint32_t timeout_s;  /* entry_valid and attr_valid of every reply (cache=) */
+	uint32_t open_flags; /* FOPEN_* of every OPEN and CREATE reply (cache=) */
+	bool initialized;    /* FUSE_INIT answered */
+	uint32_t minor;	     /* negotiated protocol minor */
 	struct fs_node *nodes;
 	uint32_t nnodes_cap, nodes_used;
 	uint32_t free_nodes; /* first free slot, 0 if none */

@@ -20,6 +20,9 @@ if [ -n "$button" ]; then
     (head -c 1 "$button" >/dev/null && echo "GUEST power button pressed" && poweroff -f) &
 else
     echo "GUEST power_button=none ($(dmesg | grep -c 'Power Button') kernel lines name it)"
+    dmesg | grep -iE 'button|LNXPWRBN|input:' | sed 's/^/GUEST dmesg: /'
+    ls /sys/bus/acpi/devices/ | tr '\n' ' ' | sed 's/^/GUEST acpi devices: /'
+    echo
 fi
 
 echo "GUEST ready"

@@ -109,6 +109,7 @@ finish "$name bad-requests" || failed=1
 why=
 button=$(tr -d '\r' <"$out" | sed -n 's/^GUEST power_button=//p' | head -n1)
 echo "$run: the guest's power button: $button"
+tr -d '\r' <"$out" | grep -E '^GUEST (module|dmesg|acpi)' | sed "s/^/$run: /"
 ctl power-button
 c_rc=$?
 check '[ "$c_rc" = 0 ]' "power-button: $(cat /tmp/api.err)"

@@ -6,7 +6,13 @@
 # registered the ACPI fixed power button and has its event device, a watcher
 # powers the guest off on the first event from it (the press vm.power-button
 # makes); GUEST power_button=... says which.
+# harness-modules: button evdev
 . /lib/harness/prologue.sh # boot marker, busybox applets, /dev /proc /sys
+
+# the ACPI button driver and the input event devices are modules in this kernel
+for m in $(cat /lib/modules/load-order); do
+    insmod "/lib/modules/$m.ko" >/dev/null 2>&1 || echo "GUEST module $m failed"
+done
 
 button=
 for dir in /sys/class/input/input*; do

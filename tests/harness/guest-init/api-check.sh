@@ -18,7 +18,7 @@ button=
 for dir in /sys/class/input/input*; do
     [ "$(cat "$dir/name" 2>/dev/null)" = "Power Button" ] || continue
     for ev in "$dir"/event*; do
-        [ -e "/dev/${ev##*/}" ] && button=/dev/${ev##*/}
+        [ -e "/dev/input/${ev##*/}" ] && button=/dev/input/${ev##*/}
     done
 done
 if [ -n "$button" ]; then

@@ -124,6 +124,16 @@ struct virtio_kind {
 	void (*report_json)(FILE *out, const struct virtio_slot *slot);
 
 	/*
+	 * vm.pause and vm.resume (vmm/pause.h), called on the main thread once every vCPU
+	 * has parked and before any runs again. pause must return only when no thread of
+	 * the device touches guest memory or issues host I/O; resume lets them go on. NULL
+	 * in every kind for now: with the vCPUs parked no new request can start, but a
+	 * request already queued completes and a TAP's frames are still received.
+	 */
+	void (*pause)(struct virtio_slot *slot);
+	void (*resume)(struct virtio_slot *slot);
+
+	/*
 	 * Snapshots: the device's state to and from a stream. NULL in every kind for now;
 	 * the snapshot work fills them.
 	 */

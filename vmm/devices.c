@@ -141,6 +141,20 @@ void devices_stop(struct vm *vm)
 			vm->devices[i].kind->stop(&vm->devices[i]);
 }
 
+void devices_pause(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->ndevices; i++)
+		if (vm->devices[i].opened && vm->devices[i].kind->pause)
+			vm->devices[i].kind->pause(&vm->devices[i]);
+}
+
+void devices_resume(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->ndevices; i++)
+		if (vm->devices[i].opened && vm->devices[i].kind->resume)
+			vm->devices[i].kind->resume(&vm->devices[i]);
+}
+
 void devices_destroy(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->ndevices; i++) {

@@ -35,6 +35,9 @@ int devices_attach_pci(struct vm *vm, char *err, size_t errlen);
 int devices_start(struct vm *vm, char *err, size_t errlen);
 /* After the vCPUs: every device thread stops touching guest memory; counters stay. */
 void devices_stop(struct vm *vm);
+/* vm.pause and vm.resume: each device's pause or resume op (virtio/registry.h), in order. */
+void devices_pause(struct vm *vm);
+void devices_resume(struct vm *vm);
 /* After the statistics: release everything. */
 void devices_destroy(struct vm *vm);
 /*

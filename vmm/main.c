@@ -16,7 +16,9 @@
 
 #include "firmware/smbios.h"
 #include "vmm/run/config.h"
+#include "vmm/api.h"
 #include "vmm/console.h"
+#include "vmm/ctl.h"
 #include "vmm/devices.h"
 #include "vmm/x86/boot.h"
 #include "vmm/event_loop.h"
@@ -27,14 +29,14 @@
 #include "vmm/main_loop.h"
 #include "vmm/notify.h"
 #include "vmm/options.h"
+#include "vmm/pause.h"
 #include "vmm/seccomp.h"
 #include "vmm/run/run.h"
 #include "vmm/startup.h"
 #include "vmm/stats.h"
 #include "vmm/vcpu.h"
+#include "vmm/version.h"
 #include "vmm/vm.h"
-
-#define VMM_VERSION "0.1"
 
 /* The `vmm run` guest's init, linked in from guest/init-blob.S so the VMM is one file. */
 extern const uint8_t guest_init_start[], guest_init_end[];
@@ -139,6 +141,7 @@ int main(int argc, char **argv)
 	static struct vm vm;
 	struct event_loop *loop;
 	struct main_loop watch;
+	struct api_server *api = NULL;
 	FILE *stats_json = NULL;
 	struct vmm_seccomp_fds main_fds = { 0 };
 	static struct vmm_options opts; /* in .bss: its unused path slots stay untouched */
@@ -154,6 +157,8 @@ int main(int argc, char **argv)
 	int code;
 
 	clock_gettime(CLOCK_MONOTONIC, &vm.start);
+	if (argc > 1 && !strcmp(argv[1], "ctl")) /* the API's client, vmm/ctl.h */
+		return ctl_main(argc - 1, argv + 1, argv[0]);
 	options_prescan(argc, argv, &pre);
 	if (pre.config) {
 		/* the file's options go first, so the command line's win */
@@ -192,6 +197,9 @@ int main(int argc, char **argv)
 		return usage_error(err);
 	if (opts.run && run_open_status_file(&opts, err, sizeof(err)))
 		return usage_error(err);
+	if (opts.api_socket && api_open(&api, opts.api_socket, err, sizeof(err)))
+		return usage_error(err);
+	vm_pause_init(&vm.pause);
 
 	/* user networking registers with the loop as it opens */
 	loop = event_loop_new();
@@ -266,7 +274,8 @@ int main(int argc, char **argv)
 	if (main_loop_block_signals())
 		return host_error("cannot block signals");
 	code = main_loop_watch(&watch, loop, &vm, &con, opts.timeout)
-		       ?: host_check(loop, &vm, con.mode == CONSOLE_SERIAL);
+		       ?: host_check(loop, &vm, con.mode == CONSOLE_SERIAL)
+		       ?: api_watch(api, loop, &vm, &opts);
 	if (code) {
 		snprintf(err, sizeof(err), "cannot set up the event loop: %s", strerror(-code));
 		console_restore();
@@ -292,12 +301,14 @@ int main(int argc, char **argv)
 	if (notify_send("READY=1", err, sizeof(err)))
 		fprintf(stderr, "vmm: %s (the service manager was not told we are ready)\n", err);
 	main_seccomp_fds(&main_fds, &vm, &watch, &con, &opts, stats_json);
+	api_seccomp_fds(api, &main_fds);
 	if (vmm_seccomp_install(main_role(&vm), &main_fds, err, sizeof(err))) {
 		fprintf(stderr, "vmm: %s\n", err);
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
 	}
 
 	code = main_loop_run(&watch);
+	api_close(api);
 	stop_vcpus(&vm);
 	/* device threads stop before guest memory goes away; their counters stay */
 	devices_stop(&vm);

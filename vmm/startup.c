@@ -35,6 +35,13 @@ static void on_poweroff(void *ctx)
 	vm_request_stop(ctx, VMM_EXIT_POWEROFF);
 }
 
+static void on_sci(void *ctx, int level)
+{
+	struct vm *vm = ctx;
+
+	kvm_irq_line(&vm->kvm, PLATFORM_ACPI_SCI_IRQ, level);
+}
+
 static void on_reset(void *ctx)
 {
 	vm_request_stop(ctx, VMM_EXIT_REBOOT);
@@ -180,7 +187,7 @@ int create_vm(struct vm *vm, char *err, size_t errlen)
 
 int create_devices(struct vm *vm, struct console *con, const struct vmm_options *opts)
 {
-	struct power_events events = { on_poweroff, on_reset, vm };
+	struct power_events events = { on_poweroff, on_reset, on_sci, vm };
 	int ret;
 
 	bus_init(&vm->pio, "port I/O");

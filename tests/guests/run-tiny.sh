@@ -185,6 +185,36 @@ rc=$?
 if [ $rc -ne 143 ]; then fail sigterm "exit status $rc, expected 143"
 else pass sigterm; fi
 
+# --api-socket: the ticker guest prints "tick" every ~50 ms; paused for 2 s, its console
+# must not grow by a byte; resumed, it ticks on; vm.shutdown then ends the VMM with 0 and
+# the socket is gone (docs/api.md; the harness's api scenario does the same on Linux)
+sock=$tmp/api.sock
+"$vmm" --flat "$dir/ticker.bin" --memory 16M --cpus 2 --kvm-device "$kvm" --api-socket "$sock" \
+	</dev/null >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+i=0
+while [ $i -lt 100 ] && [ "$(grep -c tick "$tmp/out")" -lt 3 ]; do sleep 0.1; i=$((i + 1)); done
+why=
+"$vmm" ctl "$sock" pause >"$tmp/ctl" 2>&1 || why="pause: $(cat "$tmp/ctl")"
+size1=$(wc -c <"$tmp/out")
+sleep 2
+size2=$(wc -c <"$tmp/out")
+[ "$size1" = "$size2" ] || why="$why; the console grew by $((size2 - size1)) bytes while paused"
+"$vmm" ctl "$sock" pause >"$tmp/ctl" 2>&1 && why="$why; a second pause was accepted"
+"$vmm" ctl "$sock" resume >"$tmp/ctl" 2>&1 || why="$why; resume: $(cat "$tmp/ctl")"
+i=0
+while [ $i -lt 50 ] && [ "$(wc -c <"$tmp/out")" -le "$size2" ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(wc -c <"$tmp/out")" -gt "$size2" ] || why="$why; no tick after resume"
+"$vmm" ctl "$sock" shutdown >"$tmp/ctl" 2>&1 || why="$why; shutdown: $(cat "$tmp/ctl")"
+i=0
+while [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+kill -9 $pid 2>/dev/null
+wait $pid
+rc=$?
+[ $rc -eq 0 ] || why="$why; exit status $rc, expected 0"
+[ ! -e "$sock" ] || why="$why; the socket is still there"
+if [ -n "$why" ]; then fail api-pause "${why#; }"; else pass api-pause; fi
+
 # On a terminal: the VMM puts it in raw mode and every way out must give it back as it
 # was, under the seccomp filters. ptyrun (tests/tty/ptyrun.c) gives the VMM a pseudo-
 # terminal of its own, types into it, and says whether its settings came back.

@@ -126,7 +126,7 @@ fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pc
 		$(BUILD)/fuzz/fuzz_kernel $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
 		$(BUILD)/fuzz/fuzz_fs $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_net \
 		$(BUILD)/fuzz/fuzz_virtio_pci $(BUILD)/fuzz/fuzz_unpack $(BUILD)/fuzz/fuzz_rng \
-		$(BUILD)/fuzz/fuzz_gdb
+		$(BUILD)/fuzz/fuzz_gdb $(BUILD)/fuzz/fuzz_api
 	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c virtio/virtqueue.h \
 		vmm/memory.c vmm/memory.h
@@ -149,6 +149,10 @@ $(BUILD)/fuzz/fuzz_gdb: tests/fuzz/fuzz_gdb.c vmm/gdb/rsp.c vmm/gdb/rsp.h vmm/gd
 		vmm/gdb/session.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_gdb.c vmm/gdb/rsp.c vmm/gdb/session.c -o $@
+$(BUILD)/fuzz/fuzz_api: tests/fuzz/fuzz_api.c vmm/api_http.c vmm/api_http.h vmm/json.c \
+		vmm/json.h vmm/parse.c vmm/parse.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_api.c vmm/api_http.c vmm/json.c vmm/parse.c -o $@
 $(BUILD)/fuzz/fuzz_unpack: tests/fuzz/fuzz_unpack.c vmm/unpack.c vmm/unpack.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_unpack.c vmm/unpack.c -o $@ $(UNPACK_LIBS)

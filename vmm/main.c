@@ -19,7 +19,9 @@
 #include "firmware/x86/acpi.h"
 #include "firmware/smbios.h"
 #include "vmm/run/config.h"
+#include "vmm/api.h"
 #include "vmm/console.h"
+#include "vmm/ctl.h"
 #include "vmm/devices.h"
 #include "vmm/x86/boot.h"
 #include "vmm/x86/cpuid.h"
@@ -30,13 +32,13 @@
 #include "vmm/jail.h"
 #include "vmm/main_loop.h"
 #include "vmm/options.h"
+#include "vmm/pause.h"
 #include "vmm/seccomp.h"
 #include "vmm/run/run.h"
 #include "vmm/stats.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
-
-#define VMM_VERSION "0.1"
+#include "vmm/version.h"
 
 /* The `vmm run` guest's init, linked in from guest/init-blob.S so the VMM is one file. */
 extern const uint8_t guest_init_start[], guest_init_end[];
@@ -246,6 +248,13 @@ static void on_reset(void *ctx)
 	vm_request_stop(ctx, VMM_EXIT_REBOOT);
 }
 
+static void on_sci(void *ctx, int level)
+{
+	struct vm *vm = ctx;
+
+	kvm_irq_line(&vm->kvm, PLATFORM_ACPI_SCI_IRQ, level);
+}
+
 static const uint8_t *run_guest_bytes(void *ctx, uint64_t gpa, size_t len)
 {
 	struct vm *vm = ctx;
@@ -386,7 +395,7 @@ static int create_vm(struct vm *vm, char *err, size_t errlen)
 
 static int create_devices(struct vm *vm, struct console *con, const struct vmm_options *opts)
 {
-	struct power_events events = { on_poweroff, on_reset, vm };
+	struct power_events events = { on_poweroff, on_reset, on_sci, vm };
 	int ret;
 
 	bus_init(&vm->pio, "port I/O");
@@ -525,6 +534,7 @@ int main(int argc, char **argv)
 	static struct vm vm;
 	struct event_loop *loop;
 	struct main_loop watch;
+	struct api_server *api = NULL;
 	FILE *stats_json = NULL;
 	struct vmm_seccomp_fds main_fds = { 0 };
 	static struct vmm_options opts; /* in .bss: its unused path slots stay untouched */
@@ -540,6 +550,8 @@ int main(int argc, char **argv)
 	int code;
 
 	clock_gettime(CLOCK_MONOTONIC, &vm.start);
+	if (argc > 1 && !strcmp(argv[1], "ctl")) /* the API's client, vmm/ctl.h */
+		return ctl_main(argc - 1, argv + 1, argv[0]);
 	options_prescan(argc, argv, &pre);
 	if (pre.config) {
 		/* the file's options go first, so the command line's win */
@@ -577,6 +589,9 @@ int main(int argc, char **argv)
 		return usage_error(err);
 	if (opts.run && run_open_status_file(&opts, err, sizeof(err)))
 		return usage_error(err);
+	if (opts.api_socket && api_open(&api, opts.api_socket, err, sizeof(err)))
+		return usage_error(err);
+	vm_pause_init(&vm.pause);
 
 	/* user networking registers with the loop as it opens */
 	loop = event_loop_new();
@@ -651,7 +666,8 @@ int main(int argc, char **argv)
 	if (main_loop_block_signals())
 		return host_error("cannot block signals");
 	code = main_loop_watch(&watch, loop, &vm, &con, opts.timeout)
-		       ?: host_check(loop, &vm, con.mode == CONSOLE_SERIAL);
+		       ?: host_check(loop, &vm, con.mode == CONSOLE_SERIAL)
+		       ?: api_watch(api, loop, &vm, &opts);
 	if (code) {
 		snprintf(err, sizeof(err), "cannot set up the event loop: %s", strerror(-code));
 		console_restore();
@@ -674,12 +690,14 @@ int main(int argc, char **argv)
 		return host_error(err);
 	}
 	main_seccomp_fds(&main_fds, &vm, &watch, &con, &opts, stats_json);
+	api_seccomp_fds(api, &main_fds);
 	if (vmm_seccomp_install(main_role(&vm), &main_fds, err, sizeof(err))) {
 		fprintf(stderr, "vmm: %s\n", err);
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
 	}
 
 	code = main_loop_run(&watch);
+	api_close(api);
 	stop_vcpus(&vm);
 	/* device threads stop before guest memory goes away; their counters stay */
 	devices_stop(&vm);

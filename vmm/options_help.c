@@ -94,6 +94,8 @@ void options_usage(void *stream, const char *argv0)
 		"twice: path=a,,b.img is the file a,b.img.\n"
 		"\n"
 		"Run one command in a throw-away VM and exit with its status: %s run --help\n"
+		"Drive a VM started with --api-socket PATH: %s ctl PATH COMMAND, where COMMAND\n"
+		"is ping, info, pause, resume, shutdown, reboot or power-button (%s ctl --help)\n"
 		"\n"
 		"Console: the terminal is put in raw mode; type Ctrl-A then X to quit,\n"
 		"Ctrl-A Ctrl-A to send a Ctrl-A to the guest.\n"
@@ -111,8 +113,9 @@ void options_usage(void *stream, const char *argv0)
 		"  %d  --timeout expired\n"
 		"  128+N  stopped by signal N (SIGINT 130, SIGTERM 143); 159 (SIGSYS): a\n"
 		"         thread made a system call outside its seccomp list (named on stderr)\n",
-		argv0, VMM_EXIT_POWEROFF, VMM_EXIT_ERROR, VMM_EXIT_USAGE, VMM_EXIT_REBOOT,
-		VMM_EXIT_TRIPLE_FAULT, VMM_EXIT_KVM_ERROR, VMM_EXIT_QUIT, VMM_EXIT_TIMEOUT);
+		argv0, argv0, argv0, VMM_EXIT_POWEROFF, VMM_EXIT_ERROR, VMM_EXIT_USAGE,
+		VMM_EXIT_REBOOT, VMM_EXIT_TRIPLE_FAULT, VMM_EXIT_KVM_ERROR, VMM_EXIT_QUIT,
+		VMM_EXIT_TIMEOUT);
 }
 
 void options_usage_run(void *stream, const char *argv0)

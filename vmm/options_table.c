@@ -389,6 +389,15 @@ const struct option_spec options_table[] = {
 	  .empty_why = "needs a file name",
 	  .help = "at exit, write the same numbers as JSON to FILE (created at start-up, "
 		  "before the sandbox closes)" },
+	{ .name = "api-socket",
+	  .metavar = "PATH",
+	  .modes = BOTH,
+	  .json_key = "api-socket",
+	  TEXT_AT(api_socket),
+	  .empty_why = "needs a socket path",
+	  .help = "serve an HTTP/1.1 + JSON API on a unix socket at PATH (created mode 0600, "
+		  "removed at exit): ping, info, pause, resume, shutdown, reboot; `vmm ctl "
+		  "PATH COMMAND` is its client (docs/api.md)" },
 	{ .name = "seccomp",
 	  .metavar = "MODE",
 	  .modes = BOTH,

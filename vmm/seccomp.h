@@ -50,6 +50,7 @@ enum vmm_seccomp_fd_class {
 	VMM_SECCOMP_FD_VHOST,  /* /dev/vhost-net descriptors, one per queue pair */
 	VMM_SECCOMP_FD_INPUT,  /* read: the terminal the guest's console takes input from */
 	VMM_SECCOMP_FD_OUTPUT, /* write: console and `vmm run` output, status and stats files */
+	VMM_SECCOMP_FD_API,    /* --api-socket: its listening socket and its directory */
 	VMM_SECCOMP_FD_CLASSES,
 };
 

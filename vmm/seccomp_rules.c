@@ -86,6 +86,19 @@ static const struct rule main_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
 	/* the statistics table (SIGUSR1, exit) asks whether stderr is a terminal */
 	ALLOW_IF2(ioctl, ARG_EQ(0, STDERR_FILENO), ARG_EQ(1, TCGETS)),
+	/*
+	 * --api-socket (vmm/api.c): connections are accepted on its socket only; a
+	 * connection's number is known only then, so receiving and sending are allowed by
+	 * their flags, and fail on anything that is not a socket (the main thread's only
+	 * other sockets are libslirp's, with --net user). vm.pause and vm.resume stop and
+	 * restore the guest's clock; at exit the socket is removed through its directory.
+	 */
+	ALLOW_ON(accept4, VMM_SECCOMP_FD_API),
+	ALLOW_IF(recvfrom, ARG_EQ(3, MSG_DONTWAIT)),
+	ALLOW_IF(sendto, ARG_EQ(3, MSG_DONTWAIT | MSG_NOSIGNAL)),
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_GET_CLOCK),
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_SET_CLOCK),
+	ALLOW_ON(unlinkat, VMM_SECCOMP_FD_API),
 };
 
 /*

@@ -287,6 +287,30 @@ static int vcpu_seccomp(struct vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * Between two KVM_RUNs: while vm.pause is on (vmm/pause.c), park. Returns once the VM
+ * resumes or stops; the caller checks for a stop itself.
+ */
+static void pause_point(struct vcpu *vcpu)
+{
+	struct vm_pause *p = &vcpu->vm->pause;
+
+	if (!__atomic_load_n(&p->requested, __ATOMIC_SEQ_CST))
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->parked++;
+	pthread_cond_broadcast(&p->cond);
+	while (__atomic_load_n(&p->requested, __ATOMIC_SEQ_CST) && !vm_is_stopping(vcpu->vm))
+		pthread_cond_wait(&p->cond, &p->lock);
+	p->parked--;
+	pthread_mutex_unlock(&p->lock);
+	/*
+	 * The pause's kick left immediate_exit set. Clear it before the next KVM_RUN; a stop
+	 * that kicked meanwhile is seen by the caller's vm_is_stopping(), which comes after.
+	 */
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -302,6 +326,9 @@ static void *vcpu_thread(void *arg)
 	if (vcpu->index == 0)
 		vm_mark_phase(vcpu->vm, VM_PHASE_FIRST_RUN);
 	while (!vm_is_stopping(vcpu->vm)) {
+		pause_point(vcpu);
+		if (vm_is_stopping(vcpu->vm))
+			break;
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				stats_count_exit(&vcpu->stats, STATS_EXIT_INTERRUPTED);
@@ -406,6 +433,10 @@ void vm_request_stop(struct vm *vm, int exit_code)
 		return; /* someone else decided first */
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
+	/* parked vCPUs (vm.pause) wake and see the stop too */
+	pthread_mutex_lock(&vm->pause.lock);
+	pthread_cond_broadcast(&vm->pause.cond);
+	pthread_mutex_unlock(&vm->pause.lock);
 	if (write(vm->stop_fd, &one, sizeof(one)) < 0) {
 		/* the eventfd counter cannot overflow from one write */
 	}

@@ -52,6 +52,15 @@ struct vcpu {
 	struct vcpu_exit_stats stats; /* written only by this vCPU's thread */
 };
 
+/* vm.pause and vm.resume (vmm/pause.h): each vCPU parks while requested is set. */
+struct vm_pause {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	     /* parked vCPUs wait here for a resume; main for them */
+	bool requested;		     /* atomic */
+	unsigned int parked;	     /* under lock */
+	struct kvm_clock_data clock; /* the guest's clock when it paused */
+};
+
 struct vm {
 	struct kvm kvm;
 	struct guest_mem mem;
@@ -76,7 +85,8 @@ struct vm {
 	 * console and `vmm run` output (VMM_SECCOMP_FD_OUTPUT), the console's eventfd.
 	 */
 	struct vmm_seccomp_fds vcpu_host_fds;
-	int stop_code; /* atomic: 0 while running, then the exit status + 1 */
+	int stop_code;	       /* atomic: 0 while running, then the exit status + 1 */
+	struct vm_pause pause; /* vm.pause and vm.resume (vmm/pause.h) */
 };
 
 bool vm_is_stopping(struct vm *vm);

@@ -7,6 +7,7 @@
 
 #include "devices/platform.h"
 
+#define PM1_STS_PWRBTN 0x0100 /* also PWRBTN_EN, at the same bit of the enable register */
 #define PM1_CNT_SCI_EN 0x0001
 #define PM1_CNT_SLP_TYP_SHIFT 10
 #define PM1_CNT_SLP_TYP_MASK 0x7
@@ -26,6 +27,25 @@ static void store_le(void *data, unsigned int len, uint64_t v)
 {
 	memset(data, 0, len);
 	memcpy(data, &v, len < sizeof(v) ? len : sizeof(v));
+}
+
+/* The SCI follows status AND enable, as a level (the FADT's SCI_INT is level-triggered). */
+static void update_sci(struct power_devices *p)
+{
+	int level = (p->pm1_status & p->pm1_enable) != 0;
+
+	if (level != p->sci_level && p->events.sci) {
+		p->sci_level = level;
+		p->events.sci(p->events.ctx, level);
+	}
+}
+
+void power_button_press(struct power_devices *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->pm1_status |= PM1_STS_PWRBTN;
+	update_sci(p);
+	pthread_mutex_unlock(&p->lock);
 }
 
 /* PM1 event block: status (write 1 to clear) at offset 0, enable at offset 2. */
@@ -51,6 +71,7 @@ static void pm1_evt_write(void *opaque, uint64_t offset, const void *data, unsig
 		p->pm1_status &= (uint16_t) ~(v & mask);
 	if (mask >> 16)
 		p->pm1_enable = (uint16_t)((p->pm1_enable & ~(mask >> 16)) | ((v & mask) >> 16));
+	update_sci(p);
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -3,6 +3,8 @@
  * The small platform devices through which a guest ends or marks its life:
  * - ACPI fixed-hardware PM1 registers (ACPI 6.x section 4.8): writing SLP_TYP=S5 with
  *   SLP_EN to PM1a control powers the machine off; the FADT reset register reboots it;
+ *   the fixed power button (section 4.8.3.1) sets PWRBTN_STS, and the SCI line is high
+ *   while any status bit is set whose enable bit the guest set;
  * - the i8042 keyboard controller, only as far as its 0xFE "pulse reset line" command,
  *   which Linux uses for reboot=k;
  * - the boot-marker port (0x440), where a guest writes a milestone number and the VMM
@@ -20,6 +22,8 @@
 struct power_events {
 	void (*poweroff)(void *ctx);
 	void (*reset)(void *ctx);
+	/* the SCI's level changed (under the PM1 lock); NULL: no SCI wired */
+	void (*sci)(void *ctx, int level);
 	void *ctx;
 };
 
@@ -27,6 +31,7 @@ struct power_devices {
 	struct power_events events;
 	pthread_mutex_t lock; /* the PM1 registers */
 	uint16_t pm1_status, pm1_enable, pm1_control;
+	int sci_level;		/* under lock: what events.sci was last told */
 	uint64_t post_writes;	/* relaxed atomics, no lock: port 0x80 is hot */
 	uint8_t last_post_code; /* (idem) */
 	unsigned int markers_logged;
@@ -35,6 +40,8 @@ struct power_devices {
 
 void power_init(struct power_devices *p, const struct power_events *events,
 		const struct timespec *start);
+/* Press the power button (any thread): PWRBTN_STS, and the SCI if the guest enabled it. */
+void power_button_press(struct power_devices *p);
 /* Claim the ACPI PM, reset, i8042, POST and boot-marker ports on the port-I/O bus. */
 int power_register(struct power_devices *p, struct bus *pio);
 

@@ -491,8 +491,9 @@ static int acpi_build_fadt(struct acpi_builder *b, const struct acpi_config *cfg
 	 * still reaches our i8042 reset). No VGA, no CMOS RTC: kvmclock gives the wall clock.
 	 */
 	f->iapc_boot_arch = ACPI_BOOT_LEGACY_DEVICES | ACPI_BOOT_NO_VGA | ACPI_BOOT_NO_CMOS_RTC;
-	f->flags = ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 | ACPI_FADT_PWR_BUTTON |
-		   ACPI_FADT_SLP_BUTTON | ACPI_FADT_FIX_RTC | ACPI_FADT_RESET_REG_SUP;
+	/* a fixed power button (PM1 PWRBTN_STS, vm.power-button); no sleep button */
+	f->flags = ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 | ACPI_FADT_SLP_BUTTON | ACPI_FADT_FIX_RTC |
+		   ACPI_FADT_RESET_REG_SUP;
 	f->minor_version = ACPI_FADT_MINOR_VERSION;
 	acpi_seal(f, "FACP", sizeof(*f), ACPI_FADT_REVISION);
 	return acpi_xsdt_add(b, addr);

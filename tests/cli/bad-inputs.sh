@@ -208,6 +208,13 @@ expect fifo-disk-readonly-cache-none "--disk: $tmp/fifo: not a regular file or b
 	--flat "$tmp/text" --disk path="$tmp/fifo",readonly=on,cache=none
 expect fifo-disk "--disk: $tmp/fifo: not a regular file or block device" \
 	--flat "$tmp/text" --disk path="$tmp/fifo"
+expect api-socket-dir "--api-socket $tmp/nonexistent/api.sock: its directory does not exist" \
+	--flat "$tmp/text" --api-socket "$tmp/nonexistent/api.sock"
+expect api-socket-file "--api-socket $tmp/text: exists and is not a socket" \
+	--flat "$tmp/text" --api-socket "$tmp/text"
+expect api-socket-empty "needs a socket path" --flat "$tmp/text" --api-socket ""
+expect ctl-command "vmm ctl: frobnicate: not a command" ctl "$tmp/api.sock" frobnicate
+expect ctl-arguments "vmm ctl: needs a socket and a command" ctl "$tmp/api.sock"
 expect fifo-stats-json "--stats-json $tmp/fifo: a FIFO that no process reads" \
 	--flat "$tmp/text" --stats-json "$tmp/fifo"
 expect fifo-status-file "--status-file $tmp/fifo: a FIFO that no process reads" \

@@ -17,7 +17,8 @@
 
 static struct bus pio;
 static struct power_devices power;
-static unsigned int poweroffs, resets;
+static unsigned int poweroffs, resets, sci_changes;
+static int sci_level;
 static void *last_ctx;
 static int ctx_token;
 
@@ -33,14 +34,22 @@ static void on_reset(void *ctx)
 	last_ctx = ctx;
 }
 
+static void on_sci(void *ctx, int level)
+{
+	sci_changes++;
+	sci_level = level;
+	last_ctx = ctx;
+}
+
 static void setup(void)
 {
-	struct power_events events = { .poweroff = on_poweroff,
-				       .reset = on_reset,
-				       .ctx = &ctx_token };
+	struct power_events events = {
+		.poweroff = on_poweroff, .reset = on_reset, .sci = on_sci, .ctx = &ctx_token
+	};
 	struct timespec start;
 
-	poweroffs = resets = 0;
+	poweroffs = resets = sci_changes = 0;
+	sci_level = 0;
 	last_ctx = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	bus_init(&pio, "pio");
@@ -173,6 +182,31 @@ START_TEST(test_pm1_status_write_one_to_clear)
 }
 END_TEST
 
+/* vm.power-button: PWRBTN_STS latches; the SCI is high while it is set and enabled */
+START_TEST(test_power_button)
+{
+	/* not enabled yet: the status latches, the line stays low */
+	power_button_press(&power);
+	ck_assert_uint_eq(read16(PLATFORM_ACPI_PM1A_EVT_PORT) & 0x0100, 0x0100);
+	ck_assert_uint_eq(sci_changes, 0);
+	/* the guest enables PWRBTN_EN: the pending press raises the SCI at once */
+	write16(PLATFORM_ACPI_PM1A_EVT_PORT + 2, 0x0100);
+	ck_assert_uint_eq(sci_changes, 1);
+	ck_assert_int_eq(sci_level, 1);
+	ck_assert_ptr_eq(last_ctx, &ctx_token);
+	/* its handler clears the status: the line drops */
+	write16(PLATFORM_ACPI_PM1A_EVT_PORT, 0x0100);
+	ck_assert_uint_eq(read16(PLATFORM_ACPI_PM1A_EVT_PORT) & 0x0100, 0);
+	ck_assert_int_eq(sci_level, 0);
+	/* a second press raises it again; a press while it is high changes nothing */
+	power_button_press(&power);
+	power_button_press(&power);
+	ck_assert_int_eq(sci_level, 1);
+	ck_assert_uint_eq(sci_changes, 3);
+	ck_assert_uint_eq(poweroffs + resets, 0);
+}
+END_TEST
+
 START_TEST(test_boot_marker_and_post)
 {
 	FILE *log = tmpfile();
@@ -229,6 +263,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_reset_register);
 	tcase_add_test(tc, test_i8042_reset);
 	tcase_add_test(tc, test_pm1_status_write_one_to_clear);
+	tcase_add_test(tc, test_power_button);
 	tcase_add_test(tc, test_boot_marker_and_post);
 	tcase_add_test(tc, test_ports_claimed);
 	suite_add_tcase(s, tc);

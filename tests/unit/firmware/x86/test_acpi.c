@@ -191,7 +191,7 @@ START_TEST(test_fadt_fixed_hardware)
 	flags = rd32(f + 112);
 	ck_assert_uint_eq(flags & (1u << 20), 0); /* not hardware-reduced */
 	ck_assert_uint_ne(flags & (1u << 10), 0); /* RESET_REG supported */
-	ck_assert_uint_ne(flags & (1u << 4), 0);  /* no fixed power button */
+	ck_assert_uint_eq(flags & (1u << 4), 0);  /* a fixed power button */
 	ck_assert_uint_ne(flags & (1u << 5), 0);  /* no fixed sleep button */
 
 	check_io_gas(f + 116, PLATFORM_ACPI_RESET_PORT, 1);

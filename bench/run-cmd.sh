@@ -78,7 +78,7 @@ if ! grep -q '^HARNESS-END' "$log"; then
     failed=1
 fi
 grep -q '^PASS: bench-run-cmd' "$log" || failed=1
-[ -n "$peer_why" ] || peer_why=$(sed -n 's/^BENCH-PEER unavailable: //p' "$log" | head -n1)
+[ -n "$peer_why" ] || peer_why=$(sed -n 's/^BENCH-PEER unavailable: //p' "$log" | sed -n 1p)
 
 {
     echo "run-cmd benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) CPUs; L1 wall time $(awk "BEGIN { printf \"%.0f\", $end - $start }") s; load $load_before before"

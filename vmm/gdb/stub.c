@@ -388,8 +388,12 @@ static void on_packet(struct gdb_stub *s)
 
 	if (n >= 0)
 		send_packet(s, s->reply, (size_t)n);
+	/*
+	 * After D the guest runs without us; the client closes the connection itself once
+	 * it has our OK, and whatever it sends until then is dropped.
+	 */
 	if (s->rx.len && s->rx.buf[0] == 'D')
-		drop_client(s);
+		s->attached = false;
 }
 
 static void on_client(int fd, uint32_t events, void *opaque)
@@ -404,7 +408,7 @@ static void on_client(int fd, uint32_t events, void *opaque)
 			drop_client(s);
 		return;
 	}
-	for (ssize_t i = 0; i < n && s->conn >= 0; i++) {
+	for (ssize_t i = 0; i < n && s->conn >= 0 && s->attached; i++) {
 		switch (gdb_rx_byte(&s->rx, buf[i])) {
 		case GDB_RX_PACKET:
 			send_bytes(s, "+", 1);

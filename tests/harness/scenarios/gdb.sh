@@ -25,14 +25,20 @@ if [ -z "$reboot" ] || [ -z "$banner" ] || [ "$reboot" = 0000000000000000 ]; the
     exit 1
 fi
 echo "$name: __x64_sys_reboot at 0x$reboot, linux_banner at 0x$banner (L1's kallsyms)"
-port=1234
+# a unix socket: L1 has no network, not even loopback (TCP is tests/guests/run-gdb.sh's)
+sock=/tmp/gdb.sock
+rm -f "$sock"
 vmm_start "$name" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD_DIR/boot-check.cpio.gz" \
     --cmdline "console=ttyS0 panic=-1 reboot=k nokaslr" --cpus 2 --memory 256M \
-    --gdb "tcp:127.0.0.1:$port" --gdb-wait
-sleep 1
+    --gdb "unix:$sock" --gdb-wait
+n=0
+while [ ! -S "$sock" ] && [ $n -lt 100 ]; do
+    sleep 0.1
+    n=$((n + 1))
+done
 gdbout=$LOG_DIR/$name.gdb
 timeout "$limit" gdb -nx -batch -ex 'set architecture i386:x86-64' \
-    -ex "target remote 127.0.0.1:$port" -ex 'p/x $rip' -ex 'info threads' \
+    -ex "target remote $sock" -ex 'p/x $rip' -ex 'info threads' \
     -ex "break *0x$reboot" -ex continue -ex 'p/x $rip' -ex "x/s 0x$banner" \
     -ex stepi -ex 'p/x $rip' -ex delete -ex continue >"$gdbout" 2>&1
 grc=$?

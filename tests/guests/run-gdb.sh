@@ -64,7 +64,8 @@ vmm_status() {
 }
 
 gdb_batch() {
-	timeout 40 gdb -nx -batch -ex 'set architecture i386:x86-64' "$@" >"$tmp/gdb.out" 2>&1
+	timeout 40 gdb -nx -batch -ex 'set architecture i386:x86-64' -ex 'set remotetimeout 10' \
+		"$@" >"$tmp/gdb.out" 2>&1
 }
 
 # ---- attach before the first instruction, look, step, break in hardware, run to the end
@@ -134,6 +135,19 @@ elif [ $running != yes ]; then
 	fail interrupt "the VMM did not run on after gdb detached"
 else
 	pass "interrupt: Ctrl-C stopped the guest in its loop, detach let it run on"
+fi
+
+# ---- a packet sent twice in one go (gdb retransmits after 2 s without our '+') is answered once
+port=$(free_port)
+start_vmm spin --gdb "tcp:127.0.0.1:$port"
+replies=$(printf '$?#3f$?#3f' | timeout 10 socat -t 2 - "TCP:127.0.0.1:$port" 2>/dev/null |
+	grep -o 'T02thread' | wc -l)
+kill -TERM "$vmm_pid" 2>/dev/null
+vmm_status
+if [ "$replies" != 1 ]; then
+	fail retransmit "a packet sent twice got $replies answers, expected 1"
+else
+	pass "retransmit: the same packet twice in one read is answered once"
 fi
 
 # ---- a hostile client, a second client, then a real one over a unix socket

@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +36,13 @@ struct gdb_stub {
 	int fd;	    /* listening */
 	int dir_fd; /* unix: the socket's directory, to remove it at exit; else -1 */
 	char name[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int conn; /* the client, or -1 */
+	int conn;     /* the client, or -1 */
 	int event_fd; /* a vCPU met a debug exit */
 	struct event_loop *loop;
 	struct vm *vm;
 	struct gdb_rx rx;
 	struct gdb_session session;
-	bool attached;	/* a session exists: the client is past its first pause */
+	bool attached;		   /* a session exists: the client is past its first pause */
 	uint32_t guest_debug_caps; /* KVM_CAP_SET_GUEST_DEBUG2: the control bits KVM takes */
 	/* the first debug exit since the last resume (under lock; vCPU threads write it) */
 	pthread_mutex_t lock;
@@ -49,6 +50,8 @@ struct gdb_stub {
 	unsigned int hit_cpu;
 	struct kvm_debug_exit_arch hit_arch;
 	char reply[GDB_REPLY_MAX];
+	uint8_t last[GDB_PACKET_MAX]; /* the packet before, within one read: see on_client */
+	size_t last_len;
 	char framed[2 * GDB_REPLY_MAX + 8];
 };
 
@@ -134,8 +137,9 @@ static int write_mem(void *target, unsigned int cpu, uint64_t addr, const void *
 /* DR7 for the session's hardware breakpoints: enable, type and length per register. */
 static uint64_t dr7_of(const struct gdb_debug_state *d)
 {
-	static const unsigned int rw[] = { [GDB_HW_EXEC] = 0, [GDB_HW_WRITE] = 1,
-					   [GDB_HW_ACCESS] = 3 };
+	static const unsigned int rw[] = {
+		[GDB_HW_EXEC] = 0, [GDB_HW_WRITE] = 1, [GDB_HW_ACCESS] = 3
+	};
 	uint64_t dr7 = 0x600; /* GE, and bit 10 that always reads one */
 
 	for (unsigned int i = 0; i < d->nhw; i++) {
@@ -372,7 +376,7 @@ static void on_event(int fd, uint32_t events, void *opaque)
 	if (!vm_is_paused(s->vm))
 		return; /* already dealt with (a disconnect resumed the guest) */
 	if (vm_pause_complete(s->vm))
-		return; /* stopping, or a vCPU that would not park: the VM goes its own way */
+		return;	    /* stopping, or a vCPU that would not park: the VM goes its own way */
 	if (!s->attached) { /* nobody to tell: a stale exit after a disconnect */
 		vm_resume(s->vm);
 		return;
@@ -408,10 +412,21 @@ static void on_client(int fd, uint32_t events, void *opaque)
 			drop_client(s);
 		return;
 	}
+	s->last_len = SIZE_MAX;
 	for (ssize_t i = 0; i < n && s->conn >= 0 && s->attached; i++) {
 		switch (gdb_rx_byte(&s->rx, buf[i])) {
 		case GDB_RX_PACKET:
 			send_bytes(s, "+", 1);
+			/*
+			 * A client waits for each answer, so the same packet twice in one read is
+			 * a retransmission: gdb resends after 2 s without our '+', which a VMM
+			 * still loading its guest can take. Answered twice, every later answer
+			 * would be one behind.
+			 */
+			if (s->rx.len == s->last_len && !memcmp(s->rx.buf, s->last, s->rx.len))
+				break;
+			memcpy(s->last, s->rx.buf, s->rx.len);
+			s->last_len = s->rx.len;
 			on_packet(s);
 			break;
 		case GDB_RX_BAD:

@@ -37,7 +37,7 @@ while [ ! -S "$sock" ] && [ $n -lt 100 ]; do
     n=$((n + 1))
 done
 gdbout=$LOG_DIR/$name.gdb
-timeout "$limit" gdb -nx -batch -ex 'set architecture i386:x86-64' \
+timeout "$limit" gdb -nx -batch -ex 'set architecture i386:x86-64' -ex 'set remotetimeout 20' \
     -ex "target remote $sock" -ex 'p/x $rip' -ex 'info threads' \
     -ex "break *0x$reboot" -ex continue -ex 'p/x $rip' -ex "x/s 0x$banner" \
     -ex stepi -ex 'p/x $rip' -ex delete -ex continue >"$gdbout" 2>&1

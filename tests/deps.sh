@@ -12,6 +12,7 @@ PACKAGES=(
     zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev
     clang libclang-rt-14-dev clang-format
     qemu-system-x86 busybox-static cpio xz-utils lz4 zstd socat e2fsprogs kmod fio debootstrap
+    gdb
 )
 
 SUDO=()
@@ -64,3 +65,9 @@ fi
 # shellcheck source=harness/kernel.sh
 . tests/harness/kernel.sh
 echo "deps: kernel $KERNEL_VERSION at $KERNEL_DIR"
+# the harness's gdb scenario: gdb-minimal unpacked into the cache, for L1
+if gdb_l1=$(tests/harness/gdb-minimal.sh); then
+    echo "deps: gdb for the harness at $gdb_l1"
+else
+    echo "deps: no gdb-minimal for the harness (its gdb scenario will SKIP)"
+fi

@@ -51,6 +51,7 @@ if [ "$kind" = none ]; then
 else
 	VMM_TEST=build/vmm-static-test tests/guests/run-tiny.sh build/vmm build/guests |
 		tee -a "$log"
+	tests/guests/run-gdb.sh build/vmm build/guests | tee -a "$log"
 fi
 
 section "real guests (nested AMD-V harness)"

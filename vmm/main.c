@@ -17,6 +17,7 @@
 #include "firmware/smbios.h"
 #include "vmm/run/config.h"
 #include "vmm/api.h"
+#include "vmm/gdb/stub.h"
 #include "vmm/console.h"
 #include "vmm/ctl.h"
 #include "vmm/devices.h"
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
 	struct event_loop *loop;
 	struct main_loop watch;
 	struct api_server *api = NULL;
+	struct gdb_stub *gdb = NULL;
 	FILE *stats_json = NULL;
 	struct vmm_seccomp_fds main_fds = { 0 };
 	static struct vmm_options opts; /* in .bss: its unused path slots stay untouched */
@@ -198,6 +200,8 @@ int main(int argc, char **argv)
 	if (opts.run && run_open_status_file(&opts, err, sizeof(err)))
 		return usage_error(err);
 	if (opts.api_socket && api_open(&api, opts.api_socket, err, sizeof(err)))
+		return usage_error(err);
+	if (opts.gdb && gdb_stub_open(&gdb, opts.gdb, err, sizeof(err)))
 		return usage_error(err);
 	vm_pause_init(&vm.pause);
 
@@ -275,7 +279,8 @@ int main(int argc, char **argv)
 		return host_error("cannot block signals");
 	code = main_loop_watch(&watch, loop, &vm, &con, opts.timeout)
 		       ?: host_check(loop, &vm, con.mode == CONSOLE_SERIAL)
-		       ?: api_watch(api, loop, &vm, &opts);
+		       ?: api_watch(api, loop, &vm, &opts)
+		       ?: gdb_stub_watch(gdb, loop, &vm, opts.gdb_wait);
 	if (code) {
 		snprintf(err, sizeof(err), "cannot set up the event loop: %s", strerror(-code));
 		console_restore();
@@ -302,6 +307,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmm: %s (the service manager was not told we are ready)\n", err);
 	main_seccomp_fds(&main_fds, &vm, &watch, &con, &opts, stats_json);
 	api_seccomp_fds(api, &main_fds);
+	gdb_stub_seccomp_fds(gdb, &main_fds);
 	if (vmm_seccomp_install(main_role(&vm), &main_fds, err, sizeof(err))) {
 		fprintf(stderr, "vmm: %s\n", err);
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
@@ -309,6 +315,7 @@ int main(int argc, char **argv)
 
 	code = main_loop_run(&watch);
 	api_close(api);
+	gdb_stub_close(gdb);
 	stop_vcpus(&vm);
 	/* device threads stop before guest memory goes away; their counters stay */
 	devices_stop(&vm);

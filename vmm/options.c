@@ -204,6 +204,10 @@ static int options_check(struct vmm_options *opts, const bool *given, char *err,
 		snprintf(err, errlen, "--initrd needs --kernel, not --flat");
 		return -EINVAL;
 	}
+	if (opts->gdb_wait && !opts->gdb) {
+		snprintf(err, errlen, "--gdb-wait needs --gdb");
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -398,6 +398,20 @@ const struct option_spec options_table[] = {
 	  .help = "serve an HTTP/1.1 + JSON API on a unix socket at PATH (created mode 0600, "
 		  "removed at exit): ping, info, pause, resume, shutdown, reboot; `vmm ctl "
 		  "PATH COMMAND` is its client (docs/api.md)" },
+	{ .name = "gdb",
+	  .metavar = "tcp:HOST:PORT|unix:PATH",
+	  .modes = BOTH,
+	  .json_key = "gdb",
+	  TEXT_AT(gdb),
+	  .empty_why = "needs tcp:HOST:PORT or unix:PATH",
+	  .help = "let gdb debug the guest (target remote HOST:PORT, or PATH): registers, "
+		  "memory, breakpoints, watchpoints and single steps, each vCPU a thread; the "
+		  "guest is paused while gdb looks at it (docs/tour.md)" },
+	{ .name = "gdb-wait",
+	  .modes = BOTH,
+	  .json_key = "gdb-wait",
+	  FLAG_AT(gdb_wait),
+	  .help = "with --gdb: the guest runs no instruction before gdb connects and continues" },
 	{ .name = "seccomp",
 	  .metavar = "MODE",
 	  .modes = BOTH,

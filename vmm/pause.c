@@ -69,6 +69,28 @@ static int wait_parked(struct vm *vm)
 	return ret;
 }
 
+void vm_pause_request(struct vm *vm)
+{
+	if (vm_is_paused(vm))
+		return;
+	set_requested(vm, true);
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+}
+
+int vm_pause_complete(struct vm *vm)
+{
+	int ret = wait_parked(vm);
+
+	if (!ret && !vm->pause.clock_saved) {
+		if (ioctl(vm->kvm.vm_fd, KVM_GET_CLOCK, &vm->pause.clock) < 0)
+			ret = -errno;
+		else
+			vm->pause.clock_saved = true;
+	}
+	return ret;
+}
+
 int vm_pause(struct vm *vm)
 {
 	int ret;
@@ -81,9 +103,7 @@ int vm_pause(struct vm *vm)
 	/* immediate_exit and a signal: the same way out of KVM_RUN a stop takes */
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
-	ret = wait_parked(vm);
-	if (!ret && ioctl(vm->kvm.vm_fd, KVM_GET_CLOCK, &vm->pause.clock) < 0)
-		ret = -errno;
+	ret = vm_pause_complete(vm);
 	if (ret) {
 		set_requested(vm, false);
 		return ret;
@@ -102,8 +122,9 @@ int vm_resume(struct vm *vm)
 	 * Only the value, no KVM_CLOCK_REALTIME: the guest's clock goes on from where it
 	 * stopped instead of jumping over the pause.
 	 */
-	if (ioctl(vm->kvm.vm_fd, KVM_SET_CLOCK, &clock) < 0)
+	if (vm->pause.clock_saved && ioctl(vm->kvm.vm_fd, KVM_SET_CLOCK, &clock) < 0)
 		return -errno;
+	vm->pause.clock_saved = false;
 	devices_resume(vm);
 	set_requested(vm, false);
 	return 0;

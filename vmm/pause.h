@@ -29,4 +29,13 @@ int vm_pause(struct vm *vm);
 int vm_resume(struct vm *vm);
 bool vm_is_paused(struct vm *vm);
 
+/*
+ * The same pause in two halves, for a vCPU that meets a breakpoint (vmm/gdb/stub.c):
+ * from any thread, ask every vCPU to park without waiting (nothing when already asked);
+ * then, on the main thread, wait for them, and stop the clock if this pause has not.
+ * Returns as vm_pause, without -EALREADY.
+ */
+void vm_pause_request(struct vm *vm);
+int vm_pause_complete(struct vm *vm);
+
 #endif

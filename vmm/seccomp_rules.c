@@ -98,6 +98,17 @@ static const struct rule main_rules[] = {
 	ALLOW_IF(sendto, ARG_EQ(3, MSG_DONTWAIT | MSG_NOSIGNAL)),
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_GET_CLOCK),
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_SET_CLOCK),
+	/*
+	 * --gdb (vmm/gdb/stub.c) reads and steers the parked vCPUs from this thread; its
+	 * listening socket is in the API class. Without --gdb the main thread has no vCPU
+	 * descriptor, and these allow nothing.
+	 */
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_REGS),
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_SET_REGS),
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_SREGS),
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_FPU),
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_TRANSLATE),
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_SET_GUEST_DEBUG),
 	ALLOW_ON(unlinkat, VMM_SECCOMP_FD_API),
 };
 

@@ -246,6 +246,12 @@ static void handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_SYSTEM_EVENT:
 		handle_system_event(vcpu);
 		break;
+	case KVM_EXIT_DEBUG:
+		if (vcpu->vm->debug.exit)
+			vcpu->vm->debug.exit(vcpu->vm->debug.ctx, vcpu);
+		else
+			fail(vcpu, VMM_EXIT_KVM_ERROR, "debug exit without --gdb");
+		break;
 	case KVM_EXIT_SHUTDOWN:
 		fail(vcpu, VMM_EXIT_TRIPLE_FAULT, "triple fault (the guest's CPU reset itself)");
 		break;
@@ -300,7 +306,8 @@ static void pause_point(struct vcpu *vcpu)
 	pthread_mutex_lock(&p->lock);
 	p->parked++;
 	pthread_cond_broadcast(&p->cond);
-	while (__atomic_load_n(&p->requested, __ATOMIC_SEQ_CST) && !vm_is_stopping(vcpu->vm))
+	while (__atomic_load_n(&p->requested, __ATOMIC_SEQ_CST) &&
+	       !__atomic_load_n(&vcpu->debug_step, __ATOMIC_SEQ_CST) && !vm_is_stopping(vcpu->vm))
 		pthread_cond_wait(&p->cond, &p->lock);
 	p->parked--;
 	pthread_mutex_unlock(&p->lock);

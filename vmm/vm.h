@@ -49,7 +49,18 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	/* --gdb: run one instruction although the VM is paused (atomic; vmm/gdb/stub.c) */
+	bool debug_step;
 	struct vcpu_exit_stats stats; /* written only by this vCPU's thread */
+};
+
+/*
+ * --gdb (vmm/gdb/stub.c): where a vCPU thread reports KVM_EXIT_DEBUG (run->debug). Set
+ * before the vCPUs start; exit is NULL without --gdb, and such an exit is then an error.
+ */
+struct vm_debug {
+	void (*exit)(void *ctx, struct vcpu *vcpu);
+	void *ctx;
 };
 
 /* vm.pause and vm.resume (vmm/pause.h): each vCPU parks while requested is set. */
@@ -59,6 +70,7 @@ struct vm_pause {
 	bool requested;		     /* atomic */
 	unsigned int parked;	     /* under lock */
 	struct kvm_clock_data clock; /* the guest's clock when it paused */
+	bool clock_saved;	     /* clock holds this pause's value (main thread) */
 };
 
 struct vm {
@@ -87,6 +99,7 @@ struct vm {
 	struct vmm_seccomp_fds vcpu_host_fds;
 	int stop_code;	       /* atomic: 0 while running, then the exit status + 1 */
 	struct vm_pause pause; /* vm.pause and vm.resume (vmm/pause.h) */
+	struct vm_debug debug; /* --gdb */
 };
 
 bool vm_is_stopping(struct vm *vm);

@@ -213,6 +213,19 @@ expect api-socket-dir "--api-socket $tmp/nonexistent/api.sock: its directory doe
 expect api-socket-file "--api-socket $tmp/text: exists and is not a socket" \
 	--flat "$tmp/text" --api-socket "$tmp/text"
 expect api-socket-empty "needs a socket path" --flat "$tmp/text" --api-socket ""
+expect gdb-kind "--gdb serial:0: expected tcp:HOST:PORT or unix:PATH" --flat "$tmp/text" \
+	--gdb serial:0
+expect gdb-port "--gdb tcp:127.0.0.1:99999: the port must be 1 to 65535" --flat "$tmp/text" \
+	--gdb tcp:127.0.0.1:99999
+expect gdb-no-port "--gdb tcp:1234: expected tcp:HOST:PORT" --flat "$tmp/text" --gdb tcp:1234
+expect gdb-host "--gdb tcp:localhost:1234: 'localhost' is not an IPv4 address" --flat "$tmp/text" \
+	--gdb tcp:localhost:1234
+expect gdb-unix-exists "--gdb unix:$tmp/text: $tmp/text exists" --flat "$tmp/text" \
+	--gdb "unix:$tmp/text"
+expect gdb-unix-dir "--gdb unix:$tmp/nonexistent/g.sock: No such file or directory" \
+	--flat "$tmp/text" --gdb "unix:$tmp/nonexistent/g.sock"
+expect gdb-empty "needs tcp:HOST:PORT or unix:PATH" --flat "$tmp/text" --gdb ""
+expect gdb-wait-alone "--gdb-wait needs --gdb" --flat "$tmp/text" --gdb-wait
 expect ctl-command "vmm ctl: frobnicate: not a command" ctl "$tmp/api.sock" frobnicate
 expect ctl-arguments "vmm ctl: needs a socket and a command" ctl "$tmp/api.sock"
 expect fifo-stats-json "--stats-json $tmp/fifo: a FIFO that no process reads" \

@@ -116,6 +116,14 @@ case ",$run," in
     fi
     ;;
 esac
+# the gdb scenario needs a gdb in L1: gdb-minimal with its libraries (without it, SKIP)
+case ",$run," in
+*,all,* | *,gdb,*)
+    if gdb_bin=$("$here/gdb-minimal.sh"); then
+        "$top/bench/copy-elf.sh" "$host_extra" "$gdb_bin"
+    fi
+    ;;
+esac
 HOST_EXTRA=$host_extra "$here/mkinitrd-host.sh" "$vmm" "$out/guest" "$out/host.cpio"
 rm -rf "$host_extra"
 

@@ -10,6 +10,9 @@
  *   +8, +12  32-bit writes: low and high half of a chunk's guest-physical address
  *   +16 32-bit write CMDPORT_CHUNK_WORD(stream, len): len bytes (1-4096) at that address
  *       belong to the stream; the VMM copies them out at once
+ *  +20 32-bit read: stdin. The VMM copies up to a chunk of our stdin into the page at the
+ *       chunk address and answers CMDPORT_STDIN_WORD: the byte count (0: nothing yet, ask
+ *       again later), with CMDPORT_STDIN_EOF once our stdin has ended and all was taken
  *
  * A string write (rep outsb) still exits once per byte, so the chunk registers are how
  * output should travel: one exit per chunk of up to a page. The byte ports remain for a
@@ -37,6 +40,8 @@
 #define CMDPORT_REG_CHUNK_LO 8
 #define CMDPORT_REG_CHUNK_HI 12
 #define CMDPORT_REG_CHUNK 16
+#define CMDPORT_REG_STDIN 20
+#define CMDPORT_STDIN_EOF (1u << 31)
 #define CMDPORT_CHUNK_MAX 4096
 #define CMDPORT_CHUNK_WORD(stream, len) ((uint32_t)(stream) << 31 | (uint32_t)(len))
 #define CMDPORT_CONTROL_FLUSH 1
@@ -60,8 +65,15 @@ struct cmdport_host {
 	/* a valid status arrived (called with the lock held; may be NULL) */
 	void (*status)(void *ctx);
 	/* the host address of guest-physical [gpa, gpa + len), or NULL unless all RAM */
-	const uint8_t *(*guest_bytes)(void *ctx, uint64_t gpa, size_t len);
+	uint8_t *(*guest_bytes)(void *ctx, uint64_t gpa, size_t len);
 	void *ctx;
+	/*
+	 * Up to max bytes of our stdin into dst without waiting: the count, 0 when none is
+	 * there yet, -1 once it has ended. Called with the device lock held; NULL: stdin
+	 * is always at its end.
+	 */
+	long (*input)(void *input_ctx, uint8_t *dst, size_t max);
+	void *input_ctx;
 };
 
 struct cmdport {
@@ -76,6 +88,7 @@ struct cmdport {
 	bool rejected_logged; /* the first rejected write is logged, the rest counted */
 	uint64_t chunk_gpa;   /* set by the guest through +8 and +12 */
 	uint64_t chunks;      /* chunks received */
+	uint64_t stdin_bytes; /* bytes of our stdin handed to the guest */
 };
 
 void cmdport_init(struct cmdport *run, const struct cmdport_host *host);

@@ -284,10 +284,77 @@ static void forward(int *fd, enum cmdport_stream stream)
 	}
 }
 
+/*
+ * Our stdin reaches the command through a pipe. The init asks the VMM for a chunk
+ * (CMDPORT_REG_STDIN) whenever the last one is written: an init has no interrupt of its
+ * own to wait on, so while the VMM has nothing it asks again after a short sleep that
+ * doubles up to INPUT_WAIT_MAX_MS, and at once again as soon as bytes came.
+ */
+#define INPUT_WAIT_MAX_MS 32
+
+struct input {
+	int fd; /* the pipe's write end (non-blocking); -1 once closed */
+	size_t off, len;
+	int wait_ms; /* how long to sleep before asking again; 0: ask now */
+	char buf[CMDPORT_CHUNK_MAX];
+};
+
+static void input_close(struct input *in)
+{
+	if (in->fd >= 0)
+		close(in->fd);
+	in->fd = -1;
+	in->off = in->len = 0;
+}
+
+static void input_fetch(struct input *in)
+{
+	uint64_t gpa = have_device && page && pagemap >= 0 ? page_address() : 0;
+	uint32_t word, len;
+
+	if (!gpa) { /* no page the VMM can fill: the command gets an empty stdin */
+		input_close(in);
+		return;
+	}
+	if (gpa != page_gpa) {
+		outl((uint32_t)gpa, PLATFORM_CMDPORT_PORT + CMDPORT_REG_CHUNK_LO);
+		outl((uint32_t)(gpa >> 32), PLATFORM_CMDPORT_PORT + CMDPORT_REG_CHUNK_HI);
+		page_gpa = gpa;
+	}
+	word = inl(PLATFORM_CMDPORT_PORT + CMDPORT_REG_STDIN);
+	if (word & CMDPORT_STDIN_EOF) {
+		input_close(in);
+		return;
+	}
+	len = word < CMDPORT_CHUNK_MAX ? word : CMDPORT_CHUNK_MAX;
+	memcpy(in->buf, page, len);
+	in->off = 0;
+	in->len = len;
+	if (len)
+		in->wait_ms = 0;
+	else
+		in->wait_ms = in->wait_ms ? (in->wait_ms * 2 > INPUT_WAIT_MAX_MS ? INPUT_WAIT_MAX_MS
+										 : in->wait_ms * 2)
+					  : 1;
+}
+
+static void input_write(struct input *in)
+{
+	ssize_t n = write(in->fd, in->buf + in->off, in->len - in->off);
+
+	if (n > 0)
+		in->off += (size_t)n;
+	else if (n < 0 && errno != EAGAIN && errno != EINTR)
+		input_close(in); /* the command closed its stdin: the rest is dropped */
+	if (in->off == in->len)
+		in->off = in->len = 0;
+}
+
 /* Run argv with env in the current directory; returns its wait status. */
 static int run_command(char **argv, char **env)
 {
-	int out[2], err[2], sfd, status = 0;
+	static struct input in;
+	int out[2], err[2], inp[2], sfd, status = 0;
 	bool exited = false;
 	sigset_t chld, old;
 	pid_t pid;
@@ -296,17 +363,19 @@ static int run_command(char **argv, char **env)
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, &old);
 	sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+	if (sfd < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+	    pipe2(inp, O_CLOEXEC) < 0 || fcntl(inp[1], F_SETFL, O_NONBLOCK) < 0)
 		fail(errno, "setting up the command's pipes");
+	/* a command that stops reading gives EPIPE, not a signal (the child resets it) */
+	signal(SIGPIPE, SIG_IGN);
 	pid = fork();
 	if (pid < 0)
 		fail(errno, "fork");
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		signal(SIGPIPE, SIG_DFL);
 		setsid();
-		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
+		if (dup2(inp[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
 			_exit(126);
 		environ = env;
 		execvp(argv[0], argv);
@@ -315,23 +384,39 @@ static int run_command(char **argv, char **env)
 	}
 	close(out[1]);
 	close(err[1]);
+	close(inp[0]);
+	in.fd = inp[1];
 	/*
 	 * Forward until the command has exited and its pipes are drained. A background
 	 * process may hold them open forever, so once the command is gone only what is
 	 * already there is read.
 	 */
 	while (!exited || out[0] >= 0 || err[0] >= 0) {
-		struct pollfd p[3] = { { out[0], POLLIN, 0 },
+		int timeout = exited ? 0 : -1;
+
+		if (exited)
+			input_close(&in);
+		else if (in.fd >= 0 && in.len == 0)
+			input_fetch(&in);
+		if (in.fd >= 0 && in.len == 0)
+			timeout = in.wait_ms;
+
+		struct pollfd p[4] = { { out[0], POLLIN, 0 },
 				       { err[0], POLLIN, 0 },
-				       { sfd, POLLIN, 0 } };
+				       { sfd, POLLIN, 0 },
+				       { in.len ? in.fd : -1, POLLOUT, 0 } };
 
 		if (exited) {
 			for (int i = 0; i < 2; i++)
 				if (p[i].fd >= 0)
 					fcntl(p[i].fd, F_SETFL, O_NONBLOCK);
 		}
-		if (poll(p, 3, exited ? 0 : -1) < 0 && errno != EINTR)
+		int ready = poll(p, 4, timeout);
+
+		if (ready < 0 && errno != EINTR)
 			fail(errno, "poll");
+		if (p[3].revents)
+			input_write(&in);
 		if (exited && !(p[0].revents | p[1].revents))
 			break;
 		if (p[0].revents)

@@ -32,6 +32,7 @@
 #include "vmm/options.h"
 #include "vmm/seccomp.h"
 #include "vmm/run/run.h"
+#include "vmm/run/stdin.h"
 #include "vmm/stats.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -246,12 +247,15 @@ static void on_reset(void *ctx)
 	vm_request_stop(ctx, VMM_EXIT_REBOOT);
 }
 
-static const uint8_t *run_guest_bytes(void *ctx, uint64_t gpa, size_t len)
+static uint8_t *run_guest_bytes(void *ctx, uint64_t gpa, size_t len)
 {
 	struct vm *vm = ctx;
 
 	return guest_mem_ptr(&vm->mem, gpa, len);
 }
+
+/* `vmm run`'s stdin, which the command port hands to the guest */
+static struct run_stdin run_input;
 
 /* The status is the init's last word: the rest of its power-off only costs time. */
 static void on_run_status(void *ctx)
@@ -398,7 +402,8 @@ static int create_devices(struct vm *vm, struct console *con, const struct vmm_o
 	power_init(&vm->power, &events, &vm->start);
 	ret = power_register(&vm->power, &vm->pio);
 	if (!ret && opts->run) {
-		struct cmdport_host host = { run_output, on_run_status, run_guest_bytes, vm };
+		struct cmdport_host host = { run_output, on_run_status,	 run_guest_bytes,
+					     vm,	 run_stdin_take, &run_input };
 
 		/* the command's output is ours; the guest's console only on request */
 		mode = opts->verbose ? CONSOLE_LOG : CONSOLE_NONE;
@@ -540,6 +545,7 @@ int main(int argc, char **argv)
 	int code;
 
 	clock_gettime(CLOCK_MONOTONIC, &vm.start);
+	run_stdin_probe(); /* before we open anything that could take a closed fd 0 */
 	options_prescan(argc, argv, &pre);
 	if (pre.config) {
 		/* the file's options go first, so the command line's win */
@@ -667,6 +673,9 @@ int main(int argc, char **argv)
 	bus_seal(&vm.pio);
 	bus_seal(&vm.mmio);
 	vcpu_host_fds(&vm, &con, &opts);
+	run_stdin_init(&run_input, run_stdin_fd());
+	if (opts.run && run_stdin_start(&run_input))
+		fprintf(stderr, "vmm: run: cannot start the stdin reader; the command gets none\n");
 	if (start_vcpus(&vm, &entry, err, sizeof(err))) {
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
 		stop_vcpus(&vm);

@@ -272,6 +272,11 @@ static const struct rule rng_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
 };
 
+/*
+ * `vmm run`'s stdin reader (vmm/run/stdin.c) needs nothing beyond the common list: read
+ * on its one input descriptor and the futex of the ring's lock are both there.
+ */
+
 const struct role seccomp_common = { "", common_rules, ARRAY_SIZE(common_rules), NULL, 0 };
 
 const struct role seccomp_roles[VMM_SECCOMP_ROLES] = {
@@ -281,6 +286,7 @@ const struct role seccomp_roles[VMM_SECCOMP_ROLES] = {
 	[VMM_SECCOMP_NET] = { "network", net_rules, ARRAY_SIZE(net_rules) },
 	[VMM_SECCOMP_FS] = { "file server", fs_rules, ARRAY_SIZE(fs_rules) },
 	[VMM_SECCOMP_RNG] = { "entropy", rng_rules, ARRAY_SIZE(rng_rules) },
+	[VMM_SECCOMP_STDIN] = { "stdin", NULL, 0 },
 	[VMM_SECCOMP_MAIN_USER_NET] = { "main", main_rules, ARRAY_SIZE(main_rules), user_net_rules,
 					ARRAY_SIZE(user_net_rules) },
 };

@@ -9,6 +9,8 @@
  * The config is a sequence of NUL-terminated strings taken in pairs, key then value:
  *   module PATH | module-xz PATH   a module to load, in order (-xz: kernel decompresses)
  *   root initramfs | root virtiofs:TAG    root-ro 1
+ *   root-overlay 1  the virtio-fs root is the lower layer of an overlayfs whose upper
+ *                   layer is a tmpfs: the guest may write anywhere, the host sees nothing
  *   share ro:TAG:PATH | share rw:TAG:PATH  another virtio-fs share, mounted at PATH
  *   hostname NAME   cwd DIR   env NAME=VALUE   arg WORD (argv, in order)
  *   cwd-or-root DIR   like cwd, but / when DIR does not exist in the guest
@@ -41,6 +43,8 @@
 
 #define CONFIG_PATH "/.vmm-run/config"
 #define NEWROOT "/.vmm-run/root"
+#define LOWER "/.vmm-run/lower" /* with root-overlay: the share, under the overlay */
+#define RWLAYER "/.vmm-run/rw"	/* with root-overlay: the tmpfs of the upper layer */
 #define MAX_WORDS 4096
 #define MODULE_INIT_COMPRESSED 4 /* MODULE_INIT_COMPRESSED_FILE, Linux 6.0+ */
 #define MOUNT_WAIT_MS 5000
@@ -224,16 +228,41 @@ static int mount_virtiofs(const char *tag, const char *target, bool ro)
 	}
 }
 
+/*
+ * The share read-only at LOWER, a tmpfs at RWLAYER for the upper layer and overlayfs's
+ * work directory, the union at NEWROOT. When overlayfs is missing or refuses the share,
+ * the share itself becomes the root, read-only, and the command is told so on stderr.
+ */
+static void mount_overlay_root(const char *tag)
+{
+	int ret = mount_virtiofs(tag, LOWER, true);
+
+	if (ret)
+		fail(-ret, "mounting the root (virtio-fs tag %s)", tag);
+	if (mount("tmpfs", RWLAYER, "tmpfs", 0, "mode=755") == 0 &&
+	    mkdir(RWLAYER "/upper", 0755) == 0 && mkdir(RWLAYER "/work", 0755) == 0 &&
+	    mount("overlay", NEWROOT, "overlay", 0,
+		  "lowerdir=" LOWER ",upperdir=" RWLAYER "/upper,workdir=" RWLAYER "/work") == 0)
+		return;
+	say("--overlay: %s; the root stays read-only", strerror(errno));
+	if (mount(LOWER, NEWROOT, NULL, MS_MOVE, NULL) < 0)
+		fail(errno, "moving the root share");
+}
+
 /* /proc, /sys and /dev move into the new root; /tmp and /run are fresh tmpfs there. */
-static void enter_root(const char *tag, bool ro)
+static void enter_root(const char *tag, bool ro, bool overlay)
 {
 	static const char *const moved[] = { "/dev", "/proc", "/sys" };
 	char path[64];
 	int ret;
 
-	ret = mount_virtiofs(tag, NEWROOT, ro);
-	if (ret)
-		fail(-ret, "mounting the root (virtio-fs tag %s)", tag);
+	if (overlay) {
+		mount_overlay_root(tag);
+	} else {
+		ret = mount_virtiofs(tag, NEWROOT, ro);
+		if (ret)
+			fail(-ret, "mounting the root (virtio-fs tag %s)", tag);
+	}
 	for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
 		snprintf(path, sizeof(path), NEWROOT "%s", moved[i]);
 		if (mount(moved[i], path, NULL, MS_MOVE, NULL) < 0)
@@ -448,7 +477,7 @@ int main(void)
 	const char *root = "initramfs", *cwd = "/", *hostname = "vmm-run";
 	char *shares[64];
 	unsigned int nargs = 0, nenv = 0, nshares = 0;
-	bool root_ro = false, cwd_optional = false;
+	bool root_ro = false, root_overlay = false, cwd_optional = false;
 	size_t len, pos = 0;
 	char *cfg;
 	int status;
@@ -478,6 +507,8 @@ int main(void)
 			root = value;
 		else if (!strcmp(key, "root-ro"))
 			root_ro = true;
+		else if (!strcmp(key, "root-overlay"))
+			root_overlay = true;
 		else if (!strcmp(key, "share") && nshares < 64)
 			shares[nshares++] = value;
 		else if (!strcmp(key, "hostname"))
@@ -495,7 +526,7 @@ int main(void)
 		fail(EINVAL, "no command to run");
 
 	if (!strncmp(root, "virtiofs:", 9))
-		enter_root(root + 9, root_ro);
+		enter_root(root + 9, root_ro, root_overlay);
 	mount_scratch();
 	for (unsigned int i = 0; i < nshares; i++)
 		mount_share(shares[i]);

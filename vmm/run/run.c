@@ -340,10 +340,13 @@ static void add_shares(const struct vmm_options *opts, struct config_buf *cfg)
 int run_prepare(struct run_image *img, const struct vmm_options *opts, const uint8_t *init,
 		size_t init_len, char *err, size_t errlen)
 {
-	static const char *const dirs[] = { "dev", "proc",     "sys",	       "tmp",
-					    "run", ".vmm-run", ".vmm-run/root" };
+	static const char *const dirs[] = {
+		"dev",		 "proc",	   "sys",	 "tmp", "run", ".vmm-run",
+		".vmm-run/root", ".vmm-run/lower", ".vmm-run/rw"
+	};
 	struct config_buf cfg = { 0 };
-	const char *wanted[4];
+	const char *wanted[5];
+	bool overlay = !opts->rootfs && !opts->overlay_off;
 	unsigned int nwanted = 0;
 	char cwd[4096];
 	int ret = 0;
@@ -357,6 +360,8 @@ int run_prepare(struct run_image *img, const struct vmm_options *opts, const uin
 	if (opts->ndisks) {
 		wanted[nwanted++] = "virtio_blk";
 	}
+	if (overlay)
+		wanted[nwanted++] = "overlay";
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		cpio_add_dir(&img->initramfs, dirs[i], 0755);
@@ -379,6 +384,8 @@ int run_prepare(struct run_image *img, const struct vmm_options *opts, const uin
 	} else {
 		config_put(&cfg, "root", "virtiofs:" RUN_ROOT_TAG);
 		config_put(&cfg, "root-ro", "1");
+		if (overlay)
+			config_put(&cfg, "root-overlay", "1");
 	}
 	add_shares(opts, &cfg);
 	config_put(&cfg, "hostname", opts->name ? opts->name : "vmm-run");

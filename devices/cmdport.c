@@ -86,6 +86,8 @@ static uint32_t stdin_chunk(struct cmdport *run)
 	if (n < 0)
 		return CMDPORT_STDIN_EOF;
 	run->stdin_bytes += (uint64_t)n;
+	if (run->host.winsize && run->host.winsize(run->host.input_ctx, &run->winsize))
+		return (uint32_t)n | CMDPORT_STDIN_WINSIZE;
 	return (uint32_t)n;
 }
 
@@ -103,6 +105,10 @@ static void run_read(void *opaque, uint64_t offset, void *data, unsigned int len
 		word = stdin_chunk(run);
 		pthread_mutex_unlock(&run->lock);
 		memcpy(data, &word, 4);
+	} else if (offset == CMDPORT_REG_WINSIZE && len == 4) {
+		pthread_mutex_lock(&run->lock);
+		memcpy(data, &run->winsize, 4);
+		pthread_mutex_unlock(&run->lock);
 	}
 }
 

@@ -12,7 +12,9 @@
  *       belong to the stream; the VMM copies them out at once
  *  +20 32-bit read: stdin. The VMM copies up to a chunk of our stdin into the page at the
  *       chunk address and answers CMDPORT_STDIN_WORD: the byte count (0: nothing yet, ask
- *       again later), with CMDPORT_STDIN_EOF once our stdin has ended and all was taken
+ *       again later), with CMDPORT_STDIN_EOF once our stdin has ended and all was taken,
+ *       and CMDPORT_STDIN_WINSIZE when our terminal's size changed since the last answer
+ *  +24 32-bit read: that size, rows << 16 | columns (0 when there is no terminal)
  *
  * A string write (rep outsb) still exits once per byte, so the chunk registers are how
  * output should travel: one exit per chunk of up to a page. The byte ports remain for a
@@ -41,7 +43,10 @@
 #define CMDPORT_REG_CHUNK_HI 12
 #define CMDPORT_REG_CHUNK 16
 #define CMDPORT_REG_STDIN 20
+#define CMDPORT_REG_WINSIZE 24
 #define CMDPORT_STDIN_EOF (1u << 31)
+#define CMDPORT_STDIN_WINSIZE (1u << 30)
+#define CMDPORT_STDIN_LEN(word) ((word)&0xffffu)
 #define CMDPORT_CHUNK_MAX 4096
 #define CMDPORT_CHUNK_WORD(stream, len) ((uint32_t)(stream) << 31 | (uint32_t)(len))
 #define CMDPORT_CONTROL_FLUSH 1
@@ -74,6 +79,8 @@ struct cmdport_host {
 	 */
 	long (*input)(void *input_ctx, uint8_t *dst, size_t max);
 	void *input_ctx;
+	/* true, with rows << 16 | columns, when the terminal's size changed (may be NULL) */
+	bool (*winsize)(void *input_ctx, uint32_t *size);
 };
 
 struct cmdport {
@@ -89,6 +96,7 @@ struct cmdport {
 	uint64_t chunk_gpa;   /* set by the guest through +8 and +12 */
 	uint64_t chunks;      /* chunks received */
 	uint64_t stdin_bytes; /* bytes of our stdin handed to the guest */
+	uint32_t winsize;     /* the last size reported, for +24 */
 };
 
 void cmdport_init(struct cmdport *run, const struct cmdport_host *host);

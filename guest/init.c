@@ -14,6 +14,8 @@
  *   share ro:TAG:PATH | share rw:TAG:PATH  another virtio-fs share, mounted at PATH
  *   hostname NAME   cwd DIR   env NAME=VALUE   arg WORD (argv, in order)
  *   cwd-or-root DIR   like cwd, but / when DIR does not exist in the guest
+ *   tty 1           the command runs on a terminal (interactive `vmm run`): a pty whose
+ *                   size follows the host terminal's, instead of three pipes
  *
  * Built static (no loader or libraries in the initramfs), and talks to the VMM only
  * through port I/O so nothing here depends on a guest driver.
@@ -30,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/io.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -322,7 +325,8 @@ static void forward(int *fd, enum cmdport_stream stream)
 #define INPUT_WAIT_MAX_MS 32
 
 struct input {
-	int fd; /* the pipe's write end (non-blocking); -1 once closed */
+	int fd;	    /* the pipe's write end (non-blocking); -1 once closed */
+	int tty_fd; /* with a terminal: its master, whose size follows ours; else -1 */
 	size_t off, len;
 	int wait_ms; /* how long to sleep before asking again; 0: ask now */
 	char buf[CMDPORT_CHUNK_MAX];
@@ -355,7 +359,17 @@ static void input_fetch(struct input *in)
 		input_close(in);
 		return;
 	}
-	len = word < CMDPORT_CHUNK_MAX ? word : CMDPORT_CHUNK_MAX;
+	if ((word & CMDPORT_STDIN_WINSIZE) && in->tty_fd >= 0) {
+		uint32_t size = inl(PLATFORM_CMDPORT_PORT + CMDPORT_REG_WINSIZE);
+		struct winsize ws = { .ws_row = (unsigned short)(size >> 16),
+				      .ws_col = (unsigned short)size };
+
+		/* the kernel sends the terminal's foreground job SIGWINCH */
+		ioctl(in->tty_fd, TIOCSWINSZ, &ws);
+	}
+	len = CMDPORT_STDIN_LEN(word);
+	if (len > CMDPORT_CHUNK_MAX)
+		len = CMDPORT_CHUNK_MAX;
 	memcpy(in->buf, page, len);
 	in->off = 0;
 	in->len = len;
@@ -379,11 +393,40 @@ static void input_write(struct input *in)
 		in->off = in->len = 0;
 }
 
-/* Run argv with env in the current directory; returns its wait status. */
-static int run_command(char **argv, char **env)
+/*
+ * A terminal for an interactive command: a devpts instance of the guest's own, a master
+ * for the init (non-blocking) and the slave for the command. Returns the master, or -1.
+ */
+static int open_terminal(int *slave)
 {
-	static struct input in;
-	int out[2], err[2], inp[2], sfd, status = 0;
+	int master, unlock = 0;
+
+	mkdir("/dev/pts", 0755);
+	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620") < 0) {
+		say("mounting /dev/pts: %s", strerror(errno));
+		return -1;
+	}
+	master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+	    (*slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		say("opening a terminal: %s", strerror(errno));
+		if (master >= 0)
+			close(master);
+		return -1;
+	}
+	return master;
+}
+
+/*
+ * Run argv with env in the current directory; returns its wait status. With tty, the
+ * command's stdin, stdout and stderr are a terminal (its controlling one, in a session
+ * of its own) instead of three pipes, so a shell gets job control and Ctrl-C.
+ */
+static int run_command(char **argv, char **env, bool tty)
+{
+	static struct input in = { .tty_fd = -1 };
+	int out[2], err[2], inp[2], sfd, status = 0, master = -1, slave = -1;
 	bool exited = false;
 	sigset_t chld, old;
 	pid_t pid;
@@ -397,6 +440,11 @@ static int run_command(char **argv, char **env)
 		fail(errno, "setting up the command's pipes");
 	/* a command that stops reading gives EPIPE, not a signal (the child resets it) */
 	signal(SIGPIPE, SIG_IGN);
+	if (tty && (master = open_terminal(&slave)) >= 0) {
+		in.tty_fd = master;
+		in.fd = fcntl(master, F_DUPFD_CLOEXEC, 0);
+		input_fetch(&in); /* the size first: the shell reads it as it starts */
+	}
 	pid = fork();
 	if (pid < 0)
 		fail(errno, "fork");
@@ -404,8 +452,13 @@ static int run_command(char **argv, char **env)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		setsid();
-		if (dup2(inp[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
+		if (master >= 0) {
+			if (ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
+			    dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+				_exit(126);
+		} else if (dup2(inp[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) {
 			_exit(126);
+		}
 		environ = env;
 		execvp(argv[0], argv);
 		dprintf(2, "vmm-run: %s: %s\n", argv[0], strerror(errno));
@@ -414,7 +467,17 @@ static int run_command(char **argv, char **env)
 	close(out[1]);
 	close(err[1]);
 	close(inp[0]);
-	in.fd = inp[1];
+	if (master >= 0) {
+		/* everything the command writes comes out of the master, as stdout */
+		close(slave);
+		close(out[0]);
+		close(err[0]);
+		close(inp[1]);
+		out[0] = master;
+		err[0] = -1;
+	} else {
+		in.fd = inp[1];
+	}
 	/*
 	 * Forward until the command has exited and its pipes are drained. A background
 	 * process may hold them open forever, so once the command is gone only what is
@@ -477,7 +540,7 @@ int main(void)
 	const char *root = "initramfs", *cwd = "/", *hostname = "vmm-run";
 	char *shares[64];
 	unsigned int nargs = 0, nenv = 0, nshares = 0;
-	bool root_ro = false, root_overlay = false, cwd_optional = false;
+	bool root_ro = false, root_overlay = false, cwd_optional = false, tty = false;
 	size_t len, pos = 0;
 	char *cfg;
 	int status;
@@ -509,6 +572,8 @@ int main(void)
 			root_ro = true;
 		else if (!strcmp(key, "root-overlay"))
 			root_overlay = true;
+		else if (!strcmp(key, "tty"))
+			tty = true;
 		else if (!strcmp(key, "share") && nshares < 64)
 			shares[nshares++] = value;
 		else if (!strcmp(key, "hostname"))
@@ -536,7 +601,7 @@ int main(void)
 	if (chdir(cwd) < 0 && (!cwd_optional || chdir("/") < 0))
 		fail(errno, "working directory %s", cwd);
 
-	status = run_command(argv, env);
+	status = run_command(argv, env, tty);
 	if (WIFSIGNALED(status))
 		finish(CMDPORT_STATUS_SIGNALED, WTERMSIG(status));
 	finish(CMDPORT_STATUS_EXITED, WEXITSTATUS(status));

@@ -402,8 +402,15 @@ static int create_devices(struct vm *vm, struct console *con, const struct vmm_o
 	power_init(&vm->power, &events, &vm->start);
 	ret = power_register(&vm->power, &vm->pio);
 	if (!ret && opts->run) {
-		struct cmdport_host host = { run_output, on_run_status,	 run_guest_bytes,
-					     vm,	 run_stdin_take, &run_input };
+		struct cmdport_host host = {
+			.output = run_output,
+			.status = on_run_status,
+			.guest_bytes = run_guest_bytes,
+			.ctx = vm,
+			.input = run_stdin_take,
+			.input_ctx = &run_input,
+			.winsize = run_stdin_winsize,
+		};
 
 		/* the command's output is ours; the guest's console only on request */
 		mode = opts->verbose ? CONSOLE_LOG : CONSOLE_NONE;
@@ -568,7 +575,8 @@ int main(int argc, char **argv)
 		printf("vmm %s\n", VMM_VERSION);
 		return 0;
 	}
-	if (opts.run && run_add_root_share(&opts, err, sizeof(err)))
+	if (opts.run && (run_check_command(&opts, err, sizeof(err)) ||
+			 run_add_root_share(&opts, err, sizeof(err))))
 		return usage_error(err);
 	if (check_input_files(&opts, err, sizeof(err)) ||
 	    check_host_memory(&opts, err, sizeof(err)))
@@ -676,6 +684,8 @@ int main(int argc, char **argv)
 	run_stdin_init(&run_input, run_stdin_fd());
 	if (opts.run && run_stdin_start(&run_input))
 		fprintf(stderr, "vmm: run: cannot start the stdin reader; the command gets none\n");
+	if (opts.run_tty)
+		run_stdin_terminal();
 	if (start_vcpus(&vm, &entry, err, sizeof(err))) {
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
 		stop_vcpus(&vm);

@@ -70,6 +70,8 @@ static const struct rule common_rules[] = {
 	 * never libc's tcsetattr(), which may add TCGETS or use TCSETS2 (see console.c)
 	 */
 	ALLOW_IF2(ioctl, ARG_EQ(0, STDIN_FILENO), ARG_EQ(1, TCSETS)),
+	/* `vmm run`'s SIGWINCH handler reads the terminal's new size, on whichever thread */
+	ALLOW_IF2(ioctl, ARG_EQ(0, STDIN_FILENO), ARG_EQ(1, TIOCGWINSZ)),
 };
 
 /* The main thread once the vCPUs run: the event loop, then the teardown. */

@@ -307,6 +307,24 @@ static void build_env(const struct vmm_options *opts, struct config_buf *cfg)
 		config_put(cfg, "env", env[i]);
 }
 
+int run_check_command(struct vmm_options *opts, char *err, size_t errlen)
+{
+	static char *shell[] = { "/bin/sh", NULL };
+
+	if (opts->ncommand)
+		return 0;
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		snprintf(err, errlen,
+			 "a command is needed: vmm run [options] -- CMD [ARGS...] (or start it "
+			 "on a terminal for a shell; try --help)");
+		return VMM_EXIT_USAGE;
+	}
+	opts->command = shell;
+	opts->ncommand = 1;
+	opts->run_tty = true;
+	return 0;
+}
+
 int run_add_root_share(struct vmm_options *opts, char *err, size_t errlen)
 {
 	char why[256];
@@ -395,6 +413,8 @@ int run_prepare(struct run_image *img, const struct vmm_options *opts, const uin
 		snprintf(cwd, sizeof(cwd), "/"); /* a copied tree has none of our directories */
 	config_put(&cfg, opts->cwd ? "cwd" : "cwd-or-root", cwd);
 	build_env(opts, &cfg);
+	if (opts->run_tty)
+		config_put(&cfg, "tty", "1");
 	for (unsigned int i = 0; i < opts->ncommand; i++)
 		config_put(&cfg, "arg", opts->command[i]);
 	if (cfg.error ||

@@ -33,6 +33,11 @@ struct run_image {
 };
 
 /*
+ * No command: on a terminal (stdin and stdout), the guest's /bin/sh with a terminal of
+ * its own (opts->run_tty); otherwise VMM_EXIT_USAGE with one line in err.
+ */
+int run_check_command(struct vmm_options *opts, char *err, size_t errlen);
+/*
  * Without --rootfs, share the host's / read-only as the guest's root: one more --share.
  * Returns 0, or VMM_EXIT_USAGE with one line in err.
  */

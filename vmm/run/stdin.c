@@ -4,13 +4,56 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 
+#include "vmm/console.h"
 #include "vmm/seccomp.h"
 
 static bool stdin_closed;
+/* the terminal's size and a count of changes; the signal handler writes both */
+static _Atomic uint32_t winsize;
+static _Atomic unsigned int winsize_changes, winsize_seen;
+
+/* Any thread may take SIGWINCH; the ioctl is allowed to all (a read of the size). */
+static void on_winch(int sig)
+{
+	struct winsize ws;
+	int saved = errno;
+
+	(void)sig;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
+		atomic_store(&winsize, (uint32_t)ws.ws_row << 16 | ws.ws_col);
+		atomic_fetch_add(&winsize_changes, 1);
+	}
+	errno = saved;
+}
+
+void run_stdin_terminal(void)
+{
+	struct sigaction sa = { .sa_handler = on_winch, .sa_flags = SA_RESTART };
+
+	console_enter_raw();
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGWINCH, &sa, NULL);
+	on_winch(SIGWINCH);
+}
+
+bool run_stdin_winsize(void *ctx, uint32_t *size)
+{
+	unsigned int changes = atomic_load(&winsize_changes);
+
+	(void)ctx;
+	if (changes == atomic_load(&winsize_seen))
+		return false;
+	atomic_store(&winsize_seen, changes);
+	*size = atomic_load(&winsize);
+	return true;
+}
 
 void run_stdin_probe(void)
 {

@@ -50,5 +50,16 @@ int run_stdin_start(struct run_stdin *in);
 long run_stdin_take(void *ctx, uint8_t *dst, size_t max);
 /* STDIN_FILENO, or -1 when the probe found it closed. */
 int run_stdin_fd(void);
+/*
+ * For an interactive run: our terminal into raw mode (so Ctrl-C and Ctrl-Z are bytes for
+ * the guest's terminal; console_restore() undoes it) and its window size watched: the
+ * size now, and again at every SIGWINCH, for run_stdin_winsize().
+ */
+void run_stdin_terminal(void);
+/*
+ * The command port's window-size callback: true, with rows << 16 | columns in *size,
+ * when the size changed since the last call (the first call reports it).
+ */
+bool run_stdin_winsize(void *ctx, uint32_t *size);
 
 #endif

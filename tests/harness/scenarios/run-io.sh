@@ -5,8 +5,11 @@
 # rate is reported); a FIFO's lines arrive; /dev/null and a closed stdin are an
 # empty one (cat exits 0 at once). Writes, with L1's / as the root: the default
 # --overlay lets the guest change a file in /etc while L1's copy stays as it was;
-# --rwdir DIR's file arrives in L1. The interactive shell (no command, on a
-# terminal) is not built yet: SKIP.
+# --rwdir DIR's file arrives in L1. A terminal: `vmm run` with no command under
+# ptyrun (a 33x97 pseudo-terminal) gives L1's /bin/sh on a terminal of the
+# guest's: `echo hi; stty size` prints the host's size, Ctrl-C typed during
+# `sleep 100` stops the sleep (status 130) but not the shell or the VMM, `exit 3`
+# ends the run with 3, and the terminal's settings are restored.
 # Env (set by host-init.sh): VMM GUEST_KERNEL LOG_DIR HARNESS_TIMEOUT HARNESS_VERBOSE
 name=run-io
 limit=${HARNESS_TIMEOUT:-120}
@@ -87,7 +90,35 @@ check overlay 0 "$(printf 'l1\nguest\nnew')"
 [ "$(cat "$rwdir/from-guest" 2>/dev/null)" = kept ] || why="$why; rwdir: the guest's file did not arrive in L1"
 rm -f /etc/run-io-probe /etc/run-io-new
 
-echo "SKIP: $name-tty: the interactive shell on a terminal is not built yet"
+ptyrun=/tiny/ptyrun
+if [ -x "$ptyrun" ]; then
+    # each step waits for text, then types; -d 2 lets `sleep` start before the Ctrl-C
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    timeout -k 5 "$limit" "$ptyrun" -t "$limit" -z 33x97 -d 2 \
+        -w '# ' -s "$(printf 'echo hi-$((6*7)); stty size\r')" \
+        -w '33 97' -s "$(printf 'sleep 100; echo after-$?\r')" \
+        -w 'sleep 100' -s "$(printf '\003')" \
+        -w 'after-' -s "$(printf 'exit 3\r')" \
+        "$VMM" run --kernel "$GUEST_KERNEL" \
+        >"$LOG_DIR/run-io-tty.out" 2>"$LOG_DIR/run-io-tty.err" </dev/null
+    rc=$?
+    t1=$(cut -d' ' -f1 /proc/uptime)
+    echo "run-io-tty: ptyrun exited with status $rc after $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s (L1 time)"
+    out=$(tr -d '\r' <"$LOG_DIR/run-io-tty.out")
+    tty_why=
+    [ "$rc" = 3 ] || tty_why="$tty_why; status $rc (want 3)"
+    echo "$out" | grep -q '^hi-42$' || tty_why="$tty_why; no hi-42"
+    echo "$out" | grep -q '^33 97$' || tty_why="$tty_why; stty size did not say 33 97"
+    echo "$out" | grep -q '^after-130$' || tty_why="$tty_why; Ctrl-C did not end sleep with 130"
+    grep -q 'ptyrun: terminal restored' "$LOG_DIR/run-io-tty.err" || tty_why="$tty_why; terminal not restored"
+    if [ -n "$tty_why" ]; then
+        why="$why; tty:${tty_why#;}"
+        tail -c 1500 "$LOG_DIR/run-io-tty.out" | tr -c '[:print:]\n' '.' | sed 's/^/| run-io-tty out: /'
+        tail -c 600 "$LOG_DIR/run-io-tty.err" | tr -c '[:print:]\n' '.' | sed 's/^/| run-io-tty err: /'
+    fi
+else
+    echo "SKIP: $name-tty: $ptyrun is missing (make guests builds it)"
+fi
 if [ -n "$why" ]; then
     echo "FAIL: $name: ${why#; }"
 else

@@ -58,15 +58,29 @@ static long on_input(void *ctx, uint8_t *dst, size_t max)
 	return (long)n;
 }
 
+static uint32_t ws_new; /* a size to report once, or 0 */
+
+static bool on_winsize(void *ctx, uint32_t *size)
+{
+	(void)ctx;
+	if (!ws_new)
+		return false;
+	*size = ws_new;
+	ws_new = 0;
+	return true;
+}
+
 static void setup(void)
 {
-	struct cmdport_host host = { on_output, on_status, guest_bytes, NULL, on_input, NULL };
+	struct cmdport_host host = { on_output, on_status, guest_bytes, NULL,
+				     on_input,	NULL,	   on_winsize };
 
 	memset(got_len, 0, sizeof(got_len));
 	outputs = statuses = 0;
 	in_data = NULL;
 	in_len = in_off = 0;
 	in_eof = false;
+	ws_new = 0;
 	bus_init(&pio, "pio");
 	cmdport_init(&run, &host);
 	ck_assert_int_eq(cmdport_register(&run, &pio), 0);
@@ -297,6 +311,22 @@ START_TEST(test_stdin_bad_page)
 }
 END_TEST
 
+/* A new terminal size rides on the next stdin answer; +24 then says what it is. */
+START_TEST(test_stdin_winsize)
+{
+	out32(CMDPORT_REG_CHUNK_LO, (uint32_t)RAM_GPA);
+	out32(CMDPORT_REG_CHUNK_HI, 0);
+	ck_assert_uint_eq(in32(CMDPORT_REG_WINSIZE), 0);
+	ws_new = 24u << 16 | 80;
+	ck_assert_uint_eq(in32(CMDPORT_REG_STDIN), CMDPORT_STDIN_WINSIZE);
+	ck_assert_uint_eq(in32(CMDPORT_REG_WINSIZE), 24u << 16 | 80);
+	ck_assert_uint_eq(in32(CMDPORT_REG_STDIN), 0); /* said once */
+	in_eof = true;
+	ws_new = 50u << 16 | 132;
+	ck_assert_uint_eq(in32(CMDPORT_REG_STDIN), CMDPORT_STDIN_EOF);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("command port");
@@ -314,6 +344,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_bad_chunks);
 	tcase_add_test(tc, test_stdin_chunks);
 	tcase_add_test(tc, test_stdin_bad_page);
+	tcase_add_test(tc, test_stdin_winsize);
 	suite_add_tcase(s, tc);
 	return s;
 }

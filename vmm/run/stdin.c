@@ -19,7 +19,7 @@ static bool stdin_closed;
 static _Atomic uint32_t winsize;
 static _Atomic unsigned int winsize_changes, winsize_seen;
 
-/* Any thread may take SIGWINCH; the ioctl is allowed to all (a read of the size). */
+/* On the reader thread (the only one that takes SIGWINCH): read the size, count a change. */
 static void on_winch(int sig)
 {
 	struct winsize ws;
@@ -57,7 +57,16 @@ bool run_stdin_winsize(void *ctx, uint32_t *size)
 
 void run_stdin_probe(void)
 {
+	sigset_t winch;
+
 	stdin_closed = fcntl(STDIN_FILENO, F_GETFD) < 0;
+	/*
+	 * SIGWINCH is for the reader alone: blocked here, before any thread exists, so every
+	 * thread inherits the block and only the reader, which unblocks it, is interrupted.
+	 */
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &winch, NULL);
 }
 
 int run_stdin_fd(void)
@@ -78,6 +87,7 @@ static void *reader(void *arg)
 {
 	struct run_stdin *in = arg;
 	struct vmm_seccomp_fds fds = { 0 };
+	sigset_t winch;
 	char err[256];
 
 	pthread_setname_np(pthread_self(), "run-stdin");
@@ -89,6 +99,9 @@ static void *reader(void *arg)
 		pthread_mutex_unlock(&in->lock);
 		return NULL;
 	}
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	pthread_sigmask(SIG_UNBLOCK, &winch, NULL);
 	for (;;) {
 		size_t tail, space;
 		ssize_t n;

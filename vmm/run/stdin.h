@@ -37,6 +37,8 @@ struct run_stdin {
 /*
  * Whether our descriptor 0 was open when we started. Call it before anything opens a
  * file: a closed stdin would otherwise be the next file we open, and we would forward it.
+ * It also blocks SIGWINCH, which the reader thread alone takes: call it before any thread
+ * is made.
  */
 void run_stdin_probe(void);
 /* Prepare in to read fd (STDIN_FILENO, unless the probe found it closed). */

@@ -154,6 +154,8 @@ int main(int argc, char **argv)
 		if (step < nwait && matched && now() >= matched + delay) {
 			if (write(master, type[step], strlen(type[step])) < 0)
 				return fail("cannot type into the terminal");
+			fprintf(stderr, "ptyrun: saw '%s', typed step %u\n", wait_for[step],
+				step + 1);
 			/* the next step's text must come after this one */
 			seen_len = 0;
 			seen[0] = '\0';

@@ -92,12 +92,14 @@ rm -f /etc/run-io-probe /etc/run-io-new
 
 ptyrun=/tiny/ptyrun
 if [ -x "$ptyrun" ]; then
-    # each step waits for text, then types; -d 2 lets `sleep` start before the Ctrl-C
+    # each step waits for text, then types, 2 s later. The Ctrl-C waits for a line
+    # the sleeping job itself printed (not the echo of what was typed: the quotes
+    # differ), so the shell has made it the foreground job by then.
     t0=$(cut -d' ' -f1 /proc/uptime)
     timeout -k 5 "$limit" "$ptyrun" -t "$limit" -z 33x97 -d 2 \
         -w '# ' -s "$(printf 'echo hi-$((6*7)); stty size\r')" \
-        -w '33 97' -s "$(printf 'sleep 100; echo after-$?\r')" \
-        -w 'sleep 100' -s "$(printf '\003')" \
+        -w '33 97' -s "$(printf 'sh -c "echo sl\"\"eeping-now; exec sleep 100"; echo after-$?\r')" \
+        -w 'sleeping-now' -s "$(printf '\003')" \
         -w 'after-' -s "$(printf 'exit 3\r')" \
         "$VMM" run --kernel "$GUEST_KERNEL" \
         >"$LOG_DIR/run-io-tty.out" 2>"$LOG_DIR/run-io-tty.err" </dev/null
@@ -113,8 +115,8 @@ if [ -x "$ptyrun" ]; then
     grep -q 'ptyrun: terminal restored' "$LOG_DIR/run-io-tty.err" || tty_why="$tty_why; terminal not restored"
     if [ -n "$tty_why" ]; then
         why="$why; tty:${tty_why#;}"
-        tail -c 1500 "$LOG_DIR/run-io-tty.out" | tr -c '[:print:]\n' '.' | sed 's/^/| run-io-tty out: /'
-        tail -c 600 "$LOG_DIR/run-io-tty.err" | tr -c '[:print:]\n' '.' | sed 's/^/| run-io-tty err: /'
+        tail -c 1200 "$LOG_DIR/run-io-tty.out" | od -c | sed 's/^/| run-io-tty out: /'
+        sed 's/^/| run-io-tty err: /' "$LOG_DIR/run-io-tty.err" | tail -n 20
     fi
 else
     echo "SKIP: $name-tty: $ptyrun is missing (make guests builds it)"

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "check_main.h"
@@ -101,12 +102,26 @@ START_TEST(test_under_seccomp)
 		run_stdin_init(&in, p[0]);
 		if (run_stdin_start(&in))
 			_exit(4);
-		_exit(drain(got, sizeof(got)) == 5 && !memcmp(got, "hello", 5) ? 0 : 5);
+		/*
+		 * The pipe stays open, so the reader never ends (a sanitizer's thread exit
+		 * makes calls no list allows); the exit goes straight to the kernel too.
+		 */
+		size_t got_len = 0;
+		while (got_len < 5) {
+			long n = run_stdin_take(&in, got + got_len, sizeof(got) - got_len);
+
+			if (n < 0)
+				syscall(SYS_exit_group, 5);
+			got_len += (size_t)n;
+			if (!n)
+				usleep(1000);
+		}
+		syscall(SYS_exit_group, memcmp(got, "hello", 5) ? 6 : 0);
 	}
 	close(p[0]);
 	ck_assert_int_eq(write(p[1], "hello", 5), 5);
-	close(p[1]);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	close(p[1]);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status 0x%x", status);
 }
 END_TEST

@@ -107,7 +107,8 @@ static void *reader(void *arg)
 		ssize_t n;
 
 		pthread_mutex_lock(&in->lock);
-		while (in->len == RUN_STDIN_RING)
+		/* refill when half is free: one wake-up per 32 KiB, not per chunk taken */
+		while (in->len > RUN_STDIN_RING / 2)
 			pthread_cond_wait(&in->room, &in->lock);
 		if (in->len == 0)
 			in->head = 0; /* empty: one read may fill it all */
@@ -165,7 +166,7 @@ long run_stdin_take(void *ctx, uint8_t *dst, size_t max)
 		in->head = (in->head + run) % RUN_STDIN_RING;
 		in->len -= run;
 	}
-	if (n)
+	if (n && in->len <= RUN_STDIN_RING / 2)
 		pthread_cond_signal(&in->room);
 	else if (in->eof)
 		n = (size_t)-1;

@@ -26,7 +26,7 @@
 
 struct run_stdin {
 	pthread_mutex_t lock;
-	pthread_cond_t room; /* the reader waits here while the ring is full */
+	pthread_cond_t room; /* the reader waits here while the ring is over half full */
 	int fd;		     /* what the reader reads; -1: at its end from the start */
 	uint8_t ring[RUN_STDIN_RING];
 	size_t head, len; /* the oldest byte not yet taken, and how many there are */

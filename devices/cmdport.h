@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The command port: how the init of a `vmm run` guest hands the command's output and exit
- * status back to the VMM, on the ports PLATFORM_CMDPORT_PORT.. (devices/platform.h).
+ * status back to the VMM, and gets our stdin and terminal size from it, on the ports
+ * PLATFORM_CMDPORT_PORT.. (devices/platform.h).
  *
  *   +0  write: bytes of the command's stdout (outb, or rep outsb for a whole chunk)
  *   +1  write: bytes of its stderr

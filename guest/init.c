@@ -2,8 +2,9 @@
 /*
  * The init of a `vmm run` guest, PID 1 in the initramfs the VMM writes (vmm/run/run.c).
  * It reads /.vmm-run/config, loads the kernel modules listed there, mounts the root (a
- * virtio-fs share, or the initramfs itself), runs the command with its stdout and
- * stderr on pipes, forwards both to the VMM through the command port (devices/cmdport.h) and
+ * virtio-fs share, or the initramfs itself), runs the command with its stdin, stdout and
+ * stderr on pipes (or on a pty, for an interactive shell), forwards the output to the VMM
+ * and the VMM's stdin to the command through the command port (devices/cmdport.h) and
  * reports the exit status there before powering off.
  *
  * The config is a sequence of NUL-terminated strings taken in pairs, key then value:

@@ -665,9 +665,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_net_user);
 	tcase_add_test(tc, test_net_user_hostfwd_limit);
 	tcase_add_test(tc, test_run_command);
+	tcase_add_test(tc, test_run_rwdir_overlay);
 	tcase_add_test(tc, test_run_rejections);
 	tcase_add_test(tc, test_share);
-	tcase_add_test(tc, test_run_rwdir_overlay);
 	tcase_add_test(tc, test_unused_slots_untouched);
 	tcase_add_test(tc, test_escaped_commas);
 	suite_add_tcase(s, tc);

@@ -8,8 +8,10 @@
 # --rwdir DIR's file arrives in L1. A terminal: `vmm run` with no command under
 # ptyrun (a 33x97 pseudo-terminal) gives L1's /bin/sh on a terminal of the
 # guest's: `echo hi; stty size` prints the host's size, Ctrl-C typed during
-# `sleep 100` stops the sleep (status 130) but not the shell or the VMM, `exit 3`
-# ends the run with 3, and the terminal's settings are restored.
+# `sleep 100` stops the sleep but not the shell or the VMM (the shell, as an
+# interactive one does, drops the rest of that line and prompts again; `$?` is
+# then 130), `exit 3` ends the run with 3, and the terminal's settings are
+# restored.
 # Env (set by host-init.sh): VMM GUEST_KERNEL LOG_DIR HARNESS_TIMEOUT HARNESS_VERBOSE
 name=run-io
 limit=${HARNESS_TIMEOUT:-120}
@@ -94,12 +96,14 @@ ptyrun=/tiny/ptyrun
 if [ -x "$ptyrun" ]; then
     # each step waits for text, then types, 2 s later. The Ctrl-C waits for a line
     # the sleeping job itself printed (not the echo of what was typed: the quotes
-    # differ), so the shell has made it the foreground job by then.
+    # differ), so the shell has made it the foreground job by then; `aft""er`
+    # likewise tells the output from the echo.
     t0=$(cut -d' ' -f1 /proc/uptime)
     timeout -k 5 "$limit" "$ptyrun" -t "$limit" -z 33x97 -d 2 \
         -w '# ' -s "$(printf 'echo hi-$((6*7)); stty size\r')" \
-        -w '33 97' -s "$(printf 'sh -c "echo sl\"\"eeping-now; exec sleep 100"; echo after-$?\r')" \
+        -w '33 97' -s "$(printf 'sh -c "echo sl\"\"eeping-now; exec sleep 100"\r')" \
         -w 'sleeping-now' -s "$(printf '\003')" \
+        -w '# ' -s "$(printf 'echo aft""er-$?\r')" \
         -w 'after-' -s "$(printf 'exit 3\r')" \
         "$VMM" run --kernel "$GUEST_KERNEL" \
         >"$LOG_DIR/run-io-tty.out" 2>"$LOG_DIR/run-io-tty.err" </dev/null
@@ -111,7 +115,7 @@ if [ -x "$ptyrun" ]; then
     [ "$rc" = 3 ] || tty_why="$tty_why; status $rc (want 3)"
     echo "$out" | grep -q '^hi-42$' || tty_why="$tty_why; no hi-42"
     echo "$out" | grep -q '^33 97$' || tty_why="$tty_why; stty size did not say 33 97"
-    echo "$out" | grep -q '^after-130$' || tty_why="$tty_why; Ctrl-C did not end sleep with 130"
+    echo "$out" | grep -q '^after-130$' || tty_why="$tty_why; Ctrl-C did not end sleep with 130 (no after-130)"
     grep -q 'ptyrun: terminal restored' "$LOG_DIR/run-io-tty.err" || tty_why="$tty_why; terminal not restored"
     if [ -n "$tty_why" ]; then
         why="$why; tty:${tty_why#;}"

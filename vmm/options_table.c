@@ -310,8 +310,7 @@ const struct option_spec options_table[] = {
 	  .help = "instead of the host's /, the guest's root is a copy of DIR in RAM "
 		  "(writable, thrown away; for small trees)" },
 	{ .name = "overlay",
-	  .metavar = "on|off",
-	  .usage = "--overlay[=on|off]",
+	  .metavar = "[on|off]",
 	  .modes = OPTION_RUN,
 	  .json_key = "overlay",
 	  .optional_prefix = "o", /* "on" and "off": a following word is taken only then */

@@ -9,18 +9,19 @@ UNPACK_LIBS := -lz -llzma -lzstd -llz4 -lbz2
 LDLIBS := -pthread -luring -lseccomp $(UNPACK_LIBS)
 # libslirp (user networking) exists only as a shared library on Debian: the dynamic build
 # loads it with dlopen() when --net user asks for it (its headers come from libslirp-dev),
-# the static one compiles virtio/net_slirp.c without it (see docs/architecture.md).
+# the static one compiles virtio/net/net_slirp.c without it (see docs/architecture.md).
 SLIRP_LIBS :=
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
-# Every .c under these directories (and their x86/ folders) is part of the VMM; vmm/main.c
-# holds main().
-LIB_SRCS := $(sort $(foreach d,devices firmware virtio vmm,$(wildcard $(d)/*.c $(d)/x86/*.c $(d)/run/*.c)))
-LIB_SRCS := $(filter-out vmm/main.c virtio/net_slirp.c,$(LIB_SRCS))
+# Every .c under these directories (and their folders: x86/, run/, gdb/, a virtio kind's own) is part
+# of the VMM; vmm/main.c holds main().
+LIB_SRCS := $(sort $(foreach d,devices firmware virtio vmm,$(wildcard $(d)/*.c $(d)/*/*.c)))
+LIB_SRCS := $(filter-out vmm/main.c virtio/net/net_slirp.c virtio/net/net_slirp_loop.c,$(LIB_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-SLIRP_OBJ := $(BUILD)/obj/virtio/net_slirp.o
-NO_SLIRP_OBJ := $(BUILD)/obj/virtio/net_slirp-none.o
+# The libslirp side: the back end and its event loop half; the static build has only the stub.
+SLIRP_OBJ := $(BUILD)/obj/virtio/net/net_slirp.o $(BUILD)/obj/virtio/net/net_slirp_loop.o
+NO_SLIRP_OBJ := $(BUILD)/obj/virtio/net/net_slirp-none.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c tests/unit/*/x86/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 # The `vmm run` guest init: a static program linked into the VMM itself (guest/init-blob.S).
@@ -56,7 +57,7 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(NO_SLIRP_OBJ): virtio/net_slirp.c
+$(NO_SLIRP_OBJ): virtio/net/net_slirp.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DVMM_NO_USER_NET -MMD -MP -c -o $@ $<
 
@@ -115,17 +116,19 @@ FUZZ_JOBS ?= 2
 SECCOMP_SRCS := vmm/seccomp.c vmm/seccomp_rules.c
 SECCOMP_HDRS := vmm/seccomp.h vmm/seccomp_internal.h
 # What a target that links a device, or the disk layer, links with it.
-FUZZ_DISK := virtio/disk.c virtio/disk_options.c virtio/disk_io.c virtio/disk_step.c \
-	virtio/iov.c
-FUZZ_DISK_H := virtio/disk.h virtio/disk_internal.h
-FUZZ_FS := virtio/fs.c virtio/fs_server.c virtio/fs_nodes.c virtio/fs_ops_names.c \
-	virtio/fs_ops_files.c virtio/iov.c
-FUZZ_BLK := virtio/blk.c virtio/blk_req.c
-FUZZ_NET := virtio/net.c virtio/net_queues.c virtio/net_vhost.c virtio/iov.c
+FUZZ_DISK := virtio/blk/disk.c virtio/blk/disk_options.c virtio/blk/disk_io.c \
+	virtio/blk/disk_step.c virtio/iov.c
+FUZZ_DISK_H := virtio/blk/disk.h virtio/blk/disk_internal.h
+FUZZ_FS := virtio/fs/fs.c virtio/fs/fs_server.c virtio/fs/fs_nodes.c \
+	virtio/fs/fs_ops_names.c virtio/fs/fs_ops_files.c virtio/iov.c
+FUZZ_BLK := virtio/blk/blk.c virtio/blk/blk_req.c
+FUZZ_NET := virtio/net/net.c virtio/net/net_kind.c virtio/net/net_queues.c \
+	virtio/net/net_vhost.c virtio/iov.c
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
 		$(BUILD)/fuzz/fuzz_kernel $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
 		$(BUILD)/fuzz/fuzz_fs $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_net \
-		$(BUILD)/fuzz/fuzz_virtio_pci $(BUILD)/fuzz/fuzz_unpack $(BUILD)/fuzz/fuzz_rng
+		$(BUILD)/fuzz/fuzz_virtio_pci $(BUILD)/fuzz/fuzz_unpack $(BUILD)/fuzz/fuzz_rng \
+		$(BUILD)/fuzz/fuzz_gdb
 	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c virtio/virtqueue.h \
 		vmm/memory.c vmm/memory.h
@@ -135,31 +138,41 @@ $(BUILD)/fuzz/fuzz_uart: tests/fuzz/fuzz_uart.c devices/uart.c devices/uart.h de
 		devices/bus.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_uart.c devices/uart.c devices/bus.c -o $@ -pthread
-$(BUILD)/fuzz/fuzz_pci_config: tests/fuzz/fuzz_pci_config.c devices/pci.c devices/pci.h \
+$(BUILD)/fuzz/fuzz_pci_config: tests/fuzz/fuzz_pci_config.c devices/pci.c devices/pci_bus.c \
+		devices/pci.h devices/pci_internal.h \
 		devices/bus.c devices/bus.h devices/msix.c devices/msix.h devices/platform.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_pci_config.c devices/pci.c devices/bus.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_pci_config.c devices/pci.c devices/pci_bus.c \
+		devices/bus.c \
 		devices/msix.c -o $@ -pthread
 $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/bzimage.h \
-		vmm/x86/elf.c vmm/x86/elf.h tests/unit/vmm/x86/elf_image.h
+		vmm/x86/elf.c vmm/x86/elf.h tests/unit/vmm/x86/elf_image.h vmm/run/kernel_tree.c \
+		vmm/run/kernel_tree.h vmm/run/modules.c vmm/run/modules.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/elf.c -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/elf.c \
+		vmm/run/kernel_tree.c vmm/run/modules.c -o $@
+$(BUILD)/fuzz/fuzz_gdb: tests/fuzz/fuzz_gdb.c vmm/gdb/rsp.c vmm/gdb/rsp.h vmm/gdb/session.c \
+		vmm/gdb/session.h vmm/parse.c vmm/parse.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_gdb.c vmm/gdb/rsp.c vmm/gdb/session.c vmm/parse.c -o $@
 $(BUILD)/fuzz/fuzz_unpack: tests/fuzz/fuzz_unpack.c vmm/unpack.c vmm/unpack.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_unpack.c vmm/unpack.c -o $@ $(UNPACK_LIBS)
+# SMBIOS tables and the --uuid/--name text they carry
+SMBIOS_SRCS := firmware/smbios.c firmware/smbios_uuid.c
 # the command line: the option table, its parsers and the value parsers they share
 OPTIONS_SRCS := vmm/options.c vmm/options_table.c vmm/options_net.c vmm/options_share.c \
 		vmm/parse.c
 OPTIONS_HDRS := vmm/options.h vmm/options_net.h vmm/parse.h
 $(BUILD)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c $(OPTIONS_SRCS) $(OPTIONS_HDRS) \
-		$(FUZZ_DISK) $(FUZZ_DISK_H) firmware/smbios.c firmware/smbios.h $(SECCOMP_SRCS) \
+		$(FUZZ_DISK) $(FUZZ_DISK_H) $(SMBIOS_SRCS) firmware/smbios.h $(SECCOMP_SRCS) \
 		$(SECCOMP_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_options.c $(OPTIONS_SRCS) $(FUZZ_DISK) \
-		firmware/smbios.c $(SECCOMP_SRCS) -o $@ -pthread -luring -lseccomp
+		$(SMBIOS_SRCS) $(SECCOMP_SRCS) -o $@ -pthread -luring -lseccomp
 
-$(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/blk.h virtio/blk_internal.h \
-		virtio/registry.c virtio/virtqueue.c \
+$(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c tests/fuzz/device.h $(FUZZ_BLK) virtio/blk/blk.h \
+		virtio/blk/blk_internal.h virtio/registry.c virtio/virtqueue.c \
 		virtio/virtqueue.h $(FUZZ_DISK) $(FUZZ_DISK_H) virtio/device.c virtio/device.h \
 		vmm/memory.c vmm/memory.h $(SECCOMP_SRCS) $(SECCOMP_HDRS)
 	@mkdir -p $(@D)
@@ -169,14 +182,14 @@ $(BUILD)/fuzz/fuzz_blk: tests/fuzz/fuzz_blk.c $(FUZZ_BLK) virtio/blk.h virtio/bl
 		-lseccomp
 
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c vmm/json.c vmm/json.h vmm/run/config.c vmm/run/config.h \
-		$(OPTIONS_SRCS) $(OPTIONS_HDRS) $(FUZZ_DISK) $(FUZZ_DISK_H) firmware/smbios.c \
+		$(OPTIONS_SRCS) $(OPTIONS_HDRS) $(FUZZ_DISK) $(FUZZ_DISK_H) $(SMBIOS_SRCS) \
 		firmware/smbios.h $(SECCOMP_SRCS) $(SECCOMP_HDRS) vmm/hostfile.c vmm/hostfile.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_json.c vmm/json.c vmm/run/config.c $(OPTIONS_SRCS) \
-		$(FUZZ_DISK) firmware/smbios.c $(SECCOMP_SRCS) vmm/hostfile.c -o $@ -pthread -luring \
+		$(FUZZ_DISK) $(SMBIOS_SRCS) $(SECCOMP_SRCS) vmm/hostfile.c -o $@ -pthread -luring \
 		-lseccomp
-$(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/fs.h virtio/fs_server.h \
-		virtio/fs_server_internal.h virtio/registry.c virtio/virtqueue.c \
+$(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/fs/fs.h virtio/fs/fs_server.h \
+		virtio/fs/fs_server_internal.h virtio/registry.c virtio/virtqueue.c \
 		virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c vmm/memory.h \
 		$(SECCOMP_SRCS) $(SECCOMP_HDRS)
 	@mkdir -p $(@D)
@@ -184,34 +197,39 @@ $(BUILD)/fuzz/fuzz_fs: tests/fuzz/fuzz_fs.c $(FUZZ_FS) virtio/fs.h virtio/fs_ser
 		virtio/device.c virtio/registry.c vmm/memory.c $(SECCOMP_SRCS) -o $@ -pthread \
 		-lseccomp
 
-$(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c $(FUZZ_NET) virtio/net.h virtio/net_backend.h \
-		virtio/net_internal.h virtio/net_tap.c virtio/net_slirp.c virtio/registry.c \
+$(BUILD)/fuzz/fuzz_net: tests/fuzz/fuzz_net.c tests/fuzz/device.h $(FUZZ_NET) virtio/net/net.h \
+		virtio/net/net_backend.h virtio/net/net_internal.h virtio/net/net_tap.c \
+		virtio/net/net_slirp.c virtio/registry.c \
 		virtio/virtqueue.c virtio/virtqueue.h virtio/device.c \
 		virtio/device.h vmm/memory.c vmm/memory.h $(SECCOMP_SRCS) $(SECCOMP_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -DVMM_NO_USER_NET tests/fuzz/fuzz_net.c $(FUZZ_NET) \
-		virtio/net_tap.c virtio/net_slirp.c virtio/virtqueue.c virtio/device.c \
+		virtio/net/net_tap.c virtio/net/net_slirp.c virtio/virtqueue.c virtio/device.c \
 		virtio/registry.c vmm/memory.c $(SECCOMP_SRCS) -o $@ -pthread -lseccomp
 
-$(BUILD)/fuzz/fuzz_rng: tests/fuzz/fuzz_rng.c virtio/rng.c virtio/rng.h virtio/registry.c \
-		virtio/virtqueue.c virtio/virtqueue.h virtio/device.c virtio/device.h vmm/memory.c \
-		vmm/memory.h $(SECCOMP_SRCS) $(SECCOMP_HDRS)
+$(BUILD)/fuzz/fuzz_rng: tests/fuzz/fuzz_rng.c tests/fuzz/device.h virtio/rng/rng.c \
+		virtio/rng/rng.h \
+		virtio/registry.c virtio/virtqueue.c virtio/virtqueue.h virtio/device.c \
+		virtio/device.h vmm/memory.c vmm/memory.h $(SECCOMP_SRCS) $(SECCOMP_HDRS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_rng.c virtio/rng.c virtio/registry.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_rng.c virtio/rng/rng.c virtio/registry.c \
 		virtio/virtqueue.c virtio/device.c vmm/memory.c $(SECCOMP_SRCS) -o $@ -pthread -lseccomp
 
 $(BUILD)/fuzz/fuzz_virtio_pci: tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci_common.c \
 		virtio/pci.h virtio/pci_internal.h \
-		$(FUZZ_BLK) virtio/blk.h virtio/blk_internal.h virtio/virtqueue.c virtio/virtqueue.h \
+		$(FUZZ_BLK) virtio/blk/blk.h virtio/blk/blk_internal.h virtio/virtqueue.c \
+		virtio/virtqueue.h \
 		$(FUZZ_DISK) $(FUZZ_DISK_H) \
-		virtio/device.c virtio/device.h devices/pci.c devices/pci.h devices/bus.c \
+		virtio/device.c virtio/device.h devices/pci.c devices/pci_bus.c devices/pci.h \
+		devices/pci_internal.h devices/bus.c \
 		devices/bus.h devices/msix.c devices/msix.h devices/platform.h vmm/irq.c vmm/irq.h \
 		vmm/x86/chipset.c vmm/x86/chipset.h vmm/memory.c vmm/memory.h $(SECCOMP_SRCS) \
 		$(SECCOMP_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio_pci.c virtio/pci.c virtio/pci_common.c \
 		$(FUZZ_BLK) virtio/registry.c \
-		virtio/virtqueue.c $(FUZZ_DISK) virtio/device.c devices/pci.c devices/bus.c \
+		virtio/virtqueue.c $(FUZZ_DISK) virtio/device.c devices/pci.c devices/pci_bus.c \
+		devices/bus.c \
 		devices/msix.c vmm/irq.c vmm/x86/chipset.c vmm/memory.c $(SECCOMP_SRCS) -o $@ \
 		-pthread -luring -lseccomp \
 		-Wl,--wrap=pthread_sigmask -Wno-gnu-variable-sized-type-not-at-end

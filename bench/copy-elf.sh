@@ -34,7 +34,7 @@ for prog in "$@"; do
     esac
     # "libx.so => /path (addr)", "/lib64/ld-linux-x86-64.so.2 (addr)"; skip the vDSO.
     libs=$(ldd "$path" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
-    if ldd "$path" | grep -q 'not found'; then
+    if ldd "$path" | grep 'not found' >/dev/null; then # all of it: no SIGPIPE under pipefail
         echo "copy-elf: $path: $(ldd "$path" | grep 'not found' | tr '\n' ' ')" >&2
         exit 1
     fi

@@ -136,8 +136,8 @@ grep -q '^PASS: bench-disk' "$log" || failed=1
 
 # The table: medians over the rounds that gave numbers, ratio ours/QEMU of
 # the medians, and the ratio of each round where both ran.
-qemu_version=$(qemu-system-x86_64 --version | head -n1 | sed 's/^QEMU emulator version //')
-peer_why=$(sed -n 's/^BENCH-PEER unavailable: //p' "$log" | head -n1)
+qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator version //')
+peer_why=$(sed -n 's/^BENCH-PEER unavailable: //p' "$log" | sed -n 1p)
 machine=$(sed -n 's/^BENCH-RUN .*vmm=qemu machine=\([^ ]*\) status=ok.*/\1/p' "$log" | tail -n1)
 machine=${machine:-$peer}
 [ "$machine" != microvm ] || machine=microvm,pcie=on

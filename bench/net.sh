@@ -121,11 +121,11 @@ if ! grep -q '^HARNESS-END' "$log"; then
 fi
 grep -q '^PASS: bench-net' "$log" || failed=1
 
-qemu_version=$(qemu-system-x86_64 --version | head -n1 | sed 's/^QEMU emulator version //')
-peer_why=$(sed -n 's/^BENCH-PEER unavailable: //p' "$log" | head -n1)
+qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator version //')
+peer_why=$(sed -n 's/^BENCH-PEER unavailable: //p' "$log" | sed -n 1p)
 {
     echo "network benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); L1 wall time ${wall} s; host load average $load_before before, $load_after after"
-    echo "L2: kernel $KERNEL_VERSION, $cpus vCPUs, $memory MiB; $(iperf3 --version | head -n1 | cut -d' ' -f1-2), one TCP stream, ${omit} s omitted + ${runtime} s per direction, to and from iperf3 -s in L1 behind a TAP"
+    echo "L2: kernel $KERNEL_VERSION, $cpus vCPUs, $memory MiB; $(iperf3 --version | sed -n 1p | cut -d' ' -f1-2), one TCP stream, ${omit} s omitted + ${runtime} s per direction, to and from iperf3 -s in L1 behind a TAP"
     echo "ours: $(basename "$vmm") --net tap=vmmtap0[,vhost=on]"
     if [ -n "$peer_why" ]; then
         echo "QEMU: peer unavailable: $peer_why"

@@ -56,7 +56,7 @@ cp "$here/l1/run-cmd.sh" "$out/l1-extra/scenarios/bench-run-cmd.sh"
 peer_why=
 if [ ! -x "$lkvm" ]; then
     peer_why="no lkvm at $lkvm: build one with bench/build-kvmtool.sh KVMTOOL_SOURCE_DIR, or set KVMTOOL=/path/to/lkvm"
-elif LC_ALL=C readelf -l "$lkvm" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+elif LC_ALL=C readelf -l "$lkvm" 2>/dev/null | grep 'Requesting program interpreter' >/dev/null; then
     PATH=$(dirname "$lkvm"):$PATH "$here/copy-elf.sh" "$out/l1-extra" "$(basename "$lkvm")"
     [ "$(basename "$lkvm")" = lkvm ] || mv "$out/l1-extra/usr/bin/$(basename "$lkvm")" "$out/l1-extra/usr/bin/lkvm"
 else
@@ -70,7 +70,7 @@ append="console=ttyS0 panic=-1 reboot=k harness.run=bench-run-cmd harness.verbos
 append="$append harness.timeout=120 bench.rounds=$rounds"
 echo "bench run-cmd: L1 = QEMU TCG, -cpu max,+svm,+npt, $smp vCPU(s); $rounds rounds; serial log ${log#"$top"/}"
 bench_l1
-grep -E '^(BENCH-RUN|BENCH-PEER|PASS:|FAIL:)' "$log" || true
+grep -E '^(BENCH-RUN|BENCH-STREAM|BENCH-PEER|PASS:|FAIL:)' "$log" || true
 failed=0
 if ! grep -q '^HARNESS-END' "$log"; then
     echo "FAIL: bench run-cmd: HARNESS-END never appeared (QEMU exit status $rc); last lines:"
@@ -78,7 +78,7 @@ if ! grep -q '^HARNESS-END' "$log"; then
     failed=1
 fi
 grep -q '^PASS: bench-run-cmd' "$log" || failed=1
-[ -n "$peer_why" ] || peer_why=$(sed -n 's/^BENCH-PEER unavailable: //p' "$log" | head -n1)
+[ -n "$peer_why" ] || peer_why=$(sed -n 's/^BENCH-PEER unavailable: //p' "$log" | sed -n 1p)
 
 {
     echo "run-cmd benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) CPUs; L1 wall time $(awk "BEGIN { printf \"%.0f\", $end - $start }") s; load $load_before before"
@@ -109,6 +109,14 @@ grep -q '^PASS: bench-run-cmd' "$log" || failed=1
                 printf "ratio ours/kvmtool (--rootfs against the same initramfs): %.2f\n", median(all["ours"]) / median(all["kvmtool"])
             else
                 print "ratio ours/kvmtool: n/a (no kvmtool numbers)"
+        }'
+    grep '^BENCH-STREAM .*status=ok' "$log" | awk '
+        { v = $0; sub(/.*mb_per_s=/, "", v); all[++n] = v + 0 }
+        END {
+            if (!n) { print "stdout stream: no successful round"; exit }
+            for (i = 2; i <= n; i++)
+                for (j = i; j > 1 && all[j - 1] > all[j]; j--) { t = all[j]; all[j] = all[j - 1]; all[j - 1] = t }
+            printf "stdout stream, vmm run --rootfs DIR -- cat /dev/zero | head -c 64M, through the command port: median %.1f MB/s of L1 time over %d rounds\n", n % 2 ? all[(n + 1) / 2] : (all[n / 2] + all[n / 2 + 1]) / 2, n
         }'
 } >"$out/table.txt"
 cat "$out/table.txt"

@@ -67,7 +67,7 @@ if grep -qx -- "$begin" "$doc" && grep -qx -- "$end" "$doc"; then
     {
         echo "$begin"
         echo "Last \`make bench\` run, written by bench/run.sh: $(date -u '+%Y-%m-%d %H:%M UTC'),"
-        echo "$(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1),"
+        echo "$(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sed -n 1p),"
         echo "$(uname -sr), tree $(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown);"
         echo "benchmarks: ${names[*]}${failed[*]:+ (failed: ${failed[*]})}."
         for b in "${names[@]}"; do

@@ -119,7 +119,7 @@ kvmtool_why=
 if [ ! -x "$lkvm" ]; then
     kvmtool_why="no lkvm at $lkvm: build one with bench/build-kvmtool.sh KVMTOOL_SOURCE_DIR, or set KVMTOOL=/path/to/lkvm"
     echo "SKIP: bench vm kvmtool: $kvmtool_why"
-elif LC_ALL=C readelf -l "$lkvm" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+elif LC_ALL=C readelf -l "$lkvm" 2>/dev/null | grep 'Requesting program interpreter' >/dev/null; then
     root=$out/lkvm-root
     rm -rf "$root"
     mkdir -p "$root/bin"
@@ -176,7 +176,7 @@ size_lkvm=
 [ ! -x "$lkvm" ] || size_lkvm=$(stripped "$lkvm")
 lkvm_version=$([ -x "$lkvm" ] && "$lkvm" version 2>/dev/null || true)
 
-qemu_version=$(qemu-system-x86_64 --version | head -n1 | sed 's/^QEMU emulator version //')
+qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator version //')
 {
     echo "vm benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); L1 wall time ${wall} s; host load average $load_before before, $load_after after"
     echo "nested: L1 = QEMU $qemu_version TCG (emulated AMD-V), 1 vCPU; L2 kernel $KERNEL_VERSION; figures only mean something relative to each other"
@@ -268,7 +268,7 @@ qemu_version=$(qemu-system-x86_64 --version | head -n1 | sed 's/^QEMU emulator v
         printf ' %s %s' "$d" "$(cd "$top" && git ls-files "$d/*.c" "$d/*.h" | xargs -r cat | wc -l)"
     done
     echo
-    ours_phases=$(sed -n 's/^BENCH-RUN .*part=startup vmm=ours status=ok .*phases=\([^ ]*\).*/\1/p' "$log" | head -n1)
+    ours_phases=$(sed -n 's/^BENCH-RUN .*part=startup vmm=ours status=ok .*phases=\([^ ]*\).*/\1/p' "$log" | sed -n 1p)
     [ -z "$ours_phases" ] || echo "ours, start-up milestones of round 1 (ms after main()): $ours_phases"
     echo "profile (round 1 / one extra run):"
     grep -aE '^bench-vm: (strace|profile)|^bench-vm:   [0-9.]+ ms ' "$log" | sed 's/^bench-vm: /  /' || true

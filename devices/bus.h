@@ -16,6 +16,29 @@ struct bus_device_ops {
 	void (*write)(void *opaque, uint64_t offset, const void *data, unsigned int len);
 };
 
+/*
+ * The value in an access's len bytes, little-endian as the guest wrote it; bytes past the
+ * eighth are ignored. And the other way: fill len bytes with v, bytes past the eighth 0.
+ * Byte by byte, so the host's own byte order does not matter.
+ */
+static inline uint64_t bus_load_le(const void *data, unsigned int len)
+{
+	const uint8_t *p = data;
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < len && i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static inline void bus_store_le(void *data, unsigned int len, uint64_t v)
+{
+	uint8_t *p = data;
+
+	for (unsigned int i = 0; i < len; i++)
+		p[i] = i < 8 ? (uint8_t)(v >> (8 * i)) : 0;
+}
+
 struct bus_range {
 	uint64_t base;
 	uint64_t len;

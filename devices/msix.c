@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* MSI-X capability, vector table and pending bits (PCI Local Bus 3.0, 6.8.2). */
 #include "devices/msix.h"
+#include "devices/bus.h"
 
 #include <errno.h>
 #include <string.h>
@@ -12,27 +13,9 @@ struct vstate {
 	bool masked;
 };
 
-static uint64_t load_le(const void *data, unsigned int len)
-{
-	const uint8_t *p = data;
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < len; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static void store_le(void *data, unsigned int len, uint64_t v)
-{
-	uint8_t *p = data;
-
-	for (unsigned int i = 0; i < len; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void put32(uint8_t *p, uint32_t v)
 {
-	store_le(p, 4, v);
+	bus_store_le(p, 4, v);
 }
 
 /* A 4- or 8-byte access aligned to its size, wholly inside [0, size). */
@@ -172,7 +155,7 @@ size_t msix_capability(const struct msix *m, uint8_t cap[MSIX_CAP_SIZE],
 
 void msix_config_written(struct msix *m, const uint8_t *cap)
 {
-	uint16_t ctrl = (uint16_t)load_le(cap + MSIX_CAP_CTRL, 2);
+	uint16_t ctrl = (uint16_t)bus_load_le(cap + MSIX_CAP_CTRL, 2);
 	bool enabled = ctrl & MSIX_CTRL_ENABLE, fmask = ctrl & MSIX_CTRL_FMASK;
 	bool was_enabled, was_fmask;
 
@@ -210,7 +193,7 @@ void msix_table_read(struct msix *m, uint64_t offset, void *data, unsigned int l
 	v = words[w];
 	if (len == 8)
 		v |= (uint64_t)words[w + 1] << 32;
-	store_le(data, len, v);
+	bus_store_le(data, len, v);
 }
 
 void msix_table_write(struct msix *m, uint64_t offset, const void *data, unsigned int len)
@@ -226,7 +209,7 @@ void msix_table_write(struct msix *m, uint64_t offset, const void *data, unsigne
 	vec = (unsigned int)(offset / MSIX_ENTRY_SIZE);
 	e = &m->table[vec];
 	before = vstate(m, vec);
-	val = load_le(data, len);
+	val = bus_load_le(data, len);
 	for (w = offset % MSIX_ENTRY_SIZE / 4; len; len -= 4, w++, val >>= 32) {
 		switch (w) {
 		case MSIX_ENTRY_ADDR_LO / 4:
@@ -260,7 +243,7 @@ void msix_pba_read(struct msix *m, uint64_t offset, void *data, unsigned int len
 	pthread_mutex_unlock(&m->lock);
 	if (offset % 8)
 		v >>= 32;
-	store_le(data, len, v);
+	bus_store_le(data, len, v);
 }
 
 bool msix_notify(struct msix *m, unsigned int vec)

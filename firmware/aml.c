@@ -193,6 +193,7 @@ void aml_string(struct aml *a, const char *s)
 	aml_bytes(a, s, n + 1);
 }
 
+/* EISA IDs are upper case: a lower-case digit is not one (unlike parse_digit). */
 static int aml_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -23,7 +23,7 @@ export DEBIAN_FRONTEND=noninteractive
 # True when apt's package lists are missing or more than a week old.
 lists_stale() {
     local newest
-    newest=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mtime -7 2>/dev/null | head -n1)
+    newest=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mtime -7 2>/dev/null | sed -n 1p)
     [ -z "$newest" ]
 }
 

@@ -18,7 +18,7 @@ LAYERS='
 2 firmware firmware/*
 3 virtio   virtio/*
 5 run      vmm/run/*
-6 main     vmm/main.c
+6 main     vmm/main.c vmm/startup.*
 4 monitor  vmm/*
 '
 # The directories the layers cover.

@@ -32,6 +32,7 @@ read -r unit_passed unit_failed < <(tail -n 1 build/unit-results.txt |
 
 section "command line and input files"
 tests/cli/bad-inputs.sh build/vmm | tee -a "$log"
+tests/cli/operations.sh build/vmm | tee -a "$log"
 
 section "include layering"
 tests/layering.sh | tee -a "$log"

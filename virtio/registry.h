@@ -3,7 +3,7 @@
  * One shape for every virtio device kind (block, network, shared directory, entropy): a
  * table of operations that the VMM calls at each step of a device's life, and the slot
  * each device lives in. A kind's table sits at the end of its own file (virtio_blk_kind
- * in virtio/blk.c, ...); vmm/devices.c lists the kinds, one line each, and walks the
+ * in virtio/blk/blk.c, ...); vmm/devices.c lists the kinds, one line each, and walks the
  * slots, so vmm/ never names a kind.
  *
  * A device's life, in the order vmm/main.c goes through it (one thread, the main one):

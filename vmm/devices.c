@@ -6,10 +6,10 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "virtio/blk.h"
-#include "virtio/fs.h"
-#include "virtio/net.h"
-#include "virtio/rng.h"
+#include "virtio/blk/blk.h"
+#include "virtio/fs/fs.h"
+#include "virtio/net/net.h"
+#include "virtio/rng/rng.h"
 #include "vmm/options.h"
 #include "vmm/vm.h"
 

@@ -13,11 +13,11 @@
 #include <stdint.h>
 
 #include "firmware/smbios.h"
-#include "virtio/disk.h"
+#include "virtio/blk/disk.h"
 #include "vmm/x86/kernel_unpack.h"
 #include "vmm/seccomp.h"
-#include "virtio/fs.h"
-#include "virtio/rng.h"
+#include "virtio/fs/fs.h"
+#include "virtio/rng/rng.h"
 #include "vmm/options_net.h"
 
 #define VMM_DEFAULT_MEMORY (512ull << 20)
@@ -67,8 +67,9 @@ struct vmm_options {
 	bool run;
 	char **command; /* argv of the command, NULL-terminated; set in run mode */
 	unsigned int ncommand;
-	const char *rootfs;	      /* --rootfs DIR: the guest's root is a copy of DIR in RAM */
-	const char *modules_dir;      /* --modules DIR: default /lib/modules/<kernel release> */
+	const char *rootfs;	 /* --rootfs DIR: the guest's root is a copy of DIR in RAM */
+	const char *modules_dir; /* --modules DIR: default /lib/modules/<kernel release> */
+	const char *kernel_tree; /* vmm run --kernel DIR: the build tree (vmm/run/kernel_tree.h) */
 	const char *env[VMM_MAX_ENV]; /* --env NAME=VALUE, in order */
 	unsigned int nenv;
 	const char *cwd;	 /* --cwd DIR in the guest */

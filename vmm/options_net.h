@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * --net: the parser of one virtio-net device's options (struct net_options, virtio/net.h).
+ * --net: the parser of one virtio-net device's options (struct net_options, virtio/net/net.h).
  * Pure: opens nothing; whether the TAP exists, or this build has user networking, is
  * for the VMM to find out when it starts.
  */
@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "virtio/net.h" /* struct net_options: the device's own options */
+#include "virtio/net/net.h" /* struct net_options: the device's own options */
 
 #define VMM_NET_MAX_QUEUES NET_MAX_PAIRS /* queue pairs per NIC */
 

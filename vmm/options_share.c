@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* --share HOSTDIR[:TAG][,readonly=on|off]: one virtio-fs share's directory, tag and mode. */
+/*
+ * --share HOSTDIR[:TAG][,readonly=on|off][,cache=never|auto|always]: one virtio-fs share's
+ * directory, tag, mode and how long the guest may cache what it reads.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,6 +80,23 @@ static int parse_dir_tag(const char *text, const char *spec, struct fs_share_opt
 	return 0;
 }
 
+static int parse_cache(const char *value, enum fs_cache *cache)
+{
+	static const char *const names[] = {
+		[FS_CACHE_AUTO] = "auto",
+		[FS_CACHE_NEVER] = "never",
+		[FS_CACHE_ALWAYS] = "always",
+	};
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(value, names[i])) {
+			*cache = (enum fs_cache)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static int parse_share_text(const char *text, struct fs_share_options *s, unsigned int index,
 			    char *err, size_t errlen)
 {
@@ -98,11 +118,17 @@ static int parse_share_text(const char *text, struct fs_share_options *s, unsign
 	for (unsigned int i = 1; i < list.count; i++) {
 		const struct kv_item *it = &list.items[i];
 
-		if (!it->value || strcmp(it->key, "readonly") ||
-		    parse_on_off(it->value, &s->readonly)) {
+		bool ok = false;
+
+		if (it->value && !strcmp(it->key, "readonly"))
+			ok = !parse_on_off(it->value, &s->readonly);
+		else if (it->value && !strcmp(it->key, "cache"))
+			ok = !parse_cache(it->value, &s->cache);
+		if (!ok) {
 			snprintf(err, errlen,
-				 "--share %s: unknown setting '%.*s' (readonly=on|off)", text,
-				 it->rawlen, it->raw);
+				 "--share %s: unknown setting '%.*s' (readonly=on|off, "
+				 "cache=never|auto|always)",
+				 text, it->rawlen, it->raw);
 			return -EINVAL;
 		}
 		if (kv_repeats(&list, i)) {

@@ -2,7 +2,7 @@
 /*
  * Every command-line option, once: its names, its --help text, the commands and the
  * --config key that accept it, and its parser. The parsers of the options with a
- * struct of their own sit with that struct (--disk: virtio/disk.c; --net:
+ * struct of their own sit with that struct (--disk: virtio/blk/disk.c; --net:
  * vmm/options_net.c; --share: vmm/options_share.c); the small ones are here.
  */
 #include <errno.h>
@@ -387,7 +387,7 @@ const struct option_spec options_table[] = {
 		  "repeatable (up to 16)",
 	  .run_help = AS_FOR_BOOT },
 	{ .name = "share",
-	  .metavar = "HOSTDIR[:TAG][,readonly=on]",
+	  .metavar = "HOSTDIR[:TAG][,readonly=on][,cache=MODE]",
 	  .modes = BOTH,
 	  .json_key = "share",
 	  .repeatable = true,
@@ -396,6 +396,10 @@ const struct option_spec options_table[] = {
 		  "The guest mounts it with mount -t virtiofs TAG /mnt. TAG: up to 36 "
 		  "printable characters, default the directory's last component (or shareN "
 		  "when that is no usable tag). readonly: every change fails with EROFS. "
+		  "cache: how long the guest trusts names, attributes and file data: auto "
+		  "(default; 1 s, data until the file changes), never (no caching, direct "
+		  "I/O: the host changes the directory too) or always (a day, data kept across "
+		  "opens: only this guest changes it). "
 		  "The guest cannot reach outside HOSTDIR, open device nodes or follow "
 		  "symlinks on the host. A comma in HOSTDIR is written twice (,,).",
 	  .run_help = "also share HOSTDIR, mounted at its own path in the guest" },

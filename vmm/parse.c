@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int digit_value(char c, unsigned int base)
+int parse_digit(char c, unsigned int base)
 {
 	int v = -1;
 
@@ -38,7 +38,7 @@ int parse_number(const char *text, size_t len, unsigned int flags, uint64_t max,
 	}
 	first = i;
 	for (; i < len && text[i]; i++) {
-		int d = digit_value(text[i], base);
+		int d = parse_digit(text[i], base);
 
 		if (d < 0)
 			break;

@@ -67,4 +67,7 @@ bool kv_repeats(const struct kv_list *list, unsigned int i);
 /* "on" or "off" to a bool; -EINVAL otherwise. */
 int parse_on_off(const char *text, bool *out);
 
+/* The value of one digit in base (up to 16, either case), or -1 when it is none. */
+int parse_digit(char c, unsigned int base);
+
 #endif

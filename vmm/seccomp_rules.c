@@ -78,7 +78,7 @@ static const struct rule main_rules[] = {
 	ALLOW(epoll_pwait),
 	ALLOW(epoll_ctl),
 	ALLOW(close),
-	/* disk images are unlocked at exit, before their rings are gone (virtio/disk.c) */
+	/* disk images are unlocked at exit, before their rings are gone (virtio/blk/disk.c) */
 	{ .nr = SCMP_SYS(fcntl),
 	  .fd_class = VMM_SECCOMP_FD_DISK,
 	  .test = { ARG_EQ(1, F_OFD_SETLK) } },
@@ -109,7 +109,7 @@ static const struct rule blk_rules[] = {
  * guest starts a virtio-blk queue by writing DRIVER_OK from a vCPU, and that thread then
  * creates the queue's thread, which starts under this list: so the second half is what a
  * queue thread needs before and after it adds its own. Rings and kick eventfds exist
- * from set-up on (virtio/blk.c, virtio/pci.c): no thread creates one while the guest runs.
+ * from set-up on (virtio/blk/blk.c, virtio/pci.c): no thread creates one while the guest runs.
  */
 static const struct rule vcpu_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_RUN),
@@ -215,7 +215,7 @@ static const struct rule user_net_rules[] = {
  * every call that takes a descriptor or a directory descriptor must name one of them:
  * AT_FDCWD and the VMM's other descriptors (disk images, KVM, TAPs) are refused. seccomp
  * cannot read the path a call takes, so an absolute one would still pass here: keeping
- * the paths beneath the share is Landlock's work (virtio/fs.c), and the server's own
+ * the paths beneath the share is Landlock's work (virtio/fs/fs.c), and the server's own
  * (one component per name, openat2 with RESOLVE_BENEATH). These threads are made at
  * set-up and load this list themselves; no other thread may open a file once the guest
  * runs.

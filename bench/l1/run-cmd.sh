@@ -31,6 +31,7 @@ mkdir -p "$root/bin"
 cp /bin/busybox "$root/bin/busybox"
 ln -sf busybox "$root/bin/sh"
 ln -sf busybox "$root/bin/echo"
+ln -sf busybox "$root/bin/cat"
 export HOME=/tmp # kvmtool keeps its sockets under $HOME/.lkvm
 
 # first_output NAME CMD...: seconds (L1 uptime) from start to the marker
@@ -92,6 +93,34 @@ while [ "$r" -le "$rounds" ]; do
     done
     r=$((r + 1))
 done
+
+# The command's stdout as a byte stream: `vmm run -- cat /dev/zero | head -c N`. It
+# travels through the command port, one exit per chunk of up to 4 KiB (devices/cmdport.h).
+# Two sizes, so that the boot cancels out: MB/s = (big - small) / (t_big - t_small).
+# Each pipeline also shows that the VMM ends when its reader goes away.
+stream() {
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    got=$(timeout -k 5 "$limit" "$VMM" run --kernel "$GUEST_KERNEL" --rootfs "$root" -- \
+        cat /dev/zero 2>"$LOG_DIR/bench-stream.err" </dev/null | head -c "$1" | wc -c)
+    t1=$(cut -d' ' -f1 /proc/uptime)
+    echo "$got $(awk "BEGIN { printf \"%.3f\", $t1 - $t0 }")"
+}
+small=1048576
+big=67108864
+r=1
+while [ "$r" -le "$rounds" ]; do
+    set -- $(stream $small) $(stream $big)
+    if [ "$1" = $small ] && [ "$3" = $big ]; then
+        echo "BENCH-STREAM round=$r status=ok small_s=$2 big_s=$4" \
+            "mb_per_s=$(awk "BEGIN { d = $4 - $2; printf \"%.1f\", d > 0 ? ($big - $small) / 1048576 / d : 0 }")"
+    else
+        echo "BENCH-STREAM round=$r status=failed bytes=$1,$3"
+        tail -c 400 "$LOG_DIR/bench-stream.err" | tr -c '[:print:]\n' '.' | sed 's/^/| stream err: /'
+        failed=1
+    fi
+    r=$((r + 1))
+done
+
 if [ "$failed" = 0 ]; then
     echo "PASS: $name"
 else

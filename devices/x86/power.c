@@ -14,20 +14,6 @@
 #define I8042_CMD_RESET 0xfe
 #define MARKERS_LOGGED_MAX 64 /* a guest spinning on the port must not flood the log */
 
-static uint64_t load_le(const void *data, unsigned int len)
-{
-	uint64_t v = 0;
-
-	memcpy(&v, data, len < sizeof(v) ? len : sizeof(v));
-	return v;
-}
-
-static void store_le(void *data, unsigned int len, uint64_t v)
-{
-	memset(data, 0, len);
-	memcpy(data, &v, len < sizeof(v) ? len : sizeof(v));
-}
-
 /* PM1 event block: status (write 1 to clear) at offset 0, enable at offset 2. */
 static void pm1_evt_read(void *opaque, uint64_t offset, void *data, unsigned int len)
 {
@@ -37,13 +23,13 @@ static void pm1_evt_read(void *opaque, uint64_t offset, void *data, unsigned int
 	pthread_mutex_lock(&p->lock);
 	both = p->pm1_status | ((uint32_t)p->pm1_enable << 16);
 	pthread_mutex_unlock(&p->lock);
-	store_le(data, len, both >> (offset * 8));
+	bus_store_le(data, len, both >> (offset * 8));
 }
 
 static void pm1_evt_write(void *opaque, uint64_t offset, const void *data, unsigned int len)
 {
 	struct power_devices *p = opaque;
-	uint32_t v = (uint32_t)(load_le(data, len) << (offset * 8));
+	uint32_t v = (uint32_t)(bus_load_le(data, len) << (offset * 8));
 	uint32_t mask = (uint32_t)(((1ull << (len * 8)) - 1) << (offset * 8));
 
 	pthread_mutex_lock(&p->lock);
@@ -60,7 +46,7 @@ static void pm1_cnt_read(void *opaque, uint64_t offset, void *data, unsigned int
 
 	pthread_mutex_lock(&p->lock);
 	/* SCI_EN always reads 1: this machine has no legacy (non-ACPI) mode to leave */
-	store_le(data, len, (uint64_t)(p->pm1_control | PM1_CNT_SCI_EN) >> (offset * 8));
+	bus_store_le(data, len, (uint64_t)(p->pm1_control | PM1_CNT_SCI_EN) >> (offset * 8));
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -72,7 +58,7 @@ static void pm1_cnt_write(void *opaque, uint64_t offset, const void *data, unsig
 
 	if (offset != 0 || len < 2)
 		return; /* SLP_EN lives in the high byte: a partial write cannot sleep */
-	v = (uint16_t)load_le(data, 2);
+	v = (uint16_t)bus_load_le(data, 2);
 	pthread_mutex_lock(&p->lock);
 	p->pm1_control = v & (uint16_t)~PM1_CNT_SLP_EN; /* SLP_EN is write-only */
 	off = (v & PM1_CNT_SLP_EN) &&
@@ -94,7 +80,7 @@ static void reset_write(void *opaque, uint64_t offset, const void *data, unsigne
 {
 	struct power_devices *p = opaque;
 
-	if (offset == 0 && load_le(data, len) == PLATFORM_ACPI_RESET_VALUE)
+	if (offset == 0 && bus_load_le(data, len) == PLATFORM_ACPI_RESET_VALUE)
 		p->events.reset(p->events.ctx);
 }
 

@@ -151,6 +151,8 @@ expect share-empty-tag "empty tag" --kernel "$tmp/text" --share "$tmp/share:"
 expect share-no-dir "needs a host directory" --kernel "$tmp/text" --share ":tag"
 expect share-bad-setting "unknown setting 'readonly=yes'" --kernel "$tmp/text" \
 	--share "$tmp/share,readonly=yes"
+expect share-bad-cache "unknown setting 'cache=fast' (readonly=on|off, cache=never|auto|always)" \
+	--kernel "$tmp/text" --share "$tmp/share,cache=fast"
 expect share-blank-in-tag "printable ASCII without blanks" --kernel "$tmp/text" \
 	--share "$tmp/share:a b"
 expect share-too-many "at most 8 shares" --kernel "$tmp/text" \

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for virtio-blk request parsing (virtio/blk.c over virtio/virtqueue.c and
- * virtio/disk.c): the input is a driver's whole view of one queue, i.e. which features it
+ * libFuzzer target for virtio-blk request parsing (virtio/blk/blk.c over virtio/virtqueue.c and
+ * virtio/blk/disk.c): the input is a driver's whole view of one queue, i.e. which features it
  * negotiated and an image of guest RAM holding the rings, headers, data buffers and status
  * bytes in whatever shape it likes. Each input runs one pass of blk_queue_serve() on the
  * calling thread with the thread engine, so it is deterministic and starts no thread.
@@ -59,36 +59,14 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "virtio/blk.h"
+#include "virtio/blk/blk.h"
+
+#include "device.h"
 
 static uint8_t *ram;
 static struct guest_mem mem;
 static uint8_t pattern[DISK_SIZE];
 static struct blk disks[2]; /* 0: read-write, 1: read-only */
-static unsigned int needs_reset;
-
-static void check(bool ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
-
-static void t_notify(struct virtio_device *v, unsigned int q)
-{
-	(void)v;
-	check(q == 0);
-}
-
-static void t_needs_reset(struct virtio_device *v)
-{
-	(void)v;
-	needs_reset++;
-}
-
-static const struct virtio_transport_ops transport = {
-	.notify_queue = t_notify,
-	.needs_reset = t_needs_reset,
-};
 
 static void open_disk(struct blk *b, bool readonly)
 {
@@ -110,18 +88,14 @@ static void open_disk(struct blk *b, bool readonly)
 		abort();
 	}
 	unlink(o.path);
-	vdev->transport = &transport;
+	vdev->transport = &fuzz_transport;
 }
 
 static void setup(void)
 {
 	for (unsigned int i = 0; i < DISK_SIZE; i++)
 		pattern[i] = (uint8_t)(i / 512 * 7 + i);
-	ram = aligned_alloc(4096, RAM_SIZE);
-	check(ram != NULL);
-	mem.regions[0] = (struct guest_region){ .gpa = 0, .size = RAM_SIZE, .host = ram };
-	mem.count = 1;
-	mem.size = RAM_SIZE;
+	ram = fuzz_guest_ram(&mem, RAM_SIZE);
 	/* one pass on the calling thread, no io_uring ring per input */
 	setenv("VMM_DISK_ENGINE", "thread", 1);
 	open_disk(&disks[0], false);

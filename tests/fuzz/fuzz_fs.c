@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the virtio-fs FUSE server (virtio/fs.c): arbitrary request bytes
+ * libFuzzer target for the virtio-fs FUSE server (virtio/fs/fs.c): arbitrary request bytes
  * against a share in a temporary directory, rebuilt for every input:
  *
  *   <base>/share/hello.txt, share/sub/inner, share/out-link -> ../secret,
@@ -18,7 +18,7 @@
  * FALLOCATE's length is cut to 1 MiB so an input cannot fill the disk.
  *
  * Built with -DFS_FUZZ_MAKE_SEEDS it writes the seed corpus instead:
- *   clang -O1 -I. -D_GNU_SOURCE -DFS_FUZZ_MAKE_SEEDS tests/fuzz/fuzz_fs.c virtio/fs.c \
+ *   clang -O1 -I. -D_GNU_SOURCE -DFS_FUZZ_MAKE_SEEDS tests/fuzz/fuzz_fs.c virtio/fs/fs.c \
  *	virtio/virtqueue.c vmm/memory.c -o build/fuzz/make_fs_seeds -pthread
  *   build/fuzz/make_fs_seeds tests/fuzz/corpus/fs
  */
@@ -36,7 +36,7 @@
 #include <sys/syscall.h>
 #include <linux/fuse.h>
 
-#include "virtio/fs.h"
+#include "virtio/fs/fs.h"
 
 #define SECRET "outside the share\n"
 

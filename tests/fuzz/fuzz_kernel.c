@@ -14,6 +14,8 @@
  * does, and the whole length; every segment it accepts must lie inside the file, above
  * the VMM's boot data and apart from the others, with the entry point in file bytes.
  * elf_linux_release() searches the whole input and may only return a banner's release.
+ * An ELF input is also a kernel module of a build tree (vmm/run/kernel_tree.c):
+ * kernel_tree_modinfo_depends() may only return a NUL-terminated string from the input.
  *
  * Built with -DKERNEL_FUZZ_MAKE_SEEDS (and without -fsanitize=fuzzer) this file is instead
  * a program that writes the vmlinux seeds into the directory named on its command line.
@@ -23,6 +25,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "vmm/run/kernel_tree.h"
 #include "vmm/x86/bzimage.h"
 #include "vmm/x86/elf.h"
 
@@ -173,9 +176,16 @@ static void fuzz_elf(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (elf_is_elf(data, size))
+	if (elf_is_elf(data, size)) {
+		char deps[64];
+		int ret;
+
 		fuzz_elf(data, size);
-	else
+		ret = kernel_tree_modinfo_depends(data, size, deps, sizeof(deps));
+		if (ret == 0 &&
+		    (strlen(deps) >= sizeof(deps) || !memmem(data, size, deps, strlen(deps))))
+			__builtin_trap();
+	} else
 		fuzz_bzimage(data, size);
 	return 0;
 }

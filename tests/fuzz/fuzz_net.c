@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for virtio-net header and ring handling (virtio/net.c over
+ * libFuzzer target for virtio-net header and ring handling (virtio/net/net.c over
  * virtio/virtqueue.c): the input is a driver's view of the device (negotiated features,
  * queue size, one or two queue pairs) plus an image of guest RAM holding the receive,
  * transmit and control rings and whatever they point at, and a list of frames the back
@@ -121,7 +121,9 @@ static uint32_t ring_gpa(unsigned int q, unsigned int size, enum ring_part part)
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "virtio/net.h"
+#include "virtio/net/net.h"
+
+#include "device.h"
 
 static uint8_t *ram;
 static uint8_t *pool; /* the RAM image as the input gave it: where frames come from */
@@ -146,13 +148,6 @@ struct fake_be {
 	uint64_t rx_entries; /* used entries those frames need */
 };
 static struct fake_be fakes[2];
-static unsigned int needs_reset;
-
-static void check(bool ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
 
 static bool in_ram(const void *base, size_t len)
 {
@@ -298,30 +293,11 @@ static const struct net_backend_ops fake_ops = {
 	.close = f_close,
 };
 
-static void t_notify(struct virtio_device *v, unsigned int q)
-{
-	check(q < v->num_queues);
-}
-
-static void t_needs_reset(struct virtio_device *v)
-{
-	(void)v;
-	needs_reset++;
-}
-
-static const struct virtio_transport_ops transport = {
-	.notify_queue = t_notify,
-	.needs_reset = t_needs_reset,
-};
-
 static void setup(void)
 {
-	ram = aligned_alloc(4096, RAM_SIZE);
+	ram = fuzz_guest_ram(&mem, RAM_SIZE);
 	pool = malloc(RAM_SIZE);
-	check(ram && pool);
-	mem.regions[0] = (struct guest_region){ .gpa = 0, .size = RAM_SIZE, .host = ram };
-	mem.count = 1;
-	mem.size = RAM_SIZE;
+	check(pool != NULL);
 	/* a descriptor to stand for the back end's rx_fd and tx_fd; nothing polls it */
 	ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	check(ready_fd >= 0);
@@ -487,7 +463,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	stderr = quiet;
 	check(net_init(&net, &vdev, bes, npairs, mac, &mem, err, sizeof(err)) == 0);
-	vdev->transport = &transport;
+	vdev->transport = &fuzz_transport;
 	/* what the driver accepted: only offered bits, as the transport would allow */
 	features = want_features(data) &
 		   (vdev->device_features | (1ull << VIRTIO_F_VERSION_1) |

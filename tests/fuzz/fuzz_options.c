@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the command line (vmm/options.c and its --net parser, with
- * virtio/disk.c's --disk parser and firmware/smbios.c's --uuid/--name checks):
+ * virtio/blk/disk.c's --disk parser and firmware/smbios.c's --uuid/--name checks):
  * options_parse() must return 0 or -EINVAL, with a NUL-terminated message in err for
  * -EINVAL, and never crash.
  *

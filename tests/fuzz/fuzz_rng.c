@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for virtio-rng (virtio/rng.c over virtio/virtqueue.c): the input is a
+ * libFuzzer target for virtio-rng (virtio/rng/rng.c over virtio/virtqueue.c): the input is a
  * driver's whole view of the request queue, as in fuzz_blk.c: the features it took and an
  * image of guest RAM holding the rings and buffers in whatever shape it likes. Each input
  * runs passes of rng_queue_serve() on the calling thread at times the input picks, so it is
@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtio/rng.h"
+#include "virtio/rng/rng.h"
+
+#include "device.h"
 
 #define RAM_SIZE 0x10000u
 #define HEADER_SIZE 4u
@@ -37,44 +39,16 @@
 static uint8_t *ram;
 static struct guest_mem mem;
 static struct rng dev;
-static unsigned int needs_reset;
-
-static void check(bool ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
-
-static void t_notify(struct virtio_device *v, unsigned int q)
-{
-	(void)v;
-	check(q == 0);
-}
-
-static void t_needs_reset(struct virtio_device *v)
-{
-	(void)v;
-	needs_reset++;
-}
-
-static const struct virtio_transport_ops transport = {
-	.notify_queue = t_notify,
-	.needs_reset = t_needs_reset,
-};
 
 static void setup(void)
 {
 	struct virtio_device *vdev;
 	char err[256];
 
-	ram = aligned_alloc(4096, RAM_SIZE);
-	check(ram != NULL);
-	mem.regions[0] = (struct guest_region){ .gpa = 0, .size = RAM_SIZE, .host = ram };
-	mem.count = 1;
-	mem.size = RAM_SIZE;
+	ram = fuzz_guest_ram(&mem, RAM_SIZE);
 	check(rng_init(&dev, &vdev, RNG_DEFAULT_RATE, &mem, err, sizeof(err)) == 0);
 	vdev->name = "virtio-rng0";
-	vdev->transport = &transport;
+	vdev->transport = &fuzz_transport;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the virtio-pci transport (virtio/pci.c) in front of a real
- * virtio-blk device (virtio/blk.c, virtio/virtqueue.c, virtio/disk.c) whose queue threads
+ * virtio-blk device (virtio/blk/blk.c, virtio/virtqueue.c, virtio/blk/disk.c) whose queue threads
  * run while the input pokes at the registers: what a hostile driver can do to a device
  * that is busy. The device is built as the VMM builds a disk: blk_init() on an image file
  * (64 KiB, 128 sectors, in /dev/shm or /tmp, unlinked at once), two queues, then
@@ -146,7 +146,7 @@ enum {
 #include "devices/bus.h"
 #include "devices/pci.h"
 #include "devices/platform.h"
-#include "virtio/blk.h"
+#include "virtio/blk/blk.h"
 #include "virtio/pci.h"
 #include "vmm/irq.h"
 

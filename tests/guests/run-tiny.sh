@@ -82,6 +82,27 @@ if [ $rc -ne 0 ]; then fail hello "exit status $rc, expected 0 (poweroff)"
 elif ! grep -q 'hello from a tiny guest' "$tmp/out"; then fail hello "no greeting on the console"
 else pass hello; fi
 
+# NOTIFY_SOCKET: a systemd unit of Type=notify hears READY=1 once the guest runs
+if command -v socat >/dev/null; then
+	timeout 30 socat -u "UNIX-RECVFROM:$tmp/notify.sock,unlink-early" - >"$tmp/notify" 2>&1 &
+	receiver=$!
+	n=0
+	while [ ! -S "$tmp/notify.sock" ] && [ $n -lt 50 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	export NOTIFY_SOCKET="$tmp/notify.sock"
+	run hello
+	unset NOTIFY_SOCKET
+	wait $receiver
+	if [ $rc -ne 0 ]; then fail notify "exit status $rc, expected 0"
+	elif [ "$(cat "$tmp/notify")" != READY=1 ]; then
+		fail notify "the socket got '$(cat "$tmp/notify")', expected READY=1"
+	else pass "notify (READY=1 on \$NOTIFY_SOCKET)"; fi
+else
+	echo "SKIP: tiny notify: socat is not installed here"
+fi
+
 # On a host without VT-x/AMD-V the VMM says at start-up that a Linux kernel may not boot
 # here, and says it again after 10 s without guest output. build/vmm reads the real
 # /proc/cpuinfo, whatever kind of host the tests were told to play.

@@ -60,7 +60,9 @@ cc=${CC:-cc}
 
 [ -f "$init_script" ] || { echo "mkinitrd-guest: no such init script: $init_script" >&2; exit 1; }
 [ -x "$busybox" ] || { echo "mkinitrd-guest: $busybox missing (install busybox-static)" >&2; exit 1; }
-if LC_ALL=C readelf -l "$busybox" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+# grep without -q reads all of readelf's output: under pipefail, a grep that stops early
+# could kill readelf with SIGPIPE and turn a match into a failure
+if LC_ALL=C readelf -l "$busybox" 2>/dev/null | grep 'Requesting program interpreter' >/dev/null; then
     echo "mkinitrd-guest: $busybox is dynamically linked (install busybox-static)" >&2
     exit 1
 fi

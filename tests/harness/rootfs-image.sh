@@ -105,10 +105,10 @@ mirror_for() {
         *)
             # deb [options] URI SUITE COMPONENT...
             sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
-                awk -v s="$1" '$1 == "deb" && $3 == s { print $2; exit }'
+                awk -v s="$1" '$1 == "deb" && $3 == s && !f { print $2; f = 1 }'
             ;;
         esac
-    done | head -n1
+    done | sed -n 1p # reads to the end, so that no writer dies of SIGPIPE under pipefail
 }
 
 if [ ! -f "$stamp" ]; then

@@ -99,7 +99,9 @@ vmm_dynamic=${VMM_DYNAMIC:-$top/build/vmm}
 case ",$run," in
 *,all,* | *,net-user,*)
     if [ -x "$vmm_dynamic" ]; then
-        slirp_lib=$(ldconfig -p | awk '$1 == "libslirp.so.0" && /x86-64/ { print $NF; exit }')
+        # awk reads to the end: an early exit would kill ldconfig with SIGPIPE, which
+        # pipefail and set -e turn into the harness's exit status 141 (it did, under load)
+        slirp_lib=$(ldconfig -p | awk '$1 == "libslirp.so.0" && /x86-64/ && !f { print $NF; f = 1 }')
         "$top/bench/copy-elf.sh" "$host_extra" "$vmm_dynamic" ${slirp_lib:+"$slirp_lib"}
         [ "$(basename "$vmm_dynamic")" = vmm ] || mv "$host_extra/usr/bin/$(basename "$vmm_dynamic")" "$host_extra/usr/bin/vmm"
     fi
@@ -353,7 +355,7 @@ fi
 if [ "$kvm_only" = 1 ] && ! grep -q '^harness: /dev/kvm ready' "$log"; then
     failed=1
 fi
-if echo "$results" | grep -q '^FAIL:'; then
+if grep -q '^FAIL:' <<<"$results"; then
     failed=1
 fi
 sed 's/^/harness: /' "$out/wakes.log"

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,9 @@
 #include "vmm/x86/elf.h"
 #include "vmm/exit_codes.h"
 #include "vmm/hostfile.h"
+#include "vmm/run/kernel_tree.h"
 #include "vmm/run/modules.h"
+#include "vmm/vcpu.h"
 
 #define RUN_MAX_ENV (VMM_MAX_ENV + 16)
 #define RUN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -141,7 +144,28 @@ static int kernel_release(const char *kernel, char *out, size_t outlen)
 	return ret;
 }
 
-/* The modules the guest's devices need, from modules.dep, into /.vmm-run/modules/. */
+static struct kernel_tree tree; /* vmm run --kernel DIR */
+
+int run_find_kernel_tree(struct vmm_options *opts, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!opts->kernel)
+		return 0;
+	ret = kernel_tree_find(opts->kernel, &tree, err, errlen);
+	if (ret < 0)
+		return VMM_EXIT_USAGE;
+	if (ret == 1) {
+		opts->kernel = tree.image;
+		opts->kernel_tree = tree.dir;
+	}
+	return 0;
+}
+
+/*
+ * The modules the guest's devices need, from modules.dep (or, for a build tree, from its
+ * modules.order and the modules' own dependencies), into /.vmm-run/modules/.
+ */
 static int add_modules(struct cpio *c, struct config_buf *cfg, const struct vmm_options *opts,
 		       const char *const *wanted, unsigned int nwanted, char *err, size_t errlen)
 {
@@ -153,15 +177,23 @@ static int add_modules(struct cpio *c, struct config_buf *cfg, const struct vmm_
 
 	if (!nwanted)
 		return 0;
-	if (opts->modules_dir) {
+	if (opts->kernel_tree && !opts->modules_dir) {
+		char *dep;
+
+		ret = kernel_tree_modules_dep(&tree, wanted, nwanted, &dep, err, errlen);
+		if (ret)
+			return VMM_EXIT_USAGE;
+		snprintf(dir, sizeof(dir), "%s", tree.dir);
+		text = (uint8_t *)dep;
+	} else if (opts->modules_dir) {
 		snprintf(dir, sizeof(dir), "%s", opts->modules_dir);
 	} else if (kernel_release(opts->kernel, release, sizeof(release)) == 0) {
 		snprintf(dir, sizeof(dir), "/lib/modules/%s", release);
 	} else {
 		return 0; /* no release string to look for: assume a kernel with it all built in */
 	}
-	snprintf(path, sizeof(path), "%s/modules.dep", dir);
-	ret = read_whole(path, &text, &len);
+	snprintf(path, sizeof(path), "%s/%s", dir, text ? "modules.order" : "modules.dep");
+	ret = text ? 0 : read_whole(path, &text, &len);
 	if (ret) {
 		if (!opts->modules_dir)
 			return 0; /* the kernel is not installed here: hope it needs no modules */
@@ -447,14 +479,19 @@ void run_output(void *ctx, enum cmdport_stream stream, const uint8_t *buf, size_
 {
 	int fd = stream == CMDPORT_STDOUT ? STDOUT_FILENO : STDERR_FILENO;
 
-	(void)ctx;
 	while (len) {
 		ssize_t n = write(fd, buf, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		/*
+		 * The reader went away (`vmm run -- yes | head`): end the run as SIGPIPE ends
+		 * a program in a pipeline, status 141, instead of running on unread.
+		 */
+		if (n < 0 && errno == EPIPE)
+			vm_request_stop(ctx, VMM_EXIT_SIGNAL_BASE + SIGPIPE);
 		if (n <= 0)
-			return; /* a closed stdout loses the output, not the run */
+			return; /* other errors lose the output, not the run */
 		buf += n;
 		len -= (size_t)n;
 	}

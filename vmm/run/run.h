@@ -38,6 +38,12 @@ struct run_image {
  */
 int run_check_command(struct vmm_options *opts, char *err, size_t errlen);
 /*
+ * --kernel naming a kernel build tree (or its vmlinux): boot the tree's kernel and take the
+ * modules from the tree (vmm/run/kernel_tree.h). Returns 0 (also for an ordinary kernel
+ * file), or VMM_EXIT_USAGE with one line in err.
+ */
+int run_find_kernel_tree(struct vmm_options *opts, char *err, size_t errlen);
+/*
  * Without --rootfs, share the host's / read-only as the guest's root: one more --share.
  * Returns 0, or VMM_EXIT_USAGE with one line in err.
  */
@@ -49,7 +55,10 @@ int run_add_root_share(struct vmm_options *opts, char *err, size_t errlen);
 int run_prepare(struct run_image *img, const struct vmm_options *opts, const uint8_t *init,
 		size_t init_len, char *err, size_t errlen);
 void run_image_free(struct run_image *img);
-/* The command port's output callback: guest bytes to our stdout or stderr. */
+/*
+ * The command port's output callback: guest bytes to our stdout or stderr; ctx is the
+ * struct vm, stopped with 128 + SIGPIPE when the reader of either has gone.
+ */
 void run_output(void *ctx, enum cmdport_stream stream, const uint8_t *buf, size_t len);
 /*
  * Turn the VMM's stop code (vm_exit_code) and the command port's status into our exit

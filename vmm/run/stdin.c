@@ -14,6 +14,7 @@
 #include "vmm/console.h"
 #include "vmm/seccomp.h"
 
+struct run_stdin run_stdin_main;
 static bool stdin_closed;
 /* the terminal's size and a count of changes; the signal handler writes both */
 static _Atomic uint32_t winsize;

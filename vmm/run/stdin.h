@@ -34,6 +34,9 @@ struct run_stdin {
 	bool started;
 };
 
+/* The VMM's one: vmm/main.c starts it, the command port (vmm/startup.c) takes from it. */
+extern struct run_stdin run_stdin_main;
+
 /*
  * Whether our descriptor 0 was open when we started. Call it before anything opens a
  * file: a closed stdin would otherwise be the next file we open, and we would forward it.

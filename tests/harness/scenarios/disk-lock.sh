@@ -1,6 +1,6 @@
 #!/bin/sh
 # Scenario "disk-lock" (runs inside L1): who may attach an image that a running
-# VMM holds. virtio/disk.c takes an open-file-description lock on the whole
+# VMM holds. virtio/blk/disk.c takes an open-file-description lock on the whole
 # image: a write lock for a read-write disk, a read lock for readonly=on. So
 # while one VMM runs with an image read-write, a second VMM is refused whether
 # it asks for read-write or read-only; two read-only VMMs share it. A refused

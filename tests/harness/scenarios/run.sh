@@ -102,6 +102,19 @@ bytes=$(wc -c <"$LOG_DIR/run-bulk.out")
 io_exits=$(sed -n 's/^ *"io": \([0-9]*\).*/\1/p' "$LOG_DIR/run-bulk.json" | head -n1)
 echo "run-bulk: 16 MiB in $secs s against $true_secs s for true: $(awk "BEGIN { d = $secs - $true_secs; if (d > 0) printf \"%.1f MiB/s\", 16 / d; else print \"n/a\" }"), ${io_exits:-?} port I/O exits in all"
 
+# A reader that goes away ends the run the way SIGPIPE ends a producer: status 141.
+{
+    timeout -k 5 "$limit" "$VMM" run --kernel "$GUEST_KERNEL" $root_args \
+        --status-file "$LOG_DIR/run-pipe.status" -- sh -c 'while :; do echo y; done' \
+        2>"$LOG_DIR/run-pipe.err" </dev/null
+    echo $? >"$LOG_DIR/run-pipe.rc"
+} | head -n 3 >"$LOG_DIR/run-pipe.out"
+rc=$(cat "$LOG_DIR/run-pipe.rc")
+echo "run-pipe: vmm run -- (endless echo) | head -n 3: status $rc, $(wc -l <"$LOG_DIR/run-pipe.out") lines, status file '$(cat "$LOG_DIR/run-pipe.status" 2>/dev/null)'"
+[ "$rc" = 141 ] || why="$why; pipe: status $rc when the reader went away (want 141)"
+[ "$(cat "$LOG_DIR/run-pipe.status" 2>/dev/null)" = "vmm-signal 13" ] ||
+    why="$why; pipe: status file '$(cat "$LOG_DIR/run-pipe.status" 2>/dev/null)'"
+
 share=/tmp/run-share
 rm -rf "$share"
 mkdir -p "$share"

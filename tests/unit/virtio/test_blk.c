@@ -20,7 +20,7 @@
 #include "capture.h"
 #include "check_main.h"
 #include "driver.h"
-#include "virtio/blk.h"
+#include "virtio/blk/blk.h"
 
 #define IMG_SECTORS 2048ull /* 1 MiB */
 #define SERIAL "VMM-SERIAL-0042"

@@ -17,7 +17,7 @@
 #include <linux/seccomp.h>
 
 #include "check_main.h"
-#include "virtio/disk.h"
+#include "virtio/blk/disk.h"
 
 static char err[512];
 

@@ -24,7 +24,7 @@
 #include <linux/virtio_ring.h>
 
 #include "check_main.h"
-#include "virtio/fs.h"
+#include "virtio/fs/fs.h"
 #include "vmm/seccomp.h"
 
 #define SECRET "the host's own file, outside the share\n"
@@ -409,6 +409,57 @@ END_TEST
 
 /* ------------------------------------------------------------------------------------ */
 /* LOOKUP, FORGET, node IDs */
+
+/* cache=: what the guest is told it may keep, in LOOKUP, GETATTR, OPEN and CREATE. */
+START_TEST(test_cache_modes)
+{
+	static const struct {
+		enum fs_cache cache;
+		uint64_t valid;
+		uint32_t open_flags;
+	} modes[] = {
+		{ FS_CACHE_AUTO, 1, 0 },
+		{ FS_CACHE_NEVER, 0, FOPEN_DIRECT_IO },
+		{ FS_CACHE_ALWAYS, 86400, FOPEN_KEEP_CACHE },
+	};
+
+	for (unsigned int i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct fuse_entry_out e;
+		struct fuse_getattr_in gin = { 0 };
+		struct fuse_open_in oin = { .flags = O_RDONLY };
+		struct fuse_create_in cin = { .flags = O_RDWR, .mode = S_IFREG | 0644 };
+		const struct fuse_open_out *o;
+		uint64_t nodeid;
+
+		start(false);
+		if (modes[i].cache != FS_CACHE_AUTO) /* auto must be what a new server does */
+			fs_server_set_cache(srv, modes[i].cache);
+		ck_assert_int_eq(lookup(FUSE_ROOT_ID, "hello.txt", &e), 0);
+		ck_assert_uint_eq(e.entry_valid, modes[i].valid);
+		ck_assert_uint_eq(e.attr_valid, modes[i].valid);
+		nodeid = e.nodeid;
+		rq_start(FUSE_GETATTR, nodeid);
+		rq_put(&gin, sizeof(gin));
+		ck_assert_int_eq(rq_send(), 0);
+		ck_assert_uint_eq(((struct fuse_attr_out *)payload())->attr_valid, modes[i].valid);
+		rq_start(FUSE_OPEN, nodeid);
+		rq_put(&oin, sizeof(oin));
+		ck_assert_int_eq(rq_send(), 0);
+		ck_assert_uint_eq(((struct fuse_open_out *)payload())->open_flags,
+				  modes[i].open_flags);
+		rq_start(FUSE_CREATE, FUSE_ROOT_ID);
+		rq_put(&cin, sizeof(cin));
+		rq_str("new.txt");
+		ck_assert_int_eq(rq_send(), 0);
+		ck_assert_uint_eq(((struct fuse_entry_out *)payload())->entry_valid,
+				  modes[i].valid);
+		o = (const struct fuse_open_out *)((uint8_t *)payload() +
+						   sizeof(struct fuse_entry_out));
+		ck_assert_uint_eq(o->open_flags, modes[i].open_flags);
+		teardown();
+	}
+}
+END_TEST
 
 START_TEST(test_lookup_and_forget)
 {
@@ -1689,6 +1740,7 @@ Suite *unit_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_init_negotiates);
 	tcase_add_test(tc, test_lookup_and_forget);
+	tcase_add_test(tc, test_cache_modes);
 	tcase_add_test(tc, test_forged_node_ids);
 	tcase_add_test(tc, test_batch_forget);
 	tcase_add_test(tc, test_bad_names);

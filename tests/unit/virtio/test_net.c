@@ -19,7 +19,7 @@
 
 #include "check_main.h"
 #include "driver.h"
-#include "virtio/net.h"
+#include "virtio/net/net.h"
 
 #define NQ 5 /* two pairs and the control queue at most */
 _Static_assert(NQ <= DRV_QUEUES, "driver.h keeps rings for every queue");

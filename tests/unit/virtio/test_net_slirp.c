@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 
 #include "check_main.h"
-#include "virtio/net_slirp.h"
+#include "virtio/net/net_slirp.h"
 #include "vmm/event_loop.h"
 
 static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };

@@ -16,7 +16,7 @@
 #include <linux/virtio_net.h>
 
 #include "check_main.h"
-#include "virtio/net_tap.h"
+#include "virtio/net/net_tap.h"
 
 static char err[256];
 

@@ -13,7 +13,7 @@
 #include <linux/virtio_ring.h>
 
 #include "check_main.h"
-#include "virtio/rng.h"
+#include "virtio/rng/rng.h"
 
 #define QSIZE 16u
 #define RING 0x10000ull

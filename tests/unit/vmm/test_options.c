@@ -612,6 +612,28 @@ START_TEST(test_share)
 }
 END_TEST
 
+/* cache= takes virtiofsd's three names; anything else names the choices. */
+START_TEST(test_share_cache)
+{
+	ck_assert_int_eq(parse("--kernel", "k", "--share", "/a:a,cache=never", "--share",
+			       "/b:b,readonly=on,cache=always", "--share", "/c:c,cache=auto",
+			       "--share", "/d:d", NULL),
+			 0);
+	ck_assert_int_eq(opts.shares[0].cache, FS_CACHE_NEVER);
+	ck_assert_int_eq(opts.shares[1].cache, FS_CACHE_ALWAYS);
+	ck_assert(opts.shares[1].readonly);
+	ck_assert_int_eq(opts.shares[2].cache, FS_CACHE_AUTO);
+	ck_assert_int_eq(opts.shares[3].cache, FS_CACHE_AUTO);
+	ck_assert_int_eq(parse("--kernel", "k", "--share", "/d,cache=sometimes", NULL), -EINVAL);
+	ck_assert_err_has("unknown setting 'cache=sometimes' (readonly=on|off, "
+			  "cache=never|auto|always)");
+	ck_assert_int_eq(parse("--kernel", "k", "--share", "/d,cache", NULL), -EINVAL);
+	ck_assert_int_eq(parse("--kernel", "k", "--share", "/d,cache=never,cache=auto", NULL),
+			 -EINVAL);
+	ck_assert_err_has("given twice");
+}
+END_TEST
+
 /* --disk, --net and --share share one rule: ",," is a comma inside a value. */
 START_TEST(test_escaped_commas)
 {
@@ -668,6 +690,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_run_rwdir_overlay);
 	tcase_add_test(tc, test_run_rejections);
 	tcase_add_test(tc, test_share);
+	tcase_add_test(tc, test_share_cache);
 	tcase_add_test(tc, test_unused_slots_untouched);
 	tcase_add_test(tc, test_escaped_commas);
 	suite_add_tcase(s, tc);

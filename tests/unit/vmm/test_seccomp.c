@@ -29,7 +29,7 @@
 #include <linux/kvm.h>
 
 #include "check_main.h"
-#include "virtio/disk.h"
+#include "virtio/blk/disk.h"
 #include "vmm/seccomp.h"
 
 #if defined(__SANITIZE_ADDRESS__)

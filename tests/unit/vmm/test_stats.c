@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "virtio/blk.h"
+#include "virtio/blk/blk.h"
 #include "vmm/stats.h"
 #include "vmm/vm.h"
 

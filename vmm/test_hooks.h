@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test builds only (make static-test, -DVMM_TEST_HOOKS): a port through which the guest
+ * makes a vCPU thread do what a compromised device model might, so the harness can watch
+ * the sandbox stop it. In every other build the port does not exist.
+ */
+#ifndef VMM_TEST_HOOKS_H
+#define VMM_TEST_HOOKS_H
+
+struct vm;
+
+/* Claims PLATFORM_TEST_HOOK_PORT on vm's port bus; without VMM_TEST_HOOKS does nothing. */
+int test_hooks_register(struct vm *vm);
+
+#endif

@@ -67,12 +67,49 @@ static void chunk(struct cmdport *run, uint32_t word)
 	run->chunks++;
 }
 
+/* One chunk of our stdin into the guest's page; the answer word says how much. */
+static uint32_t stdin_chunk(struct cmdport *run)
+{
+	uint8_t *dst;
+	long n;
+
+	if (!run->host.input)
+		return CMDPORT_STDIN_EOF;
+	dst = run->host.guest_bytes
+		      ? run->host.guest_bytes(run->host.ctx, run->chunk_gpa, CMDPORT_CHUNK_MAX)
+		      : NULL;
+	if (!dst) {
+		reject(run, "stdin read to a page outside RAM", CMDPORT_REG_STDIN, run->chunk_gpa);
+		return 0;
+	}
+	n = run->host.input(run->host.input_ctx, dst, CMDPORT_CHUNK_MAX);
+	if (n < 0)
+		return CMDPORT_STDIN_EOF;
+	run->stdin_bytes += (uint64_t)n;
+	if (run->host.winsize && run->host.winsize(run->host.input_ctx, &run->winsize))
+		return (uint32_t)n | CMDPORT_STDIN_WINSIZE;
+	return (uint32_t)n;
+}
+
 static void run_read(void *opaque, uint64_t offset, void *data, unsigned int len)
 {
-	(void)opaque;
+	struct cmdport *run = opaque;
+
 	memset(data, 0, len);
-	if (offset == CMDPORT_REG_CONTROL)
+	if (offset == CMDPORT_REG_CONTROL) {
 		*(uint8_t *)data = PLATFORM_CMDPORT_MAGIC;
+	} else if (offset == CMDPORT_REG_STDIN && len == 4) {
+		uint32_t word;
+
+		pthread_mutex_lock(&run->lock);
+		word = stdin_chunk(run);
+		pthread_mutex_unlock(&run->lock);
+		memcpy(data, &word, 4);
+	} else if (offset == CMDPORT_REG_WINSIZE && len == 4) {
+		pthread_mutex_lock(&run->lock);
+		memcpy(data, &run->winsize, 4);
+		pthread_mutex_unlock(&run->lock);
+	}
 }
 
 static void run_write(void *opaque, uint64_t offset, const void *data, unsigned int len)

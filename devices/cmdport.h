@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The command port: how the init of a `vmm run` guest hands the command's output and exit
- * status back to the VMM, on the ports PLATFORM_CMDPORT_PORT.. (devices/platform.h).
+ * status back to the VMM, and gets our stdin and terminal size from it, on the ports
+ * PLATFORM_CMDPORT_PORT.. (devices/platform.h).
  *
  *   +0  write: bytes of the command's stdout (outb, or rep outsb for a whole chunk)
  *   +1  write: bytes of its stderr
@@ -10,6 +11,11 @@
  *   +8, +12  32-bit writes: low and high half of a chunk's guest-physical address
  *   +16 32-bit write CMDPORT_CHUNK_WORD(stream, len): len bytes (1-4096) at that address
  *       belong to the stream; the VMM copies them out at once
+ *  +20 32-bit read: stdin. The VMM copies up to a chunk of our stdin into the page at the
+ *       chunk address and answers CMDPORT_STDIN_WORD: the byte count (0: nothing yet, ask
+ *       again later), with CMDPORT_STDIN_EOF once our stdin has ended and all was taken,
+ *       and CMDPORT_STDIN_WINSIZE when our terminal's size changed since the last answer
+ *  +24 32-bit read: that size, rows << 16 | columns (0 when there is no terminal)
  *
  * A string write (rep outsb) still exits once per byte, so the chunk registers are how
  * output should travel: one exit per chunk of up to a page. The byte ports remain for a
@@ -37,6 +43,11 @@
 #define CMDPORT_REG_CHUNK_LO 8
 #define CMDPORT_REG_CHUNK_HI 12
 #define CMDPORT_REG_CHUNK 16
+#define CMDPORT_REG_STDIN 20
+#define CMDPORT_REG_WINSIZE 24
+#define CMDPORT_STDIN_EOF (1u << 31)
+#define CMDPORT_STDIN_WINSIZE (1u << 30)
+#define CMDPORT_STDIN_LEN(word) ((word)&0xffffu)
 #define CMDPORT_CHUNK_MAX 4096
 #define CMDPORT_CHUNK_WORD(stream, len) ((uint32_t)(stream) << 31 | (uint32_t)(len))
 #define CMDPORT_CONTROL_FLUSH 1
@@ -60,8 +71,17 @@ struct cmdport_host {
 	/* a valid status arrived (called with the lock held; may be NULL) */
 	void (*status)(void *ctx);
 	/* the host address of guest-physical [gpa, gpa + len), or NULL unless all RAM */
-	const uint8_t *(*guest_bytes)(void *ctx, uint64_t gpa, size_t len);
+	uint8_t *(*guest_bytes)(void *ctx, uint64_t gpa, size_t len);
 	void *ctx;
+	/*
+	 * Up to max bytes of our stdin into dst without waiting: the count, 0 when none is
+	 * there yet, -1 once it has ended. Called with the device lock held; NULL: stdin
+	 * is always at its end.
+	 */
+	long (*input)(void *input_ctx, uint8_t *dst, size_t max);
+	void *input_ctx;
+	/* true, with rows << 16 | columns, when the terminal's size changed (may be NULL) */
+	bool (*winsize)(void *input_ctx, uint32_t *size);
 };
 
 struct cmdport {
@@ -76,6 +96,8 @@ struct cmdport {
 	bool rejected_logged; /* the first rejected write is logged, the rest counted */
 	uint64_t chunk_gpa;   /* set by the guest through +8 and +12 */
 	uint64_t chunks;      /* chunks received */
+	uint64_t stdin_bytes; /* bytes of our stdin handed to the guest */
+	uint32_t winsize;     /* the last size reported, for +24 */
 };
 
 void cmdport_init(struct cmdport *run, const struct cmdport_host *host);

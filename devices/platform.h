@@ -32,7 +32,8 @@
  * The command port (devices/cmdport.h): `vmm run`'s channel from the guest's init. +0 takes the
  * command's stdout bytes, +1 its stderr bytes (byte writes, rep outsb included), +2 is
  * control (write 1: pass the buffered bytes on; read: PLATFORM_CMDPORT_MAGIC when present),
- * +4 takes the final status as one 32-bit write, +8/+12/+16 pass a chunk in guest memory.
+ * +4 takes the final status as one 32-bit write, +8/+12/+16 pass a chunk in guest memory,
+ * +20 (32-bit read) hands the guest a chunk of our stdin.
  */
 #define PLATFORM_CMDPORT_PORT 0x450
 #define PLATFORM_CMDPORT_LEN 0x20

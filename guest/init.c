@@ -2,16 +2,21 @@
 /*
  * The init of a `vmm run` guest, PID 1 in the initramfs the VMM writes (vmm/run/run.c).
  * It reads /.vmm-run/config, loads the kernel modules listed there, mounts the root (a
- * virtio-fs share, or the initramfs itself), runs the command with its stdout and
- * stderr on pipes, forwards both to the VMM through the command port (devices/cmdport.h) and
+ * virtio-fs share, or the initramfs itself), runs the command with its stdin, stdout and
+ * stderr on pipes (or on a pty, for an interactive shell), forwards the output to the VMM
+ * and the VMM's stdin to the command through the command port (devices/cmdport.h) and
  * reports the exit status there before powering off.
  *
  * The config is a sequence of NUL-terminated strings taken in pairs, key then value:
  *   module PATH | module-xz PATH   a module to load, in order (-xz: kernel decompresses)
  *   root initramfs | root virtiofs:TAG    root-ro 1
+ *   root-overlay 1  the virtio-fs root is the lower layer of an overlayfs whose upper
+ *                   layer is a tmpfs: the guest may write anywhere, the host sees nothing
  *   share ro:TAG:PATH | share rw:TAG:PATH  another virtio-fs share, mounted at PATH
  *   hostname NAME   cwd DIR   env NAME=VALUE   arg WORD (argv, in order)
  *   cwd-or-root DIR   like cwd, but / when DIR does not exist in the guest
+ *   tty 1           the command runs on a terminal (interactive `vmm run`): a pty whose
+ *                   size follows the host terminal's, instead of three pipes
  *
  * Built static (no loader or libraries in the initramfs), and talks to the VMM only
  * through port I/O so nothing here depends on a guest driver.
@@ -28,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/io.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -41,6 +47,8 @@
 
 #define CONFIG_PATH "/.vmm-run/config"
 #define NEWROOT "/.vmm-run/root"
+#define LOWER "/.vmm-run/lower" /* with root-overlay: the share, under the overlay */
+#define RWLAYER "/.vmm-run/rw"	/* with root-overlay: the tmpfs of the upper layer */
 #define MAX_WORDS 4096
 #define MODULE_INIT_COMPRESSED 4 /* MODULE_INIT_COMPRESSED_FILE, Linux 6.0+ */
 #define MOUNT_WAIT_MS 5000
@@ -224,16 +232,41 @@ static int mount_virtiofs(const char *tag, const char *target, bool ro)
 	}
 }
 
+/*
+ * The share read-only at LOWER, a tmpfs at RWLAYER for the upper layer and overlayfs's
+ * work directory, the union at NEWROOT. When overlayfs is missing or refuses the share,
+ * the share itself becomes the root, read-only, and the command is told so on stderr.
+ */
+static void mount_overlay_root(const char *tag)
+{
+	int ret = mount_virtiofs(tag, LOWER, true);
+
+	if (ret)
+		fail(-ret, "mounting the root (virtio-fs tag %s)", tag);
+	if (mount("tmpfs", RWLAYER, "tmpfs", 0, "mode=755") == 0 &&
+	    mkdir(RWLAYER "/upper", 0755) == 0 && mkdir(RWLAYER "/work", 0755) == 0 &&
+	    mount("overlay", NEWROOT, "overlay", 0,
+		  "lowerdir=" LOWER ",upperdir=" RWLAYER "/upper,workdir=" RWLAYER "/work") == 0)
+		return;
+	say("--overlay: %s; the root stays read-only", strerror(errno));
+	if (mount(LOWER, NEWROOT, NULL, MS_MOVE, NULL) < 0)
+		fail(errno, "moving the root share");
+}
+
 /* /proc, /sys and /dev move into the new root; /tmp and /run are fresh tmpfs there. */
-static void enter_root(const char *tag, bool ro)
+static void enter_root(const char *tag, bool ro, bool overlay)
 {
 	static const char *const moved[] = { "/dev", "/proc", "/sys" };
 	char path[64];
 	int ret;
 
-	ret = mount_virtiofs(tag, NEWROOT, ro);
-	if (ret)
-		fail(-ret, "mounting the root (virtio-fs tag %s)", tag);
+	if (overlay) {
+		mount_overlay_root(tag);
+	} else {
+		ret = mount_virtiofs(tag, NEWROOT, ro);
+		if (ret)
+			fail(-ret, "mounting the root (virtio-fs tag %s)", tag);
+	}
 	for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
 		snprintf(path, sizeof(path), NEWROOT "%s", moved[i]);
 		if (mount(moved[i], path, NULL, MS_MOVE, NULL) < 0)
@@ -284,10 +317,117 @@ static void forward(int *fd, enum cmdport_stream stream)
 	}
 }
 
-/* Run argv with env in the current directory; returns its wait status. */
-static int run_command(char **argv, char **env)
+/*
+ * Our stdin reaches the command through a pipe. The init asks the VMM for a chunk
+ * (CMDPORT_REG_STDIN) whenever the last one is written: an init has no interrupt of its
+ * own to wait on, so while the VMM has nothing it asks again after a short sleep that
+ * doubles up to INPUT_WAIT_MAX_MS, and at once again as soon as bytes came.
+ */
+#define INPUT_WAIT_MAX_MS 32
+
+struct input {
+	int fd;	    /* the pipe's write end (non-blocking); -1 once closed */
+	int tty_fd; /* with a terminal: its master, whose size follows ours; else -1 */
+	size_t off, len;
+	int wait_ms; /* how long to sleep before asking again; 0: ask now */
+	char buf[CMDPORT_CHUNK_MAX];
+};
+
+static void input_close(struct input *in)
 {
-	int out[2], err[2], sfd, status = 0;
+	if (in->fd >= 0)
+		close(in->fd);
+	in->fd = -1;
+	in->off = in->len = 0;
+}
+
+static void input_fetch(struct input *in)
+{
+	uint64_t gpa = have_device && page && pagemap >= 0 ? page_address() : 0;
+	uint32_t word, len;
+
+	if (!gpa) { /* no page the VMM can fill: the command gets an empty stdin */
+		input_close(in);
+		return;
+	}
+	if (gpa != page_gpa) {
+		outl((uint32_t)gpa, PLATFORM_CMDPORT_PORT + CMDPORT_REG_CHUNK_LO);
+		outl((uint32_t)(gpa >> 32), PLATFORM_CMDPORT_PORT + CMDPORT_REG_CHUNK_HI);
+		page_gpa = gpa;
+	}
+	word = inl(PLATFORM_CMDPORT_PORT + CMDPORT_REG_STDIN);
+	if (word & CMDPORT_STDIN_EOF) {
+		input_close(in);
+		return;
+	}
+	if ((word & CMDPORT_STDIN_WINSIZE) && in->tty_fd >= 0) {
+		uint32_t size = inl(PLATFORM_CMDPORT_PORT + CMDPORT_REG_WINSIZE);
+		struct winsize ws = { .ws_row = (unsigned short)(size >> 16),
+				      .ws_col = (unsigned short)size };
+
+		/* the kernel sends the terminal's foreground job SIGWINCH */
+		ioctl(in->tty_fd, TIOCSWINSZ, &ws);
+	}
+	len = CMDPORT_STDIN_LEN(word);
+	if (len > CMDPORT_CHUNK_MAX)
+		len = CMDPORT_CHUNK_MAX;
+	memcpy(in->buf, page, len);
+	in->off = 0;
+	in->len = len;
+	if (len)
+		in->wait_ms = 0;
+	else
+		in->wait_ms = in->wait_ms ? (in->wait_ms * 2 > INPUT_WAIT_MAX_MS ? INPUT_WAIT_MAX_MS
+										 : in->wait_ms * 2)
+					  : 1;
+}
+
+static void input_write(struct input *in)
+{
+	ssize_t n = write(in->fd, in->buf + in->off, in->len - in->off);
+
+	if (n > 0)
+		in->off += (size_t)n;
+	else if (n < 0 && errno != EAGAIN && errno != EINTR)
+		input_close(in); /* the command closed its stdin: the rest is dropped */
+	if (in->off == in->len)
+		in->off = in->len = 0;
+}
+
+/*
+ * A terminal for an interactive command: a devpts instance of the guest's own, a master
+ * for the init (non-blocking) and the slave for the command. Returns the master, or -1.
+ */
+static int open_terminal(int *slave)
+{
+	int master, unlock = 0;
+
+	mkdir("/dev/pts", 0755);
+	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620") < 0) {
+		say("mounting /dev/pts: %s", strerror(errno));
+		return -1;
+	}
+	master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+	    (*slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		say("opening a terminal: %s", strerror(errno));
+		if (master >= 0)
+			close(master);
+		return -1;
+	}
+	return master;
+}
+
+/*
+ * Run argv with env in the current directory; returns its wait status. With tty, the
+ * command's stdin, stdout and stderr are a terminal (its controlling one, in a session
+ * of its own) instead of three pipes, so a shell gets job control and Ctrl-C.
+ */
+static int run_command(char **argv, char **env, bool tty)
+{
+	static struct input in = { .tty_fd = -1 };
+	int out[2], err[2], inp[2], sfd, status = 0, master = -1, slave = -1;
 	bool exited = false;
 	sigset_t chld, old;
 	pid_t pid;
@@ -296,18 +436,30 @@ static int run_command(char **argv, char **env)
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, &old);
 	sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+	if (sfd < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+	    pipe2(inp, O_CLOEXEC) < 0 || fcntl(inp[1], F_SETFL, O_NONBLOCK) < 0)
 		fail(errno, "setting up the command's pipes");
+	/* a command that stops reading gives EPIPE, not a signal (the child resets it) */
+	signal(SIGPIPE, SIG_IGN);
+	if (tty && (master = open_terminal(&slave)) >= 0) {
+		in.tty_fd = master;
+		in.fd = fcntl(master, F_DUPFD_CLOEXEC, 0);
+		input_fetch(&in); /* the size first: the shell reads it as it starts */
+	}
 	pid = fork();
 	if (pid < 0)
 		fail(errno, "fork");
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		signal(SIGPIPE, SIG_DFL);
 		setsid();
-		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
+		if (master >= 0) {
+			if (ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
+			    dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+				_exit(126);
+		} else if (dup2(inp[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) {
 			_exit(126);
+		}
 		environ = env;
 		execvp(argv[0], argv);
 		dprintf(2, "vmm-run: %s: %s\n", argv[0], strerror(errno));
@@ -315,23 +467,49 @@ static int run_command(char **argv, char **env)
 	}
 	close(out[1]);
 	close(err[1]);
+	close(inp[0]);
+	if (master >= 0) {
+		/* everything the command writes comes out of the master, as stdout */
+		close(slave);
+		close(out[0]);
+		close(err[0]);
+		close(inp[1]);
+		out[0] = master;
+		err[0] = -1;
+	} else {
+		in.fd = inp[1];
+	}
 	/*
 	 * Forward until the command has exited and its pipes are drained. A background
 	 * process may hold them open forever, so once the command is gone only what is
 	 * already there is read.
 	 */
 	while (!exited || out[0] >= 0 || err[0] >= 0) {
-		struct pollfd p[3] = { { out[0], POLLIN, 0 },
+		int timeout = exited ? 0 : -1;
+
+		if (exited)
+			input_close(&in);
+		else if (in.fd >= 0 && in.len == 0)
+			input_fetch(&in);
+		if (in.fd >= 0 && in.len == 0)
+			timeout = in.wait_ms;
+
+		struct pollfd p[4] = { { out[0], POLLIN, 0 },
 				       { err[0], POLLIN, 0 },
-				       { sfd, POLLIN, 0 } };
+				       { sfd, POLLIN, 0 },
+				       { in.len ? in.fd : -1, POLLOUT, 0 } };
 
 		if (exited) {
 			for (int i = 0; i < 2; i++)
 				if (p[i].fd >= 0)
 					fcntl(p[i].fd, F_SETFL, O_NONBLOCK);
 		}
-		if (poll(p, 3, exited ? 0 : -1) < 0 && errno != EINTR)
+		int ready = poll(p, 4, timeout);
+
+		if (ready < 0 && errno != EINTR)
 			fail(errno, "poll");
+		if (p[3].revents)
+			input_write(&in);
 		if (exited && !(p[0].revents | p[1].revents))
 			break;
 		if (p[0].revents)
@@ -363,7 +541,7 @@ int main(void)
 	const char *root = "initramfs", *cwd = "/", *hostname = "vmm-run";
 	char *shares[64];
 	unsigned int nargs = 0, nenv = 0, nshares = 0;
-	bool root_ro = false, cwd_optional = false;
+	bool root_ro = false, root_overlay = false, cwd_optional = false, tty = false;
 	size_t len, pos = 0;
 	char *cfg;
 	int status;
@@ -393,6 +571,10 @@ int main(void)
 			root = value;
 		else if (!strcmp(key, "root-ro"))
 			root_ro = true;
+		else if (!strcmp(key, "root-overlay"))
+			root_overlay = true;
+		else if (!strcmp(key, "tty"))
+			tty = true;
 		else if (!strcmp(key, "share") && nshares < 64)
 			shares[nshares++] = value;
 		else if (!strcmp(key, "hostname"))
@@ -410,7 +592,7 @@ int main(void)
 		fail(EINVAL, "no command to run");
 
 	if (!strncmp(root, "virtiofs:", 9))
-		enter_root(root + 9, root_ro);
+		enter_root(root + 9, root_ro, root_overlay);
 	mount_scratch();
 	for (unsigned int i = 0; i < nshares; i++)
 		mount_share(shares[i]);
@@ -420,7 +602,7 @@ int main(void)
 	if (chdir(cwd) < 0 && (!cwd_optional || chdir("/") < 0))
 		fail(errno, "working directory %s", cwd);
 
-	status = run_command(argv, env);
+	status = run_command(argv, env, tty);
 	if (WIFSIGNALED(status))
 		finish(CMDPORT_STATUS_SIGNALED, WTERMSIG(status));
 	finish(CMDPORT_STATUS_EXITED, WEXITSTATUS(status));

@@ -97,7 +97,7 @@ static void fatal_signal(int sig)
 	raise(sig);
 }
 
-static void enter_raw_mode(void)
+void console_enter_raw(void)
 {
 	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 	struct termios raw;
@@ -175,7 +175,7 @@ int console_init(struct console *con, struct vm *vm, enum console_mode mode)
 		return -errno;
 	uart_init(&vm->com1, &host);
 	if (mode == CONSOLE_SERIAL)
-		enter_raw_mode();
+		console_enter_raw();
 	return 0;
 }
 

@@ -65,5 +65,11 @@ void console_tail_record(struct console *con, const uint8_t *buf, size_t len);
 size_t console_tail(const struct console *con, uint8_t *out, size_t max);
 /* Give the terminal back as it was. Safe to call more than once and from a signal handler. */
 void console_restore(void);
+/*
+ * Put the terminal on stdin into raw mode (no echo, no line editing, keys such as Ctrl-C
+ * as bytes), to be undone by console_restore(), which every way out calls; a crash signal
+ * restores it too. Nothing happens when stdin is no terminal.
+ */
+void console_enter_raw(void);
 
 #endif

@@ -33,6 +33,7 @@
 #include "vmm/pause.h"
 #include "vmm/seccomp.h"
 #include "vmm/run/run.h"
+#include "vmm/run/stdin.h"
 #include "vmm/startup.h"
 #include "vmm/stats.h"
 #include "vmm/vcpu.h"
@@ -161,6 +162,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &vm.start);
 	if (argc > 1 && !strcmp(argv[1], "ctl")) /* the API's client, vmm/ctl.h */
 		return ctl_main(argc - 1, argv + 1, argv[0]);
+	run_stdin_probe(); /* before we open anything that could take a closed fd 0 */
 	options_prescan(argc, argv, &pre);
 	if (pre.config) {
 		/* the file's options go first, so the command line's win */
@@ -183,7 +185,8 @@ int main(int argc, char **argv)
 		printf("vmm %s\n", VMM_VERSION);
 		return 0;
 	}
-	if (opts.run && (run_find_kernel_tree(&opts, err, sizeof(err)) ||
+	if (opts.run && (run_check_command(&opts, err, sizeof(err)) ||
+			 run_find_kernel_tree(&opts, err, sizeof(err)) ||
 			 run_add_root_share(&opts, err, sizeof(err))))
 		return usage_error(err);
 	if (check_input_files(&opts, err, sizeof(err)) ||
@@ -296,6 +299,11 @@ int main(int argc, char **argv)
 	bus_seal(&vm.pio);
 	bus_seal(&vm.mmio);
 	vcpu_host_fds(&vm, &con, &opts);
+	run_stdin_init(&run_stdin_main, run_stdin_fd());
+	if (opts.run && run_stdin_start(&run_stdin_main))
+		fprintf(stderr, "vmm: run: cannot start the stdin reader; the command gets none\n");
+	if (opts.run_tty)
+		run_stdin_terminal();
 	if (start_vcpus(&vm, &entry, err, sizeof(err))) {
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
 		stop_vcpus(&vm);

@@ -178,11 +178,7 @@ static int check_mode(const struct vmm_options *opts, const bool *given, char *e
 				 o->name);
 		return -EINVAL;
 	}
-	if (opts->run && !opts->ncommand && !opts->help && !opts->version) {
-		snprintf(err, errlen,
-			 "a command is needed: vmm run [options] -- CMD [ARGS...] (try --help)");
-		return -EINVAL;
-	}
+	/* no command: a shell on a terminal, else an error (run_check_command) */
 	return 0;
 }
 

@@ -80,6 +80,9 @@ struct vmm_options {
 	bool verbose;		 /* --verbose: the guest's console on stderr */
 	const char *config;	 /* --config FILE, already merged in by main() */
 	const char *jail;	 /* --jail DIR: the VMM's root once set up (vmm/jail.h) */
+	bool run_tty;		 /* no command, on a terminal: an interactive shell */
+	bool overlay_off;	 /* --overlay=off: the host's / stays read-only in the guest */
+	unsigned int nrwdirs;	 /* --rwdir: shares (among shares[]) tagged vmm-rwdirN */
 
 	enum kernel_unpack_mode kernel_unpack; /* --kernel-unpack host|guest, default host */
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <ctype.h>
+#include <sys/stat.h>
 
 #include "vmm/options.h"
 #include "vmm/parse.h"
@@ -224,6 +225,49 @@ static int parse_cwd(struct vmm_options *opts, const char *arg, char *err, size_
 	return 0;
 }
 
+static int parse_overlay(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	bool on = true;
+
+	if (arg && parse_on_off(arg, &on))
+		return options_bad(err, errlen, "--overlay", arg, "must be on or off");
+	opts->overlay_off = !on;
+	return 0;
+}
+
+/*
+ * --rwdir DIR: a read-write share mounted at DIR's own path in the guest. The share list
+ * is --share's; only the tag is ours, so it cannot clash with one the user names.
+ */
+static int parse_rwdir(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	struct fs_share_options *s;
+	struct stat st;
+
+	if (!arg[0])
+		return options_bad(err, errlen, "--rwdir", arg, "needs a directory");
+	if (stat(arg, &st) < 0)
+		return options_bad(err, errlen, "--rwdir", arg, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return options_bad(err, errlen, "--rwdir", arg, "not a directory");
+	if (strlen(arg) >= FS_DIR_MAX)
+		return options_bad(err, errlen, "--rwdir", arg, "path too long");
+	if (opts->nshares == VMM_MAX_SHARES)
+		return options_bad(err, errlen, "--rwdir", arg,
+				   "at most 8 shares, --share and --rwdir together");
+	s = &opts->shares[opts->nshares];
+	memset(s, 0, sizeof(*s));
+	memcpy(s->dir, arg, strlen(arg) + 1);
+	snprintf(s->tag, sizeof(s->tag), "vmm-rwdir%u", opts->nrwdirs);
+	for (unsigned int i = 0; i < opts->nshares; i++)
+		if (!strcmp(opts->shares[i].tag, s->tag))
+			return options_bad(err, errlen, "--rwdir", arg,
+					   "its tag is already used by a --share");
+	opts->nshares++;
+	opts->nrwdirs++;
+	return 0;
+}
+
 /* In --help's order; the mode checks also report a misplaced option in this order. */
 const struct option_spec options_table[] = {
 	{ .name = "kernel",
@@ -265,6 +309,23 @@ const struct option_spec options_table[] = {
 	  .empty_why = "needs a directory",
 	  .help = "instead of the host's /, the guest's root is a copy of DIR in RAM "
 		  "(writable, thrown away; for small trees)" },
+	{ .name = "overlay",
+	  .metavar = "[on|off]",
+	  .modes = OPTION_RUN,
+	  .json_key = "overlay",
+	  .optional_prefix = "o", /* "on" and "off": a following word is taken only then */
+	  .parse = parse_overlay,
+	  .help = "the guest may change the host's / it runs on: the writes go to a tmpfs "
+		  "layered over it (overlayfs) and vanish with the VM, the host's files stay "
+		  "as they were (default: on; not with --rootfs, which is writable anyway)" },
+	{ .name = "rwdir",
+	  .metavar = "DIR",
+	  .modes = OPTION_RUN,
+	  .json_key = "rwdir",
+	  .repeatable = true,
+	  .parse = parse_rwdir,
+	  .help = "share the host directory DIR read-write at the same path in the guest, so "
+		  "what the command writes there stays (repeatable; with --share at most 8)" },
 	{ .name = "cmdline",
 	  .metavar = "TEXT",
 	  .modes = BOTH,

@@ -30,8 +30,9 @@ enum vmm_seccomp_role {
 	VMM_SECCOMP_NET,  /* a virtio-net queue-pair thread: frames to and from its back end */
 	/* the event loop when it also runs libslirp (--net user): main plus its sockets */
 	VMM_SECCOMP_MAIN_USER_NET,
-	VMM_SECCOMP_FS,	 /* a virtio-fs worker: the file server for one shared directory */
-	VMM_SECCOMP_RNG, /* the virtio-rng worker: random bytes from getrandom() */
+	VMM_SECCOMP_FS,	   /* a virtio-fs worker: the file server for one shared directory */
+	VMM_SECCOMP_RNG,   /* the virtio-rng worker: random bytes from getrandom() */
+	VMM_SECCOMP_STDIN, /* `vmm run`'s stdin reader: read() on stdin, nothing more */
 	VMM_SECCOMP_ROLES,
 };
 

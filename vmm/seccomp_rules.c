@@ -296,6 +296,15 @@ static const struct rule rng_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
 };
 
+/*
+ * `vmm run`'s stdin reader (vmm/run/stdin.c): read on its one input descriptor and the
+ * futex of the ring's lock are in the common list; its own is the SIGWINCH handler's
+ * read of the terminal's size (the thread alone takes that signal).
+ */
+static const struct rule stdin_rules[] = {
+	ALLOW_IF2(ioctl, ARG_EQ(0, STDIN_FILENO), ARG_EQ(1, TIOCGWINSZ)),
+};
+
 const struct role seccomp_common = { "", common_rules, ARRAY_SIZE(common_rules), NULL, 0 };
 
 const struct role seccomp_roles[VMM_SECCOMP_ROLES] = {
@@ -305,6 +314,7 @@ const struct role seccomp_roles[VMM_SECCOMP_ROLES] = {
 	[VMM_SECCOMP_NET] = { "network", net_rules, ARRAY_SIZE(net_rules) },
 	[VMM_SECCOMP_FS] = { "file server", fs_rules, ARRAY_SIZE(fs_rules) },
 	[VMM_SECCOMP_RNG] = { "entropy", rng_rules, ARRAY_SIZE(rng_rules) },
+	[VMM_SECCOMP_STDIN] = { "stdin", stdin_rules, ARRAY_SIZE(stdin_rules) },
 	[VMM_SECCOMP_MAIN_USER_NET] = { "main", main_rules, ARRAY_SIZE(main_rules), user_net_rules,
 					ARRAY_SIZE(user_net_rules) },
 };

@@ -25,6 +25,7 @@
 #include "vmm/options.h"
 #include "vmm/seccomp.h"
 #include "vmm/run/run.h"
+#include "vmm/run/stdin.h"
 #include "vmm/startup.h"
 #include "vmm/test_hooks.h"
 #include "vmm/vcpu.h"
@@ -47,7 +48,7 @@ static void on_reset(void *ctx)
 	vm_request_stop(ctx, VMM_EXIT_REBOOT);
 }
 
-static const uint8_t *run_guest_bytes(void *ctx, uint64_t gpa, size_t len)
+static uint8_t *run_guest_bytes(void *ctx, uint64_t gpa, size_t len)
 {
 	struct vm *vm = ctx;
 
@@ -199,7 +200,15 @@ int create_devices(struct vm *vm, struct console *con, const struct vmm_options 
 	power_init(&vm->power, &events, &vm->start);
 	ret = power_register(&vm->power, &vm->pio);
 	if (!ret && opts->run) {
-		struct cmdport_host host = { run_output, on_run_status, run_guest_bytes, vm };
+		struct cmdport_host host = {
+			.output = run_output,
+			.status = on_run_status,
+			.guest_bytes = run_guest_bytes,
+			.ctx = vm,
+			.input = run_stdin_take,
+			.input_ctx = &run_stdin_main,
+			.winsize = run_stdin_winsize,
+		};
 
 		/* the command's output is ours; the guest's console only on request */
 		mode = opts->verbose ? CONSOLE_LOG : CONSOLE_NONE;

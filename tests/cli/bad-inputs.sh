@@ -171,6 +171,12 @@ expect run-rootfs-not-dir "--rootfs $tmp/text: not a directory" run --kernel "$t
 expect run-root-tag "tag 'vmm-run-root' is already used" run --kernel "$tmp/text" \
 	--share "$tmp/share:vmm-run-root" -- true
 expect run-only-option "--verbose only works with vmm run" --kernel "$tmp/text" --verbose
+expect run-rwdir-missing "--rwdir $tmp/nonexistent: No such file or directory" run \
+	--kernel "$tmp/text" --rwdir "$tmp/nonexistent" -- true
+expect run-rwdir-not-dir "--rwdir $tmp/text: not a directory" run --kernel "$tmp/text" \
+	--rwdir "$tmp/text" -- true
+expect run-overlay-bad "--overlay maybe: must be on or off" run --kernel "$tmp/text" \
+	--overlay=maybe -- true
 expect run-text-kernel "not a bzImage" run --kernel "$tmp/text" --rootfs "$tmp/share" -- true
 printf '{\n  "cpus": 2,\n  "memory": "lots"\n}\n' >"$tmp/bad-value.json"
 expect config-bad-value "bad-value.json:3:13: --memory lots" --config "$tmp/bad-value.json" \

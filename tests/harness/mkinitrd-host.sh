@@ -65,13 +65,15 @@ cp "$here"/scenarios/*.sh "$extra/scenarios/"
 mkdir -p "$extra/lib/harness"
 cp "$here/scenario-lib.sh" "$extra/lib/harness/scenario.sh"
 # `vmm run` finds its guest's virtio drivers the way it does on an installed
-# system, in /lib/modules/RELEASE with a modules.dep: the virtio and FUSE
-# directories of the kernel's tree, indexed by depmod.
+# system, in /lib/modules/RELEASE with a modules.dep: the virtio, FUSE and
+# overlayfs directories of the kernel's tree, indexed by depmod.
 guestmods=$extra/lib/modules/$KERNEL_VERSION
 mkdir -p "$guestmods/kernel/drivers/block" "$guestmods/kernel/fs"
 cp -r "$KERNEL_MODULES/kernel/drivers/virtio" "$guestmods/kernel/drivers/"
 cp "$KERNEL_MODULES"/kernel/drivers/block/virtio_blk.ko* "$guestmods/kernel/drivers/block/"
 cp -r "$KERNEL_MODULES/kernel/fs/fuse" "$guestmods/kernel/fs/"
+# vmm run's default --overlay puts a tmpfs over the shared /
+cp -r "$KERNEL_MODULES/kernel/fs/overlayfs" "$guestmods/kernel/fs/"
 cp "$KERNEL_MODULES"/modules.order "$KERNEL_MODULES"/modules.builtin* "$guestmods/" 2>/dev/null || true
 "$(command -v depmod || echo /sbin/depmod)" -b "$extra" "$KERNEL_VERSION"
 if [ -n "${HOST_EXTRA:-}" ]; then

@@ -3,10 +3,12 @@
  * ptyrun: run a command on a pseudo-terminal of its own, as a user's terminal would run it,
  * and say whether it left the terminal's settings as it found them.
  *
- * Usage: ptyrun [-t SECONDS] [-w TEXT -s BYTES] COMMAND [ARG...]
+ * Usage: ptyrun [-t SECONDS] [-z ROWSxCOLS] [-d SECONDS] [-w TEXT -s BYTES]... COMMAND [ARG...]
  *   The command gets a new session with the pty's slave as its controlling terminal and
- *   as stdin, stdout and stderr. Everything it writes is copied to our stdout. Once TEXT
- *   has appeared in its output, BYTES are typed (written to the master), once. After it
+ *   as stdin, stdout and stderr, of the size -z gives (default: none set). Everything it
+ *   writes is copied to our stdout. Once TEXT has appeared in its output, BYTES are typed
+ *   (written to the master), once, -d SECONDS later (default 0); several -w/-s pairs are
+ *   steps taken in order, each TEXT looked for in the output after the last step. After it
  *   exits, one line on stderr compares the terminal's settings with those before, in the
  *   fields `stty -g` prints: "ptyrun: terminal restored" or "ptyrun: terminal changed:
  *   before ... after ...".
@@ -84,28 +86,36 @@ static void relay(int master, char *seen, size_t *len)
 	fflush(stdout);
 }
 
+#define MAX_STEPS 8
+
 int main(int argc, char **argv)
 {
-	const char *wait_for = NULL, *type = NULL;
+	const char *wait_for[MAX_STEPS], *type[MAX_STEPS];
 	char before[512], after[512], seen[SEEN_SIZE] = "";
-	double limit = 30, deadline;
+	double limit = 30, deadline, delay = 0, matched = 0;
 	size_t seen_len = 0;
+	unsigned int nwait = 0, ntype = 0, step = 0, rows = 0, cols = 0;
 	int master, slave, opt, status = 0;
-	bool typed = false, done = false;
+	bool done = false;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "+t:w:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "+t:w:s:z:d:")) != -1) {
 		if (opt == 't')
 			limit = atof(optarg);
-		else if (opt == 'w')
-			wait_for = optarg;
-		else if (opt == 's')
-			type = optarg;
+		else if (opt == 'd')
+			delay = atof(optarg);
+		else if (opt == 'z' && sscanf(optarg, "%ux%u", &rows, &cols) == 2)
+			continue;
+		else if (opt == 'w' && nwait < MAX_STEPS)
+			wait_for[nwait++] = optarg;
+		else if (opt == 's' && ntype < MAX_STEPS)
+			type[ntype++] = optarg;
 		else
 			return 125;
 	}
-	if (optind >= argc || !wait_for != !type) {
-		fprintf(stderr, "usage: ptyrun [-t SECONDS] [-w TEXT -s BYTES] COMMAND [ARG...]\n");
+	if (optind >= argc || nwait != ntype) {
+		fprintf(stderr, "usage: ptyrun [-t SECONDS] [-z ROWSxCOLS] [-d SECONDS] "
+				"[-w TEXT -s BYTES]... COMMAND [ARG...]\n");
 		return 125;
 	}
 	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -116,6 +126,12 @@ int main(int argc, char **argv)
 	if (slave < 0)
 		return fail("cannot open the pseudo-terminal's slave");
 	settings(slave, before, sizeof(before));
+	if (rows && cols) {
+		struct winsize ws = { .ws_row = (unsigned short)rows,
+				      .ws_col = (unsigned short)cols };
+
+		ioctl(master, TIOCSWINSZ, &ws);
+	}
 	pid = fork();
 	if (pid < 0)
 		return fail("fork");
@@ -133,10 +149,18 @@ int main(int argc, char **argv)
 
 		poll(&p, 1, 50);
 		relay(master, seen, &seen_len);
-		if (wait_for && !typed && strstr(seen, wait_for)) {
-			if (write(master, type, strlen(type)) < 0)
+		if (step < nwait && !matched && strstr(seen, wait_for[step]))
+			matched = now();
+		if (step < nwait && matched && now() >= matched + delay) {
+			if (write(master, type[step], strlen(type[step])) < 0)
 				return fail("cannot type into the terminal");
-			typed = true;
+			fprintf(stderr, "ptyrun: saw '%s', typed step %u\n", wait_for[step],
+				step + 1);
+			/* the next step's text must come after this one */
+			seen_len = 0;
+			seen[0] = '\0';
+			matched = 0;
+			step++;
 		}
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			done = true;

@@ -339,6 +339,24 @@ static void build_env(const struct vmm_options *opts, struct config_buf *cfg)
 		config_put(cfg, "env", env[i]);
 }
 
+int run_check_command(struct vmm_options *opts, char *err, size_t errlen)
+{
+	static char *shell[] = { "/bin/sh", NULL };
+
+	if (opts->ncommand)
+		return 0;
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		snprintf(err, errlen,
+			 "a command is needed: vmm run [options] -- CMD [ARGS...] (or start it "
+			 "on a terminal for a shell; try --help)");
+		return VMM_EXIT_USAGE;
+	}
+	opts->command = shell;
+	opts->ncommand = 1;
+	opts->run_tty = true;
+	return 0;
+}
+
 int run_add_root_share(struct vmm_options *opts, char *err, size_t errlen)
 {
 	char why[256];
@@ -372,10 +390,13 @@ static void add_shares(const struct vmm_options *opts, struct config_buf *cfg)
 int run_prepare(struct run_image *img, const struct vmm_options *opts, const uint8_t *init,
 		size_t init_len, char *err, size_t errlen)
 {
-	static const char *const dirs[] = { "dev", "proc",     "sys",	       "tmp",
-					    "run", ".vmm-run", ".vmm-run/root" };
+	static const char *const dirs[] = {
+		"dev",		 "proc",	   "sys",	 "tmp", "run", ".vmm-run",
+		".vmm-run/root", ".vmm-run/lower", ".vmm-run/rw"
+	};
 	struct config_buf cfg = { 0 };
-	const char *wanted[4];
+	const char *wanted[5];
+	bool overlay = !opts->rootfs && !opts->overlay_off;
 	unsigned int nwanted = 0;
 	char cwd[4096];
 	int ret = 0;
@@ -389,6 +410,8 @@ int run_prepare(struct run_image *img, const struct vmm_options *opts, const uin
 	if (opts->ndisks) {
 		wanted[nwanted++] = "virtio_blk";
 	}
+	if (overlay)
+		wanted[nwanted++] = "overlay";
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		cpio_add_dir(&img->initramfs, dirs[i], 0755);
@@ -411,6 +434,8 @@ int run_prepare(struct run_image *img, const struct vmm_options *opts, const uin
 	} else {
 		config_put(&cfg, "root", "virtiofs:" RUN_ROOT_TAG);
 		config_put(&cfg, "root-ro", "1");
+		if (overlay)
+			config_put(&cfg, "root-overlay", "1");
 	}
 	add_shares(opts, &cfg);
 	config_put(&cfg, "hostname", opts->name ? opts->name : "vmm-run");
@@ -420,6 +445,8 @@ int run_prepare(struct run_image *img, const struct vmm_options *opts, const uin
 		snprintf(cwd, sizeof(cwd), "/"); /* a copied tree has none of our directories */
 	config_put(&cfg, opts->cwd ? "cwd" : "cwd-or-root", cwd);
 	build_env(opts, &cfg);
+	if (opts->run_tty)
+		config_put(&cfg, "tty", "1");
 	for (unsigned int i = 0; i < opts->ncommand; i++)
 		config_put(&cfg, "arg", opts->command[i]);
 	if (cfg.error ||

@@ -33,6 +33,11 @@ struct run_image {
 };
 
 /*
+ * No command: on a terminal (stdin and stdout), the guest's /bin/sh with a terminal of
+ * its own (opts->run_tty); otherwise VMM_EXIT_USAGE with one line in err.
+ */
+int run_check_command(struct vmm_options *opts, char *err, size_t errlen);
+/*
  * --kernel naming a kernel build tree (or its vmlinux): boot the tree's kernel and take the
  * modules from the tree (vmm/run/kernel_tree.h). Returns 0 (also for an ordinary kernel
  * file), or VMM_EXIT_USAGE with one line in err.

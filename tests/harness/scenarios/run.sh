@@ -3,7 +3,8 @@
 # command and exits with its status. Most runs use a root file system copied
 # from a small busybox tree (--rootfs); "hostroot" uses the default, L1's own
 # / shared read-only over virtio-fs (modules from L1's /lib/modules/RELEASE),
-# plus a read-write --share, and checks that / is read-only, /tmp writable,
+# plus a read-write --share, and checks that / is read-only with --overlay=off
+# (run-io.sh checks the default overlay), /tmp writable,
 # the working directory is L1's and the share's file arrives in L1. Checks: the command's stdout is the
 # guest kernel's release and its exit status 7 comes back; `true` gives 0;
 # a command killed by SIGKILL gives 137; stdout and stderr stay apart and
@@ -118,7 +119,7 @@ share=/tmp/run-share
 rm -rf "$share"
 mkdir -p "$share"
 root_args=
-vmmrun hostroot --share "$share" -- sh -c "if echo x >/.vmm-run-write-test 2>/dev/null; then echo root-writable; else echo root-readonly; fi; echo tmp-ok >/tmp/t && cat /tmp/t; echo from-guest >$share/from-guest; pwd"
+vmmrun hostroot --overlay=off --share "$share" -- sh -c "if echo x >/.vmm-run-write-test 2>/dev/null; then echo root-writable; else echo root-readonly; fi; echo tmp-ok >/tmp/t && cat /tmp/t; echo from-guest >$share/from-guest; pwd"
 expect_rc hostroot 0
 want=$(printf 'root-readonly\ntmp-ok\n%s' "$(pwd)")
 [ "$(cat "$LOG_DIR/run-hostroot.out")" = "$want" ] ||

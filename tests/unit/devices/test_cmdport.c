@@ -33,7 +33,7 @@ static void on_status(void *ctx)
 static uint8_t ram[2 * CMDPORT_CHUNK_MAX];
 #define RAM_GPA 0x10000ull
 
-static const uint8_t *guest_bytes(void *ctx, uint64_t gpa, size_t len)
+static uint8_t *guest_bytes(void *ctx, uint64_t gpa, size_t len)
 {
 	(void)ctx;
 	if (gpa < RAM_GPA || gpa - RAM_GPA > sizeof(ram) || len > sizeof(ram) - (gpa - RAM_GPA))
@@ -41,12 +41,46 @@ static const uint8_t *guest_bytes(void *ctx, uint64_t gpa, size_t len)
 	return ram + (gpa - RAM_GPA);
 }
 
+/* Our pretend stdin: in_data from in_off on, then its end when in_eof. */
+static const uint8_t *in_data;
+static size_t in_len, in_off;
+static bool in_eof;
+
+static long on_input(void *ctx, uint8_t *dst, size_t max)
+{
+	size_t n = in_len - in_off < max ? in_len - in_off : max;
+
+	(void)ctx;
+	if (!n)
+		return in_eof ? -1 : 0;
+	memcpy(dst, in_data + in_off, n);
+	in_off += n;
+	return (long)n;
+}
+
+static uint32_t ws_new; /* a size to report once, or 0 */
+
+static bool on_winsize(void *ctx, uint32_t *size)
+{
+	(void)ctx;
+	if (!ws_new)
+		return false;
+	*size = ws_new;
+	ws_new = 0;
+	return true;
+}
+
 static void setup(void)
 {
-	struct cmdport_host host = { on_output, on_status, guest_bytes, NULL };
+	struct cmdport_host host = { on_output, on_status, guest_bytes, NULL,
+				     on_input,	NULL,	   on_winsize };
 
 	memset(got_len, 0, sizeof(got_len));
 	outputs = statuses = 0;
+	in_data = NULL;
+	in_len = in_off = 0;
+	in_eof = false;
+	ws_new = 0;
 	bus_init(&pio, "pio");
 	cmdport_init(&run, &host);
 	ck_assert_int_eq(cmdport_register(&run, &pio), 0);
@@ -225,6 +259,74 @@ START_TEST(test_decode)
 }
 END_TEST
 
+static uint32_t in32(unsigned int reg)
+{
+	uint32_t v = 0xdeadbeef;
+
+	ck_assert(bus_read(&pio, PLATFORM_CMDPORT_PORT + reg, &v, 4));
+	return v;
+}
+
+/* stdin arrives in the page at the chunk address, a chunk at most per read, then EOF. */
+START_TEST(test_stdin_chunks)
+{
+	static uint8_t data[CMDPORT_CHUNK_MAX + 100];
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	out32(CMDPORT_REG_CHUNK_LO, (uint32_t)RAM_GPA + CMDPORT_CHUNK_MAX);
+	out32(CMDPORT_REG_CHUNK_HI, 0);
+	ck_assert_uint_eq(in32(CMDPORT_REG_STDIN), 0); /* nothing yet: ask again later */
+	in_data = data;
+	in_len = sizeof(data);
+	ck_assert_uint_eq(in32(CMDPORT_REG_STDIN), CMDPORT_CHUNK_MAX);
+	ck_assert(!memcmp(ram + CMDPORT_CHUNK_MAX, data, CMDPORT_CHUNK_MAX));
+	ck_assert_uint_eq(in32(CMDPORT_REG_STDIN), 100);
+	ck_assert(!memcmp(ram + CMDPORT_CHUNK_MAX, data + CMDPORT_CHUNK_MAX, 100));
+	ck_assert_uint_eq(in32(CMDPORT_REG_STDIN), 0);
+	in_eof = true;
+	ck_assert_uint_eq(in32(CMDPORT_REG_STDIN), CMDPORT_STDIN_EOF);
+	ck_assert_uint_eq(run.stdin_bytes, sizeof(data));
+}
+END_TEST
+
+/* A page that is not all RAM gets nothing written and nothing taken from stdin. */
+START_TEST(test_stdin_bad_page)
+{
+	static const uint8_t data[] = "abc";
+
+	in_data = data;
+	in_len = 3;
+	out32(CMDPORT_REG_CHUNK_LO, (uint32_t)RAM_GPA + CMDPORT_CHUNK_MAX + 1);
+	out32(CMDPORT_REG_CHUNK_HI, 0);
+	ck_assert_uint_eq(in32(CMDPORT_REG_STDIN), 0);
+	ck_assert_uint_eq(in_off, 0);
+	ck_assert_uint_eq(run.rejected, 1);
+	/* a byte read of the register is not a request */
+	uint8_t b = 0xff;
+	out32(CMDPORT_REG_CHUNK_LO, (uint32_t)RAM_GPA);
+	ck_assert(bus_read(&pio, PLATFORM_CMDPORT_PORT + CMDPORT_REG_STDIN, &b, 1));
+	ck_assert_uint_eq(b, 0);
+	ck_assert_uint_eq(in_off, 0);
+}
+END_TEST
+
+/* A new terminal size rides on the next stdin answer; +24 then says what it is. */
+START_TEST(test_stdin_winsize)
+{
+	out32(CMDPORT_REG_CHUNK_LO, (uint32_t)RAM_GPA);
+	out32(CMDPORT_REG_CHUNK_HI, 0);
+	ck_assert_uint_eq(in32(CMDPORT_REG_WINSIZE), 0);
+	ws_new = 24u << 16 | 80;
+	ck_assert_uint_eq(in32(CMDPORT_REG_STDIN), CMDPORT_STDIN_WINSIZE);
+	ck_assert_uint_eq(in32(CMDPORT_REG_WINSIZE), 24u << 16 | 80);
+	ck_assert_uint_eq(in32(CMDPORT_REG_STDIN), 0); /* said once */
+	in_eof = true;
+	ws_new = 50u << 16 | 132;
+	ck_assert_uint_eq(in32(CMDPORT_REG_STDIN), CMDPORT_STDIN_EOF);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("command port");
@@ -240,6 +342,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_decode);
 	tcase_add_test(tc, test_chunk);
 	tcase_add_test(tc, test_bad_chunks);
+	tcase_add_test(tc, test_stdin_chunks);
+	tcase_add_test(tc, test_stdin_bad_page);
+	tcase_add_test(tc, test_stdin_winsize);
 	suite_add_tcase(s, tc);
 	return s;
 }

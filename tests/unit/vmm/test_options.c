@@ -517,10 +517,51 @@ START_TEST(test_run_command)
 }
 END_TEST
 
+/* --rwdir: a read-write share of an existing directory, tags of its own; --overlay. */
+START_TEST(test_run_rwdir_overlay)
+{
+	ck_assert_int_eq(
+		parse("run", "--kernel", "k", "--rwdir", "/tmp", "--rwdir", "/", "--", "x", NULL),
+		0);
+	ck_assert_uint_eq(opts.nshares, 2);
+	ck_assert_uint_eq(opts.nrwdirs, 2);
+	ck_assert_str_eq(opts.shares[0].dir, "/tmp");
+	ck_assert_str_eq(opts.shares[0].tag, "vmm-rwdir0");
+	ck_assert(!opts.shares[0].readonly);
+	ck_assert_str_eq(opts.shares[1].tag, "vmm-rwdir1");
+	ck_assert(!opts.overlay_off);
+	ck_assert_int_eq(
+		parse("run", "--kernel", "k", "--rwdir", "/nonexistent-dir", "--", "x", NULL),
+		-EINVAL);
+	ck_assert_err_has("--rwdir /nonexistent-dir: No such file or directory");
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--rwdir", "/dev/null", "--", "x", NULL),
+			 -EINVAL);
+	ck_assert_err_has("not a directory");
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--rwdir", "/tmp", NULL), 0);
+	ck_assert_int_eq(parse("--kernel", "k", "--rwdir", "/tmp", NULL), -EINVAL);
+	ck_assert_err_has("only works with vmm run");
+	/* a --share may not take a tag --rwdir uses */
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--rwdir", "/tmp", "--share", "/:vmm-rwdir0",
+			       "--", "x", NULL),
+			 -EINVAL);
+
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--overlay=off", "--", "x", NULL), 0);
+	ck_assert(opts.overlay_off);
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--overlay", "off", "--", "x", NULL), 0);
+	ck_assert(opts.overlay_off);
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--overlay", "--", "x", NULL), 0);
+	ck_assert(!opts.overlay_off);
+	ck_assert_int_eq(parse("run", "--kernel", "k", "--overlay=maybe", "--", "x", NULL),
+			 -EINVAL);
+	ck_assert_err_has("--overlay maybe: must be on or off");
+}
+END_TEST
+
 START_TEST(test_run_rejections)
 {
-	ck_assert_int_eq(parse("run", "--kernel", "k", NULL), -EINVAL);
-	ck_assert_err_has("a command is needed");
+	/* no command parses: vmm run decides on a shell or an error (run_check_command) */
+	ck_assert_int_eq(parse("run", "--kernel", "k", NULL), 0);
+	ck_assert_uint_eq(opts.ncommand, 0);
 	ck_assert_int_eq(parse("run", "--kernel", "k", "--initrd", "i", "--", "x", NULL), -EINVAL);
 	ck_assert_err_has("--initrd");
 	ck_assert_int_eq(parse("run", "--kernel", "k", "--env", "1A=b", "--", "x", NULL), -EINVAL);
@@ -646,6 +687,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_net_user);
 	tcase_add_test(tc, test_net_user_hostfwd_limit);
 	tcase_add_test(tc, test_run_command);
+	tcase_add_test(tc, test_run_rwdir_overlay);
 	tcase_add_test(tc, test_run_rejections);
 	tcase_add_test(tc, test_share);
 	tcase_add_test(tc, test_share_cache);

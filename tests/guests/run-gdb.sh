@@ -111,7 +111,7 @@ if [ "${kind%%:*}" = real ]; then
 	fi
 else
 	echo "SKIP: gdb swbreak: KVM's instruction emulator here fails on a guest's int3 under" \
-		"guest debugging (real VT-x/AMD-V only; the harness's gdb scenario breaks in software)"
+		"guest debugging (real VT-x/AMD-V only)"
 fi
 
 # ---- Ctrl-C stops a running guest; detach lets it run on

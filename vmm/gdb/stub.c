@@ -165,9 +165,15 @@ static int set_guest_debug(struct gdb_stub *s, unsigned int cpu, const struct gd
 		dbg.arch.debugreg[7] = dr7_of(d);
 	}
 	if (step) {
+		struct kvm_mp_state mp = { 0 };
+
 		dbg.control |= KVM_GUESTDBG_SINGLESTEP;
-		/* a step should not land in whatever interrupt is pending */
-		if (s->guest_debug_caps & KVM_GUESTDBG_BLOCKIRQ)
+		/*
+		 * A step should not land in whatever interrupt is pending; but a vCPU halted
+		 * in the idle loop runs again only for an interrupt, so there it must come.
+		 */
+		(void)ioctl(vcpu_of(s, cpu)->fd, KVM_GET_MP_STATE, &mp);
+		if (s->guest_debug_caps & KVM_GUESTDBG_BLOCKIRQ && mp.mp_state != KVM_MP_STATE_HALTED)
 			dbg.control |= KVM_GUESTDBG_BLOCKIRQ;
 	}
 	if (inject_bp)

@@ -142,9 +142,12 @@ static int info(struct vm *vm, const struct api_config *cfg, char *body, size_t 
 static int pause_vm(struct vm *vm, const struct api_config *cfg, char *body, size_t cap,
 		    struct api_after *after)
 {
-	int r = vm_pause(vm);
+	int r;
 
 	(void)cfg, (void)after;
+	if (vm->debug.held)
+		return errorf(body, cap, 409, "a debugger (--gdb) holds the VM: detach it first");
+	r = vm_pause(vm);
 	if (r == -EALREADY)
 		return errorf(body, cap, 409, "the VM is already paused");
 	if (r == -ECANCELED)
@@ -165,6 +168,8 @@ static int resume_vm(struct vm *vm, const struct api_config *cfg, char *body, si
 	(void)cfg, (void)after;
 	if (vm_is_stopping(vm))
 		return errorf(body, cap, 409, "the VM is stopping");
+	if (vm->debug.held)
+		return errorf(body, cap, 409, "a debugger (--gdb) holds the VM: detach it first");
 	r = vm_resume(vm);
 	if (r == -EALREADY)
 		return errorf(body, cap, 409, "the VM is not paused");

@@ -61,6 +61,7 @@ struct vcpu {
 struct vm_debug {
 	void (*exit)(void *ctx, struct vcpu *vcpu);
 	void *ctx;
+	bool held; /* a client is attached: vm.pause and vm.resume are its (main thread) */
 };
 
 /* vm.pause and vm.resume (vmm/pause.h): each vCPU parks while requested is set. */

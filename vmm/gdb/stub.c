@@ -207,6 +207,7 @@ static void drop_client(struct gdb_stub *s)
 	if (!s->attached)
 		return;
 	s->attached = false;
+	s->vm->debug.held = false;
 	/*
 	 * Every int3 out, no guest debugging, and the guest runs on. KVM changes a vCPU's
 	 * debugging only between two KVM_RUNs, so a running guest is paused for it first.
@@ -306,8 +307,10 @@ static void on_packet(struct gdb_stub *s)
 	 * After D the guest runs without us; the client closes the connection itself once
 	 * it has our OK, and whatever it sends until then is dropped.
 	 */
-	if (s->rx.len && s->rx.buf[0] == 'D')
+	if (s->rx.len && s->rx.buf[0] == 'D') {
 		s->attached = false;
+		s->vm->debug.held = false;
+	}
 }
 
 static void on_client(int fd, uint32_t events, void *opaque)
@@ -386,6 +389,7 @@ static void on_listen(int fd, uint32_t events, void *opaque)
 	gdb_rx_init(&s->rx);
 	gdb_session_init(&s->session, &kvm_target, s, s->vm->ncpus, 0);
 	s->attached = true;
+	s->vm->debug.held = true;
 }
 
 /* ---- set-up ---------------------------------------------------------------------------- */

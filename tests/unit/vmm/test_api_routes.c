@@ -105,6 +105,21 @@ START_TEST(test_states)
 }
 END_TEST
 
+/* While a gdb client holds the VM, pause and resume are its own: the API may not take them. */
+START_TEST(test_debugger_holds_the_vm)
+{
+	vm.debug.held = true;
+	vm.pause.requested = true; /* gdb stopped it */
+	ck_assert_int_eq(call("PUT", "/api/v1/vm.resume", NULL), 409);
+	ck_assert(strstr(body, "a debugger (--gdb) holds the VM") != NULL);
+	ck_assert(vm.pause.requested); /* still stopped */
+	vm.pause.requested = false;    /* gdb let it run */
+	ck_assert_int_eq(call("PUT", "/api/v1/vm.pause", NULL), 409);
+	ck_assert(!vm.pause.requested);
+	ck_assert_int_eq(call("GET", "/api/v1/vm.info", NULL), 200);
+}
+END_TEST
+
 START_TEST(test_error_escaping)
 {
 	char small[24];
@@ -126,6 +141,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_routing);
 	tcase_add_test(tc, test_bodies);
 	tcase_add_test(tc, test_states);
+	tcase_add_test(tc, test_debugger_holds_the_vm);
 	tcase_add_test(tc, test_error_escaping);
 	suite_add_tcase(s, tc);
 	return s;

@@ -277,7 +277,8 @@ const struct option_spec options_table[] = {
 	  TEXT_AT(kernel),
 	  .help = "Linux kernel to boot: a bzImage (x86 boot protocol 2.06 or later) or an "
 		  "uncompressed x86-64 vmlinux (ELF)",
-	  .run_help = "Linux kernel to boot (bzImage or vmlinux)" },
+	  .run_help = "Linux kernel to boot (bzImage or vmlinux), or a kernel build tree: its "
+		      "arch/x86/boot/bzImage, with the modules it built (docs/scripting.md)" },
 	{ .name = "kernel-unpack",
 	  .metavar = "host|guest",
 	  .modes = BOTH,

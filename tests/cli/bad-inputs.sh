@@ -164,6 +164,12 @@ expect run-initrd "--initrd cannot be used with vmm run" run --kernel "$tmp/text
 expect run-bad-env "--env 1X=y" run --kernel "$tmp/text" --env 1X=y -- true
 expect run-relative-cwd "must be an absolute path" run --kernel "$tmp/text" --cwd rel -- true
 expect run-bad-timeout "--timeout 1h" run --kernel "$tmp/text" --timeout 1h -- true
+expect run-kernel-dir "--kernel $tmp: a directory, but not a kernel build tree" run --kernel "$tmp" \
+	-- true
+mkdir -p "$tmp/tree/include/config"
+echo 6.1.0-test >"$tmp/tree/include/config/kernel.release"
+expect run-kernel-tree-unbuilt "a kernel build tree without arch/x86/boot/bzImage (run make)" \
+	run --kernel "$tmp/tree" -- true
 expect run-missing-rootfs "--rootfs $tmp/nonexistent" run --kernel "$tmp/text" \
 	--rootfs "$tmp/nonexistent" -- true
 expect run-rootfs-not-dir "--rootfs $tmp/text: not a directory" run --kernel "$tmp/text" \

@@ -8,7 +8,7 @@
 #   tests/harness/run.sh --kvm-only            only boot L1 and check /dev/kvm
 #
 # -v: scenarios print full guest/VMM logs, and the serial log is followed live.
-# Env: HARNESS_TIMEOUT (seconds, whole QEMU run, default 1800),
+# Env: HARNESS_TIMEOUT (seconds, whole QEMU run, default 3000),
 #      HARNESS_BOOT_TIMEOUT (seconds for L1 to reach init, default 60; one retry),
 #      HARNESS_STALL_TIMEOUT (seconds without console output that count as a
 #        stalled L1, default HARNESS_VMM_TIMEOUT + 80; one retry from the
@@ -182,7 +182,7 @@ smp=${HARNESS_SMP:-1}
 accel=tcg
 [ "$smp" -gt 1 ] && accel=tcg,thread=multi
 log=$out/serial.log
-total_limit=${HARNESS_TIMEOUT:-1800}
+total_limit=${HARNESS_TIMEOUT:-3000} # all scenarios took 1620 to 1800+ s of a loaded 2-core host
 boot_limit=${HARNESS_BOOT_TIMEOUT:-60}
 # longer than any silent stretch of a scenario: a VMM run in L1 plus its kill
 stall_limit=$((${HARNESS_VMM_TIMEOUT:-120} + 80))

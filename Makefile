@@ -147,10 +147,10 @@ $(BUILD)/fuzz/fuzz_pci_config: tests/fuzz/fuzz_pci_config.c devices/pci.c device
 		devices/msix.c -o $@ -pthread
 $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/bzimage.h \
 		vmm/x86/elf.c vmm/x86/elf.h tests/unit/vmm/x86/elf_image.h vmm/run/kernel_tree.c \
-		vmm/run/kernel_tree.h vmm/run/modules.c vmm/run/modules.h
+		vmm/run/kernel_tree.h vmm/run/modules.c vmm/run/modules.h vmm/hostfile.c vmm/hostfile.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/elf.c \
-		vmm/run/kernel_tree.c vmm/run/modules.c -o $@
+		vmm/run/kernel_tree.c vmm/run/modules.c vmm/hostfile.c -o $@
 $(BUILD)/fuzz/fuzz_api: tests/fuzz/fuzz_api.c vmm/api_http.c vmm/api_http.h vmm/json.c \
 		vmm/json.h vmm/parse.c vmm/parse.h
 	@mkdir -p $(@D)

@@ -300,8 +300,10 @@ else
 	"$vmm" --flat "$dir/spin.bin" --memory 16M --kvm-device "$kvm" --jail "$tmp/jail" \
 		--user 65534:65534 </dev/null >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
+	# 60 s, not 10: in the emulated L1 of the harness one jailed start printed nothing
+	# for 10 s (its namespaces, mounts and the user switch come before the guest runs).
 	i=0
-	while [ $i -lt 100 ] && ! grep -q 'spin: ready' "$tmp/out"; do sleep 0.1; i=$((i + 1)); done
+	while [ $i -lt 600 ] && ! grep -q 'spin: ready' "$tmp/out"; do sleep 0.1; i=$((i + 1)); done
 	child=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null)
 	kill -KILL $pid
 	wait $pid 2>/dev/null
@@ -310,7 +312,7 @@ else
 		sleep 0.1
 		i=$((i + 1))
 	done
-	if ! grep -q 'spin: ready' "$tmp/out"; then fail "jail kill -9" "the jailed guest never ran"
+	if ! grep -q 'spin: ready' "$tmp/out"; then fail "jail kill -9" "the jailed guest never ran (60 s)"
 	elif [ -z "$child" ]; then fail "jail kill -9" "no jailed child process found"
 	elif kill -0 $child 2>/dev/null; then
 		kill -KILL $child

@@ -156,6 +156,7 @@ static int pause_vm(struct vm *vm, const struct api_config *cfg, char *body, siz
 		return errorf(body, cap, 503, "a vCPU did not stop within 5 s; the VM runs on");
 	if (r)
 		return errorf(body, cap, 500, "cannot pause: %s", strerror(-r));
+	vm->pause.by_api = true;
 	snprintf(body, cap, "{\"state\": \"paused\"}");
 	return 200;
 }
@@ -175,6 +176,7 @@ static int resume_vm(struct vm *vm, const struct api_config *cfg, char *body, si
 		return errorf(body, cap, 409, "the VM is not paused");
 	if (r)
 		return errorf(body, cap, 500, "cannot resume: %s", strerror(-r));
+	vm->pause.by_api = false;
 	snprintf(body, cap, "{\"state\": \"running\"}");
 	return 200;
 }

@@ -18,6 +18,8 @@ void vm_pause_init(struct vm_pause *p)
 	pthread_cond_init(&p->cond, NULL);
 	p->requested = false;
 	p->parked = 0;
+	p->devices_paused = false;
+	p->by_api = false;
 }
 
 bool vm_is_paused(struct vm *vm)
@@ -108,8 +110,16 @@ int vm_pause(struct vm *vm)
 		set_requested(vm, false);
 		return ret;
 	}
-	devices_pause(vm);
+	vm_pause_devices(vm);
 	return 0;
+}
+
+void vm_pause_devices(struct vm *vm)
+{
+	if (vm->pause.devices_paused)
+		return;
+	devices_pause(vm);
+	vm->pause.devices_paused = true;
 }
 
 int vm_resume(struct vm *vm)
@@ -125,7 +135,9 @@ int vm_resume(struct vm *vm)
 	if (vm->pause.clock_saved && ioctl(vm->kvm.vm_fd, KVM_SET_CLOCK, &clock) < 0)
 		return -errno;
 	vm->pause.clock_saved = false;
-	devices_resume(vm);
+	if (vm->pause.devices_paused)
+		devices_resume(vm);
+	vm->pause.devices_paused = false;
 	set_requested(vm, false);
 	return 0;
 }

@@ -37,5 +37,10 @@ bool vm_is_paused(struct vm *vm);
  */
 void vm_pause_request(struct vm *vm);
 int vm_pause_complete(struct vm *vm);
+/*
+ * A VM parked by those halves becomes paused as vm_pause() leaves it: the device kinds'
+ * pause hooks run too, once (main thread).
+ */
+void vm_pause_devices(struct vm *vm);
 
 #endif

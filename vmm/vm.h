@@ -72,6 +72,9 @@ struct vm_pause {
 	unsigned int parked;	     /* under lock */
 	struct kvm_clock_data clock; /* the guest's clock when it paused */
 	bool clock_saved;	     /* clock holds this pause's value (main thread) */
+	bool devices_paused;	     /* the kinds' pause hooks ran, resume owed (main thread) */
+	/* paused by the API's vm.pause: a debugger that detaches leaves it so (main thread) */
+	bool by_api;
 };
 
 struct vm {

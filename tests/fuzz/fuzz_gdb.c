@@ -86,6 +86,12 @@ static void fake_resume(void *target, const struct gdb_debug_state *d, int step_
 	check(step_cpu < (int)NCPUS && d->nhw <= GDB_HW_BREAKPOINTS);
 }
 
+static void fake_detach(void *target, const struct gdb_debug_state *d)
+{
+	(void)target;
+	check(d->nhw == 0 && !d->sw_breakpoints);
+}
+
 static void fake_interrupt(void *target)
 {
 	(void)target;
@@ -102,6 +108,7 @@ static const struct gdb_target_ops fake_ops = {
 	.read_mem = fake_read_mem,
 	.write_mem = fake_write_mem,
 	.resume = fake_resume,
+	.detach = fake_detach,
 	.interrupt = fake_interrupt,
 	.kill = fake_kill,
 };

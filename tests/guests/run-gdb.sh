@@ -137,6 +137,31 @@ else
 	pass "interrupt: Ctrl-C stopped the guest in its loop, detach let it run on"
 fi
 
+# ---- a VM paused over the API stays paused when a debugger comes and goes, continue or not
+sock=$tmp/api.sock
+port=$(free_port)
+start_vmm ticker --gdb "tcp:127.0.0.1:$port" --api-socket "$sock"
+for _ in $(seq 50); do [ "$(grep -c tick "$tmp/vmm.out")" -ge 3 ] && break; sleep 0.1; done
+why=
+"$vmm" ctl "$sock" pause >"$tmp/ctl" 2>&1 || why="pause: $(cat "$tmp/ctl")"
+gdb_batch -ex "target remote 127.0.0.1:$port" -ex 'p/x $rip' -ex 'detach'
+grep -q '^\$1 = 0x' "$tmp/gdb.out" || why="$why; gdb did not attach to the paused VM"
+gdb_batch -ex "target remote 127.0.0.1:$port" -ex 'stepi' -ex 'p/x $rip' -ex 'detach'
+grep -q '^\$1 = 0x' "$tmp/gdb.out" || why="$why; gdb did not step the paused VM"
+size1=$(wc -c <"$tmp/vmm.out")
+sleep 1.5
+size2=$(wc -c <"$tmp/vmm.out")
+[ "$size1" = "$size2" ] || why="$why; the guest ran after gdb detached ($((size2 - size1)) bytes)"
+"$vmm" ctl "$sock" info >"$tmp/ctl" 2>&1
+grep -q '"paused"' "$tmp/ctl" || why="$why; vm.info does not say paused: $(head -c 200 "$tmp/ctl")"
+"$vmm" ctl "$sock" resume >"$tmp/ctl" 2>&1 || why="$why; resume: $(cat "$tmp/ctl")"
+for _ in $(seq 50); do [ "$(wc -c <"$tmp/vmm.out")" -gt "$size2" ] && break; sleep 0.1; done
+[ "$(wc -c <"$tmp/vmm.out")" -gt "$size2" ] || why="$why; no tick after resume"
+kill -TERM "$vmm_pid" 2>/dev/null
+vmm_status
+if [ -n "$why" ]; then fail api-paused "${why#; }"
+else pass "api-paused: a VM paused over the API stayed paused across two gdb sessions, resumed over the API"; fi
+
 # ---- a packet sent twice in one go (gdb retransmits after 2 s without our '+') is answered once
 port=$(free_port)
 start_vmm spin --gdb "tcp:127.0.0.1:$port"

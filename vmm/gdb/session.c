@@ -312,7 +312,7 @@ int gdb_session_packet(struct gdb_session *s, const uint8_t *pkt, size_t len, ch
 		return text(out, "vCont;c;C;s;S");
 	case GDB_CMD_DETACH: /* the guest goes on without us */
 		gdb_session_end(s);
-		s->ops->resume(s->target, &s->debug, -1);
+		s->ops->detach(s->target, &s->debug);
 		return text(out, "OK");
 	case GDB_CMD_KILL:
 		gdb_session_end(s);

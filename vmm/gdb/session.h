@@ -54,6 +54,12 @@ struct gdb_target_ops {
 			 size_t len);
 	/* Resume: step_cpu < 0 runs every vCPU, else only that one runs, for one instruction. */
 	void (*resume)(void *target, const struct gdb_debug_state *debug, int step_cpu);
+	/*
+	 * The client detached (after gdb_session_end): no debugging any more, and the guest
+	 * goes on as it would have without the client: running, or paused where something
+	 * else paused it.
+	 */
+	void (*detach)(void *target, const struct gdb_debug_state *debug);
 	/* Stop every vCPU (Ctrl-C); the stub calls gdb_session_stopped once they are. */
 	void (*interrupt)(void *target);
 	/* The client asked to kill the guest. */

@@ -110,6 +110,25 @@ static void resume(void *target, const struct gdb_debug_state *d, int step_cpu)
 	pthread_mutex_unlock(&vm->pause.lock);
 }
 
+/*
+ * The guest goes on as before the client came: running, or, when the API had paused it,
+ * paused as vm.pause leaves a VM (its devices' pause hooks included), without debugging.
+ */
+static void detach(void *target, const struct gdb_debug_state *d)
+{
+	struct gdb_stub *s = target;
+
+	if (!s->vm->pause.by_api) {
+		resume(s, d, -1);
+		return;
+	}
+	for (unsigned int i = 0; i < s->vm->ncpus; i++)
+		if (set_guest_debug(s, i, d, false, false))
+			fprintf(stderr, "vmm: gdb: vCPU %u: KVM_SET_GUEST_DEBUG: %s\n", i,
+				strerror(errno));
+	vm_pause_devices(s->vm);
+}
+
 static void wake_main(struct gdb_stub *s)
 {
 	uint64_t one = 1;
@@ -147,6 +166,7 @@ static const struct gdb_target_ops kvm_target = {
 	.read_mem = read_mem,
 	.write_mem = write_mem,
 	.resume = resume,
+	.detach = detach,
 	.interrupt = interrupt,
 	.kill = kill_guest,
 };
@@ -216,7 +236,7 @@ static void drop_client(struct gdb_stub *s)
 		return; /* stopping, or a vCPU that would not park */
 	vm_pause_complete(s->vm);
 	gdb_session_end(&s->session);
-	resume(s, &s->session.debug, -1);
+	detach(s, &s->session.debug);
 }
 
 /* The VM is parked: tell the client why, unless it was a guest's own int3. */

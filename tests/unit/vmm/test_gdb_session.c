@@ -17,7 +17,7 @@
 static struct {
 	uint8_t mem[MEM_SIZE];
 	uint8_t regs[NCPUS][16];
-	unsigned int resumes, interrupts, kills;
+	unsigned int resumes, detaches, interrupts, kills;
 	int step_cpu;
 	struct gdb_debug_state debug;
 } t;
@@ -72,6 +72,13 @@ static void fake_resume(void *target, const struct gdb_debug_state *d, int step_
 	t.debug = *d;
 }
 
+static void fake_detach(void *target, const struct gdb_debug_state *d)
+{
+	(void)target;
+	t.detaches++;
+	t.debug = *d;
+}
+
 static void fake_interrupt(void *target)
 {
 	(void)target;
@@ -90,6 +97,7 @@ static const struct gdb_target_ops fake_ops = {
 	.read_mem = fake_read_mem,
 	.write_mem = fake_write_mem,
 	.resume = fake_resume,
+	.detach = fake_detach,
 	.interrupt = fake_interrupt,
 	.kill = fake_kill,
 };
@@ -246,7 +254,8 @@ START_TEST(test_detach_and_kill)
 	ck_assert_str_eq(send("Z0,1020,1"), "OK");
 	ck_assert_str_eq(send("D"), "OK");
 	ck_assert_uint_eq(t.mem[0x20], 0x20);
-	ck_assert_uint_eq(t.resumes, 1);
+	ck_assert_uint_eq(t.detaches, 1);
+	ck_assert_uint_eq(t.resumes, 0);
 	ck_assert(!t.debug.sw_breakpoints);
 	setup();
 	ck_assert_str_eq(send("Z0,1030,1"), "OK");

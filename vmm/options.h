@@ -129,6 +129,8 @@ struct option_spec {
 	 * the value when it starts with this, as in "--rng rate=N"; --config takes true.
 	 */
 	const char *optional_prefix;
+	/* --config's false for such an option: this value ("off"), or NULL: leave it out */
+	const char *json_false;
 };
 
 extern const struct option_spec options_table[];

@@ -315,6 +315,7 @@ const struct option_spec options_table[] = {
 	  .modes = OPTION_RUN,
 	  .json_key = "overlay",
 	  .optional_prefix = "o", /* "on" and "off": a following word is taken only then */
+	  .json_false = "off",	  /* on by default: false must say so */
 	  .parse = parse_overlay,
 	  .help = "the guest may change the host's / it runs on: the writes go to a tmpfs "
 		  "layered over it (overlayfs) and vanish with the VM, the host's files stay "

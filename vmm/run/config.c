@@ -192,7 +192,9 @@ static int member(struct mapper *m, const struct json_value *v)
 	if (!o->metavar || (o->optional_prefix && v->type == JSON_BOOL)) {
 		if (v->type != JSON_BOOL)
 			return complain(m, v, "\"%s\": expected true or false", key);
-		return v->boolean ? push(m, v, key, flag_arg(o->name)) : 0;
+		if (v->boolean)
+			return push(m, v, key, flag_arg(o->name));
+		return o->json_false ? push(m, v, key, option_value(o->name, o->json_false)) : 0;
 	}
 	if (o->repeatable && m->pre->given[index])
 		return 0; /* the command line's own list replaces the file's */

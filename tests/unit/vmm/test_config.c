@@ -59,6 +59,28 @@ START_TEST(test_jail_key)
 }
 END_TEST
 
+/* an option that is on by default says off for false; one that is off leaves it out */
+START_TEST(test_false_turns_off)
+{
+	char *cli[] = { "vmm", "run", "--config", "t.json" };
+	struct vmm_options opts;
+	char **merged;
+	int argc;
+
+	ck_assert_int_eq(load("{\"kernel\": \"bz\", \"overlay\": false, \"rng\": false}", cli, 4),
+			 0);
+	ck_assert_int_eq(cfg.nargs, 2);
+	ck_assert_str_eq(cfg.args[1], "--overlay=off");
+	merged = config_merge(4, cli, &pre, &cfg, &argc);
+	ck_assert_ptr_nonnull(merged);
+	ck_assert_int_eq(options_parse(&opts, argc, merged, err, sizeof(err)), 0);
+	ck_assert(opts.overlay_off);
+	free(merged);
+	ck_assert_int_eq(load("{\"kernel\": \"bz\", \"overlay\": true}", cli, 4), 0);
+	ck_assert_str_eq(cfg.args[1], "--overlay");
+}
+END_TEST
+
 START_TEST(test_command_line_wins)
 {
 	char *cli[] = { "vmm", "run",	"--config", "t.json", "--cpus",
@@ -138,6 +160,7 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_mapping);
 	tcase_add_test(tc, test_jail_key);
+	tcase_add_test(tc, test_false_turns_off);
 	tcase_add_test(tc, test_command_line_wins);
 	tcase_add_test(tc, test_file_command_used);
 	tcase_add_test(tc, test_errors);

@@ -64,7 +64,7 @@ else
 fi
 
 section "real guests (nested AMD-V harness)"
-echo "waiting for the harness, started before the unit tests ($(date +%H:%M:%S))"
+echo "$(date +%H:%M:%S): waiting for the harness, which started before the unit tests"
 wait $harness_pid
 harness_rc=$?
 trap - INT TERM

@@ -111,12 +111,12 @@ grep -q '^PASS: bench-run-cmd' "$log" || failed=1
                 print "ratio ours/kvmtool: n/a (no kvmtool numbers)"
         }'
     grep '^BENCH-STREAM .*status=ok' "$log" | awk '
-        { v = $0; sub(/.*mb_per_s=/, "", v); all[++n] = v + 0 }
+        { v = $0; sub(/.*mib_per_s=/, "", v); all[++n] = v + 0 }
         END {
             if (!n) { print "stdout stream: no successful round"; exit }
             for (i = 2; i <= n; i++)
                 for (j = i; j > 1 && all[j - 1] > all[j]; j--) { t = all[j]; all[j] = all[j - 1]; all[j - 1] = t }
-            printf "stdout stream, vmm run --rootfs DIR -- cat /dev/zero | head -c 64M, through the command port: median %.1f MB/s of L1 time over %d rounds\n", n % 2 ? all[(n + 1) / 2] : (all[n / 2] + all[n / 2 + 1]) / 2, n
+            printf "stdout stream, vmm run --rootfs DIR -- cat /dev/zero | head -c 64M, through the command port: median %.1f MiB/s of L1 time over %d rounds\n", n % 2 ? all[(n + 1) / 2] : (all[n / 2] + all[n / 2 + 1]) / 2, n
         }'
 } >"$out/table.txt"
 cat "$out/table.txt"

@@ -96,7 +96,7 @@ done
 
 # The command's stdout as a byte stream: `vmm run -- cat /dev/zero | head -c N`. It
 # travels through the command port, one exit per chunk of up to 4 KiB (devices/cmdport.h).
-# Two sizes, so that the boot cancels out: MB/s = (big - small) / (t_big - t_small).
+# Two sizes, so that the boot cancels out: MiB/s = (big - small) / (t_big - t_small).
 # Each pipeline also shows that the VMM ends when its reader goes away.
 stream() {
     t0=$(cut -d' ' -f1 /proc/uptime)
@@ -112,7 +112,7 @@ while [ "$r" -le "$rounds" ]; do
     set -- $(stream $small) $(stream $big)
     if [ "$1" = $small ] && [ "$3" = $big ]; then
         echo "BENCH-STREAM round=$r status=ok small_s=$2 big_s=$4" \
-            "mb_per_s=$(awk "BEGIN { d = $4 - $2; printf \"%.1f\", d > 0 ? ($big - $small) / 1048576 / d : 0 }")"
+            "mib_per_s=$(awk "BEGIN { d = $4 - $2; printf \"%.1f\", (d > 0 ? ($big - $small) / 1048576 / d : 0) }")"
     else
         echo "BENCH-STREAM round=$r status=failed bytes=$1,$3"
         tail -c 400 "$LOG_DIR/bench-stream.err" | tr -c '[:print:]\n' '.' | sed 's/^/| stream err: /'

@@ -302,9 +302,20 @@ else
 	pid=$!
 	# 60 s, not 10: in the emulated L1 of the harness one jailed start printed nothing
 	# for 10 s (its namespaces, mounts and the user switch come before the guest runs).
+	# On a loaded build host one printed nothing for 60 s, twice in a row, cause not yet
+	# known: a failure names where each thread of both processes waits in the kernel.
 	i=0
 	while [ $i -lt 600 ] && ! grep -q 'spin: ready' "$tmp/out"; do sleep 0.1; i=$((i + 1)); done
 	child=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null)
+	# where a jailed start that never ran stands: each thread's kernel stack, for the log
+	where=
+	if ! grep -q 'spin: ready' "$tmp/out"; then
+		for t in /proc/$pid/task/* $(for c in $child; do echo /proc/$c/task/*; done); do
+			[ -r "$t/stack" ] || continue
+			where="$where; ${t#/proc/} $(cat "$t/comm" 2>/dev/null):"
+			where="$where $(head -n 4 "$t/stack" 2>/dev/null | sed 's/^\[<0>\] //' | tr '\n' ' ')"
+		done
+	fi
 	kill -KILL $pid
 	wait $pid 2>/dev/null
 	i=0
@@ -312,7 +323,7 @@ else
 		sleep 0.1
 		i=$((i + 1))
 	done
-	if ! grep -q 'spin: ready' "$tmp/out"; then fail "jail kill -9" "the jailed guest never ran (60 s)"
+	if ! grep -q 'spin: ready' "$tmp/out"; then fail "jail kill -9" "the jailed guest never ran (60 s)${where:+; threads$where}"
 	elif [ -z "$child" ]; then fail "jail kill -9" "no jailed child process found"
 	elif kill -0 $child 2>/dev/null; then
 		kill -KILL $child

@@ -256,3 +256,26 @@ int snap_meta_check(const struct snap_meta *saved, const struct snap_meta *wante
 	}
 	return 0;
 }
+
+int snap_parse_url(const char *url, char *path, size_t cap, char *err, size_t errlen)
+{
+	static const char scheme[] = "file://";
+	const char *p = url;
+
+	if (strncmp(url, scheme, sizeof(scheme) - 1)) {
+		snprintf(err, errlen, "%s: not a file:///DIR URL", url);
+		return -EINVAL;
+	}
+	p += sizeof(scheme) - 1;
+	if (p[0] != '/' || !p[1]) {
+		snprintf(err, errlen, "%s: needs an absolute directory after file:// (file:///DIR)",
+			 url);
+		return -EINVAL;
+	}
+	if (strlen(p) >= cap) {
+		snprintf(err, errlen, "%s: the path is too long", url);
+		return -EINVAL;
+	}
+	strcpy(path, p);
+	return 0;
+}

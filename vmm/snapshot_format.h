@@ -146,4 +146,10 @@ int snap_get(const struct snap_reader *r, uint32_t id, uint32_t instance, void *
 int snap_meta_check(const struct snap_meta *saved, const struct snap_meta *wanted, char *err,
 		    size_t errlen);
 
+/*
+ * A snapshot's place, as the API and --restore take it: "file:///DIR" (an absolute path;
+ * no host part). Writes DIR into path. Returns 0, or -EINVAL with one line in err.
+ */
+int snap_parse_url(const char *url, char *path, size_t cap, char *err, size_t errlen);
+
 #endif

@@ -215,6 +215,103 @@ rc=$?
 [ ! -e "$sock" ] || why="$why; the socket is still there"
 if [ -n "$why" ]; then fail api-pause "${why#; }"; else pass api-pause; fi
 
+# Snapshot and restore (docs/snapshot.md): the counter guest prints "count N" every ~50 ms
+# with N kept in guest memory and in a register. Bad snapshot requests are refused and the
+# guest counts on; a good one leaves it paused with a sparse memory file; the VMM is killed
+# and a restore goes on counting from N+1, not from 1. A state file with one byte flipped,
+# or cut short, and a memory file cut short, are refused with exit status 2.
+# last_count FILE: the last N printed, in decimal (0 when none)
+last_count() {
+	n=$(grep -o 'count [0-9a-f]*' "$1" | tail -n 1 | cut -d' ' -f2)
+	echo $((0x${n:-0}))
+}
+first_count() {
+	n=$(grep -o 'count [0-9a-f]*' "$1" | head -n 1 | cut -d' ' -f2)
+	echo $((0x${n:-0}))
+}
+# wait_counts FILE N: until FILE shows N or more counts (10 s at most)
+wait_counts() {
+	i=0
+	while [ $i -lt 100 ] && [ "$(grep -c '^count ' "$1")" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+}
+snap=$tmp/snap
+mkdir -p "$snap"
+"$vmm" --flat "$dir/counter.bin" --memory 16M --cpus 2 --kvm-device "$kvm" --api-socket "$sock" \
+	</dev/null >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+wait_counts "$tmp/out" 3
+why=
+"$vmm" ctl "$sock" snapshot "$tmp/no-such-dir" >"$tmp/ctl" 2>&1 &&
+	why="$why; a snapshot into a missing directory was accepted"
+grep -q 'no-such-dir' "$tmp/ctl" || why="$why; the refusal does not name the directory: $(cat "$tmp/ctl")"
+"$vmm" ctl "$sock" request PUT /api/v1/vm.snapshot '{"destination_url": "http://x/y"}' \
+	>"$tmp/ctl" 2>&1 && why="$why; an http:// URL was accepted"
+grep -q '400' "$tmp/ctl" || why="$why; a bad URL is not a 400: $(cat "$tmp/ctl")"
+before=$(last_count "$tmp/out")
+wait_counts "$tmp/out" $((before + 3))
+[ "$(last_count "$tmp/out")" -gt "$before" ] || why="$why; a refused snapshot stopped the guest"
+if ! "$vmm" ctl "$sock" snapshot "$snap" >"$tmp/ctl" 2>&1; then
+	why="$why; snapshot: $(cat "$tmp/ctl")"
+fi
+saved=$(last_count "$tmp/out")
+sleep 0.5
+[ "$(last_count "$tmp/out")" = "$saved" ] || why="$why; the guest counted on after the snapshot"
+"$vmm" ctl "$sock" info 2>&1 | grep -q '"state": "paused"' || why="$why; vm.info does not say paused"
+kill -9 $pid
+wait $pid 2>/dev/null
+blocks=$(stat -c %b "$snap/memory" 2>/dev/null || echo 0)
+size=$(stat -c %s "$snap/memory" 2>/dev/null || echo 0)
+[ "$size" -eq $((16 << 20)) ] || why="$why; the memory file has $size bytes, expected 16M"
+[ $((blocks * 512)) -lt $((size / 4)) ] ||
+	why="$why; the memory file is not sparse ($((blocks * 512)) bytes on disk)"
+# restore: `vmm --restore` with the same shape, no --flat; the count goes on
+rm -f "$sock"
+"$vmm" --restore "source_url=file://$snap" --memory 16M --cpus 2 --kvm-device "$kvm" \
+	</dev/null >"$tmp/out2" 2>"$tmp/err2" &
+pid=$!
+wait_counts "$tmp/out2" 3
+kill -TERM $pid
+wait $pid
+rc=$?
+first=$(first_count "$tmp/out2")
+[ "$first" -eq $((saved + 1)) ] ||
+	why="$why; the restored guest's first count is $first, expected $((saved + 1))"
+[ "$(last_count "$tmp/out2")" -gt "$first" ] || why="$why; the restored guest does not count on"
+[ $rc -eq 143 ] || why="$why; the restored VMM exited $rc on SIGTERM, expected 143"
+grep -q 'disagree' "$tmp/out2" && why="$why; the register and memory counts disagree"
+if [ -n "$why" ]; then
+	fail snapshot-restore "${why#; }"
+	sed 's/^/    | /' "$tmp/out2" "$tmp/err2" | tail -n 5
+else pass "snapshot-restore (saved at $saved, restored from $first)"; fi
+
+# restore_refused TEST WHAT: a restore of $snap2 must exit 2 with WHAT in its message
+restore_refused() {
+	timeout 20 "$vmm" --restore "source_url=file://$snap2" --memory 16M --cpus 2 \
+		--kvm-device "$kvm" </dev/null >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -ne 2 ]; then fail "$1" "exit status $rc, expected 2"
+	elif ! grep -q "$2" "$tmp/err"; then fail "$1" "no '$2' in: $(cat "$tmp/err")"
+	elif [ "$(wc -l <"$tmp/err")" -ne 1 ]; then fail "$1" "more than one line: $(cat "$tmp/err")"
+	else pass "$1"; fi
+}
+snap2=$tmp/snap2
+rm -rf "$snap2" && cp -a "$snap" "$snap2"
+printf '\377' | dd of="$snap2/state" bs=1 seek=200 conv=notrunc 2>/dev/null
+restore_refused snapshot-corrupted 'corrupted'
+rm -rf "$snap2" && cp -a "$snap" "$snap2"
+truncate -s -1 "$snap2/state"
+restore_refused snapshot-truncated-state 'truncated'
+rm -rf "$snap2" && cp -a "$snap" "$snap2"
+truncate -s 8M "$snap2/memory"
+restore_refused snapshot-truncated-memory 'memory: 8388608 bytes'
+timeout 20 "$vmm" --restore "source_url=file://$snap" --memory 32M --cpus 2 --kvm-device "$kvm" \
+	</dev/null >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -ne 2 ]; then fail snapshot-other-memory "exit status $rc, expected 2"
+elif ! grep -q 'not this machine: its memory is 16384K' "$tmp/err"; then
+	fail snapshot-other-memory "no reason given: $(cat "$tmp/err")"
+else pass snapshot-other-memory; fi
+
 # On a terminal: the VMM puts it in raw mode and every way out must give it back as it
 # was, under the seccomp filters. ptyrun (tests/tty/ptyrun.c) gives the VMM a pseudo-
 # terminal of its own, types into it, and says whether its settings came back.

@@ -143,6 +143,12 @@ struct virtio_kind {
 	 * -errno. NULL: nothing to save; restore then accepts only an empty section.
 	 */
 	int (*save)(struct virtio_slot *slot, struct snap_writer *w, uint32_t instance);
+	/*
+	 * A device the driver has started can be saved: the device's reset op completes
+	 * every request its threads took, and queue_start goes on from the rings' indices
+	 * (virtio_pci_quiesce). Without it, vm.snapshot refuses while the device is live.
+	 */
+	bool snapshot_live;
 	int (*restore)(struct virtio_slot *slot, const void *data, size_t len, char *err,
 		       size_t errlen);
 };

@@ -140,6 +140,25 @@ static const struct rule main_rules[] = {
 	ALLOW_IF2(renameat, ARG_LT(0, VMM_SECCOMP_MAX_FD), ARG_LT(2, VMM_SECCOMP_MAX_FD)),
 	ALLOW_IF2(renameat2, ARG_LT(0, VMM_SECCOMP_MAX_FD), ARG_LT(2, VMM_SECCOMP_MAX_FD)),
 	ALLOW_IF(unlinkat, ARG_LT(0, VMM_SECCOMP_MAX_FD)),
+	/*
+	 * A live virtio-blk device is held still for the snapshot by stopping its queue
+	 * threads and started again after it (virtio/pci_snapshot.c): threads only, as a vCPU
+	 * makes them, and each new one names itself and stacks its own list.
+	 */
+	ALLOW_IF(clone, ARG_MASKED(0, CLONE_THREAD, CLONE_THREAD)),
+	{ .nr = SCMP_SYS(clone3), .fd_class = FD_ANY, .action = RULE_ENOSYS },
+	ALLOW(set_robust_list),
+	ALLOW(rseq),
+	ALLOW_IF(prctl, ARG_EQ(0, PR_SET_NAME)),
+	ALLOW_IF(seccomp, ARG_EQ(0, SECCOMP_SET_MODE_FILTER)),
+	/* and then runs under this list too (filters stack): a block I/O thread's calls */
+	ALLOW_ON(preadv, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(pwritev, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(fallocate, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(io_uring_enter, VMM_SECCOMP_FD_RING),
+	ALLOW_ON(close, VMM_SECCOMP_FD_RING),
+	ALLOW(poll),
+	ALLOW(ppoll),
 };
 
 /*

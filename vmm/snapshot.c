@@ -44,23 +44,37 @@ static void machine_meta(struct vm *vm, uint64_t memory, unsigned int ncpus, str
 /* ---- saving ---- */
 
 /*
- * The transport's state (queues, MSI-X, features) is not saved yet: a device the guest's
- * driver has set up would come back without it. Refuse those, before pausing anything.
+ * A device the guest's driver has started can be saved only if its kind can be held
+ * still (virtio_kind.snapshot_live): checked before anything is paused.
  */
 static int check_devices(struct vm *vm, char *err, size_t errlen)
 {
 	for (unsigned int i = 0; i < vm->ndevices; i++) {
 		struct virtio_slot *s = &vm->devices[i];
 
-		if (__atomic_load_n(&s->pci.status, __ATOMIC_SEQ_CST)) {
+		if (!s->kind->snapshot_live && virtio_pci_live(&s->pci)) {
 			snprintf(err, errlen,
-				 "%s is in use by the guest's driver: saving a live virtio "
-				 "device is not supported yet",
-				 s->name);
+				 "%s is in use by the guest's driver, and saving a live %s is not "
+				 "supported yet",
+				 s->name, s->kind->name);
 			return -EBUSY;
 		}
 	}
 	return 0;
+}
+
+/* Every device's threads stopped with their requests complete; the ones stopped in held. */
+static void quiesce_devices(struct vm *vm, bool *held)
+{
+	for (unsigned int i = 0; i < vm->ndevices; i++)
+		held[i] = virtio_pci_quiesce(&vm->devices[i].pci);
+}
+
+static void unquiesce_devices(struct vm *vm, const bool *held)
+{
+	for (unsigned int i = 0; i < vm->ndevices; i++)
+		if (held[i])
+			virtio_pci_unquiesce(&vm->devices[i].pci);
 }
 
 static int save_devices(struct vm *vm, struct snap_writer *w)
@@ -76,9 +90,10 @@ static int save_devices(struct vm *vm, struct snap_writer *w)
 	for (unsigned int i = 0; i < vm->ndevices && !ret; i++) {
 		struct virtio_slot *s = &vm->devices[i];
 
-		if (s->kind->save)
+		ret = virtio_pci_save(&s->pci, w, i);
+		if (!ret && s->kind->save)
 			ret = s->kind->save(s, w, i);
-		else
+		else if (!ret)
 			ret = snap_section(w, SNAP_DEVICE, i, NULL, 0);
 	}
 	return ret;
@@ -227,6 +242,7 @@ int snapshot_save(struct vm *vm, const char *url, char *err, size_t errlen)
 {
 	struct snap_writer w;
 	bool was_paused = vm_is_paused(vm);
+	bool held[VM_MAX_DEVICES];
 	int dir, ret;
 
 	if (vm_is_stopping(vm)) {
@@ -246,6 +262,7 @@ int snapshot_save(struct vm *vm, const char *url, char *err, size_t errlen)
 		close(dir);
 		return ret;
 	}
+	quiesce_devices(vm, held);
 	snap_writer_init(&w);
 	ret = build_state(vm, &w);
 	if (ret)
@@ -261,6 +278,8 @@ int snapshot_save(struct vm *vm, const char *url, char *err, size_t errlen)
 	}
 	snap_writer_free(&w);
 	close(dir);
+	/* the vCPUs stay parked; the devices finish what the driver had queued */
+	unquiesce_devices(vm, held);
 	/* a failed snapshot leaves the VM as it found it */
 	if (ret && !was_paused)
 		vm_resume(vm);
@@ -411,6 +430,10 @@ int snapshot_restore_devices(struct snapshot_source *src, struct vm *vm, char *e
 				 src->dir, s->name);
 		if (ret || (!s->kind->restore && len))
 			return ret ?: -EINVAL;
+		/* after the kind's own check: this starts the queues the driver had started */
+		ret = virtio_pci_restore(&s->pci, r, i, err, errlen);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

@@ -312,6 +312,68 @@ elif ! grep -q 'not this machine: its memory is 16384K' "$tmp/err"; then
 	fail snapshot-other-memory "no reason given: $(cat "$tmp/err")"
 else pass snapshot-other-memory; fi
 
+# The same with a live virtio-blk queue: blkcount reads its disk's first sector every
+# ~50 ms through a queue it set up (its BAR moved, DRIVER_OK). Snapshot, resume, snapshot
+# again into the same directory, kill; the restore reads on from the next request. Then
+# that restored VM is snapshotted into the directory its memory is mapped from, killed,
+# and restored again: the file it maps is replaced, never rewritten under it.
+dd if=/dev/zero of="$tmp/snap.img" bs=1024 count=1024 2>/dev/null
+printf 'tiny-disk-A-0042' | dd of="$tmp/snap.img" conv=notrunc 2>/dev/null
+# blk_run OUT [vmm options...]: start the VMM in the background on $sock; sets $pid
+blk_run() {
+	out=$1
+	shift
+	rm -f "$sock"
+	"$vmm" --memory 16M --disk "path=$tmp/snap.img" --kvm-device "$kvm" --api-socket "$sock" \
+		"$@" </dev/null >"$out" 2>"$out.err" &
+	pid=$!
+	i=0
+	while [ $i -lt 100 ] && [ ! -S "$sock" ]; do sleep 0.1; i=$((i + 1)); done
+}
+# blk_last FILE, blk_first FILE: the last or first N of "blk N", in decimal
+blk_last() { n=$(grep -o 'blk [0-9a-f]*' "$1" | tail -n 1 | cut -d' ' -f2); echo $((0x${n:-0})); }
+blk_first() { n=$(grep -o 'blk [0-9a-f]*' "$1" | head -n 1 | cut -d' ' -f2); echo $((0x${n:-0})); }
+blk_wait() {
+	i=0
+	while [ $i -lt 100 ] && [ "$(grep -c '^blk ' "$1")" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+}
+why=
+rm -rf "$snap" && mkdir -p "$snap"
+blk_run "$tmp/b1" --flat "$dir/blkcount.bin"
+blk_wait "$tmp/b1" 3
+"$vmm" ctl "$sock" snapshot "$snap" >"$tmp/ctl" 2>&1 || why="$why; snapshot: $(cat "$tmp/ctl")"
+"$vmm" ctl "$sock" resume >"$tmp/ctl" 2>&1 || why="$why; resume: $(cat "$tmp/ctl")"
+n=$(blk_last "$tmp/b1")
+blk_wait "$tmp/b1" $((n + 3))
+[ "$(blk_last "$tmp/b1")" -gt "$n" ] || why="$why; no read after the first snapshot's resume"
+"$vmm" ctl "$sock" snapshot "$snap" >"$tmp/ctl" 2>&1 || why="$why; second snapshot: $(cat "$tmp/ctl")"
+saved=$(blk_last "$tmp/b1")
+kill -9 $pid
+wait $pid 2>/dev/null
+blk_run "$tmp/b2" --restore "source_url=file://$snap"
+blk_wait "$tmp/b2" 3
+first=$(blk_first "$tmp/b2")
+[ "$first" -eq $((saved + 1)) ] || why="$why; restored: first read $first, expected $((saved + 1))"
+"$vmm" ctl "$sock" snapshot "$snap" >"$tmp/ctl" 2>&1 ||
+	why="$why; snapshot of the restored VM: $(cat "$tmp/ctl")"
+saved=$(blk_last "$tmp/b2")
+kill -9 $pid
+wait $pid 2>/dev/null
+blk_run "$tmp/b3" --restore "source_url=file://$snap"
+blk_wait "$tmp/b3" 3
+kill -TERM $pid
+wait $pid
+rc=$?
+first=$(blk_first "$tmp/b3")
+[ "$first" -eq $((saved + 1)) ] || why="$why; restored twice: first read $first, expected $((saved + 1))"
+[ "$(blk_last "$tmp/b3")" -gt "$first" ] || why="$why; restored twice: the reads stop"
+grep -q FAIL "$tmp/b1" "$tmp/b2" "$tmp/b3" && why="$why; the guest saw a bad read"
+[ $rc -eq 143 ] || why="$why; exit status $rc on SIGTERM, expected 143"
+if [ -n "$why" ]; then
+	fail snapshot-live-blk "${why#; }"
+	sed 's/^/    | /' "$tmp/b3" "$tmp/b3.err" "$tmp/b2.err" "$tmp/b1.err" | tail -n 8
+else pass "snapshot-live-blk (second restore from $first)"; fi
+
 # On a terminal: the VMM puts it in raw mode and every way out must give it back as it
 # was, under the seccomp filters. ptyrun (tests/tty/ptyrun.c) gives the VMM a pseudo-
 # terminal of its own, types into it, and says whether its settings came back.

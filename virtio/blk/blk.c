@@ -578,5 +578,6 @@ const struct virtio_kind virtio_blk_kind = {
 	.seccomp_fds = blk_kind_seccomp_fds,
 	.queue_counters = blk_kind_queue_counters,
 	.save = blk_kind_save,
+	.snapshot_live = true,
 	.restore = blk_kind_restore,
 };

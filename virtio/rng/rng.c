@@ -442,5 +442,6 @@ const struct virtio_kind virtio_rng_kind = {
 	.seccomp_fds = rng_kind_seccomp_fds,
 	.queue_counters = rng_kind_queue_counters,
 	.save = NULL, /* snapshots: no state of its own beyond the transport's */
+	.snapshot_live = true,
 	.restore = NULL,
 };

@@ -14,7 +14,9 @@
 
 #include "vmm/exit_codes.h"
 
-#define CTL_TIMEOUT_MS 30000	    /* a pause waits for every vCPU; far less than this */
+#define CTL_TIMEOUT_MS 30000 /* a pause waits for every vCPU; far less than this */
+/* a snapshot writes the guest's RAM first: as long as the disk takes, minutes for a big one */
+#define CTL_SNAPSHOT_TIMEOUT_MS 600000
 #define CTL_MAX_ANSWER (512 * 1024) /* the server's answers are at most 256 KiB */
 
 static const struct {
@@ -30,6 +32,8 @@ static const struct {
 	{ "reboot", "PUT", "vm.reboot" },
 	{ "power-button", "PUT", "vm.power-button" },
 };
+
+static int timeout_ms = CTL_TIMEOUT_MS;
 
 static void usage(FILE *out, const char *argv0)
 {
@@ -99,7 +103,7 @@ static ssize_t recv_all(int fd, char *buf, size_t cap)
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
-		int r = poll(&pfd, 1, CTL_TIMEOUT_MS);
+		int r = poll(&pfd, 1, timeout_ms);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -233,6 +237,7 @@ static int request_snapshot(const char *socket_path, const char *dir)
 		body[n++] = *c;
 	}
 	snprintf(body + n, sizeof(body) - n, "\"}");
+	timeout_ms = CTL_SNAPSHOT_TIMEOUT_MS;
 	return request_raw(socket_path, args, 3);
 }
 

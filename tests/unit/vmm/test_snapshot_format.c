@@ -172,6 +172,27 @@ START_TEST(test_writer_misuse)
 }
 END_TEST
 
+START_TEST(test_parse_url)
+{
+	char path[16];
+
+	ck_assert_int_eq(snap_parse_url("file:///var/snap", path, sizeof(path), err, sizeof(err)),
+			 0);
+	ck_assert_str_eq(path, "/var/snap");
+	ck_assert_int_eq(snap_parse_url("/var/snap", path, sizeof(path), err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "not a file:///DIR URL"));
+	ck_assert_int_eq(snap_parse_url("file://host/x", path, sizeof(path), err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_int_eq(snap_parse_url("file://", path, sizeof(path), err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(snap_parse_url("file:///", path, sizeof(path), err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(
+		snap_parse_url("file:///a/very/long/path", path, sizeof(path), err, sizeof(err)),
+		-EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "too long"));
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("snapshot_format");
@@ -185,6 +206,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_not_a_snapshot);
 	tcase_add_test(tc, test_meta_mismatch);
 	tcase_add_test(tc, test_writer_misuse);
+	tcase_add_test(tc, test_parse_url);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -279,8 +279,8 @@ int main(int argc, char **argv)
 		return host_error(err);
 	if (create_vm(&vm, err, sizeof(err)))
 		return host_error(err);
-	/* vm.snapshot asks KVM what it can save now, while the sandbox allows the question */
-	if (opts.api_socket && (code = snapshot_prepare(&vm)))
+	/* what KVM can save, asked now while the sandbox allows it (vm.snapshot, --restore) */
+	if ((opts.api_socket || opts.restore) && (code = snapshot_prepare(&vm)))
 		fprintf(stderr, "vmm: snapshots will fail: cannot ask KVM what to save: %s\n",
 			strerror(-code));
 	vm.ncpus = opts.cpus;

@@ -479,7 +479,8 @@ const struct option_spec options_table[] = {
 	  TEXT_AT(api_socket),
 	  .empty_why = "needs a socket path",
 	  .help = "serve an HTTP/1.1 + JSON API on a unix socket at PATH (created mode 0600, "
-		  "removed at exit): ping, info, pause, resume, shutdown, reboot; `vmm ctl "
+		  "removed at exit): ping, info, pause, resume, snapshot, shutdown, reboot; `vmm "
+		  "ctl "
 		  "PATH COMMAND` is its client (docs/api.md)" },
 	{ .name = "gdb",
 	  .metavar = "tcp:HOST:PORT|unix:PATH",

@@ -96,11 +96,12 @@ struct virtio_pci_state {
  * request half done and whose queue_start goes on from the rings' indices (blk, rng:
  * virtio_kind.snapshot_live). Returns true when it stopped something, which
  * virtio_pci_unquiesce then starts again (and kicks, and interrupts: a completion pushed
- * while stopping raised none).
+ * while stopping raised none), unless the device needs a reset by then: the driver's
+ * reset is what such a device waits for.
  */
 bool virtio_pci_quiesce(struct virtio_pci *vp);
 void virtio_pci_unquiesce(struct virtio_pci *vp);
-/* Whether the driver has started the device (DRIVER_OK, not NEEDS_RESET): threads may run. */
+/* Whether the driver has started the device (DRIVER_OK): its threads may run. */
 bool virtio_pci_live(struct virtio_pci *vp);
 /* Save: no thread of the device may be running (quiesced, or never started). */
 int virtio_pci_save(struct virtio_pci *vp, struct snap_writer *w, uint32_t instance);

@@ -13,8 +13,12 @@
 
 bool virtio_pci_live(struct virtio_pci *vp)
 {
-	uint8_t status = __atomic_load_n(&vp->status, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&vp->status, __ATOMIC_SEQ_CST) & VIRTIO_CONFIG_S_DRIVER_OK;
+}
 
+/* Started, and not waiting for the driver's reset: its queues serve. */
+static bool serving(uint8_t status)
+{
 	return (status & VIRTIO_CONFIG_S_DRIVER_OK) && !(status & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
@@ -54,7 +58,10 @@ void virtio_pci_unquiesce(struct virtio_pci *vp)
 	bool failed = false;
 
 	pthread_mutex_lock(&vp->lock);
-	for (unsigned int q = 0; q < vp->vdev->num_queues; q++)
+	/* a device that needs reset stays stopped: the driver's reset is what it waits for */
+	for (unsigned int q = 0;
+	     serving(__atomic_load_n(&vp->status, __ATOMIC_SEQ_CST)) && q < vp->vdev->num_queues;
+	     q++)
 		if (vp->queue_started[q] && restart_queue(vp, q))
 			failed = true;
 	if (failed)

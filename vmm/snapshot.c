@@ -257,6 +257,9 @@ int snapshot_save(struct vm *vm, const char *url, char *err, size_t errlen)
 		ret = vm_pause(vm);
 		if (ret)
 			snprintf(err, errlen, "cannot pause the VM: %s", strerror(-ret));
+		/* a driver may have started a device between the check and the pause */
+		else if ((ret = check_devices(vm, err, errlen)))
+			vm_resume(vm);
 	}
 	if (ret) {
 		close(dir);

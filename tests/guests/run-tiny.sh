@@ -229,10 +229,13 @@ first_count() {
 	n=$(grep -o 'count [0-9a-f]*' "$1" | head -n 1 | cut -d' ' -f2)
 	echo $((0x${n:-0}))
 }
+# lines FILE REGEX: how many lines of FILE match (0 while FILE does not exist yet: a VMM
+# started in the background opens its output a moment later)
+lines() { n=$(grep -c "$2" "$1" 2>/dev/null); echo "${n:-0}"; }
 # wait_counts FILE N: until FILE shows N or more counts (10 s at most)
 wait_counts() {
 	i=0
-	while [ $i -lt 100 ] && [ "$(grep -c '^count ' "$1")" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+	while [ $i -lt 100 ] && [ "$(lines "$1" '^count ')" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
 }
 snap=$tmp/snap
 mkdir -p "$snap"
@@ -319,23 +322,34 @@ else pass snapshot-other-memory; fi
 # and restored again: the file it maps is replaced, never rewritten under it.
 dd if=/dev/zero of="$tmp/snap.img" bs=1024 count=1024 2>/dev/null
 printf 'tiny-disk-A-0042' | dd of="$tmp/snap.img" conv=notrunc 2>/dev/null
-# blk_run OUT [vmm options...]: start the VMM in the background on $sock; sets $pid
+# blk_run OUT [vmm options...]: start the VMM in the background on $sock; sets $pid.
+# After a kill -9 the disk's lock goes only once the kernel has torn down the dead VMM's
+# io_uring, a moment after the process itself: a start refused for that is tried again.
 blk_run() {
 	out=$1
 	shift
-	rm -f "$sock"
-	"$vmm" --memory 16M --disk "path=$tmp/snap.img" --kvm-device "$kvm" --api-socket "$sock" \
-		"$@" </dev/null >"$out" 2>"$out.err" &
-	pid=$!
-	i=0
-	while [ $i -lt 100 ] && [ ! -S "$sock" ]; do sleep 0.1; i=$((i + 1)); done
+	tries=0
+	while :; do
+		rm -f "$sock"
+		"$vmm" --memory 16M --disk "path=$tmp/snap.img" --kvm-device "$kvm" \
+			--api-socket "$sock" "$@" </dev/null >"$out" 2>"$out.err" &
+		pid=$!
+		i=0
+		while [ $i -lt 100 ] && [ ! -S "$sock" ] && kill -0 $pid 2>/dev/null; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		[ -S "$sock" ] || ! grep -q 'in use by another process' "$out.err" ||
+			[ $tries -ge 20 ] || { wait $pid; tries=$((tries + 1)); sleep 0.2; continue; }
+		break
+	done
 }
 # blk_last FILE, blk_first FILE: the last or first N of "blk N", in decimal
 blk_last() { n=$(grep -o 'blk [0-9a-f]*' "$1" | tail -n 1 | cut -d' ' -f2); echo $((0x${n:-0})); }
 blk_first() { n=$(grep -o 'blk [0-9a-f]*' "$1" | head -n 1 | cut -d' ' -f2); echo $((0x${n:-0})); }
 blk_wait() {
 	i=0
-	while [ $i -lt 100 ] && [ "$(grep -c '^blk ' "$1")" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+	while [ $i -lt 100 ] && [ "$(lines "$1" '^blk ')" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
 }
 why=
 rm -rf "$snap" && mkdir -p "$snap"

@@ -128,7 +128,7 @@ fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pc
 		$(BUILD)/fuzz/fuzz_kernel $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
 		$(BUILD)/fuzz/fuzz_fs $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_net \
 		$(BUILD)/fuzz/fuzz_virtio_pci $(BUILD)/fuzz/fuzz_unpack $(BUILD)/fuzz/fuzz_rng \
-		$(BUILD)/fuzz/fuzz_gdb $(BUILD)/fuzz/fuzz_api
+		$(BUILD)/fuzz/fuzz_gdb $(BUILD)/fuzz/fuzz_api $(BUILD)/fuzz/fuzz_snapshot
 	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 $(BUILD)/fuzz/fuzz_virtqueue: tests/fuzz/fuzz_virtqueue.c virtio/virtqueue.c virtio/virtqueue.h \
 		vmm/memory.c vmm/memory.h
@@ -151,6 +151,10 @@ $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/bz
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/elf.c \
 		vmm/run/kernel_tree.c vmm/run/modules.c vmm/hostfile.c -o $@
+$(BUILD)/fuzz/fuzz_snapshot: tests/fuzz/fuzz_snapshot.c vmm/snapshot_format.c \
+		vmm/snapshot_format.h vmm/sha256.c vmm/sha256.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_snapshot.c vmm/snapshot_format.c vmm/sha256.c -o $@
 $(BUILD)/fuzz/fuzz_api: tests/fuzz/fuzz_api.c vmm/api_http.c vmm/api_http.h vmm/json.c \
 		vmm/json.h vmm/parse.c vmm/parse.h
 	@mkdir -p $(@D)

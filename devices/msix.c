@@ -271,3 +271,32 @@ bool msix_enabled(struct msix *m)
 	pthread_mutex_unlock(&m->lock);
 	return enabled;
 }
+
+void msix_save(struct msix *m, struct msix_state *st)
+{
+	pthread_mutex_lock(&m->lock);
+	memset(st, 0, sizeof(*st));
+	st->nvec = m->nvec;
+	memcpy(st->table, m->table, m->nvec * sizeof(m->table[0]));
+	memcpy(st->pba, m->pba, sizeof(st->pba));
+	pthread_mutex_unlock(&m->lock);
+}
+
+int msix_restore(struct msix *m, const struct msix_state *st)
+{
+	if (st->nvec != m->nvec)
+		return -EINVAL;
+	pthread_mutex_lock(&m->lock);
+	for (unsigned int v = 0; v < m->nvec; v++) {
+		struct vstate before = vstate(m, v);
+		const struct msix_entry *e = &st->table[v];
+
+		/* as msix_table_write() would store them */
+		m->table[v] = (struct msix_entry){ e->addr_lo & ~3u, e->addr_hi, e->data,
+						   e->ctrl & MSIX_ENTRY_CTRL_MASKED };
+		set_pending(m, v, st->pba[v / 64] & (1ull << (v % 64)));
+		vector_update(m, v, before);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}

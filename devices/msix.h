@@ -133,4 +133,19 @@ void msix_pba_read(struct msix *m, uint64_t offset, void *data, unsigned int len
 bool msix_notify(struct msix *m, unsigned int vec);
 bool msix_enabled(struct msix *m);
 
+/*
+ * Snapshots: the vector table and the pending bits. Enable and Function Mask live in
+ * config space and come back with it (msix_config_written), before msix_restore. Restore
+ * reports each vector to vector_changed as a table write would, and sends a message that
+ * was pending on a vector the restored state leaves unmasked.
+ */
+struct msix_state {
+	uint32_t nvec, pad;
+	struct msix_entry table[MSIX_MAX_VECTORS];
+	uint64_t pba[MSIX_MAX_VECTORS / 64];
+};
+void msix_save(struct msix *m, struct msix_state *st);
+/* Returns 0, or -EINVAL when st is for another number of vectors. */
+int msix_restore(struct msix *m, const struct msix_state *st);
+
 #endif

@@ -241,6 +241,18 @@ int pci_bus_add_device(struct pci_bus *bus, struct pci_device *dev);
 int pci_bus_register(struct pci_bus *bus, struct bus *pio, struct bus *mmio);
 
 /*
+ * Snapshots: dev's config space as the guest left it (save), and back as a guest would
+ * write it (restore): through the write mask, BARs first, then the capabilities and the
+ * rest, the command register last, so that what dev decodes, its INTx disable and its
+ * capabilities' hooks (MSI-X enable) follow as after the guest's own writes. Bits the
+ * guest cannot write keep this VMM's values, whatever the saved bytes say.
+ */
+void pci_bus_save_config(struct pci_bus *bus, struct pci_device *dev,
+			 uint8_t config[PCI_CONFIG_SIZE]);
+void pci_bus_restore_config(struct pci_bus *bus, struct pci_device *dev,
+			    const uint8_t config[PCI_CONFIG_SIZE]);
+
+/*
  * Where the 64-bit window starts for a guest with mem_size bytes of RAM: after the RAM
  * that continues at 4 GiB, rounded up to 1 GiB. It is PLATFORM_PCI_MMIO64_SIZE long.
  * Returns 0 when the window would not fit below 2^64.

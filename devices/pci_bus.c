@@ -473,3 +473,31 @@ uint64_t pci_mmio64_base(uint64_t mem_size)
 		return 0;
 	return end;
 }
+
+void pci_bus_save_config(struct pci_bus *bus, struct pci_device *dev,
+			 uint8_t config[PCI_CONFIG_SIZE])
+{
+	pthread_mutex_lock(&bus->lock);
+	memcpy(config, dev->config, PCI_CONFIG_SIZE);
+	pthread_mutex_unlock(&bus->lock);
+}
+
+void pci_bus_restore_config(struct pci_bus *bus, struct pci_device *dev,
+			    const uint8_t config[PCI_CONFIG_SIZE])
+{
+	static const struct {
+		unsigned int start, end;
+	} order[] = {
+		{ PCI_CFG_BAR0, PCI_CFG_SUBSYS_VENDOR_ID }, /* the BARs */
+		{ PCI_CFG_CAP_START, PCI_CONFIG_SIZE },	    /* the capabilities */
+		{ PCI_CFG_REVISION, PCI_CFG_BAR0 },	    /* and the rest of the header */
+		{ PCI_CFG_SUBSYS_VENDOR_ID, PCI_CFG_CAP_START },
+		{ PCI_CFG_COMMAND, PCI_CFG_STATUS }, /* decoding on last */
+	};
+
+	pthread_mutex_lock(&bus->lock);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		for (unsigned int at = order[i].start; at < order[i].end; at += 2)
+			pci_config_write(bus, dev, at, config + at, 2);
+	pthread_mutex_unlock(&bus->lock);
+}

@@ -17,6 +17,7 @@
  * kept at 16 bytes even while the guest runs the chip in 16450 (non-FIFO) mode.
  * Interrupt priority, highest first: line status, received data, THR empty, modem status.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "devices/uart.h"
@@ -297,6 +298,50 @@ size_t uart_rx_room(struct uart *u)
 	room = UART_FIFO_SIZE - u->rx_count;
 	pthread_mutex_unlock(&u->lock);
 	return room;
+}
+
+void uart_save(struct uart *u, struct uart_state *st)
+{
+	pthread_mutex_lock(&u->lock);
+	*st = (struct uart_state){
+		.ier = u->ier,
+		.lcr = u->lcr,
+		.mcr = u->mcr,
+		.scr = u->scr,
+		.fcr = u->fcr,
+		.dll = u->dll,
+		.dlm = u->dlm,
+		.msr = u->msr,
+		.overrun = u->overrun,
+		.thr_interrupt = u->thr_interrupt,
+		.rx_head = (uint8_t)u->rx_head,
+		.rx_count = (uint8_t)u->rx_count,
+	};
+	memcpy(st->rx_fifo, u->rx_fifo, sizeof(st->rx_fifo));
+	pthread_mutex_unlock(&u->lock);
+}
+
+int uart_restore(struct uart *u, const struct uart_state *st)
+{
+	if (st->rx_head >= UART_FIFO_SIZE || st->rx_count > UART_FIFO_SIZE)
+		return -EINVAL;
+	pthread_mutex_lock(&u->lock);
+	u->ier = st->ier & 0x0f; /* the bits a guest write could set */
+	u->lcr = st->lcr;
+	u->mcr = st->mcr & 0x1f;
+	u->scr = st->scr;
+	u->fcr = st->fcr;
+	u->dll = st->dll;
+	u->dlm = st->dlm;
+	u->msr = st->msr;
+	u->overrun = st->overrun;
+	u->thr_interrupt = st->thr_interrupt;
+	u->rx_head = st->rx_head;
+	u->rx_count = st->rx_count;
+	memcpy(u->rx_fifo, st->rx_fifo, sizeof(u->rx_fifo));
+	uart_update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
 }
 
 static void uart_bus_read(void *opaque, uint64_t offset, void *data, unsigned int len)

@@ -111,6 +111,21 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len);
 /* Free room in the receive FIFO (0 while the guest has not drained it). */
 size_t uart_rx_room(struct uart *u);
 /*
+ * Snapshots (docs/snapshot.md): the registers and the receive FIFO, as plain bytes. The
+ * interrupt line is not state of its own: restore recomputes it from the registers.
+ */
+struct uart_state {
+	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm, msr;
+	uint8_t overrun, thr_interrupt;
+	uint8_t rx_head, rx_count;
+	uint8_t rx_fifo[UART_FIFO_SIZE];
+};
+
+void uart_save(struct uart *u, struct uart_state *st);
+/* Returns 0, or -EINVAL for a state no uart could be in (a FIFO index out of range). */
+int uart_restore(struct uart *u, const struct uart_state *st);
+
+/*
  * Claim the eight registers at base on bus (COM1: the port-I/O bus at PLATFORM_COM1_PORT).
  * An access wider than a byte reaches only the register at its address: a write sets it
  * from the first byte, a read returns it in the first byte and all-ones above.

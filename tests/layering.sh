@@ -14,6 +14,7 @@ LAYERS='
 0 platform devices/platform.h
 1 core     vmm/kvm.* vmm/memory.* vmm/irq.* vmm/seccomp.* vmm/seccomp_* vmm/event_loop.* vmm/hostfile.*
 1 core     vmm/exit_codes.h vmm/json.* vmm/parse.* vmm/x86/cpuid.* vmm/x86/chipset.*
+1 core     vmm/snapshot_format.* vmm/sha256.* vmm/version.h
 2 devices  devices/*
 2 firmware firmware/*
 3 virtio   virtio/*

@@ -15,6 +15,7 @@
 #include "devices/msix.h"
 #include "devices/pci.h"
 #include "virtio/device.h"
+#include "vmm/snapshot_format.h"
 #include "vmm/irq.h"
 
 #define VIRTIO_PCI_MAX_VECTORS (VIRTIO_MAX_QUEUES + 1)
@@ -66,5 +67,52 @@ struct virtio_pci {
 /* Wrap vdev in a PCI function and put it on the bus. Returns 0 or -errno. */
 int virtio_pci_init(struct virtio_pci *vp, struct virtio_device *vdev, struct pci_bus *bus,
 		    struct irq_router *irq, int vm_fd);
+
+/*
+ * Snapshots (virtio/pci_snapshot.c). The transport's registers and each queue's set-up
+ * and ring indices, as section SNAP_VIRTIO; with the function's config space
+ * (SNAP_PCI_CONFIG) and its MSI-X table (SNAP_MSIX), all under one instance number.
+ */
+struct virtio_pci_queue_state {
+	uint64_t desc, avail, used;
+	struct virtq_indices ix;
+	uint16_t size, vector;
+	uint8_t enabled, started, pad[4];
+};
+
+struct virtio_pci_state {
+	uint64_t driver_features;
+	uint32_t device_feature_select, driver_feature_select;
+	uint32_t num_queues;
+	uint16_t msix_config, queue_select;
+	uint8_t status, config_generation, isr, pad[5];
+	struct virtio_pci_queue_state queues[VIRTIO_MAX_QUEUES];
+};
+
+/*
+ * Make a running device hold still for a snapshot, with every vCPU parked: the device's
+ * reset op stops its threads once every request they took is complete (pushed to the used
+ * ring), so the rings and indices in memory agree. Only for kinds whose reset keeps no
+ * request half done and whose queue_start goes on from the rings' indices (blk, rng:
+ * virtio_kind.snapshot_live). Returns true when it stopped something, which
+ * virtio_pci_unquiesce then starts again (and kicks, and interrupts: a completion pushed
+ * while stopping raised none), unless the device needs a reset by then: the driver's
+ * reset is what such a device waits for.
+ */
+bool virtio_pci_quiesce(struct virtio_pci *vp);
+void virtio_pci_unquiesce(struct virtio_pci *vp);
+/* Whether the driver has started the device (DRIVER_OK): its threads may run. */
+bool virtio_pci_live(struct virtio_pci *vp);
+/* Save: no thread of the device may be running (quiesced, or never started). */
+int virtio_pci_save(struct virtio_pci *vp, struct snap_writer *w, uint32_t instance);
+/*
+ * Restore into a device freshly set up from the same command line, before any vCPU runs:
+ * config space, MSI-X, the transport's registers, and the queues started again where the
+ * driver had started them, from their saved indices. Every saved value is checked as a
+ * driver's write would be (a queue size, features not offered, ring addresses outside RAM).
+ * Returns 0, or -EINVAL with one line in err.
+ */
+int virtio_pci_restore(struct virtio_pci *vp, const struct snap_reader *r, uint32_t instance,
+		       char *err, size_t errlen);
 
 #endif

@@ -32,6 +32,7 @@
 #include "virtio/pci.h"
 #include "vmm/memory.h"
 #include "vmm/seccomp.h"
+#include "vmm/snapshot_format.h"
 
 struct event_loop;
 struct virtio_kind;
@@ -134,11 +135,22 @@ struct virtio_kind {
 	void (*resume)(struct virtio_slot *slot);
 
 	/*
-	 * Snapshots: the device's state to and from a stream. NULL in every kind for now;
-	 * the snapshot work fills them.
+	 * Snapshots (vmm/snapshot.h), on the main thread with every vCPU parked. save makes
+	 * what the device holds durable (a disk: fdatasync) and writes its own state as
+	 * section SNAP_DEVICE, instance, of w; restore gets that section's bytes back on a
+	 * device opened from the restore's command line, and refuses (-EINVAL, one line in
+	 * err) one that cannot carry on from it (a disk of another size). Both return 0 or
+	 * -errno. NULL: nothing to save; restore then accepts only an empty section.
 	 */
-	int (*save)(const struct virtio_slot *slot, FILE *out);
-	int (*restore)(struct virtio_slot *slot, FILE *in);
+	int (*save)(struct virtio_slot *slot, struct snap_writer *w, uint32_t instance);
+	/*
+	 * A device the driver has started can be saved: the device's reset op completes
+	 * every request its threads took, and queue_start goes on from the rings' indices
+	 * (virtio_pci_quiesce). Without it, vm.snapshot refuses while the device is live.
+	 */
+	bool snapshot_live;
+	int (*restore)(struct virtio_slot *slot, const void *data, size_t len, char *err,
+		       size_t errlen);
 };
 
 #endif

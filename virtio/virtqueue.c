@@ -359,3 +359,23 @@ uint16_t virtq_avail_pending(struct virtq *vq)
 		return 0;
 	return (uint16_t)(guest_load_acquire16(&vq->avail->idx) - vq->last_avail_idx);
 }
+
+void virtq_save_indices(const struct virtq *vq, struct virtq_indices *ix)
+{
+	*ix = (struct virtq_indices){
+		.last_avail_idx = vq->last_avail_idx,
+		.used_idx = vq->used_idx,
+		.signalled_used = vq->signalled_used,
+		.used_flags = vq->used_flags,
+		.signalled_used_valid = vq->signalled_used_valid,
+	};
+}
+
+void virtq_restore_indices(struct virtq *vq, const struct virtq_indices *ix)
+{
+	vq->last_avail_idx = ix->last_avail_idx;
+	vq->used_idx = ix->used_idx;
+	vq->signalled_used = ix->signalled_used;
+	vq->used_flags = ix->used_flags & VRING_USED_F_NO_NOTIFY;
+	vq->signalled_used_valid = ix->signalled_used_valid;
+}

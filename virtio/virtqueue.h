@@ -159,4 +159,16 @@ bool virtq_has_work(struct virtq *vq);
  */
 uint16_t virtq_avail_pending(struct virtq *vq);
 
+/*
+ * Snapshots: the ring state a device carries between two requests. Saved from a queue no
+ * thread serves; restored right after virtq_enable() (which zeroes it) and before the
+ * device is told to start. The rings themselves are in guest RAM, which comes back whole.
+ */
+struct virtq_indices {
+	uint16_t last_avail_idx, used_idx, signalled_used, used_flags;
+	uint8_t signalled_used_valid, pad[7];
+};
+void virtq_save_indices(const struct virtq *vq, struct virtq_indices *ix);
+void virtq_restore_indices(struct virtq *vq, const struct virtq_indices *ix);
+
 #endif

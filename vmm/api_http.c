@@ -171,6 +171,8 @@ const char *api_http_reason(int status)
 		return "Service Unavailable";
 	case 505:
 		return "HTTP Version Not Supported";
+	case 507:
+		return "Insufficient Storage";
 	default:
 		return "Error";
 	}

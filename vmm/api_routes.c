@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* The API's endpoints: vmm.ping, vm.info, vm.pause/resume, vm.shutdown/reboot/power-button. */
+/*
+ * The API's endpoints: vmm.ping, vm.info, vm.pause/resume, vm.shutdown/reboot/power-button,
+ * vm.snapshot.
+ */
 #include "vmm/api_routes.h"
 
 #include <errno.h>
@@ -10,6 +13,7 @@
 #include "vmm/exit_codes.h"
 #include "vmm/json.h"
 #include "vmm/pause.h"
+#include "vmm/snapshot.h"
 #include "vmm/stats.h"
 #include "vmm/version.h"
 
@@ -20,6 +24,9 @@ struct api_endpoint {
 	enum api_method method;
 	int (*handle)(struct vm *vm, const struct api_config *cfg, char *body, size_t cap,
 		      struct api_after *after);
+	/* instead of handle, for an endpoint that takes parameters: the body's JSON object */
+	int (*handle_params)(struct vm *vm, const struct json_value *params, char *body,
+			     size_t cap);
 };
 
 /* s as a JSON string, quotes included, into out[0..cap); returns the length or cap on overflow */
@@ -218,14 +225,58 @@ static int power_button(struct vm *vm, const struct api_config *cfg, char *body,
 	return 200;
 }
 
+/*
+ * Pause (if running), save into destination_url, stay paused. Every check of the URL and
+ * the directory comes before the pause: a refused snapshot leaves the VM as it was.
+ */
+static int snapshot_vm(struct vm *vm, const struct json_value *params, char *body, size_t cap)
+{
+	const struct json_value *url = json_get(params, "destination_url");
+	char err[400];
+	int r;
+
+	if (!url || url->type != JSON_STRING || params->count != 1)
+		return errorf(body, cap, 400,
+			      "vm.snapshot takes one parameter: {\"destination_url\": "
+			      "\"file:///DIR\"}");
+	if (vm->debug.held)
+		return errorf(body, cap, 409, "a debugger (--gdb) holds the VM: detach it first");
+	r = snapshot_save(vm, url->text, err, sizeof(err));
+	switch (r) {
+	case 0:
+		snprintf(body, cap, "{\"state\": \"paused\"}");
+		return 200;
+	case -EINVAL:
+	case -ENOENT:
+	case -ENOTDIR:
+	case -EACCES:
+	case -EPERM:
+	case -EROFS:
+	case -ENAMETOOLONG:
+	case -ELOOP:
+		return api_error(body, cap, 400, err);
+	case -EBUSY:
+	case -ECANCELED:
+		return api_error(body, cap, 409, err);
+	case -ETIMEDOUT:
+		return api_error(body, cap, 503, err);
+	case -ENOSPC:
+	case -EDQUOT:
+		return api_error(body, cap, 507, err);
+	default:
+		return api_error(body, cap, 500, err);
+	}
+}
+
 static const struct api_endpoint endpoints[] = {
-	{ "vmm.ping", API_GET, ping },
-	{ "vm.info", API_GET, info },
-	{ "vm.pause", API_PUT, pause_vm },
-	{ "vm.resume", API_PUT, resume_vm },
-	{ "vm.shutdown", API_PUT, shutdown_vm },
-	{ "vm.reboot", API_PUT, reboot_vm },
-	{ "vm.power-button", API_PUT, power_button },
+	{ "vmm.ping", API_GET, ping, NULL },
+	{ "vm.info", API_GET, info, NULL },
+	{ "vm.pause", API_PUT, pause_vm, NULL },
+	{ "vm.resume", API_PUT, resume_vm, NULL },
+	{ "vm.shutdown", API_PUT, shutdown_vm, NULL },
+	{ "vm.reboot", API_PUT, reboot_vm, NULL },
+	{ "vm.power-button", API_PUT, power_button, NULL },
+	{ "vm.snapshot", API_PUT, NULL, snapshot_vm },
 };
 
 /* Our endpoints take no parameters: a body, if any, must be an empty JSON object. */
@@ -243,6 +294,26 @@ static int check_body(const struct api_http_request *req, char *body, size_t cap
 		status = errorf(body, cap, 400,
 				"this endpoint takes no parameters: send {} or "
 				"nothing");
+	json_free(v);
+	return status;
+}
+
+/* An endpoint with parameters: the body must be one JSON object. */
+static int with_params(struct vm *vm, const struct api_endpoint *e,
+		       const struct api_http_request *req, char *body, size_t cap)
+{
+	struct json_value *v = NULL;
+	char err[160];
+	int status;
+
+	if (!req->body_len)
+		return errorf(body, cap, 400, "%s needs a JSON object in the body", e->name);
+	if (json_parse(req->body, req->body_len, &v, err, sizeof(err)))
+		return errorf(body, cap, 400, "the body is not JSON: %s", err);
+	if (v->type != JSON_OBJECT)
+		status = errorf(body, cap, 400, "%s needs a JSON object in the body", e->name);
+	else
+		status = e->handle_params(vm, v, body, cap);
 	json_free(v);
 	return status;
 }
@@ -273,6 +344,8 @@ int api_route(struct vm *vm, const struct api_config *cfg, const struct api_http
 			after->allow = e->method == API_GET ? "GET" : "PUT";
 			return errorf(body, cap, 405, "%s takes %s", e->name, after->allow);
 		}
+		if (e->handle_params)
+			return with_params(vm, e, req, body, cap);
 		status = check_body(req, body, cap);
 		return status ? status : e->handle(vm, cfg, body, cap, after);
 	}

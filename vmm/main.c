@@ -32,6 +32,7 @@
 #include "vmm/options.h"
 #include "vmm/pause.h"
 #include "vmm/seccomp.h"
+#include "vmm/snapshot.h"
 #include "vmm/run/run.h"
 #include "vmm/run/stdin.h"
 #include "vmm/startup.h"
@@ -148,6 +149,7 @@ int main(int argc, char **argv)
 	FILE *stats_json = NULL;
 	struct vmm_seccomp_fds main_fds = { 0 };
 	static struct vmm_options opts; /* in .bss: its unused path slots stay untouched */
+	static struct snapshot_source restore = { .memory_fd = -1 }; /* --restore */
 	struct boot_entry entry;
 	struct kernel_unpack_result unpacked = { .fd = -1 };
 	struct console con;
@@ -224,8 +226,16 @@ int main(int argc, char **argv)
 		if (code)
 			return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
 	}
-	code = load_guest(&vm, &opts, opts.run ? &img : NULL, &entry, uuid_text, &unpacked, err,
-			  sizeof(err));
+	if (opts.restore) /* RAM, kernel and firmware tables all come from the snapshot */
+		code = snapshot_open(&restore, opts.restore, err, sizeof(err)) ||
+				       snapshot_check(&restore, &vm, opts.memory, opts.cpus, err,
+						      sizeof(err)) ||
+				       snapshot_map_memory(&restore, &vm.mem, err, sizeof(err))
+			       ? VMM_EXIT_USAGE
+			       : 0;
+	else
+		code = load_guest(&vm, &opts, opts.run ? &img : NULL, &entry, uuid_text, &unpacked,
+				  err, sizeof(err));
 	if (opts.run)
 		run_image_free(&img);
 	if (code)
@@ -240,7 +250,10 @@ int main(int argc, char **argv)
 		return usage_error(err);
 	vm_mark_phase(&vm, VM_PHASE_DISKS_OPENED);
 	/* only once every input is accepted: a rejected start prints just its error */
-	if (!opts.run || opts.verbose) {
+	if (opts.restore) {
+		fprintf(stderr, "vmm: restoring the snapshot in %s\n", restore.dir);
+		devices_log_opened(&vm);
+	} else if (!opts.run || opts.verbose) {
 		fprintf(stderr, "vmm: uuid %s\n", uuid_text);
 		devices_log_opened(&vm);
 		if (unpacked.format != UNPACK_UNKNOWN) { /* a bzImage: who unpacks it, and how */
@@ -266,6 +279,10 @@ int main(int argc, char **argv)
 		return host_error(err);
 	if (create_vm(&vm, err, sizeof(err)))
 		return host_error(err);
+	/* what KVM can save, asked now while the sandbox allows it (vm.snapshot, --restore) */
+	if ((opts.api_socket || opts.restore) && (code = snapshot_prepare(&vm)))
+		fprintf(stderr, "vmm: snapshots will fail: cannot ask KVM what to save: %s\n",
+			strerror(-code));
 	vm.ncpus = opts.cpus;
 	vm_mark_phase(&vm, VM_PHASE_VM_CREATED);
 	if (devices_connect(&vm, err, sizeof(err)))
@@ -295,6 +312,10 @@ int main(int argc, char **argv)
 		console_restore();
 		return code < 0 ? usage_error(err) : host_error(err);
 	}
+	if (opts.restore && snapshot_restore_devices(&restore, &vm, err, sizeof(err))) {
+		console_restore();
+		return usage_error(err);
+	}
 	/* every device is on its bus: vCPUs look ranges up without a lock from here on */
 	bus_seal(&vm.pio);
 	bus_seal(&vm.mmio);
@@ -304,7 +325,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmm: run: cannot start the stdin reader; the command gets none\n");
 	if (opts.run_tty)
 		run_stdin_terminal();
-	if (start_vcpus(&vm, &entry, err, sizeof(err))) {
+	code = start_vcpus(&vm, &entry, opts.restore ? &restore : NULL, err, sizeof(err));
+	snapshot_close(&restore);
+	if (code) {
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
 		stop_vcpus(&vm);
 		console_restore();
@@ -315,6 +338,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmm: %s (the service manager was not told we are ready)\n", err);
 	main_seccomp_fds(&main_fds, &vm, &watch, &con, &opts, stats_json);
 	api_seccomp_fds(api, &main_fds);
+	if (api)
+		snapshot_seccomp_fds(&vm, &main_fds);
 	gdb_stub_seccomp_fds(gdb, &main_fds);
 	if (vmm_seccomp_install(main_role(&vm), &main_fds, err, sizeof(err))) {
 		fprintf(stderr, "vmm: %s\n", err);

@@ -45,6 +45,27 @@ int guest_mem_alloc(struct guest_mem *mem, uint64_t size)
 	return 0;
 }
 
+int guest_mem_map_file(struct guest_mem *mem, uint64_t size, int fd)
+{
+	uint64_t offset = 0;
+
+	guest_mem_layout(mem, size);
+	for (unsigned int i = 0; i < mem->count; i++) {
+		struct guest_region *r = &mem->regions[i];
+		void *p = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE,
+			       fd, (off_t)offset);
+
+		if (p == MAP_FAILED) {
+			int err = -errno;
+			guest_mem_free(mem);
+			return err;
+		}
+		r->host = p;
+		offset += r->size;
+	}
+	return 0;
+}
+
 int guest_mem_register(const struct guest_mem *mem, int vm_fd)
 {
 	for (unsigned int i = 0; i < mem->count; i++) {

@@ -30,6 +30,12 @@ struct guest_mem {
 void guest_mem_layout(struct guest_mem *mem, uint64_t size);
 /* Map the regions; returns 0 or -errno. */
 int guest_mem_alloc(struct guest_mem *mem, uint64_t size);
+/*
+ * The same regions, mapped from fd (regions back to back in the file) MAP_PRIVATE: a
+ * restored snapshot's RAM, read from the file on first touch, written only in memory.
+ * Returns 0 or -errno.
+ */
+int guest_mem_map_file(struct guest_mem *mem, uint64_t size, int fd);
 /* Register each region with KVM as a memory slot; returns 0 or -errno. */
 int guest_mem_register(const struct guest_mem *mem, int vm_fd);
 void guest_mem_free(struct guest_mem *mem);

@@ -188,7 +188,13 @@ static int options_check(struct vmm_options *opts, const bool *given, char *err,
 		return -EINVAL;
 	if (opts->help || opts->version)
 		return 0;
-	if (!opts->kernel && !opts->flat) {
+	if (opts->restore && (opts->kernel || opts->flat || opts->initrd)) {
+		snprintf(err, errlen,
+			 "--restore: the guest's kernel is in the snapshot; leave out "
+			 "--kernel, --flat and --initrd");
+		return -EINVAL;
+	}
+	if (!opts->kernel && !opts->flat && !opts->restore) {
 		snprintf(err, errlen, "--kernel is required (try --help)");
 		return -EINVAL;
 	}

@@ -52,6 +52,7 @@ struct vmm_options {
 	bool stats;		       /* --stats: print the exit statistics to stderr at exit */
 	const char *stats_json;	       /* --stats-json FILE: write them as JSON to FILE at exit */
 	const char *api_socket;	       /* --api-socket PATH: serve the API there (vmm/api.h) */
+	const char *restore;	       /* --restore source_url=URL: the URL (vmm/snapshot.h) */
 	const char *gdb;	       /* --gdb tcp:HOST:PORT|unix:PATH (vmm/gdb/stub.h) */
 	bool gdb_wait;		       /* --gdb-wait: no guest instruction before gdb continues */
 	enum vmm_seccomp_mode seccomp; /* --seccomp on|log|off, default on */

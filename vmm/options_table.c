@@ -62,6 +62,17 @@ static int parse_memory(struct vmm_options *opts, const char *arg, char *err, si
 	return 0;
 }
 
+static int parse_restore(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	static const char key[] = "source_url=";
+
+	if (strncmp(arg, key, sizeof(key) - 1) || !arg[sizeof(key) - 1])
+		return options_bad(err, errlen, "--restore", arg,
+				   "expected source_url=file:///DIR");
+	opts->restore = arg + sizeof(key) - 1;
+	return 0;
+}
+
 static int parse_console(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
 {
 	if (!strcmp(arg, "serial"))
@@ -302,6 +313,16 @@ const struct option_spec options_table[] = {
 	  TEXT_AT(initrd),
 	  .run_refusal = "(it builds its own initramfs)",
 	  .help = "initial ramdisk to hand the kernel (default: none)" },
+	{ .name = "restore",
+	  .metavar = "source_url=file:///DIR",
+	  .modes = OPTION_BOOT,
+	  .json_key = "restore",
+	  .parse = parse_restore,
+	  .run_refusal = "(it boots a kernel of its own)",
+	  .help = "instead of booting, go on from a snapshot that vm.snapshot wrote to DIR "
+		  "(docs/snapshot.md); --memory, --cpus and the devices must be given as when "
+		  "it was taken (disks may have new paths), --kernel and --flat are not; the "
+		  "guest runs at once" },
 	{ .name = "rootfs",
 	  .metavar = "DIR",
 	  .modes = OPTION_RUN,
@@ -459,7 +480,8 @@ const struct option_spec options_table[] = {
 	  TEXT_AT(api_socket),
 	  .empty_why = "needs a socket path",
 	  .help = "serve an HTTP/1.1 + JSON API on a unix socket at PATH (created mode 0600, "
-		  "removed at exit): ping, info, pause, resume, shutdown, reboot; `vmm ctl "
+		  "removed at exit): ping, info, pause, resume, snapshot, shutdown, reboot; `vmm "
+		  "ctl "
 		  "PATH COMMAND` is its client (docs/api.md)" },
 	{ .name = "gdb",
 	  .metavar = "tcp:HOST:PORT|unix:PATH",

@@ -47,6 +47,14 @@ struct rule {
 	{                                                                                          \
 		(n) + 1, SCMP_CMP_EQ, (uint64_t)(v), 0                                             \
 	}
+/*
+ * argument < v, unsigned over all 64 bits: for a descriptor, "one of ours, never AT_FDCWD"
+ * (-100 fails however its upper half is filled, which a test for != could miss)
+ */
+#define ARG_LT(n, v)                                                                               \
+	{                                                                                          \
+		(n) + 1, SCMP_CMP_LT, (uint64_t)(v), 0                                             \
+	}
 /* (argument & mask) == value */
 #define ARG_MASKED(n, mask, v)                                                                     \
 	{                                                                                          \

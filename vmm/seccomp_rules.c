@@ -111,6 +111,54 @@ static const struct rule main_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_SET_GUEST_DEBUG),
 	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_MP_STATE),
 	ALLOW_ON(unlinkat, VMM_SECCOMP_FD_API),
+	/*
+	 * vm.snapshot (vmm/snapshot.c), with every vCPU parked: read their state and the
+	 * in-kernel chipset's, make the disks durable, and write two new files in the
+	 * directory the request names. The files' descriptors exist only then, so seccomp
+	 * cannot name them: opening is limited to that directory (O_DIRECTORY, read-only) and
+	 * to files created beneath a directory descriptor, never AT_FDCWD (a small number);
+	 * writing, sizing and renaming are allowed by call.
+	 */
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_XSAVE),
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_XSAVE2),
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_XCRS),
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_DEBUGREGS),
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_LAPIC),
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_MSRS),
+	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_VCPU_EVENTS),
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_GET_IRQCHIP),
+	IOCTL(VMM_SECCOMP_FD_VM, KVM_GET_PIT2),
+	ALLOW_ON(fdatasync, VMM_SECCOMP_FD_DISK),
+	ALLOW_IF(openat, ARG_MASKED(2, O_ACCMODE | O_CREAT | O_TRUNC | O_DIRECTORY,
+				    O_RDONLY | O_DIRECTORY)),
+	ALLOW_IF2(openat, ARG_LT(0, VMM_SECCOMP_MAX_FD),
+		  ARG_MASKED(2, O_ACCMODE | O_CREAT | O_TRUNC | O_DIRECTORY,
+			     O_WRONLY | O_CREAT | O_TRUNC)),
+	ALLOW(pwrite64),
+	ALLOW(ftruncate),
+	ALLOW(fsync),
+	ALLOW_IF2(renameat, ARG_LT(0, VMM_SECCOMP_MAX_FD), ARG_LT(2, VMM_SECCOMP_MAX_FD)),
+	ALLOW_IF2(renameat2, ARG_LT(0, VMM_SECCOMP_MAX_FD), ARG_LT(2, VMM_SECCOMP_MAX_FD)),
+	ALLOW_IF(unlinkat, ARG_LT(0, VMM_SECCOMP_MAX_FD)),
+	/*
+	 * A live virtio-blk device is held still for the snapshot by stopping its queue
+	 * threads and started again after it (virtio/pci_snapshot.c): threads only, as a vCPU
+	 * makes them, and each new one names itself and stacks its own list.
+	 */
+	ALLOW_IF(clone, ARG_MASKED(0, CLONE_THREAD, CLONE_THREAD)),
+	{ .nr = SCMP_SYS(clone3), .fd_class = FD_ANY, .action = RULE_ENOSYS },
+	ALLOW(set_robust_list),
+	ALLOW(rseq),
+	ALLOW_IF(prctl, ARG_EQ(0, PR_SET_NAME)),
+	ALLOW_IF(seccomp, ARG_EQ(0, SECCOMP_SET_MODE_FILTER)),
+	/* and then runs under this list too (filters stack): a block I/O thread's calls */
+	ALLOW_ON(preadv, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(pwritev, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(fallocate, VMM_SECCOMP_FD_DISK),
+	ALLOW_ON(io_uring_enter, VMM_SECCOMP_FD_RING),
+	ALLOW_ON(close, VMM_SECCOMP_FD_RING),
+	ALLOW(poll),
+	ALLOW(ppoll),
 };
 
 /*

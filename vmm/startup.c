@@ -24,6 +24,7 @@
 #include "vmm/main_loop.h"
 #include "vmm/options.h"
 #include "vmm/seccomp.h"
+#include "vmm/snapshot.h"
 #include "vmm/run/run.h"
 #include "vmm/run/stdin.h"
 #include "vmm/startup.h"
@@ -224,7 +225,8 @@ int create_devices(struct vm *vm, struct console *con, const struct vmm_options 
 	return ret;
 }
 
-int start_vcpus(struct vm *vm, const struct boot_entry *entry, char *err, size_t errlen)
+int start_vcpus(struct vm *vm, const struct boot_entry *entry, struct snapshot_source *src,
+		char *err, size_t errlen)
 {
 	struct kvm_cpuid2 *supported = cpuid_supported(vm->kvm.sys_fd);
 	int ret = 0;
@@ -241,8 +243,13 @@ int start_vcpus(struct vm *vm, const struct boot_entry *entry, char *err, size_t
 			snprintf(err, errlen, "cannot create vCPU %u: %s", i, strerror(-ret));
 	}
 	free(supported);
-	/* only the boot vCPU gets a state; the others wait for the guest's INIT/SIPI */
-	if (!ret && (ret = vcpu_setup_boot(&vm->vcpus[0], entry)))
+	/* a restore: every vCPU as saved, then the clock, the last thing before they run */
+	for (unsigned int i = 0; src && i < vm->ncpus && !ret; i++)
+		ret = snapshot_restore_vcpu(src, &vm->vcpus[i], err, errlen);
+	if (src && !ret)
+		ret = snapshot_restore_clock(src, vm, err, errlen);
+	/* a boot: only the boot vCPU gets a state; the others wait for the guest's INIT/SIPI */
+	if (!src && !ret && (ret = vcpu_setup_boot(&vm->vcpus[0], entry)))
 		snprintf(err, errlen, "cannot set the boot vCPU's registers: %s", strerror(-ret));
 	if (!ret)
 		vm_mark_phase(vm, VM_PHASE_VCPUS);

@@ -18,6 +18,7 @@ struct console;
 struct kernel_unpack_result;
 struct main_loop;
 struct run_image;
+struct snapshot_source;
 struct vm;
 struct vmm_options;
 
@@ -40,8 +41,12 @@ int create_devices(struct vm *vm, struct console *con, const struct vmm_options 
 int create_pci_devices(struct vm *vm, char *err, size_t errlen);
 /* What the devices behind vCPU exits write: the console's output, `vmm run`'s output. */
 void vcpu_host_fds(struct vm *vm, const struct console *con, const struct vmm_options *opts);
-/* Creates every vCPU, sets the boot vCPU's registers, then starts their threads. */
-int start_vcpus(struct vm *vm, const struct boot_entry *entry, char *err, size_t errlen);
+/*
+ * Creates every vCPU, sets the boot vCPU's registers (or, with src, every vCPU's and the
+ * clock from a snapshot), then starts their threads.
+ */
+int start_vcpus(struct vm *vm, const struct boot_entry *entry, struct snapshot_source *src,
+		char *err, size_t errlen);
 /* Kicks every vCPU out of the guest and joins its thread. */
 void stop_vcpus(struct vm *vm);
 /* The event loop's own descriptors, for the main thread's seccomp list. */

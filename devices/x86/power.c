@@ -35,6 +35,23 @@ void power_button_press(struct power_devices *p)
 }
 
 /* PM1 event block: status (write 1 to clear) at offset 0, enable at offset 2. */
+void power_save(struct power_devices *p, struct power_state *st)
+{
+	pthread_mutex_lock(&p->lock);
+	*st = (struct power_state){ p->pm1_status, p->pm1_enable, p->pm1_control, 0 };
+	pthread_mutex_unlock(&p->lock);
+}
+
+void power_restore(struct power_devices *p, const struct power_state *st)
+{
+	pthread_mutex_lock(&p->lock);
+	p->pm1_status = st->pm1_status;
+	p->pm1_enable = st->pm1_enable;
+	p->pm1_control = st->pm1_control & (uint16_t)~PM1_CNT_SLP_EN;
+	update_sci(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
 static void pm1_evt_read(void *opaque, uint64_t offset, void *data, unsigned int len)
 {
 	struct power_devices *p = opaque;

@@ -42,6 +42,12 @@ void power_init(struct power_devices *p, const struct power_events *events,
 		const struct timespec *start);
 /* Press the power button (any thread): PWRBTN_STS, and the SCI if the guest enabled it. */
 void power_button_press(struct power_devices *p);
+/* Snapshots: the guest-visible PM1 registers; restore recomputes the SCI from them. */
+struct power_state {
+	uint16_t pm1_status, pm1_enable, pm1_control, pad;
+};
+void power_save(struct power_devices *p, struct power_state *st);
+void power_restore(struct power_devices *p, const struct power_state *st);
 /* Claim the ACPI PM, reset, i8042, POST and boot-marker ports on the port-I/O bus. */
 int power_register(struct power_devices *p, struct bus *pio);
 

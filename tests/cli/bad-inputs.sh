@@ -71,6 +71,23 @@ expect cpus-zero "--cpus 0" --kernel "$tmp/text" --cpus 0
 expect cpus-junk "--cpus two" --kernel "$tmp/text" --cpus two
 expect unknown-option "unknown option --frobnicate" --kernel "$tmp/text" --frobnicate
 expect no-kernel "--kernel is required"
+# --restore (docs/snapshot.md): a bad URL, no snapshot, a state file that is not one
+expect restore-no-key "expected source_url=file:///DIR" --restore "file://$tmp"
+expect restore-http "not a file:///DIR URL" --restore source_url=http://host/dir
+expect restore-relative "needs an absolute directory" --restore source_url=file://snap
+expect restore-missing "--restore $tmp/nonexistent: no snapshot there" \
+	--restore "source_url=file://$tmp/nonexistent"
+mkdir -p "$tmp/snap-empty" "$tmp/snap-text"
+: >"$tmp/snap-empty/state"
+: >"$tmp/snap-empty/memory"
+expect restore-empty-state "state: truncated" --restore "source_url=file://$tmp/snap-empty"
+head -c 4096 /dev/urandom >"$tmp/snap-text/state"
+: >"$tmp/snap-text/memory"
+expect restore-not-a-snapshot "not a snapshot state file" \
+	--restore "source_url=file://$tmp/snap-text"
+expect restore-with-kernel "leave out --kernel" --restore "source_url=file://$tmp" \
+	--kernel "$tmp/text"
+expect run-restore "cannot be used with vmm run" run --restore "source_url=file://$tmp" -- true
 expect missing-initrd "--initrd $tmp/nonexistent" --kernel "$tmp/text" --initrd "$tmp/nonexistent"
 expect console-mode "--console tty" --kernel "$tmp/text" --console tty
 expect missing-disk "--disk path=$tmp/nonexistent: No such file" --kernel "$tmp/text" \

@@ -522,6 +522,52 @@ static void blk_kind_queue_counters(const struct virtio_slot *slot, unsigned int
 	*requests = virtio_report_load(&b->queues[q].requests);
 }
 
+/*
+ * Snapshots: the image must be the one the guest wrote to, as far as we can tell from
+ * here (its size and whether it is writable), and everything written must be on it.
+ */
+struct blk_snapshot {
+	uint64_t size;
+	uint8_t readonly;
+	uint8_t pad[7];
+};
+
+static int blk_kind_save(struct virtio_slot *slot, struct snap_writer *w, uint32_t instance)
+{
+	struct blk *b = slot->state;
+	struct blk_snapshot st = { .size = b->disk.size, .readonly = b->disk.readonly };
+
+	if (!b->disk.readonly && fdatasync(b->disk.fd) < 0)
+		return -errno;
+	return snap_section(w, SNAP_DEVICE, instance, &st, sizeof(st));
+}
+
+static int blk_kind_restore(struct virtio_slot *slot, const void *data, size_t len, char *err,
+			    size_t errlen)
+{
+	struct blk *b = slot->state;
+	struct blk_snapshot st;
+
+	if (len != sizeof(st)) {
+		snprintf(err, errlen, "%s: its saved state is not a disk's", slot->name);
+		return -EINVAL;
+	}
+	memcpy(&st, data, sizeof(st));
+	if (st.size != b->disk.size) {
+		snprintf(err, errlen, "--disk path=%s: %llu bytes, the snapshot's disk had %llu",
+			 b->disk.path, (unsigned long long)b->disk.size,
+			 (unsigned long long)st.size);
+		return -EINVAL;
+	}
+	if (st.readonly != b->disk.readonly) {
+		snprintf(err, errlen, "--disk path=%s: %s, the snapshot's disk was %s",
+			 b->disk.path, b->disk.readonly ? "read-only" : "writable",
+			 st.readonly ? "read-only" : "writable");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 const struct virtio_kind virtio_blk_kind = {
 	.name = "virtio-blk",
 	.noun = "disk",
@@ -531,6 +577,7 @@ const struct virtio_kind virtio_blk_kind = {
 	.destroy = blk_kind_destroy,
 	.seccomp_fds = blk_kind_seccomp_fds,
 	.queue_counters = blk_kind_queue_counters,
-	.save = NULL, /* snapshots: filled by the snapshot work */
-	.restore = NULL,
+	.save = blk_kind_save,
+	.snapshot_live = true,
+	.restore = blk_kind_restore,
 };

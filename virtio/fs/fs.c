@@ -560,6 +560,6 @@ const struct virtio_kind virtio_fs_kind = {
 	.stop = fs_kind_stop,
 	.destroy = fs_kind_destroy,
 	.seccomp_fds = fs_kind_seccomp_fds,
-	.save = NULL, /* snapshots: filled by the snapshot work */
+	.save = NULL, /* snapshots: no state of its own beyond the transport's */
 	.restore = NULL,
 };

@@ -257,6 +257,6 @@ const struct virtio_kind virtio_net_kind = {
 	.report_heading = net_kind_report_heading,
 	.report_rows = net_kind_report_rows,
 	.report_json = net_kind_report_json,
-	.save = NULL, /* snapshots: filled by the snapshot work */
+	.save = NULL, /* snapshots: no state of its own beyond the transport's */
 	.restore = NULL,
 };

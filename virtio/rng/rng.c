@@ -441,6 +441,7 @@ const struct virtio_kind virtio_rng_kind = {
 	.destroy = rng_kind_destroy,
 	.seccomp_fds = rng_kind_seccomp_fds,
 	.queue_counters = rng_kind_queue_counters,
-	.save = NULL, /* snapshots: filled by the snapshot work */
+	.save = NULL, /* snapshots: no state of its own beyond the transport's */
+	.snapshot_live = true,
 	.restore = NULL,
 };

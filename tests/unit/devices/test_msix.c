@@ -543,6 +543,42 @@ START_TEST(test_concurrent_notify_and_mask)
 }
 END_TEST
 
+/*
+ * Snapshots: a table and pending bits restored into a fresh model report each programmed
+ * vector to the owner and send the message pending on a vector left unmasked, once.
+ */
+START_TEST(test_save_restore)
+{
+	struct msix_state st;
+
+	write_ctrl(MSIX_CTRL_ENABLE);
+	program(3, 0xfee00000, 0x41, false);
+	program(7, 0xfee01000, 0x42, true);
+	ck_assert(msix_notify(&m, 7)); /* masked: pending */
+	msix_save(&m, &st);
+	ck_assert_uint_eq(st.nvec, NVEC);
+	ck_assert_uint_eq(st.pba[0], 1ull << 7);
+	msix_destroy(&m);
+
+	setup();
+	write_ctrl(MSIX_CTRL_ENABLE); /* config space comes back first */
+	st.table[7].ctrl = 0;	      /* and the saved state has vector 7 unmasked */
+	ck_assert_int_eq(msix_restore(&m, &st), 0);
+	ck_assert_uint_eq(rd32(3 * 16 + MSIX_ENTRY_DATA), 0x41);
+	ck_assert_uint_eq(rd64(7 * 16), 0xfee01000);
+	ck_assert_uint_eq(owner.fires[7], 1);
+	ck_assert_uint_eq(owner.fires[3], 0);
+	ck_assert_uint_eq(pba64(0), 0);
+	/* vector 3 was reported with its message before anything fired */
+	check_event(0, CHANGED, 3);
+	ck_assert_uint_eq(owner.ev[0].addr, 0xfee00000);
+	ck_assert(!owner.ev[0].masked);
+
+	st.nvec = NVEC + 1;
+	ck_assert_int_eq(msix_restore(&m, &st), -EINVAL);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("msix");
@@ -566,6 +602,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_reset);
 	tcase_add_test(tc, test_null_ops);
 	tcase_add_test(tc, test_concurrent_notify_and_mask);
+	tcase_add_test(tc, test_save_restore);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -120,6 +120,30 @@ START_TEST(test_debugger_holds_the_vm)
 }
 END_TEST
 
+/* vm.snapshot's parameters and directory are checked before the VM is paused. */
+START_TEST(test_snapshot_refusals)
+{
+	const char *snap = "/api/v1/vm.snapshot";
+
+	ck_assert_int_eq(call("PUT", snap, NULL), 400);
+	ck_assert_int_eq(call("PUT", snap, "{}"), 400);
+	ck_assert_ptr_nonnull(strstr(body, "destination_url"));
+	ck_assert_int_eq(call("PUT", snap, "[\"file:///tmp\"]"), 400);
+	ck_assert_int_eq(call("PUT", snap, "{\"destination_url\": 1}"), 400);
+	ck_assert_int_eq(call("PUT", snap, "{\"destination_url\": \"/tmp\", \"x\": 1}"), 400);
+	ck_assert_int_eq(call("PUT", snap, "{\"destination_url\": \"http://host/dir\"}"), 400);
+	ck_assert_ptr_nonnull(strstr(body, "not a file:///DIR URL"));
+	ck_assert_int_eq(call("PUT", snap, "{\"destination_url\": \"file:///nonexistent/x\"}"),
+			 400);
+	ck_assert_ptr_nonnull(strstr(body, "/nonexistent/x"));
+	ck_json_member("error");
+	ck_assert_int_eq(call("GET", snap, NULL), 405);
+	ck_assert(!vm_is_paused(&vm));
+	vm.debug.held = true;
+	ck_assert_int_eq(call("PUT", snap, "{\"destination_url\": \"file:///tmp\"}"), 409);
+}
+END_TEST
+
 START_TEST(test_error_escaping)
 {
 	char small[24];
@@ -143,6 +167,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_states);
 	tcase_add_test(tc, test_debugger_holds_the_vm);
 	tcase_add_test(tc, test_error_escaping);
+	tcase_add_test(tc, test_snapshot_refusals);
 	suite_add_tcase(s, tc);
 	return s;
 }

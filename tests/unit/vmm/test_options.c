@@ -659,6 +659,24 @@ START_TEST(test_escaped_commas)
 }
 END_TEST
 
+/* --restore takes the place of --kernel; its URL is checked when the VMM opens it. */
+START_TEST(test_restore)
+{
+	ck_assert_int_eq(parse("--restore", "source_url=file:///snap", "--memory", "16M", NULL), 0);
+	ck_assert_str_eq(opts.restore, "file:///snap");
+	ck_assert_ptr_null(opts.kernel);
+	ck_assert_int_eq(parse("--restore", "file:///snap", NULL), -EINVAL);
+	ck_assert_err_has("--restore file:///snap: expected source_url=file:///DIR");
+	ck_assert_int_eq(parse("--restore", "source_url=", NULL), -EINVAL);
+	ck_assert_int_eq(parse("--restore", "source_url=file:///s", "--flat", "x.bin", NULL),
+			 -EINVAL);
+	ck_assert_err_has("leave out --kernel, --flat and --initrd");
+	ck_assert_int_eq(parse("run", "--restore", "source_url=file:///s", "--", "true", NULL),
+			 -EINVAL);
+	ck_assert_err_has("cannot be used with vmm run");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("options");
@@ -693,6 +711,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_share_cache);
 	tcase_add_test(tc, test_unused_slots_untouched);
 	tcase_add_test(tc, test_escaped_commas);
+	tcase_add_test(tc, test_restore);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -176,6 +176,22 @@ static int write_memory(struct vm *vm, int fd)
 	return 0;
 }
 
+/*
+ * A new file of our own: whatever had the name goes first, and O_EXCL makes sure the file
+ * opened is the one just created, never a FIFO (whose open would block the main thread),
+ * a device or a link that someone left there. Returns the descriptor or -errno.
+ */
+static int create_file(int dir, const char *name)
+{
+	int fd;
+
+	if (unlinkat(dir, name, 0) < 0 && errno != ENOENT)
+		return -errno;
+	fd = openat(dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	return fd < 0 ? -errno : fd;
+}
+
 /* name + TMP_SUFFIX in dir, written by fill, synced, then renamed to name. */
 static int write_file(int dir, const char *name, int (*fill)(int fd, void *ctx), void *ctx)
 {
@@ -183,9 +199,9 @@ static int write_file(int dir, const char *name, int (*fill)(int fd, void *ctx),
 	int fd, ret;
 
 	snprintf(tmp, sizeof(tmp), "%s%s", name, TMP_SUFFIX);
-	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = create_file(dir, tmp);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	ret = fill(fd, ctx);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
@@ -225,10 +241,9 @@ static int open_dir(const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
-	fd = openat(dir, SNAPSHOT_STATE_FILE TMP_SUFFIX, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		    0600);
+	fd = create_file(dir, SNAPSHOT_STATE_FILE TMP_SUFFIX);
 	if (fd < 0) {
-		ret = -errno;
+		ret = fd;
 		snprintf(err, errlen, "%s: cannot write there: %s", path, strerror(-ret));
 		close(dir);
 		return ret;
@@ -337,9 +352,11 @@ int snapshot_open(struct snapshot_source *src, const char *url, char *err, size_
 	if (fd >= 0) {
 		int dir = fd;
 
-		fd = openat(dir, SNAPSHOT_STATE_FILE, O_RDONLY | O_CLOEXEC);
+		/* O_NONBLOCK: a FIFO in their place is refused as no regular file, not waited on */
+		fd = openat(dir, SNAPSHOT_STATE_FILE, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd >= 0)
-			src->memory_fd = openat(dir, SNAPSHOT_MEMORY_FILE, O_RDONLY | O_CLOEXEC);
+			src->memory_fd = openat(dir, SNAPSHOT_MEMORY_FILE,
+						O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd >= 0 && src->memory_fd < 0) {
 			close(fd);
 			fd = -1;

@@ -85,6 +85,9 @@ head -c 4096 /dev/urandom >"$tmp/snap-text/state"
 : >"$tmp/snap-text/memory"
 expect restore-not-a-snapshot "not a snapshot state file" \
 	--restore "source_url=file://$tmp/snap-text"
+mkdir -p "$tmp/snap-fifo"
+mkfifo "$tmp/snap-fifo/state" "$tmp/snap-fifo/memory"
+expect restore-fifo "state: not a regular file" --restore "source_url=file://$tmp/snap-fifo"
 expect restore-with-kernel "leave out --kernel" --restore "source_url=file://$tmp" \
 	--kernel "$tmp/text"
 expect run-restore "cannot be used with vmm run" run --restore "source_url=file://$tmp" -- true

@@ -239,6 +239,9 @@ wait_counts() {
 }
 snap=$tmp/snap
 mkdir -p "$snap"
+# left-over names that must neither block the snapshot (a FIFO) nor be written through
+mkfifo "$snap/state.tmp"
+ln -s "$tmp/elsewhere" "$snap/memory.tmp"
 "$vmm" --flat "$dir/counter.bin" --memory 16M --cpus 2 --kvm-device "$kvm" --api-socket "$sock" \
 	</dev/null >"$tmp/out" 2>"$tmp/err" &
 pid=$!
@@ -253,9 +256,10 @@ grep -q '400' "$tmp/ctl" || why="$why; a bad URL is not a 400: $(cat "$tmp/ctl")
 before=$(last_count "$tmp/out")
 wait_counts "$tmp/out" $((before + 3))
 [ "$(last_count "$tmp/out")" -gt "$before" ] || why="$why; a refused snapshot stopped the guest"
-if ! "$vmm" ctl "$sock" snapshot "$snap" >"$tmp/ctl" 2>&1; then
+if ! timeout 60 "$vmm" ctl "$sock" snapshot "$snap" >"$tmp/ctl" 2>&1; then
 	why="$why; snapshot: $(cat "$tmp/ctl")"
 fi
+[ ! -e "$tmp/elsewhere" ] || why="$why; the snapshot wrote through a symbolic link"
 saved=$(last_count "$tmp/out")
 sleep 0.5
 [ "$(last_count "$tmp/out")" = "$saved" ] || why="$why; the guest counted on after the snapshot"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vmm/arch.h"
 #include "vmm/exit_codes.h"
 #include "vmm/json.h"
 #include "vmm/pause.h"
@@ -213,7 +214,8 @@ static int power_button(struct vm *vm, const struct api_config *cfg, char *body,
 		return errorf(body, cap, 409, "the VM is stopping");
 	if (vm_is_paused(vm))
 		return errorf(body, cap, 409, "the VM is paused: resume it first");
-	power_button_press(&vm->power);
+	if (arch_power_button(vm))
+		return errorf(body, cap, 409, "this machine has no power button");
 	snprintf(body, cap, "{\"state\": \"running\"}");
 	return 200;
 }

@@ -17,12 +17,16 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubun
 # Every .c under these directories (and their folders: x86/, run/, gdb/, a virtio kind's own) is part
 # of the VMM; vmm/main.c holds main().
 LIB_SRCS := $(sort $(foreach d,devices firmware virtio vmm,$(wildcard $(d)/*.c $(d)/*/*.c)))
+LIB_SRCS := $(filter-out firmware/arm64/%,$(LIB_SRCS))
 LIB_SRCS := $(filter-out vmm/main.c virtio/net/net_slirp.c virtio/net/net_slirp_loop.c,$(LIB_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 # The libslirp side: the back end and its event loop half; the static build has only the stub.
 SLIRP_OBJ := $(BUILD)/obj/virtio/net/net_slirp.o $(BUILD)/obj/virtio/net/net_slirp_loop.o
 NO_SLIRP_OBJ := $(BUILD)/obj/virtio/net/net_slirp-none.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c tests/unit/*/x86/test_*.c))
+# The arm64 device tree is pure data: its test runs on the x86 host too (with its libfdt).
+ARM64_UNIT_SRCS := tests/unit/firmware/arm64/test_fdt.c
+UNIT_SRCS += $(ARM64_UNIT_SRCS)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 # The `vmm run` guest init: a static program linked into the VMM itself (guest/init-blob.S).
 INIT_BLOB := $(BUILD)/obj/guest/init-blob.o
@@ -81,6 +85,12 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/check_main.c $(UNIT_HEADERS) $(SLIRP_
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< tests/unit/check_main.c \
 		$(SLIRP_OBJ) $(BUILD)/libvmm.a $(LDLIBS) $(SLIRP_LIBS) $(CHECK_LIBS)
+
+$(BUILD)/unit/firmware/arm64/test_fdt: tests/unit/firmware/arm64/test_fdt.c tests/unit/check_main.c \
+		firmware/arm64/fdt.c firmware/arm64/fdt.h devices/arm64/platform.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< tests/unit/check_main.c \
+		firmware/arm64/fdt.c -lfdt $(CHECK_LIBS)
 
 # Tiny guests: flat binaries assembled from tests/guests/*.S, run directly on /dev/kvm, and
 # ptyrun, which runs the VMM on a pseudo-terminal for them (static: the harness copies both).

@@ -13,7 +13,7 @@ set -u
 LAYERS='
 0 platform devices/platform.h devices/arm64/platform.h
 1 core     vmm/kvm.* vmm/memory.* vmm/irq.* vmm/seccomp.* vmm/seccomp_* vmm/event_loop.* vmm/hostfile.*
-1 core     vmm/exit_codes.h vmm/json.* vmm/parse.* vmm/x86/cpuid.* vmm/x86/chipset.*
+1 core     vmm/exit_codes.h vmm/json.* vmm/parse.* vmm/x86/cpuid.* vmm/x86/chipset.* vmm/arm64/chipset.*
 2 devices  devices/*
 2 firmware firmware/*
 3 virtio   virtio/*

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Interrupt routing for one VM: the chipset's fixed wiring of GSIs to the in-kernel
- * interrupt controllers (vmm/x86/chipset.h), plus MSI routes that devices add and change while the
- * guest runs (MSI-X vectors), and the eventfds (irqfd) through which device threads raise a GSI
- * without a vCPU exit.
+ * interrupt controllers (vmm/x86/chipset.h, vmm/arm64/chipset.h), plus MSI routes that
+ * devices add and change while the guest runs (MSI-X vectors), and the eventfds (irqfd)
+ * through which device threads raise a GSI without a vCPU exit.
  *
  * KVM_SET_GSI_ROUTING replaces the VM's whole routing table, so the router keeps the
  * table: the fixed entries are built once, and every MSI change re-installs them plus
@@ -26,7 +26,11 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
+#if defined(__aarch64__)
+#include "vmm/arm64/chipset.h"
+#else
 #include "vmm/x86/chipset.h"
+#endif
 
 /* GSIs below this are the chipset's; MSI routes take the ones above. */
 #define IRQ_MSI_GSI_BASE CHIPSET_GSIS

@@ -8,8 +8,8 @@ CROSS_COMPILE ?= aarch64-linux-gnu-
 CC := $(CROSS_COMPILE)gcc
 BUILD ?= build/arm64
 # libfdt's static library for arm64: Debian's libfdt-dev:arm64 conflicts with the host's
-# libfdt-dev, so it may be unpacked (dpkg-deb -x) into a directory of its own instead.
-ARM64_SYSROOT ?=
+# libfdt-dev, so tests/harness-arm64/fetch.sh unpacks it into a directory of its own.
+ARM64_SYSROOT ?= $(wildcard $(or $(VMM_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/minivmm)/arm64/root)
 ARCH_LIBS := $(if $(ARM64_SYSROOT),-L$(ARM64_SYSROOT)/usr/lib/aarch64-linux-gnu) -lfdt
 else ifeq ($(ARCH),x86)
 CC ?= gcc

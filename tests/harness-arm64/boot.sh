@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The arm64 VMM boots Debian's arm64 cloud kernel, inside an arm64 KVM host made in software:
+# QEMU's TCG emulates an arm64 "virt" board with EL2 (virtualization=on) and a GICv3, so the
+# same Debian kernel, booted there as the outer host (L1), initialises KVM ("VHE mode") and
+# has /dev/kvm. L1's init runs our VMM on that kernel again (L2) with a busybox initramfs
+# whose init prints a marker line and powers off (PSCI SYSTEM_OFF: the VMM exits 0).
+#
+# Usage: tests/harness-arm64/boot.sh [VMM [SECCOMP]]
+#   VMM: the static arm64 VMM (default build/arm64/vmm-static: make ARCH=arm64 static)
+#   SECCOMP: the VMM's --seccomp mode (default on)
+# Prints L1's console (L2's console is part of it), then one PASS: or FAIL: line; exit
+# status 0 on PASS. Needs qemu-system-aarch64 (Debian: qemu-system-arm), cpio and gzip; the
+# arm64 packages come from tests/harness-arm64/fetch.sh.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+vmm=${1:-build/arm64/vmm-static}
+seccomp=${2:-on}
+marker="L2 init: arm64 guest up"
+
+for tool in qemu-system-aarch64 cpio gzip; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "SKIP: arm64 boot: $tool is missing (qemu-system-arm, cpio, gzip)"
+		exit 0
+	fi
+done
+if [ ! -x "$vmm" ]; then
+	echo "SKIP: arm64 boot: no $vmm (make ARCH=arm64 static)"
+	exit 0
+fi
+
+# The kernel and busybox (tests/harness-arm64/fetch.sh sets KERNEL and BUSYBOX).
+. tests/harness-arm64/fetch.sh
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# L2: busybox and an init that says it ran and powers off.
+mkdir -p "$work/l2/bin" "$work/l2/proc"
+cp "$BUSYBOX" "$work/l2/bin/busybox"
+cat >"$work/l2/init" <<EOS
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+echo "$marker: \$(/bin/busybox uname -m), \$(/bin/busybox grep -c ^processor /proc/cpuinfo) CPUs, up \$(/bin/busybox cut -d' ' -f1 /proc/uptime) s"
+/bin/busybox poweroff -f
+EOS
+chmod 755 "$work/l2/init"
+(cd "$work/l2" && find . | cpio -o -H newc --quiet) >"$work/l2.cpio"
+
+# L1: busybox, the VMM, the kernel (again) and L2's initramfs; its init runs the VMM once.
+mkdir -p "$work/l1/bin" "$work/l1/proc" "$work/l1/sys" "$work/l1/dev"
+cp "$BUSYBOX" "$work/l1/bin/busybox"
+cp "$vmm" "$work/l1/vmm-static"
+cp "$KERNEL" "$work/l1/Image"
+cp "$work/l2.cpio" "$work/l1/l2.cpio"
+cat >"$work/l1/init" <<EOS
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sys /sys
+/bin/busybox mount -t devtmpfs dev /dev
+[ -c /dev/kvm ] || echo "L1: no /dev/kvm"
+start=\$(/bin/busybox cut -d' ' -f1 /proc/uptime)
+/vmm-static --kernel /Image --initrd /l2.cpio --cpus 2 --memory 256M --timeout 300 \\
+	--seccomp $seccomp --cmdline "console=ttyS0 earlycon panic=-1"
+rc=\$?
+end=\$(/bin/busybox cut -d' ' -f1 /proc/uptime)
+echo "L1: vmm exit status \$rc, \$start s to \$end s of L1 uptime"
+/bin/busybox poweroff -f
+EOS
+chmod 755 "$work/l1/init"
+(cd "$work/l1" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/l1.cpio.gz"
+
+t0=$(date +%s.%N)
+timeout 900 qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu max -smp 2 \
+	-m 2048 -accel tcg -nographic -no-reboot -kernel "$KERNEL" -initrd "$work/l1.cpio.gz" \
+	-append "console=ttyAMA0 panic=-1" </dev/null 2>&1 | tee "$work/console.log" || true
+t1=$(date +%s.%N)
+wall=$(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }')
+
+if grep -q "^$marker" "$work/console.log" &&
+	grep -q '^L1: vmm exit status 0,' "$work/console.log"; then
+	echo "PASS: arm64 boot: L2 ran its init and powered off (vmm exit 0), ${wall} s wall"
+else
+	echo "FAIL: arm64 boot: no marker line or a non-zero vmm exit (${wall} s wall)"
+	exit 1
+fi

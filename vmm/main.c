@@ -266,6 +266,8 @@ int main(int argc, char **argv)
 		return host_error(err);
 	vm.ncpus = opts.cpus;
 	vm_mark_phase(&vm, VM_PHASE_VM_CREATED);
+	if (create_vcpus(&vm, err, sizeof(err)))
+		return host_error(err);
 	if (devices_connect(&vm, err, sizeof(err)))
 		return usage_error(err);
 

@@ -155,7 +155,11 @@ int create_devices(struct vm *vm, struct console *con, const struct vmm_options 
 	return ret;
 }
 
-int start_vcpus(struct vm *vm, const struct boot_entry *entry, char *err, size_t errlen)
+/*
+ * Every vCPU, before the devices: an arm64 GIC is initialised only once all vCPUs exist,
+ * and KVM takes no irqfd (which the virtio-pci devices bind) before that.
+ */
+int create_vcpus(struct vm *vm, char *err, size_t errlen)
 {
 	struct arch_vcpu_template *t = arch_vcpu_template_new(vm);
 	int ret = 0;
@@ -172,10 +176,17 @@ int start_vcpus(struct vm *vm, const struct boot_entry *entry, char *err, size_t
 	arch_vcpu_template_free(t);
 	if (!ret)
 		ret = arch_vcpus_created(vm, err, errlen);
+	return ret;
+}
+
+int start_vcpus(struct vm *vm, const struct boot_entry *entry, char *err, size_t errlen)
+{
 	/* only the boot vCPU gets a state; the others wait for the guest to start them */
-	if (!ret && (ret = arch_vcpu_setup_boot(&vm->vcpus[0], entry)))
+	int ret = arch_vcpu_setup_boot(&vm->vcpus[0], entry);
+
+	if (ret)
 		snprintf(err, errlen, "cannot set the boot vCPU's registers: %s", strerror(-ret));
-	if (!ret)
+	else
 		vm_mark_phase(vm, VM_PHASE_VCPUS);
 	for (unsigned int i = 0; i < vm->ncpus && !ret; i++) {
 		ret = vcpu_start(&vm->vcpus[i]);

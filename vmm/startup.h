@@ -40,7 +40,9 @@ int create_devices(struct vm *vm, struct console *con, const struct vmm_options 
 int create_pci_devices(struct vm *vm, char *err, size_t errlen);
 /* What the devices behind vCPU exits write: the console's output, `vmm run`'s output. */
 void vcpu_host_fds(struct vm *vm, const struct console *con, const struct vmm_options *opts);
-/* Creates every vCPU, sets the boot vCPU's registers, then starts their threads. */
+/* Creates every vCPU (vm->ncpus of them), before the devices. */
+int create_vcpus(struct vm *vm, char *err, size_t errlen);
+/* Sets the boot vCPU's registers, then starts every vCPU's thread. */
 int start_vcpus(struct vm *vm, const struct boot_entry *entry, char *err, size_t errlen);
 /* Kicks every vCPU out of the guest and joins its thread. */
 void stop_vcpus(struct vm *vm);

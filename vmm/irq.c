@@ -184,7 +184,7 @@ int irq_irqfd_deassign(struct irq_router *r, int gsi, int eventfd)
 
 int irq_line(struct irq_router *r, unsigned int gsi, bool level)
 {
-	struct kvm_irq_level line = { .irq = gsi, .level = level ? 1 : 0 };
+	struct kvm_irq_level line = { .irq = CHIPSET_IRQ_LINE(gsi), .level = level ? 1 : 0 };
 	int ret = r->ioctl(r->vm_fd, KVM_IRQ_LINE, &line);
 
 	return ret < 0 ? ret : 0;

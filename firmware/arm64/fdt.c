@@ -2,8 +2,10 @@
 /*
  * The arm64 machine's device tree, written node by node with libfdt's sequential writer.
  * Bindings followed (Linux, Documentation/devicetree/bindings/): arm/cpus.yaml, arm/psci.yaml,
- * timer/arm,arch_timer.yaml, interrupt-controller/arm,gic-v3.yaml, serial/8250.yaml, and
- * chosen.yaml. Every address comes from devices/arm64/platform.h.
+ * timer/arm,arch_timer.yaml, interrupt-controller/arm,gic-v3.yaml, serial/8250.yaml,
+ * pci/host-generic-pci.yaml, and chosen.yaml. Every address comes from
+ * devices/arm64/platform.h, and the PCI windows from devices/platform.h, as devices/pci_bus.c
+ * decodes them.
  */
 #include "firmware/arm64/fdt.h"
 
@@ -13,6 +15,7 @@
 #include <libfdt.h>
 
 #include "devices/arm64/platform.h"
+#include "devices/platform.h"
 
 /* The GIC binding's interrupt specifier: <type number flags>. */
 #define GIC_FDT_SPI 0
@@ -21,6 +24,13 @@
 #define IRQ_TYPE_LEVEL_LOW 8
 
 #define PHANDLE_GIC 1
+
+/* PCI: the first cell of a child address says which space (PCI Bus Binding, 2.2.1.1). */
+#define PCI_SPACE_MEM32 0x02000000u
+#define PCI_SPACE_MEM64 0x03000000u
+#define PCI_SLOTS 32
+/* INTA-INTD: slot S pin P (1-4) is wired to GSI base + (S + P - 1) % 4, as on x86's _PRT. */
+#define PCI_PINS 4
 
 uint64_t devtree_cpu_mpidr(unsigned int index)
 {
@@ -41,7 +51,7 @@ static int prop_u64s(void *fdt, const char *name, const uint64_t *v, unsigned in
 
 static int prop_u32s(void *fdt, const char *name, const uint32_t *v, unsigned int n)
 {
-	fdt32_t cells[12];
+	fdt32_t cells[14];
 
 	if (n > sizeof(cells) / sizeof(cells[0]))
 		return -FDT_ERR_INTERNAL;
@@ -151,6 +161,13 @@ static int add_gic(void *fdt, const struct devtree_config *cfg)
 		ret = fdt_property(fdt, "interrupt-controller", NULL, 0);
 	if (!ret)
 		ret = prop_u64s(fdt, "reg", reg, 4);
+	/* room for child nodes' addresses (an ITS one day), and the size of interrupt-map's */
+	if (!ret)
+		ret = fdt_property_u32(fdt, "#address-cells", 2);
+	if (!ret)
+		ret = fdt_property_u32(fdt, "#size-cells", 2);
+	if (!ret)
+		ret = fdt_property(fdt, "ranges", NULL, 0);
 	if (!ret)
 		ret = fdt_property_u32(fdt, "phandle", PHANDLE_GIC);
 	return ret ?: fdt_end_node(fdt);
@@ -173,6 +190,89 @@ static int add_uart(void *fdt, char *path, size_t pathlen)
 		ret = prop_u32s(fdt, "interrupts", irq, 3);
 	if (!ret)
 		ret = fdt_property_u32(fdt, "clock-frequency", 1843200);
+	return ret ?: fdt_end_node(fdt);
+}
+
+/* A ranges entry: child (3 cells), parent (2), size (2), the same address on both sides. */
+static void pci_range(uint32_t *r, uint32_t space, uint64_t base, uint64_t size)
+{
+	const uint32_t cells[] = { space,	   (uint32_t)(base >> 32),
+				   (uint32_t)base, (uint32_t)(base >> 32),
+				   (uint32_t)base, (uint32_t)(size >> 32),
+				   (uint32_t)size };
+
+	memcpy(r, cells, sizeof(cells));
+}
+
+/* Every slot's four pins: <slot 0 0 pin> to <gic 0 0 SPI gsi level-high>. */
+static int pci_interrupt_map(void *fdt)
+{
+	static fdt32_t map[PCI_SLOTS * PCI_PINS * 10];
+	const uint32_t mask[] = { 0x1f << 11, 0, 0, 7 };
+	unsigned int n = 0;
+	int ret;
+
+	for (uint32_t slot = 0; slot < PCI_SLOTS; slot++) {
+		for (uint32_t pin = 1; pin <= PCI_PINS; pin++) {
+			const uint32_t entry[] = {
+				slot << 11,
+				0,
+				0,
+				pin,
+				PHANDLE_GIC,
+				0,
+				0,
+				GIC_FDT_SPI,
+				PLATFORM_PCI_INTX_GSI_BASE + (slot + pin - 1) % PCI_PINS,
+				IRQ_TYPE_LEVEL_HIGH,
+			};
+
+			for (unsigned int i = 0; i < 10; i++)
+				map[n++] = cpu_to_fdt32(entry[i]);
+		}
+	}
+	ret = prop_u32s(fdt, "interrupt-map-mask", mask, 4);
+	return ret ?: fdt_property(fdt, "interrupt-map", map, n * sizeof(map[0]));
+}
+
+/* Bus 0 behind ECAM, and the memory windows its BARs are placed in. */
+static int add_pci(void *fdt, const struct devtree_config *cfg)
+{
+	const uint64_t reg[] = { PLATFORM_PCI_ECAM_START, PLATFORM_PCI_ECAM_SIZE };
+	const uint32_t bus_range[] = { 0, 0 };
+	uint32_t ranges[2 * 7];
+	unsigned int nranges = 7;
+	char name[32];
+	int ret;
+
+	pci_range(ranges, PCI_SPACE_MEM32, PLATFORM_PCI_MMIO32_START, PLATFORM_PCI_MMIO32_SIZE);
+	if (cfg->pci_mmio64_base) {
+		pci_range(ranges + 7, PCI_SPACE_MEM64, cfg->pci_mmio64_base,
+			  PLATFORM_PCI_MMIO64_SIZE);
+		nranges += 7;
+	}
+	snprintf(name, sizeof(name), "pci@%llx", (unsigned long long)PLATFORM_PCI_ECAM_START);
+	ret = fdt_begin_node(fdt, name);
+	if (!ret)
+		ret = fdt_property_string(fdt, "compatible", "pci-host-ecam-generic");
+	if (!ret)
+		ret = fdt_property_string(fdt, "device_type", "pci");
+	if (!ret)
+		ret = fdt_property_u32(fdt, "#address-cells", 3);
+	if (!ret)
+		ret = fdt_property_u32(fdt, "#size-cells", 2);
+	if (!ret)
+		ret = fdt_property_u32(fdt, "#interrupt-cells", 1);
+	if (!ret)
+		ret = prop_u32s(fdt, "bus-range", bus_range, 2);
+	if (!ret)
+		ret = prop_u64s(fdt, "reg", reg, 2);
+	if (!ret)
+		ret = prop_u32s(fdt, "ranges", ranges, nranges);
+	if (!ret)
+		ret = fdt_property(fdt, "dma-coherent", NULL, 0);
+	if (!ret)
+		ret = pci_interrupt_map(fdt);
 	return ret ?: fdt_end_node(fdt);
 }
 
@@ -222,6 +322,8 @@ static int build(void *fdt, size_t size, const struct devtree_config *cfg)
 		ret = add_gic(fdt, cfg);
 	if (!ret)
 		ret = add_uart(fdt, uart_path, sizeof(uart_path));
+	if (!ret)
+		ret = add_pci(fdt, cfg);
 	if (!ret)
 		ret = add_chosen(fdt, cfg, uart_path);
 	if (!ret)

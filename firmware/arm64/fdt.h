@@ -24,13 +24,15 @@ struct devtree_config {
 	const char *cmdline;   /* NULL: none */
 	uint64_t initrd_start; /* with initrd_size 0: no initrd */
 	uint64_t initrd_size;
+	uint64_t pci_mmio64_base; /* pci_mmio64_base() (devices/pci.h); 0: no 64-bit window */
 };
 
 /*
  * The whole tree: memory, cpus (started through PSCI), PSCI 0.2+ over hvc, the architected
- * timer, a GICv3, the 16550 UART at ARM64_UART_ADDR, and chosen (bootargs, stdout-path,
- * initrd). Returns its size in bytes, or -ENOSPC (buf too small) or -EINVAL (cfg out of
- * range).
+ * timer, a GICv3, the 16550 UART at ARM64_UART_ADDR, the PCI host bridge of
+ * devices/pci_bus.c (ECAM, its memory windows, INTx wired to SPIs) and chosen (bootargs,
+ * stdout-path, initrd). Returns its size in bytes, or -ENOSPC (buf too small) or -EINVAL
+ * (cfg out of range).
  */
 ssize_t devtree_build(void *buf, size_t size, const struct devtree_config *cfg);
 

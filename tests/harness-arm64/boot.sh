@@ -3,7 +3,8 @@
 # QEMU's TCG emulates an arm64 "virt" board with EL2 (virtualization=on) and a GICv3, so the
 # same Debian kernel, booted there as the outer host (L1), initialises KVM ("VHE mode") and
 # has /dev/kvm. L1's init runs our VMM on that kernel again (L2) with a busybox initramfs
-# whose init prints a marker line and powers off (PSCI SYSTEM_OFF: the VMM exits 0).
+# and a virtio-blk disk on PCI; the init loads the virtio modules, prints a marker line and
+# what it reads from the disk, and powers off (PSCI SYSTEM_OFF: the VMM exits 0).
 #
 # Usage: tests/harness-arm64/boot.sh [VMM [SECCOMP]]
 #   VMM: the static arm64 VMM (default build/arm64/vmm-static: make ARCH=arm64 static)
@@ -17,6 +18,7 @@ cd "$(dirname "$0")/../.."
 vmm=${1:-build/arm64/vmm-static}
 seccomp=${2:-on}
 marker="L2 init: arm64 guest up"
+disk_text="arm64 virtio-blk disk $$"
 
 for tool in qemu-system-aarch64 cpio gzip; do
 	if ! command -v "$tool" >/dev/null; then
@@ -35,17 +37,35 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# L2: busybox and an init that says it ran and powers off.
-mkdir -p "$work/l2/bin" "$work/l2/proc"
+# L2: busybox, the virtio modules (Debian builds them as modules) and an init that says it
+# ran, reads the disk and powers off.
+mkdir -p "$work/l2/bin" "$work/l2/proc" "$work/l2/sys" "$work/l2/dev" "$work/l2/modules"
 cp "$BUSYBOX" "$work/l2/bin/busybox"
+mods="virtio/virtio_ring virtio/virtio virtio/virtio_pci_modern_dev virtio/virtio_pci_legacy_dev
+virtio/virtio_pci block/virtio_blk"
+for m in $mods; do
+	cp "$MODULES/kernel/drivers/$m.ko" "$work/l2/modules/"
+done
 cat >"$work/l2/init" <<EOS
 #!/bin/busybox sh
-/bin/busybox mount -t proc proc /proc
-echo "$marker: \$(/bin/busybox uname -m), \$(/bin/busybox grep -c ^processor /proc/cpuinfo) CPUs, up \$(/bin/busybox cut -d' ' -f1 /proc/uptime) s"
-/bin/busybox poweroff -f
+bb=/bin/busybox
+\$bb mount -t proc proc /proc
+\$bb mount -t sysfs sys /sys
+\$bb mount -t devtmpfs dev /dev
+echo "$marker: \$(\$bb uname -m), \$(\$bb grep -c ^processor /proc/cpuinfo) CPUs, up \$(\$bb cut -d' ' -f1 /proc/uptime) s"
+for m in $(echo "$mods" | sed 's|[a-z]*/||g' | tr '\n' ' '); do \$bb insmod /modules/\$m.ko; done
+\$bb sleep 1
+if [ -b /dev/vda ]; then
+	echo "L2 disk: \$(\$bb head -c ${#disk_text} /dev/vda), serial \$(\$bb cat /sys/block/vda/serial)"
+else
+	echo "L2 disk: no /dev/vda"; \$bb ls /sys/bus/pci/devices
+fi
+\$bb poweroff -f
 EOS
 chmod 755 "$work/l2/init"
 (cd "$work/l2" && find . | cpio -o -H newc --quiet) >"$work/l2.cpio"
+printf '%s' "$disk_text" >"$work/disk.img"
+truncate -s 1M "$work/disk.img"
 
 # L1: busybox, the VMM, the kernel (again) and L2's initramfs; its init runs the VMM once.
 mkdir -p "$work/l1/bin" "$work/l1/proc" "$work/l1/sys" "$work/l1/dev"
@@ -53,6 +73,7 @@ cp "$BUSYBOX" "$work/l1/bin/busybox"
 cp "$vmm" "$work/l1/vmm-static"
 cp "$KERNEL" "$work/l1/Image"
 cp "$work/l2.cpio" "$work/l1/l2.cpio"
+cp "$work/disk.img" "$work/l1/disk.img"
 cat >"$work/l1/init" <<EOS
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
@@ -61,7 +82,8 @@ cat >"$work/l1/init" <<EOS
 [ -c /dev/kvm ] || echo "L1: no /dev/kvm"
 start=\$(/bin/busybox cut -d' ' -f1 /proc/uptime)
 /vmm-static --kernel /Image --initrd /l2.cpio --cpus 2 --memory 256M --timeout 300 \\
-	--seccomp $seccomp --cmdline "console=ttyS0 earlycon panic=-1"
+	--disk path=/disk.img,serial=arm64disk --seccomp $seccomp \\
+	--cmdline "console=ttyS0 earlycon panic=-1"
 rc=\$?
 end=\$(/bin/busybox cut -d' ' -f1 /proc/uptime)
 echo "L1: vmm exit status \$rc, \$start s to \$end s of L1 uptime"
@@ -77,10 +99,18 @@ timeout 900 qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu max
 t1=$(date +%s.%N)
 wall=$(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }')
 
+status=0
 if grep -q "^$marker" "$work/console.log" &&
 	grep -q '^L1: vmm exit status 0,' "$work/console.log"; then
 	echo "PASS: arm64 boot: L2 ran its init and powered off (vmm exit 0), ${wall} s wall"
 else
 	echo "FAIL: arm64 boot: no marker line or a non-zero vmm exit (${wall} s wall)"
-	exit 1
+	status=1
 fi
+if grep -q "^L2 disk: $disk_text, serial arm64disk" "$work/console.log"; then
+	echo "PASS: arm64 virtio-blk: L2 read the disk over PCI (INTx)"
+else
+	echo "FAIL: arm64 virtio-blk: L2 did not read the disk's text"
+	status=1
+fi
+exit $status

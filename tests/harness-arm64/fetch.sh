@@ -8,7 +8,7 @@
 # apt must know arm64 (dpkg --add-architecture arm64; apt-get update). The kernel is the x86
 # harness's version (tests/harness/kernel.sh) built for arm64, or ARM64_KERNEL_PACKAGE.
 # With everything cached it touches no network.
-# Usage: tests/harness-arm64/fetch.sh  prints KERNEL=, BUSYBOX= and SYSROOT= lines;
+# Usage: tests/harness-arm64/fetch.sh  prints KERNEL=, MODULES=, BUSYBOX= and SYSROOT= lines;
 #        sourced, it sets and exports them.
 
 _arm64_fetch() {
@@ -46,9 +46,10 @@ _arm64_fetch_main() {
 		_arm64_fetch "$root" libfdt-dev usr/lib/aarch64-linux-gnu/libfdt.a || return 1
 	chmod a+r "$root/boot/vmlinuz-$ver" # root-only in the package
 	KERNEL="$root/boot/vmlinuz-$ver"
+	MODULES="$root/lib/modules/$ver"
 	BUSYBOX="$root/bin/busybox"
 	SYSROOT="$root"
-	export KERNEL BUSYBOX SYSROOT
+	export KERNEL MODULES BUSYBOX SYSROOT
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
@@ -56,6 +57,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	cd "$(dirname "$0")/../.."
 	_arm64_fetch_main
 	echo "KERNEL=$KERNEL"
+	echo "MODULES=$MODULES"
 	echo "BUSYBOX=$BUSYBOX"
 	echo "SYSROOT=$SYSROOT"
 else

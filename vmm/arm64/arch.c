@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "devices/pci.h"
 #include "firmware/arm64/fdt.h"
 #include "vmm/arm64/image.h"
 #include "vmm/exit_codes.h"
@@ -129,6 +130,7 @@ static int load_linux(struct vm *vm, const struct vmm_options *opts,
 		dt.mem[i].size = mem->regions[i].size;
 	}
 	dt.nmem = mem->count;
+	dt.pci_mmio64_base = pci_mmio64_base(mem->size);
 	dt_size = devtree_build(guest_mem_ptr(mem, entry->dtb, ARM64_FDT_MAX_SIZE),
 				ARM64_FDT_MAX_SIZE, &dt);
 	if (dt_size < 0) {

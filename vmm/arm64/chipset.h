@@ -31,5 +31,7 @@ int chipset_finish(char *err, size_t errlen);
  * ID in bits 0-15 (Documentation/virt/kvm/api.rst, KVM_IRQ_LINE, arm64).
  */
 #define CHIPSET_SPI_LINE(n) ((KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (32 + (n)))
+/* What KVM_IRQ_LINE takes for a GSI (vmm/irq.c): GSI n is SPI n. */
+#define CHIPSET_IRQ_LINE(gsi) CHIPSET_SPI_LINE(gsi)
 
 #endif

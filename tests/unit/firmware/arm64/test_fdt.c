@@ -14,6 +14,7 @@
 
 #include "check_main.h"
 #include "devices/arm64/platform.h"
+#include "devices/platform.h"
 #include "firmware/arm64/fdt.h"
 
 static uint8_t tree[64 * 1024];
@@ -25,6 +26,7 @@ static const struct devtree_config two_cpus = {
 	.cmdline = "console=ttyS0 earlycon",
 	.initrd_start = 0x8000000,
 	.initrd_size = 0x123456,
+	.pci_mmio64_base = 0x200000000ull,
 };
 
 static int node(const char *path)
@@ -181,6 +183,46 @@ START_TEST(test_bad_config_and_small_buffer)
 }
 END_TEST
 
+START_TEST(test_pci_host_bridge_matches_the_bus)
+{
+	const char *pci = "/pci@e0000000";
+	const void *reg, *ranges, *map;
+	int len;
+
+	build(&two_cpus);
+	ck_assert_int_eq(fdt_node_check_compatible(tree, node(pci), "pci-host-ecam-generic"), 0);
+	reg = prop(pci, "reg", NULL);
+	ck_assert_uint_eq(cell64(reg, 0), PLATFORM_PCI_ECAM_START);
+	ck_assert_uint_eq(cell64(reg, 1), PLATFORM_PCI_ECAM_SIZE);
+	ranges = prop(pci, "ranges", &len);
+	ck_assert_int_eq(len, 2 * 7 * 4); /* the 32-bit and the 64-bit window */
+	ck_assert_uint_eq(cell32(ranges, 0), 0x02000000);
+	ck_assert_uint_eq(cell32(ranges, 2), (uint32_t)PLATFORM_PCI_MMIO32_START);
+	ck_assert_uint_eq(cell32(ranges, 7), 0x03000000);
+	ck_assert_uint_eq(cell32(ranges, 8), 2); /* 0x2_0000_0000 */
+	/* slot 1, INTA: the GSI devices/pci_bus.c gives it, as an SPI of the GIC */
+	map = prop(pci, "interrupt-map", &len);
+	ck_assert_int_eq(len, 32 * 4 * 10 * 4);
+	ck_assert_uint_eq(cell32(map, 40 + 0), 1 << 11);
+	ck_assert_uint_eq(cell32(map, 40 + 3), 1);
+	ck_assert_uint_eq(cell32(map, 40 + 4),
+			  fdt_get_phandle(tree, node("/interrupt-controller@f0000000")));
+	ck_assert_uint_eq(cell32(map, 40 + 8), PLATFORM_PCI_INTX_GSI_BASE + 1);
+}
+END_TEST
+
+START_TEST(test_no_64bit_window_without_a_base)
+{
+	struct devtree_config cfg = two_cpus;
+	int len;
+
+	cfg.pci_mmio64_base = 0;
+	build(&cfg);
+	prop("/pci@e0000000", "ranges", &len);
+	ck_assert_int_eq(len, 7 * 4);
+}
+END_TEST
+
 /* dtc decompiles it without a warning: the same verdict the kernel's own tools give. */
 START_TEST(test_dtc_agrees)
 {
@@ -219,6 +261,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_chosen_has_bootargs_and_initrd);
 	tcase_add_test(tc, test_no_initrd_no_initrd_properties);
 	tcase_add_test(tc, test_bad_config_and_small_buffer);
+	tcase_add_test(tc, test_pci_host_bridge_matches_the_bus);
+	tcase_add_test(tc, test_no_64bit_window_without_a_base);
 	tcase_add_test(tc, test_dtc_agrees);
 	suite_add_tcase(s, tc);
 	return s;

@@ -4,7 +4,8 @@
 # same Debian kernel, booted there as the outer host (L1), initialises KVM ("VHE mode") and
 # has /dev/kvm. L1's init runs our VMM on that kernel again (L2) with a busybox initramfs
 # and a virtio-blk disk on PCI; the init loads the virtio modules, prints a marker line and
-# what it reads from the disk, and powers off (PSCI SYSTEM_OFF: the VMM exits 0).
+# what it reads from the disk, and powers off (PSCI SYSTEM_OFF: the VMM exits 0). A second
+# run reboots instead (PSCI SYSTEM_RESET: exit 3), a third names a file that is no Image.
 #
 # Usage: tests/harness-arm64/boot.sh [VMM [SECCOMP]]
 #   VMM: the static arm64 VMM (default build/arm64/vmm-static: make ARCH=arm64 static)
@@ -32,6 +33,7 @@ if [ ! -x "$vmm" ]; then
 fi
 
 # The kernel and busybox (tests/harness-arm64/fetch.sh sets KERNEL and BUSYBOX).
+# shellcheck source=/dev/null  # fetch.sh, found from the repository root
 . tests/harness-arm64/fetch.sh
 
 work=$(mktemp -d)
@@ -60,6 +62,8 @@ if [ -b /dev/vda ]; then
 else
 	echo "L2 disk: no /dev/vda"; \$bb ls /sys/bus/pci/devices
 fi
+# the second run asks for a reset instead (PSCI SYSTEM_RESET: the VMM exits 3)
+if \$bb grep -q l2.reboot /proc/cmdline; then \$bb reboot -f; fi
 \$bb poweroff -f
 EOS
 chmod 755 "$work/l2/init"
@@ -87,6 +91,11 @@ start=\$(/bin/busybox cut -d' ' -f1 /proc/uptime)
 rc=\$?
 end=\$(/bin/busybox cut -d' ' -f1 /proc/uptime)
 echo "L1: vmm exit status \$rc, \$start s to \$end s of L1 uptime"
+/vmm-static --kernel /Image --initrd /l2.cpio --memory 256M --timeout 300 --seccomp $seccomp \\
+	--cmdline "console=ttyS0 panic=-1 quiet l2.reboot" >/dev/null
+echo "L1: reboot run: vmm exit status \$?"
+/vmm-static --kernel /l2.cpio --memory 64M
+echo "L1: bad kernel: vmm exit status \$?"
 /bin/busybox poweroff -f
 EOS
 chmod 755 "$work/l1/init"
@@ -97,20 +106,34 @@ timeout 900 qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu max
 	-m 2048 -accel tcg -nographic -no-reboot -kernel "$KERNEL" -initrd "$work/l1.cpio.gz" \
 	-append "console=ttyAMA0 panic=-1" </dev/null 2>&1 | tee "$work/console.log" || true
 t1=$(date +%s.%N)
+tr -d '\r' <"$work/console.log" >"$work/console.txt" # the serial ends lines with CR LF
 wall=$(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }')
 
 status=0
-if grep -q "^$marker" "$work/console.log" &&
-	grep -q '^L1: vmm exit status 0,' "$work/console.log"; then
+if grep -q "^$marker" "$work/console.txt" &&
+	grep -q '^L1: vmm exit status 0,' "$work/console.txt"; then
 	echo "PASS: arm64 boot: L2 ran its init and powered off (vmm exit 0), ${wall} s wall"
 else
 	echo "FAIL: arm64 boot: no marker line or a non-zero vmm exit (${wall} s wall)"
 	status=1
 fi
-if grep -q "^L2 disk: $disk_text, serial arm64disk" "$work/console.log"; then
+if grep -q "^L2 disk: $disk_text, serial arm64disk" "$work/console.txt"; then
 	echo "PASS: arm64 virtio-blk: L2 read the disk over PCI (INTx)"
 else
 	echo "FAIL: arm64 virtio-blk: L2 did not read the disk's text"
+	status=1
+fi
+if grep -q '^L1: reboot run: vmm exit status 3$' "$work/console.txt"; then
+	echo "PASS: arm64 reset: the guest's reboot ends the VMM with exit status 3"
+else
+	echo "FAIL: arm64 reset: no exit status 3 after the guest's reboot"
+	status=1
+fi
+if grep -q '^vmm: --kernel /l2.cpio: not an arm64 kernel Image' "$work/console.txt" &&
+	grep -q '^L1: bad kernel: vmm exit status 2$' "$work/console.txt"; then
+	echo "PASS: arm64 bad kernel: named, exit status 2"
+else
+	echo "FAIL: arm64 bad kernel: no one-line error with exit status 2"
 	status=1
 fi
 exit $status

@@ -43,8 +43,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 SLIRP_OBJ := $(BUILD)/obj/virtio/net/net_slirp.o $(BUILD)/obj/virtio/net/net_slirp_loop.o
 NO_SLIRP_OBJ := $(BUILD)/obj/virtio/net/net_slirp-none.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c tests/unit/*/x86/test_*.c))
-# The arm64 device tree is pure data: its test runs on the x86 host too (with its libfdt).
-ARM64_UNIT_SRCS := tests/unit/firmware/arm64/test_fdt.c
+# The arm64 device tree and Image header are pure data: their tests run on x86 hosts too.
+ARM64_UNIT_SRCS := tests/unit/firmware/arm64/test_fdt.c tests/unit/vmm/arm64/test_image.c
 UNIT_SRCS += $(if $(filter x86,$(ARCH)),$(ARM64_UNIT_SRCS))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 # The `vmm run` guest init: a static program linked into the VMM itself (guest/init-blob.S).
@@ -118,6 +118,12 @@ $(BUILD)/unit/firmware/arm64/test_fdt: tests/unit/firmware/arm64/test_fdt.c test
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< tests/unit/check_main.c \
 		firmware/arm64/fdt.c -lfdt $(CHECK_LIBS)
+
+$(BUILD)/unit/vmm/arm64/test_image: tests/unit/vmm/arm64/test_image.c tests/unit/check_main.c \
+		vmm/arm64/image.c vmm/arm64/image.h vmm/hostfile.c vmm/memory.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< tests/unit/check_main.c \
+		vmm/arm64/image.c vmm/hostfile.c vmm/memory.c $(CHECK_LIBS)
 
 # Tiny guests: flat binaries assembled from tests/guests/*.S, run directly on /dev/kvm, and
 # ptyrun, which runs the VMM on a pseudo-terminal for them (static: the harness copies both).

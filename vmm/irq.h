@@ -50,7 +50,8 @@ typedef int (*irq_ioctl_fn)(int fd, unsigned long request, void *arg);
 struct irq_msi_route {
 	uint64_t addr;
 	uint32_t data;
-	uint8_t state; /* enum in irq.c: free, allocated (no route yet), routed */
+	uint32_t devid; /* the sender's PCI requester ID, where KVM wants it */
+	uint8_t state;	/* enum in irq.c: free, allocated (no route yet), routed */
 };
 
 struct irq_router {
@@ -59,6 +60,8 @@ struct irq_router {
 	pthread_mutex_t lock;
 	unsigned int nr_fixed; /* the chipset's entries at the start of table.entries */
 	unsigned int msi_end;  /* first GSI past the MSI range */
+	/* KVM translates MSIs by device (KVM_CAP_MSI_DEVID: an arm64 ITS): routes carry devid */
+	bool msi_devid;
 	struct irq_msi_route msi[IRQ_MAX_ROUTES - IRQ_MSI_GSI_BASE];
 	struct {
 		struct kvm_irq_routing hdr;
@@ -77,6 +80,12 @@ void irq_router_destroy(struct irq_router *r);
 
 /* A free GSI for an MSI route (no route yet), or -ENOSPC. */
 int irq_msi_alloc(struct irq_router *r);
+/*
+ * Who sends the GSI's messages: a PCI requester ID (bus << 8 | device << 3 | function),
+ * which an interrupt controller that translates by device (an arm64 ITS) needs in every
+ * route. Takes effect with the next irq_msi_set(); -EINVAL for a GSI that is not allocated.
+ */
+int irq_msi_set_device(struct irq_router *r, int gsi, uint32_t devid);
 /*
  * Route an allocated GSI to the MSI message (addr, data) and re-install the table;
  * nothing is installed when the route already has these values. -EINVAL for a GSI that

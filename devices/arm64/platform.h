@@ -13,9 +13,15 @@
 /* The device tree: at most 2 MiB (the boot protocol's limit), in its own 2 MiB block. */
 #define ARM64_FDT_MAX_SIZE 0x200000ull
 
-/* GICv3: the distributor's 64 KiB, then one 128 KiB redistributor (two frames) per vCPU. */
+/*
+ * GICv3: the distributor's 64 KiB, the ITS, then one 128 KiB redistributor (two frames) per
+ * vCPU.
+ */
 #define ARM64_GIC_DIST_ADDR 0xf0000000ull
 #define ARM64_GIC_DIST_SIZE 0x10000ull
+/* The ITS, which turns a PCI device's MSI writes into LPIs: a control and a translation frame. */
+#define ARM64_GIC_ITS_ADDR 0xf0080000ull
+#define ARM64_GIC_ITS_SIZE 0x20000ull
 #define ARM64_GIC_REDIST_ADDR 0xf0100000ull
 #define ARM64_GIC_REDIST_SIZE_PER_CPU 0x20000ull
 /* The redistributors end below the UART: 0xf0100000 + 120 * 128 KiB = 0xf1000000. */

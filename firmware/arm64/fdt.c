@@ -24,6 +24,7 @@
 #define IRQ_TYPE_LEVEL_LOW 8
 
 #define PHANDLE_GIC 1
+#define PHANDLE_ITS 2
 
 /* PCI: the first cell of a child address says which space (PCI Bus Binding, 2.2.1.1). */
 #define PCI_SPACE_MEM32 0x02000000u
@@ -143,6 +144,28 @@ static int add_timer(void *fdt)
 	return ret ?: fdt_end_node(fdt);
 }
 
+/* The ITS, a child of the GIC: where PCI devices send their MSIs (#msi-cells: device ID). */
+static int add_its(void *fdt)
+{
+	const uint64_t reg[] = { ARM64_GIC_ITS_ADDR, ARM64_GIC_ITS_SIZE };
+	char name[48];
+	int ret;
+
+	snprintf(name, sizeof(name), "msi-controller@%llx", (unsigned long long)ARM64_GIC_ITS_ADDR);
+	ret = fdt_begin_node(fdt, name);
+	if (!ret)
+		ret = fdt_property_string(fdt, "compatible", "arm,gic-v3-its");
+	if (!ret)
+		ret = fdt_property(fdt, "msi-controller", NULL, 0);
+	if (!ret)
+		ret = fdt_property_u32(fdt, "#msi-cells", 1);
+	if (!ret)
+		ret = prop_u64s(fdt, "reg", reg, 2);
+	if (!ret)
+		ret = fdt_property_u32(fdt, "phandle", PHANDLE_ITS);
+	return ret ?: fdt_end_node(fdt);
+}
+
 static int add_gic(void *fdt, const struct devtree_config *cfg)
 {
 	const uint64_t reg[] = { ARM64_GIC_DIST_ADDR, ARM64_GIC_DIST_SIZE, ARM64_GIC_REDIST_ADDR,
@@ -170,6 +193,8 @@ static int add_gic(void *fdt, const struct devtree_config *cfg)
 		ret = fdt_property(fdt, "ranges", NULL, 0);
 	if (!ret)
 		ret = fdt_property_u32(fdt, "phandle", PHANDLE_GIC);
+	if (!ret)
+		ret = add_its(fdt);
 	return ret ?: fdt_end_node(fdt);
 }
 
@@ -240,6 +265,7 @@ static int add_pci(void *fdt, const struct devtree_config *cfg)
 {
 	const uint64_t reg[] = { PLATFORM_PCI_ECAM_START, PLATFORM_PCI_ECAM_SIZE };
 	const uint32_t bus_range[] = { 0, 0 };
+	const uint32_t msi_map[] = { 0, PHANDLE_ITS, 0, 0x10000 };
 	uint32_t ranges[2 * 7];
 	unsigned int nranges = 7;
 	char name[32];
@@ -273,6 +299,9 @@ static int add_pci(void *fdt, const struct devtree_config *cfg)
 		ret = fdt_property(fdt, "dma-coherent", NULL, 0);
 	if (!ret)
 		ret = pci_interrupt_map(fdt);
+	/* every requester ID is its own device ID at the ITS */
+	if (!ret)
+		ret = prop_u32s(fdt, "msi-map", msi_map, 4);
 	return ret ?: fdt_end_node(fdt);
 }
 

@@ -29,10 +29,10 @@ struct devtree_config {
 
 /*
  * The whole tree: memory, cpus (started through PSCI), PSCI 0.2+ over hvc, the architected
- * timer, a GICv3, the 16550 UART at ARM64_UART_ADDR, the PCI host bridge of
- * devices/pci_bus.c (ECAM, its memory windows, INTx wired to SPIs) and chosen (bootargs,
- * stdout-path, initrd). Returns its size in bytes, or -ENOSPC (buf too small) or -EINVAL
- * (cfg out of range).
+ * timer, a GICv3 with an ITS, the 16550 UART at ARM64_UART_ADDR, the PCI host bridge of
+ * devices/pci_bus.c (ECAM, its memory windows, INTx wired to SPIs, MSIs to the ITS) and
+ * chosen (bootargs, stdout-path, initrd). Returns its size in bytes, or -ENOSPC (buf too
+ * small) or -EINVAL (cfg out of range).
  */
 ssize_t devtree_build(void *buf, size_t size, const struct devtree_config *cfg);
 

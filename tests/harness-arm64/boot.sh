@@ -59,6 +59,7 @@ for m in $(echo "$mods" | sed 's|[a-z]*/||g' | tr '\n' ' '); do \$bb insmod /mod
 \$bb sleep 1
 if [ -b /dev/vda ]; then
 	echo "L2 disk: \$(\$bb head -c ${#disk_text} /dev/vda), serial \$(\$bb cat /sys/block/vda/serial)"
+	\$bb grep virtio /proc/interrupts | \$bb sed 's/^/L2 irq: /'
 else
 	echo "L2 disk: no /dev/vda"; \$bb ls /sys/bus/pci/devices
 fi
@@ -118,9 +119,15 @@ else
 	status=1
 fi
 if grep -q "^L2 disk: $disk_text, serial arm64disk" "$work/console.txt"; then
-	echo "PASS: arm64 virtio-blk: L2 read the disk over PCI (INTx)"
+	echo "PASS: arm64 virtio-blk: L2 read the disk over PCI"
 else
 	echo "FAIL: arm64 virtio-blk: L2 did not read the disk's text"
+	status=1
+fi
+if grep -q '^L2 irq: .*ITS-MSI.*virtio0-req' "$work/console.txt"; then
+	echo "PASS: arm64 MSI-X: the disk's queue interrupts come through the ITS"
+else
+	echo "FAIL: arm64 MSI-X: no ITS-MSI interrupt for the disk's queues"
 	status=1
 fi
 if grep -q '^L1: reboot run: vmm exit status 3$' "$work/console.txt"; then

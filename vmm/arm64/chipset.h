@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The arm64 machine's interrupt controller: KVM's in-kernel GICv3 (Documentation/virt/kvm/
- * devices/arm-vgic-v3.rst), created through KVM_CREATE_DEVICE at the addresses of
- * devices/arm64/platform.h. The same contract as vmm/x86/chipset.h, so that vmm/irq.c routes
- * GSIs the same way on both: GSI n is the GIC's SPI n (interrupt ID 32 + n).
+ * The arm64 machine's interrupt controller: KVM's in-kernel GICv3 and its ITS
+ * (Documentation/virt/kvm/devices/arm-vgic-v3.rst, arm-vgic-its.rst), created through
+ * KVM_CREATE_DEVICE at the addresses of devices/arm64/platform.h. With an ITS, KVM wants the
+ * sender's device ID in every MSI route (KVM_CAP_MSI_DEVID; vmm/irq.c asks). The same contract as
+ * vmm/x86/chipset.h, so that vmm/irq.c routes GSIs the same way on both: GSI n is the GIC's SPI n
+ * (interrupt ID 32 + n).
  */
 #ifndef VMM_ARM64_CHIPSET_H
 #define VMM_ARM64_CHIPSET_H
@@ -20,11 +22,11 @@
 /* The fixed routes (GSI n to SPI n) into e, which has room for CHIPSET_ROUTES. Returns that. */
 unsigned int chipset_routes(struct kvm_irq_routing_entry *e);
 /*
- * The GICv3 device and its distributor and redistributor addresses. Returns 0, or -errno
- * with a sentence in err (a host whose GIC cannot run a virtual GICv3 says so here).
+ * The GICv3 device with its distributor and redistributor addresses, and the ITS. Returns
+ * 0, or -errno with a sentence in err (a host whose GIC cannot run a virtual GICv3 says so).
  */
 int chipset_create(int sys_fd, int vm_fd, char *err, size_t errlen);
-/* Once every vCPU exists: the number of interrupts, then the GIC's initialisation. */
+/* Once every vCPU exists: the number of interrupts, then the GIC's and the ITS's set-up. */
 int chipset_finish(char *err, size_t errlen);
 /*
  * The value KVM_IRQ_LINE takes for SPI n: the interrupt type in bits 24-31, the interrupt

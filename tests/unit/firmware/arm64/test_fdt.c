@@ -208,6 +208,18 @@ START_TEST(test_pci_host_bridge_matches_the_bus)
 	ck_assert_uint_eq(cell32(map, 40 + 4),
 			  fdt_get_phandle(tree, node("/interrupt-controller@f0000000")));
 	ck_assert_uint_eq(cell32(map, 40 + 8), PLATFORM_PCI_INTX_GSI_BASE + 1);
+	/* MSIs: the ITS, a child of the GIC, with requester ID = device ID */
+	map = prop(pci, "msi-map", &len);
+	ck_assert_int_eq(len, 16);
+	ck_assert_uint_eq(cell32(map, 1),
+			  fdt_get_phandle(tree, node("/interrupt-controller@f0000000/"
+						     "msi-controller@f0080000")));
+	ck_assert_uint_eq(cell32(map, 3), 0x10000);
+	ck_assert_int_eq(fdt_node_check_compatible(
+				 tree,
+				 node("/interrupt-controller@f0000000/msi-controller@f0080000"),
+				 "arm,gic-v3-its"),
+			 0);
 }
 END_TEST
 

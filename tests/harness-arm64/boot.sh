@@ -2,10 +2,11 @@
 # The arm64 VMM boots Debian's arm64 cloud kernel, inside an arm64 KVM host made in software:
 # QEMU's TCG emulates an arm64 "virt" board with EL2 (virtualization=on) and a GICv3, so the
 # same Debian kernel, booted there as the outer host (L1), initialises KVM ("VHE mode") and
-# has /dev/kvm. L1's init runs our VMM on that kernel again (L2) with a busybox initramfs
-# and a virtio-blk disk on PCI; the init loads the virtio modules, prints a marker line and
-# what it reads from the disk, and powers off (PSCI SYSTEM_OFF: the VMM exits 0). A second
-# run reboots instead (PSCI SYSTEM_RESET: exit 3), a third names a file that is no Image.
+# has /dev/kvm. L1's init runs our VMM on that kernel again (L2) with a busybox initramfs,
+# a virtio-blk disk and a virtio-net NIC on a TAP, both on PCI; the init loads the virtio
+# modules, prints a marker line, what it reads from the disk and how its pings to L1 went,
+# and powers off (PSCI SYSTEM_OFF: the VMM exits 0). A second run reboots instead (PSCI
+# SYSTEM_RESET: exit 3), a third names a file that is no Image.
 #
 # Usage: tests/harness-arm64/boot.sh [VMM [SECCOMP]]
 #   VMM: the static arm64 VMM (default build/arm64/vmm-static: make ARCH=arm64 static)
@@ -43,10 +44,11 @@ trap 'rm -rf "$work"' EXIT
 # ran, reads the disk and powers off.
 mkdir -p "$work/l2/bin" "$work/l2/proc" "$work/l2/sys" "$work/l2/dev" "$work/l2/modules"
 cp "$BUSYBOX" "$work/l2/bin/busybox"
-mods="virtio/virtio_ring virtio/virtio virtio/virtio_pci_modern_dev virtio/virtio_pci_legacy_dev
-virtio/virtio_pci block/virtio_blk"
+mods="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
+drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci drivers/block/virtio_blk
+net/core/failover drivers/net/net_failover drivers/net/virtio_net"
 for m in $mods; do
-	cp "$MODULES/kernel/drivers/$m.ko" "$work/l2/modules/"
+	cp "$MODULES/kernel/$m.ko" "$work/l2/modules/"
 done
 cat >"$work/l2/init" <<EOS
 #!/bin/busybox sh
@@ -62,6 +64,12 @@ if [ -b /dev/vda ]; then
 	\$bb grep virtio /proc/interrupts | \$bb sed 's/^/L2 irq: /'
 else
 	echo "L2 disk: no /dev/vda"; \$bb ls /sys/bus/pci/devices
+fi
+if [ -d /sys/class/net/eth0 ]; then
+	\$bb ip addr add 10.0.2.15/24 dev eth0 && \$bb ip link set eth0 up
+	echo "L2 net: \$(\$bb ping -c 3 -W 5 10.0.2.1 | \$bb grep 'packets received')"
+else
+	echo "L2 net: no eth0"
 fi
 # the second run asks for a reset instead (PSCI SYSTEM_RESET: the VMM exits 3)
 if \$bb grep -q l2.reboot /proc/cmdline; then \$bb reboot -f; fi
@@ -79,15 +87,21 @@ cp "$vmm" "$work/l1/vmm-static"
 cp "$KERNEL" "$work/l1/Image"
 cp "$work/l2.cpio" "$work/l1/l2.cpio"
 cp "$work/disk.img" "$work/l1/disk.img"
+cp "$MODULES/kernel/drivers/net/tun.ko" "$work/l1/tun.ko"
 cat >"$work/l1/init" <<EOS
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sys /sys
 /bin/busybox mount -t devtmpfs dev /dev
 [ -c /dev/kvm ] || echo "L1: no /dev/kvm"
+/bin/busybox insmod /tun.ko
+# the VMM creates the TAP; L1 gives it an address once it is there
+(i=0; while [ ! -d /sys/class/net/vmmtap0 ] && [ \$i -lt 600 ]; do /bin/busybox sleep 0.1; i=\$((i + 1)); done
+ /bin/busybox ip addr add 10.0.2.1/24 dev vmmtap0 && /bin/busybox ip link set vmmtap0 up) &
 start=\$(/bin/busybox cut -d' ' -f1 /proc/uptime)
 /vmm-static --kernel /Image --initrd /l2.cpio --cpus 2 --memory 256M --timeout 300 \\
-	--disk path=/disk.img,serial=arm64disk --seccomp $seccomp \\
+	--disk path=/disk.img,serial=arm64disk --net tap=vmmtap0,mac=02:00:00:00:00:01 \\
+	--seccomp $seccomp \\
 	--cmdline "console=ttyS0 earlycon panic=-1"
 rc=\$?
 end=\$(/bin/busybox cut -d' ' -f1 /proc/uptime)
@@ -128,6 +142,12 @@ if grep -q '^L2 irq: .*ITS-MSI.*virtio0-req' "$work/console.txt"; then
 	echo "PASS: arm64 MSI-X: the disk's queue interrupts come through the ITS"
 else
 	echo "FAIL: arm64 MSI-X: no ITS-MSI interrupt for the disk's queues"
+	status=1
+fi
+if grep -q '^L2 net: 3 packets transmitted, 3 packets received' "$work/console.txt"; then
+	echo "PASS: arm64 virtio-net: L2 pings L1 through the TAP"
+else
+	echo "FAIL: arm64 virtio-net: L2's pings to L1 did not all come back"
 	status=1
 fi
 if grep -q '^L1: reboot run: vmm exit status 3$' "$work/console.txt"; then

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-    build-essential pkg-config musl-tools check libseccomp-dev liburing-dev libslirp-dev
+    build-essential pkg-config musl-tools check libseccomp-dev liburing-dev libslirp-dev libfdt-dev
     zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev
     clang libclang-rt-14-dev clang-format
     qemu-system-x86 busybox-static cpio xz-utils lz4 zstd socat e2fsprogs kmod fio debootstrap

@@ -11,9 +11,9 @@ set -u
 # so the catch-all vmm/* comes last. Layers of equal rank may include each other.
 # docs/architecture.md draws the same picture.
 LAYERS='
-0 platform devices/platform.h
+0 platform devices/platform.h devices/arm64/platform.h
 1 core     vmm/kvm.* vmm/memory.* vmm/irq.* vmm/seccomp.* vmm/seccomp_* vmm/event_loop.* vmm/hostfile.*
-1 core     vmm/exit_codes.h vmm/json.* vmm/parse.* vmm/x86/cpuid.* vmm/x86/chipset.*
+1 core     vmm/exit_codes.h vmm/json.* vmm/parse.* vmm/x86/cpuid.* vmm/x86/chipset.* vmm/arm64/chipset.*
 1 core     vmm/snapshot_format.* vmm/sha256.* vmm/version.h
 2 devices  devices/*
 2 firmware firmware/*

@@ -393,5 +393,8 @@ int virtio_pci_init(struct virtio_pci *vp, struct virtio_device *vdev, struct pc
 		ret = vdev->ops->prepare(vdev, vp->kick_fd);
 	if (!ret)
 		ret = pci_bus_add_device(bus, &vp->pci);
+	/* now that it has a slot: bus 0, function 0, so the requester ID is slot << 3 */
+	for (unsigned int i = 0; ret >= 0 && i < vp->nvectors; i++)
+		irq_msi_set_device(vp->irq, vp->vectors[i].gsi, vp->pci.slot << 3);
 	return ret < 0 ? ret : 0;
 }

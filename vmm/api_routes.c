@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vmm/arch.h"
 #include "vmm/exit_codes.h"
 #include "vmm/json.h"
 #include "vmm/pause.h"
@@ -220,7 +221,8 @@ static int power_button(struct vm *vm, const struct api_config *cfg, char *body,
 		return errorf(body, cap, 409, "the VM is stopping");
 	if (vm_is_paused(vm))
 		return errorf(body, cap, 409, "the VM is paused: resume it first");
-	power_button_press(&vm->power);
+	if (arch_power_button(vm))
+		return errorf(body, cap, 409, "this machine has no power button");
 	snprintf(body, cap, "{\"state\": \"running\"}");
 	return 200;
 }
@@ -263,6 +265,8 @@ static int snapshot_vm(struct vm *vm, const struct json_value *params, char *bod
 	case -ENOSPC:
 	case -EDQUOT:
 		return api_error(body, cap, 507, err);
+	case -EOPNOTSUPP:
+		return api_error(body, cap, 501, err);
 	default:
 		return api_error(body, cap, 500, err);
 	}

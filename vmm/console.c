@@ -10,7 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 
-#include "devices/platform.h"
+#include "vmm/arch.h"
 
 /*
  * The kernel's own termios layout, saved and put back with plain TCGETS / TCSETS ioctls
@@ -143,7 +143,7 @@ static void uart_set_irq(void *ctx, bool level)
 {
 	struct console *con = ctx;
 
-	kvm_irq_line(&con->vm->kvm, PLATFORM_COM1_IRQ, level);
+	kvm_irq_line(&con->vm->kvm, ARCH_SERIAL_IRQ, level);
 }
 
 static void uart_rx_ready(void *ctx)

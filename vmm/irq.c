@@ -32,9 +32,11 @@ static int install(struct irq_router *r)
 		r->table.entries[n++] = (struct kvm_irq_routing_entry){
 			.gsi = gsi,
 			.type = KVM_IRQ_ROUTING_MSI,
+			.flags = r->msi_devid ? KVM_MSI_VALID_DEVID : 0,
 			.u.msi = { .address_lo = (uint32_t)m->addr,
 				   .address_hi = (uint32_t)(m->addr >> 32),
-				   .data = m->data },
+				   .data = m->data,
+				   .devid = r->msi_devid ? m->devid : 0 },
 		};
 	}
 	r->table.hdr.nr = n;
@@ -56,6 +58,7 @@ int irq_router_init_with(struct irq_router *r, int vm_fd, irq_ioctl_fn fn)
 	limit = fn(vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_IRQ_ROUTING);
 	if (limit <= 0 || limit > IRQ_MAX_ROUTES)
 		limit = IRQ_MAX_ROUTES; /* a VM fd too old to answer: 1024 is KVM's oldest */
+	r->msi_devid = fn(vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_MSI_DEVID) > 0;
 	r->msi_end = IRQ_MSI_GSI_BASE;
 	if ((unsigned int)limit > r->nr_fixed)
 		r->msi_end += (unsigned int)limit - r->nr_fixed;
@@ -119,13 +122,27 @@ int irq_msi_set(struct irq_router *r, int gsi, uint64_t addr, uint32_t data)
 		ret = -EINVAL;
 	} else if (m->state != MSI_ROUTED || m->addr != addr || m->data != data) {
 		old = *m;
-		*m = (struct irq_msi_route){ .addr = addr, .data = data, .state = MSI_ROUTED };
+		*m = (struct irq_msi_route){
+			.addr = addr, .data = data, .devid = old.devid, .state = MSI_ROUTED
+		};
 		ret = install(r);
 		if (ret)
 			*m = old;
 	}
 	pthread_mutex_unlock(&r->lock);
 	return ret;
+}
+
+int irq_msi_set_device(struct irq_router *r, int gsi, uint32_t devid)
+{
+	struct irq_msi_route *m;
+
+	pthread_mutex_lock(&r->lock);
+	m = msi_slot(r, gsi);
+	if (m)
+		m->devid = devid;
+	pthread_mutex_unlock(&r->lock);
+	return m ? 0 : -EINVAL;
 }
 
 int irq_msi_free(struct irq_router *r, int gsi)
@@ -184,7 +201,7 @@ int irq_irqfd_deassign(struct irq_router *r, int gsi, int eventfd)
 
 int irq_line(struct irq_router *r, unsigned int gsi, bool level)
 {
-	struct kvm_irq_level line = { .irq = gsi, .level = level ? 1 : 0 };
+	struct kvm_irq_level line = { .irq = CHIPSET_IRQ_LINE(gsi), .level = level ? 1 : 0 };
 	int ret = r->ioctl(r->vm_fd, KVM_IRQ_LINE, &line);
 
 	return ret < 0 ? ret : 0;

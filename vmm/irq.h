@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Interrupt routing for one VM: the chipset's fixed wiring of GSIs to the in-kernel
- * interrupt controllers (vmm/x86/chipset.h), plus MSI routes that devices add and change while the
- * guest runs (MSI-X vectors), and the eventfds (irqfd) through which device threads raise a GSI
- * without a vCPU exit.
+ * interrupt controllers (vmm/x86/chipset.h, vmm/arm64/chipset.h), plus MSI routes that
+ * devices add and change while the guest runs (MSI-X vectors), and the eventfds (irqfd)
+ * through which device threads raise a GSI without a vCPU exit.
  *
  * KVM_SET_GSI_ROUTING replaces the VM's whole routing table, so the router keeps the
  * table: the fixed entries are built once, and every MSI change re-installs them plus
@@ -26,7 +26,11 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
+#if defined(__aarch64__)
+#include "vmm/arm64/chipset.h"
+#else
 #include "vmm/x86/chipset.h"
+#endif
 
 /* GSIs below this are the chipset's; MSI routes take the ones above. */
 #define IRQ_MSI_GSI_BASE CHIPSET_GSIS
@@ -46,7 +50,8 @@ typedef int (*irq_ioctl_fn)(int fd, unsigned long request, void *arg);
 struct irq_msi_route {
 	uint64_t addr;
 	uint32_t data;
-	uint8_t state; /* enum in irq.c: free, allocated (no route yet), routed */
+	uint32_t devid; /* the sender's PCI requester ID, where KVM wants it */
+	uint8_t state;	/* enum in irq.c: free, allocated (no route yet), routed */
 };
 
 struct irq_router {
@@ -55,6 +60,8 @@ struct irq_router {
 	pthread_mutex_t lock;
 	unsigned int nr_fixed; /* the chipset's entries at the start of table.entries */
 	unsigned int msi_end;  /* first GSI past the MSI range */
+	/* KVM translates MSIs by device (KVM_CAP_MSI_DEVID: an arm64 ITS): routes carry devid */
+	bool msi_devid;
 	struct irq_msi_route msi[IRQ_MAX_ROUTES - IRQ_MSI_GSI_BASE];
 	struct {
 		struct kvm_irq_routing hdr;
@@ -73,6 +80,12 @@ void irq_router_destroy(struct irq_router *r);
 
 /* A free GSI for an MSI route (no route yet), or -ENOSPC. */
 int irq_msi_alloc(struct irq_router *r);
+/*
+ * Who sends the GSI's messages: a PCI requester ID (bus << 8 | device << 3 | function),
+ * which an interrupt controller that translates by device (an arm64 ITS) needs in every
+ * route. Takes effect with the next irq_msi_set(); -EINVAL for a GSI that is not allocated.
+ */
+int irq_msi_set_device(struct irq_router *r, int gsi, uint32_t devid);
 /*
  * Route an allocated GSI to the MSI message (addr, data) and re-install the table;
  * nothing is installed when the route already has these values. -EINVAL for a GSI that

@@ -11,8 +11,6 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
-#include "vmm/x86/chipset.h"
-
 struct kvm_required_cap {
 	int cap;
 	const char *name;
@@ -21,11 +19,16 @@ struct kvm_required_cap {
 
 static const struct kvm_required_cap required_caps[] = {
 	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", "guest RAM from our own mapping" },
-	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP", "in-kernel PIC, IOAPIC and local APICs" },
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP", "in-kernel interrupt controllers" },
+#if defined(__x86_64__)
 	{ KVM_CAP_PIT2, "KVM_CAP_PIT2", "in-kernel PIT timer" },
 	{ KVM_CAP_IRQ_INJECT_STATUS, "KVM_CAP_IRQ_INJECT_STATUS", "interrupt lines" },
 	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID", "CPUID set-up" },
 	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR", "VM creation on Intel hosts" },
+#elif defined(__aarch64__)
+	{ KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2", "starting and stopping vCPUs" },
+	{ KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL", "the in-kernel GIC" },
+#endif
 	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD", "virtio notifications" },
 	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD", "virtio interrupts" },
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", "stopping vCPUs cleanly" },
@@ -83,7 +86,7 @@ int kvm_create_vm(struct kvm *kvm, char *err, size_t errlen)
 	kvm->vm_fd = ioctl(kvm->sys_fd, KVM_CREATE_VM, 0);
 	if (kvm->vm_fd < 0)
 		return fail(err, errlen, -errno, "KVM_CREATE_VM%s: %s", "");
-	return chipset_create(kvm->sys_fd, kvm->vm_fd, err, errlen);
+	return 0;
 }
 
 int kvm_irq_line(struct kvm *kvm, unsigned int irq, int level)

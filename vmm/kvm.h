@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The KVM system and VM file descriptors: open /dev/kvm, check that the kernel offers
- * every capability this VMM relies on, and create a VM with the in-kernel interrupt
- * controllers (PIC, IOAPIC, local APICs) and PIT, so timer and interrupt traffic never
- * has to leave the kernel.
+ * every capability this VMM relies on, and create a VM. Its in-kernel interrupt
+ * controllers (x86: PIC, IOAPIC, local APICs and PIT; arm64: the GIC) come from
+ * vmm/arch.h, so timer and interrupt traffic never has to leave the kernel.
  */
 #ifndef VMM_KVM_H
 #define VMM_KVM_H
@@ -24,9 +24,9 @@ struct kvm {
  * returns -errno and writes a sentence naming what is missing into err.
  */
 int kvm_open(struct kvm *kvm, const char *path, char *err, size_t errlen);
-/* Create the VM and its in-kernel chipset (vmm/x86/chipset.h). Same error convention. */
+/* Create the VM (its interrupt controllers come from vmm/arch.h). Same error convention. */
 int kvm_create_vm(struct kvm *kvm, char *err, size_t errlen);
-/* Drive an interrupt line of the in-kernel PIC/IOAPIC (level 1 = asserted). */
+/* Drive an interrupt line of the in-kernel PIC/IOAPIC or GIC (level 1 = asserted). */
 int kvm_irq_line(struct kvm *kvm, unsigned int irq, int level);
 void kvm_close(struct kvm *kvm);
 

@@ -17,11 +17,11 @@
 #include "firmware/smbios.h"
 #include "vmm/run/config.h"
 #include "vmm/api.h"
+#include "vmm/arch.h"
 #include "vmm/gdb/stub.h"
 #include "vmm/console.h"
 #include "vmm/ctl.h"
 #include "vmm/devices.h"
-#include "vmm/x86/boot.h"
 #include "vmm/event_loop.h"
 #include "vmm/exit_codes.h"
 #include "vmm/host.h"
@@ -256,10 +256,8 @@ int main(int argc, char **argv)
 	} else if (!opts.run || opts.verbose) {
 		fprintf(stderr, "vmm: uuid %s\n", uuid_text);
 		devices_log_opened(&vm);
-		if (unpacked.format != UNPACK_UNKNOWN) { /* a bzImage: who unpacks it, and how */
-			kernel_unpack_describe(&unpacked, err, sizeof(err));
+		if (arch_kernel_note(&unpacked, err, sizeof(err)))
 			fprintf(stderr, "vmm: %s\n", err);
-		}
 	}
 
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -285,6 +283,8 @@ int main(int argc, char **argv)
 			strerror(-code));
 	vm.ncpus = opts.cpus;
 	vm_mark_phase(&vm, VM_PHASE_VM_CREATED);
+	if (create_vcpus(&vm, err, sizeof(err)))
+		return host_error(err);
 	if (devices_connect(&vm, err, sizeof(err)))
 		return usage_error(err);
 

@@ -111,6 +111,7 @@ static const struct rule main_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_SET_GUEST_DEBUG),
 	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_MP_STATE),
 	ALLOW_ON(unlinkat, VMM_SECCOMP_FD_API),
+#ifdef __x86_64__ /* snapshots are x86-only so far */
 	/*
 	 * vm.snapshot (vmm/snapshot.c), with every vCPU parked: read their state and the
 	 * in-kernel chipset's, make the disks durable, and write two new files in the
@@ -128,6 +129,7 @@ static const struct rule main_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_VCPU, KVM_GET_VCPU_EVENTS),
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_GET_IRQCHIP),
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_GET_PIT2),
+#endif
 	ALLOW_ON(fdatasync, VMM_SECCOMP_FD_DISK),
 	ALLOW_IF(openat, ARG_MASKED(2, O_ACCMODE | O_CREAT | O_TRUNC | O_DIRECTORY,
 				    O_RDONLY | O_DIRECTORY)),

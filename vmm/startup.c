@@ -13,12 +13,10 @@
 
 #include "devices/platform.h"
 #include "devices/pci.h"
-#include "firmware/x86/acpi.h"
 #include "firmware/smbios.h"
+#include "vmm/arch.h"
 #include "vmm/console.h"
 #include "vmm/devices.h"
-#include "vmm/x86/boot.h"
-#include "vmm/x86/cpuid.h"
 #include "vmm/exit_codes.h"
 #include "vmm/jail.h"
 #include "vmm/main_loop.h"
@@ -31,23 +29,6 @@
 #include "vmm/test_hooks.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
-
-static void on_poweroff(void *ctx)
-{
-	vm_request_stop(ctx, VMM_EXIT_POWEROFF);
-}
-
-static void on_sci(void *ctx, int level)
-{
-	struct vm *vm = ctx;
-
-	kvm_irq_line(&vm->kvm, PLATFORM_ACPI_SCI_IRQ, level);
-}
-
-static void on_reset(void *ctx)
-{
-	vm_request_stop(ctx, VMM_EXIT_REBOOT);
-}
 
 static uint8_t *run_guest_bytes(void *ctx, uint64_t gpa, size_t len)
 {
@@ -62,72 +43,25 @@ static void on_run_status(void *ctx)
 	vm_request_stop(ctx, VMM_EXIT_POWEROFF);
 }
 
-/* SMBIOS: who made this machine, its UUID and name; the guest reads it as DMI data. */
-static int build_smbios(struct vm *vm, const struct vmm_options *opts,
-			char uuid_text[SMBIOS_UUID_TEXT_LEN + 1])
-{
-	struct smbios_config cfg = {
-		.name = opts->name,
-		.ncpus = opts->cpus,
-		.mem_size = opts->memory,
-	};
-	size_t size = PLATFORM_SMBIOS_END - PLATFORM_SMBIOS_START;
-	if (opts->has_uuid)
-		memcpy(cfg.uuid, opts->uuid, sizeof(cfg.uuid));
-	else if (smbios_uuid_generate(cfg.uuid))
-		return -EIO;
-	smbios_uuid_format(cfg.uuid, uuid_text);
-	return smbios_build(guest_mem_ptr(&vm->mem, PLATFORM_SMBIOS_START, size), size,
-			    PLATFORM_SMBIOS_START, &cfg) < 0
-		       ? -EINVAL
-		       : 0;
-}
-
 /* Guest memory, firmware tables and the kernel: every input file is checked here. */
 int load_guest(struct vm *vm, const struct vmm_options *opts, const struct run_image *img,
 	       struct boot_entry *entry, char uuid_text[SMBIOS_UUID_TEXT_LEN + 1],
 	       struct kernel_unpack_result *unpacked, char *err, size_t errlen)
 {
-	struct acpi_config acpi = {
-		.ncpus = opts->cpus,
-		.pci_mmio64_base = pci_mmio64_base(opts->memory),
-		.pci_mmio64_size = PLATFORM_PCI_MMIO64_SIZE,
-	};
-	size_t acpi_size = PLATFORM_ACPI_END - PLATFORM_ACPI_START;
-	ssize_t used;
-	int ret;
+	int ret = guest_mem_alloc(&vm->mem, opts->memory);
 
-	ret = guest_mem_alloc(&vm->mem, opts->memory);
 	if (ret) {
 		snprintf(err, errlen, "--memory: cannot map %llu MiB: %s",
 			 (unsigned long long)(opts->memory >> 20), strerror(-ret));
 		return VMM_EXIT_USAGE;
 	}
-	used = acpi_build(guest_mem_ptr(&vm->mem, PLATFORM_ACPI_START, acpi_size), acpi_size,
-			  PLATFORM_ACPI_START, &acpi);
-	if (used < 0 || boot_setup_long_mode(&vm->mem) || build_smbios(vm, opts, uuid_text)) {
-		snprintf(err, errlen, "cannot build the firmware tables");
-		return VMM_EXIT_ERROR;
+	if (img) {
+		struct arch_built_initrd built = { img->cmdline, img->initramfs.buf,
+						   img->initramfs.len };
+
+		return arch_load_guest(vm, opts, &built, entry, uuid_text, unpacked, err, errlen);
 	}
-	if (opts->flat) {
-		ret = boot_load_flat(&vm->mem, opts->flat, entry, err, errlen);
-	} else {
-		struct boot_linux_config linux_cfg = {
-			.kernel_path = opts->kernel,
-			.initrd_path = opts->initrd,
-			.cmdline = opts->cmdline,
-			.rsdp_gpa = PLATFORM_ACPI_START,
-			.unpack = opts->kernel_unpack,
-			.unpacked = unpacked,
-		};
-		if (img) {
-			linux_cfg.cmdline = img->cmdline;
-			linux_cfg.initrd_data = img->initramfs.buf;
-			linux_cfg.initrd_len = img->initramfs.len;
-		}
-		ret = boot_load_linux(&vm->mem, &linux_cfg, entry, err, errlen);
-	}
-	return ret ? VMM_EXIT_USAGE : 0;
+	return arch_load_guest(vm, opts, NULL, entry, uuid_text, unpacked, err, errlen);
 }
 
 static void pci_set_irq(void *ctx, unsigned int gsi, bool level)
@@ -177,7 +111,7 @@ int create_vm(struct vm *vm, char *err, size_t errlen)
 {
 	int ret;
 
-	if (kvm_create_vm(&vm->kvm, err, errlen))
+	if (kvm_create_vm(&vm->kvm, err, errlen) || arch_create_irqchip(vm, err, errlen))
 		return VMM_EXIT_ERROR;
 	ret = guest_mem_register(&vm->mem, vm->kvm.vm_fd);
 	if (ret) {
@@ -189,8 +123,7 @@ int create_vm(struct vm *vm, char *err, size_t errlen)
 
 int create_devices(struct vm *vm, struct console *con, const struct vmm_options *opts)
 {
-	struct power_events events = { on_poweroff, on_reset, on_sci, vm };
-	int ret;
+	int ret = 0;
 
 	bus_init(&vm->pio, "port I/O");
 	bus_init(&vm->mmio, "MMIO");
@@ -198,9 +131,7 @@ int create_devices(struct vm *vm, struct console *con, const struct vmm_options 
 	vm->pio.quiet = vm->mmio.quiet = opts->run && !opts->verbose;
 	enum console_mode mode = opts->console;
 
-	power_init(&vm->power, &events, &vm->start);
-	ret = power_register(&vm->power, &vm->pio);
-	if (!ret && opts->run) {
+	if (opts->run) {
 		struct cmdport_host host = {
 			.output = run_output,
 			.status = on_run_status,
@@ -219,37 +150,48 @@ int create_devices(struct vm *vm, struct console *con, const struct vmm_options 
 	if (!ret)
 		ret = console_init(con, vm, mode);
 	if (!ret)
-		ret = uart_register(&vm->com1, &vm->pio, PLATFORM_COM1_PORT, "com1");
+		ret = arch_register_devices(vm);
 	if (!ret)
 		ret = test_hooks_register(vm);
+	return ret;
+}
+
+/*
+ * Every vCPU, before the devices: an arm64 GIC is initialised only once all vCPUs exist,
+ * and KVM takes no irqfd (which the virtio-pci devices bind) before that.
+ */
+int create_vcpus(struct vm *vm, char *err, size_t errlen)
+{
+	struct arch_vcpu_template *t = arch_vcpu_template_new(vm);
+	int ret = 0;
+
+	if (!t) {
+		snprintf(err, errlen, "cannot read the vCPU set-up from KVM: %s", strerror(errno));
+		return -errno;
+	}
+	for (unsigned int i = 0; i < vm->ncpus && !ret; i++) {
+		ret = vcpu_create(vm, &vm->vcpus[i], i, t);
+		if (ret)
+			snprintf(err, errlen, "cannot create vCPU %u: %s", i, strerror(-ret));
+	}
+	arch_vcpu_template_free(t);
+	if (!ret)
+		ret = arch_vcpus_created(vm, err, errlen);
 	return ret;
 }
 
 int start_vcpus(struct vm *vm, const struct boot_entry *entry, struct snapshot_source *src,
 		char *err, size_t errlen)
 {
-	struct kvm_cpuid2 *supported = cpuid_supported(vm->kvm.sys_fd);
 	int ret = 0;
 
-	if (!supported) {
-		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-		return -errno;
-	}
-	if (vm->kvm.tsc_deadline)
-		cpuid_set_tsc_deadline(supported);
-	for (unsigned int i = 0; i < vm->ncpus && !ret; i++) {
-		ret = vcpu_create(vm, &vm->vcpus[i], i, supported);
-		if (ret)
-			snprintf(err, errlen, "cannot create vCPU %u: %s", i, strerror(-ret));
-	}
-	free(supported);
 	/* a restore: every vCPU as saved, then the clock, the last thing before they run */
 	for (unsigned int i = 0; src && i < vm->ncpus && !ret; i++)
 		ret = snapshot_restore_vcpu(src, &vm->vcpus[i], err, errlen);
 	if (src && !ret)
 		ret = snapshot_restore_clock(src, vm, err, errlen);
-	/* a boot: only the boot vCPU gets a state; the others wait for the guest's INIT/SIPI */
-	if (!src && !ret && (ret = vcpu_setup_boot(&vm->vcpus[0], entry)))
+	/* a boot: only the boot vCPU gets a state; the others wait for the guest to start them */
+	if (!src && !ret && (ret = arch_vcpu_setup_boot(&vm->vcpus[0], entry)))
 		snprintf(err, errlen, "cannot set the boot vCPU's registers: %s", strerror(-ret));
 	if (!ret)
 		vm_mark_phase(vm, VM_PHASE_VCPUS);

@@ -41,9 +41,11 @@ int create_devices(struct vm *vm, struct console *con, const struct vmm_options 
 int create_pci_devices(struct vm *vm, char *err, size_t errlen);
 /* What the devices behind vCPU exits write: the console's output, `vmm run`'s output. */
 void vcpu_host_fds(struct vm *vm, const struct console *con, const struct vmm_options *opts);
+/* Creates every vCPU (vm->ncpus of them), before the devices. */
+int create_vcpus(struct vm *vm, char *err, size_t errlen);
 /*
- * Creates every vCPU, sets the boot vCPU's registers (or, with src, every vCPU's and the
- * clock from a snapshot), then starts their threads.
+ * Sets the boot vCPU's registers (or, with src, every vCPU's and the clock from a
+ * snapshot), then starts every vCPU's thread.
  */
 int start_vcpus(struct vm *vm, const struct boot_entry *entry, struct snapshot_source *src,
 		char *err, size_t errlen);

@@ -11,100 +11,14 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include "devices/platform.h"
-#include "vmm/x86/cpuid.h"
+#include "vmm/arch.h"
 #include "vmm/exit_codes.h"
 #include "vmm/devices.h"
 #include "vmm/seccomp.h"
 
-#define X86_CR0_PE 0x1ull
-#define X86_CR0_ET 0x10ull
-#define X86_CR0_PG 0x80000000ull
-#define X86_CR4_PAE 0x20ull
-#define EFER_LME 0x100ull
-#define EFER_LMA 0x400ull
-#define RFLAGS_RESERVED 0x2ull
-
-#define MSR_IA32_SYSENTER_CS 0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_IA32_MISC_ENABLE 0x1a0
-#define MSR_MTRR_DEF_TYPE 0x2ff
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SYSCALL_MASK 0xc0000084
-#define MSR_KERNEL_GS_BASE 0xc0000102
-#define MISC_ENABLE_FAST_STRING 0x1ull
-#define MTRR_ENABLE_WRITEBACK ((1ull << 11) | 6) /* MTRRs on, default type write-back */
-
-#define APIC_LVT_LINT0 0x350
-#define APIC_LVT_LINT1 0x360
-#define APIC_MODE_NMI 0x400
-#define APIC_MODE_EXTINT 0x700
-
-static int set_msrs(struct vcpu *vcpu)
-{
-	static const struct {
-		uint32_t index;
-		uint64_t value;
-	} initial[] = {
-		{ MSR_IA32_SYSENTER_CS, 0 },
-		{ MSR_IA32_SYSENTER_ESP, 0 },
-		{ MSR_IA32_SYSENTER_EIP, 0 },
-		{ MSR_STAR, 0 },
-		{ MSR_LSTAR, 0 },
-		{ MSR_CSTAR, 0 },
-		{ MSR_SYSCALL_MASK, 0 },
-		{ MSR_KERNEL_GS_BASE, 0 },
-		{ MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING },
-		{ MSR_MTRR_DEF_TYPE, MTRR_ENABLE_WRITEBACK },
-	};
-	const unsigned int n = sizeof(initial) / sizeof(initial[0]);
-	struct {
-		struct kvm_msrs header;
-		struct kvm_msr_entry entries[sizeof(initial) / sizeof(initial[0])];
-	} msrs = { .header.nmsrs = n };
-	int ret;
-
-	for (unsigned int i = 0; i < n; i++) {
-		msrs.entries[i].index = initial[i].index;
-		msrs.entries[i].data = initial[i].value;
-	}
-	ret = ioctl(vcpu->fd, KVM_SET_MSRS, &msrs);
-	if (ret < 0)
-		return -errno;
-	/* KVM stops at the first MSR it refuses; all of these are architectural */
-	return ret == (int)n ? 0 : -EINVAL;
-}
-
-/* Wire LINT0 to the legacy PIC (virtual-wire mode) and LINT1 to NMI, as firmware would. */
-static int set_lapic_lint(struct vcpu *vcpu)
-{
-	struct kvm_lapic_state lapic;
-	uint32_t lint0 = APIC_MODE_EXTINT, lint1 = APIC_MODE_NMI;
-
-	if (ioctl(vcpu->fd, KVM_GET_LAPIC, &lapic) < 0)
-		return -errno;
-	memcpy(&lapic.regs[APIC_LVT_LINT0], &lint0, sizeof(lint0));
-	memcpy(&lapic.regs[APIC_LVT_LINT1], &lint1, sizeof(lint1));
-	return ioctl(vcpu->fd, KVM_SET_LAPIC, &lapic) < 0 ? -errno : 0;
-}
-
-static int set_fpu(struct vcpu *vcpu)
-{
-	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 }; /* the values after FNINIT */
-
-	return ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0 ? -errno : 0;
-}
-
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index,
-		const struct kvm_cpuid2 *supported)
+		const struct arch_vcpu_template *t)
 {
-	size_t cpuid_size = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
-	struct kvm_cpuid2 *cpuid;
-	int ret;
-
 	memset(vcpu, 0, sizeof(*vcpu));
 	vcpu->vm = vm;
 	vcpu->index = index;
@@ -117,65 +31,7 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index,
 		vcpu->run = NULL;
 		return -errno;
 	}
-	cpuid = malloc(cpuid_size);
-	if (!cpuid)
-		return -ENOMEM;
-	memcpy(cpuid, supported, cpuid_size);
-	cpuid_for_vcpu(cpuid, index, vm->ncpus);
-	ret = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
-	free(cpuid);
-	if (ret)
-		return ret;
-	ret = set_msrs(vcpu);
-	if (!ret)
-		ret = set_fpu(vcpu);
-	if (!ret)
-		ret = set_lapic_lint(vcpu);
-	return ret;
-}
-
-static void long_mode_segment(struct kvm_segment *s, uint16_t selector, uint8_t type, bool code)
-{
-	*s = (struct kvm_segment){
-		.base = 0,
-		.limit = 0xffffffff,
-		.selector = selector,
-		.type = type,
-		.present = 1,
-		.s = 1,
-		.l = code,
-		.db = !code,
-		.g = 1,
-	};
-}
-
-int vcpu_setup_boot(struct vcpu *vcpu, const struct boot_entry *entry)
-{
-	struct kvm_sregs sregs;
-	struct kvm_regs regs = {
-		.rflags = RFLAGS_RESERVED,
-		.rip = entry->rip,
-		.rsi = entry->rsi,
-		.rsp = entry->rsp,
-	};
-
-	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
-		return -errno;
-	long_mode_segment(&sregs.cs, BOOT_GDT_CODE, 0xb, true);	 /* execute/read, accessed */
-	long_mode_segment(&sregs.ds, BOOT_GDT_DATA, 0x3, false); /* read/write, accessed */
-	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	sregs.tr = (struct kvm_segment){
-		.selector = BOOT_GDT_TSS, .limit = 0x67, .type = 0xb, .present = 1
-	};
-	sregs.gdt.base = PLATFORM_GDT_ADDR;
-	sregs.gdt.limit = BOOT_GDT_ENTRIES * 8 - 1;
-	sregs.cr3 = PLATFORM_PML4_ADDR;
-	sregs.cr4 = X86_CR4_PAE;
-	sregs.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_PG;
-	sregs.efer = EFER_LME | EFER_LMA;
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
-		return -errno;
-	return ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0 ? -errno : 0;
+	return arch_vcpu_init(vcpu, t);
 }
 
 static void handle_io(struct vcpu *vcpu)
@@ -223,7 +79,7 @@ static void handle_system_event(struct vcpu *vcpu)
 static void fail(struct vcpu *vcpu, int code, const char *what)
 {
 	fprintf(stderr, "vmm: vCPU %u: %s\n", vcpu->index, what);
-	vcpu_dump(vcpu);
+	arch_vcpu_dump(vcpu);
 	vm_request_stop(vcpu->vm, code);
 }
 
@@ -389,45 +245,6 @@ void vcpu_destroy(struct vcpu *vcpu)
 		close(vcpu->fd);
 	vcpu->run = NULL;
 	vcpu->fd = -1;
-}
-
-static void dump_segment(const char *name, const struct kvm_segment *s)
-{
-	fprintf(stderr, "  %-3s sel=%04x base=%016llx limit=%08x type=%x l=%u db=%u\n", name,
-		s->selector, (unsigned long long)s->base, s->limit, s->type, s->l, s->db);
-}
-
-void vcpu_dump(struct vcpu *vcpu)
-{
-	struct kvm_regs r;
-	struct kvm_sregs s;
-
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
-		fprintf(stderr, "vmm: vCPU %u: registers unavailable: %s\n", vcpu->index,
-			strerror(errno));
-		return;
-	}
-	fprintf(stderr,
-		"vmm: vCPU %u registers:\n"
-		"  rip=%016llx rsp=%016llx rflags=%016llx\n"
-		"  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n"
-		"  rsi=%016llx rdi=%016llx rbp=%016llx\n"
-		"  r8 =%016llx r9 =%016llx r10=%016llx r11=%016llx\n"
-		"  r12=%016llx r13=%016llx r14=%016llx r15=%016llx\n"
-		"  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%016llx\n",
-		vcpu->index, r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi,
-		r.rbp, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cr0, s.cr2, s.cr3,
-		s.cr4, s.efer);
-	if (r.rip == 0xfff0 && s.cs.selector == 0xf000)
-		fprintf(stderr, "  (the CPU is in its reset state: on AMD hosts KVM resets a vCPU "
-				"when it reports a triple fault, so the faulting state is lost)\n");
-	dump_segment("cs", &s.cs);
-	dump_segment("ss", &s.ss);
-	dump_segment("ds", &s.ds);
-	dump_segment("tr", &s.tr);
-	fprintf(stderr, "  gdt base=%016llx limit=%04x idt base=%016llx limit=%04x\n",
-		(unsigned long long)s.gdt.base, s.gdt.limit, (unsigned long long)s.idt.base,
-		s.idt.limit);
 }
 
 void vm_request_stop(struct vm *vm, int exit_code)

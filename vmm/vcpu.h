@@ -8,21 +8,20 @@
 #ifndef VMM_VCPU_H
 #define VMM_VCPU_H
 
-#include "vmm/x86/boot.h"
 #include "vmm/vm.h"
+
+struct arch_vcpu_template;
 
 /* Signal used to kick a vCPU thread out of KVM_RUN. */
 #define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
 
+/* KVM_CREATE_VCPU, its kvm_run area, then the architecture's set-up (vmm/arch.h). */
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index,
-		const struct kvm_cpuid2 *supported);
-int vcpu_setup_boot(struct vcpu *vcpu, const struct boot_entry *entry);
+		const struct arch_vcpu_template *t);
 int vcpu_start(struct vcpu *vcpu);
 /* Make KVM_RUN return at once, now and on every later entry. */
 void vcpu_kick(struct vcpu *vcpu);
 void vcpu_destroy(struct vcpu *vcpu);
-/* Print the registers of a vCPU that failed, for the user's bug report. */
-void vcpu_dump(struct vcpu *vcpu);
 
 /*
  * Ask every thread to stop; the first caller's code wins. Safe from any thread, including

@@ -14,8 +14,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "vmm/x86/bzimage.h"
-#include "vmm/x86/elf.h"
+#include "vmm/arch.h"
 #include "vmm/exit_codes.h"
 #include "vmm/hostfile.h"
 #include "vmm/run/kernel_tree.h"
@@ -111,39 +110,6 @@ static void config_put(struct config_buf *c, const char *key, const char *value)
 	c->len += strlen(value) + 1;
 }
 
-/*
- * A bzImage names its release in the setup header; a vmlinux only in its banner, somewhere
- * in its read-only data, so the whole file is mapped and searched (page cache, no copy).
- */
-static int kernel_release(const char *kernel, char *out, size_t outlen)
-{
-	uint8_t head[64 * 1024];
-	const char *why;
-	struct stat st;
-	int fd = hostfile_open(kernel, O_RDONLY, 0, HOSTFILE_REGULAR, &st, &why), ret;
-	ssize_t n;
-	void *map;
-
-	if (fd < 0)
-		return fd; /* the loader names the problem later */
-	n = read(fd, head, sizeof(head));
-	if (n <= 0 || !elf_is_elf(head, (size_t)n)) {
-		close(fd);
-		return n <= 0 ? -EIO : bzimage_kernel_version(head, (size_t)n, out, outlen);
-	}
-	if (st.st_size <= 0) {
-		close(fd);
-		return -EIO;
-	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return -errno;
-	ret = elf_linux_release(map, (size_t)st.st_size, out, outlen);
-	munmap(map, (size_t)st.st_size);
-	return ret;
-}
-
 static struct kernel_tree tree; /* vmm run --kernel DIR */
 
 int run_find_kernel_tree(struct vmm_options *opts, char *err, size_t errlen)
@@ -187,7 +153,7 @@ static int add_modules(struct cpio *c, struct config_buf *cfg, const struct vmm_
 		text = (uint8_t *)dep;
 	} else if (opts->modules_dir) {
 		snprintf(dir, sizeof(dir), "%s", opts->modules_dir);
-	} else if (kernel_release(opts->kernel, release, sizeof(release)) == 0) {
+	} else if (arch_kernel_release(opts->kernel, release, sizeof(release)) == 0) {
 		snprintf(dir, sizeof(dir), "/lib/modules/%s", release);
 	} else {
 		return 0; /* no release string to look for: assume a kernel with it all built in */

@@ -16,6 +16,8 @@
 
 /* GSIs 0-15 reach both PICs and the IOAPIC, 16-23 the IOAPIC only. */
 #define CHIPSET_GSIS 24
+/* What KVM_IRQ_LINE takes for a GSI: the GSI itself (the PIC's and IOAPIC's input). */
+#define CHIPSET_IRQ_LINE(gsi) (gsi)
 /* Routing entries for them: 16 PIC + 23 IOAPIC (the cascade, GSI 2, has no IOAPIC pin). */
 #define CHIPSET_ROUTES (16 + CHIPSET_GSIS - 1)
 

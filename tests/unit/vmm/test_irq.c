@@ -10,6 +10,7 @@
 
 static struct {
 	int cap_answer; /* what KVM_CHECK_EXTENSION(KVM_CAP_IRQ_ROUTING) returns */
+	int msi_devid;	/* what KVM_CHECK_EXTENSION(KVM_CAP_MSI_DEVID) returns */
 	int fail_next;	/* -errno for the next request, then 0 again */
 	unsigned int set_calls;
 	struct kvm_irq_routing_entry table[IRQ_MAX_ROUTES];
@@ -25,6 +26,8 @@ static int fake_ioctl(int fd, unsigned long request, void *arg)
 {
 	ck_assert_int_eq(fd, VM_FD);
 	kvm.last = request;
+	if (request == KVM_CHECK_EXTENSION && (uintptr_t)arg == KVM_CAP_MSI_DEVID)
+		return kvm.msi_devid;
 	if (request == KVM_CHECK_EXTENSION) {
 		ck_assert_uint_eq((uintptr_t)arg, KVM_CAP_IRQ_ROUTING);
 		return kvm.cap_answer;
@@ -148,6 +151,34 @@ START_TEST(test_msi_route_installed_with_pc_routes)
 	ck_assert_uint_eq(e.u.msi.address_lo, 0xfee02000);
 	ck_assert_uint_eq(e.u.msi.address_hi, 0);
 	ck_assert_uint_eq(e.u.msi.data, 0x4032);
+}
+END_TEST
+
+/* An arm64 ITS translates by device: each route names its sender once KVM asks for it. */
+START_TEST(test_msi_route_carries_the_device_where_kvm_wants_it)
+{
+	struct kvm_irq_routing_entry e;
+	int gsi = irq_msi_alloc(&r);
+
+	ck_assert_int_eq(irq_msi_set_device(&r, gsi, 0x18), 0);
+	ck_assert_int_eq(irq_msi_set(&r, gsi, 0x08090040, 7), 0);
+	ck_assert_uint_eq(find(gsi, KVM_IRQ_ROUTING_MSI, &e), 1);
+	ck_assert_uint_eq(e.flags, 0); /* this KVM did not ask */
+	ck_assert_uint_eq(e.u.msi.devid, 0);
+
+	irq_router_destroy(&r);
+	memset(&kvm, 0, sizeof(kvm));
+	kvm.cap_answer = 1024;
+	kvm.msi_devid = 1;
+	ck_assert_int_eq(irq_router_init_with(&r, VM_FD, fake_ioctl), 0);
+	gsi = irq_msi_alloc(&r);
+	ck_assert_int_eq(irq_msi_set_device(&r, gsi, 0x18), 0);
+	ck_assert_int_eq(irq_msi_set(&r, gsi, 0x08090040, 7), 0);
+	ck_assert_uint_eq(find(gsi, KVM_IRQ_ROUTING_MSI, &e), 1);
+	ck_assert_uint_eq(e.flags, KVM_MSI_VALID_DEVID);
+	ck_assert_uint_eq(e.u.msi.devid, 0x18);
+	ck_assert_uint_eq(e.u.msi.data, 7);
+	ck_assert_int_eq(irq_msi_set_device(&r, gsi + 1, 0x18), -EINVAL); /* not allocated */
 }
 END_TEST
 
@@ -301,6 +332,7 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pc_routes);
 	tcase_add_test(tc, test_msi_route_installed_with_pc_routes);
+	tcase_add_test(tc, test_msi_route_carries_the_device_where_kvm_wants_it);
 	tcase_add_test(tc, test_msi_set_rejects_unallocated);
 	tcase_add_test(tc, test_alloc_until_kvm_limit);
 	tcase_add_test(tc, test_limits_from_kvm);

@@ -71,3 +71,31 @@ if gdb_l1=$(tests/harness/gdb-minimal.sh); then
 else
     echo "deps: no gdb-minimal for the harness (its gdb scenario will SKIP)"
 fi
+
+# arm64 (README, "arm64"): the cross compiler, QEMU for the emulated arm64 host, and
+# Debian's arm64 libraries that `make ARCH=arm64 static` links, then the arm64 kernel,
+# busybox and libfdt that tests/harness-arm64/fetch.sh unpacks. Optional: where apt cannot
+# give them, this says so and `make test` prints SKIP for arm64.
+ARM64_PACKAGES=(
+    gcc-aarch64-linux-gnu qemu-system-arm libseccomp-dev:arm64 liburing-dev:arm64
+    zlib1g-dev:arm64 liblzma-dev:arm64 libzstd-dev:arm64 liblz4-dev:arm64 libbz2-dev:arm64
+)
+arm64_missing=()
+for p in "${ARM64_PACKAGES[@]}"; do
+    dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^.i' || arm64_missing+=("$p")
+done
+if [ "${#arm64_missing[@]}" -gt 0 ]; then
+    if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+        "${SUDO[@]}" dpkg --add-architecture arm64
+        apt_update || true
+    fi
+    echo "deps: installing ${arm64_missing[*]} (arm64)"
+    if ! "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${arm64_missing[@]}" >/dev/null; then
+        echo "deps: the arm64 tools could not be installed; make test will SKIP arm64"
+    fi
+fi
+if command -v aarch64-linux-gnu-gcc >/dev/null && tests/harness-arm64/fetch.sh >/dev/null; then
+    echo "deps: arm64 kernel, busybox and libfdt unpacked for the arm64 boot test"
+else
+    echo "deps: no arm64 packages for the boot test; make test will SKIP arm64"
+fi

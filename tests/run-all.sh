@@ -64,8 +64,8 @@ else
 fi
 
 # arm64 (docs/architecture.md, "arm64"): the cross-built VMM boots Debian's arm64 kernel
-# inside an arm64 KVM host that QEMU emulates, about a minute. Its tools are not part of
-# `make deps` yet, so without them this says SKIP and what to install.
+# inside an arm64 KVM host that QEMU emulates, about a minute. `make deps` installs its
+# tools where apt can; without them this says SKIP and what to install.
 section "arm64 guests (nested arm64 KVM host)"
 arm64_pkgs="gcc-aarch64-linux-gnu qemu-system-arm libseccomp-dev:arm64 liburing-dev:arm64"
 arm64_pkgs="$arm64_pkgs zlib1g-dev:arm64 liblzma-dev:arm64 libzstd-dev:arm64 liblz4-dev:arm64"

@@ -50,6 +50,9 @@ tests/layering.sh | tee -a "$log"
 section "fuzz targets (a minute each, one at a time beside the harness)"
 if command -v clang >/dev/null; then
 	make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" FUZZ_JOBS="${FUZZ_JOBS:-1}" 2>&1 | tee -a "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] ||
+		echo "FAIL: fuzz: make fuzz failed (a target did not build, or one found a crash)" |
+		tee -a "$log"
 else
 	echo "SKIP: fuzz: clang is not installed (make deps installs it)" | tee -a "$log"
 fi

@@ -221,21 +221,25 @@ if [ -n "$why" ]; then fail api-pause "${why#; }"; else pass api-pause; fi
 # and a restore goes on counting from N+1, not from 1. A state file with one byte flipped,
 # or cut short, and a memory file cut short, are refused with exit status 2.
 # last_count FILE: the last N printed, in decimal (0 when none)
-last_count() {
-	n=$(grep -o 'count [0-9a-f]*' "$1" | tail -n 1 | cut -d' ' -f2)
+# Only whole lines count: a VMM paused or stopped in the middle of a line (likely where
+# every byte is a slow exit, as in the harness's L1) leaves "count 00" at the end of its
+# output, and its restored guest prints the rest of that line first.
+# nth_count FILE WORD head|tail: the first or last whole "WORD xxxxxxxx" line's number
+nth_count() {
+	n=$(grep -E "^$2 [0-9a-f]{8}\$" "$1" 2>/dev/null | "$3" -n 1 | cut -d' ' -f2)
 	echo $((0x${n:-0}))
 }
-first_count() {
-	n=$(grep -o 'count [0-9a-f]*' "$1" | head -n 1 | cut -d' ' -f2)
-	echo $((0x${n:-0}))
-}
+last_count() { nth_count "$1" count tail; }
+first_count() { nth_count "$1" count head; }
+# cut_short FILE: 1 when FILE ends in the middle of a line, else 0
+cut_short() { if [ -n "$(tail -c 1 "$1")" ]; then echo 1; else echo 0; fi; }
 # lines FILE REGEX: how many lines of FILE match (0 while FILE does not exist yet: a VMM
 # started in the background opens its output a moment later)
 lines() { n=$(grep -c "$2" "$1" 2>/dev/null); echo "${n:-0}"; }
 # wait_counts FILE N: until FILE shows N or more counts (10 s at most)
 wait_counts() {
 	i=0
-	while [ $i -lt 100 ] && [ "$(lines "$1" '^count ')" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+	while [ $i -lt 100 ] && [ "$(lines "$1" '^count [0-9a-f]\{8\}$')" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
 }
 snap=$tmp/snap
 mkdir -p "$snap"
@@ -261,6 +265,7 @@ if ! timeout 60 "$vmm" ctl "$sock" snapshot "$snap" >"$tmp/ctl" 2>&1; then
 fi
 [ ! -e "$tmp/elsewhere" ] || why="$why; the snapshot wrote through a symbolic link"
 saved=$(last_count "$tmp/out")
+expect=$((saved + 1 + $(cut_short "$tmp/out")))
 sleep 0.5
 [ "$(last_count "$tmp/out")" = "$saved" ] || why="$why; the guest counted on after the snapshot"
 "$vmm" ctl "$sock" info 2>&1 | grep -q '"state": "paused"' || why="$why; vm.info does not say paused"
@@ -281,8 +286,8 @@ kill -TERM $pid
 wait $pid
 rc=$?
 first=$(first_count "$tmp/out2")
-[ "$first" -eq $((saved + 1)) ] ||
-	why="$why; the restored guest's first count is $first, expected $((saved + 1))"
+[ "$first" -eq "$expect" ] ||
+	why="$why; the restored guest's first count is $first, expected $expect"
 [ "$(last_count "$tmp/out2")" -gt "$first" ] || why="$why; the restored guest does not count on"
 [ $rc -eq 143 ] || why="$why; the restored VMM exited $rc on SIGTERM, expected 143"
 grep -q 'disagree' "$tmp/out2" && why="$why; the register and memory counts disagree"
@@ -306,7 +311,7 @@ rm -rf "$snap2" && cp -a "$snap" "$snap2"
 printf '\377' | dd of="$snap2/state" bs=1 seek=200 conv=notrunc 2>/dev/null
 restore_refused snapshot-corrupted 'corrupted'
 rm -rf "$snap2" && cp -a "$snap" "$snap2"
-truncate -s -1 "$snap2/state"
+truncate -s $(($(stat -c %s "$snap2/state") - 1)) "$snap2/state"
 restore_refused snapshot-truncated-state 'truncated'
 rm -rf "$snap2" && cp -a "$snap" "$snap2"
 truncate -s 8M "$snap2/memory"
@@ -349,11 +354,11 @@ blk_run() {
 	done
 }
 # blk_last FILE, blk_first FILE: the last or first N of "blk N", in decimal
-blk_last() { n=$(grep -o 'blk [0-9a-f]*' "$1" | tail -n 1 | cut -d' ' -f2); echo $((0x${n:-0})); }
-blk_first() { n=$(grep -o 'blk [0-9a-f]*' "$1" | head -n 1 | cut -d' ' -f2); echo $((0x${n:-0})); }
+blk_last() { nth_count "$1" blk tail; }
+blk_first() { nth_count "$1" blk head; }
 blk_wait() {
 	i=0
-	while [ $i -lt 100 ] && [ "$(lines "$1" '^blk ')" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+	while [ $i -lt 100 ] && [ "$(lines "$1" '^blk [0-9a-f]\{8\}$')" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
 }
 why=
 rm -rf "$snap" && mkdir -p "$snap"
@@ -365,7 +370,7 @@ n=$(blk_last "$tmp/b1")
 blk_wait "$tmp/b1" $((n + 3))
 [ "$(blk_last "$tmp/b1")" -gt "$n" ] || why="$why; no read after the first snapshot's resume"
 "$vmm" ctl "$sock" snapshot "$snap" >"$tmp/ctl" 2>&1 || why="$why; second snapshot: $(cat "$tmp/ctl")"
-saved=$(blk_last "$tmp/b1")
+saved=$(($(blk_last "$tmp/b1") + $(cut_short "$tmp/b1")))
 kill -9 $pid
 wait $pid 2>/dev/null
 blk_run "$tmp/b2" --restore "source_url=file://$snap"
@@ -374,7 +379,7 @@ first=$(blk_first "$tmp/b2")
 [ "$first" -eq $((saved + 1)) ] || why="$why; restored: first read $first, expected $((saved + 1))"
 "$vmm" ctl "$sock" snapshot "$snap" >"$tmp/ctl" 2>&1 ||
 	why="$why; snapshot of the restored VM: $(cat "$tmp/ctl")"
-saved=$(blk_last "$tmp/b2")
+saved=$(($(blk_last "$tmp/b2") + $(cut_short "$tmp/b2")))
 kill -9 $pid
 wait $pid 2>/dev/null
 blk_run "$tmp/b3" --restore "source_url=file://$snap"

@@ -42,8 +42,7 @@ static bool features_acceptable(struct virtio_pci *vp)
 	       (vp->driver_features & (1ull << VIRTIO_F_VERSION_1));
 }
 
-/* DRIVER_OK: validate every enabled queue, then hand them to the device. */
-static int start_queues(struct virtio_pci *vp)
+int virtio_pci_enable_queues(struct virtio_pci *vp)
 {
 	struct virtio_device *vdev = vp->vdev;
 
@@ -57,6 +56,16 @@ static int start_queues(struct virtio_pci *vp)
 		if (virtq_enable(vq, vdev->mem))
 			return -EINVAL;
 	}
+	return 0;
+}
+
+/* DRIVER_OK: validate every enabled queue, then hand them to the device. */
+static int start_queues(struct virtio_pci *vp)
+{
+	struct virtio_device *vdev = vp->vdev;
+
+	if (virtio_pci_enable_queues(vp))
+		return -EINVAL;
 	for (unsigned int q = 0; q < vdev->num_queues; q++) {
 		int ret;
 

@@ -38,6 +38,11 @@
 uint64_t virtio_pci_offered_features(const struct virtio_pci *vp);
 /* Bind (or unbind, at bar) each started queue's notify address to its ioeventfd. */
 void virtio_pci_bind_notifications(struct virtio_pci *vp);
+/*
+ * DRIVER_OK's check: every enabled queue's rings validated and enabled (virtq_enable, which
+ * zeroes its indices). Returns 0, or -EINVAL for the first queue that fails.
+ */
+int virtio_pci_enable_queues(struct virtio_pci *vp);
 void virtio_pci_unbind_notifications(struct virtio_pci *vp, uint64_t bar);
 /* A driver access to the common configuration at offset (inside BAR_COMMON_SIZE). */
 void virtio_pci_common_read(struct virtio_pci *vp, uint64_t offset, void *data, unsigned int len);

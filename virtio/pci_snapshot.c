@@ -144,17 +144,11 @@ static int start_saved_queues(struct virtio_pci *vp, const struct virtio_pci_sta
 {
 	struct virtio_device *vdev = vp->vdev;
 
-	for (unsigned int q = 0; q < vdev->num_queues; q++) {
-		struct virtq *vq = &vdev->queues[q];
-
-		if (!vp->queue_enabled[q])
-			continue;
-		vq->event_idx = virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
-		vq->indirect_desc = virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
-		if (virtq_enable(vq, vdev->mem))
-			return -EINVAL;
-		virtq_restore_indices(vq, &st->queues[q].ix);
-	}
+	if (virtio_pci_enable_queues(vp))
+		return -EINVAL;
+	for (unsigned int q = 0; q < vdev->num_queues; q++)
+		if (vp->queue_enabled[q])
+			virtq_restore_indices(&vdev->queues[q], &st->queues[q].ix);
 	for (unsigned int q = 0; q < vdev->num_queues; q++) {
 		if (!vp->queue_enabled[q] || !st->queues[q].started)
 			continue;

@@ -68,7 +68,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(opts.console == CONSOLE_SERIAL || opts.console == CONSOLE_NONE);
 		check(opts.name == NULL || smbios_name_valid(opts.name));
 		check(opts.stats_json == NULL || *opts.stats_json);
-		check(opts.help || opts.version || (!opts.kernel != !opts.flat));
+		/* a restore takes its kernel from the snapshot; a boot needs exactly one */
+		check(opts.help || opts.version ||
+		      (opts.restore ? !opts.kernel && !opts.flat && !opts.initrd
+				    : !opts.kernel != !opts.flat));
 		check(opts.kernel == NULL || points_into(opts.kernel, buf, len + 1));
 		check(opts.flat == NULL || points_into(opts.flat, buf, len + 1));
 		check(opts.initrd == NULL || points_into(opts.initrd, buf, len + 1));

@@ -288,6 +288,33 @@ static int add_rules(scmp_filter_ctx ctx, const struct rule *rules, size_t n,
 	return 0;
 }
 
+void vmm_seccomp_gate_init(struct vmm_seccomp_gate *g)
+{
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->cond, NULL);
+	g->state = 0;
+}
+
+void vmm_seccomp_gate_open(struct vmm_seccomp_gate *g, bool loaded)
+{
+	pthread_mutex_lock(&g->lock);
+	g->state = loaded ? 1 : -1;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+bool vmm_seccomp_gate_wait(struct vmm_seccomp_gate *g)
+{
+	int state;
+
+	pthread_mutex_lock(&g->lock);
+	while (!g->state)
+		pthread_cond_wait(&g->cond, &g->lock);
+	state = g->state;
+	pthread_mutex_unlock(&g->lock);
+	return state > 0;
+}
+
 int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds *fds, char *err,
 			size_t errlen)
 {

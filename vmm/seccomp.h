@@ -12,6 +12,7 @@
 #ifndef VMM_SECCOMP_H
 #define VMM_SECCOMP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -96,6 +97,24 @@ void vmm_seccomp_fds_add(struct vmm_seccomp_fds *fds, enum vmm_seccomp_fd_class 
  */
 int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds *fds, char *err,
 			size_t errlen);
+
+/*
+ * A new thread's first step, seen from its creator. The thread opens the gate once its
+ * list is loaded (or failed to load); its creator waits there before going on. So when the
+ * main thread loads its own list, last of all, no thread of the VMM is without one, not
+ * even for the moment between its creation and its first instruction.
+ */
+struct vmm_seccomp_gate {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int state; /* 0: not yet; 1: its list is loaded (or seccomp is off); -1: it failed */
+};
+
+void vmm_seccomp_gate_init(struct vmm_seccomp_gate *g);
+/* By the new thread, once: loaded says whether vmm_seccomp_install() succeeded. */
+void vmm_seccomp_gate_open(struct vmm_seccomp_gate *g, bool loaded);
+/* By its creator: waits for the thread's vmm_seccomp_gate_open(); true if it loaded. */
+bool vmm_seccomp_gate_wait(struct vmm_seccomp_gate *g);
 
 /* The role's name, as the SIGSYS message prints it ("vCPU", "main", "block I/O"). */
 const char *vmm_seccomp_role_name(enum vmm_seccomp_role role);

@@ -200,6 +200,14 @@ int start_vcpus(struct vm *vm, const struct boot_entry *entry, struct snapshot_s
 		if (ret)
 			snprintf(err, errlen, "cannot start vCPU %u: %s", i, strerror(-ret));
 	}
+	/*
+	 * Each loads its list before its first KVM_RUN. Wait for that here, so that none is
+	 * ever seen unfenced once the main thread loads its own (a failed one has said why
+	 * and asked the VM to stop; the main loop ends it).
+	 */
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].started)
+			vcpu_wait_fenced(&vm->vcpus[i]);
 	return ret;
 }
 

@@ -103,10 +103,20 @@ int test_hooks_register(struct vm *vm)
 {
 	return bus_register(&vm->pio, PLATFORM_TEST_HOOK_PORT, 1, &test_hook_ops, vm, "test-hook");
 }
+
+void test_hooks_vcpu_late(void)
+{
+	if (getenv("VMM_TEST_VCPU_LATE"))
+		sleep(1);
+}
 #else
 int test_hooks_register(struct vm *vm)
 {
 	(void)vm;
 	return 0;
+}
+
+void test_hooks_vcpu_late(void)
+{
 }
 #endif

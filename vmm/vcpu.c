@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "vmm/arch.h"
+#include "vmm/test_hooks.h"
 #include "vmm/exit_codes.h"
 #include "vmm/devices.h"
 #include "vmm/seccomp.h"
@@ -177,12 +178,18 @@ static void pause_point(struct vcpu *vcpu)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
+	char name[16];
 	sigset_t kick;
 
+	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
+	pthread_setname_np(pthread_self(), name);
+	test_hooks_vcpu_late();
 	if (vcpu_seccomp(vcpu)) {
 		vm_request_stop(vcpu->vm, VMM_EXIT_ERROR);
+		vmm_seccomp_gate_open(&vcpu->fence, false);
 		return NULL;
 	}
+	vmm_seccomp_gate_open(&vcpu->fence, true);
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
@@ -218,11 +225,17 @@ int vcpu_start(struct vcpu *vcpu)
 	int ret;
 
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	vmm_seccomp_gate_init(&vcpu->fence);
 	ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
 	if (ret)
 		return -ret;
 	vcpu->started = true;
 	return 0;
+}
+
+bool vcpu_wait_fenced(struct vcpu *vcpu)
+{
+	return vmm_seccomp_gate_wait(&vcpu->fence);
 }
 
 void vcpu_kick(struct vcpu *vcpu)

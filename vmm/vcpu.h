@@ -18,7 +18,12 @@ struct arch_vcpu_template;
 /* KVM_CREATE_VCPU, its kvm_run area, then the architecture's set-up (vmm/arch.h). */
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index,
 		const struct arch_vcpu_template *t);
+/*
+ * vcpu_start() makes the thread, which loads its seccomp list before anything else;
+ * vcpu_wait_fenced() waits until it has (false: it could not, and has asked the VM to stop).
+ */
 int vcpu_start(struct vcpu *vcpu);
+bool vcpu_wait_fenced(struct vcpu *vcpu);
 /* Make KVM_RUN return at once, now and on every later entry. */
 void vcpu_kick(struct vcpu *vcpu);
 void vcpu_destroy(struct vcpu *vcpu);

@@ -22,6 +22,7 @@
 #include "vmm/memory.h"
 #include "vmm/options.h"
 #include "vmm/exit_stats.h"
+#include "vmm/seccomp.h"
 
 struct vm;
 
@@ -49,6 +50,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	struct vmm_seccomp_gate fence; /* opened by the thread once its list is loaded */
 	/* --gdb: run one instruction although the VM is paused (atomic; vmm/gdb/stub.c) */
 	bool debug_step;
 	struct vcpu_exit_stats stats; /* written only by this vCPU's thread */

@@ -465,6 +465,36 @@ if ! command -v vmm_threads_check >/dev/null; then
 	echo "SKIP: tiny thread privileges: no tests/harness/scenario-lib.sh"
 else
 	privileges "thread privileges"
+	# The main thread loads its own list only once every vCPU has loaded its: a vCPU
+	# thread that is a second late (VMM_TEST_VCPU_LATE, test-hook builds) must not be
+	# caught without one the moment the main thread has its filter.
+	if [ -z "${VMM_TEST:-}" ] || [ ! -x "$VMM_TEST" ]; then
+		echo "SKIP: tiny late vCPU fenced: no VMM with test hooks (VMM_TEST; make static-test)"
+	else
+		VMM_TEST_VCPU_LATE=1 "$VMM_TEST" --flat "$dir/spin.bin" --memory 16M --cpus 2 \
+			--kvm-device "$kvm" </dev/null >"$tmp/out" 2>"$tmp/err" &
+		pid=$!
+		i=0
+		thread_privs "/proc/$pid/status"
+		while [ $i -lt 200 ] && [ -n "$t_state" ] && [ "$t_seccomp" != 2 ]; do
+			sleep 0.05
+			i=$((i + 1))
+			thread_privs "/proc/$pid/status"
+		done
+		main_seccomp=$t_seccomp
+		vmm_threads_check "$pid"
+		kill -TERM $pid
+		wait $pid
+		rc=$?
+		if [ "$main_seccomp" != 2 ]; then
+			fail "late vCPU fenced" "the main thread never loaded its filter"
+		elif [ -n "$threads_bad" ]; then fail "late vCPU fenced" "${threads_bad#; }"
+		elif [ "$threads_checked" -lt 3 ]; then
+			fail "late vCPU fenced" "$threads_checked threads (want 3: main, 2 vCPUs)"
+		elif [ $rc -ne 143 ]; then
+			fail "late vCPU fenced" "exit status $rc after SIGTERM, expected 143"
+		else pass "late vCPU fenced ($threads_checked threads, each with its filter)"; fi
+	fi
 	if [ "$(id -u)" != 0 ]; then
 		echo "SKIP: tiny thread privileges with --user: only root may switch"
 	else

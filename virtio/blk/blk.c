@@ -103,6 +103,7 @@ static void queue_thread_setup(struct blk_queue *q)
 	/* no I/O without the fence: the queue stays idle until the driver resets it */
 	if (virtio_thread_fence(&q->blk->vdev, VMM_SECCOMP_BLK, &fds, "queue", q->index))
 		q->broken = true;
+	vmm_seccomp_gate_open(&q->fence, !q->broken);
 }
 
 static void *blk_queue_thread(void *arg)
@@ -240,6 +241,7 @@ static int blk_queue_start(struct virtio_device *vdev, unsigned int index, int k
 	/* the thread takes no signals: vCPU kicks and SIGINT/SIGTERM are for others */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	vmm_seccomp_gate_init(&q->fence);
 	r = -pthread_create(&q->thread, NULL, blk_queue_thread, q);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r < 0)
@@ -247,6 +249,13 @@ static int blk_queue_start(struct virtio_device *vdev, unsigned int index, int k
 	q->running = true;
 out:
 	pthread_mutex_unlock(&b->lock);
+	/*
+	 * A restore starts queues from the main thread before it has a list of its own: wait
+	 * until this one has its list (a broken queue has said so and stays idle), so that no
+	 * thread is unfenced once the guest runs. The thread takes no lock to get there.
+	 */
+	if (!r)
+		vmm_seccomp_gate_wait(&q->fence);
 	return r;
 }
 

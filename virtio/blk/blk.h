@@ -52,6 +52,7 @@ struct blk_queue {
 	unsigned int index;
 	bool running;
 	pthread_t thread;
+	struct vmm_seccomp_gate fence; /* the thread opens it once its list is loaded */
 	int stop_fd;
 	struct disk_engine engine;
 	bool engine_ready;  /* set up (at prepare, or at the first start) and kept until destroy */

@@ -98,8 +98,10 @@ static void *reader(void *arg)
 		pthread_mutex_lock(&in->lock);
 		in->eof = true;
 		pthread_mutex_unlock(&in->lock);
+		vmm_seccomp_gate_open(&in->fence, false);
 		return NULL;
 	}
+	vmm_seccomp_gate_open(&in->fence, true);
 	sigemptyset(&winch);
 	sigaddset(&winch, SIGWINCH);
 	pthread_sigmask(SIG_UNBLOCK, &winch, NULL);
@@ -139,6 +141,7 @@ int run_stdin_start(struct run_stdin *in)
 
 	if (in->eof)
 		return 0;
+	vmm_seccomp_gate_init(&in->fence);
 	ret = pthread_create(&thread, NULL, reader, in);
 	if (ret) {
 		in->eof = true; /* the guest must not wait for input that cannot come */
@@ -146,6 +149,8 @@ int run_stdin_start(struct run_stdin *in)
 	}
 	pthread_detach(thread);
 	in->started = true;
+	/* not a failure to the caller: a reader without its list has ended the input */
+	vmm_seccomp_gate_wait(&in->fence);
 	return 0;
 }
 

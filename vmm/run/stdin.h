@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/seccomp.h"
+
 #define RUN_STDIN_RING (64 * 1024)
 
 struct run_stdin {
@@ -32,6 +34,7 @@ struct run_stdin {
 	size_t head, len; /* the oldest byte not yet taken, and how many there are */
 	bool eof;	  /* the reader saw the end (or an error): what is left is all */
 	bool started;
+	struct vmm_seccomp_gate fence; /* the reader opens it once its list is loaded */
 };
 
 /* The VMM's one: vmm/main.c starts it, the command port (vmm/startup.c) takes from it. */

@@ -104,6 +104,15 @@ if [ "$harness_rc" -ne 0 ] && ! grep -q '^FAIL:' "$log"; then
 	echo "FAIL: harness exited with status $harness_rc"
 	failed=$((failed + 1))
 fi
+# A CI log is often read from its end: the failures again, with what the harness saw of a
+# stalled L1 (its registers and local APIC, and the last lines it printed).
+if [ "$failed" -gt 0 ]; then
+	echo
+	echo "== the failures again =="
+	[ "$unit_failed" -eq 0 ] || grep -E '^[^ ]+:[0-9]+:[EF]:' build/unit-results.txt | head -n 10
+	grep '^FAIL:' "$log" | cut -c1-300
+	[ ! -s build/harness/failure.txt ] || sed 's/^/  /' build/harness/failure.txt
+fi
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -212,7 +212,7 @@ if [ "$verbose" = 1 ]; then
     tail -n +1 -F "$log" 2>/dev/null &
     tail_pid=$!
 fi
-rm -f "$log.stuck" "$log.stalled" "$out/l1-state.txt"
+rm -f "$log.stuck" "$log.stalled" "$out/l1-state.txt" "$out/failure.txt"
 
 # l1_state: where L1's vCPU is, through QEMU's monitor: two register dumps a
 # second apart (a RIP that moves is a busy L1, one that stays with HLT=1 an
@@ -358,6 +358,9 @@ if ! grep -q '^HARNESS-END' "$log"; then
     fi
     tail -n 30 "$log" | sed 's/^/| /'
     [ ! -s "$out/qemu.err" ] || sed 's/^/| qemu: /' "$out/qemu.err"
+    # for the end of make test's log (tests/run-all.sh): where L1 was, and its last words
+    { cat "$out/l1-state.txt" 2>/dev/null; echo "last lines of L1's console:"
+      tail -n 8 "$log"; } >"$out/failure.txt"
     failed=1
 fi
 if [ "$kvm_only" = 1 ] && ! grep -q '^harness: /dev/kvm ready' "$log"; then

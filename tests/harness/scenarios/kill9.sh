@@ -12,8 +12,9 @@
 #   HARNESS_TIMEOUT HARNESS_VERBOSE
 . /lib/harness/scenario.sh
 name=kill9
+# the whole VMM limit: a loaded host took the guest 35 s to its init and over 60 s to
+# its sixth record, and the wait ends as soon as the line is there
 limit=${HARNESS_TIMEOUT:-120}
-[ "$limit" -le 60 ] || limit=60
 img=/tmp/$name.img
 token=$(rand_token)
 rm -f "$img"

@@ -3,8 +3,8 @@
  * The DSDT's AML (ACPI 6.x section 5.2.11.1, the namespace of chapter 6): sleeping state
  * S5, COM1, the PCI root bridge with its resources (_CRS) and interrupt routing (_PRT),
  * the ECAM window reserved on the motherboard, and the VM generation ID device with the
- * GPE method that notifies it. firmware/x86/acpi.c wraps it in the
- * table header; the fixed hardware it names is in devices/platform.h.
+ * GPE method that notifies it. firmware/x86/acpi.c wraps it in the table header; the
+ * fixed hardware it names is in devices/platform.h.
  */
 #include <stdio.h>
 
@@ -142,7 +142,7 @@ static void acpi_dsdt_mres(struct aml *a)
 }
 
 /*
- * The VM generation ID (Microsoft, "Virtual Machine Generation ID", 2012): a device whose
+ * The VM generation ID (Microsoft's "Virtual Machine Generation ID" paper): a device whose
  * compatible ID is VM_GEN_COUNTER (Linux's vmgenid driver matches that, upper case, or
  * VMGENCTR) and whose ADDR package holds the ID's guest-physical address as two 32-bit
  * halves, low first. Linux 6.1 reads ADDR only, no _CRS. The memory is reserved in e820

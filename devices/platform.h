@@ -47,7 +47,15 @@
 #define PLATFORM_ACPI_RESET_PORT 0x608 /* FADT RESET_REG, 1 byte */
 #define PLATFORM_ACPI_RESET_VALUE 0x01
 #define PLATFORM_ACPI_SCI_IRQ 9
-#define PLATFORM_ACPI_S5_SLP_TYP 5 /* value the DSDT's \_S5 package gives */
+/*
+ * General-purpose event block 0: 1 byte of status, then 1 byte of enable (8 GPEs). The
+ * SCI is raised while a status bit is set whose enable bit the guest set; the DSDT's
+ * \_GPE._Exx method for GPE xx says what the event means.
+ */
+#define PLATFORM_ACPI_GPE0_PORT 0x60c
+#define PLATFORM_ACPI_GPE0_LEN 2
+#define PLATFORM_ACPI_GPE_VMGENID 0 /* the VM generation ID changed (\_GPE._E00) */
+#define PLATFORM_ACPI_S5_SLP_TYP 5  /* value the DSDT's \_S5 package gives */
 
 #define PLATFORM_IOAPIC_ADDR 0xfec00000u
 #define PLATFORM_IOAPIC_ID 0
@@ -61,7 +69,14 @@
 #define PLATFORM_CMDLINE_MAX 0x10000
 #define PLATFORM_EBDA_START 0x9fc00
 #define PLATFORM_ACPI_START 0xe0000 /* RSDP first; Linux also scans here for it */
-#define PLATFORM_ACPI_END 0xf0000
+#define PLATFORM_ACPI_END 0xef000
+/*
+ * The VM generation ID (16 bytes, Microsoft's "Virtual Machine Generation ID" spec): a page
+ * of its own between the ACPI tables and SMBIOS, inside the BIOS area that e820 reserves,
+ * so the guest never takes it for RAM; the VMM rewrites it when a snapshot is restored.
+ */
+#define PLATFORM_VMGENID_ADDR 0xef000
+#define PLATFORM_VMGENID_LEN 16
 /* SMBIOS: the 64-bit entry point first; Linux scans 0xf0000-0xfffff for it. */
 #define PLATFORM_SMBIOS_START 0xf0000
 #define PLATFORM_SMBIOS_END 0x100000

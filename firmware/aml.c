@@ -24,6 +24,7 @@
 #define AML_MULTI_NAME_PREFIX 0x2f
 #define AML_EXT_OP_PREFIX 0x5b
 #define AML_DEVICE_OP 0x82 /* after AML_EXT_OP_PREFIX */
+#define AML_NOTIFY_OP 0x86
 #define AML_ROOT_CHAR '\\'
 #define AML_PARENT_PREFIX '^'
 #define AML_RETURN_OP 0xa4
@@ -339,6 +340,17 @@ void aml_return(struct aml *a)
 {
 	if (aml_check_term(a))
 		aml_byte(a, AML_RETURN_OP);
+}
+
+void aml_notify(struct aml *a, const char *path, uint64_t value)
+{
+	uint8_t b[AML_INTEGER_MAX_LEN];
+
+	if (!aml_check_term(a))
+		return;
+	aml_byte(a, AML_NOTIFY_OP);
+	aml_namestring(a, path);
+	aml_bytes(a, b, aml_integer_encode(b, value));
 }
 
 /*

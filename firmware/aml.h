@@ -108,6 +108,8 @@ void aml_name_ref(struct aml *a, const char *path);
 /* Named objects and statements. */
 void aml_name(struct aml *a, const char *path);
 void aml_return(struct aml *a);
+/* Notify(path, value): tell the OS's driver of the device at path of event value. */
+void aml_notify(struct aml *a, const char *path, uint64_t value);
 
 /* Nested objects: each begin is closed by aml_end(). */
 void aml_scope_begin(struct aml *a, const char *path);

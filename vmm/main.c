@@ -226,6 +226,7 @@ int main(int argc, char **argv)
 		if (code)
 			return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
 	}
+	vm.vmgenid = !opts.vmgenid_off;
 	if (opts.restore) /* RAM, kernel and firmware tables all come from the snapshot */
 		code = snapshot_open(&restore, opts.restore, err, sizeof(err)) ||
 				       snapshot_check(&restore, &vm, opts.memory, opts.cpus, err,

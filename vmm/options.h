@@ -53,6 +53,7 @@ struct vmm_options {
 	const char *stats_json;	       /* --stats-json FILE: write them as JSON to FILE at exit */
 	const char *api_socket;	       /* --api-socket PATH: serve the API there (vmm/api.h) */
 	const char *restore;	       /* --restore source_url=URL: the URL (vmm/snapshot.h) */
+	bool vmgenid_off;	       /* --vmgenid off: no VM generation ID (vmm/x86/vmgenid.h) */
 	const char *gdb;	       /* --gdb tcp:HOST:PORT|unix:PATH (vmm/gdb/stub.h) */
 	bool gdb_wait;		       /* --gdb-wait: no guest instruction before gdb continues */
 	enum vmm_seccomp_mode seccomp; /* --seccomp on|log|off, default on */

@@ -145,6 +145,16 @@ static int parse_seccomp(struct vmm_options *opts, const char *arg, char *err, s
 	return 0;
 }
 
+static int parse_vmgenid(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	bool on;
+
+	if (parse_on_off(arg, &on))
+		return options_bad(err, errlen, "--vmgenid", arg, "must be on or off");
+	opts->vmgenid_off = !on;
+	return 0;
+}
+
 /* --rng [rate=BYTES_PER_SEC]: a later one replaces an earlier one (a config file's). */
 static int parse_rng(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
 {
@@ -436,6 +446,16 @@ const struct option_spec options_table[] = {
 	  .help = "an entropy source for the guest (virtio-rng, /dev/hwrng) filled from the "
 		  "host's getrandom(); rate: at most this many bytes per second, with suffix "
 		  "K, M or G (default 1M)" },
+	{ .name = "vmgenid",
+	  .metavar = "on|off",
+	  .modes = OPTION_BOOT,
+	  .json_key = "vmgenid",
+	  .run_refusal = "(it is never snapshotted)",
+	  .parse = parse_vmgenid,
+	  .help = "x86: the ACPI VM generation ID device (Linux: vmgenid), 16 random bytes the "
+		  "VMM renews at every --restore and tells the guest of, so that copies of one "
+		  "snapshot reseed their random numbers (default: on). At a boot, off leaves the "
+		  "device out; at a restore, off leaves the snapshot's ID as it was" },
 	{ .name = "uuid",
 	  .metavar = "UUID",
 	  .modes = BOTH,

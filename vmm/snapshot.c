@@ -12,9 +12,11 @@
 #include <sys/stat.h>
 #include <linux/kvm.h>
 
+#include "devices/platform.h"
 #include "vmm/pause.h"
 #include "vmm/vcpu.h"
 #include "vmm/x86/kvm_state.h"
+#include "vmm/x86/vmgenid.h"
 
 #define PAGE 4096u
 #define TMP_SUFFIX ".tmp"
@@ -477,14 +479,28 @@ int snapshot_restore_clock(struct snapshot_source *src, struct vm *vm, char *err
 		snprintf(err, errlen, "KVM refused the saved clock: %s", strerror(errno));
 		return -errno;
 	}
-	snapshot_identity_changed(vm);
-	return 0;
+	return snapshot_identity_changed(vm, err, errlen);
 }
 
-void snapshot_identity_changed(struct vm *vm)
+/*
+ * A new VM generation ID, and its GPE: the vCPUs have not run yet, so the SCI is pending
+ * when they start and the guest's driver reads the new ID at once. A snapshot of a VM
+ * booted with --vmgenid off has no such device in its DSDT, and its GPE is not enabled:
+ * the ID lands in reserved memory nobody reads, and the event stays pending, unseen.
+ */
+int snapshot_identity_changed(struct vm *vm, char *err, size_t errlen)
 {
-	/* the ACPI VM generation ID device, once there is one, gets a new ID here */
-	(void)vm;
+	int ret;
+
+	if (!vm->vmgenid)
+		return 0;
+	ret = vmgenid_write(&vm->mem);
+	if (ret) {
+		snprintf(err, errlen, "cannot write a new VM generation ID: %s", strerror(-ret));
+		return ret;
+	}
+	power_gpe_raise(&vm->power, PLATFORM_ACPI_GPE_VMGENID);
+	return 0;
 }
 
 void snapshot_close(struct snapshot_source *src)

@@ -79,9 +79,9 @@ void snapshot_close(struct snapshot_source *src);
 
 /*
  * Called once a restored VM is complete, before its vCPUs run: the machine is a copy, and
- * whatever must differ between copies changes here (the ACPI VM generation ID, when the VMM
- * has that device). Nothing yet.
+ * whatever must differ between copies changes here: a new ACPI VM generation ID, and the
+ * GPE that tells the guest (unless --vmgenid off). Returns 0 or -errno with err set.
  */
-void snapshot_identity_changed(struct vm *vm);
+int snapshot_identity_changed(struct vm *vm, char *err, size_t errlen);
 
 #endif

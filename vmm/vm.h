@@ -95,6 +95,7 @@ struct vm {
 	struct vcpu *vcpus;
 	unsigned int ncpus;
 	struct timespec start;
+	bool vmgenid; /* x86: the VM generation ID device (vmm/x86/vmgenid.h) is there */
 	double phase_ms[VM_PHASE_NR]; /* ms after start; 0 until reached */
 
 	int stop_fd; /* eventfd: the main thread wakes when a stop is requested */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* ACPI PM1 / reset register, i8042 reset, POST and boot-marker ports. */
+/* ACPI PM1 and GPE0 / reset register, i8042 reset, POST and boot-marker ports. */
 #include "devices/x86/power.h"
 
 #include <stdio.h>
@@ -18,7 +18,7 @@
 /* The SCI follows status AND enable, as a level (the FADT's SCI_INT is level-triggered). */
 static void update_sci(struct power_devices *p)
 {
-	int level = (p->pm1_status & p->pm1_enable) != 0;
+	int level = (p->pm1_status & p->pm1_enable) || (p->gpe0_status & p->gpe0_enable);
 
 	if (level != p->sci_level && p->events.sci) {
 		p->sci_level = level;
@@ -34,11 +34,21 @@ void power_button_press(struct power_devices *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* PM1 event block: status (write 1 to clear) at offset 0, enable at offset 2. */
+void power_gpe_raise(struct power_devices *p, unsigned int gpe)
+{
+	if (gpe >= 8)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->gpe0_status |= (uint8_t)(1u << gpe);
+	update_sci(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
 void power_save(struct power_devices *p, struct power_state *st)
 {
 	pthread_mutex_lock(&p->lock);
-	*st = (struct power_state){ p->pm1_status, p->pm1_enable, p->pm1_control, 0 };
+	*st = (struct power_state){ p->pm1_status, p->pm1_enable, p->pm1_control, p->gpe0_status,
+				    p->gpe0_enable };
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -48,10 +58,13 @@ void power_restore(struct power_devices *p, const struct power_state *st)
 	p->pm1_status = st->pm1_status;
 	p->pm1_enable = st->pm1_enable;
 	p->pm1_control = st->pm1_control & (uint16_t)~PM1_CNT_SLP_EN;
+	p->gpe0_status = st->gpe0_status;
+	p->gpe0_enable = st->gpe0_enable;
 	update_sci(p);
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* PM1 event block: status (write 1 to clear) at offset 0, enable at offset 2. */
 static void pm1_evt_read(void *opaque, uint64_t offset, void *data, unsigned int len)
 {
 	struct power_devices *p = opaque;
@@ -74,6 +87,32 @@ static void pm1_evt_write(void *opaque, uint64_t offset, const void *data, unsig
 		p->pm1_status &= (uint16_t) ~(v & mask);
 	if (mask >> 16)
 		p->pm1_enable = (uint16_t)((p->pm1_enable & ~(mask >> 16)) | ((v & mask) >> 16));
+	update_sci(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* GPE0 block: status (write 1 to clear) at offset 0, enable at offset 1, a byte each. */
+static void gpe0_read(void *opaque, uint64_t offset, void *data, unsigned int len)
+{
+	struct power_devices *p = opaque;
+	uint16_t both;
+
+	pthread_mutex_lock(&p->lock);
+	both = (uint16_t)(p->gpe0_status | p->gpe0_enable << 8);
+	pthread_mutex_unlock(&p->lock);
+	bus_store_le(data, len, (uint64_t)both >> (offset * 8));
+}
+
+static void gpe0_write(void *opaque, uint64_t offset, const void *data, unsigned int len)
+{
+	struct power_devices *p = opaque;
+	uint16_t v = (uint16_t)(bus_load_le(data, len) << (offset * 8));
+	uint16_t mask = (uint16_t)(((1u << (len * 8)) - 1) << (offset * 8));
+
+	pthread_mutex_lock(&p->lock);
+	p->gpe0_status &= (uint8_t) ~(v & mask);
+	if (mask >> 8)
+		p->gpe0_enable = (uint8_t)((p->gpe0_enable & ~(mask >> 8)) | ((v & mask) >> 8));
 	update_sci(p);
 	pthread_mutex_unlock(&p->lock);
 }
@@ -185,6 +224,7 @@ static void marker_write(void *opaque, uint64_t offset, const void *data, unsign
 
 static const struct bus_device_ops pm1_evt_ops = { pm1_evt_read, pm1_evt_write };
 static const struct bus_device_ops pm1_cnt_ops = { pm1_cnt_read, pm1_cnt_write };
+static const struct bus_device_ops gpe0_ops = { gpe0_read, gpe0_write };
 static const struct bus_device_ops reset_ops = { read_zero, reset_write };
 static const struct bus_device_ops i8042_data_ops = { read_zero, ignore_write };
 static const struct bus_device_ops i8042_cmd_ops = { read_zero, i8042_write };
@@ -210,6 +250,9 @@ int power_register(struct power_devices *p, struct bus *pio)
 	ret = ret
 		      ?: bus_register(pio, PLATFORM_ACPI_PM1A_CNT_PORT, PLATFORM_ACPI_PM1A_CNT_LEN,
 				      &pm1_cnt_ops, p, "acpi-pm1-cnt");
+	ret = ret
+		      ?: bus_register(pio, PLATFORM_ACPI_GPE0_PORT, PLATFORM_ACPI_GPE0_LEN,
+				      &gpe0_ops, p, "acpi-gpe0");
 	ret = ret ?: bus_register(pio, PLATFORM_ACPI_RESET_PORT, 1, &reset_ops, p, "acpi-reset");
 	ret = ret
 		      ?: bus_register(pio, PLATFORM_I8042_DATA_PORT, 1, &i8042_data_ops, p,

@@ -333,6 +333,11 @@ static void acpi_fadt_pm_blocks(struct acpi_fadt *f)
 	f->pm1_cnt_len = PLATFORM_ACPI_PM1A_CNT_LEN;
 	f->x_pm1a_cnt_blk = acpi_gas_io(PLATFORM_ACPI_PM1A_CNT_PORT, PLATFORM_ACPI_PM1A_CNT_LEN,
 					ACPI_GAS_ACCESS_WORD);
+	/* GPE0: status bytes, then as many enable bytes; Linux reads it a byte at a time */
+	f->gpe0_blk = PLATFORM_ACPI_GPE0_PORT;
+	f->gpe0_blk_len = PLATFORM_ACPI_GPE0_LEN;
+	f->x_gpe0_blk =
+		acpi_gas_io(PLATFORM_ACPI_GPE0_PORT, PLATFORM_ACPI_GPE0_LEN, ACPI_GAS_ACCESS_BYTE);
 	f->reset_reg = acpi_gas_io(PLATFORM_ACPI_RESET_PORT, 1, ACPI_GAS_ACCESS_BYTE);
 	f->reset_value = PLATFORM_ACPI_RESET_VALUE;
 }

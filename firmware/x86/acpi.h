@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ACPI tables (ACPI 6.x): RSDP, XSDT, FADT, FACS, DSDT, MADT and MCFG, enough for Linux
- * to find every vCPU, the IOAPIC, the power-off path and the PCI root bridge (with its
- * ECAM, windows and INTx routing). Built once at start-up into the BIOS area of guest
- * memory, where Linux also scans for the RSDP.
+ * to find every vCPU, the IOAPIC, the power-off path, the PCI root bridge (with its
+ * ECAM, windows and INTx routing) and the VM generation ID device. Built once at start-up
+ * into the BIOS area of guest memory, where Linux also scans for the RSDP.
  */
 #ifndef FIRMWARE_X86_ACPI_H
 #define FIRMWARE_X86_ACPI_H
@@ -20,6 +20,11 @@ struct acpi_config {
 	 */
 	uint64_t pci_mmio64_base;
 	uint64_t pci_mmio64_size;
+	/*
+	 * Where the 16-byte VM generation ID is (PLATFORM_VMGENID_ADDR); 0 leaves the
+	 * device, and the GPE method that notifies it, out of the DSDT.
+	 */
+	uint64_t vmgenid_addr;
 };
 
 /*

@@ -2,9 +2,12 @@
 /*
  * The DSDT's AML (ACPI 6.x section 5.2.11.1, the namespace of chapter 6): sleeping state
  * S5, COM1, the PCI root bridge with its resources (_CRS) and interrupt routing (_PRT),
- * and the ECAM window reserved on the motherboard. firmware/x86/acpi.c wraps it in the
- * table header; the fixed hardware it names is in devices/platform.h.
+ * the ECAM window reserved on the motherboard, and the VM generation ID device with the
+ * GPE method that notifies it. firmware/x86/acpi.c wraps it in the table header; the
+ * fixed hardware it names is in devices/platform.h.
  */
+#include <stdio.h>
+
 #include "devices/platform.h"
 #include "firmware/aml.h"
 #include "firmware/x86/acpi.h"
@@ -13,6 +16,9 @@
 /* PCI interrupt pins INTA-INTD, and the GSIs PLATFORM_PCI_INTX_GSI_BASE.. they swizzle onto. */
 #define ACPI_PCI_PINS 4
 #define ACPI_PCI_SLOTS 32
+
+#define ACPI_VMGENID_NAME "VGEN"
+#define ACPI_VMGENID_NOTIFY 0x80 /* the spec's "the generation ID changed" */
 
 /* Sleeping state S5 (soft off): the SLP_TYP values the OS writes to PM1a_CNT and PM1b_CNT. */
 static void acpi_dsdt_s5(struct aml *a)
@@ -135,6 +141,49 @@ static void acpi_dsdt_mres(struct aml *a)
 	aml_end(a);
 }
 
+/*
+ * The VM generation ID (Microsoft's "Virtual Machine Generation ID" paper): a device whose
+ * compatible ID is VM_GEN_COUNTER (Linux's vmgenid driver matches that, upper case, or
+ * VMGENCTR) and whose ADDR package holds the ID's guest-physical address as two 32-bit
+ * halves, low first. Linux 6.1 reads ADDR only, no _CRS. The memory is reserved in e820
+ * (the BIOS area), so the guest maps it as firmware's and never reuses it.
+ */
+static void acpi_dsdt_vmgenid(struct aml *a, uint64_t addr)
+{
+	aml_device_begin(a, ACPI_VMGENID_NAME);
+	aml_name(a, "_HID");
+	aml_string(a, "MVMMVGID"); /* ours; the spec leaves _HID to the hypervisor */
+	aml_name(a, "_CID");
+	aml_string(a, "VM_GEN_COUNTER");
+	aml_name(a, "_DDN");
+	aml_string(a, "VM_GEN_COUNTER");
+	aml_name(a, "_STA");
+	aml_integer(a, 0x0f); /* present, enabled, shown in the UI, functioning */
+	aml_name(a, "ADDR");
+	aml_package_begin(a);
+	aml_integer(a, addr & 0xffffffffu);
+	aml_integer(a, addr >> 32);
+	aml_end(a);
+	aml_end(a);
+}
+
+/*
+ * GPE PLATFORM_ACPI_GPE_VMGENID: the VMM wrote a new ID, and this method tells the
+ * driver with Notify 0x80, as the spec asks. _Exx: edge, so the OS clears the status bit
+ * before it runs the method, and an ID written again meanwhile raises a new event.
+ */
+static void acpi_dsdt_gpe(struct aml *a)
+{
+	char method[5];
+
+	snprintf(method, sizeof(method), "_E%02X", PLATFORM_ACPI_GPE_VMGENID);
+	aml_scope_begin(a, "\\_GPE");
+	aml_method_begin(a, method, 0, false);
+	aml_notify(a, "\\_SB." ACPI_VMGENID_NAME, ACPI_VMGENID_NOTIFY);
+	aml_end(a);
+	aml_end(a);
+}
+
 void acpi_dsdt_body(struct aml *a, const struct acpi_config *cfg)
 {
 	acpi_dsdt_s5(a);
@@ -142,5 +191,9 @@ void acpi_dsdt_body(struct aml *a, const struct acpi_config *cfg)
 	acpi_dsdt_com1(a);
 	acpi_dsdt_pci0(a, cfg);
 	acpi_dsdt_mres(a);
+	if (cfg->vmgenid_addr)
+		acpi_dsdt_vmgenid(a, cfg->vmgenid_addr);
 	aml_end(a);
+	if (cfg->vmgenid_addr)
+		acpi_dsdt_gpe(a);
 }

@@ -9,7 +9,10 @@
 struct acpi_config;
 struct aml;
 
-/* The namespace: \_S5, then \_SB with COM1, PCI0 and the ECAM reservation. */
+/*
+ * The namespace: \_S5, then \_SB with COM1, PCI0, the ECAM reservation and (when
+ * cfg->vmgenid_addr) VGEN, the VM generation ID; then \_GPE with VGEN's event method.
+ */
 void acpi_dsdt_body(struct aml *a, const struct acpi_config *cfg);
 
 #endif

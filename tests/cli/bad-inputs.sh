@@ -153,6 +153,8 @@ if [ -x "$static" ]; then
 fi
 expect stray-argument "unexpected argument" --kernel "$tmp/text" extra
 expect seccomp-mode "--seccomp maybe: must be on, log or off" --kernel "$tmp/text" --seccomp maybe
+expect vmgenid-mode "--vmgenid maybe: must be on or off" --kernel "$tmp/text" --vmgenid maybe
+expect run-vmgenid "--vmgenid cannot be used with vmm run" run --vmgenid off -- true
 expect user-name "--user nobody: expected UID or UID:GID" --kernel "$tmp/text" --user nobody
 expect stats-json-dir "--stats-json $tmp/nonexistent/s.json" --flat "$tmp/text" \
 	--stats-json "$tmp/nonexistent/s.json"

@@ -324,6 +324,64 @@ elif ! grep -q 'not this machine: its memory is 16384K' "$tmp/err"; then
 	fail snapshot-other-memory "no reason given: $(cat "$tmp/err")"
 else pass snapshot-other-memory; fi
 
+# The VM generation ID (docs/snapshot.md): the genid guest prints the 16 bytes at the
+# ID's address and the GPE0 status byte. A boot writes a random ID (two boots differ;
+# --vmgenid off leaves zeros); every restore of one snapshot writes another and raises
+# GPE 0; a restore with --vmgenid off keeps the snapshot's ID and raises nothing.
+# genid_line FILE: the first whole line's "ID gpe SS"
+genid_line() { grep -E '^genid [0-9a-f]{32} gpe [0-9a-f]{2}$' "$1" 2>/dev/null | head -n 1 | cut -d' ' -f2-; }
+# genid_run OUT OPTION...: a VMM with the genid guest until its first whole line
+genid_run() {
+	out=$1
+	shift
+	"$vmm" "$@" --memory 16M --cpus 1 --kvm-device "$kvm" </dev/null >"$out" 2>"$out.err" &
+	gpid=$!
+	i=0
+	while [ $i -lt 100 ] && [ -z "$(genid_line "$out")" ]; do sleep 0.1; i=$((i + 1)); done
+}
+why=
+zero=00000000000000000000000000000000
+gsnap=$tmp/genid-snap
+mkdir -p "$gsnap"
+rm -f "$sock"
+genid_run "$tmp/g1" --flat "$dir/genid.bin" --api-socket "$sock"
+boot1=$(genid_line "$tmp/g1")
+timeout 60 "$vmm" ctl "$sock" snapshot "$gsnap" >"$tmp/ctl" 2>&1 || why="$why; snapshot: $(cat "$tmp/ctl")"
+kill -9 $gpid
+wait $gpid 2>/dev/null
+genid_run "$tmp/g2" --flat "$dir/genid.bin"
+boot2=$(genid_line "$tmp/g2")
+kill -9 $gpid
+wait $gpid 2>/dev/null
+genid_run "$tmp/g3" --flat "$dir/genid.bin" --vmgenid off
+off=$(genid_line "$tmp/g3")
+kill -9 $gpid
+wait $gpid 2>/dev/null
+genid_run "$tmp/r1" --restore "source_url=file://$gsnap"
+r1=$(genid_line "$tmp/r1")
+kill -9 $gpid
+wait $gpid 2>/dev/null
+genid_run "$tmp/r2" --restore "source_url=file://$gsnap"
+r2=$(genid_line "$tmp/r2")
+kill -9 $gpid
+wait $gpid 2>/dev/null
+genid_run "$tmp/r3" --restore "source_url=file://$gsnap" --vmgenid off
+r3=$(genid_line "$tmp/r3")
+kill -9 $gpid
+wait $gpid 2>/dev/null
+id1=${boot1% gpe *}
+[ -n "$id1" ] && [ "$id1" != "$zero" ] || why="$why; the boot's ID is '$boot1'"
+[ "${boot2% gpe *}" != "$id1" ] || why="$why; two boots have the same ID $id1"
+[ "$off" = "$zero gpe 00" ] || why="$why; --vmgenid off at boot shows '$off'"
+case "$r1" in *" gpe 01") ;; *) why="$why; a restore raised no GPE 0: '$r1'" ;; esac
+[ -n "$r1" ] && [ "${r1% gpe *}" != "$id1" ] && [ "${r1% gpe *}" != "${r2% gpe *}" ] ||
+	why="$why; restores did not renew the ID: boot $id1, restores '$r1', '$r2'"
+[ "$r3" = "$id1 gpe 00" ] || why="$why; a restore with --vmgenid off shows '$r3', want '$id1 gpe 00'"
+if [ -n "$why" ]; then
+	fail vmgenid "${why#; }"
+	tail -n 3 "$tmp/r1.err" | sed 's/^/    | /'
+else pass "vmgenid (boot $(echo "$id1" | cut -c1-8)..., restores $(echo "$r1" | cut -c1-8)... and $(echo "$r2" | cut -c1-8)..., off keeps it)"; fi
+
 # The same with a live virtio-blk queue: blkcount reads its disk's first sector every
 # ~50 ms through a queue it set up (its BAR moved, DRIVER_OK). Snapshot, resume, snapshot
 # again into the same directory, kill; the restore reads on from the next request. Then

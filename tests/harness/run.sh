@@ -124,6 +124,27 @@ case ",$run," in
     fi
     ;;
 esac
+# the clone scenario needs a guest kernel with the vmgenid driver: the cloud kernel has
+# none (CONFIG_VMGENID is off), the generic one of the same version has it built in. It
+# is fetched and cached as kernel.sh fetches the cloud one, and goes with an L2 image
+# built from its own modules into /guest/clone (without it, that scenario SKIPs and says
+# why, from /guest/clone/why).
+case ",$run," in
+*,all,* | *,clone,*)
+    mkdir -p "$host_extra/guest/clone"
+    generic=linux-image-${KERNEL_VERSION%-cloud-amd64}-amd64
+    if generic_env=$(KERNEL_PACKAGE=$generic "$here/kernel.sh" 2>"$out/clone-kernel.log") &&
+        generic_image=$(echo "$generic_env" | sed -n 's/^KERNEL_IMAGE=//p') &&
+        generic_modules=$(echo "$generic_env" | sed -n 's/^KERNEL_MODULES=//p') &&
+        [ -f "$generic_image" ] &&
+        KERNEL_MODULES=$generic_modules "$here/mkinitrd-guest.sh" "$here/guest-init/clone-check.sh" \
+            "$host_extra/guest/clone/clone-check.cpio.gz" 2>>"$out/clone-kernel.log"; then
+        cp "$generic_image" "$host_extra/guest/clone/vmlinuz"
+    else
+        echo "$generic could not be fetched or used: $(tail -n 1 "$out/clone-kernel.log")" >"$host_extra/guest/clone/why"
+    fi
+    ;;
+esac
 HOST_EXTRA=$host_extra "$here/mkinitrd-host.sh" "$vmm" "$out/guest" "$out/host.cpio"
 rm -rf "$host_extra"
 

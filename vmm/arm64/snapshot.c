@@ -82,7 +82,8 @@ void snapshot_close(struct snapshot_source *src)
 	(void)src;
 }
 
-void snapshot_identity_changed(struct vm *vm)
+int snapshot_identity_changed(struct vm *vm, char *err, size_t errlen)
 {
-	(void)vm;
+	(void)vm, (void)err, (void)errlen;
+	return 0;
 }

@@ -25,6 +25,7 @@
 #include "vmm/x86/chipset.h"
 #include "vmm/x86/cpuid.h"
 #include "vmm/x86/elf.h"
+#include "vmm/x86/vmgenid.h"
 
 static void on_poweroff(void *ctx)
 {
@@ -74,6 +75,7 @@ int arch_load_guest(struct vm *vm, const struct vmm_options *opts,
 		.ncpus = opts->cpus,
 		.pci_mmio64_base = pci_mmio64_base(opts->memory),
 		.pci_mmio64_size = PLATFORM_PCI_MMIO64_SIZE,
+		.vmgenid_addr = vm->vmgenid ? PLATFORM_VMGENID_ADDR : 0,
 	};
 	size_t acpi_size = PLATFORM_ACPI_END - PLATFORM_ACPI_START;
 	ssize_t used;
@@ -81,7 +83,8 @@ int arch_load_guest(struct vm *vm, const struct vmm_options *opts,
 
 	used = acpi_build(guest_mem_ptr(&vm->mem, PLATFORM_ACPI_START, acpi_size), acpi_size,
 			  PLATFORM_ACPI_START, &acpi);
-	if (used < 0 || boot_setup_long_mode(&vm->mem) || build_smbios(vm, opts, uuid_text)) {
+	if (used < 0 || boot_setup_long_mode(&vm->mem) || build_smbios(vm, opts, uuid_text) ||
+	    (vm->vmgenid && vmgenid_write(&vm->mem))) {
 		snprintf(err, errlen, "cannot build the firmware tables");
 		return VMM_EXIT_ERROR;
 	}

@@ -378,6 +378,34 @@ START_TEST(test_method)
 }
 END_TEST
 
+static void emit_notify(struct aml *a)
+{
+	aml_method_begin(a, "_E00", 0, false);
+	aml_notify(a, "\\_SB.VGEN", 0x80);
+	aml_end(a);
+	aml_notify(a, "DEV", 0); /* a short name, padded; Zero */
+}
+
+START_TEST(test_notify)
+{
+	EXPECT(emit_notify, 0x14, 0x13, '_', 'E', '0', '0', 0x00, /* Method (_E00) */
+	       0x86, '\\', 0x2e, '_', 'S', 'B', '_', 'V', 'G', 'E', 'N', 0x0a, 0x80, /* Notify */
+	       0x86, 'D', 'E', 'V', '_', 0x00);
+}
+END_TEST
+
+static void emit_notify_in_package(struct aml *a)
+{
+	aml_package_begin(a);
+	aml_notify(a, "DEV", 0x80);
+	aml_end(a);
+}
+
+static void emit_notify_bad_name(struct aml *a)
+{
+	aml_notify(a, "dev", 0x80);
+}
+
 static void emit_nested(struct aml *a)
 {
 	aml_scope_begin(a, "\\_SB");
@@ -500,11 +528,12 @@ static void emit_bad_method(struct aml *a)
 START_TEST(test_misuse_is_reported)
 {
 	static const emit_fn bad[] = {
-		emit_word_too_big,    emit_res_outside_buffer,
-		emit_name_in_package, emit_integer_in_buffer,
-		emit_unbalanced_end,  emit_left_open,
-		emit_too_deep,	      emit_bad_irq,
-		emit_bad_window,      emit_bad_method,
+		emit_word_too_big,	emit_res_outside_buffer,
+		emit_name_in_package,	emit_integer_in_buffer,
+		emit_unbalanced_end,	emit_left_open,
+		emit_too_deep,		emit_bad_irq,
+		emit_bad_window,	emit_bad_method,
+		emit_notify_in_package, emit_notify_bad_name,
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -596,6 +625,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_package_sizes);
 	tcase_add_test(tc, test_device_with_resources);
 	tcase_add_test(tc, test_method);
+	tcase_add_test(tc, test_notify);
 	tcase_add_test(tc, test_nested_scopes);
 	tcase_add_test(tc, test_address_space_descriptors);
 	tcase_add_test(tc, test_misuse_is_reported);

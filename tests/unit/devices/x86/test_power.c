@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* ACPI PM1 / reset register, i8042 reset, POST and boot-marker ports, through the bus. */
+/* ACPI PM1 and GPE0 / reset register, i8042 reset, POST and boot-marker ports, through the bus. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -207,6 +207,75 @@ START_TEST(test_power_button)
 }
 END_TEST
 
+#define GPE0_STS PLATFORM_ACPI_GPE0_PORT
+#define GPE0_EN (PLATFORM_ACPI_GPE0_PORT + PLATFORM_ACPI_GPE0_LEN / 2)
+#define GPE_BIT(n) ((uint8_t)(1u << (n)))
+
+/* What the VM generation ID's restore does: a GPE, seen once the guest enabled it. */
+START_TEST(test_gpe_raises_sci)
+{
+	_Static_assert(PLATFORM_ACPI_GPE0_LEN == 2, "one status byte, one enable byte");
+	power_gpe_raise(&power, PLATFORM_ACPI_GPE_VMGENID);
+	ck_assert_uint_eq(read8(GPE0_STS), GPE_BIT(PLATFORM_ACPI_GPE_VMGENID));
+	ck_assert_uint_eq(sci_changes, 0);
+	/* the OS enables it (a byte write, as ACPICA does): the pending event raises the SCI */
+	write8(GPE0_EN, GPE_BIT(PLATFORM_ACPI_GPE_VMGENID));
+	ck_assert_uint_eq(read8(GPE0_EN), GPE_BIT(PLATFORM_ACPI_GPE_VMGENID));
+	ck_assert_int_eq(sci_level, 1);
+	ck_assert_uint_eq(sci_changes, 1);
+	/* writing 0 changes nothing; writing 1 clears the status and drops the line */
+	write8(GPE0_STS, 0);
+	ck_assert_int_eq(sci_level, 1);
+	write8(GPE0_STS, GPE_BIT(PLATFORM_ACPI_GPE_VMGENID));
+	ck_assert_uint_eq(read8(GPE0_STS), 0);
+	ck_assert_int_eq(sci_level, 0);
+	/* a 16-bit access covers both bytes */
+	power_gpe_raise(&power, 3);
+	ck_assert_int_eq(sci_level, 0); /* GPE 3 is not enabled */
+	ck_assert_uint_eq(read16(GPE0_STS), (uint16_t)(GPE_BIT(3) | GPE_BIT(0) << 8));
+	write16(GPE0_STS, (uint16_t)(GPE_BIT(3) | GPE_BIT(3) << 8));
+	ck_assert_uint_eq(read16(GPE0_STS), (uint16_t)(GPE_BIT(3) << 8));
+	ck_assert_int_eq(sci_level, 0);
+	/* a GPE past the block is ignored */
+	power_gpe_raise(&power, 8);
+	ck_assert_uint_eq(read8(GPE0_STS), 0);
+	ck_assert_uint_eq(poweroffs + resets, 0);
+}
+END_TEST
+
+/* PM1 and GPE0 go through a snapshot; the SCI follows from what was restored. */
+START_TEST(test_save_restore_gpe)
+{
+	struct power_state st;
+	struct power_devices other;
+	struct power_events events = { .poweroff = on_poweroff, .reset = on_reset, .sci = on_sci };
+	struct timespec start = { 0 };
+
+	write8(GPE0_EN, GPE_BIT(0));
+	write16(PLATFORM_ACPI_PM1A_EVT_PORT + 2, 0x0100);
+	power_save(&power, &st);
+	ck_assert_uint_eq(st.gpe0_enable, GPE_BIT(0));
+	ck_assert_uint_eq(st.gpe0_status, 0);
+	ck_assert_uint_eq(st.pm1_enable, 0x0100);
+	ck_assert_uint_eq(sizeof(st), 8); /* the section's size did not change */
+
+	power_init(&other, &events, &start);
+	sci_changes = 0;
+	power_restore(&other, &st);
+	ck_assert_uint_eq(other.gpe0_enable, GPE_BIT(0));
+	ck_assert_uint_eq(sci_changes, 0);
+	/* a restored VM's new generation ID: the line rises at once */
+	power_gpe_raise(&other, PLATFORM_ACPI_GPE_VMGENID);
+	ck_assert_int_eq(sci_level, 1);
+	/* a snapshot that had the event pending and enabled restores with the line high */
+	st.gpe0_status = GPE_BIT(0);
+	sci_level = 0;
+	power_init(&other, &events, &start);
+	power_restore(&other, &st);
+	ck_assert_int_eq(sci_level, 1);
+}
+END_TEST
+
 START_TEST(test_boot_marker_and_post)
 {
 	FILE *log = tmpfile();
@@ -264,6 +333,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_i8042_reset);
 	tcase_add_test(tc, test_pm1_status_write_one_to_clear);
 	tcase_add_test(tc, test_power_button);
+	tcase_add_test(tc, test_gpe_raises_sci);
+	tcase_add_test(tc, test_save_restore_gpe);
 	tcase_add_test(tc, test_boot_marker_and_post);
 	tcase_add_test(tc, test_ports_claimed);
 	suite_add_tcase(s, tc);

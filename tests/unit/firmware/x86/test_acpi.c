@@ -183,8 +183,10 @@ START_TEST(test_fadt_fixed_hardware)
 	ck_assert_uint_eq(f[88], PLATFORM_ACPI_PM1A_EVT_LEN);
 	ck_assert_uint_eq(f[89], PLATFORM_ACPI_PM1A_CNT_LEN);
 	ck_assert_uint_eq(f[91], 0); /* no PM timer */
-	ck_assert_uint_eq(f[92], 0); /* no GPE blocks */
-	ck_assert_uint_eq(f[93], 0);
+	ck_assert_uint_eq(rd32(f + 80), PLATFORM_ACPI_GPE0_PORT);
+	ck_assert_uint_eq(rd32(f + 84), 0);
+	ck_assert_uint_eq(f[92], PLATFORM_ACPI_GPE0_LEN); /* GPE0: status and enable bytes */
+	ck_assert_uint_eq(f[93], 0);			  /* no GPE1 */
 	/* legacy devices, but no 8042 (so Linux does not probe one), no VGA, no CMOS RTC */
 	ck_assert_uint_eq(rd16(f + 109), 0x25);
 
@@ -199,7 +201,8 @@ START_TEST(test_fadt_fixed_hardware)
 	check_io_gas(f + 148, PLATFORM_ACPI_PM1A_EVT_PORT, PLATFORM_ACPI_PM1A_EVT_LEN);
 	check_io_gas(f + 172, PLATFORM_ACPI_PM1A_CNT_PORT, PLATFORM_ACPI_PM1A_CNT_LEN);
 	ck_assert_uint_eq(rd64(f + 208 + 4), 0); /* X_PM_TMR_BLK */
-	ck_assert_uint_eq(rd64(f + 220 + 4), 0); /* X_GPE0_BLK */
+	check_io_gas(f + 220, PLATFORM_ACPI_GPE0_PORT, PLATFORM_ACPI_GPE0_LEN);
+	ck_assert_uint_eq(rd64(f + 232 + 4), 0); /* X_GPE1_BLK */
 }
 END_TEST
 
@@ -592,6 +595,102 @@ START_TEST(test_dsdt_ecam_reserved)
 }
 END_TEST
 
+static void build_vmgenid(uint64_t addr)
+{
+	struct acpi_config cfg = {
+		.ncpus = 2,
+		.pci_mmio64_base = MMIO64_BASE,
+		.pci_mmio64_size = MMIO64_SIZE,
+		.vmgenid_addr = addr,
+	};
+
+	build_cfg(&cfg);
+}
+
+/* A String data object: StringPrefix, the characters, NUL. */
+static void check_string(const uint8_t *p, const char *want)
+{
+	ck_assert_uint_eq(p[0], 0x0d);
+	ck_assert_str_eq((const char *)p + 1, want);
+}
+
+/*
+ * Device (VGEN) under \_SB, as Linux 6.1's vmgenid driver reads it: the compatible ID
+ * VM_GEN_COUNTER, and ADDR, a Package of two Integers, the low and high 32 bits.
+ */
+START_TEST(test_dsdt_vmgenid)
+{
+	static const uint64_t addrs[] = { PLATFORM_VMGENID_ADDR, 0x123456000ull };
+	const uint8_t *body, *p;
+	size_t len, n, v;
+
+	for (unsigned int i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		build_vmgenid(addrs[i]);
+		body = dsdt_device("VGEN", &len);
+		check_string(named(body, len, "_HID"), "MVMMVGID");
+		check_string(named(body, len, "_CID"), "VM_GEN_COUNTER");
+		check_string(named(body, len, "_DDN"), "VM_GEN_COUNTER");
+		ck_assert_uint_eq(named(body, len, "_STA")[1], 0x0f);
+		p = named(body, len, "ADDR");
+		ck_assert_uint_eq(p[0], 0x12); /* Package */
+		v = pkglength(p + 1, &n);
+		ck_assert_uint_eq(p[1 + n], 2); /* NumElements */
+		p += 2 + n;
+		ck_assert_uint_eq(aml_int(&p), addrs[i] & 0xffffffffu);
+		ck_assert_uint_eq(aml_int(&p), addrs[i] >> 32);
+		(void)v;
+	}
+}
+END_TEST
+
+/*
+ * The event that tells the driver: Scope (\_GPE) { Method (_E00) { Notify (\_SB.VGEN,
+ * 0x80) } }, the last thing in the DSDT, byte for byte.
+ */
+START_TEST(test_dsdt_gpe_notifies_vmgenid)
+{
+	static const uint8_t want[] = {
+		0x10, 0x1a, '\\', '_', 'G', 'P', 'E',			   /* Scope (\_GPE) */
+		0x14, 0x13, '_',  'E', '0', '0', 0x00,			   /* Method (_E00, 0) */
+		0x86, '\\', 0x2e, '_', 'S', 'B', '_',  'V', 'G', 'E', 'N', /* Notify */
+		0x0a, 0x80,
+	};
+	const uint8_t *d;
+	size_t len;
+
+	_Static_assert(PLATFORM_ACPI_GPE_VMGENID == 0, "the method's name is _E00");
+	build_vmgenid(PLATFORM_VMGENID_ADDR);
+	d = dsdt();
+	len = rd32(d + 4);
+	ck_assert_uint_ge(len, HDR_LEN + sizeof(want));
+	ck_assert_mem_eq(d + len - sizeof(want), want, sizeof(want));
+}
+END_TEST
+
+/* --vmgenid off: neither the device nor the GPE method. */
+START_TEST(test_dsdt_without_vmgenid)
+{
+	const uint8_t *d;
+
+	build(2);
+	d = dsdt();
+	ck_assert_ptr_null(find_bytes(d, rd32(d + 4), (const uint8_t *)"VGEN", 4));
+	ck_assert_ptr_null(find_bytes(d, rd32(d + 4), (const uint8_t *)"_GPE", 4));
+}
+END_TEST
+
+/* The tables' area ends where the generation ID's page begins; SMBIOS follows it. */
+START_TEST(test_vmgenid_page_apart)
+{
+	_Static_assert(PLATFORM_ACPI_END <= PLATFORM_VMGENID_ADDR, "tables below the ID");
+	_Static_assert(PLATFORM_VMGENID_ADDR + PLATFORM_VMGENID_LEN <= PLATFORM_SMBIOS_START,
+		       "the ID below SMBIOS");
+	_Static_assert(PLATFORM_VMGENID_ADDR % 8 == 0, "the spec asks for 8-byte alignment");
+	build_vmgenid(PLATFORM_VMGENID_ADDR);
+	ck_assert_uint_le(GPA + used, PLATFORM_VMGENID_ADDR);
+}
+END_TEST
+
 START_TEST(test_too_small_buffer)
 {
 	struct acpi_config cfg = {
@@ -671,6 +770,10 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_dsdt_pci0);
 	tcase_add_test(tc, test_dsdt_pci0_prt);
 	tcase_add_test(tc, test_dsdt_ecam_reserved);
+	tcase_add_test(tc, test_dsdt_vmgenid);
+	tcase_add_test(tc, test_dsdt_gpe_notifies_vmgenid);
+	tcase_add_test(tc, test_dsdt_without_vmgenid);
+	tcase_add_test(tc, test_vmgenid_page_apart);
 	tcase_add_test(tc, test_too_small_buffer);
 	tcase_add_test(tc, test_bad_config);
 	tcase_add_test(tc, test_addresses_follow_gpa);

@@ -175,6 +175,33 @@ START_TEST(test_ecam_reserved)
 }
 END_TEST
 
+/*
+ * The VM generation ID's 16 bytes: inside a reserved entry and in no RAM entry, for every
+ * guest size, so the guest never reuses the page the VMM rewrites at a restore.
+ */
+START_TEST(test_vmgenid_reserved)
+{
+	static const uint64_t sizes[] = { 2 * MiB, 512 * MiB, 3 * GiB, 4 * GiB, 64 * GiB };
+	const uint64_t id = PLATFORM_VMGENID_ADDR, id_end = id + PLATFORM_VMGENID_LEN;
+	int n, reserved;
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		n = build(sizes[k], MAX);
+		ck_assert_int_gt(n, 0);
+		reserved = 0;
+		for (int i = 0; i < n; i++) {
+			uint64_t end = map[i].addr + map[i].size;
+
+			if (map[i].type == RAM)
+				ck_assert(end <= id || map[i].addr >= id_end);
+			else if (map[i].addr <= id && end >= id_end)
+				reserved++;
+		}
+		ck_assert_int_eq(reserved, 1);
+	}
+}
+END_TEST
+
 START_TEST(test_tiny_sizes_rejected)
 {
 	ck_assert_int_eq(build(0, MAX), -EINVAL);
@@ -211,6 +238,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_nothing_is_ram_in_the_pci_hole);
 	tcase_add_test(tc, test_acpi_area_reserved);
 	tcase_add_test(tc, test_ecam_reserved);
+	tcase_add_test(tc, test_vmgenid_reserved);
 	tcase_add_test(tc, test_tiny_sizes_rejected);
 	tcase_add_test(tc, test_too_few_entries);
 	suite_add_tcase(s, tc);

@@ -14,8 +14,9 @@
 #                    differ; each writes them to its own disk copy, which holds them
 #                    afterwards; both power off with status 0
 #   "clone without vmgenid"  the problem the device solves: the same two restores
-#                    with --vmgenid off read the same 32 bytes, and keep the
-#                    snapshot's generation ID
+#                    with --vmgenid off keep the snapshot's generation ID, and the
+#                    line shows whether they read the same 32 bytes (they do unless
+#                    the kernel's own once-a-minute reseed falls just after restore)
 # Env (set by host-init.sh): VMM LOG_DIR HARNESS_TIMEOUT HARNESS_VERBOSE
 . /lib/harness/scenario.sh
 name=clone
@@ -96,8 +97,15 @@ finish "$name vmgenid" "urandom $(echo "$rnd_a" | cut -c1-16)... and $(echo "$rn
 why=
 restore_two off "go now"
 both_ran
-check '[ "$rnd_a" = "$rnd_b" ]' "the copies read different bytes without the device ($rnd_a, $rnd_b): the RNG reseeded on its own, or the copies ran apart"
+# Shown, not judged: Linux also reseeds on its own once a minute has passed since the
+# last reseed, and a copy restored just after that point reads fresh bytes without the
+# device. Judged: the generation ID stays the snapshot's.
+if [ "$rnd_a" = "$rnd_b" ]; then
+    seen="both copies read the same bytes $(echo "$rnd_a" | cut -c1-16)...: the problem the device solves"
+else
+    seen="the copies read different bytes ($(echo "$rnd_a" | cut -c1-16)..., $(echo "$rnd_b" | cut -c1-16)...): the kernel's own timed reseed came first this time"
+fi
 check '[ "$gen_a" = "$origin" ] && [ "$gen_b" = "$origin" ]' \
     "generation IDs $gen_a, $gen_b changed from the snapshot's $origin"
-finish "$name without vmgenid" "both copies read the same bytes $(echo "$rnd_a" | cut -c1-16)...: the problem the device solves" || failed=1
+finish "$name without vmgenid" "$seen" || failed=1
 exit "$failed"

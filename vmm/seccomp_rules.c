@@ -72,6 +72,28 @@ static const struct rule common_rules[] = {
 	ALLOW_IF2(ioctl, ARG_EQ(0, STDIN_FILENO), ARG_EQ(1, TCSETS)),
 };
 
+/*
+ * pthread_create, for a thread that starts device threads while it runs: threads only (no
+ * fork), clone3 answered ENOSYS so libc uses clone; the new thread names itself and stacks
+ * its own, narrower list.
+ */
+#define THREAD_SPAWN_RULES                                                                         \
+	ALLOW_IF(clone, ARG_MASKED(0, CLONE_THREAD, CLONE_THREAD)),                                \
+		{ .nr = SCMP_SYS(clone3), .fd_class = FD_ANY, .action = RULE_ENOSYS },             \
+		ALLOW(set_robust_list), ALLOW(rseq), ALLOW_IF(prctl, ARG_EQ(0, PR_SET_NAME)),      \
+		ALLOW_IF(seccomp, ARG_EQ(0, SECCOMP_SET_MODE_FILTER))
+
+/*
+ * A block I/O queue thread's own calls but fdatasync: requests on its disk descriptors,
+ * waiting on its ring (io_uring) or with poll (thread engine), closing a ring that failed
+ * (given up for the thread engine). Its creator's list must allow them too (filters stack).
+ */
+#define BLK_THREAD_RULES                                                                           \
+	ALLOW_ON(preadv, VMM_SECCOMP_FD_DISK), ALLOW_ON(pwritev, VMM_SECCOMP_FD_DISK),             \
+		ALLOW_ON(fallocate, VMM_SECCOMP_FD_DISK),                                          \
+		ALLOW_ON(io_uring_enter, VMM_SECCOMP_FD_RING),                                     \
+		ALLOW_ON(close, VMM_SECCOMP_FD_RING), ALLOW(poll), ALLOW(ppoll)
+
 /* The main thread once the vCPUs run: the event loop, then the teardown. */
 static const struct rule main_rules[] = {
 	ALLOW(epoll_wait),
@@ -147,20 +169,9 @@ static const struct rule main_rules[] = {
 	 * threads and started again after it (virtio/pci_snapshot.c): threads only, as a vCPU
 	 * makes them, and each new one names itself and stacks its own list.
 	 */
-	ALLOW_IF(clone, ARG_MASKED(0, CLONE_THREAD, CLONE_THREAD)),
-	{ .nr = SCMP_SYS(clone3), .fd_class = FD_ANY, .action = RULE_ENOSYS },
-	ALLOW(set_robust_list),
-	ALLOW(rseq),
-	ALLOW_IF(prctl, ARG_EQ(0, PR_SET_NAME)),
-	ALLOW_IF(seccomp, ARG_EQ(0, SECCOMP_SET_MODE_FILTER)),
-	/* and then runs under this list too (filters stack): a block I/O thread's calls */
-	ALLOW_ON(preadv, VMM_SECCOMP_FD_DISK),
-	ALLOW_ON(pwritev, VMM_SECCOMP_FD_DISK),
-	ALLOW_ON(fallocate, VMM_SECCOMP_FD_DISK),
-	ALLOW_ON(io_uring_enter, VMM_SECCOMP_FD_RING),
-	ALLOW_ON(close, VMM_SECCOMP_FD_RING),
-	ALLOW(poll),
-	ALLOW(ppoll),
+	THREAD_SPAWN_RULES,
+	/* and then runs under this list too (filters stack); fdatasync is above */
+	BLK_THREAD_RULES,
 };
 
 /*
@@ -168,14 +179,8 @@ static const struct rule main_rules[] = {
  * ring (io_uring engine) or with poll (thread engine), and INTx for guests without MSI-X.
  */
 static const struct rule blk_rules[] = {
-	ALLOW_ON(preadv, VMM_SECCOMP_FD_DISK),
-	ALLOW_ON(pwritev, VMM_SECCOMP_FD_DISK),
+	BLK_THREAD_RULES,
 	ALLOW_ON(fdatasync, VMM_SECCOMP_FD_DISK),
-	ALLOW_ON(fallocate, VMM_SECCOMP_FD_DISK),
-	ALLOW_ON(io_uring_enter, VMM_SECCOMP_FD_RING),
-	ALLOW_ON(close, VMM_SECCOMP_FD_RING), /* a failed ring is given up for the thread engine */
-	ALLOW(poll),
-	ALLOW(ppoll),
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
 };
 
@@ -193,23 +198,10 @@ static const struct rule vcpu_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),	       /* UART and PCI INTx lines */
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_SET_GSI_ROUTING), /* the guest programs an MSI-X vector */
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IOEVENTFD),       /* queue notify addresses follow BAR moves */
-	/* pthread_create: threads only (no fork); clone3 says ENOSYS so libc uses clone */
-	ALLOW_IF(clone, ARG_MASKED(0, CLONE_THREAD, CLONE_THREAD)),
-	{ .nr = SCMP_SYS(clone3), .fd_class = FD_ANY, .action = RULE_ENOSYS },
-	ALLOW(set_robust_list),
-	ALLOW(rseq),
-	/* the new queue thread names itself and stacks its own, narrower list */
-	ALLOW_IF(prctl, ARG_EQ(0, PR_SET_NAME)),
-	ALLOW_IF(seccomp, ARG_EQ(0, SECCOMP_SET_MODE_FILTER)),
+	THREAD_SPAWN_RULES,
 	/* and then runs under this list too */
-	ALLOW_ON(preadv, VMM_SECCOMP_FD_DISK),
-	ALLOW_ON(pwritev, VMM_SECCOMP_FD_DISK),
+	BLK_THREAD_RULES,
 	ALLOW_ON(fdatasync, VMM_SECCOMP_FD_DISK),
-	ALLOW_ON(fallocate, VMM_SECCOMP_FD_DISK),
-	ALLOW_ON(io_uring_enter, VMM_SECCOMP_FD_RING),
-	ALLOW_ON(close, VMM_SECCOMP_FD_RING),
-	ALLOW(poll),
-	ALLOW(ppoll),
 	/*
 	 * virtio-net: DRIVER_OK tells the TAP which offloads the driver accepted and hands
 	 * the rings to vhost-net (a reset takes them back); the queue-pair threads this

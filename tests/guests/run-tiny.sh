@@ -339,6 +339,13 @@ genid_run() {
 	i=0
 	while [ $i -lt 100 ] && [ -z "$(genid_line "$out")" ]; do sleep 0.1; i=$((i + 1)); done
 }
+# genid_once OUT OPTION...: genid_run, then the line it printed in $line, and the VMM killed
+genid_once() {
+	genid_run "$@"
+	line=$(genid_line "$1")
+	kill -9 $gpid
+	wait $gpid 2>/dev/null
+}
 why=
 zero=00000000000000000000000000000000
 gsnap=$tmp/genid-snap
@@ -349,26 +356,11 @@ boot1=$(genid_line "$tmp/g1")
 timeout 60 "$vmm" ctl "$sock" snapshot "$gsnap" >"$tmp/ctl" 2>&1 || why="$why; snapshot: $(cat "$tmp/ctl")"
 kill -9 $gpid
 wait $gpid 2>/dev/null
-genid_run "$tmp/g2" --flat "$dir/genid.bin"
-boot2=$(genid_line "$tmp/g2")
-kill -9 $gpid
-wait $gpid 2>/dev/null
-genid_run "$tmp/g3" --flat "$dir/genid.bin" --vmgenid off
-off=$(genid_line "$tmp/g3")
-kill -9 $gpid
-wait $gpid 2>/dev/null
-genid_run "$tmp/r1" --restore "source_url=file://$gsnap"
-r1=$(genid_line "$tmp/r1")
-kill -9 $gpid
-wait $gpid 2>/dev/null
-genid_run "$tmp/r2" --restore "source_url=file://$gsnap"
-r2=$(genid_line "$tmp/r2")
-kill -9 $gpid
-wait $gpid 2>/dev/null
-genid_run "$tmp/r3" --restore "source_url=file://$gsnap" --vmgenid off
-r3=$(genid_line "$tmp/r3")
-kill -9 $gpid
-wait $gpid 2>/dev/null
+genid_once "$tmp/g2" --flat "$dir/genid.bin"; boot2=$line
+genid_once "$tmp/g3" --flat "$dir/genid.bin" --vmgenid off; off=$line
+genid_once "$tmp/r1" --restore "source_url=file://$gsnap"; r1=$line
+genid_once "$tmp/r2" --restore "source_url=file://$gsnap"; r2=$line
+genid_once "$tmp/r3" --restore "source_url=file://$gsnap" --vmgenid off; r3=$line
 id1=${boot1% gpe *}
 [ -n "$id1" ] && [ "$id1" != "$zero" ] || why="$why; the boot's ID is '$boot1'"
 [ "${boot2% gpe *}" != "$id1" ] || why="$why; two boots have the same ID $id1"

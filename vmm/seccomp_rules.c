@@ -161,6 +161,14 @@ static const struct rule main_rules[] = {
 	ALLOW_ON(close, VMM_SECCOMP_FD_RING),
 	ALLOW(poll),
 	ALLOW(ppoll),
+	/*
+	 * a live virtio-net device likewise: its first queue start tells the TAP the
+	 * driver's offloads again, and its queue-pair threads move frames on the TAP
+	 */
+	IOCTL(VMM_SECCOMP_FD_TAP, TUNSETOFFLOAD),
+	IOCTL(VMM_SECCOMP_FD_TAP, TUNSETQUEUE),
+	ALLOW_ON(readv, VMM_SECCOMP_FD_TAP),
+	ALLOW_ON(writev, VMM_SECCOMP_FD_TAP),
 };
 
 /*

@@ -31,7 +31,9 @@ ip link set lo up
 mkdir -p "$www"
 head -c 262144 /dev/urandom >"$www/blob"
 sha=$(sha256sum "$www/blob" | cut -c1-64)
-httpd -p 8000 -h "$www"
+# -f: httpd stays a child of ours (killed at the end), holding none of our descriptors
+httpd -f -p 8000 -h "$www" </dev/null >/dev/null 2>&1 &
+httpd_pid=$!
 
 ctl() { "$static_vmm" ctl "$sock" "$@" >/tmp/snapshot-net.out 2>/tmp/snapshot-net.err; }
 oks() { tr -d '\r' <"$out" | grep -c '^fetch [0-9]* ok'; }
@@ -121,4 +123,5 @@ for mode in user tap; do
     finish "$name $mode restore" "fetches $first..$(last_fetch), $bad cut, guest's blob $after" || failed=1
     [ "$mode" != tap ] || ip link set "$tap" down
 done
+kill "$httpd_pid" 2>/dev/null
 exit "$failed"

@@ -9,7 +9,9 @@
 # every 0.5 s, fetches http://net.host:8000/blob from L1 and checks it against
 # net.sha256, printing "fetch N ok UPTIME" or "fetch N BAD why". A fetch cut by
 # the snapshot (its TCP connection does not survive a new user network) is BAD
-# once; the scenario wants the fetches after the restore to be ok.
+# once; the scenario wants the fetches after the restore to be ok. Beside them,
+# one download of the same blob (/cgi-bin/held, which L1 holds halfway until
+# after the restore) prints "bulk ok" or "bulk BAD why" when it ends.
 # Kernel command line: net.mode=user|tap net.ip=A net.host=A net.sha256=H
 # harness-modules: virtio_pci virtio_net
 . /lib/harness/prologue.sh # boot marker, busybox applets, /dev /proc /sys
@@ -60,6 +62,21 @@ head -c 262144 /dev/urandom >/www/blob
 echo "GUEST blob_sha256=$(sha256sum /www/blob | cut -c1-64)"
 httpd -p 8080 -h /www
 echo "GUEST serving"
+
+# One download that L1's server holds open halfway until L1 has snapshotted and
+# restored the VM: a connection that lives across the snapshot.
+(
+    if timeout 300 wget -q -O /tmp/bulk "http://$host:8000/cgi-bin/held" 2>/tmp/bulk.err; then
+        got=$(sha256sum /tmp/bulk | cut -c1-64)
+        if [ "$got" = "$sha" ]; then
+            echo "bulk ok $(cut -d' ' -f1 /proc/uptime)"
+        else
+            echo "bulk BAD sha256 $got ($(wc -c </tmp/bulk) bytes)"
+        fi
+    else
+        echo "bulk BAD wget: $(head -n 1 /tmp/bulk.err)"
+    fi
+) &
 
 n=0
 while :; do

@@ -6,16 +6,22 @@
 #   user  --net user,hostfwd=tcp::2281-:8080 (the dynamic /usr/bin/vmm: libslirp);
 #         L1 reaches the guest's server at 127.0.0.1:2281
 #   tap   --net tap=vmmtap5 (a TAP made here, 10.0.3.1/24; the guest 10.0.3.2)
-# In each: once the guest's fetches are ok and L1 got its blob, L1 takes a
-# snapshot, checks the VM is paused, kills the VMM with SIGKILL, and restores
-# with the same --net (no mac=: the restored NIC must take the saved one). Lines:
+# The guest also starts one download of the blob from /cgi-bin/held, which sends
+# half and then waits for L1's word. In each mode: once the guest's fetches are
+# ok, its download is held halfway and L1 got the guest's blob, L1 takes a
+# snapshot, checks the VM is paused, kills the VMM with SIGKILL, restores with
+# the same --net (no mac=: the restored NIC must take the saved one), and lets
+# the held download go on. Lines:
 #   "snapshot-net MODE save"     200, paused, L1 fetched the guest's blob before
 #   "snapshot-net MODE restore"  (tap, with /dev/vhost-net: a restore with
 #                                vhost=on is refused, status 2) three
 #                                fetches ok after the restore (one cut by
 #                                the snapshot may fail: a new user network
 #                                forgets the connection), L1 fetches the guest's
-#                                blob again, same SHA-256; vm.shutdown: status 0
+#                                blob again, same SHA-256; tap: the held
+#                                download completes with the right SHA-256
+#                                (its connection lived across the snapshot);
+#                                vm.shutdown: status 0
 # Env (set by host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
 #   HARNESS_TIMEOUT HARNESS_VERBOSE
 . /lib/harness/scenario.sh
@@ -31,6 +37,21 @@ ip link set lo up
 mkdir -p "$www"
 head -c 262144 /dev/urandom >"$www/blob"
 sha=$(sha256sum "$www/blob" | cut -c1-64)
+# /cgi-bin/held: the blob's first half, then nothing until $www/go exists, then the rest
+mkdir -p "$www/cgi-bin"
+cat >"$www/cgi-bin/held" <<EOF
+#!/bin/sh
+printf 'Content-Type: application/octet-stream\r\n\r\n'
+head -c 131072 "$www/blob"
+touch "$www/held"
+i=0
+while [ ! -f "$www/go" ] && [ "\$i" -lt 3000 ]; do
+    sleep 0.1
+    i=\$((i + 1))
+done
+tail -c +131073 "$www/blob"
+EOF
+chmod +x "$www/cgi-bin/held"
 # -f: httpd stays a child of ours (killed at the end), holding none of our descriptors
 httpd -f -p 8000 -h "$www" </dev/null >/dev/null 2>&1 &
 httpd_pid=$!
@@ -72,15 +93,21 @@ for mode in user tap; do
         net="tap=$tap" fwd=10.0.3.2:8080
         cmd="net.mode=tap net.ip=10.0.3.2 net.host=10.0.3.1"
     fi
-    rm -rf "$dir" "$sock"
+    rm -rf "$dir" "$sock" "$www/held" "$www/go"
     mkdir -p "$dir"
     vmm_start "$name-$mode-save" --kernel "$GUEST_KERNEL" \
         --initrd "$GUEST_INITRD_DIR/snapshot-net.cpio.gz" \
         --cmdline "console=ttyS0 panic=-1 reboot=k $cmd net.sha256=$sha" \
         --cpus 1 --memory 256M --net "$net" --api-socket "$sock"
-    if ! wait_oks 3 "$limit"; then
+    held_wait=0
+    while [ ! -f "$www/held" ] && [ "$held_wait" -lt $((limit * 5)) ] && vmm_alive; do
+        sleep 0.2
+        held_wait=$((held_wait + 1))
+    done
+    if ! wait_oks 3 "$limit" || [ ! -f "$www/held" ]; then
+        touch "$www/go"
         vmm_wait 10
-        check false "the guest never had three fetches ok"
+        check false "the guest never had three fetches ok and its download under way"
         finish "$name $mode save"
         failed=1
         continue
@@ -108,7 +135,16 @@ for mode in user tap; do
     rm -f "$sock"
     vmm_start "$name-$mode-restore" --restore "source_url=file://$dir" --cpus 1 --memory 256M \
         --net "$net" --api-socket "$sock"
+    touch "$www/go" # the held download goes on
     wait_oks 3 "$limit" || check false "fewer than three fetches ok after the restore ($(oks))"
+    if [ "$mode" = tap ]; then
+        # the TAP and L1's end of the connection outlived the VMM: it must complete
+        console_wait '^bulk ' "$limit"
+        bulk=$(tr -d '\r' <"$out" | grep '^bulk ' | head -n 1)
+        check 'echo "$bulk" | grep -q "^bulk ok"' "the download held across the snapshot: ${bulk:-no result}"
+    else
+        bulk="(user: not kept)"
+    fi
     tr -d '\r' <"$out" >"$out.txt"
     bad=$(grep -c '^fetch [0-9]* BAD' "$out.txt")
     check '[ "$bad" -le 1 ]' "$bad fetches failed after the restore: $(grep '^fetch [0-9]* BAD' "$out.txt" | head -n 3)"
@@ -120,7 +156,7 @@ for mode in user tap; do
     ctl shutdown
     vmm_wait 30
     check '[ "$rc" = 0 ]' "VMM exit status $rc after vm.shutdown (want 0)"
-    finish "$name $mode restore" "fetches $first..$(last_fetch), $bad cut, guest's blob $after" || failed=1
+    finish "$name $mode restore" "fetches $first..$(last_fetch), $bad cut, held download: $bulk, guest's blob $after" || failed=1
     [ "$mode" != tap ] || ip link set "$tap" down
 done
 kill "$httpd_pid" 2>/dev/null

@@ -51,7 +51,6 @@ static int check_devices(struct vm *vm, char *err, size_t errlen)
 {
 	for (unsigned int i = 0; i < vm->ndevices; i++) {
 		struct virtio_slot *s = &vm->devices[i];
-
 		const char *why;
 
 		if (!virtio_pci_live(&s->pci))

@@ -168,7 +168,8 @@ FUZZ_FS := virtio/fs/fs.c virtio/fs/fs_server.c virtio/fs/fs_nodes.c \
 	virtio/fs/fs_ops_names.c virtio/fs/fs_ops_files.c virtio/iov.c
 FUZZ_BLK := virtio/blk/blk.c virtio/blk/blk_req.c vmm/snapshot_format.c vmm/sha256.c
 FUZZ_NET := virtio/net/net.c virtio/net/net_kind.c virtio/net/net_queues.c \
-	virtio/net/net_vhost.c virtio/iov.c
+	virtio/net/net_vhost.c virtio/net/net_snapshot.c virtio/iov.c vmm/snapshot_format.c \
+	vmm/sha256.c
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \
 		$(BUILD)/fuzz/fuzz_kernel $(BUILD)/fuzz/fuzz_options $(BUILD)/fuzz/fuzz_blk \
 		$(BUILD)/fuzz/fuzz_fs $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_net \
@@ -197,9 +198,11 @@ $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/bz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/elf.c \
 		vmm/run/kernel_tree.c vmm/run/modules.c vmm/hostfile.c -o $@
 $(BUILD)/fuzz/fuzz_snapshot: tests/fuzz/fuzz_snapshot.c vmm/snapshot_format.c \
-		vmm/snapshot_format.h vmm/sha256.c vmm/sha256.h
+		vmm/snapshot_format.h vmm/sha256.c vmm/sha256.h virtio/net/net_snapshot.c \
+		virtio/net/net_snapshot.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_snapshot.c vmm/snapshot_format.c vmm/sha256.c -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_snapshot.c vmm/snapshot_format.c vmm/sha256.c \
+		virtio/net/net_snapshot.c -o $@
 $(BUILD)/fuzz/fuzz_api: tests/fuzz/fuzz_api.c vmm/api_http.c vmm/api_http.h vmm/json.c \
 		vmm/json.h vmm/parse.c vmm/parse.h
 	@mkdir -p $(@D)

@@ -39,6 +39,13 @@ struct virtio_device_ops {
 	 * thread touches guest memory or the queues any more (a driver reset, or NEEDS_RESET).
 	 */
 	void (*reset)(struct virtio_device *vdev);
+	/*
+	 * Optional, for a snapshot (virtio_pci_quiesce): stop serving every queue as reset
+	 * does, with every request taken completed or given back to its ring, but keep what
+	 * the driver set up beyond the transport's registers (virtio-net: its multiqueue
+	 * setting); queue_start then goes on from the rings' indices. NULL: reset serves.
+	 */
+	void (*quiesce)(struct virtio_device *vdev);
 };
 
 struct virtio_transport_ops {

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/virtio_config.h>
 
 #include "devices/msix.h"
 #include "devices/pci.h"
@@ -91,18 +92,21 @@ struct virtio_pci_state {
 
 /*
  * Make a running device hold still for a snapshot, with every vCPU parked: the device's
- * reset op stops its threads once every request they took is complete (pushed to the used
- * ring), so the rings and indices in memory agree. Only for kinds whose reset keeps no
- * request half done and whose queue_start goes on from the rings' indices (blk, rng:
- * virtio_kind.snapshot_live). Returns true when it stopped something, which
- * virtio_pci_unquiesce then starts again (and kicks, and interrupts: a completion pushed
- * while stopping raised none), unless the device needs a reset by then: the driver's
- * reset is what such a device waits for.
+ * quiesce op (or, without one, its reset op) stops its threads once every request they
+ * took is complete (pushed to the used ring) or given back, so the rings and indices in
+ * memory agree. Only for kinds that keep no request half done and whose queue_start goes
+ * on from the rings' indices (blk, rng, net: virtio_kind.snapshot_live). Returns true when it
+ * stopped something, which virtio_pci_unquiesce then starts again (and kicks, and interrupts: a
+ * completion pushed while stopping raised none), unless the device needs a reset by then: the
+ * driver's reset is what such a device waits for.
  */
 bool virtio_pci_quiesce(struct virtio_pci *vp);
 void virtio_pci_unquiesce(struct virtio_pci *vp);
 /* Whether the driver has started the device (DRIVER_OK): its threads may run. */
-bool virtio_pci_live(struct virtio_pci *vp);
+static inline bool virtio_pci_live(const struct virtio_pci *vp)
+{
+	return __atomic_load_n(&vp->status, __ATOMIC_SEQ_CST) & VIRTIO_CONFIG_S_DRIVER_OK;
+}
 /* Save: no thread of the device may be running (quiesced, or never started). */
 int virtio_pci_save(struct virtio_pci *vp, struct snap_writer *w, uint32_t instance);
 /*

@@ -11,11 +11,6 @@
 #include <sys/eventfd.h>
 #include <linux/virtio_config.h>
 
-bool virtio_pci_live(struct virtio_pci *vp)
-{
-	return __atomic_load_n(&vp->status, __ATOMIC_SEQ_CST) & VIRTIO_CONFIG_S_DRIVER_OK;
-}
-
 /* Started, and not waiting for the driver's reset: its queues serve. */
 static bool serving(uint8_t status)
 {
@@ -29,7 +24,9 @@ bool virtio_pci_quiesce(struct virtio_pci *vp)
 	pthread_mutex_lock(&vp->lock);
 	live = virtio_pci_live(vp);
 	/* as a driver reset does, but the transport keeps every register and queue set-up */
-	if (live)
+	if (live && vp->vdev->ops->quiesce)
+		vp->vdev->ops->quiesce(vp->vdev);
+	else if (live)
 		vp->vdev->ops->reset(vp->vdev);
 	pthread_mutex_unlock(&vp->lock);
 	return live;

@@ -149,6 +149,11 @@ struct virtio_kind {
 	 * (virtio_pci_quiesce). Without it, vm.snapshot refuses while the device is live.
 	 */
 	bool snapshot_live;
+	/*
+	 * Optional, with snapshot_live: why this one device, live, cannot be saved after all
+	 * (a phrase for the refusal's line: "its queues are served by vhost-net"), or NULL.
+	 */
+	const char *(*snapshot_refusal)(const struct virtio_slot *slot);
 	int (*restore)(struct virtio_slot *slot, const void *data, size_t len, char *err,
 		       size_t errlen);
 };

@@ -172,6 +172,14 @@ static const struct rule main_rules[] = {
 	THREAD_SPAWN_RULES,
 	/* and then runs under this list too (filters stack); fdatasync is above */
 	BLK_THREAD_RULES,
+	/*
+	 * a live virtio-net device likewise: its first queue start tells the TAP the
+	 * driver's offloads again, and its queue-pair threads move frames on the TAP
+	 */
+	IOCTL(VMM_SECCOMP_FD_TAP, TUNSETOFFLOAD),
+	IOCTL(VMM_SECCOMP_FD_TAP, TUNSETQUEUE),
+	ALLOW_ON(readv, VMM_SECCOMP_FD_TAP),
+	ALLOW_ON(writev, VMM_SECCOMP_FD_TAP),
 };
 
 /*

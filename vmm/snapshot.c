@@ -53,12 +53,23 @@ static int check_devices(struct vm *vm, char *err, size_t errlen)
 {
 	for (unsigned int i = 0; i < vm->ndevices; i++) {
 		struct virtio_slot *s = &vm->devices[i];
+		const char *why;
 
-		if (!s->kind->snapshot_live && virtio_pci_live(&s->pci)) {
+		if (!virtio_pci_live(&s->pci))
+			continue;
+		if (!s->kind->snapshot_live) {
 			snprintf(err, errlen,
 				 "%s is in use by the guest's driver, and saving a live %s is not "
 				 "supported yet",
 				 s->name, s->kind->name);
+			return -EBUSY;
+		}
+		why = s->kind->snapshot_refusal ? s->kind->snapshot_refusal(s) : NULL;
+		if (why) {
+			snprintf(err, errlen,
+				 "%s is in use by the guest's driver, and it cannot be saved live: "
+				 "%s",
+				 s->name, why);
 			return -EBUSY;
 		}
 	}

@@ -7,7 +7,8 @@
  * end has for the guest. Each input runs net_pair_serve() on the calling thread for pair
  * 0 (transmit, receive, control queue) and then pair 1: the code the pair threads run,
  * without a thread, so it is deterministic. Every input gets a fresh device (net_init,
- * net_destroy); its log lines go to /dev/null unless NET_FUZZ_VERBOSE is set.
+ * net_destroy); its log lines go to /dev/null unless NET_FUZZ_VERBOSE is set. After the
+ * passes, a snapshot's quiesce must leave no receive chain taken and unanswered.
  *
  * The back end is in-process. send() checks what the device hands it: the checked copy
  * of the header (never guest memory) that is valid for the negotiated features (flags,
@@ -401,6 +402,30 @@ static void check_after(struct virtio_device *vdev, unsigned int npairs)
 	check(any_broken == (needs_reset > 0));
 }
 
+/*
+ * A snapshot's quiesce after the pass: every receive chain a pair held goes back, so on
+ * a pair the driver did not break every chain taken off a ring is answered (or was never
+ * taken), and the driver's multiqueue choice stays.
+ */
+static void check_quiesce(struct virtio_device *vdev, unsigned int npairs)
+{
+	unsigned int active = net.active_pairs;
+
+	stderr = quiet;
+	vdev->ops->quiesce(vdev);
+	stderr = loud;
+	for (unsigned int i = 0; i < npairs; i++) {
+		const struct net_pair *p = &net.pairs[i];
+		const struct virtq *rx = &vdev->queues[2 * i];
+
+		if (p->broken)
+			continue;
+		check(p->rx_nbufs == 0 && p->rx_held_bytes == 0 && p->rx_iov_used == 0);
+		check(rx->last_avail_idx == rx->used_idx);
+	}
+	check(net.active_pairs == active);
+}
+
 /* NET_FUZZ_VERBOSE: what the pass did, for replaying one input by hand. */
 static void report(unsigned int npairs)
 {
@@ -482,6 +507,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (quiet == loud)
 		report(npairs);
 	check_after(vdev, npairs);
+	check_quiesce(vdev, npairs);
 	stderr = quiet;
 	net_destroy(&net);
 	stderr = loud;

@@ -86,7 +86,7 @@ for init in "$here"/guest-init/*.sh; do
     "$here/mkinitrd-guest.sh" "$init" "$out/guest/$name.cpio.gz"
 done
 # Extras in L1's image, only for the scenarios that use them (in $host_extra):
-# the net-user scenario needs libslirp, which the static VMM cannot carry, so L1
+# the net-user and snapshot-net scenarios need libslirp, which the static VMM cannot carry, so L1
 # also gets the dynamic build (VMM_DYNAMIC, default build/vmm) with every
 # library it loads, libslirp (which it dlopen()s) included, as /usr/bin/vmm (without
 # it that scenario SKIPs); the
@@ -97,7 +97,7 @@ rm -rf "$host_extra"
 mkdir -p "$host_extra"
 vmm_dynamic=${VMM_DYNAMIC:-$top/build/vmm}
 case ",$run," in
-*,all,* | *,net-user,*)
+*,all,* | *,net-user,* | *,snapshot-net,*)
     if [ -x "$vmm_dynamic" ]; then
         # awk reads to the end: an early exit would kill ldconfig with SIGPIPE, which
         # pipefail and set -e turn into the harness's exit status 141 (it did, under load)

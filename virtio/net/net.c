@@ -58,6 +58,7 @@ static void pair_thread_setup(struct net_pair *p)
 	/* no frames without the fence: the pair stays idle until the driver resets */
 	if (virtio_thread_fence(&p->net->vdev, VMM_SECCOMP_NET, &fds, "queue pair", p->index))
 		p->broken = true;
+	vmm_seccomp_gate_open(&p->fence, !p->broken);
 }
 
 unsigned int net_pair_serve(struct net *n, unsigned int pair, unsigned int queues)
@@ -185,9 +186,11 @@ static int start_thread(struct net_pair *p)
 	p->rx_nbufs = 0;
 	p->rx_held_bytes = 0;
 	p->rx_iov_used = 0;
+	p->rx_held_gap = false;
 	/* the thread takes no signals: vCPU kicks and SIGINT/SIGTERM are for others */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	vmm_seccomp_gate_init(&p->fence);
 	r = -pthread_create(&p->thread, NULL, pair_thread, p);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r)
@@ -199,7 +202,7 @@ static int start_thread(struct net_pair *p)
 static int net_queue_start(struct virtio_device *vdev, unsigned int q, int kick_fd)
 {
 	struct net *n = to_net(vdev);
-	struct net_pair *p;
+	struct net_pair *p, *started = NULL;
 	unsigned int dir;
 	bool first;
 	int r = 0;
@@ -213,8 +216,8 @@ static int net_queue_start(struct virtio_device *vdev, unsigned int q, int kick_
 		n->ctrl_started = true;
 		if (p->running)
 			net_pair_wake(p);
-		else
-			r = start_thread(p);
+		else if (!(r = start_thread(p)))
+			started = p;
 		goto out;
 	}
 	p = &n->pairs[q / 2];
@@ -260,21 +263,26 @@ static int net_queue_start(struct virtio_device *vdev, unsigned int q, int kick_
 	__atomic_store_n(&p->kick_fd[dir], kick_fd, __ATOMIC_RELEASE);
 	if (p->running)
 		net_pair_wake(p);
-	else if (!p->in_kernel)
-		r = start_thread(p);
+	else if (!p->in_kernel && !(r = start_thread(p)))
+		started = p;
 out:
 	pthread_mutex_unlock(&n->lock);
+	/*
+	 * A restore starts queues from the main thread before it has a list of its own: wait
+	 * until the new thread has its list, so that no thread is unfenced once the guest
+	 * runs. The thread takes no lock to get there.
+	 */
+	if (started)
+		vmm_seccomp_gate_wait(&started->fence);
 	return r;
 vhost_failed:
 	fprintf(stderr, "vmm: %s: vhost-net queue %u: %s\n", vdev->name, q, strerror(-r));
 	goto out;
 }
 
-static void net_reset(struct virtio_device *vdev)
+/* Stop and join every pair's thread (each stops between two service passes). */
+static void stop_pairs(struct net *n)
 {
-	struct net *n = to_net(vdev);
-
-	pthread_mutex_lock(&n->lock);
 	for (unsigned int i = 0; i < n->npairs; i++) {
 		struct net_pair *p = &n->pairs[i];
 
@@ -298,10 +306,75 @@ static void net_reset(struct virtio_device *vdev)
 	}
 	n->ctrl_started = false;
 	__atomic_store_n(&n->ctrl_kick_fd, -1, __ATOMIC_RELEASE);
+}
+
+static void net_reset(struct virtio_device *vdev)
+{
+	struct net *n = to_net(vdev);
+
+	pthread_mutex_lock(&n->lock);
+	stop_pairs(n);
 	/* 5.1.6.5.5: after a reset only the first pair is in use until VQ_PAIRS_SET */
 	n->active_pairs = 1;
 	net_set_pairs_enabled(n, 1);
 	pthread_mutex_unlock(&n->lock);
+}
+
+/*
+ * The receive chains a stopped thread held, waiting for a frame big enough, go back to
+ * the guest. They were the ring's last pops, in order, unless a bad chain was pushed
+ * between them: then un-popping would hand that one out twice, so each is pushed as used
+ * with nothing written, which a driver takes as a runt and posts again. That needs a
+ * driver that posts bad chains among good ones; Linux's never does.
+ */
+static void give_back_rx(struct net *n, struct net_pair *p)
+{
+	unsigned int q = 2 * p->index;
+	struct virtq *vq = &n->vdev.queues[q];
+
+	if (!p->rx_nbufs)
+		return;
+	if (!p->rx_held_gap) {
+		virtq_unpop(vq, (uint16_t)p->rx_nbufs);
+	} else {
+		for (unsigned int i = 0; i < p->rx_nbufs; i++)
+			virtq_push(vq, p->rx_bufs[i].head, 0);
+		if (virtq_needs_interrupt(vq))
+			virtio_notify_queue(&n->vdev, q);
+	}
+	p->rx_nbufs = 0;
+	p->rx_held_bytes = 0;
+	p->rx_iov_used = 0;
+	p->rx_held_gap = false;
+}
+
+static void net_quiesce(struct virtio_device *vdev)
+{
+	struct net *n = to_net(vdev);
+
+	pthread_mutex_lock(&n->lock);
+	stop_pairs(n);
+	for (unsigned int i = 0; i < n->npairs; i++)
+		if (!n->pairs[i].broken)
+			give_back_rx(n, &n->pairs[i]);
+	pthread_mutex_unlock(&n->lock);
+}
+
+void net_snapshot_save(const struct net *n, bool live, struct net_snapshot *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->version = NET_SNAPSHOT_VERSION;
+	st->npairs = n->npairs;
+	st->active_pairs = __atomic_load_n(&n->active_pairs, __ATOMIC_RELAXED);
+	memcpy(st->mac, n->config, sizeof(st->mac));
+	st->live = live;
+}
+
+void net_snapshot_apply(struct net *n, const struct net_snapshot *st)
+{
+	memcpy(n->config, st->mac, sizeof(st->mac));
+	n->active_pairs = st->active_pairs;
+	net_set_pairs_enabled(n, st->active_pairs);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -310,6 +383,7 @@ static void net_reset(struct virtio_device *vdev)
 static const struct virtio_device_ops net_ops = {
 	.queue_start = net_queue_start,
 	.reset = net_reset,
+	.quiesce = net_quiesce,
 };
 
 int net_init(struct net *n, struct virtio_device **vdev_out, struct net_backend **backends,

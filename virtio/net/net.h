@@ -14,9 +14,12 @@
  * sleeping in poll(2) on the queues' kick eventfds, a wake eventfd, and the back end's
  * rx_fd (only while frames are wanted and none is waiting) and tx_fd (only while a send
  * was refused). reset() stops and joins the threads; afterwards nothing touches guest
- * memory. With vhost-net (net_vhost_attach()) the kernel moves the frames instead and
- * the pair's thread is not started, except pair 0's for the control queue; without
- * MSI-X vectors (vhost needs their irqfds) a start falls back to the thread.
+ * memory. quiesce() (a snapshot) does the same between two service passes, so no frame
+ * is half moved, gives the receive chains a thread held back to the ring, and keeps the
+ * multiqueue setting; queue_start() goes on from the rings' indices. With vhost-net
+ * (net_vhost_attach()) the kernel moves the frames instead and the pair's thread is not started,
+ * except pair 0's for the control queue; without MSI-X vectors (vhost needs their irqfds) a start
+ * falls back to the thread.
  *
  * Multi-queue: after a reset only pair 0 is in use; VQ_PAIRS_SET on the control queue
  * changes that. Back ends of unused pairs hear set_enabled(false) and are not read.
@@ -42,6 +45,7 @@
 #include "virtio/device.h"
 #include "virtio/net/net_backend.h"
 #include "virtio/net/net_slirp.h"
+#include "virtio/net/net_snapshot.h"
 #include "vmm/seccomp.h"
 
 #define NET_MAX_PAIRS 8		      /* queue pairs per device */
@@ -102,8 +106,9 @@ struct net_pair {
 	struct net_backend *be;
 	bool running;
 	pthread_t thread;
-	int wake_fd;	/* eventfd: a new queue started, or stop */
-	int kick_fd[2]; /* rx, tx: the transport's; -1 until queue_start */
+	struct vmm_seccomp_gate fence; /* the thread opens it once its list is loaded */
+	int wake_fd;		       /* eventfd: a new queue started, or stop */
+	int kick_fd[2];		       /* rx, tx: the transport's; -1 until queue_start */
 	bool started[2];
 	bool stop;	/* set under net.lock, read by the thread after a wake */
 	bool vhost;	/* vhost=on: vhost-net serves the data queues... */
@@ -117,6 +122,11 @@ struct net_pair {
 	bool broken;	      /* NEEDS_RESET asked: take nothing more */
 	struct net_rx_buf rx_bufs[NET_RX_IOV];
 	unsigned int rx_nbufs;
+	/*
+	 * A chain popped after the first held one was pushed back as bad: the held chains
+	 * are then not the ring's last pops, and a quiesce cannot simply un-pop them
+	 */
+	bool rx_held_gap;
 	uint64_t rx_held_bytes; /* a hostile guest may post chains of gigabytes */
 	unsigned int rx_iov_used;
 	struct iovec rx_iov[NET_RX_IOV];
@@ -186,6 +196,14 @@ void net_seccomp_fds(const struct net *n, struct vmm_seccomp_fds *fds);
 int net_random_mac(uint8_t mac[6]);
 /* "52:54:00:12:34:56": 18 bytes with the NUL. */
 void net_format_mac(const uint8_t mac[6], char out[18]);
+
+/*
+ * Snapshots (virtio/net/net_snapshot.h): the device's own state, and that state put back
+ * on a device set up from the restore's command line, before its queues start. The MAC
+ * the guest's driver knows wins over the one --net gave or chose at random.
+ */
+void net_snapshot_save(const struct net *n, bool live, struct net_snapshot *st);
+void net_snapshot_apply(struct net *n, const struct net_snapshot *st);
 
 /* --net in the VMM's device registry (virtio/registry.h) */
 struct virtio_kind;

@@ -242,6 +242,61 @@ static void net_kind_report_json(FILE *out, const struct virtio_slot *slot)
 		virtio_report_load(&slot->pci.intx_raised));
 }
 
+/*
+ * Snapshots: the queue-pair threads stop between two frames and give back the receive
+ * chains they held (net_quiesce); the transport saves features and queues, this section
+ * the MAC and the multiqueue setting. A restore opens the back end again from its own
+ * --net: a TAP by name, or a new user network whose connections start from nothing.
+ */
+static const char *net_kind_snapshot_refusal(const struct virtio_slot *slot)
+{
+	const struct net_options *o = slot->options;
+
+	/* the kernel's ring positions would have to be read back and handed over */
+	return o->vhost ? "its queues are served by vhost-net (vhost=on); use vhost=off" : NULL;
+}
+
+static int net_kind_save(struct virtio_slot *slot, struct snap_writer *w, uint32_t instance)
+{
+	struct net_snapshot st;
+
+	net_snapshot_save(slot->state, virtio_pci_live(&slot->pci), &st);
+	return snap_section(w, SNAP_DEVICE, instance, &st, sizeof(st));
+}
+
+static int net_kind_restore(struct virtio_slot *slot, const void *data, size_t len, char *err,
+			    size_t errlen)
+{
+	const struct net_options *o = slot->options;
+	struct net *n = slot->state;
+	struct net_snapshot st;
+	char why[160], mac[18], saved[18];
+
+	if (net_snapshot_parse(data, len, n->npairs, &st, why, sizeof(why))) {
+		snprintf(err, errlen, "--net %s: %s", o->text, why);
+		return -EINVAL;
+	}
+	net_format_mac(st.mac, saved);
+	if (o->has_mac && memcmp(o->mac, st.mac, sizeof(st.mac))) {
+		net_format_mac(o->mac, mac);
+		snprintf(err, errlen, "--net %s: mac %s, the snapshot's NIC has %s", o->text, mac,
+			 saved);
+		return -EINVAL;
+	}
+	if (st.live && o->vhost) {
+		snprintf(err, errlen,
+			 "--net %s: vhost=on cannot take over queues the guest's driver runs; "
+			 "restore with vhost=off",
+			 o->text);
+		return -EINVAL;
+	}
+	/* a MAC --net chose at random gives way: the guest's driver knows the saved one */
+	if (memcmp(n->config, st.mac, sizeof(st.mac)))
+		fprintf(stderr, "vmm: %s: mac %s, as saved\n", slot->name, saved);
+	net_snapshot_apply(n, &st);
+	return 0;
+}
+
 const struct virtio_kind virtio_net_kind = {
 	.name = "virtio-net",
 	.noun = "NIC",
@@ -257,6 +312,8 @@ const struct virtio_kind virtio_net_kind = {
 	.report_heading = net_kind_report_heading,
 	.report_rows = net_kind_report_rows,
 	.report_json = net_kind_report_json,
-	.save = NULL, /* snapshots: no state of its own beyond the transport's */
-	.restore = NULL,
+	.save = net_kind_save,
+	.snapshot_live = true,
+	.snapshot_refusal = net_kind_snapshot_refusal,
+	.restore = net_kind_restore,
 };

@@ -234,6 +234,8 @@ static int rx_fill(struct net_pair *p, struct virtq *vq, bool mergeable, bool *p
 		/* 5.1.6.3.1: every buffer holds at least a header, and is device-writable */
 		if (c->nreadable || c->writable_bytes < NET_HDR_LEN) {
 			count(&p->stats.rx_bad_buffers, 1);
+			if (p->rx_nbufs)
+				p->rx_held_gap = true;
 			virtq_push(vq, c->head, 0);
 			*pushed = true;
 			continue;
@@ -272,6 +274,8 @@ static void rx_drop_front(struct net_pair *p, unsigned int k)
 	memmove(p->rx_iov, p->rx_iov + iovs, sizeof(p->rx_iov[0]) * (p->rx_iov_used - iovs));
 	p->rx_iov_used -= iovs;
 	p->rx_held_bytes -= bytes;
+	if (!p->rx_nbufs)
+		p->rx_held_gap = false;
 }
 
 /*

@@ -18,6 +18,7 @@
 #      HARNESS_SMP (L1 vCPUs, default 1; >1 uses multi-threaded TCG), VMM_STATIC,
 #      VMM_DYNAMIC (the libslirp build for net-user, default build/vmm),
 #      HARNESS_LOCK (a lock file shared by checkouts on one machine: runs take turns).
+#      HARNESS_OUT (its output folder, default build/harness: two runs at once need two).
 # Output: build/harness/serial.log (L1 console), images in build/harness/
 #   (the disk scenario's disk images in build/harness/disk/; the rootdisk
 #   scenario's Debian image is cached with the kernel, see rootfs-image.sh).
@@ -25,7 +26,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-out=$top/build/harness
+out=${HARNESS_OUT:-$top/build/harness}
 verbose=0
 kvm_only=0
 scenarios=()

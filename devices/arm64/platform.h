@@ -41,4 +41,12 @@
 #define ARM64_UART_SIZE 0x1000ull
 #define ARM64_UART_SPI 1
 
+/*
+ * `vmm run`'s command port (devices/cmdport.h): the registers x86 has on ports, at the start
+ * of the page after the UART's. The device tree does not name it: the init maps the page
+ * through /dev/mem, which the kernel allows for a region no driver has claimed.
+ */
+#define ARM64_CMDPORT_ADDR 0xf1001000ull
+#define ARM64_CMDPORT_SIZE 0x1000ull
+
 #endif

@@ -155,10 +155,6 @@ int arch_load_guest(struct vm *vm, const struct vmm_options *opts,
 		return VMM_EXIT_ERROR;
 	}
 	smbios_uuid_format(uuid, uuid_text);
-	if (img) {
-		snprintf(err, errlen, "vmm run: not available on arm64 yet (use --kernel)");
-		return VMM_EXIT_USAGE;
-	}
 	if (opts->flat) {
 		snprintf(err, errlen, "--flat %s: the flat test guests are x86 code", opts->flat);
 		return VMM_EXIT_USAGE;
@@ -262,6 +258,12 @@ void arch_vcpu_dump(struct vcpu *vcpu)
 		vcpu->index, (unsigned long long)pc, (unsigned long long)pstate,
 		(unsigned long long)sp, (unsigned long long)lr, (unsigned long long)x[0],
 		(unsigned long long)x[1], (unsigned long long)x[2], (unsigned long long)x[3]);
+}
+
+struct bus *arch_cmdport_bus(struct vm *vm, uint64_t *base)
+{
+	*base = ARM64_CMDPORT_ADDR;
+	return &vm->mmio;
 }
 
 /* The UART on the MMIO bus; its interrupt goes out through the console (ARCH_SERIAL_IRQ). */

@@ -364,6 +364,12 @@ void arch_vcpu_dump(struct vcpu *vcpu)
 		s.idt.limit);
 }
 
+struct bus *arch_cmdport_bus(struct vm *vm, uint64_t *base)
+{
+	*base = PLATFORM_CMDPORT_PORT;
+	return &vm->pio;
+}
+
 /* ACPI PM1 and reset registers, the i8042's reset, POST and boot-marker ports; COM1. */
 int arch_register_devices(struct vm *vm)
 {

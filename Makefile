@@ -190,10 +190,11 @@ $(BUILD)/fuzz/fuzz_pci_config: tests/fuzz/fuzz_pci_config.c devices/pci.c device
 		devices/msix.c -o $@ -pthread
 $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/bzimage.h \
 		vmm/x86/elf.c vmm/x86/elf.h tests/unit/vmm/x86/elf_image.h vmm/run/kernel_tree.c \
-		vmm/run/kernel_tree.h vmm/run/modules.c vmm/run/modules.h vmm/hostfile.c vmm/hostfile.h
+		vmm/run/kernel_tree.h vmm/run/modules.c vmm/run/modules.h vmm/hostfile.c vmm/hostfile.h \
+		vmm/kernel_release.c vmm/kernel_release.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/elf.c \
-		vmm/run/kernel_tree.c vmm/run/modules.c vmm/hostfile.c -o $@
+		vmm/kernel_release.c vmm/run/kernel_tree.c vmm/run/modules.c vmm/hostfile.c -o $@
 $(BUILD)/fuzz/fuzz_snapshot: tests/fuzz/fuzz_snapshot.c vmm/snapshot_format.c \
 		vmm/snapshot_format.h vmm/sha256.c vmm/sha256.h
 	@mkdir -p $(@D)

@@ -23,6 +23,7 @@
 #include "vmm/arm64/image.h"
 #include "vmm/exit_codes.h"
 #include "vmm/hostfile.h"
+#include "vmm/kernel_release.h"
 #include "vmm/vcpu.h"
 
 #define SZ_2M 0x200000ull
@@ -41,12 +42,18 @@ bool arch_kernel_note(const struct kernel_unpack_result *unpacked, char *out, si
 	return false; /* an Image is loaded as it is: nothing to say */
 }
 
+/* An Image is the kernel uncompressed: its banner is in the file as it is. */
 int arch_kernel_release(const char *kernel, char *out, size_t outlen)
 {
-	(void)kernel;
-	(void)out;
-	(void)outlen;
-	return -EOPNOTSUPP; /* `vmm run`'s kernel trees are x86-only so far */
+	const char *why;
+	struct stat st;
+	int fd = hostfile_open(kernel, O_RDONLY, 0, HOSTFILE_REGULAR, &st, &why), ret;
+
+	if (fd < 0)
+		return fd; /* the loader names the problem later */
+	ret = kernel_release_from_fd(fd, (uint64_t)st.st_size, out, outlen);
+	close(fd);
+	return ret;
 }
 
 /* The initrd, from its file or from `vmm run`'s memory, at gpa; len has been checked. */

@@ -8,7 +8,8 @@
 # SHA-256 and writes another, pings L1, and powers off (PSCI SYSTEM_OFF: the VMM exits 0).
 # L1 then mounts the image itself and checks what the guest wrote. A second run reboots
 # instead (PSCI SYSTEM_RESET: exit 3), a third names a file that is no Image, and two
-# `vmm run` commands follow (an exit status and stderr; 256 KiB of stdout). Every VMM starts
+# `vmm run` commands follow (on L1's own root over virtio-fs: an exit status and stderr;
+# on a copied root: 256 KiB of stdout). Every VMM starts
 # through tests/harness/scenario-lib.sh's vmm_privs_exec, so each of its threads is checked
 # for CapEff 0, NoNewPrivs 1 and Seccomp 2 while it runs.
 #
@@ -25,9 +26,9 @@ vmm=${1:-build/arm64/vmm-static}
 seccomp=${2:-on}
 marker="L2 init: arm64 guest up"
 
-for tool in qemu-system-aarch64 cpio gzip mkfs.ext4 sha256sum; do
+for tool in qemu-system-aarch64 cpio gzip mkfs.ext4 sha256sum depmod; do
 	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: arm64 boot: $tool is missing (qemu-system-arm, cpio, gzip, e2fsprogs)"
+		echo "SKIP: arm64 boot: $tool is missing (qemu-system-arm, cpio, gzip, e2fsprogs, kmod)"
 		exit 0
 	fi
 done
@@ -91,10 +92,21 @@ head -c 1048576 /dev/urandom >"$work/diskroot/payload"
 payload_sum=$(sha256sum "$work/diskroot/payload" | cut -d' ' -f1)
 mkfs.ext4 -q -F -L arm64data -d "$work/diskroot" "$work/disk.img" 16M
 
-# `vmm run`'s root: busybox and the few commands the runs name.
+# `vmm run` with its default root, L1's own / over virtio-fs: the modules it loads from
+# L1's /lib/modules/RELEASE (the release the Image's banner names), with a modules.dep.
+release=$(basename "$MODULES")
+for d in drivers/virtio fs/fuse fs/overlayfs; do
+	mkdir -p "$work/l1/lib/modules/$release/kernel/$d"
+	cp "$MODULES/kernel/$d/"*.ko "$work/l1/lib/modules/$release/kernel/$d/"
+done
+cp "$MODULES/modules.order" "$MODULES/modules.builtin" "$work/l1/lib/modules/$release/"
+depmod -b "$work/l1" "$release" 2>/dev/null
+run_token=$(od -An -tx8 -N8 /dev/urandom | tr -d ' \n')
+echo "$run_token" >"$work/l1/l1-token"
+# `vmm run --rootfs`'s root: busybox and the few commands the run names.
 mkdir -p "$work/l1/runroot/bin"
 cp "$BUSYBOX" "$work/l1/runroot/bin/busybox"
-for applet in sh uname dd cat; do
+for applet in sh dd; do
 	ln -s busybox "$work/l1/runroot/bin/$applet"
 done
 
@@ -145,9 +157,10 @@ fi
 echo "L1: reboot run: vmm exit status \$?"
 /vmm-static --kernel /l2.cpio --memory 64M
 echo "L1: bad kernel: vmm exit status \$?"
-# vmm run: a command's exit status and its two streams, then output over many chunks
-/vmm run --kernel /Image --rootfs /runroot --memory 256M --timeout 300 --seccomp $seccomp \\
-	-- sh -c 'uname -m; echo to-stderr >&2; exit 7' >/tmp/run.out 2>/tmp/run.err
+# vmm run: a command on L1's own root, its exit status and its two streams; then, on a
+# copied root, output over many chunks
+/vmm run --kernel /Image --memory 256M --timeout 300 --seccomp $seccomp \\
+	-- sh -c 'echo "\$(uname -m) \$(cat /l1-token)"; echo to-stderr >&2; exit 7' >/tmp/run.out 2>/tmp/run.err
 echo "L1: run: exit status \$?, stdout '\$(/bin/busybox cat /tmp/run.out)', stderr '\$(/bin/busybox cat /tmp/run.err)'"
 /vmm run --kernel /Image --rootfs /runroot --memory 256M --timeout 300 --seccomp $seccomp \\
 	-- dd if=/dev/zero bs=4096 count=64 >/tmp/run.out 2>/dev/null
@@ -214,10 +227,10 @@ else
 	echo "FAIL: arm64 bad kernel: no one-line error with exit status 2"
 	status=1
 fi
-if grep -q "^L1: run: exit status 7, stdout 'aarch64', stderr 'to-stderr'$" "$work/console.txt"; then
-	echo "PASS: arm64 vmm run: the command's exit status 7 and its stdout and stderr came back"
+if grep -q "^L1: run: exit status 7, stdout 'aarch64 $run_token', stderr 'to-stderr'$" "$work/console.txt"; then
+	echo "PASS: arm64 vmm run: a command on L1's root gave exit status 7, and its stdout and stderr came back"
 else
-	echo "FAIL: arm64 vmm run: want exit status 7, stdout 'aarch64', stderr 'to-stderr'"
+	echo "FAIL: arm64 vmm run: want exit status 7, stdout 'aarch64 $run_token' (L1's file), stderr 'to-stderr'"
 	status=1
 fi
 if grep -q '^L1: run bulk: exit status 0, 262144 bytes$' "$work/console.txt"; then

@@ -66,18 +66,16 @@ $(BUILD)/vmm: $(BUILD)/obj/vmm/main.o $(SLIRP_OBJ) $(INIT_BLOB) $(BUILD)/libvmm.
 # Built against musl when Debian's musl-tools is there (make deps installs it): the init
 # needs a few system calls, and a static glibc makes it 700 KB of the VMM's binary, musl
 # under 50 KB. Without musl-gcc, the C compiler's own libc still works.
-GUEST_CC ?= $(shell command -v musl-gcc 2>/dev/null || echo $(CC))
+# Debian's musl-gcc builds for the host only: the arm64 init links the cross compiler's glibc.
 ifeq ($(ARCH),arm64)
-# The init talks to the command port with port I/O, which arm64 lacks: `vmm run` is x86-only
-# so far, and the arm64 VMM carries an empty init (vmm/arm64/arch.c refuses `vmm run`).
-$(BUILD)/guest/init:
-	@mkdir -p $(@D)
-	: >$@
+GUEST_CC ?= $(CC)
 else
-$(BUILD)/guest/init: guest/init.c devices/cmdport.h devices/platform.h
+GUEST_CC ?= $(shell command -v musl-gcc 2>/dev/null || echo $(CC))
+endif
+$(BUILD)/guest/init: guest/init.c guest/cmdport_io.h devices/cmdport.h devices/platform.h \
+		devices/arm64/platform.h
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(CFLAGS) -static -s -o $@ $<
-endif
 $(INIT_BLOB): guest/init-blob.S $(BUILD)/guest/init
 	@mkdir -p $(@D)
 	$(CC) -c -DGUEST_INIT_PATH='"$(BUILD)/guest/init"' -o $@ $<
@@ -193,10 +191,11 @@ $(BUILD)/fuzz/fuzz_pci_config: tests/fuzz/fuzz_pci_config.c devices/pci.c device
 		devices/msix.c -o $@ -pthread
 $(BUILD)/fuzz/fuzz_kernel: tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/bzimage.h \
 		vmm/x86/elf.c vmm/x86/elf.h tests/unit/vmm/x86/elf_image.h vmm/run/kernel_tree.c \
-		vmm/run/kernel_tree.h vmm/run/modules.c vmm/run/modules.h vmm/hostfile.c vmm/hostfile.h
+		vmm/run/kernel_tree.h vmm/run/modules.c vmm/run/modules.h vmm/hostfile.c vmm/hostfile.h \
+		vmm/kernel_release.c vmm/kernel_release.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_kernel.c vmm/x86/bzimage.c vmm/x86/elf.c \
-		vmm/run/kernel_tree.c vmm/run/modules.c vmm/hostfile.c -o $@
+		vmm/kernel_release.c vmm/run/kernel_tree.c vmm/run/modules.c vmm/hostfile.c -o $@
 $(BUILD)/fuzz/fuzz_snapshot: tests/fuzz/fuzz_snapshot.c vmm/snapshot_format.c \
 		vmm/snapshot_format.h vmm/sha256.c vmm/sha256.h virtio/net/net_snapshot.c \
 		virtio/net/net_snapshot.h

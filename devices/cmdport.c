@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The command port: a `vmm run` guest's output and exit status, through port I/O. */
+/* The command port: a `vmm run` guest's output and exit status, on port I/O or MMIO. */
 #include "devices/cmdport.h"
 
 #include <errno.h>
@@ -192,9 +192,9 @@ void cmdport_init(struct cmdport *run, const struct cmdport_host *host)
 	run->host = *host;
 }
 
-int cmdport_register(struct cmdport *run, struct bus *pio)
+int cmdport_register(struct cmdport *run, struct bus *bus, uint64_t base)
 {
-	return bus_register(pio, PLATFORM_CMDPORT_PORT, PLATFORM_CMDPORT_LEN, &run_ops, run, "run");
+	return bus_register(bus, base, PLATFORM_CMDPORT_LEN, &run_ops, run, "run");
 }
 
 void cmdport_flush(struct cmdport *run)

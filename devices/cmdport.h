@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The command port: how the init of a `vmm run` guest hands the command's output and exit
- * status back to the VMM, and gets our stdin and terminal size from it, on the ports
- * PLATFORM_CMDPORT_PORT.. (devices/platform.h).
+ * status back to the VMM, and gets our stdin and terminal size from it, through
+ * PLATFORM_CMDPORT_LEN registers: on x86 the ports PLATFORM_CMDPORT_PORT.. (devices/platform.h),
+ * on arm64, which has no port I/O, MMIO at ARM64_CMDPORT_ADDR (devices/arm64/platform.h).
+ * Offsets, widths and values are the same on both.
  *
  *   +0  write: bytes of the command's stdout (outb, or rep outsb for a whole chunk)
  *   +1  write: bytes of its stderr
@@ -101,7 +103,8 @@ struct cmdport {
 };
 
 void cmdport_init(struct cmdport *run, const struct cmdport_host *host);
-int cmdport_register(struct cmdport *run, struct bus *pio);
+/* On bus (port I/O or MMIO, as the architecture has it) at base. */
+int cmdport_register(struct cmdport *run, struct bus *bus, uint64_t base);
 /* Hand on whatever is still buffered (at the end, in case the guest never flushed). */
 void cmdport_flush(struct cmdport *run);
 /* The reported status; false while there is none. */

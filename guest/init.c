@@ -19,7 +19,8 @@
  *                   size follows the host terminal's, instead of three pipes
  *
  * Built static (no loader or libraries in the initramfs), and talks to the VMM only
- * through port I/O so nothing here depends on a guest driver.
+ * through the command port's registers (port I/O on x86, MMIO on arm64: guest/cmdport_io.h)
+ * so nothing here depends on a guest driver.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -42,8 +42,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "devices/platform.h"
 #include "devices/cmdport.h"
+#include "guest/cmdport_io.h"
 
 #define CONFIG_PATH "/.vmm-run/config"
 #define NEWROOT "/.vmm-run/root"
@@ -94,7 +94,6 @@ static void setup_page(void)
  */
 static void emit(enum cmdport_stream stream, const void *buf, size_t len)
 {
-	uint16_t port = (uint16_t)(PLATFORM_CMDPORT_PORT + stream);
 	const uint8_t *p = buf;
 
 	if (!have_device) {
@@ -113,16 +112,16 @@ static void emit(enum cmdport_stream stream, const void *buf, size_t len)
 			gpa = page_address();
 		}
 		if (!gpa) {
-			__asm__ volatile("rep outsb" : "+S"(p), "+c"(len) : "d"(port) : "memory");
-			outb(CMDPORT_CONTROL_FLUSH, PLATFORM_CMDPORT_PORT + CMDPORT_REG_CONTROL);
+			cmdport_write_bytes((unsigned int)stream, p, len);
+			cmdport_write8(CMDPORT_REG_CONTROL, CMDPORT_CONTROL_FLUSH);
 			return;
 		}
 		if (gpa != page_gpa) {
-			outl((uint32_t)gpa, PLATFORM_CMDPORT_PORT + CMDPORT_REG_CHUNK_LO);
-			outl((uint32_t)(gpa >> 32), PLATFORM_CMDPORT_PORT + CMDPORT_REG_CHUNK_HI);
+			cmdport_write32(CMDPORT_REG_CHUNK_LO, (uint32_t)gpa);
+			cmdport_write32(CMDPORT_REG_CHUNK_HI, (uint32_t)(gpa >> 32));
 			page_gpa = gpa;
 		}
-		outl(CMDPORT_CHUNK_WORD(stream, n), PLATFORM_CMDPORT_PORT + CMDPORT_REG_CHUNK);
+		cmdport_write32(CMDPORT_REG_CHUNK, CMDPORT_CHUNK_WORD(stream, n));
 		p += n;
 		len -= n;
 	}
@@ -147,8 +146,7 @@ static void finish(enum cmdport_status_kind kind, int value)
 {
 	sync(); /* a --disk the command wrote is on the host before the VMM stops */
 	if (have_device)
-		outl(CMDPORT_STATUS_WORD(kind, value & 0xff),
-		     PLATFORM_CMDPORT_PORT + CMDPORT_REG_STATUS);
+		cmdport_write32(CMDPORT_REG_STATUS, CMDPORT_STATUS_WORD(kind, value & 0xff));
 	reboot(RB_POWER_OFF);
 	for (;;)
 		pause();
@@ -351,17 +349,17 @@ static void input_fetch(struct input *in)
 		return;
 	}
 	if (gpa != page_gpa) {
-		outl((uint32_t)gpa, PLATFORM_CMDPORT_PORT + CMDPORT_REG_CHUNK_LO);
-		outl((uint32_t)(gpa >> 32), PLATFORM_CMDPORT_PORT + CMDPORT_REG_CHUNK_HI);
+		cmdport_write32(CMDPORT_REG_CHUNK_LO, (uint32_t)gpa);
+		cmdport_write32(CMDPORT_REG_CHUNK_HI, (uint32_t)(gpa >> 32));
 		page_gpa = gpa;
 	}
-	word = inl(PLATFORM_CMDPORT_PORT + CMDPORT_REG_STDIN);
+	word = cmdport_read32(CMDPORT_REG_STDIN);
 	if (word & CMDPORT_STDIN_EOF) {
 		input_close(in);
 		return;
 	}
 	if ((word & CMDPORT_STDIN_WINSIZE) && in->tty_fd >= 0) {
-		uint32_t size = inl(PLATFORM_CMDPORT_PORT + CMDPORT_REG_WINSIZE);
+		uint32_t size = cmdport_read32(CMDPORT_REG_WINSIZE);
 		struct winsize ws = { .ws_row = (unsigned short)(size >> 16),
 				      .ws_col = (unsigned short)size };
 
@@ -549,11 +547,9 @@ int main(void)
 	mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
 	mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	have_device = ioperm(PLATFORM_CMDPORT_PORT, PLATFORM_CMDPORT_LEN, 1) == 0 &&
-		      inb(PLATFORM_CMDPORT_PORT + CMDPORT_REG_CONTROL) == PLATFORM_CMDPORT_MAGIC;
+	have_device = cmdport_io_open();
 	if (!have_device)
-		say("no command port at port 0x%x: is this minivmm's `vmm run`?",
-		    PLATFORM_CMDPORT_PORT);
+		say("no command port: is this minivmm's `vmm run`?");
 	setup_page();
 
 	cfg = read_config(&len);

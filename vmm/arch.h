@@ -23,6 +23,7 @@
 #error "this VMM builds for x86-64 or arm64 hosts"
 #endif
 
+struct bus;
 struct console;
 struct kernel_unpack_result;
 
@@ -77,6 +78,12 @@ void arch_vcpu_dump(struct vcpu *vcpu);
 
 /* Press the power button (any thread): 0, or -EOPNOTSUPP on a machine without one. */
 int arch_power_button(struct vm *vm);
+
+/*
+ * Where `vmm run`'s command port (devices/cmdport.h) sits: its bus (x86: port I/O; arm64,
+ * which has none: MMIO), with its base address in *base.
+ */
+struct bus *arch_cmdport_bus(struct vm *vm, uint64_t *base);
 
 /* The platform devices on their buses: power and reset, and the serial port. 0 or -errno. */
 int arch_register_devices(struct vm *vm);

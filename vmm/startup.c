@@ -144,8 +144,11 @@ int create_devices(struct vm *vm, struct console *con, const struct vmm_options 
 
 		/* the command's output is ours; the guest's console only on request */
 		mode = opts->verbose ? CONSOLE_LOG : CONSOLE_NONE;
+		uint64_t base;
+		struct bus *bus = arch_cmdport_bus(vm, &base);
+
 		cmdport_init(&vm->cmdport, &host);
-		ret = cmdport_register(&vm->cmdport, &vm->pio);
+		ret = cmdport_register(&vm->cmdport, bus, base);
 	}
 	if (!ret)
 		ret = console_init(con, vm, mode);

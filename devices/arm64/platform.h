@@ -27,6 +27,16 @@
 /* The redistributors end below the UART: 0xf0100000 + 120 * 128 KiB = 0xf1000000. */
 #define ARM64_MAX_CPUS 120
 
+/*
+ * A GICv2 instead, where the host cannot emulate a GICv3: its distributor (4 KiB) at the
+ * GICv3's, its CPU interface in the distributor's 64 KiB block's successor. A GICv2 serves
+ * at most 8 CPUs, and has no ITS: PCI devices interrupt through their INTx lines.
+ */
+#define ARM64_GICV2_DIST_SIZE 0x1000ull
+#define ARM64_GICV2_CPU_ADDR 0xf0010000ull
+#define ARM64_GICV2_CPU_SIZE 0x2000ull
+#define ARM64_GICV2_MAX_CPUS 8
+
 /* Interrupt numbers as the GIC counts them: SPIs start at 32, PPIs at 16. */
 #define ARM64_GIC_SPI_BASE 32
 #define ARM64_GIC_PPI_BASE 16
@@ -40,5 +50,13 @@
 #define ARM64_UART_ADDR 0xf1000000ull
 #define ARM64_UART_SIZE 0x1000ull
 #define ARM64_UART_SPI 1
+
+/*
+ * `vmm run`'s command port (devices/cmdport.h): the registers x86 has on ports, at the start
+ * of the page after the UART's. The device tree does not name it: the init maps the page
+ * through /dev/mem, which the kernel allows for a region no driver has claimed.
+ */
+#define ARM64_CMDPORT_ADDR 0xf1001000ull
+#define ARM64_CMDPORT_SIZE 0x1000ull
 
 #endif

@@ -170,6 +170,9 @@ static int add_gic(void *fdt, const struct devtree_config *cfg)
 {
 	const uint64_t reg[] = { ARM64_GIC_DIST_ADDR, ARM64_GIC_DIST_SIZE, ARM64_GIC_REDIST_ADDR,
 				 ARM64_GIC_REDIST_SIZE_PER_CPU * cfg->ncpus };
+	/* interrupt-controller/arm,gic.yaml: the distributor, then the CPU interface */
+	const uint64_t reg_v2[] = { ARM64_GIC_DIST_ADDR, ARM64_GICV2_DIST_SIZE,
+				    ARM64_GICV2_CPU_ADDR, ARM64_GICV2_CPU_SIZE };
 	char name[48];
 	int ret;
 
@@ -177,13 +180,14 @@ static int add_gic(void *fdt, const struct devtree_config *cfg)
 		 (unsigned long long)ARM64_GIC_DIST_ADDR);
 	ret = fdt_begin_node(fdt, name);
 	if (!ret)
-		ret = fdt_property_string(fdt, "compatible", "arm,gic-v3");
+		ret = fdt_property_string(fdt, "compatible",
+					  cfg->gicv2 ? "arm,cortex-a15-gic" : "arm,gic-v3");
 	if (!ret)
 		ret = fdt_property_u32(fdt, "#interrupt-cells", 3);
 	if (!ret)
 		ret = fdt_property(fdt, "interrupt-controller", NULL, 0);
 	if (!ret)
-		ret = prop_u64s(fdt, "reg", reg, 4);
+		ret = prop_u64s(fdt, "reg", cfg->gicv2 ? reg_v2 : reg, 4);
 	/* room for child nodes' addresses (an ITS one day), and the size of interrupt-map's */
 	if (!ret)
 		ret = fdt_property_u32(fdt, "#address-cells", 2);
@@ -193,7 +197,7 @@ static int add_gic(void *fdt, const struct devtree_config *cfg)
 		ret = fdt_property(fdt, "ranges", NULL, 0);
 	if (!ret)
 		ret = fdt_property_u32(fdt, "phandle", PHANDLE_GIC);
-	if (!ret)
+	if (!ret && !cfg->gicv2)
 		ret = add_its(fdt);
 	return ret ?: fdt_end_node(fdt);
 }
@@ -299,8 +303,8 @@ static int add_pci(void *fdt, const struct devtree_config *cfg)
 		ret = fdt_property(fdt, "dma-coherent", NULL, 0);
 	if (!ret)
 		ret = pci_interrupt_map(fdt);
-	/* every requester ID is its own device ID at the ITS */
-	if (!ret)
+	/* every requester ID is its own device ID at the ITS; a GICv2 has none: INTx only */
+	if (!ret && !cfg->gicv2)
 		ret = prop_u32s(fdt, "msi-map", msi_map, 4);
 	return ret ?: fdt_end_node(fdt);
 }
@@ -366,8 +370,8 @@ ssize_t devtree_build(void *buf, size_t size, const struct devtree_config *cfg)
 {
 	int ret;
 
-	if (cfg->ncpus < 1 || cfg->ncpus > ARM64_MAX_CPUS || cfg->nmem < 1 ||
-	    cfg->nmem > DEVTREE_MAX_MEM_REGIONS || size > ARM64_FDT_MAX_SIZE)
+	if (cfg->ncpus < 1 || cfg->ncpus > (cfg->gicv2 ? ARM64_GICV2_MAX_CPUS : ARM64_MAX_CPUS) ||
+	    cfg->nmem < 1 || cfg->nmem > DEVTREE_MAX_MEM_REGIONS || size > ARM64_FDT_MAX_SIZE)
 		return -EINVAL;
 	ret = build(buf, size, cfg);
 	if (ret == -FDT_ERR_NOSPACE)

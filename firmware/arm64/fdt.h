@@ -8,6 +8,7 @@
 #ifndef FIRMWARE_ARM64_FDT_H
 #define FIRMWARE_ARM64_FDT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -25,12 +26,13 @@ struct devtree_config {
 	uint64_t initrd_start; /* with initrd_size 0: no initrd */
 	uint64_t initrd_size;
 	uint64_t pci_mmio64_base; /* pci_mmio64_base() (devices/pci.h); 0: no 64-bit window */
+	bool gicv2; /* a GICv2 (at most ARM64_GICV2_MAX_CPUS, no ITS) instead of a GICv3 */
 };
 
 /*
  * The whole tree: memory, cpus (started through PSCI), PSCI 0.2+ over hvc, the architected
- * timer, a GICv3 with an ITS, the 16550 UART at ARM64_UART_ADDR, the PCI host bridge of
- * devices/pci_bus.c (ECAM, its memory windows, INTx wired to SPIs, MSIs to the ITS) and
+ * timer, a GICv3 with an ITS (or a GICv2), the 16550 UART at ARM64_UART_ADDR, the PCI host
+ * bridge of devices/pci_bus.c (ECAM, its memory windows, INTx wired to SPIs, MSIs to the ITS) and
  * chosen (bootargs, stdout-path, initrd). Returns its size in bytes, or -ENOSPC (buf too
  * small) or -EINVAL (cfg out of range).
  */

@@ -13,7 +13,7 @@
  * vmlinux (vmm/x86/elf.c): elf_parse() sees the first ELF_HEADER_BYTES of it, as the loader
  * does, and the whole length; every segment it accepts must lie inside the file, above
  * the VMM's boot data and apart from the others, with the entry point in file bytes.
- * elf_linux_release() searches the whole input and may only return a banner's release.
+ * kernel_release_from_banner() searches the whole input and may only return a banner's release.
  * An ELF input is also a kernel module of a build tree (vmm/run/kernel_tree.c):
  * kernel_tree_modinfo_depends() may only return a NUL-terminated string from the input.
  *
@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "vmm/kernel_release.h"
 #include "vmm/run/kernel_tree.h"
 #include "vmm/x86/bzimage.h"
 #include "vmm/x86/elf.h"
@@ -165,7 +166,7 @@ static void fuzz_elf(const uint8_t *data, size_t size)
 	}
 
 	memset(release, 'X', sizeof(release));
-	if (elf_linux_release(data, size, release, sizeof(release)) == 0) {
+	if (kernel_release_from_banner(data, size, release, sizeof(release)) == 0) {
 		size_t n = strnlen(release, sizeof(release));
 
 		check(n > 0 && n < sizeof(release));

@@ -23,6 +23,7 @@
 #include "vmm/arm64/image.h"
 #include "vmm/exit_codes.h"
 #include "vmm/hostfile.h"
+#include "vmm/kernel_release.h"
 #include "vmm/vcpu.h"
 
 #define SZ_2M 0x200000ull
@@ -41,12 +42,18 @@ bool arch_kernel_note(const struct kernel_unpack_result *unpacked, char *out, si
 	return false; /* an Image is loaded as it is: nothing to say */
 }
 
+/* An Image is the kernel uncompressed: its banner is in the file as it is. */
 int arch_kernel_release(const char *kernel, char *out, size_t outlen)
 {
-	(void)kernel;
-	(void)out;
-	(void)outlen;
-	return -EOPNOTSUPP; /* `vmm run`'s kernel trees are x86-only so far */
+	const char *why;
+	struct stat st;
+	int fd = hostfile_open(kernel, O_RDONLY, 0, HOSTFILE_REGULAR, &st, &why), ret;
+
+	if (fd < 0)
+		return fd; /* the loader names the problem later */
+	ret = kernel_release_from_fd(fd, (uint64_t)st.st_size, out, outlen);
+	close(fd);
+	return ret;
 }
 
 /* The initrd, from its file or from `vmm run`'s memory, at gpa; len has been checked. */
@@ -72,6 +79,27 @@ static int place_initrd(const struct guest_mem *mem, const char *path, int fd, u
 }
 
 /*
+ * The device tree as load_linux() wrote it, for arch_create_irqchip() to write again when
+ * the GIC turns out to be a GICv2 (which only KVM_CREATE_DEVICE tells, on a VM that does
+ * not exist yet when the guest is loaded). One VM per process, as in chipset.c.
+ */
+static struct devtree_config tree;
+static char *tree_cmdline; /* a copy: `vmm run`'s command line is freed after loading */
+static uint64_t tree_gpa;
+
+static int write_tree(const struct guest_mem *mem, char *err, size_t errlen)
+{
+	ssize_t size = devtree_build(guest_mem_ptr(mem, tree_gpa, ARM64_FDT_MAX_SIZE),
+				     ARM64_FDT_MAX_SIZE, &tree);
+
+	if (size < 0) {
+		snprintf(err, errlen, "cannot build the device tree: %s", strerror((int)-size));
+		return (int)size;
+	}
+	return 0;
+}
+
+/*
  * Low RAM, top down: the device tree in the last whole 2 MiB block, the initrd below it,
  * the kernel from ARM64_KERNEL_ADDR up; they must not meet.
  */
@@ -83,7 +111,6 @@ static int load_linux(struct vm *vm, const struct vmm_options *opts,
 	uint64_t low_end = mem->regions[0].gpa + mem->regions[0].size;
 	uint64_t kernel_end, initrd_gpa = 0, initrd_len = 0;
 	struct devtree_config dt = { .ncpus = opts->cpus, .cmdline = opts->cmdline };
-	ssize_t dt_size;
 	int fd = -1, ret;
 
 	ret = image_load(mem, opts->kernel, ARM64_KERNEL_ADDR, &entry->pc, &kernel_end, err,
@@ -131,13 +158,14 @@ static int load_linux(struct vm *vm, const struct vmm_options *opts,
 	}
 	dt.nmem = mem->count;
 	dt.pci_mmio64_base = pci_mmio64_base(mem->size);
-	dt_size = devtree_build(guest_mem_ptr(mem, entry->dtb, ARM64_FDT_MAX_SIZE),
-				ARM64_FDT_MAX_SIZE, &dt);
-	if (dt_size < 0) {
-		snprintf(err, errlen, "cannot build the device tree: %s", strerror((int)-dt_size));
-		return (int)dt_size;
+	if (dt.cmdline && !(tree_cmdline = strdup(dt.cmdline))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
-	return 0;
+	dt.cmdline = tree_cmdline;
+	tree = dt;
+	tree_gpa = entry->dtb;
+	return write_tree(mem, err, errlen);
 }
 
 int arch_load_guest(struct vm *vm, const struct vmm_options *opts,
@@ -155,10 +183,6 @@ int arch_load_guest(struct vm *vm, const struct vmm_options *opts,
 		return VMM_EXIT_ERROR;
 	}
 	smbios_uuid_format(uuid, uuid_text);
-	if (img) {
-		snprintf(err, errlen, "vmm run: not available on arm64 yet (use --kernel)");
-		return VMM_EXIT_USAGE;
-	}
 	if (opts->flat) {
 		snprintf(err, errlen, "--flat %s: the flat test guests are x86 code", opts->flat);
 		return VMM_EXIT_USAGE;
@@ -171,9 +195,20 @@ int arch_load_guest(struct vm *vm, const struct vmm_options *opts,
 	return load_linux(vm, opts, img, entry, err, errlen) ? VMM_EXIT_USAGE : 0;
 }
 
+/* A GICv3, or a GICv2 where KVM has none: then the device tree says so instead. */
 int arch_create_irqchip(struct vm *vm, char *err, size_t errlen)
 {
-	return chipset_create(vm->kvm.sys_fd, vm->kvm.vm_fd, err, errlen);
+	int ret = chipset_create(vm->kvm.sys_fd, vm->kvm.vm_fd, err, errlen);
+
+	if (ret || chipset_gic_version() != 2)
+		return ret;
+	if (tree.ncpus > ARM64_GICV2_MAX_CPUS) {
+		snprintf(err, errlen, "--cpus %u: this host gives only a GICv2, which serves %u",
+			 tree.ncpus, ARM64_GICV2_MAX_CPUS);
+		return -EINVAL;
+	}
+	tree.gicv2 = true;
+	return write_tree(&vm->mem, err, errlen);
 }
 
 /* The CPU model KVM prefers on this host (the host's own, as a generic ARMv8 target). */
@@ -262,6 +297,12 @@ void arch_vcpu_dump(struct vcpu *vcpu)
 		vcpu->index, (unsigned long long)pc, (unsigned long long)pstate,
 		(unsigned long long)sp, (unsigned long long)lr, (unsigned long long)x[0],
 		(unsigned long long)x[1], (unsigned long long)x[2], (unsigned long long)x[3]);
+}
+
+struct bus *arch_cmdport_bus(struct vm *vm, uint64_t *base)
+{
+	*base = ARM64_CMDPORT_ADDR;
+	return &vm->mmio;
 }
 
 /* The UART on the MMIO bus; its interrupt goes out through the console (ARCH_SERIAL_IRQ). */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* KVM's virtual GICv3: created with the VM, initialised once the vCPUs exist. */
+/* KVM's virtual GICv3 (or GICv2): created with the VM, initialised once the vCPUs exist. */
 #include "vmm/arm64/chipset.h"
 
 #include <errno.h>
@@ -12,6 +12,12 @@
 
 /* The GIC's and its ITS's device descriptors: one VM per process, so one of each. */
 static int gic_fd = -1, its_fd = -1;
+static unsigned int gic_version;
+
+unsigned int chipset_gic_version(void)
+{
+	return gic_version;
+}
 
 unsigned int chipset_routes(struct kvm_irq_routing_entry *e)
 {
@@ -43,6 +49,30 @@ static int create_device(int vm_fd, uint32_t type)
 	return ioctl(vm_fd, KVM_CREATE_DEVICE, &dev) < 0 ? -errno : (int)dev.fd;
 }
 
+/* The fallback: a GICv2's distributor and CPU interface; no ITS, so no MSIs. */
+static int create_gicv2(int vm_fd, int v3_error, char *err, size_t errlen)
+{
+	const uint64_t dist = ARM64_GIC_DIST_ADDR, cpu = ARM64_GICV2_CPU_ADDR;
+	int ret;
+
+	gic_fd = create_device(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V2);
+	if (gic_fd < 0) {
+		snprintf(err, errlen,
+			 "cannot create a virtual GIC (KVM_CREATE_DEVICE): GICv3: %s, GICv2: %s",
+			 strerror(-v3_error), strerror(-gic_fd));
+		return gic_fd;
+	}
+	ret = set_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_DIST, &dist);
+	if (!ret)
+		ret = set_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_CPU, &cpu);
+	if (ret) {
+		snprintf(err, errlen, "cannot place the GICv2's registers: %s", strerror(-ret));
+		return ret;
+	}
+	gic_version = 2;
+	return 0;
+}
+
 int chipset_create(int sys_fd, int vm_fd, char *err, size_t errlen)
 {
 	const uint64_t dist = ARM64_GIC_DIST_ADDR, redist = ARM64_GIC_REDIST_ADDR;
@@ -51,11 +81,8 @@ int chipset_create(int sys_fd, int vm_fd, char *err, size_t errlen)
 
 	(void)sys_fd;
 	gic_fd = create_device(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V3);
-	if (gic_fd < 0) {
-		snprintf(err, errlen, "cannot create a virtual GICv3 (KVM_CREATE_DEVICE): %s",
-			 strerror(-gic_fd));
-		return gic_fd;
-	}
+	if (gic_fd < 0)
+		return create_gicv2(vm_fd, gic_fd, err, errlen);
 	ret = set_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
 	if (!ret)
 		ret = set_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST,
@@ -70,6 +97,8 @@ int chipset_create(int sys_fd, int vm_fd, char *err, size_t errlen)
 		      : set_attr(its_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, &its);
 	if (ret)
 		snprintf(err, errlen, "cannot create the GICv3's ITS (MSIs): %s", strerror(-ret));
+	else
+		gic_version = 3;
 	return ret;
 }
 
@@ -80,9 +109,10 @@ int chipset_finish(char *err, size_t errlen)
 
 	if (!ret)
 		ret = set_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
-	if (!ret)
+	if (!ret && its_fd >= 0)
 		ret = set_attr(its_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 	if (ret)
-		snprintf(err, errlen, "cannot initialise the GICv3: %s", strerror(-ret));
+		snprintf(err, errlen, "cannot initialise the GICv%u: %s", gic_version,
+			 strerror(-ret));
 	return ret;
 }

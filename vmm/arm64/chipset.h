@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The arm64 machine's interrupt controller: KVM's in-kernel GICv3 and its ITS
- * (Documentation/virt/kvm/devices/arm-vgic-v3.rst, arm-vgic-its.rst), created through
+ * (Documentation/virt/kvm/devices/arm-vgic-v3.rst, arm-vgic-its.rst), or a GICv2
+ * (arm-vgic.rst) where the host cannot give a GICv3, created through
  * KVM_CREATE_DEVICE at the addresses of devices/arm64/platform.h. With an ITS, KVM wants the
  * sender's device ID in every MSI route (KVM_CAP_MSI_DEVID; vmm/irq.c asks). The same contract as
  * vmm/x86/chipset.h, so that vmm/irq.c routes GSIs the same way on both: GSI n is the GIC's SPI n
@@ -22,10 +23,14 @@
 /* The fixed routes (GSI n to SPI n) into e, which has room for CHIPSET_ROUTES. Returns that. */
 unsigned int chipset_routes(struct kvm_irq_routing_entry *e);
 /*
- * The GICv3 device with its distributor and redistributor addresses, and the ITS. Returns
- * 0, or -errno with a sentence in err (a host whose GIC cannot run a virtual GICv3 says so).
+ * The GICv3 device with its distributor and redistributor addresses, and the ITS; where KVM
+ * cannot make a GICv3 (KVM_CREATE_DEVICE fails: a host with a GICv2, or a GICv3 without
+ * the GICv2 compatibility KVM would need), a GICv2 with its distributor and CPU interface
+ * and no ITS. Returns 0, or -errno with a sentence in err.
  */
 int chipset_create(int sys_fd, int vm_fd, char *err, size_t errlen);
+/* Which GIC chipset_create() made: 3 or 2 (0 before it succeeded). */
+unsigned int chipset_gic_version(void);
 /* Once every vCPU exists: the number of interrupts, then the GIC's and the ITS's set-up. */
 int chipset_finish(char *err, size_t errlen);
 /*

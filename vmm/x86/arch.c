@@ -13,13 +13,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "devices/platform.h"
 #include "firmware/x86/acpi.h"
 #include "vmm/exit_codes.h"
 #include "vmm/hostfile.h"
+#include "vmm/kernel_release.h"
 #include "vmm/vcpu.h"
 #include "vmm/x86/bzimage.h"
 #include "vmm/x86/chipset.h"
@@ -128,25 +128,17 @@ int arch_kernel_release(const char *kernel, char *out, size_t outlen)
 	struct stat st;
 	int fd = hostfile_open(kernel, O_RDONLY, 0, HOSTFILE_REGULAR, &st, &why), ret;
 	ssize_t n;
-	void *map;
 
 	if (fd < 0)
 		return fd; /* the loader names the problem later */
 	n = read(fd, head, sizeof(head));
-	if (n <= 0 || !elf_is_elf(head, (size_t)n)) {
-		close(fd);
-		return n <= 0 ? -EIO : bzimage_kernel_version(head, (size_t)n, out, outlen);
-	}
-	if (st.st_size <= 0) {
-		close(fd);
-		return -EIO;
-	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (n <= 0)
+		ret = -EIO;
+	else if (!elf_is_elf(head, (size_t)n))
+		ret = bzimage_kernel_version(head, (size_t)n, out, outlen);
+	else
+		ret = kernel_release_from_fd(fd, (uint64_t)st.st_size, out, outlen);
 	close(fd);
-	if (map == MAP_FAILED)
-		return -errno;
-	ret = elf_linux_release(map, (size_t)st.st_size, out, outlen);
-	munmap(map, (size_t)st.st_size);
 	return ret;
 }
 
@@ -365,6 +357,12 @@ void arch_vcpu_dump(struct vcpu *vcpu)
 	fprintf(stderr, "  gdt base=%016llx limit=%04x idt base=%016llx limit=%04x\n",
 		(unsigned long long)s.gdt.base, s.gdt.limit, (unsigned long long)s.idt.base,
 		s.idt.limit);
+}
+
+struct bus *arch_cmdport_bus(struct vm *vm, uint64_t *base)
+{
+	*base = PLATFORM_CMDPORT_PORT;
+	return &vm->pio;
 }
 
 /* ACPI PM1 and reset registers, the i8042's reset, POST and boot-marker ports; COM1. */

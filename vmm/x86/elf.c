@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* vmlinux (x86-64 ELF) validation and its release banner. */
+/* vmlinux (x86-64 ELF) validation. */
 #include "vmm/x86/elf.h"
 
 #include <elf.h>
@@ -8,7 +8,6 @@
 #include <string.h>
 
 #define MAX_PHDRS 64 /* a vmlinux has five; more means a file that is not a kernel */
-#define BANNER "Linux version "
 
 _Static_assert(ELF_HEADER_BYTES >= sizeof(Elf64_Ehdr) + MAX_PHDRS * sizeof(Elf64_Phdr),
 	       "the loader must read every program header it accepts");
@@ -136,31 +135,4 @@ int elf_parse(const uint8_t *image, size_t avail, size_t file_len, uint64_t min_
 			      "ELF entry point is not inside a loaded segment (is it a vmlinux?)");
 	info->entry = eh.e_entry;
 	return 0;
-}
-
-int elf_linux_release(const uint8_t *data, size_t len, char *out, size_t outlen)
-{
-	const size_t blen = sizeof(BANNER) - 1;
-	const uint8_t *p = data;
-
-	while (outlen && len >= (size_t)(p - data) + blen) {
-		size_t left = len - (size_t)(p - data), pos, n = 0;
-		const uint8_t *hit = memmem(p, left, BANNER, blen);
-
-		if (!hit)
-			break;
-		pos = (size_t)(hit - data) + blen;
-		while (pos + n < len && n + 1 < outlen && data[pos + n] > ' ' &&
-		       data[pos + n] < 0x7f)
-			n++;
-		/* the banner itself (a release starts with a digit), not a format or a quote */
-		if (n && data[pos] >= '0' && data[pos] <= '9' && pos + n + 1 < len &&
-		    data[pos + n] == ' ' && data[pos + n + 1] == '(') {
-			memcpy(out, data + pos, n);
-			out[n] = 0;
-			return 0;
-		}
-		p = hit + 1;
-	}
-	return -ENOENT;
 }

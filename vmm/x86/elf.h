@@ -48,10 +48,4 @@ bool elf_is_elf(const uint8_t *image, size_t len);
 int elf_parse(const uint8_t *image, size_t avail, size_t file_len, uint64_t min_paddr,
 	      struct elf_info *info, char *err, size_t errlen);
 
-/*
- * The kernel's release from the "Linux version RELEASE (" banner every kernel carries in
- * its read-only data. Returns 0, or -ENOENT when data holds no such banner.
- */
-int elf_linux_release(const uint8_t *data, size_t len, char *out, size_t outlen);
-
 #endif

@@ -83,7 +83,7 @@ static void setup(void)
 	ws_new = 0;
 	bus_init(&pio, "pio");
 	cmdport_init(&run, &host);
-	ck_assert_int_eq(cmdport_register(&run, &pio), 0);
+	ck_assert_int_eq(cmdport_register(&run, &pio, PLATFORM_CMDPORT_PORT), 0);
 }
 
 static void out8(unsigned int reg, uint8_t v)

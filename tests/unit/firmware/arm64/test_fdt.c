@@ -235,6 +235,34 @@ START_TEST(test_no_64bit_window_without_a_base)
 }
 END_TEST
 
+/* A GICv2: its distributor and CPU interface, no ITS, so PCI has INTx and no msi-map. */
+START_TEST(test_gicv2_has_no_its_and_pci_no_msi)
+{
+	const char *gic = "/interrupt-controller@f0000000";
+	struct devtree_config cfg = two_cpus;
+	const void *reg;
+	int len;
+
+	cfg.gicv2 = true;
+	build(&cfg);
+	ck_assert_int_eq(fdt_node_check_compatible(tree, node(gic), "arm,cortex-a15-gic"), 0);
+	reg = prop(gic, "reg", &len);
+	ck_assert_int_eq(len, 32);
+	ck_assert_uint_eq(cell64(reg, 0), ARM64_GIC_DIST_ADDR);
+	ck_assert_uint_eq(cell64(reg, 1), ARM64_GICV2_DIST_SIZE);
+	ck_assert_uint_eq(cell64(reg, 2), ARM64_GICV2_CPU_ADDR);
+	ck_assert_uint_eq(cell64(reg, 3), ARM64_GICV2_CPU_SIZE);
+	ck_assert_int_lt(fdt_path_offset(tree, "/interrupt-controller@f0000000/"
+					       "msi-controller@f0080000"),
+			 0);
+	ck_assert_ptr_null(fdt_getprop(tree, node("/pci@e0000000"), "msi-map", NULL));
+	prop("/pci@e0000000", "interrupt-map", NULL);
+	/* a GICv2 serves 8 CPUs */
+	cfg.ncpus = ARM64_GICV2_MAX_CPUS + 1;
+	ck_assert_int_eq(devtree_build(tree, sizeof(tree), &cfg), -EINVAL);
+}
+END_TEST
+
 /* dtc decompiles it without a warning: the same verdict the kernel's own tools give. */
 START_TEST(test_dtc_agrees)
 {
@@ -275,6 +303,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_bad_config_and_small_buffer);
 	tcase_add_test(tc, test_pci_host_bridge_matches_the_bus);
 	tcase_add_test(tc, test_no_64bit_window_without_a_base);
+	tcase_add_test(tc, test_gicv2_has_no_its_and_pci_no_msi);
 	tcase_add_test(tc, test_dtc_agrees);
 	suite_add_tcase(s, tc);
 	return s;

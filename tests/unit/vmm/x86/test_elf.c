@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* vmlinux (ELF) validation and the release banner. */
+/* vmlinux (ELF) validation. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -194,30 +194,6 @@ START_TEST(test_what_is_loaded)
 }
 END_TEST
 
-START_TEST(test_release_banner)
-{
-	static const char data[] =
-		"\x7f"
-		"ELF...Linux version %s (%s)\n..."
-		"Linux version 6.1.0-56-cloud-amd64-but-far-too-long-for-the-buffer-x ("
-		"Linux version  (nothing)..."
-		"Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org)";
-	char out[48];
-
-	ck_assert_int_eq(elf_linux_release((const uint8_t *)data, sizeof(data), out, sizeof(out)),
-			 0);
-	ck_assert_str_eq(out, "6.1.0-56-cloud-amd64");
-
-	/* a release cut off by the data's end is not one */
-	ck_assert_int_eq(
-		elf_linux_release((const uint8_t *)data, sizeof(data) - 40, out, sizeof(out)),
-		-ENOENT);
-	ck_assert_int_eq(elf_linux_release(image, sizeof(image), out, sizeof(out)), -ENOENT);
-	ck_assert_int_eq(elf_linux_release((const uint8_t *)"Linux version ", 14, out, sizeof(out)),
-			 -ENOENT);
-}
-END_TEST
-
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("elf");
@@ -232,7 +208,6 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_segment_sizes_and_addresses);
 	tcase_add_test(tc, test_entry_point);
 	tcase_add_test(tc, test_what_is_loaded);
-	tcase_add_test(tc, test_release_banner);
 	suite_add_tcase(s, tc);
 	return s;
 }

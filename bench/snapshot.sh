@@ -162,7 +162,7 @@ qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator 
                 cur[w] = list
             }
             o = median(cur["ours"])
-            s = sprintf("%-36s %-26s", label, cell(cur["ours"], fmt))
+            s = sprintf("%-38s %-26s", label, cell(cur["ours"], fmt))
             c = cell(cur["q35"], fmt)
             q = median(cur["q35"])
             if (c != "-" && o != "" && o + 0 > 0) c = c sprintf(" %.2fx", q / o)
@@ -170,7 +170,7 @@ qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator 
         }
         END {
             who["ours"]; who["q35"]
-            printf "%-36s %-26s %-34s\n", "figure: median [min-max], QEMU/ours", "ours", "QEMU q35"
+            printf "%-38s %-26s %-34s\n", "figure: median [min-max], QEMU/ours", "ours", "QEMU q35"
             ns = split(sizes, sz, ",")
             for (i = 1; i <= ns; i++) {
                 m = sz[i]
@@ -196,7 +196,7 @@ qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator 
             printf "(runs per figure: ours %d, q35 %d; a cell with no number: not run or failed; resident: the VMM process at the first tick)\n", n["restore" sz[1], "ours"], n["restore" sz[1], "q35"]
             for (w in failed) printf "failed runs, %s:%s\n", w, failed[w]
         }'
-    echo "saves (once per VMM and size, at tick 5; not timed by vmclock, save_ms in L1 uptime, 10 ms steps):"
+    echo "saves (once per VMM and size, at tick 5 or a little later; not timed by vmclock, save_ms in L1 uptime, 10 ms steps):"
     grep '^BENCH-SNAP ' "$log" | sed 's/^BENCH-SNAP /  /' || true
     echo "runs:"
     grep '^BENCH-RUN ' "$log" | sed 's/^BENCH-RUN /  /'

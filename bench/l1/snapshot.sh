@@ -3,13 +3,13 @@
 # /scenarios/bench-snapshot.sh; tests/harness/host-init.sh runs it). Busybox sh.
 #
 # The guest: Debian's kernel and bench/guest-init/tick.sh ("tick N" every 20 ms), 1 vCPU.
-# For each memory size (bench.sizes, MiB), once, not timed by vmclock:
+# For each memory size (bench.sizes, MiB), once, not timed by vmclock, into a tmpfs:
 #   ours  boots it with --api-socket, and at "tick 5" takes a snapshot (vmm ctl SOCKET
 #         snapshot DIR); QEMU -M q35 boots it with its monitor on a pipe, and at "tick 5"
-#         stops it and saves it with `migrate "exec:cat > FILE"` (QEMU 7.2 has no
-#         `migrate file:`). A save whose console does not end in a whole line is resumed
-#         for a moment and taken again, so that every restored console starts with
-#         a whole "tick" line. Each prints
+#         saves it with `migrate "exec:cat > FILE"` (QEMU 7.2 has no `migrate file:`).
+#         A save whose console does not end in a whole line is resumed for a moment and
+#         taken again, so that every restored console starts with a whole "tick" line.
+#         Each prints
 #           BENCH-SNAP vmm=V mem=MIB save_ms=... (sizes: apparent and on disk, du -k)
 # Then per round, per size, in turn:
 #   restore  ours: vmm --restore source_url=file:///DIR; QEMU: the same command line as
@@ -41,7 +41,7 @@ clock=/bench/vmclock
 initrd=$GUEST_INITRD_DIR/tick.cpio.gz
 qemu=/usr/bin/qemu-system-x86_64
 cmdline="console=ttyS0 panic=-1 reboot=k quiet"
-snaps=/tmp/bench-snapshot
+snaps=/bench-snapshot
 
 [ -x "$clock" ] || { echo "FAIL: $name: no $clock in the L1 image"; exit 1; }
 [ -f "$initrd" ] || { echo "FAIL: $name: no $initrd in the L1 image"; exit 1; }
@@ -54,8 +54,10 @@ if [ -x "$qemu" ] && v=$("$qemu" --version 2>&1); then
 else
     echo "BENCH-PEER qemu unavailable: $qemu missing or does not start"
 fi
-rm -rf "$snaps"
+# L1's /tmp is a tmpfs of 256 MiB (host-init.sh), too small for the saves (about 90 MiB
+# each, both VMMs at both sizes): they get a tmpfs of their own
 mkdir -p "$snaps" "$LOG_DIR"
+mount -t tmpfs -o size=1536m tmpfs "$snaps" || { echo "FAIL: $name: cannot mount a tmpfs on $snaps"; exit 1; }
 
 l1_ms() { awk '{ printf "%.0f", $1 * 1000 }' /proc/uptime; }
 

@@ -19,7 +19,8 @@
 # restores and cold-boots each, interleaved, timing fork to the first "tick" line
 # (bench/l1/snapshot.sh has the details). The BENCH-RUN lines of serial.log become
 # table.txt: per figure and VMM the median, min and max over the rounds and QEMU's median
-# divided by ours; the saves' sizes and times; and ours' cold boot divided by its restore.
+# divided by ours; the saves' sizes and times; each VMM's cold boot divided by its restore,
+# and its restore at the largest size divided by the smallest.
 # Exit status 0 when our VMM gave every figure in every round, 1 otherwise: timing
 # never decides.
 #
@@ -179,17 +180,22 @@ qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator 
                 line(sprintf("  restore %sM: resident, MiB", m), "restore" m, "rss_kb", "%.1f", 1024)
                 line(sprintf("  cold boot %sM: resident, MiB", m), "boot" m, "rss_kb", "%.1f", 1024)
             }
-            printf "ours, cold boot / restore (medians):"
-            for (i = 1; i <= ns; i++) {
-                b = median(vals["boot" sz[i], "tick_ms", "ours"]); r = median(vals["restore" sz[i], "tick_ms", "ours"])
-                printf " %sM %s", sz[i], (r + 0 > 0 ? sprintf("%.1fx", b / r) : "-")
+            printf "cold boot / restore (medians):"
+            for (j = 1; j <= 2; j++) {
+                w = (j == 1 ? "ours" : "q35")
+                printf "%s %s", (j == 1 ? "" : ";"), w
+                for (i = 1; i <= ns; i++) {
+                    b = median(vals["boot" sz[i], "tick_ms", w]); r = median(vals["restore" sz[i], "tick_ms", w])
+                    printf " %sM %s", sz[i], (b != "" && r + 0 > 0 ? sprintf("%.1fx", b / r) : "-")
+                }
             }
             printf "\n"
             if (ns > 1) {
                 printf "restore %sM / restore %sM (medians):", sz[ns], sz[1]
-                for (w in who) {
+                for (j = 1; j <= 2; j++) {
+                    w = (j == 1 ? "ours" : "q35")
                     a1 = median(vals["restore" sz[1], "tick_ms", w]); an = median(vals["restore" sz[ns], "tick_ms", w])
-                    printf " %s %s", w, (a1 + 0 > 0 ? sprintf("%.2fx", an / a1) : "-")
+                    printf " %s %s", w, (an != "" && a1 + 0 > 0 ? sprintf("%.2fx", an / a1) : "-")
                 }
                 printf "\n"
             }

@@ -6,7 +6,8 @@
 # For each memory size (bench.sizes, MiB), once, not timed by vmclock, into a tmpfs:
 #   ours  boots it with --api-socket, and at "tick 5" takes a snapshot (vmm ctl SOCKET
 #         snapshot DIR); QEMU -M q35 boots it with its monitor on a pipe, and at "tick 5"
-#         saves it with `migrate "exec:cat > FILE"` (QEMU 7.2 has no `migrate file:`).
+#         stops it and saves it with `migrate "exec:cat > FILE"` (QEMU 7.2 has no
+#         `migrate file:`).
 #         A save whose console does not end in a whole line is resumed for a moment and
 #         taken again, so that every restored console starts with a whole "tick" line.
 #         Each prints
@@ -116,10 +117,10 @@ save_ours() {
 
 last_tick() { tr -d '\r' <"$1" | sed -n 's/^tick \([0-9]*\)$/\1/p' | tail -n 1; }
 
-# save_q35 MIB: boot QEMU with its monitor on a pipe; at tick 5
-# `migrate "exec:cat > $snaps/q35-MIB"`. Migrated while it runs, not after `stop`:
-# QEMU saves the run state too, and a VM that was paused stays paused after -incoming.
-# The source stops when the migration completes.
+# save_q35 MIB: boot QEMU with its monitor on a pipe; at tick 5 `stop` it, and
+# `migrate "exec:cat > $snaps/q35-MIB"`. The source runs with
+# migration.store-global-state=off: by default QEMU saves its run state too, and a VM
+# that was stopped when it was saved stays stopped after -incoming.
 save_q35() {
     mem=$1 file=$snaps/q35-$1 fifo=/tmp/bench-snapshot.mon log=$LOG_DIR/$name-save-q35-$1
     rm -f "$fifo" "$file"
@@ -127,8 +128,8 @@ save_q35() {
     : >"$log.mon"
     mkfifo "$fifo"
     # shellcheck disable=SC2046 # the shared arguments are a word list
-    $(qemu_args "$mem") -append "$cmdline" -serial "file:$log.out" -monitor stdio \
-        <"$fifo" >>"$log.mon" 2>"$log.err" &
+    $(qemu_args "$mem") -append "$cmdline" -global migration.store-global-state=off \
+        -serial "file:$log.out" -monitor stdio <"$fifo" >>"$log.mon" 2>"$log.err" &
     pid=$!
     exec 5>"$fifo"
     ok=0
@@ -137,16 +138,10 @@ save_q35() {
         while [ "$try" -le 5 ]; do
             : >"$log.mon"
             t0=$(l1_ms)
-            echo "migrate \"exec:cat > $file\"" >&5
-            i=0
-            while [ "$i" -lt $((limit * 10)) ]; do
-                echo "info migrate" >&5
-                usleep 100000
-                grep -qE 'Migration status: (completed|failed)' "$log.mon" && break
-                i=$((i + 1))
-            done
-            t1=$(l1_ms)
-            grep -q 'Migration status: completed' "$log.mon" || break
+            echo stop >&5
+            # the monitor answers in order: once it answered this, the stop is done
+            echo "info status" >&5
+            console_has "$log.mon" "VM status: paused" 10 || break
             if whole_line "$log.out"; then
                 ok=1
                 break
@@ -156,9 +151,28 @@ save_q35() {
             try=$((try + 1))
         done
     fi
+    if [ "$ok" = 1 ]; then
+        ok=0
+        echo "migrate \"exec:cat > $file\"" >&5
+        i=0
+        while [ "$i" -lt $((limit * 10)) ]; do
+            echo "info migrate" >&5
+            usleep 100000
+            grep -qE 'Migration status: (completed|failed)' "$log.mon" && break
+            i=$((i + 1))
+        done
+        t1=$(l1_ms)
+        ! grep -q 'Migration status: completed' "$log.mon" || ok=1
+    fi
     echo quit >&5
     exec 5>&-
-    sleep 1
+    # QEMU and the cat that wrote the file have both finished before the file counts
+    i=0
+    while kill -0 "$pid" 2>/dev/null || pidof cat >/dev/null; do
+        i=$((i + 1))
+        [ "$i" -le 100 ] || break
+        usleep 100000
+    done
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     rm -f "$fifo"

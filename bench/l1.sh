@@ -3,8 +3,8 @@
 #
 #   bench_l1 [QEMU ARGS...]
 #
-# Boots QEMU TCG on an emulated AMD CPU with SVM ($smp vCPUs, 2048M, $KERNEL_IMAGE,
-# $out/host.cpio, $append, plus the arguments given) with its console in $log, for at
+# Boots QEMU TCG on an emulated AMD CPU with SVM ($smp vCPUs, $l1_memory MiB or 2048,
+# $KERNEL_IMAGE, $out/host.cpio, $append, plus the arguments given) with its console in $log, for at
 # most $total_limit s; with verbose=1 the console is followed live. Beside it runs
 # tests/harness/l1-wake.sh, which wakes an L1 that QEMU left asleep on an undelivered
 # interrupt (docs/harness.md) and says so: a round that needed it is late by up to 15 s.
@@ -25,7 +25,7 @@ bench_l1() {
     start=$(date +%s.%N)
     rc=0
     timeout -k 5 "$total_limit" qemu-system-x86_64 \
-        -nodefaults -no-user-config -accel "$accel" -cpu max,+svm,+npt -smp "$smp" -m 2048 \
+        -nodefaults -no-user-config -accel "$accel" -cpu max,+svm,+npt -smp "$smp" -m "${l1_memory:-2048}" \
         -display none -monitor "unix:$mon,server=on,wait=off" -serial "file:$log" -no-reboot \
         -kernel "$KERNEL_IMAGE" -initrd "$out/host.cpio" -append "$append" "$@" \
         </dev/null 2>"$out/qemu.err" || rc=$?

@@ -140,6 +140,7 @@ int create_devices(struct vm *vm, struct console *con, const struct vmm_options 
 			.input = run_stdin_take,
 			.input_ctx = &run_stdin_main,
 			.winsize = run_stdin_winsize,
+			.config = run_config_read,
 		};
 
 		/* the command's output is ours; the guest's console only on request */

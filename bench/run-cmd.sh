@@ -70,7 +70,7 @@ append="console=ttyS0 panic=-1 reboot=k harness.run=bench-run-cmd harness.verbos
 append="$append harness.timeout=120 bench.rounds=$rounds"
 echo "bench run-cmd: L1 = QEMU TCG, -cpu max,+svm,+npt, $smp vCPU(s); $rounds rounds; serial log ${log#"$top"/}"
 bench_l1
-grep -E '^(BENCH-RUN|BENCH-STREAM|BENCH-PEER|PASS:|FAIL:)' "$log" || true
+grep -E '^(BENCH-RUN|BENCH-STREAM|BENCH-PEER|BENCH-CACHE|PASS:|FAIL:)' "$log" || true
 failed=0
 if ! grep -q '^HARNESS-END' "$log"; then
     echo "FAIL: bench run-cmd: HARNESS-END never appeared (QEMU exit status $rc); last lines:"
@@ -85,6 +85,7 @@ grep -q '^PASS: bench-run-cmd' "$log" || failed=1
     echo "start of the VMM to the first line of 'echo run-cmd-marker' in the guest, seconds of L1 time (nested: every layer emulated)"
     echo "each: kernel $KERNEL_VERSION, 1 vCPU, 512 MiB, quiet kernel (console=ttyS0 reboot=k panic=-1 quiet loglevel=1)"
     echo "ours: vmm run --rootfs DIR, DIR = busybox copied into its uncompressed initramfs; ours-hostroot: vmm run (L1's / over virtio-fs, virtio modules loaded)"
+    echo "ours-cached: ours with --boot-cache C, C filled before the first round (each counted run restores the boot saved at the init's boot point)"
     echo "kvmtool: ${peer_why:-lkvm run --nodefaults --console serial -k K -i initramfs (the same busybox, uncompressed; its /init runs the same echo, then reboot -f)}"
     echo "  stands in for lkvm sandbox, which shares the root over 9p: this kernel has no 9p (CONFIG_NET_9P off)"
     grep '^BENCH-RUN ' "$log" | awk '
@@ -102,9 +103,11 @@ grep -q '^PASS: bench-run-cmd' "$log" || failed=1
         }
         END {
             printf "%-16s %8s %5s\n", "VMM", "median", "runs"
-            split("ours ours-hostroot kvmtool", order, " ")
-            for (i = 1; i <= 3; i++)
+            split("ours ours-cached ours-hostroot kvmtool", order, " ")
+            for (i = 1; i <= 4; i++)
                 if (n[order[i]]) printf "%-16s %8.3f %5d\n", order[i], median(all[order[i]]), n[order[i]]
+            if (n["ours"] && n["ours-cached"])
+                printf "ratio ours-cached/ours (the same run, cold and from the boot cache; goal at most 0.25): %.2f\n", median(all["ours-cached"]) / median(all["ours"])
             if (n["ours"] && n["kvmtool"])
                 printf "ratio ours/kvmtool (--rootfs against the same initramfs): %.2f\n", median(all["ours"]) / median(all["kvmtool"])
             else

@@ -91,6 +91,47 @@ static uint32_t stdin_chunk(struct cmdport *run)
 	return (uint32_t)n;
 }
 
+/* The next piece of the configuration into the guest's page; the answer word says how much. */
+static uint32_t config_chunk(struct cmdport *run)
+{
+	uint8_t *dst;
+	bool end = true;
+	size_t n = 0;
+
+	if (run->config_done)
+		return CMDPORT_CONFIG_END;
+	dst = run->host.guest_bytes
+		      ? run->host.guest_bytes(run->host.ctx, run->chunk_gpa, CMDPORT_CHUNK_MAX)
+		      : NULL;
+	if (!dst) {
+		reject(run, "config read to a page outside RAM", CMDPORT_REG_CONFIG,
+		       run->chunk_gpa);
+		return CMDPORT_CONFIG_FAILED;
+	}
+	if (run->host.config)
+		n = run->host.config(run->host.ctx, run->config_off, dst, CMDPORT_CHUNK_MAX, &end);
+	if (n > CMDPORT_CHUNK_MAX)
+		n = CMDPORT_CHUNK_MAX;
+	run->config_off += n;
+	run->config_done = end;
+	return (uint32_t)n | (end ? CMDPORT_CONFIG_END : 0);
+}
+
+/* The guest's "boot point" write: once, and only the magic word. */
+static void boot_point(struct cmdport *run, uint32_t word, unsigned int len)
+{
+	if (len != 4 || word != CMDPORT_BOOT_POINT_MAGIC) {
+		reject(run, "malformed boot point", CMDPORT_REG_BOOT_POINT, word);
+		return;
+	}
+	if (run->boot_point) {
+		reject(run, "second boot point", CMDPORT_REG_BOOT_POINT, word);
+		return;
+	}
+	run->boot_point = true;
+	run->boot_held = run->host.boot_point && run->host.boot_point(run->host.ctx);
+}
+
 static void run_read(void *opaque, uint64_t offset, void *data, unsigned int len)
 {
 	struct cmdport *run = opaque;
@@ -109,6 +150,16 @@ static void run_read(void *opaque, uint64_t offset, void *data, unsigned int len
 		pthread_mutex_lock(&run->lock);
 		memcpy(data, &run->winsize, 4);
 		pthread_mutex_unlock(&run->lock);
+	} else if ((offset == CMDPORT_REG_BOOT_POINT || offset == CMDPORT_REG_CONFIG) && len == 4) {
+		uint32_t word;
+
+		pthread_mutex_lock(&run->lock);
+		if (offset == CMDPORT_REG_CONFIG)
+			word = config_chunk(run);
+		else
+			word = !run->boot_held;
+		pthread_mutex_unlock(&run->lock);
+		memcpy(data, &word, 4);
 	}
 }
 
@@ -176,6 +227,11 @@ static void run_write(void *opaque, uint64_t offset, const void *data, unsigned 
 			memcpy(&word, data, 4);
 		chunk(run, len == 4 ? word : 0);
 		break;
+	case CMDPORT_REG_BOOT_POINT:
+		if (len == 4)
+			memcpy(&word, data, 4);
+		boot_point(run, word, len);
+		break;
 	default:
 		reject(run, "write", offset, bytes[0]);
 		break;
@@ -202,6 +258,13 @@ void cmdport_flush(struct cmdport *run)
 	pthread_mutex_lock(&run->lock);
 	flush_stream(run, CMDPORT_STDOUT);
 	flush_stream(run, CMDPORT_STDERR);
+	pthread_mutex_unlock(&run->lock);
+}
+
+void cmdport_boot_release(struct cmdport *run)
+{
+	pthread_mutex_lock(&run->lock);
+	run->boot_held = false;
 	pthread_mutex_unlock(&run->lock);
 }
 

@@ -18,6 +18,14 @@
  *       again later), with CMDPORT_STDIN_EOF once our stdin has ended and all was taken,
  *       and CMDPORT_STDIN_WINSIZE when our terminal's size changed since the last answer
  *  +24 32-bit read: that size, rows << 16 | columns (0 when there is no terminal)
+ *  +28 32-bit write CMDPORT_BOOT_POINT_MAGIC: the init reached its boot point (before it
+ *       loads a driver or mounts anything, see docs/snapshot.md "Booting from a cache");
+ *       the VMM may hold the guest there to snapshot it. 32-bit read: 1 once the guest may
+ *       go on, 0 while the VMM holds it (the init asks again)
+ *  +32 32-bit read: the run's configuration. The VMM copies the next up to a chunk of it
+ *       into the page at the chunk address and answers the byte count, with
+ *       CMDPORT_CONFIG_END on the last piece (a count of 0 with it: nothing more), or
+ *       CMDPORT_CONFIG_FAILED when the page is not in RAM
  *
  * A string write (rep outsb) still exits once per byte, so the chunk registers are how
  * output should travel: one exit per chunk of up to a page. The byte ports remain for a
@@ -47,6 +55,12 @@
 #define CMDPORT_REG_CHUNK 16
 #define CMDPORT_REG_STDIN 20
 #define CMDPORT_REG_WINSIZE 24
+#define CMDPORT_REG_BOOT_POINT 28
+#define CMDPORT_REG_CONFIG 32
+#define CMDPORT_BOOT_POINT_MAGIC 0x544f4f42u /* "BOOT" */
+#define CMDPORT_CONFIG_END (1u << 31)
+#define CMDPORT_CONFIG_FAILED (1u << 30)
+#define CMDPORT_CONFIG_LEN(word) ((word)&0xffffu)
 #define CMDPORT_STDIN_EOF (1u << 31)
 #define CMDPORT_STDIN_WINSIZE (1u << 30)
 #define CMDPORT_STDIN_LEN(word) ((word)&0xffffu)
@@ -84,6 +98,16 @@ struct cmdport_host {
 	void *input_ctx;
 	/* true, with rows << 16 | columns, when the terminal's size changed (may be NULL) */
 	bool (*winsize)(void *input_ctx, uint32_t *size);
+	/*
+	 * The guest reached its boot point (once per run): true to hold it there until
+	 * cmdport_boot_release(). Called with the device lock held; NULL: never hold.
+	 */
+	bool (*boot_point)(void *ctx);
+	/*
+	 * Up to max bytes of the run's configuration from offset on into dst: the count, and
+	 * *end when nothing follows them. Called with the lock held; NULL: an empty one.
+	 */
+	size_t (*config)(void *ctx, uint64_t offset, uint8_t *dst, size_t max, bool *end);
 };
 
 struct cmdport {
@@ -100,6 +124,10 @@ struct cmdport {
 	uint64_t chunks;      /* chunks received */
 	uint64_t stdin_bytes; /* bytes of our stdin handed to the guest */
 	uint32_t winsize;     /* the last size reported, for +24 */
+	bool boot_point;      /* the guest reported its boot point */
+	bool boot_held;	      /* ... and the host holds it there */
+	uint64_t config_off;  /* how much of the configuration the guest has had */
+	bool config_done;     /* ... all of it */
 };
 
 void cmdport_init(struct cmdport *run, const struct cmdport_host *host);
@@ -107,6 +135,8 @@ void cmdport_init(struct cmdport *run, const struct cmdport_host *host);
 int cmdport_register(struct cmdport *run, struct bus *bus, uint64_t base);
 /* Hand on whatever is still buffered (at the end, in case the guest never flushed). */
 void cmdport_flush(struct cmdport *run);
+/* Let a guest held at its boot point go on (any thread). */
+void cmdport_boot_release(struct cmdport *run);
 /* The reported status; false while there is none. */
 bool cmdport_status(struct cmdport *run, enum cmdport_status_kind *kind, uint8_t *value);
 /* Check a status word as the device does: 0 and the parts, or -EINVAL. */

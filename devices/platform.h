@@ -33,10 +33,12 @@
  * command's stdout bytes, +1 its stderr bytes (byte writes, rep outsb included), +2 is
  * control (write 1: pass the buffered bytes on; read: PLATFORM_CMDPORT_MAGIC when present),
  * +4 takes the final status as one 32-bit write, +8/+12/+16 pass a chunk in guest memory,
- * +20 (32-bit read) hands the guest a chunk of our stdin.
+ * +20 (32-bit read) hands the guest a chunk of our stdin, +24 the terminal's size, +28 is the
+ * boot point (the init stops there while a boot cache is written), +32 (32-bit read) hands
+ * the guest a chunk of the run's configuration.
  */
 #define PLATFORM_CMDPORT_PORT 0x450
-#define PLATFORM_CMDPORT_LEN 0x20
+#define PLATFORM_CMDPORT_LEN 0x24
 #define PLATFORM_CMDPORT_MAGIC 0x52 /* 'R' */
 
 /* ACPI fixed hardware, described by the FADT (legacy, not hardware-reduced). */

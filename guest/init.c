@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * The init of a `vmm run` guest, PID 1 in the initramfs the VMM writes (vmm/run/run.c).
- * It reads /.vmm-run/config, loads the kernel modules listed there, mounts the root (a
- * virtio-fs share, or the initramfs itself), runs the command with its stdin, stdout and
+ * It stops at its boot point (where `vmm run --boot-cache` snapshots the guest, before any
+ * driver is loaded or anything mounted), then asks the VMM for the run's configuration,
+ * loads the kernel modules listed there, mounts the root (a virtio-fs share, or the
+ * initramfs itself), runs the command with its stdin, stdout and
  * stderr on pipes (or on a pty, for an interactive shell), forwards the output to the VMM
  * and the VMM's stdin to the command through the command port (devices/cmdport.h) and
  * reports the exit status there before powering off.
  *
- * The config is a sequence of NUL-terminated strings taken in pairs, key then value:
- *   module PATH | module-xz PATH   a module to load, in order (-xz: kernel decompresses)
+ * The config comes through the command port a page at a time (CMDPORT_REG_CONFIG), so a
+ * guest restored from a boot cache gets the new run's. It is a sequence of NUL-terminated
+ * strings taken in pairs, key then value:
+ *   module PATH | module-z PATH    a module to load, in order (-z: kernel decompresses)
  *   root initramfs | root virtiofs:TAG    root-ro 1
  *   root-overlay 1  the virtio-fs root is the lower layer of an overlayfs whose upper
  *                   layer is a tmpfs: the guest may write anywhere, the host sees nothing
@@ -17,6 +21,9 @@
  *   cwd-or-root DIR   like cwd, but / when DIR does not exist in the guest
  *   tty 1           the command runs on a terminal (interactive `vmm run`): a pty whose
  *                   size follows the host terminal's, instead of three pipes
+ *   random HEX      fresh bytes from the host, credited to the kernel's pool, which then
+ *                   reseeds: a guest restored from a boot cache has the snapshot's pool
+ *   time SEC.NSEC   the host's clock when the config was read: CLOCK_REALTIME is set to it
  *
  * Built static (no loader or libraries in the initramfs), and talks to the VMM only
  * through the command port's registers (port I/O on x86, MMIO on arm64: guest/cmdport_io.h)
@@ -33,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -45,13 +53,15 @@
 #include "devices/cmdport.h"
 #include "guest/cmdport_io.h"
 
-#define CONFIG_PATH "/.vmm-run/config"
 #define NEWROOT "/.vmm-run/root"
 #define LOWER "/.vmm-run/lower" /* with root-overlay: the share, under the overlay */
 #define RWLAYER "/.vmm-run/rw"	/* with root-overlay: the tmpfs of the upper layer */
 #define MAX_WORDS 4096
 #define MODULE_INIT_COMPRESSED 4 /* MODULE_INIT_COMPRESSED_FILE, Linux 6.0+ */
 #define MOUNT_WAIT_MS 5000
+/* <linux/random.h>'s ioctls, which musl's headers lack */
+#define RNDADDENTROPY _IOW('R', 0x03, int[2])
+#define RNDRESEEDCRNG _IO('R', 0x07)
 
 extern char **environ;
 
@@ -164,28 +174,114 @@ static void fail(int err, const char *fmt, ...)
 	finish(CMDPORT_STATUS_INIT_FAILED, err);
 }
 
+/*
+ * The boot point: tell the VMM, and wait while it holds us here (it is saving a snapshot
+ * of the guest for its boot cache). A restored guest goes on from inside this loop.
+ */
+static void boot_point(void)
+{
+	if (!have_device)
+		return;
+	cmdport_write32(CMDPORT_REG_BOOT_POINT, CMDPORT_BOOT_POINT_MAGIC);
+	while (!cmdport_read32(CMDPORT_REG_BOOT_POINT))
+		usleep(1000);
+}
+
+/* The run's configuration from the VMM, a page at a time, NUL-terminated in memory. */
 static char *read_config(size_t *len)
 {
-	int fd = open(CONFIG_PATH, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *buf;
+	size_t cap = 0;
+	char *buf = NULL;
+	uint32_t word;
 
-	if (fd < 0 || fstat(fd, &st) < 0)
-		fail(errno, "%s", CONFIG_PATH);
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		fail(ENOMEM, "reading %s", CONFIG_PATH);
 	*len = 0;
-	while (*len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + *len, (size_t)st.st_size - *len);
+	if (!have_device)
+		fail(ENODEV, "no command port to ask for the configuration");
+	do {
+		uint64_t gpa = page && pagemap >= 0 ? page_address() : 0;
+		size_t n;
 
-		if (n <= 0)
-			fail(n < 0 ? errno : EIO, "reading %s", CONFIG_PATH);
-		*len += (size_t)n;
-	}
+		if (!gpa)
+			fail(EIO, "no page to receive the configuration in");
+		if (gpa != page_gpa) {
+			cmdport_write32(CMDPORT_REG_CHUNK_LO, (uint32_t)gpa);
+			cmdport_write32(CMDPORT_REG_CHUNK_HI, (uint32_t)(gpa >> 32));
+			page_gpa = gpa;
+		}
+		word = cmdport_read32(CMDPORT_REG_CONFIG);
+		if (word & CMDPORT_CONFIG_FAILED)
+			fail(EFAULT, "reading the configuration");
+		n = CMDPORT_CONFIG_LEN(word);
+		if (n > CMDPORT_CHUNK_MAX)
+			n = CMDPORT_CHUNK_MAX;
+		if (*len + n + 1 > cap) {
+			cap = (cap + n + 1) * 2;
+			buf = realloc(buf, cap);
+			if (!buf)
+				fail(ENOMEM, "reading the configuration");
+		}
+		memcpy(buf + *len, page, n);
+		*len += n;
+	} while (!(word & CMDPORT_CONFIG_END));
+	if (!buf && !(buf = malloc(1)))
+		fail(ENOMEM, "reading the configuration");
 	buf[*len] = 0;
-	close(fd);
 	return buf;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Fresh bytes from the host into the kernel's pool, credited, and a reseed of the random
+ * number generator: a guest restored from a boot cache would otherwise produce the same
+ * "random" bytes as every other run restored from it.
+ */
+static void add_randomness(const char *hex)
+{
+	struct {
+		int entropy_count; /* struct rand_pool_info */
+		int buf_size;
+		uint8_t bytes[64];
+	} req = { 0 };
+	size_t n = 0;
+	int fd;
+
+	for (; n < sizeof(req.bytes) && hex[2 * n] && hex[2 * n + 1]; n++) {
+		int hi = hex_digit(hex[2 * n]), lo = hex_digit(hex[2 * n + 1]);
+
+		if (hi < 0 || lo < 0)
+			break;
+		req.bytes[n] = (uint8_t)(hi << 4 | lo);
+	}
+	req.entropy_count = (int)(8 * n);
+	req.buf_size = (int)n;
+	fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, RNDADDENTROPY, &req) < 0 || ioctl(fd, RNDRESEEDCRNG) < 0)
+		say("seeding the random number generator: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The host's time: a restored guest's clock stopped when the snapshot was taken. */
+static void set_time(const char *value)
+{
+	struct timespec ts = { 0 };
+	char *end;
+
+	ts.tv_sec = (time_t)strtoll(value, &end, 10);
+	if (*end == '.')
+		ts.tv_nsec = strtol(end + 1, NULL, 10);
+	if (ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+		ts.tv_nsec = 0;
+	if (ts.tv_sec > 0 && clock_settime(CLOCK_REALTIME, &ts) < 0)
+		say("setting the clock: %s", strerror(errno));
 }
 
 static void load_module(const char *path, bool compressed)
@@ -551,6 +647,7 @@ int main(void)
 	if (!have_device)
 		say("no command port: is this minivmm's `vmm run`?");
 	setup_page();
+	boot_point();
 
 	cfg = read_config(&len);
 	while (pos < len) {
@@ -561,8 +658,12 @@ int main(void)
 			break;
 		value = cfg + pos;
 		pos += strlen(value) + 1;
-		if (!strcmp(key, "module") || !strcmp(key, "module-xz"))
+		if (!strcmp(key, "module") || !strcmp(key, "module-z"))
 			load_module(value, key[6] == '-');
+		else if (!strcmp(key, "random"))
+			add_randomness(value);
+		else if (!strcmp(key, "time"))
+			set_time(value);
 		else if (!strcmp(key, "root"))
 			root = value;
 		else if (!strcmp(key, "root-ro"))

@@ -33,6 +33,7 @@
 #include "vmm/pause.h"
 #include "vmm/seccomp.h"
 #include "vmm/snapshot.h"
+#include "vmm/run/boot_cache.h"
 #include "vmm/run/run.h"
 #include "vmm/run/stdin.h"
 #include "vmm/startup.h"
@@ -158,6 +159,7 @@ int main(int argc, char **argv)
 	struct options_prescan pre;
 	struct config_args cfg = { 0 };
 	char uuid_text[SMBIOS_UUID_TEXT_LEN + 1];
+	const char *restore_url; /* --restore, or a --boot-cache hit */
 	char err[512];
 	int code;
 
@@ -189,7 +191,8 @@ int main(int argc, char **argv)
 	}
 	if (opts.run && (run_check_command(&opts, err, sizeof(err)) ||
 			 run_find_kernel_tree(&opts, err, sizeof(err)) ||
-			 run_add_root_share(&opts, err, sizeof(err))))
+			 run_add_root_share(&opts, err, sizeof(err)) ||
+			 boot_cache_open(&run_boot_cache, &opts, err, sizeof(err))))
 		return usage_error(err);
 	if (check_input_files(&opts, err, sizeof(err)) ||
 	    check_host_memory(&opts, err, sizeof(err)))
@@ -227,14 +230,24 @@ int main(int argc, char **argv)
 			return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
 	}
 	vm.vmgenid = !opts.vmgenid_off;
-	if (opts.restore) /* RAM, kernel and firmware tables all come from the snapshot */
-		code = snapshot_open(&restore, opts.restore, err, sizeof(err)) ||
+	if (opts.run)
+		boot_cache_lookup(&run_boot_cache, &vm, &opts, &img);
+	restore_url = opts.restore ?: run_boot_cache.hit ? run_boot_cache.url : NULL;
+	code = 0;
+	if (restore_url) /* RAM, kernel and firmware tables all come from the snapshot */
+		code = snapshot_open(&restore, restore_url, err, sizeof(err)) ||
 				       snapshot_check(&restore, &vm, opts.memory, opts.cpus, err,
 						      sizeof(err)) ||
 				       snapshot_map_memory(&restore, &vm.mem, err, sizeof(err))
 			       ? VMM_EXIT_USAGE
 			       : 0;
-	else
+	if (code && run_boot_cache.hit) { /* a cache entry gone bad costs a cold boot */
+		snapshot_close(&restore);
+		boot_cache_unusable(&run_boot_cache, err);
+		restore_url = NULL;
+		code = 0;
+	}
+	if (!restore_url)
 		code = load_guest(&vm, &opts, opts.run ? &img : NULL, &entry, uuid_text, &unpacked,
 				  err, sizeof(err));
 	if (opts.run)
@@ -254,6 +267,9 @@ int main(int argc, char **argv)
 	if (opts.restore) {
 		fprintf(stderr, "vmm: restoring the snapshot in %s\n", restore.dir);
 		devices_log_opened(&vm);
+	} else if (restore_url) { /* a boot cache hit; the lookup said so with --verbose */
+		if (opts.verbose)
+			devices_log_opened(&vm);
 	} else if (!opts.run || opts.verbose) {
 		fprintf(stderr, "vmm: uuid %s\n", uuid_text);
 		devices_log_opened(&vm);
@@ -279,7 +295,8 @@ int main(int argc, char **argv)
 	if (create_vm(&vm, err, sizeof(err)))
 		return host_error(err);
 	/* what KVM can save, asked now while the sandbox allows it (vm.snapshot, --restore) */
-	if ((opts.api_socket || opts.restore) && (code = snapshot_prepare(&vm)))
+	if ((opts.api_socket || restore_url || boot_cache_enabled(&run_boot_cache)) &&
+	    (code = snapshot_prepare(&vm)))
 		fprintf(stderr, "vmm: snapshots will fail: cannot ask KVM what to save: %s\n",
 			strerror(-code));
 	vm.ncpus = opts.cpus;
@@ -302,6 +319,8 @@ int main(int argc, char **argv)
 		       ?: host_check(loop, &vm, con.mode == CONSOLE_SERIAL)
 		       ?: api_watch(api, loop, &vm, &opts)
 		       ?: gdb_stub_watch(gdb, loop, &vm, opts.gdb_wait);
+	if (!code && opts.run) /* a miss: the boot point saves the entry (a failure warns) */
+		boot_cache_watch(&run_boot_cache, loop, &vm);
 	if (code) {
 		snprintf(err, sizeof(err), "cannot set up the event loop: %s", strerror(-code));
 		console_restore();
@@ -313,7 +332,7 @@ int main(int argc, char **argv)
 		console_restore();
 		return code < 0 ? usage_error(err) : host_error(err);
 	}
-	if (opts.restore && snapshot_restore_devices(&restore, &vm, err, sizeof(err))) {
+	if (restore_url && snapshot_restore_devices(&restore, &vm, err, sizeof(err))) {
 		console_restore();
 		return usage_error(err);
 	}
@@ -326,7 +345,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmm: run: cannot start the stdin reader; the command gets none\n");
 	if (opts.run_tty)
 		run_stdin_terminal();
-	code = start_vcpus(&vm, &entry, opts.restore ? &restore : NULL, err, sizeof(err));
+	code = start_vcpus(&vm, &entry, restore_url ? &restore : NULL, err, sizeof(err));
 	snapshot_close(&restore);
 	if (code) {
 		vm_request_stop(&vm, VMM_EXIT_ERROR);
@@ -348,6 +367,7 @@ int main(int argc, char **argv)
 	}
 
 	code = main_loop_run(&watch);
+	boot_cache_close(&run_boot_cache);
 	api_close(api);
 	gdb_stub_close(gdb);
 	stop_vcpus(&vm);

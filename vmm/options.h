@@ -79,6 +79,7 @@ struct vmm_options {
 	unsigned int nenv;
 	const char *cwd;	 /* --cwd DIR in the guest */
 	const char *status_file; /* --status-file FILE: how the run ended, one line */
+	const char *boot_cache;	 /* --boot-cache DIR: start from a saved boot (boot_cache.h) */
 	bool verbose;		 /* --verbose: the guest's console on stderr */
 	const char *config;	 /* --config FILE, already merged in by main() */
 	const char *jail;	 /* --jail DIR: the VMM's root once set up (vmm/jail.h) */

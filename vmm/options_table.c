@@ -580,6 +580,14 @@ const struct option_spec options_table[] = {
 	  .help = "write how the run ended as one line: \"exit N\", \"signal N\", \"timeout "
 		  "S\", \"init-failed ERRNO\", \"no-status CODE\", \"vmm-signal N\" or "
 		  "\"vmm-error\"" },
+	{ .name = "boot-cache",
+	  .metavar = "DIR",
+	  .modes = OPTION_RUN,
+	  .json_key = "boot-cache",
+	  TEXT_AT(boot_cache),
+	  .empty_why = "needs a directory",
+	  .help = "keep a snapshot of the guest's boot in DIR and start later runs with the "
+		  "same kernel, --memory, --cpus and devices from it (off by default)" },
 	{ .name = "verbose",
 	  .modes = OPTION_RUN,
 	  .json_key = "verbose",

@@ -268,9 +268,6 @@ static int open_dir(const char *url, char *err, size_t errlen)
 
 int snapshot_save(struct vm *vm, const char *url, char *err, size_t errlen)
 {
-	struct snap_writer w;
-	bool was_paused = vm_is_paused(vm);
-	bool held[VM_MAX_DEVICES];
 	int dir, ret;
 
 	if (vm_is_stopping(vm)) {
@@ -280,6 +277,22 @@ int snapshot_save(struct vm *vm, const char *url, char *err, size_t errlen)
 	dir = open_dir(url, err, errlen);
 	if (dir < 0)
 		return dir;
+	ret = snapshot_save_dir(vm, dir, err, errlen);
+	close(dir);
+	return ret;
+}
+
+int snapshot_save_dir(struct vm *vm, int dir, char *err, size_t errlen)
+{
+	struct snap_writer w;
+	bool was_paused = vm_is_paused(vm);
+	bool held[VM_MAX_DEVICES];
+	int ret;
+
+	if (vm_is_stopping(vm)) {
+		snprintf(err, errlen, "the VM is stopping");
+		return -ECANCELED;
+	}
 	ret = check_devices(vm, err, errlen);
 	if (!ret && !was_paused) {
 		ret = vm_pause(vm);
@@ -289,10 +302,8 @@ int snapshot_save(struct vm *vm, const char *url, char *err, size_t errlen)
 		else if ((ret = check_devices(vm, err, errlen)))
 			vm_resume(vm);
 	}
-	if (ret) {
-		close(dir);
+	if (ret)
 		return ret;
-	}
 	quiesce_devices(vm, held);
 	snap_writer_init(&w);
 	ret = build_state(vm, &w);
@@ -308,7 +319,6 @@ int snapshot_save(struct vm *vm, const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot sync the directory: %s", strerror(-ret));
 	}
 	snap_writer_free(&w);
-	close(dir);
 	/* the vCPUs stay parked; the devices finish what the driver had queued */
 	unquiesce_devices(vm, held);
 	/* a failed snapshot leaves the VM as it found it */

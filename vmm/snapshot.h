@@ -46,6 +46,9 @@ void snapshot_seccomp_fds(struct vm *vm, struct vmm_seccomp_fds *fds);
  */
 int snapshot_save(struct vm *vm, const char *url, char *err, size_t errlen);
 
+/* The same into the directory dir (left open), as `vmm run --boot-cache` saves its entry. */
+int snapshot_save_dir(struct vm *vm, int dir, char *err, size_t errlen);
+
 /* A snapshot being restored: its checked state file and its open memory file. */
 struct snapshot_source {
 	char dir[PATH_MAX];

@@ -23,12 +23,20 @@
 #include "vmm/options.h"
 #include "vmm/seccomp.h"
 #include "vmm/snapshot.h"
+#include "vmm/run/boot_cache.h"
 #include "vmm/run/run.h"
 #include "vmm/run/stdin.h"
 #include "vmm/startup.h"
 #include "vmm/test_hooks.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
+
+/* The init at its boot point: --boot-cache may hold it there while the boot is saved. */
+static bool on_run_boot_point(void *ctx)
+{
+	(void)ctx;
+	return boot_cache_boot_point(&run_boot_cache);
+}
 
 static uint8_t *run_guest_bytes(void *ctx, uint64_t gpa, size_t len)
 {
@@ -140,6 +148,8 @@ int create_devices(struct vm *vm, struct console *con, const struct vmm_options 
 			.input = run_stdin_take,
 			.input_ctx = &run_stdin_main,
 			.winsize = run_stdin_winsize,
+			.boot_point = on_run_boot_point,
+			.config = run_config_read,
 		};
 
 		/* the command's output is ours; the guest's console only on request */
@@ -257,6 +267,7 @@ void vcpu_host_fds(struct vm *vm, const struct console *con, const struct vmm_op
 	if (opts->run) {
 		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_OUTPUT, STDOUT_FILENO);
 		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_OUTPUT, STDERR_FILENO);
+		boot_cache_vcpu_fds(&run_boot_cache, fds);
 	}
 }
 
@@ -279,6 +290,7 @@ void main_seccomp_fds(struct vmm_seccomp_fds *fds, struct vm *vm, const struct m
 		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_OUTPUT, STDERR_FILENO);
 	}
 	vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_OUTPUT, run_status_file_fd());
+	boot_cache_main_fds(&run_boot_cache, fds);
 	if (stats_json)
 		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_OUTPUT, fileno(stats_json));
 }

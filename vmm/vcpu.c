@@ -151,6 +151,24 @@ static int vcpu_seccomp(struct vcpu *vcpu)
 }
 
 /*
+ * KVM finishes a port or MMIO access that exited to us (an IN's value into the register,
+ * RIP past the instruction) only on the next KVM_RUN, and keeps what is pending where no
+ * KVM_GET_* ioctl sees it (the KVM API's KVM_RUN: complete it before saving a vCPU). So
+ * before parking, one KVM_RUN with immediate_exit set (the pause's kick set it already):
+ * it completes the access and returns EINTR before the guest runs another instruction.
+ * A snapshot, a debugger or a resume then sees whole instructions only.
+ */
+static void complete_pending_access(struct vcpu *vcpu)
+{
+	for (unsigned int i = 0; i < 4; i++) {
+		__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0)
+			return;	   /* EINTR: nothing (more) was pending */
+		handle_exit(vcpu); /* completing it made another exit: serve that one too */
+	}
+}
+
+/*
  * Between two KVM_RUNs: while vm.pause is on (vmm/pause.c), park. Returns once the VM
  * resumes or stops; the caller checks for a stop itself.
  */
@@ -160,6 +178,7 @@ static void pause_point(struct vcpu *vcpu)
 
 	if (!__atomic_load_n(&p->requested, __ATOMIC_SEQ_CST))
 		return;
+	complete_pending_access(vcpu);
 	pthread_mutex_lock(&p->lock);
 	p->parked++;
 	pthread_cond_broadcast(&p->cond);

@@ -4,6 +4,9 @@
 # from starting the VMM to the first line the command prints, for
 #   ours:          /vmm run --kernel K --rootfs DIR -- echo run-cmd-marker
 #                  (DIR: busybox, the same tree the peer's initramfs has)
+#   ours-cached:   /vmm run --kernel K --rootfs DIR --boot-cache C -- echo
+#                  run-cmd-marker (C filled by one uncounted run before the
+#                  first round: every counted run restores the saved boot)
 #   ours-hostroot: /vmm run --kernel K -- echo run-cmd-marker
 #                  (the default: L1's / over virtio-fs, modules loaded)
 #   kvmtool:       lkvm run --nodefaults --console serial -m 512 -c 1
@@ -33,6 +36,9 @@ ln -sf busybox "$root/bin/sh"
 ln -sf busybox "$root/bin/echo"
 ln -sf busybox "$root/bin/cat"
 export HOME=/tmp # kvmtool keeps its sockets under $HOME/.lkvm
+cache=/tmp/run-cmd-boot-cache
+rm -rf "$cache"
+mkdir -p "$cache"
 
 # first_output NAME CMD...: seconds (L1 uptime) from start to the marker
 # line; the run's output is kept in $LOG_DIR/bench-NAME.{out,err}, its exit
@@ -67,11 +73,16 @@ else
     echo "BENCH-PEER unavailable: no lkvm in the L1 image"
 fi
 failed=0
+# the cache's first entry: a cold run that saves the boot, not counted
+timeout -k 5 "$limit" "$VMM" run --kernel "$GUEST_KERNEL" --rootfs "$root" --boot-cache "$cache" \
+    -- true >/dev/null 2>"$LOG_DIR/bench-cache-fill.err" </dev/null ||
+    echo "BENCH-CACHE fill failed: $(tail -c 300 "$LOG_DIR/bench-cache-fill.err" | tr '\n' ' ')"
 r=1
 while [ "$r" -le "$rounds" ]; do
-    for v in ours ours-hostroot kvmtool; do
+    for v in ours ours-cached ours-hostroot kvmtool; do
         case "$v" in
         ours) s=$(first_output "$v" "$VMM" run --kernel "$GUEST_KERNEL" --rootfs "$root" -- echo run-cmd-marker) ;;
+        ours-cached) s=$(first_output "$v" "$VMM" run --kernel "$GUEST_KERNEL" --rootfs "$root" --boot-cache "$cache" -- echo run-cmd-marker) ;;
         ours-hostroot) s=$(first_output "$v" "$VMM" run --kernel "$GUEST_KERNEL" -- echo run-cmd-marker) ;;
         kvmtool)
             [ -n "$have_lkvm" ] || continue

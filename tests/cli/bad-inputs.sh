@@ -266,6 +266,37 @@ expect fifo-stats-json "--stats-json $tmp/fifo: a FIFO that no process reads" \
 	--flat "$tmp/text" --stats-json "$tmp/fifo"
 expect fifo-status-file "--status-file $tmp/fifo: a FIFO that no process reads" \
 	run --kernel "$tmp/text" --status-file "$tmp/fifo" -- true
+# --boot-cache DIR: a directory we can write, checked before anything is built
+expect boot-cache-missing "--boot-cache $tmp/nonexistent: No such file" \
+	run --kernel "$tmp/text" --rootfs "$tmp/share" --boot-cache "$tmp/nonexistent" -- true
+expect boot-cache-file "--boot-cache $tmp/text: not a directory" \
+	run --kernel "$tmp/text" --rootfs "$tmp/share" --boot-cache "$tmp/text" -- true
+expect boot-cache-fifo "--boot-cache $tmp/fifo: not a directory" \
+	run --kernel "$tmp/text" --rootfs "$tmp/share" --boot-cache "$tmp/fifo" -- true
+expect boot-cache-empty "--boot-cache '': needs a directory" \
+	run --kernel "$tmp/text" --rootfs "$tmp/share" --boot-cache "" -- true
+# a directory we may not write: as root, checked as nobody (root may write a mode 555 one)
+mkdir -p "$tmp/pub/cache-ro" "$tmp/pub/root"
+chmod 755 "$tmp" "$tmp/pub" "$tmp/pub/root"
+chmod 555 "$tmp/pub/cache-ro"
+cp "$tmp/text" "$tmp/pub/text"
+chmod 644 "$tmp/pub/text"
+saved_vmm=$vmm
+if [ "$(id -u)" = 0 ]; then
+	printf '#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups %s "$@"\n' \
+		"$(realpath "$vmm")" >"$tmp/as-nobody"
+	chmod 755 "$tmp/as-nobody"
+	vmm=$tmp/as-nobody
+fi
+if [ "$(id -u)" = 0 ] && ! setpriv --reuid=65534 test -x "$(realpath "$saved_vmm")"; then
+	echo "SKIP: bad-input boot-cache-unwritable: user nobody cannot run $saved_vmm"
+else
+	expect boot-cache-unwritable \
+		"--boot-cache $tmp/pub/cache-ro: not a directory we can write" \
+		run --kernel "$tmp/pub/text" --rootfs "$tmp/pub/root" \
+		--boot-cache "$tmp/pub/cache-ro" -- true
+fi
+vmm=$saved_vmm
 expect fifo-run-kernel "--kernel $tmp/fifo: not a regular file" \
 	run --kernel "$tmp/fifo" --rootfs "$tmp/share" -- true
 mkdir -p "$tmp/modules"

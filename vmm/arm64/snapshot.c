@@ -32,6 +32,14 @@ int snapshot_save(struct vm *vm, const char *url, char *err, size_t errlen)
 	return -EOPNOTSUPP;
 }
 
+int snapshot_save_dir(struct vm *vm, int dir, char *err, size_t errlen)
+{
+	(void)vm;
+	(void)dir;
+	snprintf(err, errlen, NOT_YET);
+	return -EOPNOTSUPP;
+}
+
 int snapshot_open(struct snapshot_source *src, const char *url, char *err, size_t errlen)
 {
 	(void)src;

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -111,6 +113,16 @@ static void config_put(struct config_buf *c, const char *key, const char *value)
 }
 
 static struct kernel_tree tree; /* vmm run --kernel DIR */
+
+/*
+ * The configuration the init asks for through the command port (run_config_read), kept
+ * for the whole run. It ends with the "time" entry, a fixed-width value written when the
+ * init starts reading, so a guest restored from a boot cache sets the host's time.
+ */
+static struct config_buf run_config;
+static size_t run_config_time; /* where the time's value starts */
+#define RUN_TIME_WIDTH 30      /* "SSSSSSSSSSSSSSSSSSSS.NNNNNNNNN" */
+#define RUN_RANDOM_BYTES 32
 
 int run_find_kernel_tree(struct vmm_options *opts, char *err, size_t errlen)
 {
@@ -353,6 +365,30 @@ static void add_shares(const struct vmm_options *opts, struct config_buf *cfg)
 	}
 }
 
+/*
+ * What makes this run's guest its own even when it starts from a boot cache's snapshot:
+ * fresh random bytes for its kernel's pool, and the time (last, see run_config_read).
+ */
+static int add_identity(struct config_buf *cfg, char *err, size_t errlen)
+{
+	uint8_t bytes[RUN_RANDOM_BYTES];
+	char hex[2 * RUN_RANDOM_BYTES + 1], placeholder[RUN_TIME_WIDTH + 1];
+
+	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes)) {
+		snprintf(err, errlen, "run: cannot get random bytes for the guest: %s",
+			 strerror(errno));
+		return VMM_EXIT_ERROR;
+	}
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+	config_put(cfg, "random", hex);
+	memset(placeholder, '0', RUN_TIME_WIDTH);
+	placeholder[RUN_TIME_WIDTH] = 0;
+	config_put(cfg, "time", placeholder);
+	run_config_time = cfg->error ? 0 : cfg->len - RUN_TIME_WIDTH - 1;
+	return 0;
+}
+
 int run_prepare(struct run_image *img, const struct vmm_options *opts, const uint8_t *init,
 		size_t init_len, char *err, size_t errlen)
 {
@@ -389,7 +425,10 @@ int run_prepare(struct run_image *img, const struct vmm_options *opts, const uin
 		return VMM_EXIT_ERROR;
 	}
 
-	ret = add_modules(&img->initramfs, &cfg, opts, wanted, nwanted, err, errlen);
+	/* first: the init reseeds and sets the clock before it loads or mounts anything */
+	ret = add_identity(&cfg, err, errlen);
+	if (!ret)
+		ret = add_modules(&img->initramfs, &cfg, opts, wanted, nwanted, err, errlen);
 	if (!ret && opts->rootfs)
 		ret = add_tree(&img->initramfs, opts->rootfs, err, errlen);
 	if (ret)
@@ -415,9 +454,8 @@ int run_prepare(struct run_image *img, const struct vmm_options *opts, const uin
 		config_put(&cfg, "tty", "1");
 	for (unsigned int i = 0; i < opts->ncommand; i++)
 		config_put(&cfg, "arg", opts->command[i]);
-	if (cfg.error ||
-	    cpio_add_file(&img->initramfs, ".vmm-run/config", 0644, cfg.buf, cfg.len) ||
-	    cpio_finish(&img->initramfs)) {
+	/* the configuration is not in the initramfs: the init asks the VMM for it */
+	if (cfg.error || cpio_finish(&img->initramfs)) {
 		snprintf(err, errlen, "run: out of memory building the initramfs");
 		ret = VMM_EXIT_ERROR;
 		goto out;
@@ -430,10 +468,38 @@ int run_prepare(struct run_image *img, const struct vmm_options *opts, const uin
 		 strcmp(opts->cmdline, VMM_DEFAULT_CMDLINE) ? " " : "",
 		 strcmp(opts->cmdline, VMM_DEFAULT_CMDLINE) ? opts->cmdline : "");
 out:
-	free(cfg.buf);
-	if (ret)
+	if (ret) {
+		free(cfg.buf);
 		run_image_free(img);
+	} else {
+		free(run_config.buf);
+		run_config = cfg;
+	}
 	return ret;
+}
+
+size_t run_config_read(void *ctx, uint64_t offset, uint8_t *dst, size_t max, bool *end)
+{
+	size_t n;
+
+	(void)ctx;
+	if (offset == 0 && run_config_time) {
+		struct timespec now;
+		char value[RUN_TIME_WIDTH + 1];
+
+		/* the vDSO: no system call on the vCPU thread */
+		clock_gettime(CLOCK_REALTIME, &now);
+		snprintf(value, sizeof(value), "%020lld.%09ld", (long long)now.tv_sec, now.tv_nsec);
+		memcpy(run_config.buf + run_config_time, value, RUN_TIME_WIDTH);
+	}
+	if (offset >= run_config.len) {
+		*end = true;
+		return 0;
+	}
+	n = run_config.len - offset < max ? run_config.len - offset : max;
+	memcpy(dst, run_config.buf + offset, n);
+	*end = offset + n == run_config.len;
+	return n;
 }
 
 void run_image_free(struct run_image *img)

@@ -15,6 +15,7 @@
 #ifndef VMM_RUN_H
 #define VMM_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,12 @@ int run_add_root_share(struct vmm_options *opts, char *err, size_t errlen);
 int run_prepare(struct run_image *img, const struct vmm_options *opts, const uint8_t *init,
 		size_t init_len, char *err, size_t errlen);
 void run_image_free(struct run_image *img);
+/*
+ * The command port's configuration callback (struct cmdport_host.config): the run's
+ * configuration, which run_prepare() built, from offset on; the host's current time goes
+ * into it as the init starts reading. A vCPU calls it.
+ */
+size_t run_config_read(void *ctx, uint64_t offset, uint8_t *dst, size_t max, bool *end);
 /*
  * The command port's output callback: guest bytes to our stdout or stderr; ctx is the
  * struct vm, stopped with 128 + SIGPIPE when the reader of either has gone.

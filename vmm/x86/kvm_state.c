@@ -2,6 +2,7 @@
 /* The in-kernel chipset's and each vCPU's state, to and from snapshot sections (kvm_state.h). */
 #include "vmm/x86/kvm_state.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,12 +293,49 @@ static int restore_xsave(int fd, unsigned int index, const struct snap_reader *r
 	return ret;
 }
 
+/* KVM runs its guests with AMD's SVM here (CPUID 0x80000001, ECX bit 2), not Intel's VMX. */
+static bool host_has_svm(void)
+{
+	unsigned int eax, ebx, ecx = 0, edx;
+
+	return __get_cpuid(0x80000001, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 2));
+}
+
+/*
+ * The system registers, with one fix-up for AMD. An AMD CPU keeps the task register's
+ * type as "available 64-bit TSS" (9) in what VMSAVE stores, and KVM reports it as "busy"
+ * (11), since a loaded TR is busy. Set back as 11, that is not what the CPU itself would
+ * have saved, and at least QEMU's emulated SVM then refuses user-space port I/O through
+ * the I/O bitmap (it wants type 9): an ioperm() user, such as `vmm run`'s init, faults on
+ * its first IN after a restore. So on SVM the type goes back as the CPU saves it. Intel's
+ * VMX requires 11 on VM entry and keeps it.
+ */
+static int restore_sregs(int fd, unsigned int index, const struct snap_reader *r, char *err,
+			 size_t errlen)
+{
+	struct kvm_sregs sregs;
+	int ret = snap_get(r, SNAP_VCPU_SREGS, index, &sregs, sizeof(sregs));
+
+	if (ret) {
+		snprintf(err, errlen, "the system registers of %u: %s", index,
+			 ret == -ENOENT ? "missing" : "of the wrong size");
+		return ret;
+	}
+	if (sregs.tr.type == 11 && host_has_svm())
+		sregs.tr.type = 9;
+	if (ioctl(fd, KVM_SET_SREGS, &sregs) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "KVM refused the system registers of %u: %s", index,
+			 strerror(-ret));
+	}
+	return ret;
+}
+
 int kvm_state_restore_vcpu(int fd, unsigned int index, const struct snap_reader *r, char *err,
 			   size_t errlen)
 {
 	struct kvm_mp_state mp;
 	struct kvm_regs regs;
-	struct kvm_sregs sregs;
 	struct kvm_xcrs xcrs;
 	struct kvm_debugregs dbg;
 	struct kvm_lapic_state lapic;
@@ -307,9 +345,7 @@ int kvm_state_restore_vcpu(int fd, unsigned int index, const struct snap_reader 
 			   sizeof(mp), false, err, errlen)
 		       ?: restore_one(fd, KVM_SET_REGS, "the registers", r, SNAP_VCPU_REGS, index,
 				      &regs, sizeof(regs), false, err, errlen)
-		       ?: restore_one(fd, KVM_SET_SREGS, "the system registers", r,
-				      SNAP_VCPU_SREGS, index, &sregs, sizeof(sregs), false, err,
-				      errlen)
+		       ?: restore_sregs(fd, index, r, err, errlen)
 		       ?: restore_xsave(fd, index, r, err, errlen)
 		       ?: restore_one(fd, KVM_SET_XCRS, "the XCRs", r, SNAP_VCPU_XCRS, index, &xcrs,
 				      sizeof(xcrs), true, err, errlen)

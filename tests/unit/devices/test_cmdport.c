@@ -70,10 +70,32 @@ static bool on_winsize(void *ctx, uint32_t *size)
 	return true;
 }
 
+/* The host side of the boot point and of the configuration. */
+static unsigned int boot_points;
+static bool hold;
+static char config_text[2 * CMDPORT_CHUNK_MAX + 10];
+
+static bool on_boot_point(void *ctx)
+{
+	(void)ctx;
+	boot_points++;
+	return hold;
+}
+
+static size_t on_config(void *ctx, uint64_t offset, uint8_t *dst, size_t max, bool *end)
+{
+	size_t left = sizeof(config_text) - offset, n = left < max ? left : max;
+
+	(void)ctx;
+	memcpy(dst, config_text + offset, n);
+	*end = n == left;
+	return n;
+}
+
 static void setup(void)
 {
-	struct cmdport_host host = { on_output, on_status, guest_bytes, NULL,
-				     on_input,	NULL,	   on_winsize };
+	struct cmdport_host host = { on_output, on_status,  guest_bytes,   NULL,     on_input,
+				     NULL,	on_winsize, on_boot_point, on_config };
 
 	memset(got_len, 0, sizeof(got_len));
 	outputs = statuses = 0;
@@ -81,6 +103,10 @@ static void setup(void)
 	in_len = in_off = 0;
 	in_eof = false;
 	ws_new = 0;
+	boot_points = 0;
+	hold = false;
+	for (size_t i = 0; i < sizeof(config_text); i++)
+		config_text[i] = (char)('a' + i % 26);
 	bus_init(&pio, "pio");
 	cmdport_init(&run, &host);
 	ck_assert_int_eq(cmdport_register(&run, &pio, PLATFORM_CMDPORT_PORT), 0);
@@ -327,6 +353,70 @@ START_TEST(test_stdin_winsize)
 }
 END_TEST
 
+/* The boot point: only the magic word, only once; the guest waits while the host holds it. */
+START_TEST(test_boot_point)
+{
+	ck_assert_uint_eq(in32(CMDPORT_REG_BOOT_POINT), 1); /* nothing held: go on */
+	out32(CMDPORT_REG_BOOT_POINT, 0x1234);
+	ck_assert_uint_eq(boot_points, 0);
+	ck_assert_uint_eq(run.rejected, 1);
+	hold = true;
+	out32(CMDPORT_REG_BOOT_POINT, CMDPORT_BOOT_POINT_MAGIC);
+	ck_assert_uint_eq(boot_points, 1);
+	ck_assert_uint_eq(in32(CMDPORT_REG_BOOT_POINT), 0);
+	out32(CMDPORT_REG_BOOT_POINT, CMDPORT_BOOT_POINT_MAGIC); /* a second one: ignored */
+	ck_assert_uint_eq(boot_points, 1);
+	ck_assert_uint_eq(run.rejected, 2);
+	cmdport_boot_release(&run);
+	ck_assert_uint_eq(in32(CMDPORT_REG_BOOT_POINT), 1);
+	out8(CMDPORT_REG_BOOT_POINT, 1); /* a byte write is not a boot point */
+	ck_assert_uint_eq(run.rejected, 3);
+}
+END_TEST
+
+START_TEST(test_boot_point_not_held)
+{
+	out32(CMDPORT_REG_BOOT_POINT, CMDPORT_BOOT_POINT_MAGIC);
+	ck_assert_uint_eq(boot_points, 1);
+	ck_assert_uint_eq(in32(CMDPORT_REG_BOOT_POINT), 1);
+}
+END_TEST
+
+/* The configuration comes a page at a time, the last piece marked, then nothing more. */
+START_TEST(test_config_chunks)
+{
+	out32(CMDPORT_REG_CHUNK_LO, (uint32_t)RAM_GPA);
+	out32(CMDPORT_REG_CHUNK_HI, 0);
+	ck_assert_uint_eq(in32(CMDPORT_REG_CONFIG), CMDPORT_CHUNK_MAX);
+	ck_assert(!memcmp(ram, config_text, CMDPORT_CHUNK_MAX));
+	ck_assert_uint_eq(in32(CMDPORT_REG_CONFIG), CMDPORT_CHUNK_MAX);
+	ck_assert(!memcmp(ram, config_text + CMDPORT_CHUNK_MAX, CMDPORT_CHUNK_MAX));
+	ck_assert_uint_eq(in32(CMDPORT_REG_CONFIG), 10 | CMDPORT_CONFIG_END);
+	ck_assert(!memcmp(ram, config_text + 2 * CMDPORT_CHUNK_MAX, 10));
+	ck_assert_uint_eq(in32(CMDPORT_REG_CONFIG), CMDPORT_CONFIG_END);
+	ck_assert_uint_eq(run.rejected, 0);
+}
+END_TEST
+
+/* A page outside RAM gets nothing, is counted, and the guest may try again elsewhere. */
+START_TEST(test_config_bad_page)
+{
+	out32(CMDPORT_REG_CHUNK_LO, (uint32_t)RAM_GPA + CMDPORT_CHUNK_MAX + 1);
+	out32(CMDPORT_REG_CHUNK_HI, 0);
+	ck_assert_uint_eq(in32(CMDPORT_REG_CONFIG), CMDPORT_CONFIG_FAILED);
+	ck_assert_uint_eq(run.rejected, 1);
+	out32(CMDPORT_REG_CHUNK_HI, 1);
+	ck_assert_uint_eq(in32(CMDPORT_REG_CONFIG), CMDPORT_CONFIG_FAILED);
+	ck_assert_uint_eq(run.rejected, 2);
+	out32(CMDPORT_REG_CHUNK_LO, (uint32_t)RAM_GPA);
+	out32(CMDPORT_REG_CHUNK_HI, 0);
+	ck_assert_uint_eq(in32(CMDPORT_REG_CONFIG), CMDPORT_CHUNK_MAX);
+	ck_assert(!memcmp(ram, config_text, CMDPORT_CHUNK_MAX));
+	out32(CMDPORT_REG_CONFIG, 5); /* the register is read-only */
+	ck_assert_uint_eq(run.rejected, 3);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("command port");
@@ -345,6 +435,10 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_stdin_chunks);
 	tcase_add_test(tc, test_stdin_bad_page);
 	tcase_add_test(tc, test_stdin_winsize);
+	tcase_add_test(tc, test_boot_point);
+	tcase_add_test(tc, test_boot_point_not_held);
+	tcase_add_test(tc, test_config_chunks);
+	tcase_add_test(tc, test_config_bad_page);
 	suite_add_tcase(s, tc);
 	return s;
 }

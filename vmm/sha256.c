@@ -80,3 +80,14 @@ void sha256(const uint8_t *data, size_t len, uint8_t digest[SHA256_BYTES])
 		digest[4 * i + 3] = (uint8_t)state[i];
 	}
 }
+
+void hex_string(const uint8_t *bytes, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 0xf];
+	}
+	out[2 * n] = 0;
+}

@@ -13,4 +13,7 @@
 
 void sha256(const uint8_t *data, size_t len, uint8_t digest[SHA256_BYTES]);
 
+/* bytes[0..n) as 2n lowercase hex digits and a NUL in out (2n + 1 bytes): digests in names. */
+void hex_string(const uint8_t *bytes, size_t n, char *out);
+
 #endif

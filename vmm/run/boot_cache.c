@@ -56,6 +56,7 @@ void boot_cache_key(const struct boot_cache_inputs *in, char key[BOOT_CACHE_KEY_
 	size_t cap = 1024 + strlen(in->cmdline) + strlen(in->devices), len = 0;
 	char *text = malloc(cap);
 	uint8_t digest[SHA256_BYTES];
+	char initramfs[2 * SHA256_BYTES + 1];
 
 	if (!text) { /* a key nothing matches: a miss, and no entry is written under it */
 		memset(key, 0, BOOT_CACHE_KEY_LEN + 1);
@@ -65,9 +66,8 @@ void boot_cache_key(const struct boot_cache_inputs *in, char key[BOOT_CACHE_KEY_
 				BOOT_CACHE_FORMAT, VMM_VERSION);
 	len += (size_t)put_file_id(text + len, cap - len, "vmm", &in->vmm);
 	len += (size_t)put_file_id(text + len, cap - len, "kernel", &in->kernel);
-	len += (size_t)snprintf(text + len, cap - len, "initramfs ");
-	for (unsigned int i = 0; i < SHA256_BYTES; i++)
-		len += (size_t)snprintf(text + len, cap - len, "%02x", in->initramfs[i]);
+	hex_string(in->initramfs, SHA256_BYTES, initramfs);
+	len += (size_t)snprintf(text + len, cap - len, "initramfs %s", initramfs);
 	/* the two texts go with their lengths: neither can pass for a part of the other */
 	len += (size_t)snprintf(text + len, cap - len,
 				"\nmemory %llu\ncpus %u\ncmdline %zu %s\ndevices %zu\n%s",
@@ -75,8 +75,7 @@ void boot_cache_key(const struct boot_cache_inputs *in, char key[BOOT_CACHE_KEY_
 				in->cmdline, strlen(in->devices), in->devices);
 	sha256((const uint8_t *)text, len < cap ? len : cap - 1, digest);
 	free(text);
-	for (unsigned int i = 0; i < SHA256_BYTES; i++)
-		snprintf(key + 2 * i, 3, "%02x", digest[i]);
+	hex_string(digest, SHA256_BYTES, key);
 }
 
 void boot_cache_describe_devices(const struct vm *vm, char *buf, size_t cap)

@@ -21,6 +21,7 @@
 #include "vmm/hostfile.h"
 #include "vmm/run/kernel_tree.h"
 #include "vmm/run/modules.h"
+#include "vmm/sha256.h"
 #include "vmm/vcpu.h"
 
 #define RUN_MAX_ENV (VMM_MAX_ENV + 16)
@@ -379,8 +380,7 @@ static int add_identity(struct config_buf *cfg, char *err, size_t errlen)
 			 strerror(errno));
 		return VMM_EXIT_ERROR;
 	}
-	for (size_t i = 0; i < sizeof(bytes); i++)
-		snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+	hex_string(bytes, sizeof(bytes), hex);
 	config_put(cfg, "random", hex);
 	memset(placeholder, '0', RUN_TIME_WIDTH);
 	placeholder[RUN_TIME_WIDTH] = 0;

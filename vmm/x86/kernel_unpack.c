@@ -182,12 +182,11 @@ static int unpack_in_memory(enum unpack_format format, const uint8_t *payload, s
 static void entry_name(const uint8_t *image, size_t len, char *name, size_t namelen)
 {
 	uint8_t digest[SHA256_BYTES];
-	size_t pos = 0;
+	char hex[2 * SHA256_BYTES + 1];
 
 	sha256(image, len, digest);
-	for (unsigned int i = 0; i < SHA256_BYTES; i++)
-		pos += (size_t)snprintf(name + pos, namelen - pos, "%02x", digest[i]);
-	snprintf(name + pos, namelen - pos, ENTRY_SUFFIX);
+	hex_string(digest, SHA256_BYTES, hex);
+	snprintf(name, namelen, "%s" ENTRY_SUFFIX, hex);
 }
 
 /*

@@ -67,6 +67,22 @@ static void chunk(struct cmdport *run, uint32_t word)
 	run->chunks++;
 }
 
+/*
+ * The guest's page for a chunk the VMM writes (stdin, the configuration): a whole
+ * CMDPORT_CHUNK_MAX at the address the guest gave, or NULL (rejected, as what) when that is
+ * not all guest RAM.
+ */
+static uint8_t *guest_page(struct cmdport *run, const char *what, uint64_t reg)
+{
+	uint8_t *dst = run->host.guest_bytes ? run->host.guest_bytes(run->host.ctx, run->chunk_gpa,
+								     CMDPORT_CHUNK_MAX)
+					     : NULL;
+
+	if (!dst)
+		reject(run, what, reg, run->chunk_gpa);
+	return dst;
+}
+
 /* One chunk of our stdin into the guest's page; the answer word says how much. */
 static uint32_t stdin_chunk(struct cmdport *run)
 {
@@ -75,13 +91,9 @@ static uint32_t stdin_chunk(struct cmdport *run)
 
 	if (!run->host.input)
 		return CMDPORT_STDIN_EOF;
-	dst = run->host.guest_bytes
-		      ? run->host.guest_bytes(run->host.ctx, run->chunk_gpa, CMDPORT_CHUNK_MAX)
-		      : NULL;
-	if (!dst) {
-		reject(run, "stdin read to a page outside RAM", CMDPORT_REG_STDIN, run->chunk_gpa);
+	dst = guest_page(run, "stdin read to a page outside RAM", CMDPORT_REG_STDIN);
+	if (!dst)
 		return 0;
-	}
 	n = run->host.input(run->host.input_ctx, dst, CMDPORT_CHUNK_MAX);
 	if (n < 0)
 		return CMDPORT_STDIN_EOF;
@@ -100,14 +112,9 @@ static uint32_t config_chunk(struct cmdport *run)
 
 	if (run->config_done)
 		return CMDPORT_CONFIG_END;
-	dst = run->host.guest_bytes
-		      ? run->host.guest_bytes(run->host.ctx, run->chunk_gpa, CMDPORT_CHUNK_MAX)
-		      : NULL;
-	if (!dst) {
-		reject(run, "config read to a page outside RAM", CMDPORT_REG_CONFIG,
-		       run->chunk_gpa);
+	dst = guest_page(run, "config read to a page outside RAM", CMDPORT_REG_CONFIG);
+	if (!dst)
 		return CMDPORT_CONFIG_FAILED;
-	}
 	if (run->host.config)
 		n = run->host.config(run->host.ctx, run->config_off, dst, CMDPORT_CHUNK_MAX, &end);
 	if (n > CMDPORT_CHUNK_MAX)

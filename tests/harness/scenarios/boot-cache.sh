@@ -112,7 +112,12 @@ expect_rc memory 0
 n=$(entries "$cache" | wc -l)
 [ "$n" = 2 ] || why="$why; memory: $n cache entries after another --memory (want 2: a miss)"
 
-# --verbose says what happened (its kernel command line differs: an entry of its own)
+# --verbose says what happened (its kernel command line differs: an entry of its own).
+# The two entries above go first: L1's /tmp is a 256 MiB tmpfs, each entry holds tens of
+# MiB of guest RAM, and scenarios run before this one leave their logs there (after the
+# run scenario, the third entry's save failed for want of space).
+rm -rf "$cache"
+mkdir -p "$cache"
 vmmrun vmiss --verbose --boot-cache "$cache" -- true
 expect_rc vmiss 0
 grep -q 'boot cache miss' "$LOG_DIR/bc-vmiss.err" || why="$why; vmiss: no 'boot cache miss' line"

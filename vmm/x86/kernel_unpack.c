@@ -50,9 +50,10 @@ static int find_payload(const uint8_t *image, size_t len, const uint8_t **payloa
 }
 
 /*
- * The directory the entries live in, opened; -1 when there is none we can trust. Made
- * 0700 when missing; one that is not ours or that others may write to is not used, since
- * an entry there could be swapped under us.
+ * The directory the entries live in, opened; -errno when there is none we can trust
+ * (-ENOENT: no $XDG_CACHE_HOME or $HOME to find it under, -EPERM: not ours or writable by
+ * others). Made 0700 when missing; one that is not ours or that others may write to is not
+ * used, since an entry there could be swapped under us.
  */
 static int open_cache_dir(const char *cache_dir)
 {
@@ -67,9 +68,9 @@ static int open_cache_dir(const char *cache_dir)
 	} else {
 		if (!base || base[0] != '/') {
 			if (!home || home[0] != '/')
-				return -1;
+				return -ENOENT;
 			if (snprintf(path, sizeof(path), "%s/.cache", home) >= (int)sizeof(path))
-				return -1;
+				return -ENAMETOOLONG;
 			base = path;
 		}
 		mkdir(base, 0700);
@@ -83,10 +84,10 @@ static int open_cache_dir(const char *cache_dir)
 		}
 	}
 	if (dir < 0)
-		return -1;
+		return -errno;
 	if (fstat(dir, &st) || st.st_uid != geteuid() || (st.st_mode & 022)) {
 		close(dir);
-		return -1;
+		return -EPERM;
 	}
 	return dir;
 }
@@ -266,6 +267,11 @@ static int unpack_payload_cached(const uint8_t *image, size_t len, const struct 
 		close(dir);
 		if (res->fd >= 0 || ret == -EINVAL)
 			return res->fd >= 0 ? 0 : ret;
+		res->cache_error = ret;
+		res->cache_part = "its cache entry";
+	} else {
+		res->cache_error = dir;
+		res->cache_part = "the cache directory";
 	}
 	res->source = KERNEL_UNPACK_MEMORY;
 	return unpack_in_memory(res->format, payload, payload_len, out_len, &res->fd, err, errlen);
@@ -284,6 +290,8 @@ int kernel_unpack(int fd, size_t len, const char *cache_dir, struct kernel_unpac
 	res->len = 0;
 	res->format = UNPACK_UNKNOWN;
 	res->source = KERNEL_UNPACK_NONE;
+	res->cache_error = 0;
+	res->cache_part = NULL;
 	if (len == 0 || fstat(fd, &st))
 		return 0;
 	image = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -326,6 +334,13 @@ void kernel_unpack_describe(const struct kernel_unpack_result *res, char *out, s
 		snprintf(out, outlen,
 			 "kernel: its payload (%s) is unpacked by the kernel itself in the guest",
 			 unpack_format_name(res->format));
+	else if (res->source == KERNEL_UNPACK_MEMORY)
+		/* why, so that a cache that never fills (a full disk, a bad directory) is seen */
+		snprintf(out, outlen,
+			 "kernel: booting the vmlinux unpacked on the host (%s, %s: %s: %s)",
+			 unpack_format_name(res->format), where[res->source], res->cache_part,
+			 res->cache_error == -EPERM ? "not ours, or others may write to it"
+						    : strerror(-res->cache_error));
 	else
 		snprintf(out, outlen, "kernel: booting the vmlinux unpacked on the host (%s, %s)",
 			 unpack_format_name(res->format), where[res->source]);

@@ -41,6 +41,10 @@ struct kernel_unpack_result {
 	size_t len; /* its size */
 	enum unpack_format format;
 	enum kernel_unpack_source source;
+	/* with MEMORY: why not cached, -errno (-EPERM: a directory not ours or others may
+	 * write to; -ENOENT also when neither $XDG_CACHE_HOME nor $HOME is set), and of what */
+	int cache_error;
+	const char *cache_part; /* "the cache directory" or "its cache entry" */
 };
 
 /*
@@ -53,7 +57,10 @@ struct kernel_unpack_result {
 int kernel_unpack(int fd, size_t len, const char *cache_dir, struct kernel_unpack_result *res,
 		  char *err, size_t errlen);
 
-/* One line for the user about what kernel_unpack() did ("unpacked on the host (lz4, ...)"). */
+/*
+ * One line for the user about what kernel_unpack() did ("unpacked on the host (lz4, ...)"),
+ * with the reason when the cache was not used.
+ */
 void kernel_unpack_describe(const struct kernel_unpack_result *res, char *out, size_t outlen);
 
 #endif

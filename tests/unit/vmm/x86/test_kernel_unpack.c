@@ -27,7 +27,7 @@ static char dir[256], cache[300], kernel[300];
 static uint8_t elf[TEST_ELF_SIZE], image[IMAGE_CAP];
 static size_t image_len;
 static struct kernel_unpack_result res;
-static char err[256];
+static char err[256], line[300];
 
 static void build_image(enum unpack_format format, uint16_t protocol)
 {
@@ -246,12 +246,41 @@ START_TEST(test_unusable_cache_dir_means_memory)
 	ck_assert_int_eq(unpack(path), 0);
 	ck_assert_int_eq(res.source, KERNEL_UNPACK_MEMORY);
 	check_vmlinux();
+	ck_assert_int_eq(res.cache_error, -ENOENT);
 	/* one others may write to */
 	ck_assert_int_eq(chmod(cache, 0777), 0);
 	ck_assert_int_eq(unpack(cache), 0);
 	ck_assert_int_eq(res.source, KERNEL_UNPACK_MEMORY);
 	check_vmlinux();
 	ck_assert_str_eq(entry_path(cache), "");
+	/* the user is told why, not only that it was not cached */
+	kernel_unpack_describe(&res, line, sizeof(line));
+	ck_assert_str_eq(line, "kernel: booting the vmlinux unpacked on the host (gzip, in memory, "
+			       "not cached: the cache directory: not ours, or others may write to "
+			       "it)");
+}
+END_TEST
+
+/* An entry that cannot be written (a full disk, here a directory in the way) says why. */
+START_TEST(test_unwritable_entry_means_memory_and_says_why)
+{
+	char scratch[320], blocker[1200], *name;
+
+	snprintf(scratch, sizeof(scratch), "%s/scratch", dir);
+	ck_assert_int_eq(mkdir(scratch, 0700), 0);
+	ck_assert_int_eq(unpack(scratch), 0); /* to learn the entry's name */
+	close(res.fd);
+	res.fd = -1;
+	name = strrchr(entry_path(scratch), '/') + 1;
+	snprintf(blocker, sizeof(blocker), "%s/.%s.%d.tmp", cache, name, (int)getpid());
+	ck_assert_int_eq(mkdir(blocker, 0700), 0);
+	ck_assert_int_eq(unpack(cache), 0);
+	ck_assert_int_eq(res.source, KERNEL_UNPACK_MEMORY);
+	ck_assert_int_eq(res.cache_error, -EISDIR);
+	kernel_unpack_describe(&res, line, sizeof(line));
+	ck_assert_str_eq(line, "kernel: booting the vmlinux unpacked on the host (gzip, in memory, "
+			       "not cached: its cache entry: Is a directory)");
+	check_vmlinux();
 }
 END_TEST
 
@@ -346,6 +375,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_corrupt_entry_remade);
 	tcase_add_test(tc, test_another_bzimage_another_entry);
 	tcase_add_test(tc, test_unusable_cache_dir_means_memory);
+	tcase_add_test(tc, test_unwritable_entry_means_memory_and_says_why);
 	tcase_add_test(tc, test_user_cache_dir);
 	tcase_add_test(tc, test_bad_payloads_are_errors);
 	tcase_add_test(tc, test_not_ours_to_unpack);

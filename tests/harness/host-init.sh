@@ -129,7 +129,16 @@ elif [ -n "$kvm_ok" ] && [ "$run" != none ]; then
         t1=$(cut -d' ' -f1 /proc/uptime)
         vmm_privs_report "$s"
         l1_dmesg
-        echo "harness: scenario $s took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s (L1 time), exit status $(cat "/tmp/log/$s.rc")"
+        # /tmp is a 256 MiB tmpfs, RAM: what a scenario leaves there (images, snapshots,
+        # caches) must not fill it for the ones after it, which run in any order; never
+        # through a mount a scenario left behind
+        tmp_used=$(df -m /tmp | awk 'NR == 2 { print $3 }')
+        if grep -q ' /tmp/' /proc/mounts; then
+            echo "FAIL: $s: left a mount under /tmp: $(grep ' /tmp/' /proc/mounts | cut -d' ' -f2 | tr '\n' ' ')"
+        else
+            find /tmp -mindepth 1 -maxdepth 1 ! -name log -exec rm -rf {} + 2>/dev/null
+        fi
+        echo "harness: scenario $s took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s (L1 time), exit status $(cat "/tmp/log/$s.rc"), left $tmp_used MiB in /tmp"
         if ! grep -qE '^(PASS|FAIL|SKIP):' "/tmp/log/$s.out"; then
             echo "FAIL: $s: scenario printed no PASS/FAIL/SKIP line"
         fi

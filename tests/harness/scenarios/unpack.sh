@@ -23,7 +23,7 @@ boot_as() {
             why="$why; $1: the VMM unpacked the kernel although told not to"
     else
         grep -q "booting the vmlinux unpacked on the host (.*$3)" "$LOG_DIR/$1.vmm" ||
-            why="$why; $1: no 'booting the vmlinux unpacked on the host (..., $3)' line"
+            why="$why; $1: no 'booting the vmlinux unpacked on the host (..., $3)' line (it said '$(grep -m1 '^kernel: ' "$LOG_DIR/$1.vmm")')"
     fi
 }
 

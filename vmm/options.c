@@ -182,6 +182,29 @@ static int check_mode(const struct vmm_options *opts, const bool *given, char *e
 	return 0;
 }
 
+/*
+ * What only a boot writes into the guest (its command line, the firmware tables' UUID, how
+ * the kernel is loaded): a restored guest has them in its memory already, so giving one to
+ * --restore would change nothing, silently.
+ */
+static int check_boot_only(const bool *given, char *err, size_t errlen)
+{
+	static const char *const boot_only[] = { "cmdline", "uuid", "kernel-unpack" };
+
+	for (unsigned int i = 0; i < options_count; i++) {
+		for (size_t j = 0; j < sizeof(boot_only) / sizeof(boot_only[0]); j++) {
+			if (!given[i] || strcmp(options_table[i].name, boot_only[j]))
+				continue;
+			snprintf(err, errlen,
+				 "--%s: a restored guest keeps what its boot set (it is in the "
+				 "snapshot); leave it out of --restore",
+				 boot_only[j]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int options_check(struct vmm_options *opts, const bool *given, char *err, size_t errlen)
 {
 	if (check_mode(opts, given, err, errlen))
@@ -194,6 +217,8 @@ static int options_check(struct vmm_options *opts, const bool *given, char *err,
 			 "--kernel, --flat and --initrd");
 		return -EINVAL;
 	}
+	if (opts->restore && check_boot_only(given, err, errlen))
+		return -EINVAL;
 	if (!opts->kernel && !opts->flat && !opts->restore) {
 		snprintf(err, errlen, "--kernel is required (try --help)");
 		return -EINVAL;

@@ -91,6 +91,10 @@ expect restore-fifo "state: not a regular file" --restore "source_url=file://$tm
 expect restore-with-kernel "leave out --kernel" --restore "source_url=file://$tmp" \
 	--kernel "$tmp/text"
 expect run-restore "cannot be used with vmm run" run --restore "source_url=file://$tmp" -- true
+expect restore-with-uuid "--uuid: a restored guest keeps what its boot set" \
+	--restore "source_url=file://$tmp" --uuid 6f0c1e6a-8d1b-4b7e-9a34-1d2c3b4a5f60
+expect restore-with-cmdline "--cmdline: a restored guest keeps" --restore "source_url=file://$tmp" \
+	--cmdline "console=ttyS0"
 expect missing-initrd "--initrd $tmp/nonexistent" --kernel "$tmp/text" --initrd "$tmp/nonexistent"
 expect console-mode "--console tty" --kernel "$tmp/text" --console tty
 expect missing-disk "--disk path=$tmp/nonexistent: No such file" --kernel "$tmp/text" \

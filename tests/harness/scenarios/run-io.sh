@@ -47,7 +47,7 @@ check() {
     out=$(cat "$LOG_DIR/run-io-$1.out")
     if [ "$rc" != "$2" ] || [ "$out" != "$3" ]; then
         why="$why; $1: status $rc, stdout '$(echo "$out" | head -c 200 | tr '\n' '|')' (want $2, '$(echo "$3" | tr '\n' '|')')"
-        tail -c 600 "$LOG_DIR/run-io-$1.err" | tr -c '[:print:]\n' '.' | sed "s/^/| run-io-$1 stderr: /"
+        tail -c 600 "$LOG_DIR/run-io-$1.err" | sed "s/[^[:print:]]/./g; s/^/| run-io-$1 stderr: /"
     fi
 }
 

@@ -43,8 +43,8 @@ vmmrun() {
     echo "run-$n: VMM exited with status $rc after $secs s (L1 time)"
     if [ "${HARNESS_VERBOSE:-0}" = 1 ]; then
         # the first 4 KiB of each: the bulk run's 16 MiB of zeros would flood the log
-        head -c 4096 "$LOG_DIR/run-$n.out" | tr -c '[:print:]\n' '.' | sed "s/^/| run-$n stdout: /"
-        head -c 4096 "$LOG_DIR/run-$n.err" | tr -c '[:print:]\n' '.' | sed "s/^/| run-$n stderr: /"
+        head -c 4096 "$LOG_DIR/run-$n.out" | sed "s/[^[:print:]]/./g; s/^/| run-$n stdout: /"
+        head -c 4096 "$LOG_DIR/run-$n.err" | sed "s/[^[:print:]]/./g; s/^/| run-$n stderr: /"
     fi
 }
 # expect_rc NAME WANT: record a failure unless rc is WANT, with the logs
@@ -52,8 +52,8 @@ expect_rc() {
     if [ "$rc" != "$2" ]; then
         why="$why; $1: status $rc (want $2)"
         # at most 600 printable bytes of each: a failed bulk run must not flood the log
-        tail -c 600 "$LOG_DIR/run-$1.out" | tr -c '[:print:]\n' '.' | sed "s/^/| run-$1 stdout: /"
-        tail -c 600 "$LOG_DIR/run-$1.err" | tr -c '[:print:]\n' '.' | sed "s/^/| run-$1 stderr: /"
+        tail -c 600 "$LOG_DIR/run-$1.out" | sed "s/[^[:print:]]/./g; s/^/| run-$1 stdout: /"
+        tail -c 600 "$LOG_DIR/run-$1.err" | sed "s/[^[:print:]]/./g; s/^/| run-$1 stderr: /"
     fi
 }
 
@@ -91,7 +91,7 @@ expect_rc panic 125
     why="$why; panic: status file '$(cat "$LOG_DIR/run-panic.status" 2>/dev/null)' (want 'no-status 3')"
 if ! grep -q 'Kernel panic' "$LOG_DIR/run-panic.err"; then
     why="$why; panic: no 'Kernel panic' on stderr"
-    tail -c 1200 "$LOG_DIR/run-panic.err" | tr -c '[:print:]\n' '.' | sed 's/^/| run-panic stderr: /'
+    tail -c 1200 "$LOG_DIR/run-panic.err" | sed 's/[^[:print:]]/./g; s/^/| run-panic stderr: /'
 fi
 
 # Throughput of the channel: 16 MiB through stdout, against `true` for the boot.

@@ -43,7 +43,7 @@ die() { echo "FAIL: bench run-cmd: $*" >&2; exit 1; }
 mkdir -p "$out"
 exec 9>"$out/.lock"
 flock -n 9 || { echo "bench run-cmd: waiting for another run in this tree..."; flock -w 900 9; }
-if [ -n "${HARNESS_LOCK:-}" ]; then
+if [ -n "${HARNESS_LOCK:-}" ] && [ "${HARNESS_LOCK_HELD:-}" != "$HARNESS_LOCK" ]; then
     exec 7>"$HARNESS_LOCK"
     flock -n 7 || { echo "harness: waiting for $HARNESS_LOCK..."; flock -w 3600 7; }
 fi

@@ -73,7 +73,7 @@ if ! flock -n 9; then
 fi
 # HARNESS_LOCK names a lock file shared by several checkouts on one machine, so their
 # nested QEMU runs take turns instead of starving each other of cores.
-if [ -n "${HARNESS_LOCK:-}" ]; then
+if [ -n "${HARNESS_LOCK:-}" ] && [ "${HARNESS_LOCK_HELD:-}" != "$HARNESS_LOCK" ]; then
     exec 7>"$HARNESS_LOCK"
     flock -n 7 || { echo "harness: waiting for $HARNESS_LOCK..."; flock -w 3600 7; }
 fi

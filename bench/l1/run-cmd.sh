@@ -19,13 +19,15 @@
 # stopped it). This stands in for `lkvm sandbox -- echo ...`, which cannot
 # run here: sandbox shares the root over 9p, and the Debian cloud kernel is
 # built without 9p (CONFIG_NET_9P is off).
-# L1 command line: bench.rounds=N.
+# L1 command line: bench.rounds=N, bench.stream_rounds=N (default: bench.rounds).
 name=bench-run-cmd
 limit=${HARNESS_TIMEOUT:-120}
 rounds=3
+stream_rounds=
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
     bench.rounds=*) rounds=${arg#bench.rounds=} ;;
+    bench.stream_rounds=*) stream_rounds=${arg#bench.stream_rounds=} ;;
     esac
 done
 lkvm=/usr/bin/lkvm
@@ -120,7 +122,7 @@ stream() {
 small=1048576
 big=67108864
 r=1
-while [ "$r" -le "$rounds" ]; do
+while [ "$r" -le "${stream_rounds:-$rounds}" ]; do
     set -- $(stream $small) $(stream $big)
     if [ "$1" = $small ] && [ "$3" = $big ]; then
         echo "BENCH-STREAM round=$r status=ok small_s=$2 big_s=$4" \

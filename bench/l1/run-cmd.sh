@@ -100,7 +100,7 @@ while [ "$r" -le "$rounds" ]; do
         else
             echo "BENCH-RUN round=$r vmm=$v status=failed exit=$rc"
             for f in out err; do
-                tail -c 800 "$LOG_DIR/bench-$v.$f" | tr -c '[:print:]\n' '.' | sed "s/^/| $v $f: /"
+                tail -c 800 "$LOG_DIR/bench-$v.$f" | sed "s/[^[:print:]]/./g; s/^/| $v $f: /"
             done
             [ "$v" = kvmtool ] || failed=1
         fi
@@ -129,7 +129,7 @@ while [ "$r" -le "${stream_rounds:-$rounds}" ]; do
             "mib_per_s=$(awk "BEGIN { d = $4 - $2; printf \"%.1f\", (d > 0 ? ($big - $small) / 1048576 / d : 0) }")"
     else
         echo "BENCH-STREAM round=$r status=failed bytes=$1,$3"
-        tail -c 400 "$LOG_DIR/bench-stream.err" | tr -c '[:print:]\n' '.' | sed 's/^/| stream err: /'
+        tail -c 400 "$LOG_DIR/bench-stream.err" | sed 's/[^[:print:]]/./g; s/^/| stream err: /'
         failed=1
     fi
     r=$((r + 1))

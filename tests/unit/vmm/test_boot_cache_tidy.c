@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `vmm run --boot-cache DIR,keep=N,max-size=SIZE`: least recently used entries go first,
- * crashed runs' temporaries go, and nothing of the user's or in use is touched. A real
- * entry needs a real boot, so these build directories that look like entries.
+ * crashed runs' temporaries go, nothing of the user's or in use is touched, and a hit
+ * makes its entry the most recent. A real entry needs a real boot, so these build
+ * directories that look like entries.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -282,6 +283,56 @@ START_TEST(test_foreign_files_untouched)
 }
 END_TEST
 
+/*
+ * A hit marks its entry used: its time becomes now, so a tidy that must drop one of two
+ * entries drops the other, older-saved one; while the run lasts it holds the entry.
+ */
+START_TEST(test_hit_refreshes_recency)
+{
+	static struct vm vm;
+	static struct run_image img;
+	static uint8_t initramfs[16] = "070701";
+	struct vmm_options opts = { .boot_cache = dir, .kernel = "/proc/self/exe" };
+	struct boot_cache *c = &run_boot_cache;
+	char err[256], hit_key[BOOT_CACHE_KEY_LEN + 1];
+	struct stat st;
+	int fd;
+
+	img.initramfs.buf = initramfs;
+	img.initramfs.len = sizeof(initramfs);
+	snprintf(img.cmdline, sizeof(img.cmdline), "console=ttyS0");
+	opts.memory = 64 * MIB;
+	opts.cpus = 1;
+	memset(c, 0, sizeof(*c));
+	c->dir_fd = c->tmp_fd = c->event_fd = c->entry_fd = -1;
+
+	/* a first lookup misses and names the key; put an old entry under it */
+	ck_assert_int_eq(boot_cache_open(c, &opts, err, sizeof(err)), 0);
+	boot_cache_lookup(c, &vm, &opts, &img);
+	ck_assert(boot_cache_enabled(c) && !c->hit);
+	memcpy(hit_key, c->key, sizeof(hit_key));
+	boot_cache_close(c);
+	make_entry(hit_key, 100, 64 << 10);
+	make_entry(key('7'), 50, 64 << 10);
+
+	ck_assert_int_eq(boot_cache_open(c, &opts, err, sizeof(err)), 0);
+	boot_cache_lookup(c, &vm, &opts, &img);
+	ck_assert(c->hit);
+	ck_assert_int_eq(fstatat(dir_fd, hit_key, &st, 0), 0);
+	ck_assert_int_ge(st.st_mtim.tv_sec, time(NULL) - 5);
+	/* held: another run's tidy cannot take it */
+	fd = openat(dir_fd, hit_key, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ne(flock(fd, LOCK_EX | LOCK_NB), 0);
+	close(fd);
+	boot_cache_close(c);
+
+	/* the hit is now the more recent: a new save with keep=2 drops the other one */
+	make_entry(key('8'), 0, 64 << 10);
+	ck_assert_uint_eq(tidy(key('8'), 2, 0).evicted, 1);
+	ck_assert(exists(hit_key) && !exists(key('7')) && exists(key('8')));
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("boot cache tidy");
@@ -295,6 +346,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_in_use_is_skipped);
 	tcase_add_test(tc, test_stale_temporaries);
 	tcase_add_test(tc, test_foreign_files_untouched);
+	tcase_add_test(tc, test_hit_refreshes_recency);
 	suite_add_tcase(s, tc);
 	return s;
 }

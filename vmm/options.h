@@ -32,6 +32,9 @@
 #define VMM_MAX_TIMEOUT 604800 /* a week, in seconds */
 #define VMM_OPTIONS_MAX 48     /* entries in options_table, with room to grow */
 
+/* --boot-cache DIR,keep=N: the most entries one may ask to keep */
+#define VMM_BOOT_CACHE_MAX_KEEP 10000
+
 /* CONSOLE_LOG (guest output to stderr, no input) is what `vmm run --verbose` uses. */
 enum console_mode { CONSOLE_SERIAL, CONSOLE_NONE, CONSOLE_LOG };
 
@@ -86,6 +89,10 @@ struct vmm_options {
 	bool run_tty;		 /* no command, on a terminal: an interactive shell */
 	bool overlay_off;	 /* --overlay=off: the host's / stays read-only in the guest */
 	unsigned int nrwdirs;	 /* --rwdir: shares (among shares[]) tagged vmm-rwdirN */
+
+	/* --boot-cache DIR,keep=N,max-size=SIZE: its bounds; 0 for the default, no bound */
+	unsigned int boot_cache_keep;
+	uint64_t boot_cache_max_bytes;
 
 	enum kernel_unpack_mode kernel_unpack; /* --kernel-unpack host|guest, default host */
 

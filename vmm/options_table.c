@@ -213,6 +213,57 @@ static int parse_timeout(struct vmm_options *opts, const char *arg, char *err, s
 	return 0;
 }
 
+/*
+ * DIR[,keep=N][,max-size=SIZE]. A bare DIR is kept as written; with settings or a ",,"
+ * it is copied out of the split list.
+ */
+static int parse_boot_cache(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
+{
+	struct kv_list list;
+	int ret = kv_split(arg, KV_POSITIONAL, &list);
+
+	if (ret == -E2BIG)
+		return options_bad(err, errlen, "--boot-cache", arg, "too long");
+	if (ret && list.bad == 0)
+		return options_bad(err, errlen, "--boot-cache", *arg ? arg : "''",
+				   "needs a directory");
+	opts->boot_cache = !strcmp(arg, list.items[0].value) ? arg : strdup(list.items[0].value);
+	if (!opts->boot_cache)
+		return options_bad(err, errlen, "--boot-cache", arg, "out of memory");
+	for (unsigned int i = 1; i < list.count; i++) {
+		const struct kv_item *it = &list.items[i];
+		uint64_t v;
+		bool ok = false;
+
+		if (it->value && !strcmp(it->key, "keep")) {
+			ok = !parse_count(it->value, VMM_BOOT_CACHE_MAX_KEEP,
+					  &opts->boot_cache_keep);
+			if (!ok)
+				return options_bad(err, errlen, "--boot-cache", arg,
+						   "keep= must be a whole number from 1 to 10000");
+		} else if (it->value && !strcmp(it->key, "max-size")) {
+			ok = !parse_size(it->value, &v) && v >= (1u << 20);
+			if (!ok)
+				return options_bad(err, errlen, "--boot-cache", arg,
+						   "max-size= must be a size of at least 1M "
+						   "(examples: 500M, 4G)");
+			opts->boot_cache_max_bytes = v;
+		}
+		if (!ok) {
+			snprintf(err, errlen,
+				 "--boot-cache %s: unknown setting '%.*s' (keep=N, max-size=SIZE)",
+				 arg, it->rawlen, it->raw);
+			return -EINVAL;
+		}
+		if (kv_repeats(&list, i)) {
+			snprintf(err, errlen, "--boot-cache %s: '%.*s' given twice", arg,
+				 it->rawlen, it->raw);
+			return -EINVAL;
+		}
+	}
+	return 0; /* an empty setting (a trailing comma) was refused in the loop */
+}
+
 /* NAME=VALUE with a shell-style name, so the guest's environment stays well-formed. */
 static bool env_valid(const char *text)
 {
@@ -581,13 +632,14 @@ const struct option_spec options_table[] = {
 		  "S\", \"init-failed ERRNO\", \"no-status CODE\", \"vmm-signal N\" or "
 		  "\"vmm-error\"" },
 	{ .name = "boot-cache",
-	  .metavar = "DIR",
+	  .metavar = "DIR[,keep=N][,max-size=SIZE]",
 	  .modes = OPTION_RUN,
 	  .json_key = "boot-cache",
-	  TEXT_AT(boot_cache),
-	  .empty_why = "needs a directory",
+	  .parse = parse_boot_cache,
 	  .help = "keep a snapshot of the guest's boot in DIR and start later runs with the "
-		  "same kernel, --memory, --cpus and devices from it (off by default)" },
+		  "same kernel, --memory, --cpus and devices from it (off by default); after "
+		  "saving one, the least recently used beyond keep=N entries (default 8) or "
+		  "max-size=SIZE bytes in all (default: no bound) are removed" },
 	{ .name = "verbose",
 	  .modes = OPTION_RUN,
 	  .json_key = "verbose",

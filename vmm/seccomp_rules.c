@@ -14,6 +14,7 @@
 #include <linux/if_tun.h>
 #include <linux/vhost.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/mman.h>
@@ -164,6 +165,14 @@ static const struct rule main_rules[] = {
 	ALLOW_IF2(renameat, ARG_LT(0, VMM_SECCOMP_MAX_FD), ARG_LT(2, VMM_SECCOMP_MAX_FD)),
 	ALLOW_IF2(renameat2, ARG_LT(0, VMM_SECCOMP_MAX_FD), ARG_LT(2, VMM_SECCOMP_MAX_FD)),
 	ALLOW_IF(unlinkat, ARG_LT(0, VMM_SECCOMP_MAX_FD)),
+	/*
+	 * `vmm run --boot-cache`: once a new entry is in place, the cache directory is tidied
+	 * (vmm/run/boot_cache_tidy.c): its names read, each entry's files sized without
+	 * following a link, and an entry locked before it is removed (never waiting for it).
+	 */
+	ALLOW_IF(getdents64, ARG_LT(0, VMM_SECCOMP_MAX_FD)),
+	ALLOW_IF2(newfstatat, ARG_LT(0, VMM_SECCOMP_MAX_FD), ARG_EQ(3, AT_SYMLINK_NOFOLLOW)),
+	ALLOW_IF2(flock, ARG_LT(0, VMM_SECCOMP_MAX_FD), ARG_EQ(1, LOCK_EX | LOCK_NB)),
 	/*
 	 * A live virtio-blk device is held still for the snapshot by stopping its queue
 	 * threads and started again after it (virtio/pci_snapshot.c): threads only, as a vCPU

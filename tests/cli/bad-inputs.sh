@@ -279,6 +279,17 @@ expect boot-cache-fifo "--boot-cache $tmp/fifo: not a directory" \
 	run --kernel "$tmp/text" --rootfs "$tmp/share" --boot-cache "$tmp/fifo" -- true
 expect boot-cache-empty "--boot-cache '': needs a directory" \
 	run --kernel "$tmp/text" --rootfs "$tmp/share" --boot-cache "" -- true
+# its bounds: keep=N entries, max-size=SIZE bytes (docs/snapshot.md)
+expect boot-cache-keep-zero "--boot-cache $tmp/share,keep=0: keep= must be a whole number" \
+	run --kernel "$tmp/text" --rootfs "$tmp/share" --boot-cache "$tmp/share,keep=0" -- true
+expect boot-cache-keep-junk "--boot-cache $tmp/share,keep=8x: keep= must be a whole number" \
+	run --kernel "$tmp/text" --rootfs "$tmp/share" --boot-cache "$tmp/share,keep=8x" -- true
+expect boot-cache-max-size-tiny "--boot-cache $tmp/share,max-size=4K: max-size= must be a size" \
+	run --kernel "$tmp/text" --rootfs "$tmp/share" --boot-cache "$tmp/share,max-size=4K" -- true
+expect boot-cache-unknown "--boot-cache $tmp/share,size=1G: unknown setting 'size=1G'" \
+	run --kernel "$tmp/text" --rootfs "$tmp/share" --boot-cache "$tmp/share,size=1G" -- true
+expect boot-cache-twice "--boot-cache $tmp/share,keep=2,keep=3: 'keep=3' given twice" \
+	run --kernel "$tmp/text" --rootfs "$tmp/share" --boot-cache "$tmp/share,keep=2,keep=3" -- true
 # a directory we may not write: as root, checked as nobody (root may write a mode 555 one)
 mkdir -p "$tmp/pub/cache-ro" "$tmp/pub/root"
 chmod 755 "$tmp" "$tmp/pub" "$tmp/pub/root"

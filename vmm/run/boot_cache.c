@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "devices/cmdport.h"
@@ -22,7 +24,7 @@
 /* Bumped when what an entry means changes (the key's text, the init's protocol). */
 #define BOOT_CACHE_FORMAT 1
 
-struct boot_cache run_boot_cache = { .dir_fd = -1, .tmp_fd = -1, .event_fd = -1 };
+struct boot_cache run_boot_cache = { .dir_fd = -1, .tmp_fd = -1, .event_fd = -1, .entry_fd = -1 };
 
 static void warn(const struct boot_cache *c, const char *what, const char *why)
 {
@@ -104,7 +106,10 @@ int boot_cache_open(struct boot_cache *c, const struct vmm_options *opts, char *
 	struct stat st;
 
 	c->dir[0] = 0;
+	c->entry_fd = -1;
 	c->verbose = opts->verbose;
+	c->limit.keep = opts->boot_cache_keep ?: BOOT_CACHE_DEFAULT_KEEP;
+	c->limit.max_bytes = opts->boot_cache_max_bytes;
 	if (!opts->boot_cache)
 		return 0;
 	if (stat(opts->boot_cache, &st) < 0) {
@@ -156,8 +161,17 @@ static void remove_entry(int dir_fd, const char *name)
 	unlinkat(dir_fd, name, AT_REMOVEDIR);
 }
 
+/* A hit's hold on its entry, let go (it turned out unusable, or the run is over). */
+static void let_go(struct boot_cache *c)
+{
+	if (c->entry_fd >= 0)
+		close(c->entry_fd);
+	c->entry_fd = -1;
+}
+
 static void turn_off(struct boot_cache *c)
 {
+	let_go(c);
 	if (c->tmp_fd >= 0)
 		close(c->tmp_fd);
 	if (c->tmp[0])
@@ -173,6 +187,8 @@ static void turn_off(struct boot_cache *c)
 /* A fresh directory under DIR for the entry being written (renamed to KEY once full). */
 static void start_entry(struct boot_cache *c)
 {
+	struct stat st;
+
 	snprintf(c->tmp, sizeof(c->tmp), ".tmp-%.16s-%ld", c->key, (long)getpid());
 	unlinkat(c->dir_fd, c->tmp, AT_REMOVEDIR); /* an empty one left by a crash, same pid */
 	if (mkdirat(c->dir_fd, c->tmp, 0700) < 0 ||
@@ -184,6 +200,10 @@ static void start_entry(struct boot_cache *c)
 		turn_off(c);
 		return;
 	}
+	/* ours while this run lives: tidying in another run never takes it (boot_cache_tidy.h) */
+	flock(c->tmp_fd, LOCK_EX | LOCK_NB);
+	/* entries are made as this one is: tidying removes only that owner's */
+	c->uid = fstat(c->tmp_fd, &st) == 0 ? st.st_uid : geteuid();
 	if (c->verbose)
 		fprintf(stderr, "vmm: run: boot cache miss (%s); it is saved at the boot point\n",
 			c->key);
@@ -209,13 +229,33 @@ static int gather_inputs(struct boot_cache *c, struct vm *vm, const struct vmm_o
 	return 0;
 }
 
+/*
+ * Whether DIR/KEY is an entry; if so, hold it: LOCK_SH until the run ends, so that tidying
+ * in another run skips it (a run evicting it holds LOCK_EX until it is gone, and then its
+ * state file is gone too), and mark it used now, the most recent in the LRU order.
+ */
+static bool hold_entry(struct boot_cache *c)
+{
+	struct stat st;
+
+	c->entry_fd = openat(c->dir_fd, c->key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (c->entry_fd < 0)
+		return false;
+	if (flock(c->entry_fd, LOCK_SH) < 0 ||
+	    fstatat(c->entry_fd, SNAPSHOT_STATE_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode)) {
+		let_go(c);
+		return false;
+	}
+	futimens(c->entry_fd, NULL); /* not ours (a shared DIR): it just ages */
+	return true;
+}
+
 void boot_cache_lookup(struct boot_cache *c, struct vm *vm, const struct vmm_options *opts,
 		       const struct run_image *img)
 {
 	struct boot_cache_inputs in;
 	char devices[VM_MAX_DEVICES * 80];
-	char state[BOOT_CACHE_KEY_LEN + 16];
-	struct stat st;
 	int ret;
 
 	if (!boot_cache_enabled(c))
@@ -231,8 +271,7 @@ void boot_cache_lookup(struct boot_cache *c, struct vm *vm, const struct vmm_opt
 		turn_off(c);
 		return;
 	}
-	snprintf(state, sizeof(state), "%s/%s", c->key, SNAPSHOT_STATE_FILE);
-	if (fstatat(c->dir_fd, state, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+	if (hold_entry(c)) {
 		c->hit = true;
 		snprintf(c->url, sizeof(c->url), "file://%s/%s", c->dir, c->key);
 		if (c->verbose)
@@ -248,11 +287,15 @@ void boot_cache_unusable(struct boot_cache *c, const char *why)
 	fprintf(stderr, "vmm: --boot-cache: %s; booting cold and saving it again\n", why);
 	c->hit = false;
 	c->replace = true;
+	let_go(c);
 	start_entry(c);
 }
 
-/* The saved entry under its key; an entry a concurrent run put there first is as good. */
-static void put_in_place(struct boot_cache *c)
+/*
+ * The saved entry under its key; an entry a concurrent run put there first is as good.
+ * True when ours is the one in place.
+ */
+static bool put_in_place(struct boot_cache *c)
 {
 	int ret = renameat(c->dir_fd, c->tmp, c->dir_fd, c->key);
 
@@ -264,9 +307,32 @@ static void put_in_place(struct boot_cache *c)
 		c->tmp[0] = 0;
 		if (c->verbose)
 			fprintf(stderr, "vmm: run: boot cache saved in %s/%s\n", c->dir, c->key);
-	} else if (errno != ENOTEMPTY && errno != EEXIST) {
-		warn(c, "cannot put the entry in place", strerror(errno));
+		return true;
 	}
+	if (errno != ENOTEMPTY && errno != EEXIST)
+		warn(c, "cannot put the entry in place", strerror(errno));
+	return false;
+}
+
+/* A new entry is in place: keep the directory within its bounds (boot_cache_tidy.h). */
+static void tidy(struct boot_cache *c)
+{
+	struct boot_cache_tidy_result res;
+	struct timespec now;
+	int ret;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ret = boot_cache_tidy(c->dir_fd, c->key, &c->limit, c->uid,
+			      (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &res);
+	if (ret)
+		fprintf(stderr, "vmm: --boot-cache %s: cannot tidy it: %s\n", c->dir,
+			strerror(-ret));
+	else if (c->verbose && (res.evicted || res.swept))
+		fprintf(stderr,
+			"vmm: run: boot cache: %u old entries and %u left-overs removed; %u "
+			"entries (%llu MiB) kept\n",
+			res.evicted, res.swept, res.kept,
+			(unsigned long long)(res.kept_bytes >> 20));
 }
 
 /* Main thread: the guest is at its boot point. Save, put the entry in place, let it go. */
@@ -274,6 +340,7 @@ static void on_boot_point(int fd, uint32_t events, void *opaque)
 {
 	struct boot_cache *c = opaque;
 	char err[512];
+	bool saved = false;
 	uint64_t n;
 	int ret;
 
@@ -283,7 +350,7 @@ static void on_boot_point(int fd, uint32_t events, void *opaque)
 	event_loop_del_fd(c->loop, fd);
 	ret = snapshot_save_dir(c->vm, c->tmp_fd, err, sizeof(err));
 	if (!ret)
-		put_in_place(c);
+		saved = put_in_place(c);
 	else if (ret != -ECANCELED) /* the VM is stopping anyway */
 		warn(c, "cannot save the boot", err);
 	close(c->tmp_fd);
@@ -295,6 +362,8 @@ static void on_boot_point(int fd, uint32_t events, void *opaque)
 	cmdport_boot_release(&c->vm->cmdport);
 	if (!ret)
 		vm_resume(c->vm);
+	if (!ret && saved) /* the guest runs meanwhile */
+		tidy(c);
 }
 
 int boot_cache_watch(struct boot_cache *c, struct event_loop *loop, struct vm *vm)

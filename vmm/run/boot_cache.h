@@ -14,6 +14,9 @@
  * A miss boots cold; at the boot point the vCPU asks the main thread (an eventfd) to pause
  * the VM, save it into a temporary directory under DIR and rename that to DIR/KEY, then
  * let the guest go on. A failure to write the cache is one warning, never a failed run.
+ * Once the guest runs again, the directory is tidied (boot_cache_tidy.h): least recently
+ * used entries beyond --boot-cache's keep= and max-size= go. A hit marks its entry used
+ * (its modification time) and holds it (LOCK_SH) for the run, so no other run evicts it.
  *
  * Threads: the main thread, except boot_cache_boot_point(), which a vCPU calls.
  */
@@ -27,6 +30,7 @@
 
 #include "vmm/event_loop.h"
 #include "vmm/options.h"
+#include "vmm/run/boot_cache_tidy.h"
 #include "vmm/run/run.h"
 #include "vmm/seccomp.h"
 #include "vmm/sha256.h"
@@ -55,6 +59,9 @@ struct boot_cache {
 	char dir[PATH_MAX]; /* DIR, absolute; "" when --boot-cache is off */
 	int dir_fd;
 	bool verbose;
+	struct boot_cache_limit limit;
+	uid_t uid;    /* whose entries tidying may remove: the owner of the entry we made */
+	int entry_fd; /* a hit: DIR/KEY, held with LOCK_SH; or -1 */
 	struct boot_cache_file_id vmm;
 	char key[BOOT_CACHE_KEY_LEN + 1];
 	bool hit; /* DIR/KEY holds a snapshot: restore from url */

@@ -5,7 +5,8 @@
 # but another command, environment and exit status restores from the entry (no new
 # entry) and prints the new command's output and status; two cached runs read different
 # bytes from /dev/urandom; `date +%s` in a cached run is within 5 s of L1's clock; a
-# change of --memory misses (a second entry). With L1's / as the root (a virtio-fs
+# change of --memory misses, and with keep=1 its save evicts the first entry and leaves
+# the user's files in the directory alone. With L1's / as the root (a virtio-fs
 # device, loaded after the restore) a cached run reads a file there and --share's path
 # comes from the new command line. With --verbose the VMM says "miss", "saved", "hit".
 # The cold and cached times are printed, never judged.
@@ -106,14 +107,21 @@ n=$(entries "$cache" | wc -l)
 [ "$n" = 1 ] || why="$why; hits: $n cache entries after them (want still 1)"
 echo "bc-times: cold $cold_secs s, cached $hit1_secs s and $hit2_secs s (L1 time, whole runs)"
 
-vmmrun memory --boot-cache "$cache" --memory 768M --env GREETING=memory --env STATUS=0 -- sh -c "$probe"
+# another --memory misses; with keep=1 its save evicts the first entry, and only that:
+# the user's own things in the directory stay
+echo notes >"$cache/notes.txt"
+mkdir -p "$cache/projects"
+vmmrun memory --boot-cache "$cache,keep=1" --memory 768M --env GREETING=memory --env STATUS=0 -- sh -c "$probe"
 expect_rc memory 0
 [ "$(line memory 1)" = memory ] || why="$why; memory: stdout '$(tr '\n' '|' <"$LOG_DIR/bc-memory.out")'"
 n=$(entries "$cache" | wc -l)
-[ "$n" = 2 ] || why="$why; memory: $n cache entries after another --memory (want 2: a miss)"
+[ "$n" = 1 ] || why="$why; memory: $n cache entries after another --memory with keep=1 (want 1)"
+[ ! -e "$cache/$key" ] || why="$why; memory: keep=1 left the first entry in place"
+[ -f "$cache/notes.txt" ] && [ -d "$cache/projects" ] || why="$why; memory: the user's files went"
+if ls -a "$cache" | grep -q '^\.tmp'; then why="$why; memory: a temporary entry was left"; fi
 
 # --verbose says what happened (its kernel command line differs: an entry of its own).
-# The two entries above go first: L1's /tmp is a 256 MiB tmpfs, each entry holds tens of
+# The entry above goes first: L1's /tmp is a 256 MiB tmpfs, each entry holds tens of
 # MiB of guest RAM, and scenarios run before this one leave their logs there (after the
 # run scenario, the third entry's save failed for want of space).
 rm -rf "$cache"

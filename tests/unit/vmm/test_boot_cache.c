@@ -110,6 +110,7 @@ static int open_dir(const char *path, char *err)
 
 	memset(&run_boot_cache, 0, sizeof(run_boot_cache));
 	run_boot_cache.dir_fd = run_boot_cache.tmp_fd = run_boot_cache.event_fd = -1;
+	run_boot_cache.entry_fd = -1;
 	return boot_cache_open(&run_boot_cache, &opts, err, 256);
 }
 

@@ -23,6 +23,9 @@
 #include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/file.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -30,6 +33,7 @@
 
 #include "check_main.h"
 #include "virtio/blk/disk.h"
+#include "vmm/run/boot_cache_tidy.h"
 #include "vmm/seccomp.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -947,6 +951,75 @@ START_TEST(log_and_off_let_calls_through)
 }
 END_TEST
 
+/*
+ * `vmm run --boot-cache`: the main thread tidies the cache directory under its list, right
+ * after a save. Three entries and a crashed run's temporary (an hour old) become one entry.
+ */
+static char tidy_dir[64];
+
+static int make_fake_entry(const char *name, time_t mtime)
+{
+	char path[160];
+	struct timespec t[2] = { { mtime, 0 }, { mtime, 0 } };
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", tidy_dir, name);
+	if (mkdir(path, 0700))
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s/memory", tidy_dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, "x", 1) != 1)
+		return -1;
+	close(fd);
+	snprintf(path, sizeof(path), "%s/%s", tidy_dir, name);
+	return utimensat(AT_FDCWD, path, t, 0);
+}
+
+static int do_boot_cache_tidy(void *arg)
+{
+	static const char *const names[] = {
+		"1111111111111111111111111111111111111111111111111111111111111111",
+		"2222222222222222222222222222222222222222222222222222222222222222",
+		"3333333333333333333333333333333333333333333333333333333333333333",
+		".tmp-4444444444444444-99999",
+	};
+	struct boot_cache_limit lim = { .keep = 1 };
+	struct boot_cache_tidy_result res;
+	struct vmm_seccomp_fds fds;
+	struct timespec now;
+	uid_t uid = getuid(); /* not on the list */
+	int dir_fd;
+
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &now);
+	for (int i = 0; i < 4; i++)
+		if (make_fake_entry(names[i], now.tv_sec - 3600 + i))
+			return 80;
+	dir_fd = open(tidy_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	role_fds(VMM_SECCOMP_MAIN, &fds);
+	if (dir_fd < 0 || install(VMM_SECCOMP_ON, VMM_SECCOMP_MAIN, &fds))
+		return 81;
+	if (boot_cache_tidy(dir_fd, names[2], &lim, uid,
+			    (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &res))
+		return 40;
+	return res.evicted == 2 && res.swept == 1 && res.kept == 1 ? 0 : 41;
+}
+
+START_TEST(main_role_tidies_the_boot_cache)
+{
+	char cmd[96];
+	struct child c;
+
+	snprintf(tidy_dir, sizeof(tidy_dir), "/tmp/seccomp-tidy-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tidy_dir));
+	fake_kvm_fds();
+	run_child(do_boot_cache_tidy, NULL, &c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tidy_dir);
+	ck_assert_int_eq(system(cmd), 0);
+	assert_exited(&c, 0);
+}
+END_TEST
+
 START_TEST(role_sizes)
 {
 	unsigned int main_n = vmm_seccomp_role_syscalls(VMM_SECCOMP_MAIN);
@@ -1146,6 +1219,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, fs_role_only_its_window);
 	tcase_add_test(tc, rng_role_alone_gets_random_bytes);
 	tcase_add_test(tc, log_and_off_let_calls_through);
+	tcase_add_test(tc, main_role_tidies_the_boot_cache);
 	tcase_add_test(tc, role_sizes);
 	tcase_add_test(tc, capabilities_dropped);
 	tcase_add_test(tc, user_switched);

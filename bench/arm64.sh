@@ -57,7 +57,7 @@ rm -f "$out/table.txt"
 # shellcheck source=tests/harness-arm64/lib.sh
 . tests/harness-arm64/lib.sh
 if ! arm64_need "bench arm64" qemu-system-aarch64 cpio gzip >"$out/skip"; then
-	cat "$out/skip" | tee "$out/table.txt"
+	tee "$out/table.txt" <"$out/skip"
 	exit 0
 fi
 if [ ! -x "$vmm" ]; then

@@ -120,6 +120,7 @@ arm64_l1_base "$work/l1" "$vmm"
 # On a GICv2 host, more vCPUs than a GICv2 serves is a bad --cpus: one line, exit status 2.
 gicv2_cpus=
 if [ "$gic" = 2 ]; then
+	# shellcheck disable=SC2016 # expanded by L1's shell
 	gicv2_cpus='/vmm-static --kernel /Image --initrd /l2.cpio --cpus 9 --memory 256M >/dev/null 2>/tmp/cpus.err
 echo "L1: nine CPUs: vmm exit status $?, $(/bin/busybox wc -l </tmp/cpus.err) line: $(/bin/busybox cat /tmp/cpus.err)"'
 fi

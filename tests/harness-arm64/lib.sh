@@ -53,5 +53,6 @@ arm64_boot_l1() {
 		-append "console=ttyAMA0 panic=-1" </dev/null 2>&1 | tee "$3" || true
 	t1=$(date +%s.%N)
 	tr -d '\r' <"$3" >"$3.txt"
+	# shellcheck disable=SC2034 # read by the callers
 	ARM64_WALL=$(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }')
 }

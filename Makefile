@@ -302,6 +302,8 @@ run: deps
 
 bench: deps
 	$(MAKE) all static guests bench-tools
+	@# bench/arm64.sh says SKIP without it (no cross compiler or arm64 libfdt)
+	-$(MAKE) ARCH=arm64 static
 	bench/run.sh
 
 # What bench/vm.sh puts into L1 besides the VMM: the timing tool and the benchmark guests,

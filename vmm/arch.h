@@ -58,7 +58,11 @@ bool arch_kernel_note(const struct kernel_unpack_result *unpacked, char *out, si
  */
 int arch_kernel_release(const char *kernel, char *out, size_t outlen);
 
-/* After KVM_CREATE_VM: the in-kernel interrupt controllers. Returns 0 or -errno (+ err). */
+/*
+ * After KVM_CREATE_VM: the in-kernel interrupt controllers. Returns 0 or a VMM_EXIT_* code
+ * with a sentence in err: VMM_EXIT_USAGE where the options ask for more than the controller
+ * KVM gave can serve (arm64: more vCPUs than a GICv2 has room for), else VMM_EXIT_ERROR.
+ */
 int arch_create_irqchip(struct vm *vm, char *err, size_t errlen);
 
 /*

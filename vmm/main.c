@@ -292,8 +292,9 @@ int main(int argc, char **argv)
 	 */
 	if (drop_privileges(&opts, err, sizeof(err)))
 		return host_error(err);
-	if (create_vm(&vm, err, sizeof(err)))
-		return host_error(err);
+	code = create_vm(&vm, err, sizeof(err));
+	if (code)
+		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
 	/* what KVM can save, asked now while the sandbox allows it (vm.snapshot, --restore) */
 	if ((opts.api_socket || restore_url || boot_cache_enabled(&run_boot_cache)) &&
 	    (code = snapshot_prepare(&vm)))

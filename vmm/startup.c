@@ -119,8 +119,11 @@ int create_vm(struct vm *vm, char *err, size_t errlen)
 {
 	int ret;
 
-	if (kvm_create_vm(&vm->kvm, err, errlen) || arch_create_irqchip(vm, err, errlen))
+	if (kvm_create_vm(&vm->kvm, err, errlen))
 		return VMM_EXIT_ERROR;
+	ret = arch_create_irqchip(vm, err, errlen);
+	if (ret)
+		return ret;
 	ret = guest_mem_register(&vm->mem, vm->kvm.vm_fd);
 	if (ret) {
 		snprintf(err, errlen, "cannot give guest memory to KVM: %s", strerror(-ret));

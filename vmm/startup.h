@@ -33,7 +33,10 @@ int load_guest(struct vm *vm, const struct vmm_options *opts, const struct run_i
 int open_kvm(struct vm *vm, const struct vmm_options *opts, char *err, size_t errlen);
 /* Capabilities (and with --user, root) go and the seccomp handler is set: no thread yet. */
 int drop_privileges(const struct vmm_options *opts, char *err, size_t errlen);
-/* KVM_CREATE_VM and guest memory given to it, after the privileges are gone. */
+/*
+ * KVM_CREATE_VM, its interrupt controllers and guest memory given to it, after the
+ * privileges are gone. Returns 0 or a VMM_EXIT_* code with a sentence in err.
+ */
 int create_vm(struct vm *vm, char *err, size_t errlen);
 /* The buses, power, the guest-command port under `vmm run`, the console and COM1. */
 int create_devices(struct vm *vm, struct console *con, const struct vmm_options *opts);

@@ -34,12 +34,9 @@ case $gic in 2 | 3) ;; *)
 esac
 marker="L2 init: arm64 guest up"
 
-for tool in qemu-system-aarch64 cpio gzip mkfs.ext4 sha256sum depmod; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: arm64 boot: $tool is missing (qemu-system-arm, cpio, gzip, e2fsprogs, kmod)"
-		exit 0
-	fi
-done
+# shellcheck source=tests/harness-arm64/lib.sh
+. tests/harness-arm64/lib.sh
+arm64_need "arm64 boot" qemu-system-aarch64 cpio gzip mkfs.ext4 sha256sum depmod || exit 0
 if [ ! -x "$vmm" ]; then
 	echo "SKIP: arm64 boot: no $vmm (make ARCH=arm64 static)"
 	exit 0
@@ -93,7 +90,7 @@ if \$bb grep -q l2.reboot /proc/cmdline; then \$bb reboot -f; fi
 \$bb poweroff -f
 EOS
 chmod 755 "$work/l2/init"
-(cd "$work/l2" && find . | cpio -o -H newc --quiet) >"$work/l2.cpio"
+arm64_cpio "$work/l2" >"$work/l2.cpio"
 # The disk: ext4 with 1 MiB of random bytes whose sum only this side knows beforehand.
 mkdir -p "$work/diskroot"
 head -c 1048576 /dev/urandom >"$work/diskroot/payload"
@@ -119,10 +116,14 @@ for applet in sh dd; do
 done
 
 # L1: busybox, the VMM, the kernel (again) and L2's initramfs; its init runs the VMM once.
-mkdir -p "$work/l1/bin" "$work/l1/proc" "$work/l1/sys" "$work/l1/dev"
-cp "$BUSYBOX" "$work/l1/bin/busybox"
-cp "$vmm" "$work/l1/vmm-static"
-cp "$KERNEL" "$work/l1/Image"
+arm64_l1_base "$work/l1" "$vmm"
+# On a GICv2 host, more vCPUs than a GICv2 serves is a bad --cpus: one line, exit status 2.
+gicv2_cpus=
+if [ "$gic" = 2 ]; then
+	# shellcheck disable=SC2016 # expanded by L1's shell
+	gicv2_cpus='/vmm-static --kernel /Image --initrd /l2.cpio --cpus 9 --memory 256M >/dev/null 2>/tmp/cpus.err
+echo "L1: nine CPUs: vmm exit status $?, $(/bin/busybox wc -l </tmp/cpus.err) line: $(/bin/busybox cat /tmp/cpus.err)"'
+fi
 cp "$work/l2.cpio" "$work/l1/l2.cpio"
 cp "$work/disk.img" "$work/l1/disk.img"
 cp "$MODULES/kernel/drivers/net/tun.ko" "$work/l1/tun.ko"
@@ -165,6 +166,7 @@ fi
 echo "L1: reboot run: vmm exit status \$?"
 /vmm-static --kernel /l2.cpio --memory 64M
 echo "L1: bad kernel: vmm exit status \$?"
+$gicv2_cpus
 # vmm run: a command on L1's own root, its exit status and its two streams; then, on a
 # copied root, output over many chunks
 /vmm run --kernel /Image --memory 256M --timeout 300 --seccomp $seccomp \\
@@ -177,21 +179,11 @@ vmm_privs_report arm64 | /bin/busybox sed 's/^/L1: /'
 /bin/busybox poweroff -f
 EOS
 chmod 755 "$work/l1/init"
-(cd "$work/l1" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/l1.cpio.gz"
+arm64_cpio "$work/l1" | gzip -1 >"$work/l1.cpio.gz"
 
-# HARNESS_LOCK: a lock file shared with the x86 harness (tests/harness/run.sh), so nested
-# QEMU runs on one machine take turns instead of starving each other of cores.
-if [ -n "${HARNESS_LOCK:-}" ]; then
-	exec 7>"$HARNESS_LOCK"
-	flock -n 7 || { echo "harness: waiting for $HARNESS_LOCK..."; flock -w 3600 7; }
-fi
-t0=$(date +%s.%N)
-timeout 900 qemu-system-aarch64 -M "virt,virtualization=on,gic-version=$gic" -cpu max -smp 2 \
-	-m 2048 -accel tcg -nographic -no-reboot -kernel "$KERNEL" -initrd "$work/l1.cpio.gz" \
-	-append "console=ttyAMA0 panic=-1" </dev/null 2>&1 | tee "$work/console.log" || true
-t1=$(date +%s.%N)
-tr -d '\r' <"$work/console.log" >"$work/console.txt" # the serial ends lines with CR LF
-wall=$(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }')
+arm64_lock
+arm64_boot_l1 "$gic" "$work/l1.cpio.gz" "$work/console" 900 # console.txt: without CRs
+wall=$ARM64_WALL
 
 status=0
 if grep -q "^$marker: aarch64, 2 CPUs," "$work/console.txt" &&
@@ -217,6 +209,12 @@ if [ "$gic" = 2 ]; then
 		echo "PASS: arm64 GICv2: the VMM fell back to a GICv2; the disk interrupts through INTx"
 	else
 		echo "FAIL: arm64 GICv2: no GICv2 INTx interrupt for the disk"
+		status=1
+	fi
+	if grep -q '^L1: nine CPUs: vmm exit status 2, 1 line: vmm: --cpus 9: ' "$work/console.txt"; then
+		echo "PASS: arm64 GICv2 --cpus 9: $(sed -n 's/^L1: nine CPUs: .* line: //p' "$work/console.txt")"
+	else
+		echo "FAIL: arm64 GICv2 --cpus 9: want one line naming --cpus 9 and exit status 2, got: $(grep '^L1: nine CPUs' "$work/console.txt")"
 		status=1
 	fi
 elif grep -q '^L2 irq: .*ITS-MSI.*virtio0-req' "$work/console.txt"; then

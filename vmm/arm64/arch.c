@@ -195,20 +195,25 @@ int arch_load_guest(struct vm *vm, const struct vmm_options *opts,
 	return load_linux(vm, opts, img, entry, err, errlen) ? VMM_EXIT_USAGE : 0;
 }
 
-/* A GICv3, or a GICv2 where KVM has none: then the device tree says so instead. */
+/*
+ * A GICv3, or a GICv2 where KVM has none: then the device tree says so instead. Too many
+ * vCPUs for a GICv2 is the user's --cpus against this host, a usage error like --cpus over
+ * KVM's own limit; it can only be told here, once KVM has said which GIC it makes.
+ */
 int arch_create_irqchip(struct vm *vm, char *err, size_t errlen)
 {
-	int ret = chipset_create(vm->kvm.sys_fd, vm->kvm.vm_fd, err, errlen);
-
-	if (ret || chipset_gic_version() != 2)
-		return ret;
+	if (chipset_create(vm->kvm.sys_fd, vm->kvm.vm_fd, err, errlen))
+		return VMM_EXIT_ERROR;
+	if (chipset_gic_version() != 2)
+		return 0;
 	if (tree.ncpus > ARM64_GICV2_MAX_CPUS) {
-		snprintf(err, errlen, "--cpus %u: this host gives only a GICv2, which serves %u",
+		snprintf(err, errlen,
+			 "--cpus %u: this host gives only a GICv2, which serves at most %u",
 			 tree.ncpus, ARM64_GICV2_MAX_CPUS);
-		return -EINVAL;
+		return VMM_EXIT_USAGE;
 	}
 	tree.gicv2 = true;
-	return write_tree(&vm->mem, err, errlen);
+	return write_tree(&vm->mem, err, errlen) ? VMM_EXIT_ERROR : 0;
 }
 
 /* The CPU model KVM prefers on this host (the host's own, as a generic ARMv8 target). */

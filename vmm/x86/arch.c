@@ -144,7 +144,7 @@ int arch_kernel_release(const char *kernel, char *out, size_t outlen)
 
 int arch_create_irqchip(struct vm *vm, char *err, size_t errlen)
 {
-	return chipset_create(vm->kvm.sys_fd, vm->kvm.vm_fd, err, errlen);
+	return chipset_create(vm->kvm.sys_fd, vm->kvm.vm_fd, err, errlen) ? VMM_EXIT_ERROR : 0;
 }
 
 /* KVM's supported CPUID, which each vCPU's own table starts from. */

@@ -165,7 +165,7 @@ FUZZ_DISK_H := virtio/blk/disk.h virtio/blk/disk_internal.h
 FUZZ_FS := virtio/fs/fs.c virtio/fs/fs_server.c virtio/fs/fs_nodes.c \
 	virtio/fs/fs_ops_names.c virtio/fs/fs_ops_files.c virtio/iov.c
 FUZZ_BLK := virtio/blk/blk.c virtio/blk/blk_req.c vmm/snapshot_format.c vmm/sha256.c
-FUZZ_NET := virtio/net/net.c virtio/net/net_kind.c virtio/net/net_queues.c \
+FUZZ_NET := virtio/net/net.c virtio/net/net_kind.c virtio/net/net_queues.c virtio/net/net_ctrl.c \
 	virtio/net/net_vhost.c virtio/net/net_snapshot.c virtio/iov.c vmm/snapshot_format.c \
 	vmm/sha256.c
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_uart $(BUILD)/fuzz/fuzz_pci_config \

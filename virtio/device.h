@@ -54,6 +54,12 @@ struct virtio_transport_ops {
 	/* the device found the driver breaking the rules: set DEVICE_NEEDS_RESET */
 	void (*needs_reset)(struct virtio_device *vdev);
 	/*
+	 * The device changed a field of its configuration space: raise the configuration
+	 * change interrupt (MSI-X config vector, or INTx with ISR bit 1). From the main or a
+	 * vCPU thread, not a device thread (the transport takes its lock). May be NULL: none.
+	 */
+	void (*notify_config)(struct virtio_device *vdev);
+	/*
 	 * An eventfd that raises queue q's interrupt inside KVM when written (its MSI-X
 	 * vector's irqfd), for an in-kernel data path such as vhost; -1 when there is none
 	 * (INTx, MSI-X off, no vector). The transport owns it. May be NULL: none.
@@ -77,7 +83,9 @@ struct virtio_device {
 	/*
 	 * The device-specific configuration space (VIRTIO 1.2 section 5.x.4): config_size
 	 * bytes, little-endian, as the driver reads them through virtio_config_read(). Set
-	 * at creation and not changed after; read-only to the driver (writes are ignored).
+	 * at creation; read-only to the driver (writes are ignored). A device that changes a
+	 * field later (virtio-net's status) stores it with single atomic byte writes and
+	 * calls virtio_notify_config().
 	 */
 	const void *config;
 	uint32_t config_size;
@@ -108,6 +116,12 @@ static inline void virtio_notify_queue(struct virtio_device *vdev, unsigned int 
 static inline void virtio_needs_reset(struct virtio_device *vdev)
 {
 	vdev->transport->needs_reset(vdev);
+}
+
+static inline void virtio_notify_config(struct virtio_device *vdev)
+{
+	if (vdev->transport && vdev->transport->notify_config)
+		vdev->transport->notify_config(vdev);
 }
 
 static inline void virtio_transport_seccomp_fds(struct virtio_device *vdev,

@@ -83,6 +83,22 @@ static void transport_needs_reset(struct virtio_device *vdev)
 }
 
 /*
+ * A new generation first, so that a driver reading several fields at once sees the change
+ * (4.1.4.3), then the config vector. Before DRIVER_OK the driver has nothing to be told.
+ */
+static void transport_notify_config(struct virtio_device *vdev)
+{
+	struct virtio_pci *vp = to_vp(vdev);
+
+	pthread_mutex_lock(&vp->lock);
+	vp->config_generation++;
+	pthread_mutex_unlock(&vp->lock);
+	if (__atomic_load_n(&vp->status, __ATOMIC_SEQ_CST) & VIRTIO_CONFIG_S_DRIVER_OK)
+		raise_vector(vp, __atomic_load_n(&vp->msix_config, __ATOMIC_ACQUIRE),
+			     VIRTIO_PCI_ISR_CONFIG);
+}
+
+/*
  * The irqfd goes straight to KVM, past the MSI-X model: a message sent while the vector
  * is masked is delivered with its last route instead of being held pending. Linux does
  * not mask a vector it expects interrupts on, so a kernel data path accepts that.
@@ -116,6 +132,7 @@ static void transport_seccomp_fds(struct virtio_device *vdev, struct vmm_seccomp
 static const struct virtio_transport_ops transport_ops = {
 	.notify_queue = transport_notify_queue,
 	.needs_reset = transport_needs_reset,
+	.notify_config = transport_notify_config,
 	.queue_call_fd = transport_queue_call_fd,
 	.seccomp_fds = transport_seccomp_fds,
 };

@@ -156,6 +156,13 @@ struct virtio_kind {
 	const char *(*snapshot_refusal)(const struct virtio_slot *slot);
 	int (*restore)(struct virtio_slot *slot, const void *data, size_t len, char *err,
 		       size_t errlen);
+	/*
+	 * Optional: the restored VM is complete (devices, vCPUs, clock) and its vCPUs run
+	 * next, on this host, behind this command line's back ends: tell the guest what
+	 * that changes (a NIC: announce the guest's addresses to the new network). Main
+	 * thread; an interrupt raised here is pending when the vCPUs start.
+	 */
+	void (*restored)(struct virtio_slot *slot);
 };
 
 #endif

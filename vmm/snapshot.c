@@ -504,8 +504,9 @@ int snapshot_restore_clock(struct snapshot_source *src, struct vm *vm, char *err
 }
 
 /*
- * A new VM generation ID, and its GPE: the vCPUs have not run yet, so the SCI is pending
- * when they start and the guest's driver reads the new ID at once. A snapshot of a VM
+ * Each device hears it was restored (virtio_kind.restored: a NIC asks its guest to announce
+ * itself), then a new VM generation ID, and its GPE: the vCPUs have not run yet, so the SCI is
+ * pending when they start and the guest's driver reads the new ID at once. A snapshot of a VM
  * booted with --vmgenid off has no such device in its DSDT, and its GPE is not enabled:
  * the ID lands in reserved memory nobody reads, and the event stays pending, unseen.
  */
@@ -513,6 +514,10 @@ int snapshot_identity_changed(struct vm *vm, char *err, size_t errlen)
 {
 	int ret;
 
+	/* the devices first: their interrupts, like the GPE, wait for the vCPUs */
+	for (unsigned int i = 0; i < vm->ndevices; i++)
+		if (vm->devices[i].kind->restored)
+			vm->devices[i].kind->restored(&vm->devices[i]);
 	if (!vm->vmgenid)
 		return 0;
 	ret = vmgenid_write(&vm->mem);

@@ -83,7 +83,8 @@ void snapshot_close(struct snapshot_source *src);
 /*
  * Called once a restored VM is complete, before its vCPUs run: the machine is a copy, and
  * whatever must differ between copies changes here: a new ACPI VM generation ID, and the
- * GPE that tells the guest (unless --vmgenid off). Returns 0 or -errno with err set.
+ * GPE that tells the guest (unless --vmgenid off); and each device hears it was restored
+ * (a NIC asks the guest to announce its addresses). Returns 0 or -errno with err set.
  */
 int snapshot_identity_changed(struct vm *vm, char *err, size_t errlen);
 

@@ -376,7 +376,8 @@ else pass "vmgenid (boot $(echo "$id1" | cut -c1-8)..., restores $(echo "$r1" | 
 
 # A NIC's own section (virtio/net/net_snapshot.h): the counter guest with a TAP it never
 # drives is snapshotted; a restore that gives another mac= or queues= is refused with the
-# difference named, and one without mac= takes the saved MAC (not a random new one).
+# difference named, and one without mac= takes the saved MAC (not a random new one) and,
+# its guest having no driver, is not asked to announce (ctl info: announces 0).
 tapname=vmmtiny$$
 snapn=$tmp/snapn
 mkdir -p "$snapn"
@@ -406,6 +407,7 @@ else
 			sleep 0.1
 			i=$((i + 1))
 		done
+		"$vmm" ctl "$sock" info >"$tmp/info2" 2>&1
 		kill -TERM $rpid 2>/dev/null
 		wait $rpid
 		rc=$?
@@ -423,8 +425,11 @@ else
 	grep -q 'virtio-net0: mac 02:00:00:00:00:aa, as saved' "$tmp/err2" ||
 		why="$why; without mac=, the saved MAC was not taken: $(cat "$tmp/err2")"
 	[ "$(last_count "$tmp/out2")" -gt 0 ] || why="$why; the restored guest does not count"
+	# a guest without a driver negotiated no GUEST_ANNOUNCE: the restore asks nothing of it
+	grep -q '"announces": 0,' "$tmp/info2" ||
+		why="$why; a NIC without a driver was asked to announce: $(grep announce "$tmp/info2")"
 	if [ -n "$why" ]; then fail snapshot-net "${why#; }"
-	else pass "snapshot-net (mac= and queues= checked, the saved MAC taken)"; fi
+	else pass "snapshot-net (mac= and queues= checked, the saved MAC taken, no announce without a driver)"; fi
 fi
 
 # The same with a live virtio-blk queue: blkcount reads its disk's first sector every

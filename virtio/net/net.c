@@ -317,6 +317,8 @@ static void net_reset(struct virtio_device *vdev)
 	/* 5.1.6.5.5: after a reset only the first pair is in use until VQ_PAIRS_SET */
 	n->active_pairs = 1;
 	net_set_pairs_enabled(n, 1);
+	/* an announce belongs to the driver that was told; a new one negotiates afresh */
+	net_set_announce(n, false);
 	pthread_mutex_unlock(&n->lock);
 }
 
@@ -368,6 +370,7 @@ void net_snapshot_save(const struct net *n, bool live, struct net_snapshot *st)
 	st->active_pairs = __atomic_load_n(&n->active_pairs, __ATOMIC_RELAXED);
 	memcpy(st->mac, n->config, sizeof(st->mac));
 	st->live = live;
+	st->announce = net_announce_pending(n);
 }
 
 void net_snapshot_apply(struct net *n, const struct net_snapshot *st)
@@ -375,6 +378,7 @@ void net_snapshot_apply(struct net *n, const struct net_snapshot *st)
 	memcpy(n->config, st->mac, sizeof(st->mac));
 	n->active_pairs = st->active_pairs;
 	net_set_pairs_enabled(n, st->active_pairs);
+	net_set_announce(n, st->announce);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -435,7 +439,8 @@ int net_init(struct net *n, struct virtio_device **vdev_out, struct net_backend 
 		/* one set of offloads for the device: what every back end can carry */
 		offloads &= backends[i]->vnet_hdr_len ? backends[i]->offload_features : 0;
 	}
-	n->ctrl = npairs > 1;
+	/* every NIC: GUEST_ANNOUNCE's acknowledgement comes on it, even with one pair */
+	n->ctrl = true;
 	n->active_pairs = 1;
 	net_set_pairs_enabled(n, 1);
 
@@ -446,9 +451,11 @@ int net_init(struct net *n, struct virtio_device **vdev_out, struct net_backend 
 	vdev->name = "virtio-net";
 	vdev->device_id = VIRTIO_ID_NET;
 	vdev->device_features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
-				(1ull << VIRTIO_NET_F_MRG_RXBUF) | (offloads & NET_OFFLOADS);
-	if (n->ctrl)
-		vdev->device_features |= (1ull << VIRTIO_NET_F_CTRL_VQ) | (1ull << VIRTIO_NET_F_MQ);
+				(1ull << VIRTIO_NET_F_MRG_RXBUF) | (offloads & NET_OFFLOADS) |
+				(1ull << VIRTIO_NET_F_CTRL_VQ) |
+				(1ull << VIRTIO_NET_F_GUEST_ANNOUNCE);
+	if (npairs > 1)
+		vdev->device_features |= 1ull << VIRTIO_NET_F_MQ;
 	vdev->num_queues = 2 * npairs + (n->ctrl ? 1 : 0);
 	vdev->queue_max_size = NET_QUEUE_SIZE;
 	/* the MAC is read-only in VERSION_1 (the driver uses CTRL_MAC_ADDR, not offered) */

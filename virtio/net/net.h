@@ -3,11 +3,18 @@
  * virtio-net (VIRTIO 1.2 section 5.1) over one back end per queue pair
  * (virtio/net/net_backend.h): a TAP device, user-mode networking, or a test socketpair.
  *
- * Queues: receiveq0, transmitq0, receiveq1, ... and, with more than one pair, a control
- * queue last (MQ needs CTRL_VQ). Offered: MAC, STATUS (link always up), MRG_RXBUF, and
- * the checksum and segmentation offloads every back end can carry (CSUM, GUEST_CSUM,
- * HOST_/GUEST_TSO4, TSO6, ECN, UFO); the transport adds VERSION_1, EVENT_IDX and
- * INDIRECT_DESC. The guest's GUEST_* choice goes to each back end's set_offloads().
+ * Queues: receiveq0, transmitq0, receiveq1, ... and a control queue last (CTRL_VQ, which
+ * GUEST_ANNOUNCE and, with more than one pair, MQ need). Offered: MAC, STATUS (link always
+ * up), MRG_RXBUF, CTRL_VQ, GUEST_ANNOUNCE, and the checksum and segmentation offloads
+ * every back end can carry (CSUM, GUEST_CSUM, HOST_/GUEST_TSO4, TSO6, ECN, UFO); the
+ * transport adds VERSION_1, EVENT_IDX and INDIRECT_DESC. The guest's GUEST_* choice goes
+ * to each back end's set_offloads().
+ *
+ * Announce (5.1.6.5.4): after a restore the guest's MAC is behind another port (a new TAP,
+ * another host, a clone), and the switches and peers on the way still know the old one.
+ * net_announce() sets VIRTIO_NET_S_ANNOUNCE in the status field and raises the config
+ * interrupt; the driver sends gratuitous ARPs and unsolicited neighbour advertisements and
+ * acknowledges on the control queue (VIRTIO_NET_CTRL_ANNOUNCE_ACK), which clears the bit.
  *
  * Threads: one per queue pair, started when the first queue of the pair starts. It alone
  * pops, pushes and interrupts for its two queues (and for the control queue, pair 0),
@@ -140,13 +147,15 @@ struct net {
 	struct virtio_device vdev;
 	uint8_t config[NET_CONFIG_SIZE]; /* little-endian, as the driver reads it */
 	unsigned int npairs;
-	bool ctrl;		   /* a control queue (index 2 * npairs) exists */
+	bool ctrl;		   /* a control queue (index 2 * npairs): always */
 	unsigned int active_pairs; /* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET */
 	pthread_mutex_t lock;	   /* queue_start() against reset() */
 	int ctrl_kick_fd;
 	bool ctrl_started;
-	uint64_t ctrl_commands;
-	struct net_pair *pairs;	     /* npairs, mmap'ed (large) */
+	uint64_t ctrl_commands; /* control queue commands answered (relaxed atomics, as stats) */
+	uint64_t announces;	/* VIRTIO_NET_S_ANNOUNCE set by net_announce() */
+	uint64_t announce_acks; /* ...and acknowledged by the driver */
+	struct net_pair *pairs; /* npairs, mmap'ed (large) */
 	int vhost_fd[NET_MAX_PAIRS]; /* /dev/vhost-net per pair, -1 without vhost */
 	uint64_t vhost_features;
 };
@@ -184,6 +193,13 @@ int net_vhost_attach(struct net *n, const int *vhost_fds, char *err, size_t errl
  * (virtq_enable) without starting them.
  */
 unsigned int net_pair_serve(struct net *n, unsigned int pair, unsigned int queues);
+/*
+ * Ask the guest's driver to announce its addresses (a restore moved it): set
+ * VIRTIO_NET_S_ANNOUNCE and raise the configuration interrupt. Only if the driver
+ * negotiated GUEST_ANNOUNCE (returns false otherwise, and changes nothing). The main
+ * thread, with the device's queues started as saved and the vCPUs not yet running.
+ */
+bool net_announce(struct net *n);
 /* Reset (stopping the threads), then close the back ends and free everything. */
 void net_destroy(struct net *n);
 /*
@@ -200,7 +216,8 @@ void net_format_mac(const uint8_t mac[6], char out[18]);
 /*
  * Snapshots (virtio/net/net_snapshot.h): the device's own state, and that state put back
  * on a device set up from the restore's command line, before its queues start. The MAC
- * the guest's driver knows wins over the one --net gave or chose at random.
+ * the guest's driver knows wins over the one --net gave or chose at random; an announce
+ * the driver had not acknowledged yet is pending again.
  */
 void net_snapshot_save(const struct net *n, bool live, struct net_snapshot *st);
 void net_snapshot_apply(struct net *n, const struct net_snapshot *st);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What virtio-net's two halves share: the device (virtio/net/net.c: threads, start, reset,
- * set-up) and its data path (virtio/net/net_queues.c: transmit, receive, control queue).
+ * set-up), its data path (virtio/net/net_queues.c: transmit, receive) and its control queue
+ * (virtio/net/net_ctrl.c: multiqueue, announce).
  * Each data-path function runs on the queue pair's own thread (the control queue on pair
  * 0's), one at a time per pair, as virtio/net/net.h describes.
  */
@@ -35,12 +36,15 @@ bool net_pair_active(const struct net_pair *p);
 bool net_tx_process(struct net_pair *p);
 /* Move frames from p's back end into posted buffers; true when the budget ran out. */
 bool net_rx_process(struct net_pair *p);
-/* Serve the control queue (pair 0's thread). */
+/* Serve the control queue (pair 0's thread; virtio/net/net_ctrl.c). */
 void net_ctrl_process(struct net *n, struct net_pair *p0);
 /* Tell the back ends which pairs the driver uses: frames go to the first pairs only. */
 void net_set_pairs_enabled(struct net *n, unsigned int pairs);
 /* Make pair p's thread look again. */
 void net_pair_wake(struct net_pair *p);
+/* The status field's VIRTIO_NET_S_ANNOUNCE (virtio/net/net_ctrl.c): read, set or clear. */
+bool net_announce_pending(const struct net *n);
+void net_set_announce(struct net *n, bool on);
 
 /*
  * vhost-net, the in-kernel data path (virtio/net/net_vhost.c): what net.c calls to hand a

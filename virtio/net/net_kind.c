@@ -209,6 +209,11 @@ static void net_kind_report_rows(struct virtio_report *r, const struct virtio_sl
 			  ", rx bad buffers %" PRIu64 ", rx errors %" PRIu64,
 			  s.rx_kicks, s.tx_kicks, s.tx_bad_header, s.tx_oversized, s.tx_errors,
 			  s.rx_bad_buffers, s.rx_errors);
+	virtio_report_row(r,
+			  "    control commands %" PRIu64 "; announces asked %" PRIu64
+			  ", acknowledged %" PRIu64,
+			  virtio_report_load(&n->ctrl_commands), virtio_report_load(&n->announces),
+			  virtio_report_load(&n->announce_acks));
 	for (unsigned int q = 0; n->npairs > 1 && q < n->npairs; q++) {
 		const struct net_stats *ps = &n->pairs[q].stats;
 
@@ -234,11 +239,14 @@ static void net_kind_report_json(FILE *out, const struct virtio_slot *slot)
 		",\n      \"rx_kicks\": %" PRIu64 ",\n      \"tx_kicks\": %" PRIu64
 		",\n      \"tx_bad_header\": %" PRIu64 ",\n      \"tx_oversized\": %" PRIu64
 		",\n      \"tx_errors\": %" PRIu64 ",\n      \"rx_bad_buffers\": %" PRIu64
-		",\n      \"rx_errors\": %" PRIu64 ",\n      \"msix_fired\": %" PRIu64
-		",\n      \"intx_raised\": %" PRIu64 "\n    }",
+		",\n      \"rx_errors\": %" PRIu64 ",\n      \"ctrl_commands\": %" PRIu64
+		",\n      \"announces\": %" PRIu64 ",\n      \"announce_acks\": %" PRIu64
+		",\n      \"msix_fired\": %" PRIu64 ",\n      \"intx_raised\": %" PRIu64 "\n    }",
 		slot->pci.pci.slot, n->npairs, s.rx_frames, s.rx_bytes, s.tx_frames, s.tx_bytes,
 		s.rx_kicks, s.tx_kicks, s.tx_bad_header, s.tx_oversized, s.tx_errors,
-		s.rx_bad_buffers, s.rx_errors, virtio_report_load(&slot->pci.msix_fired),
+		s.rx_bad_buffers, s.rx_errors, virtio_report_load(&n->ctrl_commands),
+		virtio_report_load(&n->announces), virtio_report_load(&n->announce_acks),
+		virtio_report_load(&slot->pci.msix_fired),
 		virtio_report_load(&slot->pci.intx_raised));
 }
 
@@ -297,6 +305,17 @@ static int net_kind_restore(struct virtio_slot *slot, const void *data, size_t l
 	return 0;
 }
 
+/*
+ * Whatever brought the guest here (a restore on another host, a clone beside the original,
+ * a new TAP), the network still sends its frames to where its MAC was: ask the guest's
+ * driver to announce itself. A driver that did not negotiate GUEST_ANNOUNCE is not asked.
+ */
+static void net_kind_restored(struct virtio_slot *slot)
+{
+	if (virtio_pci_live(&slot->pci))
+		net_announce(slot->state);
+}
+
 const struct virtio_kind virtio_net_kind = {
 	.name = "virtio-net",
 	.noun = "NIC",
@@ -316,4 +335,5 @@ const struct virtio_kind virtio_net_kind = {
 	.snapshot_live = true,
 	.snapshot_refusal = net_kind_snapshot_refusal,
 	.restore = net_kind_restore,
+	.restored = net_kind_restored,
 };

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * virtio-net's data path (virtio/net/net_internal.h): frames from the transmit ring to the
- * back end, frames from the back end into posted receive buffers, and the control queue.
+ * back end, and frames from the back end into posted receive buffers.
  */
 #include "virtio/net/net_internal.h"
 #include "virtio/iov.h"
@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
 
 #define NET_TX_BUDGET 256 /* chains per pass before the other queue gets a look-in */
 #define NET_RX_BUDGET 64  /* frames per pass */
@@ -403,81 +402,4 @@ bool net_rx_process(struct net_pair *p)
 	if (pushed && virtq_needs_interrupt(vq))
 		virtio_notify_queue(vdev, q);
 	return more;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Control queue (pair 0's thread) */
-
-void net_pair_wake(struct net_pair *p)
-{
-	if (eventfd_write(p->wake_fd, 1) < 0) {
-		/* cannot overflow from single increments */
-	}
-}
-
-/* Every pair's thread looks again: which pairs are in use changed. */
-static void wake_pairs(struct net *n)
-{
-	for (unsigned int i = 1; i < n->npairs; i++)
-		if (n->pairs[i].running)
-			net_pair_wake(&n->pairs[i]);
-}
-
-/* Tell the back ends which pairs the driver uses: frames go to the first `pairs` only. */
-void net_set_pairs_enabled(struct net *n, unsigned int pairs)
-{
-	for (unsigned int i = 1; i < n->npairs; i++) {
-		struct net_backend *be = n->pairs[i].be;
-		int r;
-
-		if (!be->ops->set_enabled)
-			continue;
-		r = be->ops->set_enabled(be, i < pairs);
-		if (r)
-			fprintf(stderr, "vmm: %s: %s: cannot %s queue pair %u: %s\n", n->vdev.name,
-				be->name, i < pairs ? "enable" : "disable", i, strerror(-r));
-	}
-}
-
-void net_ctrl_process(struct net *n, struct net_pair *p0)
-{
-	struct virtio_device *vdev = &n->vdev;
-	unsigned int q = 2 * n->npairs;
-	struct virtq *vq = &vdev->queues[q];
-	struct virtq_chain *c = &p0->chain;
-	bool pushed = false;
-	int r;
-
-	virtq_set_notify(vq, false);
-	while ((r = virtq_pop_or_rearm(vq, c)) > 0) {
-		uint8_t cmd[4] = { 0 }, ack = VIRTIO_NET_ERR;
-		struct iovec *w = virtq_chain_writable(c);
-
-		if (c->writable_bytes == 0) {
-			pair_broken(p0, q, -EINVAL); /* nowhere to put the answer */
-			goto out;
-		}
-		count(&n->ctrl_commands, 1);
-		if (iov_to_buf(c->iov, c->nreadable, 0, cmd, sizeof(cmd)) == 0 &&
-		    cmd[0] == VIRTIO_NET_CTRL_MQ && cmd[1] == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
-		    virtio_has_feature(vdev, VIRTIO_NET_F_MQ)) {
-			unsigned int pairs = cmd[2] | (unsigned int)cmd[3] << 8;
-
-			if (pairs >= 1 && pairs <= n->npairs) {
-				__atomic_store_n(&n->active_pairs, pairs, __ATOMIC_RELAXED);
-				net_set_pairs_enabled(n, pairs);
-				wake_pairs(n);
-				ack = VIRTIO_NET_OK;
-			}
-		}
-		/* cannot fail: writable_bytes > 0 was checked */
-		iov_from_buf(w, c->nwritable, c->writable_bytes - 1, &ack, 1);
-		virtq_push(vq, c->head, 1);
-		pushed = true;
-	}
-	if (r < 0)
-		pair_broken(p0, q, r);
-out:
-	if (pushed && virtq_needs_interrupt(vq))
-		virtio_notify_queue(vdev, q);
 }

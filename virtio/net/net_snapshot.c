@@ -31,7 +31,7 @@ int net_snapshot_parse(const void *data, size_t len, unsigned int npairs, struct
 			 st.npairs, st.npairs == 1 ? "" : "s", npairs);
 		return -EINVAL;
 	}
-	if (st.active_pairs < 1 || st.active_pairs > st.npairs || st.live > 1 ||
+	if (st.active_pairs < 1 || st.active_pairs > st.npairs || st.live > 1 || st.announce > 1 ||
 	    memcmp(st.pad, zero, sizeof(zero))) {
 		snprintf(err, errlen,
 			 "its saved state is not a NIC's (%u of %u queue pairs in use)",

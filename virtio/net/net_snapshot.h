@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 /* Bump on any change an older reader would misread; a reader takes its own version only. */
-#define NET_SNAPSHOT_VERSION 1
+#define NET_SNAPSHOT_VERSION 2 /* 2: announce; every NIC has a control queue */
 
 struct net_snapshot {
 	uint32_t version;      /* NET_SNAPSHOT_VERSION */
@@ -23,7 +23,8 @@ struct net_snapshot {
 	uint32_t active_pairs; /* how many the driver uses (VQ_PAIRS_SET), 1..npairs */
 	uint8_t mac[6];	       /* the config space's MAC, as the guest's driver read it */
 	uint8_t live;	       /* 1: the driver had started the device (DRIVER_OK) */
-	uint8_t pad[5];	       /* zero */
+	uint8_t announce;      /* 1: VIRTIO_NET_S_ANNOUNCE was set, the driver's ack pending */
+	uint8_t pad[4];	       /* zero */
 };
 
 _Static_assert(sizeof(struct net_snapshot) == 24, "the NIC's section is 24 bytes");
@@ -31,8 +32,8 @@ _Static_assert(sizeof(struct net_snapshot) == 24, "the NIC's section is 24 bytes
 /*
  * Check a saved section of len bytes against a device with npairs queue pairs, and copy
  * it to *out. Returns 0, or -EINVAL with one line in err (the wrong size, another version,
- * another number of queue pairs, an impossible active count, a multicast MAC). Nothing in
- * data is trusted: it is read once, into *out.
+ * another number of queue pairs, an impossible active count or announce flag, a multicast MAC).
+ * Nothing in data is trusted: it is read once, into *out.
  */
 int net_snapshot_parse(const void *data, size_t len, unsigned int npairs, struct net_snapshot *out,
 		       char *err, size_t errlen);

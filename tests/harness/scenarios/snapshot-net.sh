@@ -21,7 +21,10 @@
 #                                blob again, same SHA-256; tap: the held
 #                                download completes with the right SHA-256
 #                                (its connection lived across the snapshot);
-#                                vm.shutdown: status 0
+#                                the guest's driver acknowledged the announce
+#                                the restore asked for (ctl info: announce_acks
+#                                1, and 0 before the snapshot); vm.shutdown:
+#                                status 0
 # Env (set by host-init.sh): VMM GUEST_KERNEL GUEST_INITRD_DIR LOG_DIR
 #   HARNESS_TIMEOUT HARNESS_VERBOSE
 . /lib/harness/scenario.sh
@@ -64,6 +67,9 @@ fetch_guest() {
     rm -f /tmp/snapshot-net.got
     timeout 30 wget -q -O /tmp/snapshot-net.got "http://$1/blob" 2>/dev/null
     sha256sum /tmp/snapshot-net.got 2>/dev/null | cut -c1-64
+}
+acks() { # the NIC's announce_acks as ctl info reports it, empty if none
+    ctl info && sed -n 's/.*"announce_acks": \([0-9]*\).*/\1/p' /tmp/snapshot-net.out | head -n 1
 }
 wait_oks() { # N SECS: until N fetches are ok on this console
     deadline=$(($(cut -d. -f1 /proc/uptime) + $2))
@@ -116,6 +122,8 @@ for mode in user tap; do
     guest_sha=$(guest_value blob_sha256)
     before=$(fetch_guest "$fwd")
     check '[ -n "$guest_sha" ] && [ "$before" = "$guest_sha" ]' "L1 got '$before' from the guest's server before the snapshot (want $guest_sha)"
+    acks_before=$(acks)
+    check '[ "$acks_before" = 0 ]' "before the snapshot, announce_acks is '${acks_before}' (want 0: only a restore asks)"
     ctl snapshot "$dir"
     c_rc=$?
     check '[ "$c_rc" = 0 ]' "snapshot: $(cat /tmp/snapshot-net.out /tmp/snapshot-net.err)"
@@ -153,10 +161,14 @@ for mode in user tap; do
     after=$(fetch_guest "$fwd")
     check '[ -n "$guest_sha" ] && [ "$after" = "$guest_sha" ]' "L1 got '$after' from the guest's server after the restore (want $guest_sha)"
     check 'grep -q "mac .* as saved" "$err"' "the restored NIC did not take the saved MAC ($(grep 'virtio-net0' "$err" | head -n 2 | tr '\n' ' '))"
+    # GUEST_ANNOUNCE: the restore set the status bit and the driver, having sent its
+    # gratuitous ARP, acknowledged on the control queue (long done: fetches went on since)
+    acked=$(acks)
+    check '[ "$acked" = 1 ]' "the restored guest's announce_acks is '${acked}' (want 1)"
     ctl shutdown
     vmm_wait 30
     check '[ "$rc" = 0 ]' "VMM exit status $rc after vm.shutdown (want 0)"
-    finish "$name $mode restore" "fetches $first..$(last_fetch), $bad cut, held download: $bulk, guest's blob $after" || failed=1
+    finish "$name $mode restore" "fetches $first..$(last_fetch), $bad cut, held download: $bulk, guest's blob $after, announce acks $acks_before then $acked" || failed=1
     [ "$mode" != tap ] || ip link set "$tap" down
 done
 kill "$httpd_pid" 2>/dev/null

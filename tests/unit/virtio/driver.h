@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The test as a virtio driver, for a device tested without the PCI transport: a fake
- * transport that counts interrupts and NEEDS_RESET, split rings in real guest memory (queue
- * q's at 64 KiB * (q + 1), data buffers from 1 MiB up), chains written into them, kicks
- * through the queues' eventfds, and waits on the used rings.
+ * transport that counts interrupts (queue and configuration) and NEEDS_RESET, split rings in real
+ * guest memory (queue q's at 64 KiB * (q + 1), data buffers from 1 MiB up), chains written into
+ * them, kicks through the queues' eventfds, and waits on the used rings.
  *
  * Include it once, in the test program: it holds that program's state. The test creates
  * mem, sets vdev and opens kick_fd[] in its fixture.
@@ -31,6 +31,7 @@ static struct virtio_device *vdev;
 static int kick_fd[DRV_QUEUES] = { -1, -1, -1, -1, -1 };
 static int notifies[DRV_QUEUES];
 static int needs_reset;
+static int config_notifies; /* configuration change interrupts */
 
 static inline void t_notify(struct virtio_device *v, unsigned int q)
 {
@@ -44,9 +45,16 @@ static inline void t_needs_reset(struct virtio_device *v)
 	__atomic_store_n(&needs_reset, 1, __ATOMIC_SEQ_CST);
 }
 
+static inline void t_notify_config(struct virtio_device *v)
+{
+	(void)v;
+	__atomic_add_fetch(&config_notifies, 1, __ATOMIC_SEQ_CST);
+}
+
 static const struct virtio_transport_ops transport = {
 	.notify_queue = t_notify,
 	.needs_reset = t_needs_reset,
+	.notify_config = t_notify_config,
 };
 
 static inline int nnotify(unsigned int q)

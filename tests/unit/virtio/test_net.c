@@ -172,6 +172,7 @@ static void init_dev(unsigned int npairs, bool vnet_hdr, uint64_t extra)
 			  0);
 	memset(notifies, 0, sizeof(notifies));
 	needs_reset = 0;
+	config_notifies = 0;
 	for (unsigned int q = 0; q < vdev->num_queues; q++) {
 		kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		ck_assert_int_ge(kick_fd[q], 0);
@@ -234,7 +235,7 @@ START_TEST(test_config)
 
 	start_dev(1, true, 0);
 	ck_assert_uint_eq(vdev->device_id, 1);
-	ck_assert_uint_eq(vdev->num_queues, 2);
+	ck_assert_uint_eq(vdev->num_queues, 3); /* a pair and the control queue */
 	ck_assert_uint_eq(vdev->config_size, NET_CONFIG_SIZE);
 	ck_assert(vdev->device_features & F(MAC));
 	ck_assert(vdev->device_features & F(STATUS));
@@ -243,7 +244,9 @@ START_TEST(test_config)
 	ck_assert(vdev->device_features & F(GUEST_TSO4));
 	/* not carried by this back end, so not offered */
 	ck_assert(!(vdev->device_features & F(HOST_UFO)));
-	ck_assert(!(vdev->device_features & F(CTRL_VQ)));
+	/* the control queue always, for GUEST_ANNOUNCE; MQ only with more than one pair */
+	ck_assert(vdev->device_features & F(CTRL_VQ));
+	ck_assert(vdev->device_features & F(GUEST_ANNOUNCE));
 	ck_assert(!(vdev->device_features & F(MQ)));
 	memset(cfg, 0xaa, sizeof(cfg));
 	virtio_config_read(vdev, 0, cfg, NET_CONFIG_SIZE);
@@ -1075,9 +1078,9 @@ START_TEST(test_snapshot_section_refused)
 	ck_assert_int_eq(net_snapshot_parse(big, sizeof(big), 2, &out, err, sizeof(err)), -EINVAL);
 	ck_assert_int_eq(net_snapshot_parse(NULL, 0, 2, &out, err, sizeof(err)), -EINVAL);
 	st = good;
-	st.version = 2;
+	st.version = 1; /* before every NIC had a control queue */
 	ck_assert_int_eq(net_snapshot_parse(&st, sizeof(st), 2, &out, err, sizeof(err)), -EINVAL);
-	ck_assert_str_eq(err, "NIC state version 2; this VMM reads version 1 only");
+	ck_assert_str_eq(err, "NIC state version 1; this VMM reads version 2 only");
 	ck_assert_int_eq(net_snapshot_parse(&good, sizeof(good), 1, &out, err, sizeof(err)),
 			 -EINVAL);
 	ck_assert_str_eq(err, "2 queue pairs saved, the command line gives 1 (queues=)");
@@ -1090,13 +1093,170 @@ START_TEST(test_snapshot_section_refused)
 	st.live = 2;
 	ck_assert_int_eq(net_snapshot_parse(&st, sizeof(st), 2, &out, err, sizeof(err)), -EINVAL);
 	st = good;
-	st.pad[4] = 1;
+	st.pad[3] = 1;
+	ck_assert_int_eq(net_snapshot_parse(&st, sizeof(st), 2, &out, err, sizeof(err)), -EINVAL);
+	st = good;
+	st.announce = 2;
 	ck_assert_int_eq(net_snapshot_parse(&st, sizeof(st), 2, &out, err, sizeof(err)), -EINVAL);
 	st = good;
 	st.mac[0] = 0x03;
 	ck_assert_int_eq(net_snapshot_parse(&st, sizeof(st), 2, &out, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "its saved MAC address is a multicast one");
 	ck_assert_int_eq(net_snapshot_parse(&good, sizeof(good), 2, &out, err, sizeof(err)), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------ */
+/* Announce (GUEST_ANNOUNCE): the status bit, the config interrupt, the driver's ack */
+
+#define CTRLQ 2 /* the control queue of a one-pair device */
+#define ANNOUNCE_FEATURES (F(MRG_RXBUF) | F(CTRL_VQ) | F(GUEST_ANNOUNCE))
+
+static uint16_t config_status(void)
+{
+	uint8_t st[2];
+
+	virtio_config_read(vdev, 6, st, sizeof(st));
+	return (uint16_t)(st[0] | st[1] << 8);
+}
+
+/*
+ * One control command of len readable bytes (bytes[0..len), at most 8) with a one-byte
+ * answer; returns the answer the device wrote.
+ */
+static uint8_t ctrl(const uint8_t *bytes, uint32_t len)
+{
+	uint64_t cmd = alloc_gpa(8), ack = alloc_gpa(1);
+	struct seg s[2] = { { cmd, len, false }, { ack, 1, true } };
+
+	memcpy(gpa(cmd, 8), bytes, len);
+	*(uint8_t *)gpa(ack, 1) = 0xee;
+	add_chain(CTRLQ, len ? s : s + 1, len ? 2 : 1);
+	kick(CTRLQ);
+	wait_used(CTRLQ, 1);
+	ck_assert_uint_eq(take_used(CTRLQ).len, 1);
+	return *(uint8_t *)gpa(ack, 1);
+}
+
+static const uint8_t announce_ack[2] = { VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK };
+
+/* Offered only with the control queue, and asked only of a driver that took both. */
+START_TEST(test_announce_negotiation)
+{
+	start_dev(1, true, F(MRG_RXBUF));
+	ck_assert(vdev->device_features & F(CTRL_VQ));
+	ck_assert(vdev->device_features & F(GUEST_ANNOUNCE));
+	/* a driver that did not take GUEST_ANNOUNCE is not asked, nor interrupted */
+	ck_assert(!net_announce(&net));
+	ck_assert_uint_eq(config_status(), VIRTIO_NET_S_LINK_UP);
+	ck_assert_int_eq(config_notifies, 0);
+	/* nor one that took it without the queue its ack would come on */
+	vdev->driver_features |= F(GUEST_ANNOUNCE);
+	ck_assert(!net_announce(&net));
+	ck_assert_uint_eq(config_status(), VIRTIO_NET_S_LINK_UP);
+	ck_assert_int_eq(config_notifies, 0);
+	ck_assert_uint_eq(stat(&net.announces), 0);
+}
+END_TEST
+
+/* Announce: bit set and config interrupt; the driver's ack clears it and is counted. */
+START_TEST(test_announce_ack)
+{
+	start_dev(1, true, ANNOUNCE_FEATURES);
+	ck_assert(net_announce(&net));
+	ck_assert_uint_eq(config_status(), VIRTIO_NET_S_LINK_UP | VIRTIO_NET_S_ANNOUNCE);
+	ck_assert_int_eq(config_notifies, 1);
+	ck_assert_uint_eq(stat(&net.announces), 1);
+	ck_assert_uint_eq(ctrl(announce_ack, 2), VIRTIO_NET_OK);
+	ck_assert_uint_eq(config_status(), VIRTIO_NET_S_LINK_UP);
+	ck_assert_uint_eq(stat(&net.announce_acks), 1);
+	/* a second ack has nothing to acknowledge */
+	ck_assert_uint_eq(ctrl(announce_ack, 2), VIRTIO_NET_ERR);
+	ck_assert_uint_eq(stat(&net.announce_acks), 1);
+	/* the clearing raises no interrupt: the driver did it */
+	ck_assert_int_eq(config_notifies, 1);
+	ck_assert_int_eq(needs_reset, 0);
+	/* a reset forgets a pending announce: the next driver was never asked */
+	ck_assert(net_announce(&net));
+	vdev->ops->reset(vdev);
+	ck_assert_uint_eq(config_status(), VIRTIO_NET_S_LINK_UP);
+}
+END_TEST
+
+/* Every malformed command is answered ERR and leaves the announce pending. */
+START_TEST(test_announce_bad_commands)
+{
+	static const struct {
+		uint8_t bytes[4];
+		uint32_t len;
+	} bad[] = {
+		{ { 0 }, 0 },				       /* no command at all */
+		{ { VIRTIO_NET_CTRL_ANNOUNCE }, 1 },	       /* no command byte */
+		{ { VIRTIO_NET_CTRL_ANNOUNCE, 0, 0 }, 3 },     /* data after the ack */
+		{ { VIRTIO_NET_CTRL_ANNOUNCE, 1 }, 2 },	       /* no such command */
+		{ { 0x7f, VIRTIO_NET_CTRL_ANNOUNCE_ACK }, 2 }, /* no such class */
+		{ { VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 1, 0 }, 4 }, /* no MQ */
+	};
+
+	start_dev(1, true, ANNOUNCE_FEATURES);
+	ck_assert(net_announce(&net));
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(ctrl(bad[i].bytes, bad[i].len) == VIRTIO_NET_ERR, "command %u", i);
+		ck_assert_uint_eq(config_status(), VIRTIO_NET_S_LINK_UP | VIRTIO_NET_S_ANNOUNCE);
+	}
+	ck_assert_uint_eq(stat(&net.ctrl_commands), sizeof(bad) / sizeof(bad[0]));
+	ck_assert_uint_eq(stat(&net.announce_acks), 0);
+	ck_assert_int_eq(needs_reset, 0);
+	/* the good one still works after all that */
+	ck_assert_uint_eq(ctrl(announce_ack, 2), VIRTIO_NET_OK);
+	ck_assert_uint_eq(config_status(), VIRTIO_NET_S_LINK_UP);
+}
+END_TEST
+
+/* A driver that did not negotiate GUEST_ANNOUNCE gets ERR for the class. */
+START_TEST(test_announce_ack_not_negotiated)
+{
+	start_dev(1, true, F(MRG_RXBUF) | F(CTRL_VQ));
+	ck_assert_uint_eq(ctrl(announce_ack, 2), VIRTIO_NET_ERR);
+	ck_assert_uint_eq(stat(&net.announce_acks), 0);
+}
+END_TEST
+
+/* A snapshot taken with the announce unacknowledged restores with it pending. */
+START_TEST(test_announce_snapshot)
+{
+	struct net_snapshot st, back;
+
+	start_dev(1, true, ANNOUNCE_FEATURES);
+	net_snapshot_save(&net, true, &st);
+	ck_assert_uint_eq(st.announce, 0);
+	ck_assert(net_announce(&net));
+	vdev->ops->quiesce(vdev);
+	net_snapshot_save(&net, true, &st);
+	ck_assert_uint_eq(st.announce, 1);
+	ck_assert_int_eq(net_snapshot_parse(&st, sizeof(st), 1, &back, err, sizeof(err)), 0);
+	/* the restoring device starts from its own set-up: nothing pending */
+	net_destroy(&net);
+	vdev = NULL;
+	close(peer[0]);
+	peer[0] = -1;
+	for (unsigned int q = 0; q < NQ; q++) {
+		if (kick_fd[q] >= 0)
+			close(kick_fd[q]);
+		kick_fd[q] = -1;
+	}
+	guest_mem_free(&mem);
+	start_dev(1, true, ANNOUNCE_FEATURES);
+	ck_assert_uint_eq(config_status(), VIRTIO_NET_S_LINK_UP);
+	net_snapshot_apply(&net, &back);
+	ck_assert_uint_eq(config_status(), VIRTIO_NET_S_LINK_UP | VIRTIO_NET_S_ANNOUNCE);
+	/* the restore asks again (a new interrupt), and one ack answers both */
+	ck_assert(net_announce(&net));
+	ck_assert_int_eq(config_notifies, 1);
+	ck_assert_uint_eq(ctrl(announce_ack, 2), VIRTIO_NET_OK);
+	ck_assert_uint_eq(config_status(), VIRTIO_NET_S_LINK_UP);
+	net_snapshot_save(&net, true, &st);
+	ck_assert_uint_eq(st.announce, 0);
 }
 END_TEST
 
@@ -1153,6 +1313,11 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_quiesce_keeps_pairs);
 	tcase_add_test(tc, test_snapshot_section);
 	tcase_add_test(tc, test_snapshot_section_refused);
+	tcase_add_test(tc, test_announce_negotiation);
+	tcase_add_test(tc, test_announce_ack);
+	tcase_add_test(tc, test_announce_bad_commands);
+	tcase_add_test(tc, test_announce_ack_not_negotiated);
+	tcase_add_test(tc, test_announce_snapshot);
 	tcase_add_test(tc, test_init_errors);
 	suite_add_tcase(s, tc);
 	return s;

@@ -393,6 +393,31 @@ START_TEST(test_snapshot_round_trip)
 }
 END_TEST
 
+/*
+ * A device's configuration change (virtio-net's announce): a new config_generation each
+ * time, and once the driver is up an INTx (MSI-X is off) with ISR bit 1, which reading
+ * ISR acknowledges. Before DRIVER_OK there is nobody to interrupt.
+ */
+START_TEST(test_config_change_interrupt)
+{
+	uint8_t gen = (uint8_t)bar_read(COMMON(config_generation), 1);
+	uint64_t intx = vp.intx_raised;
+
+	negotiate(0x3000);
+	vdev.transport->notify_config(&vdev);
+	ck_assert_uint_eq(bar_read(COMMON(config_generation), 1), (uint8_t)(gen + 1));
+	ck_assert_uint_eq(bar_read(0x1000, 1), 0);
+	ck_assert_uint_eq(vp.intx_raised, intx);
+	driver_ok();
+	vdev.transport->notify_config(&vdev);
+	ck_assert_uint_eq(bar_read(COMMON(config_generation), 1), (uint8_t)(gen + 2));
+	ck_assert_uint_eq(vp.intx_raised, intx + 1);
+	ck_assert_uint_eq(bar_read(0x1000, 1), VIRTIO_PCI_ISR_CONFIG);
+	ck_assert_uint_eq(bar_read(0x1000, 1), 0);
+	ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("virtio_pci");
@@ -407,6 +432,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_enabled_queue_is_frozen);
 	tcase_add_test(tc, test_device_needs_reset_survives_status_write);
 	tcase_add_test(tc, test_snapshot_round_trip);
+	tcase_add_test(tc, test_config_change_interrupt);
 	suite_add_tcase(s, tc);
 	return s;
 }

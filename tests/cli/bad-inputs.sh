@@ -277,6 +277,11 @@ expect boot-cache-file "--boot-cache $tmp/text: not a directory" \
 	run --kernel "$tmp/text" --rootfs "$tmp/share" --boot-cache "$tmp/text" -- true
 expect boot-cache-fifo "--boot-cache $tmp/fifo: not a directory" \
 	run --kernel "$tmp/text" --rootfs "$tmp/share" --boot-cache "$tmp/fifo" -- true
+# --user saves as that user: a directory they cannot write is refused (root's 0700 here)
+mkdir -p "$tmp/cache-0700"
+chmod 0700 "$tmp/cache-0700"
+expect boot-cache-user "--user 54321:54321 cannot write there" \
+	run --kernel "$tmp/text" --rootfs "$tmp/share" --user 54321:54321 --boot-cache "$tmp/cache-0700" -- true
 expect boot-cache-empty "--boot-cache '': needs a directory" \
 	run --kernel "$tmp/text" --rootfs "$tmp/share" --boot-cache "" -- true
 # its bounds: keep=N entries, max-size=SIZE bytes (docs/snapshot.md)

@@ -101,6 +101,23 @@ void boot_cache_describe_devices(const struct vm *vm, char *buf, size_t cap)
 	}
 }
 
+/*
+ * Whether uid:gid, with no other groups (vmm/seccomp.h, vmm_drop_privileges), may make and
+ * rename entries in a directory of this mode and owner; root as that user is no longer root.
+ */
+static bool user_may_write(const struct stat *st, uid_t uid, gid_t gid)
+{
+	mode_t need = S_IWOTH | S_IXOTH;
+
+	if (uid == 0)
+		return true;
+	if (st->st_uid == uid)
+		need = S_IWUSR | S_IXUSR;
+	else if (st->st_gid == gid)
+		need = S_IWGRP | S_IXGRP;
+	return (st->st_mode & need) == need;
+}
+
 int boot_cache_open(struct boot_cache *c, const struct vmm_options *opts, char *err, size_t errlen)
 {
 	struct stat st;
@@ -123,6 +140,16 @@ int boot_cache_open(struct boot_cache *c, const struct vmm_options *opts, char *
 	if (access(opts->boot_cache, W_OK | X_OK) < 0) {
 		snprintf(err, errlen, "--boot-cache %s: not a directory we can write: %s",
 			 opts->boot_cache, strerror(errno));
+		return VMM_EXIT_USAGE;
+	}
+	c->as_user = opts->has_user;
+	c->user_uid = opts->uid;
+	c->user_gid = opts->gid;
+	if (c->as_user && !user_may_write(&st, opts->uid, opts->gid)) {
+		snprintf(err, errlen,
+			 "--boot-cache %s: --user %u:%u cannot write there, and entries are saved "
+			 "after the VMM becomes that user",
+			 opts->boot_cache, opts->uid, opts->gid);
 		return VMM_EXIT_USAGE;
 	}
 	if (!realpath(opts->boot_cache, c->dir) ||
@@ -197,6 +224,12 @@ static void start_entry(struct boot_cache *c)
 
 		c->tmp[0] = 0;
 		warn(c, "cannot make an entry", strerror(e));
+		turn_off(c);
+		return;
+	}
+	/* the save runs as --user's user, who must be able to fill and rename it */
+	if (c->as_user && fchown(c->tmp_fd, c->user_uid, c->user_gid) < 0) {
+		warn(c, "cannot give the entry to --user", strerror(errno));
 		turn_off(c);
 		return;
 	}

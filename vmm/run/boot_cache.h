@@ -61,6 +61,9 @@ struct boot_cache {
 	bool verbose;
 	struct boot_cache_limit limit;
 	uid_t uid;    /* whose entries tidying may remove: the owner of the entry we made */
+	bool as_user; /* --user: entries are made for that user, who saves and tidies them */
+	uid_t user_uid;
+	gid_t user_gid;
 	int entry_fd; /* a hit: DIR/KEY, held with LOCK_SH; or -1 */
 	struct boot_cache_file_id vmm;
 	char key[BOOT_CACHE_KEY_LEN + 1];

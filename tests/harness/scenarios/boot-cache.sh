@@ -9,6 +9,7 @@
 # the user's files in the directory alone. With L1's / as the root (a virtio-fs
 # device, loaded after the restore) a cached run reads a file there and --share's path
 # comes from the new command line. With --verbose the VMM says "miss", "saved", "hit".
+# With --user the entry is that user's, and a directory they cannot write is refused.
 # The cold and cached times are printed, never judged.
 # Env (set by host-init.sh): VMM GUEST_KERNEL LOG_DIR HARNESS_TIMEOUT HARNESS_VERBOSE
 name=boot-cache
@@ -119,6 +120,26 @@ n=$(entries "$cache" | wc -l)
 [ ! -e "$cache/$key" ] || why="$why; memory: keep=1 left the first entry in place"
 [ -f "$cache/notes.txt" ] && [ -d "$cache/projects" ] || why="$why; memory: the user's files went"
 if ls -a "$cache" | grep -q '^\.tmp'; then why="$why; memory: a temporary entry was left"; fi
+
+# --user: the VMM saves after it becomes that user, so the entry is made theirs and the
+# directory must be theirs to write (a root-owned one is refused, exit 2)
+rm -rf "$cache"
+mkdir -p "$cache"
+vmmrun userroot --boot-cache "$cache" --user 1000:1000 -- true
+expect_rc userroot 2
+grep -q -- '--user 1000:1000 cannot write there' "$LOG_DIR/bc-userroot.err" ||
+    why="$why; userroot: stderr '$(head -c 300 "$LOG_DIR/bc-userroot.err")'"
+chown 1000:1000 "$cache"
+vmmrun usercold --boot-cache "$cache" --user 1000:1000 -- echo user-ok
+expect_rc usercold 0
+[ "$(line usercold 1)" = user-ok ] || why="$why; usercold: stdout '$(tr '\n' '|' <"$LOG_DIR/bc-usercold.out")'"
+key=$(entries "$cache" | head -n 1)
+[ -n "$key" ] && [ "$(stat -c %u "$cache/$key/memory")" = 1000 ] ||
+    why="$why; usercold: no entry of uid 1000 saved ($(ls -lan "$cache" | tr '\n' '|'))"
+vmmrun userhit --verbose --boot-cache "$cache" --user 1000:1000 -- echo user-ok
+expect_rc userhit 0
+grep -q 'boot cache hit' "$LOG_DIR/bc-userhit.err" || why="$why; userhit: no 'boot cache hit' line"
+[ "$(line userhit 1)" = user-ok ] || why="$why; userhit: stdout '$(tr '\n' '|' <"$LOG_DIR/bc-userhit.out")'"
 
 # --verbose says what happened (its kernel command line differs: an entry of its own).
 # The entry above goes first: L1's /tmp is a 256 MiB tmpfs, each entry holds tens of

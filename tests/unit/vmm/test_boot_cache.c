@@ -141,6 +141,36 @@ START_TEST(test_open_checks_the_directory)
 }
 END_TEST
 
+/* --user: the save runs as that user, so the directory must be theirs to write */
+START_TEST(test_open_checks_the_user_may_write)
+{
+	char dir[] = "/tmp/boot-cache-XXXXXX", err[256] = "";
+	struct vmm_options opts = {
+		.boot_cache = dir, .has_user = true, .uid = 54321, .gid = 54321
+	};
+	struct stat st;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir)); /* 0700, ours */
+	ck_assert_int_eq(stat(dir, &st), 0);
+	memset(&run_boot_cache, 0, sizeof(run_boot_cache));
+	run_boot_cache.dir_fd = run_boot_cache.tmp_fd = run_boot_cache.event_fd = -1;
+	run_boot_cache.entry_fd = -1;
+	ck_assert_int_eq(boot_cache_open(&run_boot_cache, &opts, err, sizeof(err)), VMM_EXIT_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "--user 54321:54321 cannot write there"));
+	/* the same user as the owner, or a group or others that may write: accepted */
+	opts.uid = st.st_uid;
+	ck_assert_int_eq(boot_cache_open(&run_boot_cache, &opts, err, sizeof(err)), 0);
+	boot_cache_close(&run_boot_cache);
+	opts.uid = 54321;
+	ck_assert_int_eq(chmod(dir, 0703), 0);
+	ck_assert_int_eq(boot_cache_open(&run_boot_cache, &opts, err, sizeof(err)), 0);
+	boot_cache_close(&run_boot_cache);
+	ck_assert_int_eq(chmod(dir, 0701), 0); /* others may enter, not write */
+	ck_assert_int_eq(boot_cache_open(&run_boot_cache, &opts, err, sizeof(err)), VMM_EXIT_USAGE);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("boot cache");
@@ -150,6 +180,7 @@ Suite *unit_suite(void)
 	tcase_add_loop_test(tc, test_key_covers_each_input, 0, 10);
 	tcase_add_test(tc, test_key_fields_do_not_run_together);
 	tcase_add_test(tc, test_open_checks_the_directory);
+	tcase_add_test(tc, test_open_checks_the_user_may_write);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,6 +6,7 @@
  * vmm/options_net.c; --share: vmm/options_share.c); the small ones are here.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -215,8 +216,10 @@ static int parse_timeout(struct vmm_options *opts, const char *arg, char *err, s
 
 /*
  * DIR[,keep=N][,max-size=SIZE]. A bare DIR is kept as written; with settings or a ",,"
- * it is copied out of the split list.
+ * it is copied out of the split list, into boot_cache_dir.
  */
+static char boot_cache_dir[PATH_MAX];
+
 static int parse_boot_cache(struct vmm_options *opts, const char *arg, char *err, size_t errlen)
 {
 	struct kv_list list;
@@ -227,9 +230,16 @@ static int parse_boot_cache(struct vmm_options *opts, const char *arg, char *err
 	if (ret && list.bad == 0)
 		return options_bad(err, errlen, "--boot-cache", *arg ? arg : "''",
 				   "needs a directory");
-	opts->boot_cache = !strcmp(arg, list.items[0].value) ? arg : strdup(list.items[0].value);
-	if (!opts->boot_cache)
-		return options_bad(err, errlen, "--boot-cache", arg, "out of memory");
+	/* one --boot-cache per process: the copy lives as long as opts, and a later one
+	 * (a command line after --config) replaces it, as it replaces the pointer */
+	if (strcmp(arg, list.items[0].value)) {
+		if (snprintf(boot_cache_dir, sizeof(boot_cache_dir), "%s", list.items[0].value) >=
+		    (int)sizeof(boot_cache_dir))
+			return options_bad(err, errlen, "--boot-cache", arg, "too long");
+		opts->boot_cache = boot_cache_dir;
+	} else {
+		opts->boot_cache = arg;
+	}
 	for (unsigned int i = 1; i < list.count; i++) {
 		const struct kv_item *it = &list.items[i];
 		uint64_t v;

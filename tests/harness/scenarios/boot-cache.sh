@@ -122,7 +122,8 @@ n=$(entries "$cache" | wc -l)
 if ls -a "$cache" | grep -q '^\.tmp'; then why="$why; memory: a temporary entry was left"; fi
 
 # --user: the VMM saves after it becomes that user, so the entry is made theirs and the
-# directory must be theirs to write (a root-owned one is refused, exit 2)
+# directory must be theirs to write (a root-owned one is refused, exit 2); both runs
+# with --verbose, which is part of the key
 rm -rf "$cache"
 mkdir -p "$cache"
 vmmrun userroot --boot-cache "$cache" --user 1000:1000 -- true
@@ -130,9 +131,10 @@ expect_rc userroot 2
 grep -q -- '--user 1000:1000 cannot write there' "$LOG_DIR/bc-userroot.err" ||
     why="$why; userroot: stderr '$(head -c 300 "$LOG_DIR/bc-userroot.err")'"
 chown 1000:1000 "$cache"
-vmmrun usercold --boot-cache "$cache" --user 1000:1000 -- echo user-ok
+vmmrun usercold --verbose --boot-cache "$cache" --user 1000:1000 -- echo user-ok
 expect_rc usercold 0
 [ "$(line usercold 1)" = user-ok ] || why="$why; usercold: stdout '$(tr '\n' '|' <"$LOG_DIR/bc-usercold.out")'"
+grep -q 'boot cache saved in' "$LOG_DIR/bc-usercold.err" || why="$why; usercold: no 'boot cache saved' line"
 key=$(entries "$cache" | head -n 1)
 [ -n "$key" ] && [ "$(stat -c %u "$cache/$key/memory")" = 1000 ] ||
     why="$why; usercold: no entry of uid 1000 saved ($(ls -lan "$cache" | tr '\n' '|'))"

@@ -263,19 +263,6 @@ int main(int argc, char **argv)
 	if (devices_open(&vm, VIRTIO_OPEN_JAILED, &host, err, sizeof(err)))
 		return usage_error(err);
 	vm_mark_phase(&vm, VM_PHASE_DISKS_OPENED);
-	/* only once every input is accepted: a rejected start prints just its error */
-	if (opts.restore) {
-		fprintf(stderr, "vmm: restoring the snapshot in %s\n", restore.dir);
-		devices_log_opened(&vm);
-	} else if (restore_url) { /* a boot cache hit; the lookup said so with --verbose */
-		if (opts.verbose)
-			devices_log_opened(&vm);
-	} else if (!opts.run || opts.verbose) {
-		fprintf(stderr, "vmm: uuid %s\n", uuid_text);
-		devices_log_opened(&vm);
-		if (arch_kernel_note(&unpacked, err, sizeof(err)))
-			fprintf(stderr, "vmm: %s\n", err);
-	}
 
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm.vcpus = calloc(opts.cpus, sizeof(*vm.vcpus));
@@ -295,6 +282,22 @@ int main(int argc, char **argv)
 	code = create_vm(&vm, err, sizeof(err));
 	if (code)
 		return code == VMM_EXIT_USAGE ? usage_error(err) : host_error(err);
+	/*
+	 * Only once every input is accepted, KVM's limits included (--cpus against the
+	 * interrupt controller the VM got): a rejected start prints just its error.
+	 */
+	if (opts.restore) {
+		fprintf(stderr, "vmm: restoring the snapshot in %s\n", restore.dir);
+		devices_log_opened(&vm);
+	} else if (restore_url) { /* a boot cache hit; the lookup said so with --verbose */
+		if (opts.verbose)
+			devices_log_opened(&vm);
+	} else if (!opts.run || opts.verbose) {
+		fprintf(stderr, "vmm: uuid %s\n", uuid_text);
+		devices_log_opened(&vm);
+		if (arch_kernel_note(&unpacked, err, sizeof(err)))
+			fprintf(stderr, "vmm: %s\n", err);
+	}
 	/* what KVM can save, asked now while the sandbox allows it (vm.snapshot, --restore) */
 	if ((opts.api_socket || restore_url || boot_cache_enabled(&run_boot_cache)) &&
 	    (code = snapshot_prepare(&vm)))

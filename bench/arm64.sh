@@ -29,14 +29,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 cd "$top"
 out=build/bench/arm64
-verbose=0
-for a in "$@"; do
-	case "$a" in
-	-v) verbose=1 ;;
-	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 0 ;;
-	*) echo "bench/arm64.sh: unknown argument $a" >&2; exit 2 ;;
-	esac
-done
+# shellcheck source=bench/args.sh
+. "$here/args.sh"
+bench_args "$@"
 rounds=${BENCH_ARM64_ROUNDS:-10}
 configs=${BENCH_ARM64_CONFIGS:-1x256 2x512}
 per_run=${BENCH_ARM64_TIMEOUT:-120}

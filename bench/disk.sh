@@ -37,14 +37,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 harness=$top/tests/harness
 out=$top/build/bench/disk
-verbose=0
-for a in "$@"; do
-    case "$a" in
-    -v) verbose=1 ;;
-    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 0 ;;
-    *) echo "bench/disk.sh: unknown argument $a" >&2; exit 2 ;;
-    esac
-done
+# shellcheck source=bench/args.sh
+. "$here/args.sh"
+bench_args "$@"
 
 rounds=${BENCH_ROUNDS:-3}
 runtime=${BENCH_RUNTIME:-5}

@@ -34,14 +34,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 harness=$top/tests/harness
 out=$top/build/bench/snapshot
-verbose=0
-for a in "$@"; do
-    case "$a" in
-    -v) verbose=1 ;;
-    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 0 ;;
-    *) echo "bench/snapshot.sh: unknown argument $a" >&2; exit 2 ;;
-    esac
-done
+# shellcheck source=bench/args.sh
+. "$here/args.sh"
+bench_args "$@"
 
 rounds=${BENCH_SNAP_ROUNDS:-10}
 sizes=${BENCH_SNAP_SIZES:-256,2048}

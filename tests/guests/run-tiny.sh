@@ -48,6 +48,10 @@ for lib in "$(dirname "$0")/../harness/scenario-lib.sh" /lib/harness/scenario.sh
 	fi
 done
 
+# fresh FILE...: remove what a VMM started in the background will write. A test that
+# polls that output must not find a line an earlier test left there (its redirection
+# truncates the file only once the shell's child runs, maybe after the first poll).
+fresh() { rm -f "$@"; }
 pass() { echo "PASS: tiny $1"; }
 fail() {
 	echo "FAIL: tiny $1: $2"
@@ -175,6 +179,7 @@ if [ $rc -ne 0 ]; then fail four-vcpus "exit status $rc, expected 0 with idle se
 else pass four-vcpus; fi
 
 # SIGTERM while the guest runs: a clean stop with status 128+15
+fresh "$tmp/out" "$tmp/err"
 "$vmm" --flat "$dir/spin.bin" --memory 16M --kvm-device "$kvm" </dev/null >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 i=0
@@ -189,6 +194,7 @@ else pass sigterm; fi
 # must not grow by a byte; resumed, it ticks on; vm.shutdown then ends the VMM with 0 and
 # the socket is gone (docs/api.md; the harness's api scenario does the same on Linux)
 sock=$tmp/api.sock
+fresh "$tmp/out" "$tmp/err"
 "$vmm" --flat "$dir/ticker.bin" --memory 16M --cpus 2 --kvm-device "$kvm" --api-socket "$sock" \
 	</dev/null >"$tmp/out" 2>"$tmp/err" &
 pid=$!
@@ -261,6 +267,7 @@ mkdir -p "$snap"
 # left-over names that must neither block the snapshot (a FIFO) nor be written through
 mkfifo "$snap/state.tmp"
 ln -s "$tmp/elsewhere" "$snap/memory.tmp"
+fresh "$tmp/out" "$tmp/err"
 "$vmm" --flat "$dir/counter.bin" --memory 16M --cpus 2 --kvm-device "$kvm" --api-socket "$sock" \
 	</dev/null >"$tmp/out" 2>"$tmp/err" &
 pid=$!
@@ -293,6 +300,7 @@ size=$(stat -c %s "$snap/memory" 2>/dev/null || echo 0)
 	why="$why; the memory file is not sparse ($((blocks * 512)) bytes on disk)"
 # restore: `vmm --restore` with the same shape, no --flat; the count goes on
 rm -f "$sock"
+fresh "$tmp/out2" "$tmp/err2"
 "$vmm" --restore "source_url=file://$snap" --memory 16M --cpus 2 --kvm-device "$kvm" \
 	</dev/null >"$tmp/out2" 2>"$tmp/err2" &
 pid=$!
@@ -325,6 +333,7 @@ round=0 cuts=0
 while [ $round -lt 8 ]; do
 	round=$((round + 1))
 	rm -rf "$csnap" "$sock" && mkdir -p "$csnap"
+	fresh "$tmp/c1" "$tmp/c1.err"
 	"$vmm" --flat "$dir/chatter.bin" --memory 16M --kvm-device "$kvm" --api-socket "$sock" \
 		</dev/null >"$tmp/c1" 2>"$tmp/c1.err" &
 	pid=$!
@@ -338,6 +347,7 @@ while [ $round -lt 8 ]; do
 	kill -9 $pid
 	wait $pid 2>/dev/null
 	rm -f "$sock"
+	fresh "$tmp/c2" "$tmp/c2.err"
 	"$vmm" --restore "source_url=file://$csnap" --memory 16M --kvm-device "$kvm" \
 		</dev/null >"$tmp/c2" 2>"$tmp/c2.err" &
 	pid=$!
@@ -398,6 +408,7 @@ genid_line() { grep -E '^genid [0-9a-f]{32} gpe [0-9a-f]{2}$' "$1" 2>/dev/null |
 genid_run() {
 	out=$1
 	shift
+	fresh "$out" "$out.err"
 	"$vmm" "$@" --memory 16M --cpus 1 --kvm-device "$kvm" </dev/null >"$out" 2>"$out.err" &
 	gpid=$!
 	i=0
@@ -446,6 +457,7 @@ tapname=vmmtiny$$
 snapn=$tmp/snapn
 mkdir -p "$snapn"
 rm -f "$sock"
+fresh "$tmp/out" "$tmp/err"
 "$vmm" --flat "$dir/counter.bin" --memory 16M --cpus 2 --kvm-device "$kvm" --api-socket "$sock" \
 	--net "tap=$tapname,mac=02:00:00:00:00:aa" </dev/null >"$tmp/out" 2>"$tmp/err" &
 pid=$!
@@ -461,6 +473,7 @@ else
 	# net_restore NET: a restore of $snapn with --net NET; sets rc, out in $tmp/out2
 	net_restore() {
 		rm -f "$sock"
+		fresh "$tmp/out2" "$tmp/err2"
 		timeout 20 "$vmm" --restore "source_url=file://$snapn" --memory 16M --cpus 2 \
 			--kvm-device "$kvm" --net "$1" --api-socket "$sock" </dev/null \
 			>"$tmp/out2" 2>"$tmp/err2" &
@@ -512,6 +525,7 @@ blk_run() {
 	tries=0
 	while :; do
 		rm -f "$sock"
+		fresh "$out" "$out.err"
 		"$vmm" --memory 16M --disk "path=$tmp/snap.img" --kvm-device "$kvm" \
 			--api-socket "$sock" "$@" </dev/null >"$out" 2>"$out.err" &
 		pid=$!
@@ -613,6 +627,7 @@ privileges() {
 	label=$1
 	shift
 	mkdir -p "$tmp/share"
+	fresh "$tmp/out" "$tmp/err"
 	"$vmm" --flat "$dir/spin.bin" --memory 16M --cpus 2 --share "$tmp/share" \
 		--kvm-device "$kvm" "$@" \
 		</dev/null >"$tmp/out" 2>"$tmp/err" &
@@ -647,6 +662,7 @@ else
 	if [ -z "${VMM_TEST:-}" ] || [ ! -x "$VMM_TEST" ]; then
 		echo "SKIP: tiny late vCPU fenced: no VMM with test hooks (VMM_TEST; make static-test)"
 	else
+		fresh "$tmp/out" "$tmp/err"
 		VMM_TEST_VCPU_LATE=1 "$VMM_TEST" --flat "$dir/spin.bin" --memory 16M --cpus 2 \
 			--kvm-device "$kvm" </dev/null >"$tmp/out" 2>"$tmp/err" &
 		pid=$!
@@ -685,15 +701,19 @@ if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: tiny jail kill -9: only root may switch to --user"
 else
 	mkdir -p "$tmp/jail"
+	fresh "$tmp/out" "$tmp/err"
 	"$vmm" --flat "$dir/spin.bin" --memory 16M --kvm-device "$kvm" --jail "$tmp/jail" \
 		--user 65534:65534 </dev/null >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
-	# 60 s, not 10: in the emulated L1 of the harness one jailed start printed nothing
-	# for 10 s (its namespaces, mounts and the user switch come before the guest runs).
-	# On a loaded build host one printed nothing for 60 s, twice in a row, cause not yet
-	# known: a failure names where each thread of both processes waits in the kernel.
+	# Up to 60 s: a jailed start sets up its namespaces, mounts and the user switch
+	# before the guest runs. (The "never ran (60 s)" failures seen before did not wait at
+	# all: an earlier test's "spin: ready" was still in the output file, the wait ended at
+	# once, and by the check the new VMM had emptied it; see fresh. In the harness's L1, a
+	# loop of jailed starts into one file "failed" 16 of 150 that way.) A failure says how
+	# long it waited and where each thread of both processes waits in the kernel.
 	i=0
 	while [ $i -lt 600 ] && ! grep -q 'spin: ready' "$tmp/out"; do sleep 0.1; i=$((i + 1)); done
+	waited=$((i / 10))
 	child=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null)
 	# where a jailed start that never ran stands: each thread's kernel stack, for the log
 	where=
@@ -711,7 +731,8 @@ else
 		sleep 0.1
 		i=$((i + 1))
 	done
-	if ! grep -q 'spin: ready' "$tmp/out"; then fail "jail kill -9" "the jailed guest never ran (60 s)${where:+; threads$where}"
+	if ! grep -q 'spin: ready' "$tmp/out"; then
+		fail "jail kill -9" "the jailed guest never ran (waited $waited s)${where:+; threads$where}"
 	elif [ -z "$child" ]; then fail "jail kill -9" "no jailed child process found"
 	elif kill -0 $child 2>/dev/null; then
 		kill -KILL $child

@@ -61,6 +61,8 @@ vmm_start() {
     out=$LOG_DIR/$run.console
     err=$LOG_DIR/$run.vmm
     why=
+    # a poll of the new run's output must not read an older run's under the same name
+    rm -f "$out" "$err"
     "$VMM" "$@" >"$out" 2>"$err" </dev/null &
     vmm_pid=$!
     vmm_t0=$(l1_now)

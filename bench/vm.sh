@@ -210,7 +210,7 @@ qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator 
                 unequal[w] = unequal[w] sprintf(" %s/%s saw %s CPUs (ours %s);", p, f["round"], f["cpus"], ref_cpus[p])
                 left_out[p, w]++
                 next
-            } else if ((p in ref_mem) && ("mem_kb" in f) && (f["mem_kb"] < 0.8 * ref_mem[p] || f["mem_kb"] > 1.25 * ref_mem[p])) {
+            } else if ((p in ref_mem) && ("mem_kb" in f) && (f["mem_kb"] + 0 < 0.8 * ref_mem[p] || f["mem_kb"] + 0 > 1.25 * ref_mem[p])) {
                 unequal[w] = unequal[w] sprintf(" %s/%s saw %s KiB (ours %s);", p, f["round"], f["mem_kb"], ref_mem[p])
                 left_out[p, w]++
                 next
@@ -247,6 +247,14 @@ qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator 
             line("memory vmlinux 1 vCPU/128M, KiB", "bootv1", "overhead_kb", "%.0f")
             line("memory 1 vCPU/128M: not guest, KiB", "boot1", "overhead_kb", "%.0f")
             line("memory 2 vCPU/512M: not guest, KiB", "boot2", "overhead_kb", "%.0f")
+            line("KVM exits to init, 1 vCPU/128M", "boot1", "kvm_exits", "%.0f")
+            line("  port I/O", "boot1", "kvm_io_exits", "%.0f")
+            line("  MMIO handed to the VMM", "boot1", "kvm_mmio_exits", "%.0f")
+            line("  HLT", "boot1", "kvm_halt_exits", "%.0f")
+            line("  host interrupt", "boot1", "kvm_irq_exits", "%.0f")
+            line("  interrupt window", "boot1", "kvm_irq_window_exits", "%.0f")
+            line("  instruction emulated", "boot1", "kvm_insn_emulation", "%.0f")
+            line("KVM exits to init, 2 vCPU/512M", "boot2", "kvm_exits", "%.0f")
             line("exit: out to port 0x80, per s", "exit-pio", "exits_per_s", "%.0f")
             line("exit: MMIO store (user space), /s", "exit-mmio", "exits_per_s", "%.0f")
             line("exit: virtio notify (ioeventfd), /s", "exit-notify", "exits_per_s", "%.0f")

@@ -21,6 +21,8 @@
 #             2 vCPUs/512 MiB: init_ms = fork to the init's first byte (0x02, the
 #             first thing /init writes to its console); then, 500 ms after init printed BENCH-READY, the VMM's
 #             resident memory outside guest RAM (/proc/PID/smaps), then it is killed.
+#             Each boot run also reads KVM's own exit counters for its VM (vmclock -x, in
+#             debugfs) the moment BENCH-READY appears: kvm_exits=N, kvm_io_exits=N, ...
 #   bootv1    boot1 with the uncompressed vmlinux (/guest/vmlinux) as the kernel: ours
 #             loads its ELF segments, QEMU boots it through its PVH entry point
 #             (microvm: qboot; q35: SeaBIOS and pvh.bin); kvmtool loads only bzImages.
@@ -80,6 +82,16 @@ if [ -n "$only" ]; then
     echo "$name: only $vmms (bench.vmms=$only)"
 fi
 dd if=/dev/zero of=/tmp/bench-disk.img bs=1M count=1 2>/dev/null
+# KVM's per-VM exit counters, the same for every VMM: in debugfs, which L1 may not have
+# mounted yet
+kvm_stats=/sys/kernel/debug/kvm
+[ -d "$kvm_stats" ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+count_exits=
+if [ -d "$kvm_stats" ]; then
+    count_exits="-x $kvm_stats"
+else
+    echo "BENCH-PEER exits per boot unavailable: no $kvm_stats in L1 (debugfs)"
+fi
 
 # qemu_args MACHINE MIB CPUS: what every QEMU run shares.
 qemu_args() {
@@ -152,8 +164,8 @@ run() {
         *) flag=-append ;;
         esac
         # shellcheck disable=SC2086
-        "$clock" -t "$ms" -k -w 500 -m "$mem" -p "init=$(printf '\002')" -p ready=BENCH-READY \
-            -o "$log.out" -e "$log.err" -- $cmd "$flag" "$cmdline" >"$log.clock"
+        "$clock" -t "$ms" -k -w 500 -m "$mem" $count_exits -p "init=$(printf '\002')" \
+            -p ready=BENCH-READY -o "$log.out" -e "$log.err" -- $cmd "$flag" "$cmdline" >"$log.clock"
         ;;
     esac
     rc=$?
@@ -196,6 +208,8 @@ run() {
         # not anchored: the guest's 0x02 byte starts the line
         g=$(tr -d '\r' <"$log.out" | sed -n 's/.*BENCH-GUEST //p' | head -n1)
         extra="init_ms=$(v init) overhead_kb=$(v overhead_kb) rss_kb=$(v rss_kb) guest_kb=$(v guest_kb) $g"
+        extra="$extra $(grep -E '^kvm_[a-z_]+=[0-9]+$' "$log.clock" | tr '\n' ' ')"
+        [ "$r" != 1 ] || sed -n "s/^kvm_error=/$name: $part $who: no exit counts: /p" "$log.clock"
         [ "$who" != ours ] ||
             extra="$extra marker_ms=$(sed -n 's/^vmm: boot marker 0x01 at \([0-9.]*\) ms/\1/p' "$log.err" | head -n1)"
         [ "$r" != 1 ] || sed -n 's/^big_map=/  big mapping: /p' "$log.clock" | sed "s/^/$name: $part $who:/"

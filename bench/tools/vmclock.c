@@ -5,7 +5,8 @@
  * the time is taken just before fork() and again as soon as poll() says the bytes
  * arrived on the pipe, so exec, dynamic linking and every set-up step are inside it.
  *
- *   vmclock [-p LABEL=TEXT]... [-k] [-t MS] [-w MS] [-m MIB] [-o FILE] [-e FILE] -- CMD ARG...
+ *   vmclock [-p LABEL=TEXT]... [-k] [-t MS] [-w MS] [-m MIB] [-x DIR] [-o FILE] [-e FILE] --
+ *           CMD ARG...
  *
  *   -p LABEL=TEXT  when TEXT first appears on the child's stdout or stderr, print
  *                  LABEL=<ms since the fork> (each stream is searched as a whole)
@@ -17,6 +18,12 @@
  *                  (mappings of MIB to MIB+16 MiB: guest RAM, padded at most for
  *                  alignment; no other mapping of a VMM has that size), overhead_kb (the
  *                  rest), and size and Rss of every mapping of 64 MiB or more
+ *   -x DIR         KVM's debugfs folder (/sys/kernel/debug/kvm): the moment every TEXT
+ *                  was seen, read the counters of the child's VM there (the folder
+ *                  PID-FD of the thread that created it) and print kvm_NAME=N for each
+ *                  exit counter in exit_counters[] that this kernel has; kvm_error=why
+ *                  when there is no such folder. The same counters, kept by KVM itself,
+ *                  for every VMM: how often each kind of exit happened until then.
  *   -o FILE, -e FILE  a copy of the child's stdout, stderr
  * Then status=N (exit status, or 128+signal). Exit status 0 when every TEXT was seen.
  */
@@ -31,6 +38,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <sys/wait.h>
 
 #define MAX_PATTERNS 8
@@ -52,6 +60,25 @@ struct stream {
 
 static struct timespec t0;
 
+/*
+ * KVM's per-VM sums of its vCPUs' counters (x86 names): every exit, then the kinds a boot
+ * has most of. Exits KVM handles itself count here as well as those it hands to the VMM.
+ */
+static const char *const exit_counters[] = {
+	"exits",
+	"io_exits",
+	"mmio_exits",
+	"halt_exits",
+	"irq_exits",
+	"irq_window_exits",
+	"nmi_window_exits",
+	"signal_exits",
+	"request_irq_exits",
+	"insn_emulation",
+	"hypercalls",
+	"irq_injections",
+};
+
 static double since_start(void)
 {
 	struct timespec now;
@@ -63,7 +90,7 @@ static double since_start(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: vmclock [-p LABEL=TEXT]... [-k] [-t MS] [-w MS] [-m MIB] "
-			"[-o FILE] [-e FILE] -- CMD ARG...\n");
+			"[-x DIR] [-o FILE] [-e FILE] -- CMD ARG...\n");
 	exit(2);
 }
 
@@ -102,6 +129,63 @@ static int measure(pid_t pid, uint64_t guest_bytes)
 	printf("rss_kb=%" PRIu64 "\nguest_kb=%" PRIu64 "\noverhead_kb=%" PRIu64 "\n", rss, guest,
 	       rss - guest);
 	return 0;
+}
+
+/* Is tid a thread of process pid? */
+static bool thread_of(pid_t pid, long tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%ld", (int)pid, tid);
+	return access(path, F_OK) == 0;
+}
+
+/* Print kvm_NAME=N for pid's VM from KVM's debugfs folder dir (see -x above). */
+static void kvm_counters(const char *dir, pid_t pid)
+{
+	char vm[256] = "", path[512], value[32];
+	unsigned int nread = 0;
+	struct dirent *e;
+	int err = 0;
+	DIR *d = opendir(dir);
+
+	if (!d) {
+		printf("kvm_error=%s: %s\n", dir, strerror(errno));
+		return;
+	}
+	/* the folder is named after the thread that created the VM, and its descriptor */
+	while ((e = readdir(d))) {
+		long tid;
+		int fd;
+
+		if (sscanf(e->d_name, "%ld-%d", &tid, &fd) == 2 && thread_of(pid, tid)) {
+			snprintf(vm, sizeof(vm), "%s", e->d_name);
+			break;
+		}
+	}
+	closedir(d);
+	if (!vm[0]) {
+		printf("kvm_error=no VM of process %d in %s\n", (int)pid, dir);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(exit_counters) / sizeof(exit_counters[0]); i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s/%s", dir, vm, exit_counters[i]);
+		f = fopen(path, "r");
+		if (!f) {
+			if (errno != ENOENT) /* ENOENT: not a counter of this kernel */
+				err = errno;
+			continue;
+		}
+		if (fgets(value, sizeof(value), f)) {
+			printf("kvm_%s=%s", exit_counters[i], value);
+			nread++;
+		}
+		fclose(f);
+	}
+	if (!nread)
+		printf("kvm_error=%s/%s: %s\n", dir, vm, err ? strerror(err) : "no counters");
 }
 
 static void take(struct stream *s, struct pattern *p, unsigned int np, double now)
@@ -147,11 +231,11 @@ int main(int argc, char **argv)
 	double limit = 60000, settle = 0, seen_at = -1;
 	uint64_t guest_mib = 0;
 	bool kill_when_done = false, measured = false, killed = false;
-	const char *out_copy = NULL, *err_copy = NULL;
+	const char *out_copy = NULL, *err_copy = NULL, *kvm_dir = NULL;
 	int pipes[2][2], opt, status = 0, code;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "+p:kt:w:m:o:e:")) != -1) {
+	while ((opt = getopt(argc, argv, "+p:kt:w:m:x:o:e:")) != -1) {
 		char *eq;
 
 		switch (opt) {
@@ -173,6 +257,9 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			guest_mib = strtoull(optarg, NULL, 0);
+			break;
+		case 'x':
+			kvm_dir = optarg;
 			break;
 		case 'o':
 			out_copy = optarg;
@@ -250,8 +337,11 @@ int main(int argc, char **argv)
 			if (fds[i].revents)
 				take(s, pat, np, now);
 		}
-		if (seen_at < 0 && all_seen(pat, np))
+		if (seen_at < 0 && all_seen(pat, np)) {
 			seen_at = now;
+			if (kvm_dir)
+				kvm_counters(kvm_dir, pid);
+		}
 	}
 	if (waitpid(pid, &status, WNOHANG) == 0) {
 		kill(-pid, SIGKILL);

@@ -68,23 +68,15 @@ fail:
 /* "blk " and %eax as 8 hex digits */
 print_count:
 	lea digits(%rip), %rdi
-	mov $8, %ecx
-1:	rol $4, %eax
-	mov %eax, %edx
-	and $0xf, %edx
-	movzbl hex(%rdx), %edx
-	mov %dl, (%rdi)
-	inc %rdi
-	dec %ecx
-	jnz 1b
+	call hex32
 	print msg
 	ret
 
 	define_puts
 	define_cfg
 	define_virtio
+	define_hex32
 
-hex:	.ascii "0123456789abcdef"
 msg:	.ascii "blk "
 digits:	.asciz "00000000\n"
 msg_fail:	.asciz "blkcount: FAIL: a read did not complete or read wrong data\n"

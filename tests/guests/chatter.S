@@ -13,18 +13,10 @@ _start:
 1:	inc %r12
 	mov %r12, %rax
 	lea digits(%rip), %rdi
-	mov $8, %ecx
-2:	rol $4, %eax		/* the top nibble first */
-	mov %eax, %edx
-	and $0xf, %edx
-	movzbl hex(%rdx), %edx
-	mov %dl, (%rdi)
-	inc %rdi
-	dec %ecx
-	jnz 2b
+	call hex32
 	print msg
 	jmp 1b
 	define_puts
-hex:	.ascii "0123456789abcdef"
+	define_hex32
 msg:	.ascii "line "
 digits:	.asciz "00000000\n"

@@ -16,15 +16,7 @@ _start:
 	jne broken
 	mov %r12, %rax
 	lea digits(%rip), %rdi
-	mov $8, %ecx
-2:	rol $4, %eax		/* the top nibble first */
-	mov %eax, %edx
-	and $0xf, %edx
-	movzbl hex(%rdx), %edx
-	mov %dl, (%rdi)
-	inc %rdi
-	dec %ecx
-	jnz 2b
+	call hex32
 	print msg
 	rdtsc
 	shl $32, %rdx
@@ -42,7 +34,7 @@ broken:
 	print bad
 	poweroff
 	define_puts
-hex:	.ascii "0123456789abcdef"
+	define_hex32
 msg:	.ascii "count "
 digits:	.asciz "00000000\n"
 bad:	.asciz "counter: memory and register disagree\n"

@@ -257,11 +257,15 @@ seam() {
 # lines FILE REGEX: how many lines of FILE match (0 while FILE does not exist yet: a VMM
 # started in the background opens its output a moment later)
 lines() { n=$(grep -c "$2" "$1" 2>/dev/null); echo "${n:-0}"; }
-# wait_counts FILE N: until FILE shows N or more counts (10 s at most)
-wait_counts() {
+# wait_lines FILE WORD N: until FILE shows N or more "WORD xxxxxxxx" lines (10 s at most)
+wait_lines() {
 	i=0
-	while [ $i -lt 100 ] && [ "$(lines "$1" '^count [0-9a-f]\{8\}$')" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+	while [ $i -lt 100 ] && [ "$(lines "$1" "^$2 [0-9a-f]\{8\}\$")" -lt "$3" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 }
+wait_counts() { wait_lines "$1" count "$2"; }
 snap=$tmp/snap
 mkdir -p "$snap"
 # left-over names that must neither block the snapshot (a FIFO) nor be written through
@@ -351,8 +355,7 @@ while [ $round -lt 8 ]; do
 	"$vmm" --restore "source_url=file://$csnap" --memory 16M --kvm-device "$kvm" \
 		</dev/null >"$tmp/c2" 2>"$tmp/c2.err" &
 	pid=$!
-	i=0
-	while [ $i -lt 100 ] && [ "$(lines "$tmp/c2" '^line ')" -lt 3 ]; do sleep 0.1; i=$((i + 1)); done
+	wait_lines "$tmp/c2" line 3
 	kill -9 $pid
 	wait $pid 2>/dev/null
 	cuts=$((cuts + $(cut_short "$tmp/c1")))
@@ -542,10 +545,7 @@ blk_run() {
 # blk_last FILE, blk_first FILE: the last or first N of "blk N", in decimal
 blk_last() { nth_count "$1" blk tail; }
 blk_first() { nth_count "$1" blk head; }
-blk_wait() {
-	i=0
-	while [ $i -lt 100 ] && [ "$(lines "$1" '^blk [0-9a-f]\{8\}$')" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
-}
+blk_wait() { wait_lines "$1" blk "$2"; }
 why=
 rm -rf "$snap" && mkdir -p "$snap"
 blk_run "$tmp/b1" --flat "$dir/blkcount.bin"

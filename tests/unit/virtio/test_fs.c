@@ -1151,7 +1151,8 @@ static int race_send(struct racer *r, uint32_t opcode, uint64_t nodeid, const vo
 
 	h.len = (uint32_t)len;
 	memcpy(r->req, &h, sizeof(h));
-	memcpy(r->req + sizeof(h), arg, alen);
+	if (alen)
+		memcpy(r->req + sizeof(h), arg, alen);
 	if (name)
 		memcpy(r->req + sizeof(h) + alen, name, strlen(name) + 1);
 	n = fs_server_handle(srv, r->b, &in, 1, &out, 1);

@@ -37,24 +37,38 @@ static struct fs_device *to_fs(struct virtio_device *vdev)
 
 /*
  * Take the next chain into w->chain, unless reset() has taken the ring back or another
- * worker found it broken: 1, 0 or -errno. The first pop of a round turns notifications
- * off; whoever finds the ring empty turns them back on (virtq_pop_or_rearm()), so a chain
- * that arrives meanwhile is taken by a worker still in its round or kicks a parked one.
+ * worker found it broken: 1, 0 or -errno. Notifications stay on while a request is
+ * served, and a chain already waiting behind this one wakes a parked worker: this worker
+ * may now wait in the host for long, and the next request must not wait with it. (A single
+ * worker would turn them off for its whole round and save the driver some kicks; here that
+ * would leave a chain that came meanwhile to whichever worker finishes first.)
  */
-static int queue_pop(struct fs_worker *w, struct virtq *vq, bool first)
+static int queue_pop(struct fs_worker *w, struct virtq *vq)
 {
 	struct fs_queue *q = w->q;
+	bool wake = false;
 	int r = 0;
 
 	pthread_mutex_lock(&q->ring_lock);
 	if (!__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE) && !q->broken) {
-		if (first)
-			virtq_set_notify(vq, false);
-		r = virtq_pop_or_rearm(vq, w->chain);
+		r = virtq_pop(vq, w->chain);
+		if (r >= 0) {
+			/* the driver kicks for the next chain it adds (event index: from here) */
+			virtq_set_notify(vq, true);
+			/* it may have added one before it saw that: look again */
+			if (r == 0 && virtq_has_work(vq)) {
+				r = virtq_pop(vq, w->chain);
+				if (r > 0)
+					virtq_set_notify(vq, true);
+			}
+			wake = r > 0 && virtq_has_work(vq);
+		}
 		if (r < 0)
 			q->broken = true;
 	}
 	pthread_mutex_unlock(&q->ring_lock);
+	if (wake)
+		eventfd_write(q->wake_fd, 1);
 	return r;
 }
 
@@ -87,13 +101,11 @@ static bool fs_queue_drain(struct fs_worker *w)
 	struct fs_device *f = q->fs;
 	struct virtq *vq = &f->vdev.queues[q->index];
 	struct virtq_chain *c = w->chain;
-	bool first = true;
 	int r = 0;
 
-	while ((r = queue_pop(w, vq, first)) > 0) {
+	while ((r = queue_pop(w, vq)) > 0) {
 		ssize_t n;
 
-		first = false;
 		__atomic_fetch_add(&q->requests, 1, __ATOMIC_RELAXED);
 		n = fs_server_handle(f->server, w->scratch, c->iov, c->nreadable,
 				     virtq_chain_writable(c), c->nwritable);
@@ -122,8 +134,9 @@ static bool fs_queue_drain(struct fs_worker *w)
 static void queue_serve(struct fs_worker *w)
 {
 	struct fs_queue *q = w->q;
-	struct pollfd pfd[2] = { { .fd = q->kick_fd, .events = POLLIN },
-				 { .fd = q->stop_fd, .events = POLLIN } };
+	struct pollfd pfd[3] = { { .fd = q->kick_fd, .events = POLLIN },
+				 { .fd = q->stop_fd, .events = POLLIN },
+				 { .fd = q->wake_fd, .events = POLLIN } };
 	bool ok = true, more = true; /* chains may have been queued before the start */
 	uint64_t v;
 
@@ -131,7 +144,7 @@ static void queue_serve(struct fs_worker *w)
 		if (more && ok)
 			ok = fs_queue_drain(w);
 		more = false;
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "vmm: %s: queue %u: poll: %s\n", q->fs->vdev.name, q->index,
@@ -140,11 +153,15 @@ static void queue_serve(struct fs_worker *w)
 		}
 		if (pfd[1].revents)
 			break; /* left readable: the queue's other workers see it too */
+		/* EAGAIN below: another worker took it; the ring is looked at anyway */
 		if (pfd[0].revents) {
-			if (read(q->kick_fd, &v, sizeof(v)) < 0) {
-				/* EAGAIN: another worker took it; the ring is looked at anyway */
-			} else {
+			if (read(q->kick_fd, &v, sizeof(v)) > 0)
 				__atomic_fetch_add(&q->kicks, 1, __ATOMIC_RELAXED);
+			more = true;
+		}
+		if (pfd[2].revents) {
+			if (read(q->wake_fd, &v, sizeof(v)) < 0) {
+				/* as above */
 			}
 			more = true;
 		}
@@ -178,6 +195,7 @@ static bool queue_fence(struct fs_worker *w)
 				"seccomp and its own checks alone\n");
 	fs_server_window(f->server, &fds.share_base, &fds.share_size);
 	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_EVENT, q->stop_fd);
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_EVENT, q->wake_fd);
 	w->fenced = !virtio_thread_fence(&f->vdev, VMM_SECCOMP_FS, &fds, "queue", q->index);
 	return w->fenced;
 }
@@ -250,8 +268,8 @@ static int fs_queue_start(struct virtio_device *vdev, unsigned int index, int ki
 		r = q->running || busy ? -EBUSY : -EINVAL;
 		goto out;
 	}
-	while (read(q->stop_fd, &v, sizeof(v)) > 0)
-		; /* a stop left over from the last reset */
+	while (read(q->stop_fd, &v, sizeof(v)) > 0 || read(q->wake_fd, &v, sizeof(v)) > 0)
+		; /* a stop left over from the last reset, a wake-up for the last driver's ring */
 	q->kick_fd = kick_fd;
 	q->broken = false; /* no worker is in the ring: nobody holds ring_lock */
 	__atomic_store_n(&q->stopping, false, __ATOMIC_RELEASE);
@@ -383,6 +401,7 @@ int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 	memset(f, 0, sizeof(*f));
 	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
 		f->queues[i].stop_fd = -1;
+		f->queues[i].wake_fd = -1;
 		f->queues[i].kick_fd = -1;
 	}
 	if (taglen == 0 || taglen > FS_TAG_MAX) {
@@ -415,7 +434,8 @@ int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 		q->first = i == 0 ? 0 : 1;
 		q->nworkers = i == 0 ? 1 : FS_REQ_WORKERS;
 		q->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (q->stop_fd < 0) {
+		q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (q->stop_fd < 0 || q->wake_fd < 0) {
 			snprintf(err, errlen, "%s: %s", o->dir, strerror(errno));
 			fs_device_destroy(f);
 			return -ENOMEM;
@@ -537,7 +557,9 @@ void fs_device_destroy(struct fs_device *f)
 
 		if (q->stop_fd >= 0)
 			close(q->stop_fd);
-		q->stop_fd = -1;
+		if (q->wake_fd >= 0)
+			close(q->wake_fd);
+		q->stop_fd = q->wake_fd = -1;
 	}
 	fs_server_destroy(f->server);
 	f->server = NULL;

@@ -19,8 +19,10 @@
  * request workers go on with the ring, and the hiprio worker's FORGETs never wait for a
  * request. A queue's ring_lock is held to take a chain, to give one back and to decide on
  * an interrupt, never while a request is served; chains are given back in the order
- * they finish, which virtio-fs allows. fs->lock orders the workers (start, park, reset,
- * quit) against queue_start() and reset(), which run on a vCPU.
+ * they finish, which virtio-fs allows. Driver notifications stay on while requests are
+ * served, so a chain that arrives while every awake worker waits in the host still wakes
+ * a parked one. fs->lock orders the workers (start, park, reset, quit) against
+ * queue_start() and reset(), which run on a vCPU.
  *
  * The file server's safety rules are in virtio/fs/fs_server.h.
  */
@@ -92,6 +94,7 @@ struct fs_queue {
 	unsigned int first, nworkers; /* its workers: fs->workers[first, first + nworkers) */
 	bool running;		      /* started by the driver and not reset since */
 	int stop_fd; /* written once by reset(): every worker of the queue sees it */
+	int wake_fd; /* a worker that takes a chain with more behind it wakes another */
 	int kick_fd;
 	bool stopping; /* atomic: reset() wants the threads to end */
 	/*

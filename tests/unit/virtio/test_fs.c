@@ -1809,10 +1809,11 @@ static void stall_end(struct stall *st)
 
 /*
  * A chain of segs (gpa, len; writable from the first with write set) at descriptor head of
- * queue qi, made available and kicked without waiting for its answer.
+ * queue qi, made available without waiting for its answer, and kicked as a driver would:
+ * only when the device has notifications on (and kick set).
  */
-static void post(int *kick, unsigned int qi, uint16_t head, const uint64_t (*segs)[3],
-		 unsigned int n)
+static void post_kick(int *kick, unsigned int qi, uint16_t head, const uint64_t (*segs)[3],
+		      unsigned int n, bool do_kick)
 {
 	uint64_t desc = 0x10000ull * (qi + 1);
 	struct vring_desc *t = gpa(desc, 16 * QSIZE);
@@ -1828,8 +1829,19 @@ static void post(int *kick, unsigned int qi, uint16_t head, const uint64_t (*seg
 					     htole16(flags), htole16((uint16_t)(head + i + 1)) };
 	}
 	av->ring[idx % QSIZE] = htole16(head);
-	__atomic_store_n(&av->idx, htole16((uint16_t)(idx + 1)), __ATOMIC_RELEASE);
-	ck_assert_int_eq(eventfd_write(kick[qi], 1), 0);
+	__atomic_store_n(&av->idx, htole16((uint16_t)(idx + 1)), __ATOMIC_SEQ_CST);
+	/* the driver's side of virtq_set_notify()'s barrier */
+	if (do_kick &&
+	    !(le16toh(__atomic_load_n(&((struct vring_used *)gpa(desc + 0x1000, 4))->flags,
+				      __ATOMIC_SEQ_CST)) &
+	      VRING_USED_F_NO_NOTIFY))
+		ck_assert_int_eq(eventfd_write(kick[qi], 1), 0);
+}
+
+static void post(int *kick, unsigned int qi, uint16_t head, const uint64_t (*segs)[3],
+		 unsigned int n)
+{
+	post_kick(kick, qi, head, segs, n, true);
 }
 
 static uint16_t used_idx(unsigned int qi)
@@ -1885,7 +1897,8 @@ static uint64_t ring_open(struct virtio_device *vdev, int *kick, uint16_t *used,
 #define STALL_REQ 0x2f0000ull /* the READ's request and its reply header */
 
 /* Queue a READ of fh whose data lands in the held-back page, at descriptor head. */
-static void post_stalled_read(int *kick, uint16_t head, uint64_t nodeid, uint64_t fh)
+static void post_stalled_read_kick(int *kick, uint16_t head, uint64_t nodeid, uint64_t fh,
+				   bool do_kick)
 {
 	struct fuse_read_in ri = { .fh = fh, .offset = 0, .size = 4096 };
 	const uint64_t segs[3][3] = { { STALL_REQ, 0, 0 },
@@ -1899,7 +1912,12 @@ static void post_stalled_read(int *kick, uint16_t head, uint64_t nodeid, uint64_
 	memcpy(gpa(STALL_REQ, q.len), q.buf, q.len);
 	memcpy(s0, segs, sizeof(s0));
 	s0[0][1] = q.len;
-	post(kick, 1, head, s0, 3);
+	post_kick(kick, 1, head, (const uint64_t(*)[3])s0, 3, do_kick);
+}
+
+static void post_stalled_read(int *kick, uint16_t head, uint64_t nodeid, uint64_t fh)
+{
+	post_stalled_read_kick(kick, head, nodeid, fh, true);
 }
 
 /*
@@ -1972,6 +1990,32 @@ START_TEST(test_waiting_request_does_not_stall_others)
 	ck_assert_uint_eq(id, 10);
 	ck_assert_uint_eq(len, 16 + 5);
 	ck_assert_int_eq(memcmp(gpa(STALL_GPA, 5), "hello", 5), 0);
+	used[1]++;
+
+	/*
+	 * Both at once behind one kick, the READ first: whichever worker takes the READ and
+	 * waits must leave the GETATTR to another.
+	 */
+	ck_assert(stall_begin(&st, STALL_GPA));
+	post_stalled_read_kick(kick, 10, hello, fh, false);
+	rq_start(FUSE_GETATTR, FUSE_ROOT_ID);
+	rq_put(&(struct fuse_getattr_in){ 0 }, sizeof(struct fuse_getattr_in));
+	((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len;
+	memcpy(gpa(0x200000, q.len), q.buf, q.len);
+	segs[0][0] = 0x200000, segs[0][1] = q.len, segs[0][2] = 0;
+	segs[1][0] = 0x201000, segs[1][1] = 4096, segs[1][2] = 1;
+	post(kick, 1, 20, (const uint64_t(*)[3])segs, 2);
+	stall_wait(&st);
+	ck_assert_msg(wait_used(1, (uint16_t)(used[1] + 1), 3000),
+		      "a GETATTR queued behind a READ waited for it");
+	used_elem(1, used[1], &id, &len);
+	ck_assert_uint_eq(id, 20);
+	used[1]++;
+	stall_end(&st);
+	ck_assert(wait_used(1, (uint16_t)(used[1] + 1), 5000));
+	used_elem(1, used[1], &id, &len);
+	ck_assert_uint_eq(id, 10);
+	ck_assert_uint_eq(len, 16 + 5);
 	used[1]++;
 	ck_assert_int_eq(__atomic_load_n(&needs_reset, __ATOMIC_SEQ_CST), 0);
 out:

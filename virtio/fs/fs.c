@@ -268,8 +268,9 @@ static int fs_queue_start(struct virtio_device *vdev, unsigned int index, int ki
 		r = q->running || busy ? -EBUSY : -EINVAL;
 		goto out;
 	}
-	while (read(q->stop_fd, &v, sizeof(v)) > 0 || read(q->wake_fd, &v, sizeof(v)) > 0)
-		; /* a stop left over from the last reset, a wake-up for the last driver's ring */
+	/* a wake-up left over is harmless (a worker looks at the ring once): not read here */
+	while (read(q->stop_fd, &v, sizeof(v)) > 0)
+		; /* a stop left over from the last reset */
 	q->kick_fd = kick_fd;
 	q->broken = false; /* no worker is in the ring: nobody holds ring_lock */
 	__atomic_store_n(&q->stopping, false, __ATOMIC_RELEASE);

@@ -2160,6 +2160,134 @@ START_TEST(test_workers_start_fenced)
 }
 END_TEST
 
+/* The kicks a transport would list for its device threads, as virtio-pci does. */
+static int fenced_kick[FS_NUM_QUEUES];
+
+static void t_seccomp_fds(struct virtio_device *v, struct vmm_seccomp_fds *fds)
+{
+	(void)v;
+	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
+		vmm_seccomp_fds_add(fds, VMM_SECCOMP_FD_EVENT, fenced_kick[i]);
+}
+
+static const struct virtio_transport_ops fenced_transport = {
+	.notify_queue = t_notify,
+	.needs_reset = t_needs_reset,
+	.seccomp_fds = t_seccomp_fds,
+};
+
+struct as_vcpu {
+	struct fs_device *f;
+	struct virtio_device *vdev;
+	int step; /* 1: start the queues; 3: reset; answered with the next number */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static void as_vcpu_step(struct as_vcpu *v, int from)
+{
+	pthread_mutex_lock(&v->lock);
+	v->step = from;
+	pthread_cond_broadcast(&v->cond);
+	while (v->step == from)
+		pthread_cond_wait(&v->cond, &v->lock);
+	pthread_mutex_unlock(&v->lock);
+}
+
+/* A thread under a vCPU's list: what a vCPU does to the device when the driver says so. */
+static void *as_vcpu_thread(void *arg)
+{
+	struct as_vcpu *v = arg;
+	struct vmm_seccomp_fds fds = { 0 };
+	char why[256];
+	int ok;
+
+	fs_seccomp_fds(v->f, &fds);
+	ok = vmm_seccomp_install(VMM_SECCOMP_VCPU, &fds, why, sizeof(why)) == 0;
+	pthread_mutex_lock(&v->lock);
+	for (;;) {
+		while (v->step != 1 && v->step != 3)
+			pthread_cond_wait(&v->cond, &v->lock);
+		if (!ok) {
+			v->step = -1;
+		} else if (v->step == 1) {
+			for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
+				if (v->vdev->ops->queue_start(v->vdev, i, fenced_kick[i]))
+					v->step = -1;
+			if (v->step == 1)
+				v->step = 2;
+		} else {
+			v->vdev->ops->reset(v->vdev);
+			v->step = 4;
+		}
+		pthread_cond_broadcast(&v->cond);
+	}
+	return NULL; /* never: a sanitizer's thread exit is not on the list */
+}
+
+/*
+ * The device under the VMM's seccomp lists: the workers serve under theirs (a chain with
+ * another behind it makes one wake a second), and a thread under a vCPU's starts and resets
+ * the queues. A call either list does not allow kills the test process.
+ */
+START_TEST(test_device_under_seccomp)
+{
+	struct fs_share_options o = { .readonly = false };
+	static struct fs_device *f; /* reachable: the workers outlive the test */
+	static struct as_vcpu v = { .lock = PTHREAD_MUTEX_INITIALIZER,
+				    .cond = PTHREAD_COND_INITIALIZER };
+	struct fuse_init_in in = { .major = 7, .minor = 38 };
+	struct virtio_device *vd;
+	uint16_t used[FS_NUM_QUEUES] = { 0 };
+	uint64_t segs[2][3];
+	pthread_t t;
+
+	f = calloc(1, sizeof(*f));
+	ck_assert_ptr_nonnull(f);
+	make_share();
+	snprintf(o.dir, sizeof(o.dir), "%s", share);
+	snprintf(o.tag, sizeof(o.tag), "hosttag");
+	ck_assert_int_eq(guest_mem_alloc(&mem, 4ull << 20), 0);
+	ck_assert_msg(fs_device_init(f, &vd, &o, &mem, err, sizeof(err)) == 0, "%s", err);
+	vd->transport = &fenced_transport;
+	vd->transport_irq_fd = -1;
+	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
+		fenced_kick[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		ck_assert_int_ge(fenced_kick[i], 0);
+		ring_setup(vd, i);
+	}
+	ck_assert_int_eq(vmm_seccomp_init(VMM_SECCOMP_ON, NULL), 0);
+	ck_assert_msg(fs_device_start(f, err, sizeof(err)) == 0, "%s", err);
+	v.f = f;
+	v.vdev = vd;
+	ck_assert_int_eq(pthread_create(&t, NULL, as_vcpu_thread, &v), 0);
+	as_vcpu_step(&v, 1);
+	ck_assert_int_eq(v.step, 2);
+	rq_start(FUSE_INIT, 0);
+	rq_put(&in, sizeof(in));
+	((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len;
+	ring_request(vd, fenced_kick, 1, q.buf, (uint32_t)q.len, 4096, &used[1]);
+	ck_assert_int_eq(((struct fuse_out_header *)reply)->error, 0);
+	/* two GETATTRs behind one kick */
+	rq_start(FUSE_GETATTR, FUSE_ROOT_ID);
+	rq_put(&(struct fuse_getattr_in){ 0 }, sizeof(struct fuse_getattr_in));
+	((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len;
+	for (unsigned int k = 0; k < 2; k++) {
+		memcpy(gpa(0x200000 + 0x2000 * k, q.len), q.buf, q.len);
+		segs[0][0] = 0x200000 + 0x2000 * k, segs[0][1] = q.len, segs[0][2] = 0;
+		segs[1][0] = 0x201000 + 0x2000 * k, segs[1][1] = 4096, segs[1][2] = 1;
+		post_kick(fenced_kick, 1, (uint16_t)(20 + 2 * k), (const uint64_t(*)[3])segs, 2,
+			  k == 1);
+	}
+	ck_assert(wait_used(1, (uint16_t)(used[1] + 2), 5000));
+	as_vcpu_step(&v, 3);
+	ck_assert_int_eq(v.step, 4);
+	ck_assert_int_eq(__atomic_load_n(&needs_reset, __ATOMIC_SEQ_CST), 0);
+	/* not destroyed, as above: the forked test process ends with its workers parked */
+	rm_tree(base);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("virtio-fs");
@@ -2184,6 +2312,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_concurrent_lookup_forget);
 	tcase_add_test(tc, test_device_over_virtqueues);
 	tcase_add_test(tc, test_workers_start_fenced);
+	tcase_add_test(tc, test_device_under_seccomp);
 	tcase_add_test(tc, test_nodes_are_bounded);
 	tcase_add_test(tc, test_landlock_confines_the_worker);
 	tcase_add_test(tc, test_landlock_readonly_share);

@@ -1939,7 +1939,7 @@ START_TEST(test_waiting_request_does_not_stall_others)
 	fh = ring_open(vdev, kick, used, "hello.txt", &hello);
 	if (!stall_begin(&st, STALL_GPA)) {
 		fprintf(stderr,
-			"userfaultfd: %s: cannot hold a request inside the server; "
+			"SKIP: userfaultfd: %s: cannot hold a request inside the server; "
 			"not tested\n",
 			strerror(errno));
 		goto out;
@@ -2049,7 +2049,8 @@ START_TEST(test_stuck_worker_bounds_reset_and_teardown)
 	/* reset */
 	fh = ring_open(vdev, kick, used, "hello.txt", &node);
 	if (!stall_begin(&st, STALL_GPA)) {
-		fprintf(stderr, "userfaultfd: %s: cannot hold a worker in the host; not tested\n",
+		fprintf(stderr,
+			"SKIP: userfaultfd: %s: cannot hold a worker in the host; not tested\n",
 			strerror(errno));
 		fs_device_destroy(f);
 		goto out;

@@ -181,7 +181,7 @@ qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator 
             return sprintf("%.2f", x / y)
         }
         BEGIN {
-            nc = split("find_n stat_files stat_bytes git_files git_lines dd_bytes", counts, " ")
+            nc = split("find_n stat_files stat_bytes git_files git_lines dd_mib", counts, " ")
         }
         {
             delete f
@@ -207,7 +207,7 @@ qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator 
             n[w]++
         }
         END {
-            nv = split("host " vmms, who, " ")
+            nv = split("host," vmms, who, ",")
             head = sprintf("%-11s", "ms")
             for (i = 1; i <= nv; i++) head = head sprintf(" %-22s", who[i])
             head = head "  9p/auto  loose/always  auto/host  always/host"

@@ -13,7 +13,7 @@
 #   BENCH find_n=N          lines find printed (every directory and file)
 #   BENCH stat_files=N BENCH stat_bytes=N   what fstree stat counted
 #   BENCH git_files=N       files in the index; BENCH git_lines=N  lines of status
-#   BENCH dd_bytes=N        bytes dd copied
+#   BENCH dd_mib=N          MiB dd copied (its records of bs=1M)
 # The counts are of the cold run; a warm run that counts otherwise says BENCH error=...
 #   find    find ROOT/tree (busybox: lstat of each entry), output to a file
 #   stat    fstree stat ROOT/tree: lstat of every entry by its full path, one process
@@ -41,7 +41,9 @@ fs_count() {
     find) echo "find_n=$(wc -l <"$2" | tr -d ' ')" ;;
     stat) awk '/^files=/ { split($0, a, /[ =]/); print "stat_files=" a[2]; print "stat_bytes=" a[6] }' "$2" ;;
     git) echo "git_lines=$(wc -l <"$2" | tr -d ' ')" ;;
-    dd) echo "dd_bytes=$(sed -n 's/^\([0-9][0-9]*\) bytes .*/\1/p' "$2" | head -n1)" ;;
+    # busybox dd says only "FULL+PARTIAL records out"; a partial record would be a
+    # short file: counted as a whole MiB more, so that it shows as unequal
+    dd) sed -n 's/^\([0-9]*\)+\([0-9]*\) records out$/\1 \2/p' "$2" | awk '{ print "dd_mib=" $1 + ($2 > 0) }' ;;
     esac
 }
 

@@ -14,6 +14,7 @@
 # generic kernel /guest/fs/vmlinuz) runs them on the same directory shared as
 #   ours-auto    /vmm ... --share /bench-fs:benchfs,cache=auto     mount -t virtiofs
 #   ours-always  /vmm ... --share /bench-fs:benchfs,cache=always   mount -t virtiofs
+#   ours-never   /vmm ... --share /bench-fs:benchfs,cache=never    mount -t virtiofs
 #   9p           qemu-system-x86_64 -accel kvm -cpu host -M q35 ... -fsdev
 #                local,path=/bench-fs,security_model=none -device virtio-9p-pci:
 #                mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000
@@ -32,8 +33,8 @@
 # Env (host-init.sh): VMM LOG_DIR HARNESS_TIMEOUT (seconds per VM run) HARNESS_VERBOSE.
 name=bench-fs
 limit=${HARNESS_TIMEOUT:-600}
-rounds=3 cpus=1 memory=512 vmms=ours-auto,9p,ours-always,9p-loose work=find,stat,git,dd
-dirs=500 files=100 repo_dirs=30 big_mib=256 tmpfs_mib=1024
+rounds=3 cpus=1 memory=512 vmms=ours-auto,9p,ours-always,9p-loose,ours-never work=find,stat,git,dd
+dirs=20 files=100 repo_dirs=10 big_mib=256 tmpfs_mib=1024
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
     bench.rounds=*) rounds=${arg#bench.rounds=} ;;
@@ -212,7 +213,7 @@ while [ "$r" -le "$rounds" ]; do
                 peer_why="QEMU failed in round 1 (log above)"
             fi
             ;;
-        *) echo "$name: unknown VMM $who (ours-auto, ours-always, ours-never, 9p, 9p-loose)" ;;
+        *) echo "$name: unknown VMM $who (ours-auto, ours-always, ours-never, 9p, 9p-loose, 9p-mmap, 9p-fscache)" ;;
         esac
     done
     r=$((r + 1))

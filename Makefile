@@ -307,8 +307,8 @@ bench: deps
 	bench/run.sh
 
 # What bench/vm.sh puts into L1 besides the VMM: the timing tool and the benchmark guests,
-# (bench/fs.sh: the tree tool fstree),
-# ours flat 64-bit binaries, the peers' (peer-*.bin) 64 KiB real-mode images.
+# ours flat 64-bit binaries, the peers' (peer-*.bin) 64 KiB real-mode images; and fstree,
+# the tree builder and timer of bench/fs.sh.
 BENCH_GUESTS := startup exit_pio exit_mmio exit_notify
 BENCH_PEER_GUESTS := startup exit_pio exit_mmio
 bench-tools: $(BUILD)/bench/vmclock $(BUILD)/bench/fstree $(BENCH_GUESTS:%=$(BUILD)/bench/guests/%.bin) \

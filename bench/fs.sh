@@ -132,6 +132,7 @@ append="$append bench.vmms=$vmms bench.work=$work bench.dirs=$dirs bench.files=$
 append="$append bench.repo_dirs=$repo_dirs bench.big_mib=$big_mib bench.tmpfs_mib=$tmpfs_mib"
 echo "bench fs: L1 = QEMU TCG, -cpu max,+svm,+npt, $smp vCPU(s), ${l1_memory}M; L2: $generic_version, $cpus vCPU(s), $memory MiB; $rounds rounds of host,$vmms; $work"
 echo "bench fs: serial log: ${log#"$top"/}"
+# shellcheck disable=SC2119 # no QEMU arguments beyond the usual
 bench_l1
 wall=$(awk "BEGIN { printf \"%.0f\", $end - $start }")
 

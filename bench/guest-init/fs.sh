@@ -11,12 +11,14 @@
 # Debian's generic kernel boots it (the cloud kernel has no 9p); git with its libraries
 # and the static fstree are in the image (bench/fs.sh puts them there).
 # harness-modules: virtio_pci virtiofs 9pnet_virtio 9p
+# shellcheck source=../../tests/harness/guest-prologue.sh
 . /lib/harness/prologue.sh # boot marker, busybox applets, /dev /proc /sys
 mkdir -p /tmp /mnt/fs
 mount -t tmpfs tmpfs /tmp
 export HOME=/tmp TMPDIR=/tmp
 
 fs=virtiofs tag=benchfs p9cache='' work=find,stat,git,dd
+# shellcheck disable=SC2013 # the command line is words
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
     bench.fs=*) fs=${arg#bench.fs=} ;;
@@ -33,6 +35,7 @@ finish() {
     exit 1
 }
 
+# shellcheck disable=SC2013 # one module name a line
 for m in $(cat /lib/modules/load-order); do
     msg=$(insmod "/lib/modules/$m.ko" 2>&1) || echo "BENCH error=insmod $m: $msg"
 done

@@ -35,6 +35,7 @@ name=bench-fs
 limit=${HARNESS_TIMEOUT:-600}
 rounds=3 cpus=1 memory=512 vmms=ours-auto,9p,ours-always,9p-loose,ours-never work=find,stat,git,dd
 dirs=20 files=100 repo_dirs=10 big_mib=256 tmpfs_mib=1024
+# shellcheck disable=SC2013 # the command line is words
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
     bench.rounds=*) rounds=${arg#bench.rounds=} ;;

@@ -28,8 +28,8 @@
 # Env: BENCH_FS_ROUNDS (default 3), BENCH_FS_VMMS (which, in that order, of ours-auto,
 #   ours-always, ours-never, 9p, 9p-loose; default all five), BENCH_FS_WORK (of
 #   find,stat,git,dd; default all), BENCH_FS_DIRS x BENCH_FS_FILES (the tree; default
-#   20 x 100: nested, QEMU's 9p takes some 16 ms per entry of a find, so the 500 x 100
-#   of a real machine would keep one 9p run busy for hours), BENCH_FS_REPO_DIRS (the
+#   20 x 100: nested, QEMU's 9p takes 6 to 21 ms per entry of a find, so 500 x 100
+#   would keep one 9p boot busy for most of an hour or more), BENCH_FS_REPO_DIRS (the
 #   git checkout, x 100 files; default 10), BENCH_FS_BIG_MIB
 #   (the file dd reads; default 256), BENCH_CPUS (L2 vCPUs, default 1), BENCH_MEMORY
 #   (L2 MiB, default 512), BENCH_FS_L1_MEMORY (L1 MiB, default 3072), BENCH_VM_TIMEOUT

@@ -307,12 +307,16 @@ bench: deps
 	bench/run.sh
 
 # What bench/vm.sh puts into L1 besides the VMM: the timing tool and the benchmark guests,
-# ours flat 64-bit binaries, the peers' (peer-*.bin) 64 KiB real-mode images.
+# ours flat 64-bit binaries, the peers' (peer-*.bin) 64 KiB real-mode images; and fstree,
+# the tree builder and timer of bench/fs.sh.
 BENCH_GUESTS := startup exit_pio exit_mmio exit_notify
 BENCH_PEER_GUESTS := startup exit_pio exit_mmio
-bench-tools: $(BUILD)/bench/vmclock $(BENCH_GUESTS:%=$(BUILD)/bench/guests/%.bin) \
+bench-tools: $(BUILD)/bench/vmclock $(BUILD)/bench/fstree $(BENCH_GUESTS:%=$(BUILD)/bench/guests/%.bin) \
 	$(BENCH_PEER_GUESTS:%=$(BUILD)/bench/guests/peer-%.bin)
 $(BUILD)/bench/vmclock: bench/tools/vmclock.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -o $@ $<
+$(BUILD)/bench/fstree: bench/tools/fstree.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -static -o $@ $<
 $(BUILD)/bench/guests/peer-%.bin: bench/guests/peer16.S bench/guests/bench.inc

@@ -13,7 +13,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-all=(disk net vm run-cmd snapshot arm64)
+all=(disk net vm run-cmd snapshot fs arm64)
 
 opts=()
 names=()

@@ -173,7 +173,8 @@ int fs_op_create(struct fs_req *r)
 int fs_op_read(struct fs_req *r)
 {
 	const struct fuse_read_in *in;
-	struct iovec v[64];
+	/* a segment per guest page: 1 MiB of page cache or of a direct-I/O buffer is 256 */
+	struct iovec v[VIRTQ_MAX_SEGMENTS];
 	struct fs_handle *h;
 	size_t size;
 	int err;
@@ -188,7 +189,7 @@ int fs_op_read(struct fs_req *r)
 	size = in->size < FS_MAX_WRITE ? in->size : FS_MAX_WRITE;
 	if (size > r->wr_bytes - sizeof(struct fuse_out_header))
 		size = r->wr_bytes - sizeof(struct fuse_out_header);
-	n = iov_slice(r->wr, r->nwr, sizeof(struct fuse_out_header), size, v, 64);
+	n = iov_slice(r->wr, r->nwr, sizeof(struct fuse_out_header), size, v, VIRTQ_MAX_SEGMENTS);
 	if (n < 0)
 		return -EINVAL;
 	got = n ? preadv(h->fd, v, n, (off_t)in->offset) : 0;

@@ -746,6 +746,51 @@ START_TEST(test_create_write_read)
 }
 END_TEST
 
+/*
+ * A READ of the guest's page cache or of a direct-I/O buffer comes with one writable
+ * segment per page: 1 MiB (max_read) is 256 segments after the reply header, and every
+ * one must be filled.
+ */
+START_TEST(test_read_into_one_segment_per_page)
+{
+	enum { PAGES = 256, PAGE = 4096 };
+	static uint8_t data[PAGES * PAGE], got[PAGES * PAGE];
+	struct fuse_read_in in = { .size = sizeof(got) };
+	struct iovec rd, wr[1 + PAGES];
+	struct fuse_out_header h;
+	char path[PATH_MAX];
+	uint64_t nodeid;
+	ssize_t n;
+	int fd;
+
+	start(false);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + i / PAGE);
+	snprintf(path, sizeof(path), "%s/big", share);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, sizeof(data)), (ssize_t)sizeof(data));
+	close(fd);
+	nodeid = node(FUSE_ROOT_ID, "big");
+	ck_assert_int_eq(open_node(nodeid, O_RDONLY, &in.fh), 0);
+
+	rq_start(FUSE_READ, nodeid);
+	rq_put(&in, sizeof(in));
+	((struct fuse_in_header *)q.buf)->len = (uint32_t)q.len;
+	rd = (struct iovec){ q.buf, q.len };
+	wr[0] = (struct iovec){ &h, sizeof(h) };
+	for (unsigned int i = 0; i < PAGES; i++)
+		wr[1 + i] = (struct iovec){ got + (size_t)i * PAGE, PAGE };
+	n = fs_server_handle(srv, sc(), &rd, 1, wr, 1 + PAGES);
+	ck_assert_int_eq(n, (ssize_t)(sizeof(h) + sizeof(got)));
+	ck_assert_int_eq(h.error, 0);
+	ck_assert_uint_eq(h.len, sizeof(h) + sizeof(got));
+	ck_assert(!memcmp(got, data, sizeof(data)));
+	ck_assert_int_eq(release(nodeid, in.fh, false), 0);
+	teardown();
+}
+END_TEST
+
 START_TEST(test_write_lengths)
 {
 	struct fuse_entry_out e;
@@ -2304,6 +2349,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_symlink_outside_is_never_followed);
 	tcase_add_test(tc, test_create_write_read);
 	tcase_add_test(tc, test_write_lengths);
+	tcase_add_test(tc, test_read_into_one_segment_per_page);
 	tcase_add_test(tc, test_directory_ops);
 	tcase_add_test(tc, test_readdir_continues);
 	tcase_add_test(tc, test_statfs_access_xattr);

@@ -330,6 +330,7 @@ int fs_op_opendir(struct fs_req *r)
 		return (int)fh;
 	out = fs_out_buf(r, sizeof(*out));
 	out->fh = (uint64_t)fh;
+	out->open_flags = r->s->dir_flags;
 	return 0;
 }
 

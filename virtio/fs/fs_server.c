@@ -373,14 +373,22 @@ void fs_server_set_cache(struct fs_server *s, enum fs_cache cache)
 	case FS_CACHE_NEVER:
 		s->timeout_s = 0;
 		s->open_flags = FOPEN_DIRECT_IO;
+		s->dir_flags = 0;
 		break;
 	case FS_CACHE_ALWAYS:
 		s->timeout_s = FS_TIMEOUT_ALWAYS_S;
 		s->open_flags = FOPEN_KEEP_CACHE;
+		/*
+		 * The guest keeps a directory's listing across opens too, as it keeps names and
+		 * attributes: without this a warm `find` asks again for every directory it
+		 * lists. The guest drops the listing when it sees the directory's mtime change.
+		 */
+		s->dir_flags = FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR;
 		break;
 	default:
 		s->timeout_s = FS_TIMEOUT_S;
 		s->open_flags = 0;
+		s->dir_flags = 0;
 		break;
 	}
 }

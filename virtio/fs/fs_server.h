@@ -49,8 +49,9 @@ struct fs_server;
  *   auto    names and attributes for 1 s, file data until the file changes size or mtime;
  *   never   nothing: every lookup and stat asks us, and file I/O bypasses the guest's page
  *           cache (direct I/O), for a directory that the host changes under the guest;
- *   always  names and attributes for a day and file data across opens, for a directory
- *           that only this guest changes (or nobody: a read-only root).
+ *   always  names and attributes for a day, file data and directory listings across
+ *           opens, for a directory that only this guest changes (or nobody: a read-only
+ *           root).
  */
 enum fs_cache {
 	FS_CACHE_AUTO,

@@ -100,6 +100,7 @@ struct fs_server {
 	bool readonly;
 	uint32_t timeout_s;   /* entry_valid and attr_valid of every reply (cache=) */
 	uint32_t open_flags;  /* FOPEN_* of every OPEN and CREATE reply (cache=) */
+	uint32_t dir_flags;   /* FOPEN_* of every OPENDIR reply (cache=) */
 	pthread_mutex_t lock; /* everything below (see the threading note above) */
 	bool initialized;     /* FUSE_INIT answered; read without the lock as an atomic */
 	uint32_t minor;	      /* negotiated protocol minor */

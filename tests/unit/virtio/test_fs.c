@@ -426,17 +426,17 @@ END_TEST
 /* ------------------------------------------------------------------------------------ */
 /* LOOKUP, FORGET, node IDs */
 
-/* cache=: what the guest is told it may keep, in LOOKUP, GETATTR, OPEN and CREATE. */
+/* cache=: what the guest is told it may keep, in LOOKUP, GETATTR, OPEN, CREATE, OPENDIR. */
 START_TEST(test_cache_modes)
 {
 	static const struct {
 		enum fs_cache cache;
 		uint64_t valid;
-		uint32_t open_flags;
+		uint32_t open_flags, dir_flags;
 	} modes[] = {
-		{ FS_CACHE_AUTO, 1, 0 },
-		{ FS_CACHE_NEVER, 0, FOPEN_DIRECT_IO },
-		{ FS_CACHE_ALWAYS, 86400, FOPEN_KEEP_CACHE },
+		{ FS_CACHE_AUTO, 1, 0, 0 },
+		{ FS_CACHE_NEVER, 0, FOPEN_DIRECT_IO, 0 },
+		{ FS_CACHE_ALWAYS, 86400, FOPEN_KEEP_CACHE, FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR },
 	};
 
 	for (unsigned int i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
@@ -472,6 +472,11 @@ START_TEST(test_cache_modes)
 		o = (const struct fuse_open_out *)((uint8_t *)payload() +
 						   sizeof(struct fuse_entry_out));
 		ck_assert_uint_eq(o->open_flags, modes[i].open_flags);
+		rq_start(FUSE_OPENDIR, FUSE_ROOT_ID);
+		rq_put(&oin, sizeof(oin));
+		ck_assert_int_eq(rq_send(), 0);
+		ck_assert_uint_eq(((struct fuse_open_out *)payload())->open_flags,
+				  modes[i].dir_flags);
 		teardown();
 	}
 }

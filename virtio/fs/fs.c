@@ -632,6 +632,15 @@ static void fs_kind_seccomp_fds(const struct virtio_slot *slot, struct vmm_secco
 	fs_seccomp_fds(slot->state, fds);
 }
 
+static void fs_kind_queue_counters(const struct virtio_slot *slot, unsigned int q, uint64_t *kicks,
+				   uint64_t *requests)
+{
+	const struct fs_device *f = slot->state;
+
+	*kicks = virtio_report_load(&f->queues[q].kicks);
+	*requests = virtio_report_load(&f->queues[q].requests);
+}
+
 const struct virtio_kind virtio_fs_kind = {
 	.name = "virtio-fs",
 	.noun = "share",
@@ -641,6 +650,7 @@ const struct virtio_kind virtio_fs_kind = {
 	.stop = fs_kind_stop,
 	.destroy = fs_kind_destroy,
 	.seccomp_fds = fs_kind_seccomp_fds,
+	.queue_counters = fs_kind_queue_counters,
 	.save = NULL, /* snapshots: no state of its own beyond the transport's */
 	.restore = NULL,
 };

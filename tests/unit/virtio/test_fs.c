@@ -30,6 +30,7 @@
 
 #include "check_main.h"
 #include "virtio/fs/fs.h"
+#include "virtio/registry.h"
 #include "vmm/seccomp.h"
 
 #define SECRET "the host's own file, outside the share\n"
@@ -1943,6 +1944,34 @@ static uint64_t ring_open(struct virtio_device *vdev, int *kick, uint16_t *used,
 	return ((struct fuse_open_out *)payload())->fh;
 }
 
+/* --stats counts a share's requests and kicks per queue, as it does a disk's. */
+START_TEST(test_stats_count_requests)
+{
+	struct virtio_device *vdev;
+	int kick[FS_NUM_QUEUES];
+	uint16_t used[FS_NUM_QUEUES];
+	struct fs_device *f = device_up(&vdev, kick, used);
+	struct virtio_slot slot = { .kind = &virtio_fs_kind, .state = f };
+	uint64_t kicks0, requests0, kicks, requests, nodeid;
+
+	ck_assert_ptr_nonnull(virtio_fs_kind.queue_counters);
+	virtio_fs_kind.queue_counters(&slot, 1, &kicks0, &requests0);
+	ck_assert_uint_ge(requests0, 1); /* device_up's FUSE_INIT */
+	ring_open(vdev, kick, used, "hello.txt", &nodeid);
+	virtio_fs_kind.queue_counters(&slot, 1, &kicks, &requests);
+	ck_assert_uint_eq(requests, requests0 + 2);
+	ck_assert_uint_gt(kicks, kicks0);
+	virtio_fs_kind.queue_counters(&slot, 0, &kicks, &requests);
+	ck_assert_uint_eq(requests, 0);
+	fs_device_destroy(f);
+	free(f);
+	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
+		close(kick[i]);
+	guest_mem_free(&mem);
+	rm_tree(base);
+}
+END_TEST
+
 #define STALL_GPA 0x300000ull /* the held-back page */
 #define STALL_REQ 0x2f0000ull /* the READ's request and its reply header */
 
@@ -2355,6 +2384,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_create_write_read);
 	tcase_add_test(tc, test_write_lengths);
 	tcase_add_test(tc, test_read_into_one_segment_per_page);
+	tcase_add_test(tc, test_stats_count_requests);
 	tcase_add_test(tc, test_directory_ops);
 	tcase_add_test(tc, test_readdir_continues);
 	tcase_add_test(tc, test_statfs_access_xattr);

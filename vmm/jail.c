@@ -371,7 +371,7 @@ void jail_limits(const struct vmm_options *opts, const long long *disk_size,
 	}
 	for (unsigned int i = 0; i < opts->nshares; i++)
 		writable_share |= !opts->shares[i].readonly;
-	threads += opts->nshares * (unsigned long long)FS_NUM_QUEUES;
+	threads += opts->nshares * (unsigned long long)FS_WORKERS;
 	/* --rng: its worker, its stop and kick eventfds and irqfds */
 	threads += opts->nrngs;
 	fds += 4ull * opts->nrngs;

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -368,6 +369,12 @@ int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds
 				 seccomp_roles[role].name, strerror(-ret));
 	}
 	seccomp_release(ctx);
+	/*
+	 * Building the filter touched heap pages that nothing uses again; give back those the
+	 * allocator can, or they stay resident for the life of the VM. madvise and brk are on
+	 * every list, so this works after the load too.
+	 */
+	malloc_trim(0);
 	return ret;
 }
 
@@ -404,9 +411,10 @@ static unsigned int thread_count(void)
 	if (len <= 0)
 		return 0;
 	buf[len] = '\0';
+	/* strtoul, not sscanf: sscanf alone brought 100 KiB of the C library into the binary */
 	p = strstr(buf, "\nThreads:");
-	if (p && sscanf(p, "\nThreads: %u", &n) != 1)
-		n = 0;
+	if (p)
+		n = (unsigned int)strtoul(p + strlen("\nThreads:"), NULL, 10);
 	return n;
 }
 

@@ -49,6 +49,7 @@ static void check(bool ok)
 #ifndef FS_FUZZ_MAKE_SEEDS
 
 static char base[256], share[300], secret[300];
+static struct fs_scratch *scratch; /* one, for the whole run: the server's callers own theirs */
 
 static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
@@ -137,6 +138,8 @@ static void setup_once(void)
 	check(mkdtemp(base) != NULL);
 	snprintf(share, sizeof(share), "%s/share", base);
 	snprintf(secret, sizeof(secret), "%s/secret", base);
+	scratch = fs_scratch_create();
+	check(scratch != NULL);
 }
 
 static uint16_t le16(const uint8_t *p)
@@ -198,7 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			out[1] = (struct iovec){ o2, osplit };
 			nout = 2;
 		}
-		n = fs_server_handle(s, in, nin, out, nout);
+		n = fs_server_handle(s, scratch, in, nin, out, nout);
 		check(n >= -1 && n <= (ssize_t)out_size);
 		if (n == -1)
 			check(out_size < sizeof(struct fuse_out_header));

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * virtio-fs (VIRTIO 1.2 section 5.11): the device. Two queues (hiprio for FORGET, one for
- * requests), a worker thread each, and the transport glue; each chain goes to the FUSE
- * server (virtio/fs/fs_server.c) and its answer back into the ring.
+ * requests), one worker thread for hiprio and FS_REQ_WORKERS for requests, and the
+ * transport glue; each chain goes to the FUSE server (virtio/fs/fs_server.c) and its
+ * answer back into the ring, in the order the answers are ready.
  */
 #include "virtio/fs/fs.h"
 #include "virtio/registry.h"
@@ -34,50 +35,80 @@ static struct fs_device *to_fs(struct virtio_device *vdev)
 	return vdev->priv;
 }
 
-/* Take the next chain, unless reset() has taken the ring back: 1, 0 or -errno. */
-static int queue_pop(struct fs_queue *q, struct virtq *vq)
+/*
+ * Take the next chain into w->chain, unless reset() has taken the ring back or another
+ * worker found it broken: 1, 0 or -errno. Notifications stay on while a request is
+ * served, and a chain already waiting behind this one wakes a parked worker: this worker
+ * may now wait in the host for long, and the next request must not wait with it. (A single
+ * worker would turn them off for its whole round and save the driver some kicks; here that
+ * would leave a chain that came meanwhile to whichever worker finishes first.)
+ */
+static int queue_pop(struct fs_worker *w, struct virtq *vq)
 {
+	struct fs_queue *q = w->q;
+	bool wake = false;
 	int r = 0;
 
 	pthread_mutex_lock(&q->ring_lock);
-	if (!__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
-		r = virtq_pop_or_rearm(vq, q->chain);
+	if (!__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE) && !q->broken) {
+		r = virtq_pop(vq, w->chain);
+		if (r >= 0) {
+			/* the driver kicks for the next chain it adds (event index: from here) */
+			virtq_set_notify(vq, true);
+			/* it may have added one before it saw that: look again */
+			if (r == 0 && virtq_has_work(vq)) {
+				r = virtq_pop(vq, w->chain);
+				if (r > 0)
+					virtq_set_notify(vq, true);
+			}
+			wake = r > 0 && virtq_has_work(vq);
+		}
+		if (r < 0)
+			q->broken = true;
+	}
 	pthread_mutex_unlock(&q->ring_lock);
+	if (wake)
+		eventfd_write(q->wake_fd, 1);
 	return r;
 }
 
-/* Give the chain back, unless reset() has taken the ring meanwhile: its answer is lost. */
-static bool queue_push(struct fs_queue *q, struct virtq *vq, uint32_t len)
+/*
+ * Give the chain back, unless reset() has taken the ring meanwhile (its answer is lost).
+ * Each answer is signalled on its own: the next chain this worker takes may wait in the
+ * host for long, and this answer must not wait with it.
+ */
+static bool queue_push(struct fs_worker *w, struct virtq *vq, uint32_t len)
 {
-	bool done = false;
+	struct fs_queue *q = w->q;
+	bool done = false, irq = false;
 
 	pthread_mutex_lock(&q->ring_lock);
 	if (!__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE)) {
-		virtq_push(vq, q->chain->head, len);
+		virtq_push(vq, w->chain->head, len);
+		irq = virtq_needs_interrupt(vq);
 		done = true;
 	}
 	pthread_mutex_unlock(&q->ring_lock);
+	if (irq)
+		virtio_notify_queue(&q->fs->vdev, q->index);
 	return done;
 }
 
 /* Serve everything available; false once the ring is broken. */
-static bool fs_queue_drain(struct fs_queue *q)
+static bool fs_queue_drain(struct fs_worker *w)
 {
+	struct fs_queue *q = w->q;
 	struct fs_device *f = q->fs;
 	struct virtq *vq = &f->vdev.queues[q->index];
-	struct virtq_chain *c = q->chain;
-	bool pushed = false, ok = true;
+	struct virtq_chain *c = w->chain;
 	int r = 0;
 
-	virtq_set_notify(vq, false);
-	while ((r = queue_pop(q, vq)) > 0) {
+	while ((r = queue_pop(w, vq)) > 0) {
 		ssize_t n;
 
 		__atomic_fetch_add(&q->requests, 1, __ATOMIC_RELAXED);
-		pthread_mutex_lock(&f->server_lock);
-		n = fs_server_handle(f->server, c->iov, c->nreadable, virtq_chain_writable(c),
-				     c->nwritable);
-		pthread_mutex_unlock(&f->server_lock);
+		n = fs_server_handle(f->server, w->scratch, c->iov, c->nreadable,
+				     virtq_chain_writable(c), c->nwritable);
 		if (n < 0) {
 			/* no room for even a reply header: answer with nothing */
 			if (!__atomic_exchange_n(&f->bad_request_logged, true, __ATOMIC_RELAXED))
@@ -87,34 +118,33 @@ static bool fs_queue_drain(struct fs_queue *q)
 					f->vdev.name);
 			n = 0;
 		}
-		if (!queue_push(q, vq, (uint32_t)n))
+		if (!queue_push(w, vq, (uint32_t)n))
 			break;
-		pushed = true;
 	}
 	if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
-		return ok;
+		return true;
 	if (r < 0) {
 		virtio_queue_fault(&f->vdev, q->index, r);
-		ok = false;
+		return false;
 	}
-	if (pushed && virtq_needs_interrupt(vq))
-		virtio_notify_queue(&f->vdev, q->index);
-	return ok;
+	return true;
 }
 
 /* Serve the queue until reset() writes stop_fd. */
-static void queue_serve(struct fs_queue *q)
+static void queue_serve(struct fs_worker *w)
 {
-	struct pollfd pfd[2] = { { .fd = q->kick_fd, .events = POLLIN },
-				 { .fd = q->stop_fd, .events = POLLIN } };
+	struct fs_queue *q = w->q;
+	struct pollfd pfd[3] = { { .fd = q->kick_fd, .events = POLLIN },
+				 { .fd = q->stop_fd, .events = POLLIN },
+				 { .fd = q->wake_fd, .events = POLLIN } };
 	bool ok = true, more = true; /* chains may have been queued before the start */
 	uint64_t v;
 
 	for (;;) {
 		if (more && ok)
-			ok = fs_queue_drain(q);
+			ok = fs_queue_drain(w);
 		more = false;
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "vmm: %s: queue %u: poll: %s\n", q->fs->vdev.name, q->index,
@@ -122,12 +152,17 @@ static void queue_serve(struct fs_queue *q)
 			break;
 		}
 		if (pfd[1].revents)
-			break;
+			break; /* left readable: the queue's other workers see it too */
+		/* EAGAIN below: another worker took it; the ring is looked at anyway */
 		if (pfd[0].revents) {
-			if (read(q->kick_fd, &v, sizeof(v)) < 0) {
-				/* EAGAIN: another wake-up took it; the ring is looked at anyway */
+			if (read(q->kick_fd, &v, sizeof(v)) > 0)
+				__atomic_fetch_add(&q->kicks, 1, __ATOMIC_RELAXED);
+			more = true;
+		}
+		if (pfd[2].revents) {
+			if (read(q->wake_fd, &v, sizeof(v)) < 0) {
+				/* as above */
 			}
-			__atomic_fetch_add(&q->kicks, 1, __ATOMIC_RELAXED);
 			more = true;
 		}
 	}
@@ -136,15 +171,17 @@ static void queue_serve(struct fs_queue *q)
 /*
  * Before the first request: from then on the guest steers this thread. Landlock first (its
  * calls are not on the seccomp list), then the list, which names the server's window.
+ * Landlock and seccomp are per thread: every worker does both for itself.
  */
-static bool queue_fence(struct fs_queue *q)
+static bool queue_fence(struct fs_worker *w)
 {
 	static bool no_landlock_logged;
+	struct fs_queue *q = w->q;
 	struct fs_device *f = q->fs;
 	struct vmm_seccomp_fds fds = { 0 };
 	int r;
 
-	if (q->fenced)
+	if (w->fenced)
 		return true;
 	r = fs_server_confine(f->server);
 	if (r < 0) {
@@ -158,57 +195,62 @@ static bool queue_fence(struct fs_queue *q)
 				"seccomp and its own checks alone\n");
 	fs_server_window(f->server, &fds.share_base, &fds.share_size);
 	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_EVENT, q->stop_fd);
-	q->fenced = !virtio_thread_fence(&f->vdev, VMM_SECCOMP_FS, &fds, "queue", q->index);
-	return q->fenced;
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_EVENT, q->wake_fd);
+	w->fenced = !virtio_thread_fence(&f->vdev, VMM_SECCOMP_FS, &fds, "queue", q->index);
+	return w->fenced;
 }
 
-static void *fs_queue_thread(void *arg)
+static void *fs_worker_thread(void *arg)
 {
-	struct fs_queue *q = arg;
-	struct fs_device *f = q->fs;
+	struct fs_worker *w = arg;
+	struct fs_device *f = w->q->fs;
 	char name[16];
 
-	snprintf(name, sizeof(name), "fs-q%u", q->index);
+	snprintf(name, sizeof(name), "fs-q%u-%u", w->q->index, w->id - w->q->first);
 	pthread_setname_np(pthread_self(), name);
 	/* fenced before the guest runs: no thread of the VMM is ever without its list */
-	queue_fence(q);
+	queue_fence(w);
 	pthread_mutex_lock(&f->lock);
-	q->fence_done = true;
+	w->fence_done = true;
 	pthread_cond_broadcast(&f->cond);
 	for (;;) {
-		while (!q->quit && !q->go && !(q->index == 0 && f->server_reset))
+		while (!f->quit && !w->go && !(w->id == 0 && f->server_reset))
 			pthread_cond_wait(&f->cond, &f->lock);
-		if (q->quit)
+		if (f->quit)
 			break;
-		if (q->index == 0 && f->server_reset) {
+		if (w->id == 0 && f->server_reset) {
 			/* closing what the driver looked up is file-server work: this thread's */
 			pthread_mutex_unlock(&f->lock);
-			pthread_mutex_lock(&f->server_lock);
 			fs_server_reset(f->server);
-			pthread_mutex_unlock(&f->server_lock);
 			pthread_mutex_lock(&f->lock);
 			f->server_reset = false;
 			pthread_cond_broadcast(&f->cond);
 			continue;
 		}
-		q->go = false;
-		q->serving = true;
+		w->go = false;
+		w->serving = true;
 		pthread_mutex_unlock(&f->lock);
-		if (queue_fence(q))
-			queue_serve(q);
+		if (queue_fence(w))
+			queue_serve(w);
 		pthread_mutex_lock(&f->lock);
-		q->serving = false;
+		w->serving = false;
 		pthread_cond_broadcast(&f->cond);
 	}
-	q->exited = true;
+	w->exited = true;
 	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
 	return NULL;
 }
 
+static struct fs_worker *worker_of(struct fs_queue *q, unsigned int k)
+{
+	return &q->fs->workers[q->first + k];
+}
+
 static int fs_queue_start(struct virtio_device *vdev, unsigned int index, int kick_fd)
 {
 	struct fs_device *f = to_fs(vdev);
+	bool busy = false, threads = true;
 	struct fs_queue *q;
 	uint64_t v;
 	int r = 0;
@@ -217,16 +259,23 @@ static int fs_queue_start(struct virtio_device *vdev, unsigned int index, int ki
 		return -EINVAL;
 	q = &f->queues[index];
 	pthread_mutex_lock(&f->lock);
-	/* serving without running: still stuck in a host call since the last reset */
-	if (q->running || q->serving || !vdev->queues[index].enabled || !q->has_thread) {
-		r = q->running || q->serving ? -EBUSY : -EINVAL;
+	for (unsigned int k = 0; k < q->nworkers; k++) {
+		/* serving without running: still stuck in a host call since the last reset */
+		busy |= worker_of(q, k)->serving;
+		threads &= worker_of(q, k)->has_thread;
+	}
+	if (q->running || busy || !vdev->queues[index].enabled || !threads) {
+		r = q->running || busy ? -EBUSY : -EINVAL;
 		goto out;
 	}
+	/* a wake-up left over is harmless (a worker looks at the ring once): not read here */
 	while (read(q->stop_fd, &v, sizeof(v)) > 0)
 		; /* a stop left over from the last reset */
 	q->kick_fd = kick_fd;
+	q->broken = false; /* no worker is in the ring: nobody holds ring_lock */
 	__atomic_store_n(&q->stopping, false, __ATOMIC_RELEASE);
-	q->go = true;
+	for (unsigned int k = 0; k < q->nworkers; k++)
+		worker_of(q, k)->go = true;
 	q->running = true;
 	pthread_cond_broadcast(&f->cond);
 out:
@@ -287,16 +336,20 @@ static void fs_reset(struct virtio_device *vdev)
 
 		if (!q->running)
 			continue;
-		/* parked again: the worker no longer touches the ring or guest memory */
-		while ((q->go || q->serving) && !late)
-			late = !wait_until(f, &deadline);
-		q->go = false;
+		/* parked again: the workers no longer touch the ring or guest memory */
+		for (unsigned int k = 0; k < q->nworkers; k++) {
+			struct fs_worker *w = worker_of(q, k);
+
+			while ((w->go || w->serving) && !late)
+				late = !wait_until(f, &deadline);
+			w->go = false;
+		}
 		q->running = false;
 		q->kick_fd = -1;
 		any = true;
 	}
 	/* the driver starts over with FUSE_INIT: what it looked up and opened is gone */
-	if (any && f->queues[0].has_thread) {
+	if (any && f->workers[0].has_thread) {
 		f->server_reset = true;
 		pthread_cond_broadcast(&f->cond);
 		while (f->server_reset && !late)
@@ -349,6 +402,7 @@ int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 	memset(f, 0, sizeof(*f));
 	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
 		f->queues[i].stop_fd = -1;
+		f->queues[i].wake_fd = -1;
 		f->queues[i].kick_fd = -1;
 	}
 	if (taglen == 0 || taglen > FS_TAG_MAX) {
@@ -361,7 +415,6 @@ int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 		return -EINVAL;
 	fs_server_set_cache(f->server, o->cache);
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_mutex_init(&f->server_lock, NULL);
 	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
 		pthread_mutex_init(&f->queues[i].ring_lock, NULL);
 	{
@@ -379,12 +432,27 @@ int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 
 		q->fs = f;
 		q->index = i;
+		q->first = i == 0 ? 0 : 1;
+		q->nworkers = i == 0 ? 1 : FS_REQ_WORKERS;
 		q->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		q->chain = malloc(sizeof(*q->chain));
-		if (q->stop_fd < 0 || !q->chain) {
+		q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (q->stop_fd < 0 || q->wake_fd < 0) {
 			snprintf(err, errlen, "%s: %s", o->dir, strerror(errno));
 			fs_device_destroy(f);
 			return -ENOMEM;
+		}
+		for (unsigned int k = 0; k < q->nworkers; k++) {
+			struct fs_worker *w = worker_of(q, k);
+
+			w->q = q;
+			w->id = q->first + k;
+			w->chain = malloc(sizeof(*w->chain));
+			w->scratch = fs_scratch_create();
+			if (!w->chain || !w->scratch) {
+				snprintf(err, errlen, "%s: %s", o->dir, strerror(ENOMEM));
+				fs_device_destroy(f);
+				return -ENOMEM;
+			}
 		}
 	}
 
@@ -410,33 +478,40 @@ int fs_device_init(struct fs_device *f, struct virtio_device **vdev_out,
 
 int fs_device_start(struct fs_device *f, char *err, size_t errlen)
 {
+	unsigned int made = 0;
 	bool fenced = true;
+	int r = 0;
 
-	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
-		struct fs_queue *q = &f->queues[i];
+	for (unsigned int i = 0; i < FS_WORKERS; i++) {
+		struct fs_worker *w = &f->workers[i];
 		sigset_t all, old;
-		int r;
 
-		if (q->has_thread)
+		if (w->has_thread) {
+			made++;
 			continue;
+		}
 		/* the worker takes no signals: vCPU kicks and SIGINT/SIGTERM are for others */
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
-		r = pthread_create(&q->thread, NULL, fs_queue_thread, q);
+		r = pthread_create(&w->thread, NULL, fs_worker_thread, w);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (r) {
-			snprintf(err, errlen, "cannot start a worker: %s", strerror(r));
-			return -r;
-		}
-		q->has_thread = true;
+		if (r)
+			break;
+		w->has_thread = true;
+		made++;
 	}
+	/* the ones made wait for their fence either way: none serves without it */
 	pthread_mutex_lock(&f->lock);
-	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
-		while (!f->queues[i].fence_done)
+	for (unsigned int i = 0; i < made; i++) {
+		while (!f->workers[i].fence_done)
 			pthread_cond_wait(&f->cond, &f->lock);
-		fenced &= f->queues[i].fenced;
+		fenced &= f->workers[i].fenced;
 	}
 	pthread_mutex_unlock(&f->lock);
+	if (r) {
+		snprintf(err, errlen, "cannot start a worker: %s", strerror(r));
+		return -r;
+	}
 	if (!fenced) {
 		snprintf(err, errlen, "a worker could not confine itself (Landlock or seccomp)");
 		return 1;
@@ -455,11 +530,10 @@ void fs_device_destroy(struct fs_device *f)
 		fs_reset(&f->vdev);
 		deadline = stop_deadline();
 		pthread_mutex_lock(&f->lock);
-		for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
-			f->queues[i].quit = true;
+		f->quit = true;
 		pthread_cond_broadcast(&f->cond);
-		for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
-			while (f->queues[i].has_thread && !f->queues[i].exited && !late)
+		for (unsigned int i = 0; i < FS_WORKERS; i++)
+			while (f->workers[i].has_thread && !f->workers[i].exited && !late)
 				late = !wait_until(f, &deadline);
 		pthread_mutex_unlock(&f->lock);
 		if (late) {
@@ -468,22 +542,29 @@ void fs_device_destroy(struct fs_device *f)
 			return;
 		}
 	}
+	for (unsigned int i = 0; i < FS_WORKERS; i++) {
+		struct fs_worker *w = &f->workers[i];
+
+		if (w->has_thread)
+			pthread_join(w->thread, NULL); /* it has left its loop: returns at once */
+		w->has_thread = false;
+		free(w->chain);
+		w->chain = NULL;
+		fs_scratch_destroy(w->scratch);
+		w->scratch = NULL;
+	}
 	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++) {
 		struct fs_queue *q = &f->queues[i];
 
-		if (q->has_thread)
-			pthread_join(q->thread, NULL); /* it has left its loop: returns at once */
-		q->has_thread = false;
 		if (q->stop_fd >= 0)
 			close(q->stop_fd);
-		q->stop_fd = -1;
-		free(q->chain);
-		q->chain = NULL;
+		if (q->wake_fd >= 0)
+			close(q->wake_fd);
+		q->stop_fd = q->wake_fd = -1;
 	}
 	fs_server_destroy(f->server);
 	f->server = NULL;
 	pthread_mutex_destroy(&f->lock);
-	pthread_mutex_destroy(&f->server_lock);
 	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
 		pthread_mutex_destroy(&f->queues[i].ring_lock);
 	pthread_cond_destroy(&f->cond);

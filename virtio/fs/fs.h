@@ -10,7 +10,19 @@
  *              writable ones; it knows nothing about virtqueues, so tests and the fuzz
  *              target drive it directly.
  *   fs_device  the virtio device: configuration space (tag, one request queue), queue 0
- *              (hiprio: FORGET) and queue 1 (requests), one thread per queue.
+ *              (hiprio: FORGET) with one worker thread and queue 1 (requests) with
+ *              FS_REQ_WORKERS of them.
+ *
+ * Threading: every worker calls fs_server_handle() with its own scratch and chain, and the
+ * server takes care of its own tables (virtio/fs/fs_server.h), so a request that waits in
+ * the host (a slow file, a large directory) holds up only its own worker: the other
+ * request workers go on with the ring, and the hiprio worker's FORGETs never wait for a
+ * request. A queue's ring_lock is held to take a chain, to give one back and to decide on
+ * an interrupt, never while a request is served; chains are given back in the order
+ * they finish, which virtio-fs allows. Driver notifications stay on while requests are
+ * served, so a chain that arrives while every awake worker waits in the host still wakes
+ * a parked one. fs->lock orders the workers (start, park, reset, quit) against
+ * queue_start() and reset(), which run on a vCPU.
  *
  * The file server's safety rules are in virtio/fs/fs_server.h.
  */
@@ -42,37 +54,57 @@ struct fs_share_options {
 
 #define FS_NUM_QUEUES 2 /* hiprio + one request queue */
 #define FS_CONFIG_SIZE 40
+/*
+ * Workers of the request queue. Four: enough that a few requests waiting in the host (a
+ * slow or hung file system below the share, a large READDIRPLUS) leave the rest of the
+ * guest's file I/O served, and few enough to be cheap when idle (a parked thread and about
+ * 180 KiB of buffers each). Past a handful, more threads would mostly queue for the same
+ * disk and the same few host CPUs; the number is a judgement, not a measurement.
+ */
+#define FS_REQ_WORKERS 4
+#define FS_WORKERS (1 + FS_REQ_WORKERS) /* the hiprio queue has one */
 
 struct fs_device;
+struct fs_queue;
+
+/*
+ * One worker thread. It exists from fs_device_start() on, parked until the driver starts
+ * its queue: made by the main thread before its own seccomp list, once the process has
+ * given up its privileges, it loads the file-server list itself first thing instead of
+ * inheriting a vCPU's (which has no business opening files).
+ */
+struct fs_worker {
+	struct fs_queue *q;
+	unsigned int id; /* index in fs->workers: 0 is the hiprio queue's */
+	pthread_t thread;
+	bool has_thread;
+	bool fence_done; /* under fs->lock: the worker has tried to load its list */
+	bool go;	 /* under fs->lock: serve from the queue's kick_fd */
+	bool serving;	 /* under fs->lock: the worker is in its serving loop */
+	bool fenced;	 /* the worker confined itself and loaded its seccomp list */
+	bool exited;	 /* under fs->lock: the worker has left its loop, ready to be joined */
+	/* its own, allocated at init: serving allocates nothing */
+	struct virtq_chain *chain;
+	struct fs_scratch *scratch;
+};
 
 struct fs_queue {
 	struct fs_device *fs;
 	unsigned int index;
-	bool running; /* started by the driver and not reset since */
-	/*
-	 * The worker exists from fs_device_start() on, parked until the driver starts the
-	 * queue: made by the main thread before its own seccomp list, once the process has
-	 * given up its privileges, it loads the file-server list itself first thing instead
-	 * of inheriting a vCPU's (which has no business opening files).
-	 */
-	pthread_t thread;
-	bool has_thread;
-	bool fence_done; /* under fs->lock: the worker has tried to load its list */
-	bool go;	 /* under fs->lock: serve from kick_fd */
-	bool serving;	 /* under fs->lock: the worker is in its serving loop */
-	bool quit;	 /* under fs->lock: the device is going away */
-	bool fenced;	 /* the worker confined itself and loaded its seccomp list */
-	bool exited;	 /* under fs->lock: the worker has left its loop, ready to be joined */
-	int stop_fd;
+	unsigned int first, nworkers; /* its workers: fs->workers[first, first + nworkers) */
+	bool running;		      /* started by the driver and not reset since */
+	int stop_fd; /* written once by reset(): every worker of the queue sees it */
+	int wake_fd; /* a worker that takes a chain with more behind it wakes another */
 	int kick_fd;
-	bool stopping; /* atomic: reset() wants the thread to end */
+	bool stopping; /* atomic: reset() wants the threads to end */
 	/*
-	 * Held by the worker while it takes a chain from the ring or gives one back; reset()
-	 * takes it once after setting stopping, so from then on the ring is the next driver's,
-	 * even if the worker stays stuck in a host call long after reset() stopped waiting.
+	 * Held by a worker while it takes a chain from the ring, gives one back or decides on
+	 * an interrupt; reset() takes it once after setting stopping, so from then on the ring
+	 * is the next driver's, even if a worker stays stuck in a host call long after reset()
+	 * stopped waiting.
 	 */
 	pthread_mutex_t ring_lock;
-	struct virtq_chain *chain;
+	bool broken; /* under ring_lock: a worker found the ring broken; none pops until reset */
 	/* statistics: relaxed atomics, kept across device resets */
 	uint64_t kicks;
 	uint64_t requests;
@@ -82,13 +114,14 @@ struct fs_device {
 	struct virtio_device vdev;
 	uint8_t config[FS_CONFIG_SIZE]; /* virtio_fs_config, little-endian */
 	struct fs_server *server;
-	pthread_mutex_t lock;	     /* queue_start() against reset(); the workers' orders */
-	pthread_cond_t cond;	     /* an order or a state change of a worker */
-	bool server_reset;	     /* under lock: worker 0 forgets every node, then clears it */
-	pthread_mutex_t server_lock; /* one request at a time in the server */
+	pthread_mutex_t lock; /* queue_start() against reset(); the workers' orders */
+	pthread_cond_t cond;  /* an order or a state change of a worker */
+	bool server_reset;    /* under lock: worker 0 forgets every node, then clears it */
+	bool quit;	      /* under lock: the device is going away */
 	bool bad_request_logged;
 	bool stuck_logged; /* a worker outlived a reset or teardown: said once */
 	struct fs_queue queues[FS_NUM_QUEUES];
+	struct fs_worker workers[FS_WORKERS];
 };
 
 /*

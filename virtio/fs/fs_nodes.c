@@ -28,186 +28,343 @@ uint32_t fs_node_hash(dev_t dev, ino_t ino)
 	return (uint32_t)(h >> 32) % FS_HASH_BUCKETS;
 }
 
-uint64_t fs_node_id(const struct fs_server *s, uint32_t slot)
+struct fs_node *fs_node_at(const struct fs_server *s, uint32_t slot)
 {
-	return (uint64_t)s->nodes[slot].gen << 32 | slot;
+	return &s->node_chunks[slot / FS_CHUNK][slot % FS_CHUNK];
 }
 
-/* The node the guest names, or NULL if it never got that ID (or forgot it). */
-struct fs_node *fs_node_get(struct fs_server *s, uint64_t id)
+static struct fs_handle *handle_at(const struct fs_server *s, uint32_t slot)
+{
+	return &s->handle_chunks[slot / FS_CHUNK][slot % FS_CHUNK];
+}
+
+static uint64_t node_id(const struct fs_server *s, uint32_t slot)
+{
+	return (uint64_t)fs_node_at(s, slot)->gen << 32 | slot;
+}
+
+/* The live node the guest names, or NULL if it never got that ID (or forgot it). Locked. */
+static struct fs_node *node_find(struct fs_server *s, uint64_t id)
 {
 	uint32_t slot = (uint32_t)id;
+	struct fs_node *n;
 
-	if (slot == 0 || slot >= s->nnodes_cap || s->nodes[slot].fd < 0 ||
-	    s->nodes[slot].gen != (uint32_t)(id >> 32))
+	if (slot == 0 || slot >= s->nnodes_cap)
 		return NULL;
-	return &s->nodes[slot];
+	n = fs_node_at(s, slot);
+	if (n->fd < 0 || n->nlookup == 0 || n->gen != (uint32_t)(id >> 32))
+		return NULL;
+	return n;
+}
+
+struct fs_node *fs_node_hold(struct fs_server *s, uint64_t id)
+{
+	struct fs_node *n;
+
+	pthread_mutex_lock(&s->lock);
+	n = node_find(s, id);
+	if (n)
+		n->refs++;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 static void node_unhash(struct fs_server *s, uint32_t slot)
 {
-	struct fs_node *n = &s->nodes[slot];
+	struct fs_node *n = fs_node_at(s, slot);
 	uint32_t *link = &s->buckets[fs_node_hash(n->dev, n->ino)];
 
 	while (*link && *link != slot)
-		link = &s->nodes[*link].hash_next;
+		link = &fs_node_at(s, *link)->hash_next;
 	if (*link == slot)
 		*link = n->hash_next;
 	n->hash_next = 0;
 }
 
-static void node_free(struct fs_server *s, uint32_t slot)
+/*
+ * Locked: the guest's last lookup of slot is gone. No new request can find it from now on;
+ * returns its descriptor for the caller to close once unlocked, or -1 while a request still
+ * uses it (the last fs_node_put() closes it then).
+ */
+static int node_drop(struct fs_server *s, uint32_t slot)
 {
-	struct fs_node *n = &s->nodes[slot];
+	struct fs_node *n = fs_node_at(s, slot);
+	int fd = n->fd;
 
 	node_unhash(s, slot);
-	close(n->fd);
-	n->fd = -1;
-	n->gen++; /* an old ID for this slot never matches again */
 	n->nlookup = 0;
+	n->gen = (n->gen + 1) & FS_GEN_MASK; /* an old ID for this slot never matches again */
+	if (n->refs)
+		return -1;
+	n->fd = -1;
 	n->hash_next = s->free_nodes;
 	s->free_nodes = slot;
 	s->nodes_used--;
+	return fd;
 }
 
+void fs_node_put(struct fs_server *s, struct fs_node *n)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&s->lock);
+	if (--n->refs == 0 && n->nlookup == 0) {
+		/* dying: forgotten while this request used it */
+		fd = n->fd;
+		n->fd = -1;
+		n->hash_next = s->free_nodes;
+		s->free_nodes = n->slot;
+		s->nodes_used--;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Locked: room for FS_CHUNK more nodes, up to the window. */
 int fs_nodes_grow(struct fs_server *s)
 {
-	uint32_t cap = s->nnodes_cap ? s->nnodes_cap * 2 : 64;
+	uint32_t cap = s->nnodes_cap, c = cap / FS_CHUNK;
 	struct fs_node *n;
 
-	if (s->nnodes_cap >= s->win_size)
+	if (cap >= s->win_size || c >= FS_CHUNKS)
 		return -ENFILE;
-	if (cap > s->win_size)
-		cap = s->win_size;
-	n = realloc(s->nodes, sizeof(*n) * cap);
+	n = malloc(sizeof(*n) * FS_CHUNK);
 	if (!n)
 		return -ENOMEM;
-	s->nodes = n;
-	/* slot 0 is never handed out, so a zero node ID is never valid */
-	for (uint32_t i = cap; i-- > (s->nnodes_cap ? s->nnodes_cap : 2);) {
-		n[i] = (struct fs_node){ .fd = -1, .hash_next = s->free_nodes };
-		s->free_nodes = i;
+	s->node_chunks[c] = n;
+	/* slot 0 is never handed out, so a zero node ID is never valid; slot 1 is the root */
+	for (uint32_t i = FS_CHUNK; i-- > 0;) {
+		n[i] = (struct fs_node){ .fd = -1, .slot = cap + i };
+		if (cap + i > FS_ROOT_SLOT) {
+			n[i].hash_next = s->free_nodes;
+			s->free_nodes = cap + i;
+		}
 	}
-	if (!s->nnodes_cap) {
-		n[0] = (struct fs_node){ .fd = -1 };
-		n[1] = (struct fs_node){ .fd = -1 };
-	}
-	s->nnodes_cap = cap;
+	s->nnodes_cap = cap + FS_CHUNK;
 	return 0;
 }
 
 /*
- * Take ownership of fd (an O_PATH descriptor with attributes st) as a node: the existing
- * node for the same inode gets one more lookup and fd is closed. Returns the slot or
- * -errno (fd closed).
+ * Take ownership of fd (an O_PATH descriptor with attributes st) as a node: the live node
+ * for the same inode gets one more lookup and fd is closed. Returns the node ID or -errno
+ * (fd closed).
  */
 int64_t fs_node_add(struct fs_server *s, int fd, const struct stat *st)
 {
 	uint32_t b = fs_node_hash(st->st_dev, st->st_ino), slot;
 	struct fs_node *n;
+	int64_t id;
 
-	for (slot = s->buckets[b]; slot; slot = s->nodes[slot].hash_next) {
-		n = &s->nodes[slot];
+	pthread_mutex_lock(&s->lock);
+	for (slot = s->buckets[b]; slot; slot = n->hash_next) {
+		n = fs_node_at(s, slot);
 		if (n->dev == st->st_dev && n->ino == st->st_ino) {
-			close(fd);
 			n->nlookup++;
-			return slot;
+			id = (int64_t)node_id(s, slot);
+			pthread_mutex_unlock(&s->lock);
+			close(fd);
+			return id;
 		}
 	}
 	if (!s->free_nodes) {
 		int r = fs_nodes_grow(s);
 
 		if (r) {
+			pthread_mutex_unlock(&s->lock);
 			close(fd);
 			return r;
 		}
 	}
 	slot = s->free_nodes;
-	n = &s->nodes[slot];
+	n = fs_node_at(s, slot);
 	s->free_nodes = n->hash_next;
 	n->fd = fd;
 	n->type = st->st_mode & S_IFMT;
 	n->dev = st->st_dev;
 	n->ino = st->st_ino;
 	n->nlookup = 1;
+	n->refs = 0;
 	n->hash_next = s->buckets[b];
 	s->buckets[b] = slot;
 	s->nodes_used++;
-	return slot;
+	id = (int64_t)node_id(s, slot);
+	pthread_mutex_unlock(&s->lock);
+	return id;
 }
 
 void fs_node_forget(struct fs_server *s, uint64_t id, uint64_t count)
 {
-	struct fs_node *n = fs_node_get(s, id);
 	uint32_t slot = (uint32_t)id;
+	struct fs_node *n;
+	int fd = -1;
 
-	if (!n || slot == FS_ROOT_SLOT)
-		return;
-	n->nlookup -= count < n->nlookup ? count : n->nlookup;
-	if (n->nlookup == 0)
-		node_free(s, slot);
+	pthread_mutex_lock(&s->lock);
+	n = node_find(s, id);
+	if (n && slot != FS_ROOT_SLOT) {
+		n->nlookup -= count < n->nlookup ? count : n->nlookup;
+		if (n->nlookup == 0)
+			fd = node_drop(s, slot);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (fd >= 0)
+		close(fd);
 }
 
-struct fs_handle *fs_handle_get(struct fs_server *s, uint64_t fh, bool dir)
+struct fs_handle *fs_handle_hold(struct fs_server *s, uint64_t fh, bool dir)
 {
 	uint32_t slot = (uint32_t)fh;
+	struct fs_handle *h = NULL;
 
-	if (slot >= s->nhandles_cap || s->handles[slot].fd < 0 ||
-	    s->handles[slot].gen != (uint32_t)(fh >> 32) || s->handles[slot].dir != dir)
-		return NULL;
-	return &s->handles[slot];
+	pthread_mutex_lock(&s->lock);
+	if (slot < s->nhandles_cap) {
+		h = handle_at(s, slot);
+		if (h->fd < 0 || h->closing || h->gen != (uint32_t)(fh >> 32) || h->dir != dir)
+			h = NULL;
+		else
+			h->refs++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return h;
+}
+
+/* Locked: the slot of a handle that has just lost its last use. Returns its descriptor. */
+static int handle_free(struct fs_server *s, struct fs_handle *h)
+{
+	int fd = h->fd;
+
+	h->fd = -1;
+	h->closing = false;
+	s->handles_used--;
+	return fd;
+}
+
+void fs_handle_put(struct fs_server *s, struct fs_handle *h)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&s->lock);
+	if (--h->refs == 0 && h->closing)
+		fd = handle_free(s, h);
+	pthread_mutex_unlock(&s->lock);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Take ownership of fd as a handle. Returns the guest's fh, or -errno (fd closed). */
 int64_t fs_handle_add(struct fs_server *s, int fd, bool dir)
 {
+	struct fs_handle *h = NULL;
 	uint32_t slot;
+	int64_t fh;
 
-	for (slot = 0; slot < s->nhandles_cap; slot++)
-		if (s->handles[slot].fd < 0)
+	pthread_mutex_lock(&s->lock);
+	for (slot = 0; slot < s->nhandles_cap; slot++) {
+		h = handle_at(s, slot);
+		if (h->fd < 0)
 			break;
-	if (slot == s->nhandles_cap) {
-		uint32_t cap = s->nhandles_cap ? s->nhandles_cap * 2 : 16;
-		struct fs_handle *h;
-
-		if (s->nhandles_cap >= s->win_size) {
-			close(fd);
-			return -ENFILE;
-		}
-		h = realloc(s->handles, sizeof(*h) * cap);
-		if (!h) {
-			close(fd);
-			return -ENOMEM;
-		}
-		for (uint32_t i = s->nhandles_cap; i < cap; i++)
-			h[i] = (struct fs_handle){ .fd = -1 };
-		s->handles = h;
-		s->nhandles_cap = cap;
 	}
-	s->handles[slot].fd = fd;
-	s->handles[slot].dir = dir;
+	if (slot == s->nhandles_cap) {
+		uint32_t c = slot / FS_CHUNK;
+
+		h = NULL;
+		if (s->nhandles_cap < s->win_size && c < FS_CHUNKS)
+			h = malloc(sizeof(*h) * FS_CHUNK);
+		if (!h) {
+			pthread_mutex_unlock(&s->lock);
+			close(fd);
+			return s->nhandles_cap < s->win_size ? -ENOMEM : -ENFILE;
+		}
+		for (uint32_t i = 0; i < FS_CHUNK; i++) {
+			h[i] = (struct fs_handle){ .fd = -1 };
+			pthread_mutex_init(&h[i].pos_lock, NULL);
+		}
+		s->handle_chunks[c] = h;
+		s->nhandles_cap += FS_CHUNK;
+	}
+	h->fd = fd;
+	h->dir = dir;
+	h->closing = false;
+	h->refs = 0;
 	s->handles_used++;
-	return (int64_t)((uint64_t)s->handles[slot].gen << 32 | slot) & INT64_MAX;
+	fh = (int64_t)((uint64_t)h->gen << 32 | slot);
+	pthread_mutex_unlock(&s->lock);
+	return fh;
 }
 
-void fs_handle_close(struct fs_server *s, struct fs_handle *h)
+/*
+ * RELEASE: from now on no request finds h; the descriptor closes when the last request
+ * holding it (the caller's, at least) drops its reference.
+ */
+void fs_handle_release(struct fs_server *s, struct fs_handle *h)
 {
-	close(h->fd);
-	h->fd = -1;
-	h->gen = (h->gen + 1) & 0x7fffffff; /* keeps fs_handle_add's result positive */
-	s->handles_used--;
+	pthread_mutex_lock(&s->lock);
+	if (!h->closing) {
+		h->closing = true;
+		h->gen = (h->gen + 1) & FS_GEN_MASK; /* keeps fs_handle_add's result positive */
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * Every handle released and every node but the root forgotten. One entry per pass of the
+ * lock, so that no descriptor is closed with it held; entries that requests still use close
+ * when those finish.
+ */
 void fs_forget_all(struct fs_server *s)
 {
-	for (uint32_t i = 0; i < s->nhandles_cap; i++)
-		if (s->handles[i].fd >= 0)
-			fs_handle_close(s, &s->handles[i]);
-	for (uint32_t i = 2; i < s->nnodes_cap; i++)
-		if (s->nodes[i].fd >= 0)
-			node_free(s, i);
-	if (s->nnodes_cap > FS_ROOT_SLOT)
-		s->nodes[FS_ROOT_SLOT].nlookup = 1;
+	for (uint32_t i = 0;; i++) {
+		struct fs_handle *h;
+		int fd = -1;
+
+		pthread_mutex_lock(&s->lock);
+		if (i >= s->nhandles_cap) {
+			pthread_mutex_unlock(&s->lock);
+			break;
+		}
+		h = handle_at(s, i);
+		if (h->fd >= 0 && !h->closing) {
+			h->closing = true;
+			h->gen = (h->gen + 1) & FS_GEN_MASK;
+			if (!h->refs)
+				fd = handle_free(s, h);
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (fd >= 0)
+			close(fd);
+	}
+	for (uint32_t i = FS_ROOT_SLOT + 1;; i++) {
+		struct fs_node *n;
+		int fd = -1;
+
+		pthread_mutex_lock(&s->lock);
+		if (i >= s->nnodes_cap) {
+			if (s->nnodes_cap > FS_ROOT_SLOT)
+				fs_node_at(s, FS_ROOT_SLOT)->nlookup = 1;
+			pthread_mutex_unlock(&s->lock);
+			break;
+		}
+		n = fs_node_at(s, i);
+		if (n->fd >= 0 && n->nlookup)
+			fd = node_drop(s, i);
+		pthread_mutex_unlock(&s->lock);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/* The tables' memory, once no request can run (the server is being destroyed). */
+void fs_tables_free(struct fs_server *s)
+{
+	for (uint32_t c = 0; c < FS_CHUNKS; c++) {
+		if (s->handle_chunks[c])
+			for (uint32_t i = 0; i < FS_CHUNK; i++)
+				pthread_mutex_destroy(&s->handle_chunks[c][i].pos_lock);
+		free(s->handle_chunks[c]);
+		free(s->node_chunks[c]);
+		s->handle_chunks[c] = NULL;
+		s->node_chunks[c] = NULL;
+	}
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -312,17 +469,17 @@ void fs_fill_attr(struct fuse_attr *a, const struct stat *st)
 	a->blksize = (uint32_t)st->st_blksize;
 }
 
-void fs_fill_entry(struct fs_server *s, struct fuse_entry_out *e, uint32_t slot,
+void fs_fill_entry(const struct fs_server *s, struct fuse_entry_out *e, uint64_t id,
 		   const struct stat *st)
 {
 	memset(e, 0, sizeof(*e));
-	e->nodeid = fs_node_id(s, slot);
+	e->nodeid = id;
 	e->entry_valid = s->timeout_s;
 	e->attr_valid = s->timeout_s;
 	fs_fill_attr(&e->attr, st);
 }
 
-/* Look name up below parent: a new or existing node, its attributes in *st. */
+/* Look name up below parent: a new or existing node's ID, its attributes in *st. */
 int64_t fs_lookup_child(struct fs_server *s, int parent_fd, const char *name, struct stat *st)
 {
 	int fd = fs_open_below(s, parent_fd, name, O_PATH, 0);

@@ -109,7 +109,7 @@ int fs_op_create(struct fs_req *r)
 	struct fs_node *d;
 	const char *name;
 	struct stat st;
-	int64_t slot, fh;
+	int64_t id, fh;
 	int ret, fd, pfd, flags;
 	size_t pos;
 
@@ -152,18 +152,18 @@ int fs_op_create(struct fs_req *r)
 		close(fd);
 		return pfd;
 	}
-	slot = fs_node_add(r->s, pfd, &st);
-	if (slot < 0) {
+	id = fs_node_add(r->s, pfd, &st);
+	if (id < 0) {
 		close(fd);
-		return (int)slot;
+		return (int)id;
 	}
 	fh = fs_handle_add(r->s, fd, false);
 	if (fh < 0) {
-		fs_node_forget(r->s, fs_node_id(r->s, (uint32_t)slot), 1);
+		fs_node_forget(r->s, (uint64_t)id, 1);
 		return (int)fh;
 	}
 	e = fs_out_buf(r, sizeof(*e) + sizeof(*o));
-	fs_fill_entry(r->s, e, (uint32_t)slot, &st);
+	fs_fill_entry(r->s, e, (uint64_t)id, &st);
 	o = (struct fuse_open_out *)(e + 1);
 	o->fh = (uint64_t)fh;
 	o->open_flags = r->s->open_flags;
@@ -217,7 +217,7 @@ int fs_op_write(struct fs_req *r)
 		return -EINVAL;
 	if (r->s->readonly)
 		return -EROFS;
-	h = fs_handle_get(r->s, in->fh, false);
+	h = fs_req_handle(r, in->fh, false);
 	if (!h)
 		return -EBADF;
 	if (in->offset > INT64_MAX)
@@ -266,7 +266,7 @@ int fs_op_release(struct fs_req *r)
 	in = fs_arg_handle(r, sizeof(*in), offsetof(struct fuse_release_in, fh), dir, &h, &err);
 	if (!in)
 		return err;
-	fs_handle_close(r->s, h);
+	fs_handle_release(r->s, h);
 	r->out_len = 0;
 	return 0;
 }
@@ -347,7 +347,7 @@ int fs_op_readdir(struct fs_req *r)
 	struct fs_server *s = r->s;
 	struct fs_handle *h;
 	size_t size, used = 0;
-	int err;
+	int err, ret = 0;
 	bool full = false;
 
 	in = fs_arg_handle(r, sizeof(*in), offsetof(struct fuse_read_in, fh), true, &h, &err);
@@ -359,20 +359,23 @@ int fs_op_readdir(struct fs_req *r)
 	if (size > r->wr_bytes - sizeof(struct fuse_out_header))
 		size = r->wr_bytes - sizeof(struct fuse_out_header);
 	/* offsets are the d_off the host gave each entry: seek there every time */
-	if (lseek(h->fd, (off_t)in->offset, SEEK_SET) < 0)
-		return -errno;
+	pthread_mutex_lock(&h->pos_lock);
+	if (lseek(h->fd, (off_t)in->offset, SEEK_SET) < 0) {
+		ret = -errno;
+		full = true;
+	}
 	while (!full) {
-		long n = syscall(SYS_getdents64, h->fd, s->dents, sizeof(s->dents));
+		long n = syscall(SYS_getdents64, h->fd, r->dents, FS_DENTS_MAX);
 
 		if (n < 0) {
-			if (used)
-				break;
-			return -errno;
+			if (!used)
+				ret = -errno;
+			break;
 		}
 		if (n == 0)
 			break;
 		for (long off = 0; off < n;) {
-			struct linux_dirent64 *d = (void *)(s->dents + off);
+			struct linux_dirent64 *d = (void *)(r->dents + off);
 			size_t namelen = strlen(d->d_name);
 			size_t head = plus ? FUSE_NAME_OFFSET_DIRENTPLUS : FUSE_NAME_OFFSET;
 			size_t rec = FUSE_DIRENT_ALIGN(head + namelen);
@@ -383,21 +386,21 @@ int fs_op_readdir(struct fs_req *r)
 				full = true;
 				break;
 			}
-			memset(s->out + used, 0, rec);
+			memset(r->out + used, 0, rec);
 			if (plus) {
-				struct fuse_direntplus *dp = (void *)(s->out + used);
+				struct fuse_direntplus *dp = (void *)(r->out + used);
 				bool dots = !strcmp(d->d_name, ".") || !strcmp(d->d_name, "..");
 				struct stat st;
-				int64_t slot = -1;
+				int64_t id = -1;
 
 				/* node ID 0: "no entry to link", which the driver accepts */
 				if (!dots)
-					slot = fs_lookup_child(s, h->fd, d->d_name, &st);
-				if (slot >= 0)
-					fs_fill_entry(s, &dp->entry_out, (uint32_t)slot, &st);
+					id = fs_lookup_child(s, h->fd, d->d_name, &st);
+				if (id >= 0)
+					fs_fill_entry(s, &dp->entry_out, (uint64_t)id, &st);
 				de = &dp->dirent;
 			} else {
-				de = (void *)(s->out + used);
+				de = (void *)(r->out + used);
 			}
 			de->ino = d->d_ino;
 			de->off = (uint64_t)d->d_off;
@@ -407,6 +410,9 @@ int fs_op_readdir(struct fs_req *r)
 			used += rec;
 		}
 	}
+	pthread_mutex_unlock(&h->pos_lock);
+	if (ret)
+		return ret;
 	r->out_len = used;
 	return 0;
 }
@@ -460,9 +466,13 @@ int fs_op_lseek(struct fs_req *r)
 	if (in->whence != SEEK_SET && in->whence != SEEK_CUR && in->whence != SEEK_END &&
 	    in->whence != SEEK_DATA && in->whence != SEEK_HOLE)
 		return -EINVAL;
+	/* SEEK_CUR reads the offset that READDIR of the same handle moves */
+	pthread_mutex_lock(&h->pos_lock);
 	o = lseek(h->fd, (off_t)in->offset, (int)in->whence);
-	if (o < 0)
-		return -errno;
+	err = o < 0 ? -errno : 0;
+	pthread_mutex_unlock(&h->pos_lock);
+	if (err)
+		return err;
 	out = fs_out_buf(r, sizeof(*out));
 	out->offset = (uint64_t)o;
 	return 0;
@@ -479,7 +489,7 @@ int fs_op_fallocate(struct fs_req *r)
 		return -EINVAL;
 	if (r->s->readonly)
 		return -EROFS;
-	h = fs_handle_get(r->s, in->fh, false);
+	h = fs_req_handle(r, in->fh, false);
 	if (!h)
 		return -EBADF;
 	if (in->mode &

@@ -30,7 +30,7 @@ int fs_op_init(struct fs_req *r)
 	in = fs_arg_struct(r, 16, &pos);
 	if (!in)
 		return -EINVAL;
-	if (r->s->initialized)
+	if (__atomic_load_n(&r->s->initialized, __ATOMIC_ACQUIRE))
 		return -EPROTO;
 	out = fs_out_buf(r, sizeof(*out));
 	out->major = FUSE_KERNEL_VERSION;
@@ -54,15 +54,22 @@ int fs_op_init(struct fs_req *r)
 	out->time_gran = 1;
 	out->max_pages = FS_MAX_WRITE / 4096;
 	r->out_len = out->minor < 23 ? FUSE_COMPAT_22_INIT_OUT_SIZE : sizeof(*out);
+	/* two INITs at once: the second is refused as if it came after */
+	pthread_mutex_lock(&r->s->lock);
+	if (r->s->initialized) {
+		pthread_mutex_unlock(&r->s->lock);
+		return -EPROTO;
+	}
 	r->s->minor = out->minor;
-	r->s->initialized = true;
+	__atomic_store_n(&r->s->initialized, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&r->s->lock);
 	return 0;
 }
 
 int fs_op_destroy(struct fs_req *r)
 {
 	fs_forget_all(r->s);
-	r->s->initialized = false;
+	__atomic_store_n(&r->s->initialized, false, __ATOMIC_RELEASE);
 	r->out_len = 0;
 	return 0;
 }
@@ -74,7 +81,7 @@ int fs_op_lookup(struct fs_req *r)
 	const char *name;
 	size_t pos = 0;
 	struct stat st;
-	int64_t slot;
+	int64_t id;
 	int ret;
 
 	ret = fs_take_string(r, &pos, &name, true);
@@ -84,11 +91,11 @@ int fs_op_lookup(struct fs_req *r)
 		return -ESTALE;
 	if (p->type != S_IFDIR)
 		return -ENOTDIR;
-	slot = fs_lookup_child(r->s, p->fd, name, &st);
-	if (slot < 0)
-		return (int)slot;
+	id = fs_lookup_child(r->s, p->fd, name, &st);
+	if (id < 0)
+		return (int)id;
 	e = fs_out_buf(r, sizeof(*e));
-	fs_fill_entry(r->s, e, (uint32_t)slot, &st);
+	fs_fill_entry(r->s, e, (uint64_t)id, &st);
 	return 0;
 }
 
@@ -175,7 +182,7 @@ int fs_op_setattr(struct fs_req *r)
 	if (r->s->readonly)
 		return -EROFS;
 	if (in->valid & FATTR_FH) {
-		h = fs_handle_get(r->s, in->fh, false);
+		h = fs_req_handle(r, in->fh, false);
 		if (!h)
 			return -EBADF;
 	}
@@ -240,7 +247,7 @@ int fs_op_readlink(struct fs_req *r)
 		return -ESTALE;
 	if (n->type != S_IFLNK)
 		return -EINVAL;
-	len = readlinkat(n->fd, "", (char *)r->s->out, PATH_MAX);
+	len = readlinkat(n->fd, "", (char *)r->out, PATH_MAX);
 	if (len < 0)
 		return -errno;
 	if ((size_t)len > r->wr_bytes - sizeof(struct fuse_out_header))
@@ -254,12 +261,12 @@ static int reply_new_entry(struct fs_req *r, struct fs_node *parent, const char 
 {
 	struct fuse_entry_out *e;
 	struct stat st;
-	int64_t slot = fs_lookup_child(r->s, parent->fd, name, &st);
+	int64_t id = fs_lookup_child(r->s, parent->fd, name, &st);
 
-	if (slot < 0)
-		return (int)slot;
+	if (id < 0)
+		return (int)id;
 	e = fs_out_buf(r, sizeof(*e));
-	fs_fill_entry(r->s, e, (uint32_t)slot, &st);
+	fs_fill_entry(r->s, e, (uint64_t)id, &st);
 	return 0;
 }
 
@@ -393,7 +400,7 @@ int fs_op_rename(struct fs_req *r)
 		ret = fs_dir_for_change(r, &d);
 	if (ret)
 		return ret;
-	nd = fs_node_get(r->s, newdir);
+	nd = fs_req_node_id(r, newdir);
 	if (!nd)
 		return -ESTALE;
 	if (nd->type != S_IFDIR)
@@ -423,7 +430,7 @@ int fs_op_link(struct fs_req *r)
 		ret = fs_dir_for_change(r, &d);
 	if (ret)
 		return ret;
-	old = fs_node_get(r->s, in->oldnodeid);
+	old = fs_req_node_id(r, in->oldnodeid);
 	if (!old)
 		return -ESTALE;
 	if (old->type == S_IFDIR)

@@ -51,8 +51,8 @@ _Static_assert(sizeof(struct fuse_out_header) == 16, "fuse_out_header");
 void *fs_out_buf(struct fs_req *r, size_t len)
 {
 	r->out_len = len;
-	memset(r->s->out, 0, len);
-	return r->s->out;
+	memset(r->out, 0, len);
+	return r->out;
 }
 
 /* The fixed argument structure at the start of the arguments, or NULL if too short. */
@@ -82,7 +82,7 @@ const void *fs_arg_handle(struct fs_req *r, size_t size, size_t fh_offset, bool 
 		return NULL;
 	}
 	memcpy(&fh, in + fh_offset, sizeof(fh));
-	*h = fs_handle_get(r->s, fh, dir);
+	*h = fs_req_handle(r, fh, dir);
 	if (!*h) {
 		*err = -EBADF;
 		return NULL;
@@ -117,9 +117,47 @@ int fs_take_string(struct fs_req *r, size_t *pos, const char **str, bool compone
 	return 0;
 }
 
+/*
+ * The live node id, held until the request is answered, or NULL (the guest never got that
+ * ID, or forgot it).
+ */
+struct fs_node *fs_req_node_id(struct fs_req *r, uint64_t id)
+{
+	struct fs_node *n;
+
+	if (r->nheld == FS_REQ_NODES)
+		return NULL; /* no opcode names more: a handler bug, not the guest's */
+	n = fs_node_hold(r->s, id);
+	if (n)
+		r->held[r->nheld++] = n;
+	return n;
+}
+
 struct fs_node *fs_req_node(struct fs_req *r)
 {
-	return fs_node_get(r->s, r->in.nodeid);
+	return fs_req_node_id(r, r->in.nodeid);
+}
+
+/* The open handle fh of that kind, held until the request is answered, or NULL. */
+struct fs_handle *fs_req_handle(struct fs_req *r, uint64_t fh, bool dir)
+{
+	struct fs_handle *h;
+
+	if (r->held_handle)
+		return NULL; /* one per request */
+	h = fs_handle_hold(r->s, fh, dir);
+	r->held_handle = h;
+	return h;
+}
+
+static void req_put(struct fs_req *r)
+{
+	for (unsigned int i = 0; i < r->nheld; i++)
+		fs_node_put(r->s, r->held[i]);
+	r->nheld = 0;
+	if (r->held_handle)
+		fs_handle_put(r->s, r->held_handle);
+	r->held_handle = NULL;
 }
 
 /* What the server knows about one FUSE opcode: the one table for every question about it. */
@@ -130,7 +168,10 @@ struct fs_op {
 	bool before_init;   /* accepted (and not answered) before FUSE_INIT */
 };
 
-/* every request is answered before the next is read: nothing to interrupt */
+/*
+ * A request runs to its end once taken (no host call here is made to wait for the guest),
+ * so there is nothing to interrupt.
+ */
 static int op_interrupt(struct fs_req *r)
 {
 	(void)r;
@@ -193,15 +234,31 @@ static const struct fs_op *op_find(uint32_t opcode)
 
 static int dispatch(struct fs_req *r, const struct fs_op *op)
 {
-	if (r->in.opcode != FUSE_INIT && !r->s->initialized)
+	if (r->in.opcode != FUSE_INIT && !__atomic_load_n(&r->s->initialized, __ATOMIC_ACQUIRE))
 		return op->before_init ? FS_NO_REPLY : -EIO;
 	return op->run ? op->run(r) : -ENOSYS;
 }
 
-ssize_t fs_server_handle(struct fs_server *s, const struct iovec *in, unsigned int nin,
-			 const struct iovec *out, unsigned int nout)
+struct fs_scratch *fs_scratch_create(void)
 {
-	struct fs_req r = { .s = s, .rd = in, .nrd = nin, .wr = out, .nwr = nout };
+	return malloc(sizeof(struct fs_scratch));
+}
+
+void fs_scratch_destroy(struct fs_scratch *b)
+{
+	free(b);
+}
+
+ssize_t fs_server_handle(struct fs_server *s, struct fs_scratch *b, const struct iovec *in,
+			 unsigned int nin, const struct iovec *out, unsigned int nout)
+{
+	struct fs_req r = { .s = s,
+			    .rd = in,
+			    .nrd = nin,
+			    .wr = out,
+			    .nwr = nout,
+			    .out = b->out,
+			    .dents = b->dents };
 	size_t rd_bytes = iov_size(in, nin), copy;
 	struct fuse_out_header h = { 0 };
 	const struct fs_op *op = NULL;
@@ -223,10 +280,11 @@ ssize_t fs_server_handle(struct fs_server *s, const struct iovec *in, unsigned i
 			/* one copy of the arguments: the guest may rewrite its buffers meanwhile */
 			copy = r.in.len < FS_ARGS_MAX ? r.in.len : FS_ARGS_MAX;
 			/* cannot fail: copy <= in.len <= rd_bytes */
-			iov_to_buf(in, nin, 0, s->args, copy);
-			r.arg = s->args + sizeof(r.in);
+			iov_to_buf(in, nin, 0, b->args, copy);
+			r.arg = b->args + sizeof(r.in);
 			r.arglen = copy - sizeof(r.in);
 			ret = dispatch(&r, op);
+			req_put(&r);
 		}
 	}
 	if (ret == FS_NO_REPLY)
@@ -236,7 +294,7 @@ ssize_t fs_server_handle(struct fs_server *s, const struct iovec *in, unsigned i
 	if (ret < 0) {
 		h.error = ret;
 		r.out_len = r.direct_len = 0;
-	} else if (iov_from_buf(out, nout, sizeof(h), s->out, r.out_len) < 0) {
+	} else if (iov_from_buf(out, nout, sizeof(h), b->out, r.out_len) < 0) {
 		/* a handler's reply larger than the room it was given: ours to report */
 		h.error = -EIO;
 		r.out_len = r.direct_len = 0;
@@ -338,8 +396,10 @@ struct fs_server *fs_server_create(const char *dir, bool readonly, char *err, si
 		return NULL;
 	}
 	s->root_fd = s->proc_fd = -1;
+	pthread_mutex_init(&s->lock, NULL);
 	fs_server_set_cache(s, FS_CACHE_AUTO);
 	if (window_take(s, dir, err, errlen)) {
+		pthread_mutex_destroy(&s->lock);
 		free(s);
 		return NULL;
 	}
@@ -366,12 +426,13 @@ struct fs_server *fs_server_create(const char *dir, bool readonly, char *err, si
 		goto fail;
 	}
 	/* fs_nodes_grow() keeps slots 0 and 1 off the free list: the root is node ID 1 */
-	s->nodes[FS_ROOT_SLOT] = (struct fs_node){
+	*fs_node_at(s, FS_ROOT_SLOT) = (struct fs_node){
 		.fd = s->root_fd,
 		.type = S_IFDIR,
 		.dev = st.st_dev,
 		.ino = st.st_ino,
 		.nlookup = 1,
+		.slot = FS_ROOT_SLOT,
 	};
 	s->buckets[fs_node_hash(st.st_dev, st.st_ino)] = FS_ROOT_SLOT;
 	s->nodes_used = 1;
@@ -384,6 +445,8 @@ fail:
 	if (s->proc_fd >= 0)
 		close(s->proc_fd);
 	window_give_back(s);
+	fs_tables_free(s);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 	return NULL;
 }
@@ -391,7 +454,7 @@ fail:
 void fs_server_reset(struct fs_server *s)
 {
 	fs_forget_all(s);
-	s->initialized = false;
+	__atomic_store_n(&s->initialized, false, __ATOMIC_RELEASE);
 }
 
 void fs_server_destroy(struct fs_server *s)
@@ -401,9 +464,9 @@ void fs_server_destroy(struct fs_server *s)
 	fs_forget_all(s);
 	close(s->root_fd);
 	close(s->proc_fd);
-	free(s->nodes);
-	free(s->handles);
+	fs_tables_free(s);
 	window_give_back(s);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
@@ -463,12 +526,22 @@ int fs_server_confine(const struct fs_server *s)
 	return ret ? ret : 1;
 }
 
-unsigned int fs_server_nodes(const struct fs_server *s)
+unsigned int fs_server_nodes(struct fs_server *s)
 {
-	return s->nodes_used;
+	unsigned int n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->nodes_used;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
-unsigned int fs_server_handles(const struct fs_server *s)
+unsigned int fs_server_handles(struct fs_server *s)
 {
-	return s->handles_used;
+	unsigned int n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->handles_used;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }

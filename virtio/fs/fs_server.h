@@ -21,6 +21,16 @@
  * descriptor numbers, which bounds what a guest can hold (ENFILE past it) and is all the
  * worker's seccomp list lets it name; each worker also confines itself to the share with
  * Landlock where the kernel has it (docs/security.md).
+ *
+ * Threading: fs_server_handle() may run on any number of threads at once, each with its
+ * own struct fs_scratch; requests on different files proceed in parallel, since the server
+ * locks its tables only to find, add or drop an entry and never across a host call on a
+ * file. Requests on the same node or handle stay correct: one that is forgotten (FORGET)
+ * or released (RELEASE) meanwhile stops being found at once, and its descriptor is closed
+ * when the last request using it is done; READDIR and LSEEK on one directory or file
+ * handle take turns on its file offset. fs_server_reset() may run alongside requests (a
+ * stuck one keeps what it holds until it returns). fs_server_create(),
+ * fs_server_set_cache() and fs_server_destroy() run with no request in flight.
  */
 #ifndef VIRTIO_FS_FS_SERVER_H
 #define VIRTIO_FS_FS_SERVER_H
@@ -63,14 +73,22 @@ void fs_server_destroy(struct fs_server *s);
  */
 void fs_server_reset(struct fs_server *s);
 /*
- * Serve one request: in[0..nin) hold the request (fuse_in_header first), out[0..nout)
- * receive the reply. Returns the bytes written into out (0 for requests that get no
- * reply: FORGET, BATCH_FORGET, INTERRUPT), or -1 when a reply was due but out cannot hold
- * even a fuse_out_header. Never trusts a length in the request to size a copy. Not
- * thread-safe: one caller at a time.
+ * One serving thread's buffers (about 180 KiB: the request's arguments, the reply, a
+ * directory read), made once per thread so that serving allocates nothing. NULL when out
+ * of memory. A scratch is used by one thread at a time.
  */
-ssize_t fs_server_handle(struct fs_server *s, const struct iovec *in, unsigned int nin,
-			 const struct iovec *out, unsigned int nout);
+struct fs_scratch;
+struct fs_scratch *fs_scratch_create(void);
+void fs_scratch_destroy(struct fs_scratch *b);
+/*
+ * Serve one request with the caller's scratch b: in[0..nin) hold the request
+ * (fuse_in_header first), out[0..nout) receive the reply. Returns the bytes written into
+ * out (0 for requests that get no reply: FORGET, BATCH_FORGET, INTERRUPT), or -1 when a
+ * reply was due but out cannot hold even a fuse_out_header. Never trusts a length in the
+ * request to size a copy. Thread-safe (see above).
+ */
+ssize_t fs_server_handle(struct fs_server *s, struct fs_scratch *b, const struct iovec *in,
+			 unsigned int nin, const struct iovec *out, unsigned int nout);
 /*
  * The descriptor numbers the server's nodes and handles live in: [*base, *base + *size),
  * a power of two aligned to its size. The worker's seccomp list allows only these.
@@ -83,8 +101,11 @@ void fs_server_window(const struct fs_server *s, unsigned int *base, unsigned in
  * when the kernel has no Landlock (nothing done), or a negative errno.
  */
 int fs_server_confine(const struct fs_server *s);
-/* Nodes the guest holds (the root included) and open handles, for tests. */
-unsigned int fs_server_nodes(const struct fs_server *s);
-unsigned int fs_server_handles(const struct fs_server *s);
+/*
+ * Nodes (the root included) and handles that hold a host descriptor, for tests: what the
+ * guest holds, plus forgotten ones that a request in flight still uses.
+ */
+unsigned int fs_server_nodes(struct fs_server *s);
+unsigned int fs_server_handles(struct fs_server *s);
 
 #endif

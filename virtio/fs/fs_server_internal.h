@@ -8,13 +8,25 @@
  *                   relative to a descriptor, inside the server's window
  *   fs_ops_names.c  the opcodes that look up, make, change and remove names
  *   fs_ops_files.c  the opcodes on open files and directories
- * Threading: none inside; fs_server_handle() has one caller at a time.
+ * Threading: fs_server_handle() runs on several threads at once (virtio/fs/fs_server.h).
+ * s->lock guards the node and handle tables (slots, generations, the hash, free lists,
+ * lookup counts, reference counts, the counters) and the session (initialized, minor); it
+ * is held only to find, add, count or drop an entry, never across a host call on a file.
+ * Everything else of the server is fixed after fs_server_create() and
+ * fs_server_set_cache(). A request holds a reference on every node and handle it uses
+ * (struct fs_req records them, fs_server_handle() drops them), so a FORGET, RELEASE or
+ * reset on another thread makes the entry unreachable at once but closes its descriptor
+ * only when the last request using it is done: a descriptor number is never closed under
+ * a thread that still calls the host with it. Entries live in fixed chunks that never
+ * move, so a held pointer stays valid while the tables grow. Lock order: a handle's
+ * pos_lock, then s->lock.
  */
 #ifndef VIRTIO_FS_FS_SERVER_INTERNAL_H
 #define VIRTIO_FS_FS_SERVER_INTERNAL_H
 
 #include "virtio/fs/fs_server.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -38,26 +50,47 @@
 #define FS_WINDOWS 16		/* servers at once: one per --share */
 #define FS_ARGS_MAX 16384	/* header + arguments copied out of a request */
 #define FS_OUT_MAX (128u << 10) /* reply payloads built in our buffer (READDIR, ...) */
+#define FS_DENTS_MAX 32768	/* one getdents64 of READDIR */
 #define FS_HASH_BUCKETS 4096u
 #define FS_TIMEOUT_S 1		  /* cache=auto: the host may change files too */
 #define FS_TIMEOUT_ALWAYS_S 86400 /* cache=always: a day, as good as for ever */
 #define FS_NO_REPLY 1		  /* handler result: nothing goes back (FORGET) */
 #define FS_MINOR_MIN 12		  /* oldest protocol whose argument layouts we decode */
+#define FS_CHUNK 64u		  /* table entries allocated at once; a window holds whole chunks */
+#define FS_CHUNKS (FS_WINDOW_MAX / FS_CHUNK)
+#define FS_GEN_MASK 0x7fffffffu /* IDs and handles stay positive as int64_t */
+#define FS_REQ_NODES 2		/* nodes one request names: RENAME and LINK take two */
 
+/*
+ * A slot is free (fd -1), live (the guest may name it: nlookup > 0), or dying: forgotten,
+ * out of the hash and its generation moved on, but a request still uses fd (refs > 0).
+ */
 struct fs_node {
-	int fd; /* O_PATH, or -1 when the slot is free */
+	int fd; /* O_PATH, or -1 when the slot is free; fixed while refs > 0 */
 	uint32_t gen;
 	mode_t type; /* S_IFMT bits: fixed for the inode's life */
 	dev_t dev;
 	ino_t ino;
-	uint64_t nlookup;
-	uint32_t hash_next; /* 0 ends the chain (slot 0 is never used) */
+	uint64_t nlookup;   /* the guest's lookups; 0 once forgotten */
+	uint32_t refs;	    /* requests in flight that use fd */
+	uint32_t hash_next; /* 0 ends the chain (slot 0 is never used); free list when free */
+	uint32_t slot;	    /* its own index */
 };
 
 struct fs_handle {
-	int fd; /* -1 when the slot is free */
+	int fd; /* -1 when the slot is free; fixed while refs > 0 */
 	uint32_t gen;
 	bool dir;
+	bool closing;		  /* released: no request finds it; the last reference closes */
+	uint32_t refs;		  /* requests in flight that use fd */
+	pthread_mutex_t pos_lock; /* the descriptor's file offset: READDIR's seek + read, LSEEK */
+};
+
+/* One thread's buffers for the request it serves (fs_scratch_create()). */
+struct fs_scratch {
+	uint8_t args[FS_ARGS_MAX];
+	uint8_t out[FS_OUT_MAX];
+	uint8_t dents[FS_DENTS_MAX];
 };
 
 struct fs_server {
@@ -65,19 +98,17 @@ struct fs_server {
 	int proc_fd; /* /proc/self/fd: reopening a node by its descriptor, relative to this */
 	unsigned int win_base, win_size;
 	bool readonly;
-	uint32_t timeout_s;  /* entry_valid and attr_valid of every reply (cache=) */
-	uint32_t open_flags; /* FOPEN_* of every OPEN and CREATE reply (cache=) */
-	bool initialized;    /* FUSE_INIT answered */
-	uint32_t minor;	     /* negotiated protocol minor */
-	struct fs_node *nodes;
-	uint32_t nnodes_cap, nodes_used;
-	uint32_t free_nodes; /* first free slot, 0 if none */
+	uint32_t timeout_s;   /* entry_valid and attr_valid of every reply (cache=) */
+	uint32_t open_flags;  /* FOPEN_* of every OPEN and CREATE reply (cache=) */
+	pthread_mutex_t lock; /* everything below (see the threading note above) */
+	bool initialized;     /* FUSE_INIT answered; read without the lock as an atomic */
+	uint32_t minor;	      /* negotiated protocol minor */
+	struct fs_node *node_chunks[FS_CHUNKS];
+	uint32_t nnodes_cap, nodes_used; /* used: slots holding a descriptor */
+	uint32_t free_nodes;		 /* first free slot, 0 if none */
 	uint32_t buckets[FS_HASH_BUCKETS];
-	struct fs_handle *handles;
+	struct fs_handle *handle_chunks[FS_CHUNKS];
 	uint32_t nhandles_cap, handles_used;
-	uint8_t args[FS_ARGS_MAX];
-	uint8_t out[FS_OUT_MAX];
-	uint8_t dents[32768];
 };
 
 /* One request being served. */
@@ -91,28 +122,38 @@ struct fs_req {
 	const struct iovec *wr;
 	unsigned int nwr;
 	size_t wr_bytes;
-	size_t out_len;	   /* payload in s->out */
+	uint8_t *out;	   /* the thread's reply buffer, FS_OUT_MAX bytes */
+	uint8_t *dents;	   /* and its getdents buffer */
+	size_t out_len;	   /* payload in out */
 	size_t direct_len; /* payload already in the guest's buffers after the header */
+	/* references this request holds, dropped when it is answered */
+	struct fs_node *held[FS_REQ_NODES];
+	unsigned int nheld;
+	struct fs_handle *held_handle;
 };
 
 /* ---- nodes, handles and the host side (fs_nodes.c) ---- */
 
+/* All of these take s->lock themselves; none is called with it held. */
 uint32_t fs_node_hash(dev_t dev, ino_t ino);
-uint64_t fs_node_id(const struct fs_server *s, uint32_t slot);
-struct fs_node *fs_node_get(struct fs_server *s, uint64_t id);
+struct fs_node *fs_node_at(const struct fs_server *s, uint32_t slot);
+struct fs_node *fs_node_hold(struct fs_server *s, uint64_t id);
+void fs_node_put(struct fs_server *s, struct fs_node *n);
 int fs_nodes_grow(struct fs_server *s);
 int64_t fs_node_add(struct fs_server *s, int fd, const struct stat *st);
 void fs_node_forget(struct fs_server *s, uint64_t id, uint64_t count);
-struct fs_handle *fs_handle_get(struct fs_server *s, uint64_t fh, bool dir);
+struct fs_handle *fs_handle_hold(struct fs_server *s, uint64_t fh, bool dir);
+void fs_handle_put(struct fs_server *s, struct fs_handle *h);
 int64_t fs_handle_add(struct fs_server *s, int fd, bool dir);
-void fs_handle_close(struct fs_server *s, struct fs_handle *h);
+void fs_handle_release(struct fs_server *s, struct fs_handle *h);
 void fs_forget_all(struct fs_server *s);
+void fs_tables_free(struct fs_server *s);
 int fs_to_window(const struct fs_server *s, int fd);
 int fs_open_below(const struct fs_server *s, int dirfd, const char *name, int flags, mode_t mode);
 void fs_fd_name(char buf[16], int fd);
 int fs_reopen(const struct fs_server *s, int fd, int flags);
 void fs_fill_attr(struct fuse_attr *a, const struct stat *st);
-void fs_fill_entry(struct fs_server *s, struct fuse_entry_out *e, uint32_t slot,
+void fs_fill_entry(const struct fs_server *s, struct fuse_entry_out *e, uint64_t id,
 		   const struct stat *st);
 int64_t fs_lookup_child(struct fs_server *s, int parent_fd, const char *name, struct stat *st);
 
@@ -124,6 +165,8 @@ const void *fs_arg_handle(struct fs_req *r, size_t size, size_t fh_offset, bool 
 			  struct fs_handle **h, int *err);
 int fs_take_string(struct fs_req *r, size_t *pos, const char **str, bool component);
 struct fs_node *fs_req_node(struct fs_req *r);
+struct fs_node *fs_req_node_id(struct fs_req *r, uint64_t id);
+struct fs_handle *fs_req_handle(struct fs_req *r, uint64_t fh, bool dir);
 
 /* ---- opcode handlers: 0, FS_NO_REPLY or -errno (fs_ops_names.c, fs_ops_files.c) ---- */
 

@@ -104,10 +104,10 @@ START_TEST(test_nproc_counts_every_thread)
 	/* default queues: one per vCPU */
 	parse("--kernel", "k", "--cpus", "2", "--disk", "path=a", NULL);
 	ck_assert_uint_eq(limits(sizes, 1, false).nproc, 19 + 2 * 5);
-	/* a NIC's pair: its thread and vhost's worker; a share: its two queues */
+	/* a NIC's pair: its thread and vhost's worker; a share: hiprio's worker and 4 more */
 	parse("--kernel", "k", "--net", "tap=tap0,queues=2", "--share", "/tmp:t", NULL);
 	lim = limits(sizes, 1, false);
-	ck_assert_uint_eq(lim.nproc, 1 + 1 + 16 + 2 * 2 + 2);
+	ck_assert_uint_eq(lim.nproc, 1 + 1 + 16 + 2 * 2 + 5);
 }
 END_TEST
 

@@ -42,7 +42,7 @@ failed=()
 start=$(date +%s)
 for b in "${names[@]}"; do
     echo "=== bench $b"
-    rm -f "$top/build/bench/$b/table.txt"
+    rm -f "$top/build/bench/$b/table.txt" "$top/build/bench/$b/distributions.svg"
     "$here/$b.sh" "${opts[@]}" || failed+=("$b")
 done
 
@@ -63,6 +63,14 @@ doc=$top/docs/performance.md
 begin='<!-- make bench: begin -->'
 end='<!-- make bench: end -->'
 if grep -qx -- "$begin" "$doc" && grep -qx -- "$end" "$doc"; then
+    # A benchmark that drew the spread of its rounds (build/bench/<name>/distributions.svg)
+    # has it shown beside its table, as docs/bench-<name>.svg; the charts of an older run
+    # leave with its tables.
+    rm -f "$top"/docs/bench-*.svg
+    for b in "${names[@]}"; do
+        [ ! -f "$top/build/bench/$b/distributions.svg" ] ||
+            cp "$top/build/bench/$b/distributions.svg" "$top/docs/bench-$b.svg"
+    done
     section=$(mktemp)
     {
         echo "$begin"
@@ -78,6 +86,10 @@ if grep -qx -- "$begin" "$doc" && grep -qx -- "$end" "$doc"; then
             sed '/^runs:$/,$d' "$top/build/bench/$b/table.txt" 2>/dev/null || echo "(no table)"
             echo '```'
             echo "Every run: build/bench/$b/table.txt."
+            if [ -f "$top/docs/bench-$b.svg" ]; then
+                echo
+                echo "![$b: every round of every VMM, one panel per figure](bench-$b.svg)"
+            fi
         done
         echo "$end"
     } >"$section"

@@ -20,7 +20,9 @@
 # max over the rounds, and each peer's median divided by ours. Equal work is checked: a
 # peer's boot whose guest saw other CPUs than ours, or memory more than 20% off, is left out
 # of its figures, the cell says how many ("(1 unequal)", or "invalid" when none is left),
-# and a line under the table names each such run.
+# and a line under the table names each such run. Then distributions.dat, every round's
+# value per VMM and figure, and from it (bench/chart.sh, when gnuplot is there)
+# distributions.svg: the spread of every figure, side by side.
 # Exit status 0 when our VMM gave every figure in every round, 1 otherwise.
 #
 # Env: BENCH_VM_ROUNDS (default 10), BENCH_VM_PARTS (default
@@ -172,13 +174,36 @@ size_lkvm=
 lkvm_version=$([ -x "$lkvm" ] && "$lkvm" version 2>/dev/null || true)
 
 qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator version //')
+dat=$out/distributions.dat
+chart_title="vm benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $rounds rounds; nested under QEMU TCG, so compare the VMMs with each other only"
+# no chart of an older run next to this run's table
+rm -f "$dat" "$out/distributions.svg"
 {
     echo "vm benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); L1 wall time ${wall} s; host load average $load_before before, $load_after after"
     echo "nested: L1 = QEMU $qemu_version TCG (emulated AMD-V), 1 vCPU; L2 kernel $KERNEL_VERSION; figures only mean something relative to each other"
     echo "ours: $(basename "$vmm"); QEMU: $qemu_version -accel kvm -cpu host -nodefaults (-M microvm: qboot; -M q35: SeaBIOS); kvmtool: ${lkvm_version:-not run}"
     [ -z "$kvmtool_why" ] || echo "kvmtool: SKIP: $kvmtool_why"
     grep '^BENCH-PEER ' "$log" | sed 's/^BENCH-PEER /peer: /' || true
-    grep '^BENCH-RUN ' "$log" | awk -v peers="microvm q35 kvmtool" '
+    grep '^BENCH-RUN ' "$log" | awk -v peers="microvm q35 kvmtool" -v dat="$dat" -v title="$chart_title" '
+        # The figures bench/chart.sh draws, a panel each: part, key, label as in the table.
+        BEGIN {
+            chart("startup", "first_ms", "start-up: fork to 1st exit, ms")
+            chart("boot1", "init_ms", "boot 1 vCPU/128M: fork to init, ms")
+            chart("boot2", "init_ms", "boot 2 vCPU/512M: fork to init, ms")
+            chart("bootv1", "init_ms", "vmlinux 1 vCPU/128M: fork to init, ms")
+            chart("exit-pio", "exits_per_s", "exit: out to port 0x80, per s")
+            chart("exit-mmio", "exits_per_s", "exit: MMIO store (user space), per s")
+            chart("exit-notify", "exits_per_s", "exit: virtio notify (ioeventfd), per s")
+        }
+        function chart(p, k, label) { nc++; cpart[nc] = p; ckey[nc] = k; clabel[nc] = label }
+        # keep(counted): the values of this run for the chart; 0 marks a run left out as unequal work
+        function keep(counted,    i, v) {
+            for (i = 1; i <= nc; i++) {
+                v = f[ckey[i]]
+                if (cpart[i] == f["part"] && v != "" && v != "-")
+                    pts[i] = pts[i] sprintf("%s %s %s %s %s %d\n", f["part"], ckey[i], f["vmm"], f["round"], v, counted)
+            }
+        }
         function sort(list, a,    n, i, j, t) {
             n = split(list, a, " ")
             for (i = 2; i <= n; i++)
@@ -209,14 +234,17 @@ qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator 
             } else if ((p in ref_cpus) && ("cpus" in f) && f["cpus"] != ref_cpus[p]) {
                 unequal[w] = unequal[w] sprintf(" %s/%s saw %s CPUs (ours %s);", p, f["round"], f["cpus"], ref_cpus[p])
                 left_out[p, w]++
+                keep(0)
                 next
             } else if ((p in ref_mem) && ("mem_kb" in f) && (f["mem_kb"] + 0 < 0.8 * ref_mem[p] || f["mem_kb"] + 0 > 1.25 * ref_mem[p])) {
                 unequal[w] = unequal[w] sprintf(" %s/%s saw %s KiB (ours %s);", p, f["round"], f["mem_kb"], ref_mem[p])
                 left_out[p, w]++
+                keep(0)
                 next
             }
             for (k in f) if (f[k] != "" && f[k] != "-") vals[p, k, w] = vals[p, k, w] " " f[k]
             n[p, w]++
+            keep(1)
         }
         function line(label, p, k, fmt,    w, o, c, s, i, np, pl) {
             o = median(vals[p, k, "ours"])
@@ -261,6 +289,12 @@ qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator 
             printf "(runs per figure: ours %d, QEMU microvm %d, q35 %d, kvmtool %d; a cell with no number: not run or failed)\n", n["startup", "ours"], n["startup", "microvm"], n["startup", "q35"], n["startup", "kvmtool"]
             for (w in failed) printf "failed runs, %s:%s\n", w, failed[w]
             for (w in unequal) printf "unequal work, left out of the figures, %s:%s\n", w, unequal[w]
+            print "# every round of every VMM, from the BENCH-RUN lines of serial.log; bench/chart.sh draws it" >dat
+            print "# title " title >dat
+            print "# vmm ours ours\n# vmm microvm QEMU microvm\n# vmm q35 QEMU q35\n# vmm kvmtool kvmtool" >dat
+            for (i = 1; i <= nc; i++) if (pts[i] != "") print "# panel " cpart[i] " " ckey[i] " " clabel[i] >dat
+            print "# part key vmm round value counted (0: left out of the table as unequal work)" >dat
+            for (i = 1; i <= nc; i++) printf "%s", pts[i] >dat
         }'
     printf '%-34s %-26s %-34s %-34s %-34s\n' "stripped binary, KiB" \
         "$((size_ours / 1024)) (static; dynamic $((size_ours_dyn / 1024)))" \
@@ -279,6 +313,14 @@ qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator 
     grep '^BENCH-RUN ' "$log" | sed 's/^BENCH-RUN /  /'
 } >"$out/table.txt"
 echo "bench vm: L1 wall time $wall s; table in ${out#"$top"/}/table.txt"
+# A picture of the spread is a convenience: without gnuplot, or if it fails, the table stands.
+if ! command -v gnuplot >/dev/null; then
+    echo "bench vm: no chart: gnuplot missing (make deps installs gnuplot-nox)"
+elif "$here/chart.sh" "$dat" "$out/distributions.svg"; then
+    echo "bench vm: chart of every round in ${out#"$top"/}/distributions.svg"
+else
+    echo "bench vm: no chart: bench/chart.sh failed (see above)"
+fi
 echo
 cat "$out/table.txt"
 exit "$failed"

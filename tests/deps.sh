@@ -13,6 +13,8 @@ PACKAGES=(
     clang libclang-rt-14-dev clang-format
     qemu-system-x86 busybox-static cpio xz-utils lz4 zstd socat e2fsprogs kmod fio debootstrap
     gdb
+    # bench/chart.sh draws the vm benchmark's distributions with it (bench/vm.sh goes on without)
+    gnuplot-nox
 )
 
 SUDO=()

@@ -73,8 +73,9 @@ unsigned int vmm_seccomp_role_syscalls(enum vmm_seccomp_role role)
 	const struct role *lists[] = {
 		&seccomp_common,
 		&seccomp_roles[role],
-		&(const struct role){ "", seccomp_roles[role].more, seccomp_roles[role].nmore, NULL,
-				      0 },
+		&(const struct role){ .name = "",
+				      .rules = seccomp_roles[role].more,
+				      .nrules = seccomp_roles[role].nmore },
 	};
 
 	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
@@ -316,15 +317,14 @@ bool vmm_seccomp_gate_wait(struct vmm_seccomp_gate *g)
 	return state > 0;
 }
 
-int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds *fds, char *err,
-			size_t errlen)
+/* The role's filter, not loaded, into *out: 0, or a negative errno with a sentence in err. */
+static int build_filter(enum vmm_seccomp_role role, const struct vmm_seccomp_fds *fds,
+			uint32_t default_action, scmp_filter_ctx *out, char *err, size_t errlen)
 {
 	static const struct vmm_seccomp_fds none;
 	scmp_filter_ctx ctx;
 	int ret;
 
-	if (mode == VMM_SECCOMP_OFF)
-		return 0;
 	if (role >= VMM_SECCOMP_ROLES) {
 		snprintf(err, errlen, "seccomp: no role %d", (int)role);
 		return -EINVAL;
@@ -337,13 +337,15 @@ int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds
 			 fds->too_high, VMM_SECCOMP_MAX_FD, seccomp_roles[role].name);
 		return -EMFILE;
 	}
-	ctx = seccomp_init(mode == VMM_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP);
+	ctx = seccomp_init(default_action);
 	if (!ctx) {
 		snprintf(err, errlen, "seccomp: cannot create a filter");
 		return -ENOMEM;
 	}
 	/* vmm_seccomp_init() set it for the whole process; libseccomp need not */
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	for (unsigned int i = 0; i < seccomp_roles[role].nhot; i++)
+		seccomp_syscall_priority(ctx, seccomp_roles[role].hot[i], (uint8_t)(255 - i));
 	ret = add_rules(ctx, seccomp_common.rules, seccomp_common.nrules, fds, err, errlen);
 	if (!ret)
 		ret = add_rules(ctx, seccomp_roles[role].rules, seccomp_roles[role].nrules, fds,
@@ -351,23 +353,40 @@ int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds
 	if (!ret)
 		ret = add_rules(ctx, seccomp_roles[role].more, seccomp_roles[role].nmore, fds, err,
 				errlen);
-	if (!ret) {
-		sigset_t sys;
-
-		/* named before loading: a trap from here on names the right role */
-		thread_role = seccomp_roles[role].name;
-		/*
-		 * Device threads block every signal; a blocked SIGSYS from a trap would kill
-		 * without the handler ever naming the call, so this thread takes it.
-		 */
-		sigemptyset(&sys);
-		sigaddset(&sys, SIGSYS);
-		pthread_sigmask(SIG_UNBLOCK, &sys, NULL);
-		ret = seccomp_load(ctx);
-		if (ret)
-			snprintf(err, errlen, "seccomp: cannot load the %s filter: %s",
-				 seccomp_roles[role].name, strerror(-ret));
+	if (ret) {
+		seccomp_release(ctx);
+		return ret;
 	}
+	*out = ctx;
+	return 0;
+}
+
+int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds *fds, char *err,
+			size_t errlen)
+{
+	scmp_filter_ctx ctx;
+	sigset_t sys;
+	int ret;
+
+	if (mode == VMM_SECCOMP_OFF)
+		return 0;
+	ret = build_filter(role, fds, mode == VMM_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP, &ctx,
+			   err, errlen);
+	if (ret)
+		return ret;
+	/* named before loading: a trap from here on names the right role */
+	thread_role = seccomp_roles[role].name;
+	/*
+	 * Device threads block every signal; a blocked SIGSYS from a trap would kill without
+	 * the handler ever naming the call, so this thread takes it.
+	 */
+	sigemptyset(&sys);
+	sigaddset(&sys, SIGSYS);
+	pthread_sigmask(SIG_UNBLOCK, &sys, NULL);
+	ret = seccomp_load(ctx);
+	if (ret)
+		snprintf(err, errlen, "seccomp: cannot load the %s filter: %s",
+			 seccomp_roles[role].name, strerror(-ret));
 	seccomp_release(ctx);
 	/*
 	 * Building the filter touched heap pages that nothing uses again; give back those the
@@ -375,6 +394,22 @@ int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds
 	 * every list, so this works after the load too.
 	 */
 	malloc_trim(0);
+	return ret;
+}
+
+int vmm_seccomp_export(enum vmm_seccomp_role role, const struct vmm_seccomp_fds *fds, int out_fd,
+		       char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx;
+	int ret = build_filter(role, fds, SCMP_ACT_TRAP, &ctx, err, errlen);
+
+	if (ret)
+		return ret;
+	ret = seccomp_export_bpf(ctx, out_fd);
+	if (ret)
+		snprintf(err, errlen, "seccomp: cannot export the %s filter: %s",
+			 seccomp_roles[role].name, strerror(-ret));
+	seccomp_release(ctx);
 	return ret;
 }
 

@@ -99,6 +99,14 @@ int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds
 			size_t errlen);
 
 /*
+ * Write role's filter as the kernel would run it (struct sock_filter instructions, the
+ * default action a trap) to out_fd, without loading it: for tests and for counting what a
+ * system call costs in the filter. Returns 0 or a negative errno with a sentence in err.
+ */
+int vmm_seccomp_export(enum vmm_seccomp_role role, const struct vmm_seccomp_fds *fds, int out_fd,
+		       char *err, size_t errlen);
+
+/*
  * A new thread's first step, seen from its creator. The thread opens the gate once its
  * list is loaded (or failed to load); its creator waits there before going on. So when the
  * main thread loads its own list, last of all, no thread of the VMM is without one, not

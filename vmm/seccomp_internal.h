@@ -88,6 +88,12 @@ struct role {
 	size_t nrules;
 	const struct rule *more; /* a second table, for a role that extends another */
 	size_t nmore;
+	/*
+	 * The calls on the role's hot path, tested first in its filter: the filter runs on
+	 * every system call, and without a hint libseccomp may test a call last.
+	 */
+	int hot[2];
+	unsigned int nhot;
 };
 
 /* The calls every thread may make, whatever its role. */

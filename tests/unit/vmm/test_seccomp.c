@@ -30,6 +30,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/kvm.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include "check_main.h"
 #include "virtio/blk/disk.h"
@@ -1130,6 +1133,110 @@ static int do_drop_then_thread(void *arg)
 	return 0;
 }
 
+/*
+ * The filter runs on every system call a thread makes, so a vCPU pays for it on every exit
+ * (each is one KVM_RUN). Walk the exported program as the kernel would for the vCPU's own
+ * KVM_RUN and count the instructions: a hot call placed at the end of a long chain of
+ * comparisons would cost every exit of the guest.
+ */
+static unsigned int filter_steps(const struct sock_filter *prog, size_t n,
+				 const struct seccomp_data *d, uint32_t *action)
+{
+	uint32_t a = 0, mem[BPF_MEMWORDS] = { 0 };
+	unsigned int steps = 0;
+	size_t pc = 0;
+
+	*action = 0xdead;
+	while (pc < n && steps < 100000) {
+		const struct sock_filter *f = &prog[pc++];
+		uint32_t k = f->k, src;
+
+		steps++;
+		switch (BPF_CLASS(f->code)) {
+		case BPF_LD:
+			if (BPF_MODE(f->code) == BPF_ABS) {
+				ck_assert_uint_le(k + 4, sizeof(*d));
+				memcpy(&a, (const uint8_t *)d + k, 4);
+			} else if (BPF_MODE(f->code) == BPF_MEM) {
+				a = mem[k % BPF_MEMWORDS];
+			} else {
+				a = k;
+			}
+			break;
+		case BPF_ST:
+			mem[k % BPF_MEMWORDS] = a;
+			break;
+		case BPF_ALU:
+			ck_assert_uint_eq(BPF_OP(f->code), BPF_AND);
+			a &= k;
+			break;
+		case BPF_JMP:
+			src = k;
+			if (BPF_OP(f->code) == BPF_JA) {
+				pc += k;
+				break;
+			}
+			if (BPF_OP(f->code) == BPF_JEQ)
+				pc += a == src ? f->jt : f->jf;
+			else if (BPF_OP(f->code) == BPF_JGT)
+				pc += a > src ? f->jt : f->jf;
+			else if (BPF_OP(f->code) == BPF_JGE)
+				pc += a >= src ? f->jt : f->jf;
+			else if (BPF_OP(f->code) == BPF_JSET)
+				pc += (a & src) ? f->jt : f->jf;
+			else
+				ck_abort_msg("BPF jump op 0x%x", BPF_OP(f->code));
+			break;
+		case BPF_RET:
+			*action = BPF_RVAL(f->code) == BPF_A ? a : k;
+			return steps;
+		default:
+			ck_abort_msg("BPF instruction class 0x%x", BPF_CLASS(f->code));
+		}
+	}
+	ck_abort_msg("the filter ran off its end");
+	return steps;
+}
+
+START_TEST(kvm_run_is_cheap_in_the_vcpu_filter)
+{
+	struct vmm_seccomp_fds fds = { 0 };
+	struct sock_filter prog[8192];
+	struct seccomp_data d = { .nr = __NR_ioctl, .arch = AUDIT_ARCH_X86_64 };
+	char err[256];
+	uint32_t action;
+	unsigned int steps;
+	ssize_t len;
+	int fd = memfd_create("bpf", MFD_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	/* a VM with the descriptors a 1 vCPU boot has */
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VM, 5);
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_VCPU, 11);
+	vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_OUTPUT, 1);
+	for (int e = 6; e <= 10; e++)
+		vmm_seccomp_fds_add(&fds, VMM_SECCOMP_FD_EVENT, e);
+	ck_assert_msg(vmm_seccomp_export(VMM_SECCOMP_VCPU, &fds, fd, err, sizeof(err)) == 0, "%s",
+		      err);
+	len = pread(fd, prog, sizeof(prog), 0);
+	close(fd);
+	ck_assert_int_gt(len, 0);
+	ck_assert_int_eq(len % (ssize_t)sizeof(prog[0]), 0);
+
+	d.args[0] = 11;
+	d.args[1] = KVM_RUN;
+	steps = filter_steps(prog, (size_t)len / sizeof(prog[0]), &d, &action);
+	ck_assert_uint_eq(action, SECCOMP_RET_ALLOW);
+	fprintf(stderr, "vCPU filter: %zd instructions, KVM_RUN passes after %u\n",
+		len / (ssize_t)sizeof(prog[0]), steps);
+	ck_assert_msg(steps <= 24, "KVM_RUN takes %u filter instructions on every exit", steps);
+	/* the walk itself is right: another vCPU's descriptor is refused */
+	d.args[0] = 12;
+	filter_steps(prog, (size_t)len / sizeof(prog[0]), &d, &action);
+	ck_assert_uint_ne(action, SECCOMP_RET_ALLOW);
+}
+END_TEST
+
 START_TEST(no_new_privs_reaches_later_threads)
 {
 	struct child c;
@@ -1208,6 +1315,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, forbidden_calls_kill_every_role);
 	tcase_add_test(tc, forbidden_call_named_with_signals_blocked);
 	tcase_add_test(tc, ioctls_are_checked_per_descriptor);
+	tcase_add_test(tc, kvm_run_is_cheap_in_the_vcpu_filter);
 	tcase_add_test(tc, blk_role_io_uring_and_thread_engines);
 	tcase_add_test(tc, ring_is_restricted);
 	tcase_add_test(tc, net_role_moves_frames_on_its_tap_only);

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <unistd.h>
 #include <linux/kvm.h>
 #include <linux/if_tun.h>
 #include <linux/vhost.h>
@@ -20,6 +21,14 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+
+/*
+ * Here these are system call names, but musl's headers (with _GNU_SOURCE) make them macros
+ * for the names without the suffix: getdents is another, older system call, and pwrite
+ * none that libseccomp knows.
+ */
+#undef getdents64
+#undef pwrite64
 
 /*
  * Every thread: what libc does behind any function (locks, allocation, thread exit), the

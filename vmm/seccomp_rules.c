@@ -38,6 +38,9 @@
 static const struct rule common_rules[] = {
 	/* log lines, and the SIGSYS handler's own */
 	ALLOW_IF(write, ARG_EQ(0, STDERR_FILENO)),
+#ifndef __GLIBC__
+	ALLOW_IF(writev, ARG_EQ(0, STDERR_FILENO)), /* musl's stdio writes a line with it */
+#endif
 	/*
 	 * Everything else a thread reads or writes with plain read/write is one of its own
 	 * descriptors, as its installer names them: the eventfds it waits on or signals, and
@@ -118,6 +121,9 @@ static const struct rule main_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
 	/* the statistics table (SIGUSR1, exit) asks whether stderr is a terminal */
 	ALLOW_IF2(ioctl, ARG_EQ(0, STDERR_FILENO), ARG_EQ(1, TCGETS)),
+#ifndef __GLIBC__
+	ALLOW_IF2(ioctl, ARG_EQ(0, STDERR_FILENO), ARG_EQ(1, TIOCGWINSZ)), /* musl's isatty() */
+#endif
 	/*
 	 * --api-socket (vmm/api.c): connections are accepted on its socket only; a
 	 * connection's number is known only then, so receiving and sending are allowed by
@@ -325,6 +331,13 @@ static const struct rule fs_rules[] = {
 	  .fd_class = FD_ANY,
 	  .test = { ARG_EQ(1, F_DUPFD_CLOEXEC) },
 	  .share_base_arg = 3 },
+#ifndef __GLIBC__
+	/* musl's fcntl() follows F_DUPFD_CLOEXEC with F_SETFD, for kernels that ignore it */
+	{ .nr = SCMP_SYS(fcntl),
+	  .fd_class = FD_ANY,
+	  .test = { ARG_EQ(1, F_SETFD), ARG_EQ(2, FD_CLOEXEC) },
+	  .share_args = A0 },
+#endif
 	ALLOW(close), /* the descriptor just moved, and what FORGET and RELEASE let go */
 	ON_SHARE(newfstatat, A0),     /* LOOKUP, GETATTR (AT_EMPTY_PATH on a node) */
 	ON_SHARE(fstatfs, A0),	      /* STATFS */

@@ -101,13 +101,14 @@ $(BUILD)/vmm-static: $(BUILD)/obj/vmm/main.o $(NO_SLIRP_OBJ) $(INIT_BLOB) $(BUIL
 # most of vmm-static's size and of its resident text. Optional, not part of `make test`.
 # tests/deps-musl.sh builds the libraries with musl-gcc into the cache (once) and prints
 # the prefix; musl-gcc leaves /usr/include out, so the kernel's UAPI headers come from a
-# directory of links there.
+# directory of links there. Those libraries have a section per function, which
+# --gc-sections drops when nothing calls it (the compressors beside each decompressor).
 MUSL_CC ?= musl-gcc
 musl:
 	@prefix=$$(tests/deps-musl.sh | sed -n 's/^MUSL_PREFIX=//p') && [ -n "$$prefix" ] && \
 	$(MAKE) BUILD=$(BUILD)/musl CC=$(MUSL_CC) GUEST_CC=$(MUSL_CC) \
 		CFLAGS="-O2 -g -isystem $$prefix/kernel-include -I$$prefix/include" \
-		LDFLAGS="-L$$prefix/lib" static
+		LDFLAGS="-L$$prefix/lib -Wl,--gc-sections" static
 	cp $(BUILD)/musl/vmm-static $(BUILD)/vmm-musl
 
 # The same with test-only hooks (-DVMM_TEST_HOOKS: a guest write to port 0x441 makes a vCPU

@@ -160,7 +160,7 @@ static void sigsys_handler(int sig, siginfo_t *info, void *ucontext)
 	 * threads block every signal: unblock SIGSYS here or the raised one would wait.
 	 */
 	sigaction(sig, &dfl, NULL);
-	raise(sig);
+	vmm_raise(sig);
 	sigemptyset(&sys);
 	sigaddset(&sys, sig);
 	sigprocmask(SIG_UNBLOCK, &sys, NULL);

@@ -50,6 +50,9 @@ static const struct rule common_rules[] = {
 	ALLOW_ON(write, VMM_SECCOMP_FD_EVENT),
 	ALLOW_ON(read, VMM_SECCOMP_FD_INPUT),
 	ALLOW_ON(write, VMM_SECCOMP_FD_OUTPUT),
+#ifndef __GLIBC__
+	ALLOW_ON(writev, VMM_SECCOMP_FD_OUTPUT), /* musl's fprintf() to the status file */
+#endif
 	ALLOW(futex),
 	ALLOW(exit),
 	ALLOW(exit_group),

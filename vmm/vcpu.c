@@ -281,6 +281,7 @@ void vcpu_destroy(struct vcpu *vcpu)
 	if (vcpu->started)
 		pthread_join(vcpu->thread, NULL);
 	vcpu->started = false;
+	vcpu->tid = 0; /* the kernel may give it to another thread now */
 	if (vcpu->run)
 		munmap(vcpu->run, (size_t)vcpu->vm->kvm.vcpu_mmap_size);
 	if (vcpu->fd > 0)

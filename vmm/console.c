@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 
 #include "vmm/arch.h"
+#include "vmm/seccomp.h"
 
 /*
  * The kernel's own termios layout, saved and put back with plain TCGETS / TCSETS ioctls
@@ -94,7 +95,7 @@ static void fatal_signal(int sig)
 {
 	console_restore();
 	signal(sig, SIG_DFL);
-	raise(sig);
+	vmm_raise(sig);
 }
 
 void console_enter_raw(void)

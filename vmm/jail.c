@@ -23,6 +23,17 @@
 #include "vmm/exit_codes.h"
 #include "vmm/seccomp.h"
 
+#ifdef __GLIBC__
+#define jail_mount_setattr mount_setattr
+#else
+/* musl has no wrapper for it */
+static int jail_mount_setattr(int dfd, const char *path, unsigned int flags,
+			      struct mount_attr *attr, size_t size)
+{
+	return syscall(SYS_mount_setattr, dfd, path, flags, attr, size);
+}
+#endif
+
 #define JAIL_MAP_REQUEST 'M'
 
 /* The parent's view: whom to forward signals to. */
@@ -286,7 +297,8 @@ static int bind_fd(int fd, const char *target, bool recursive, unsigned int attr
 		return -errno;
 	if (!attr)
 		return 0;
-	if (mount_setattr(AT_FDCWD, target, recursive ? AT_RECURSIVE : 0, &ma, sizeof(ma)) == 0)
+	if (jail_mount_setattr(AT_FDCWD, target, recursive ? AT_RECURSIVE : 0, &ma, sizeof(ma)) ==
+	    0)
 		return 0;
 	if (errno != ENOSYS)
 		return -errno;

@@ -168,8 +168,11 @@ int main(int argc, char **argv)
 	/*
 	 * One heap for all threads: no hot path allocates, so per-thread arenas buy no speed,
 	 * and each one a thread opens keeps its own touched pages (a vCPU's was 76 KiB).
+	 * glibc's knob; musl's allocator has one heap already.
 	 */
+#ifdef __GLIBC__
 	mallopt(M_ARENA_MAX, 1);
+#endif
 	if (argc > 1 && !strcmp(argv[1], "ctl")) /* the API's client, vmm/ctl.h */
 		return ctl_main(argc - 1, argv + 1, argv[0]);
 	run_stdin_probe(); /* before we open anything that could take a closed fd 0 */

@@ -161,7 +161,7 @@ static void sigsys_handler(int sig, siginfo_t *info, void *ucontext)
 	 * threads block every signal: unblock SIGSYS here or the raised one would wait.
 	 */
 	sigaction(sig, &dfl, NULL);
-	raise(sig);
+	vmm_raise(sig);
 	sigemptyset(&sys);
 	sigaddset(&sys, sig);
 	sigprocmask(SIG_UNBLOCK, &sys, NULL);
@@ -391,9 +391,12 @@ int vmm_seccomp_install(enum vmm_seccomp_role role, const struct vmm_seccomp_fds
 	/*
 	 * Building the filter touched heap pages that nothing uses again; give back those the
 	 * allocator can, or they stay resident for the life of the VM. madvise and brk are on
-	 * every list, so this works after the load too.
+	 * every list, so this works after the load too. glibc only: musl's allocator returns
+	 * freed memory to the system by itself and has no such call.
 	 */
+#ifdef __GLIBC__
 	malloc_trim(0);
+#endif
 	return ret;
 }
 

@@ -17,6 +17,22 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/*
+ * A signal to one of our own threads, as the filters allow it: tgkill names our process.
+ * musl's raise() and pthread_kill() use tkill, which could name any thread on the host.
+ */
+static inline int vmm_tgkill(pid_t tid, int sig)
+{
+	return (int)syscall(SYS_tgkill, getpid(), tid, sig);
+}
+#ifdef __GLIBC__
+#define vmm_raise raise
+#else
+#define vmm_raise(sig) vmm_tgkill(gettid(), (sig))
+#endif
 
 enum vmm_seccomp_mode {
 	VMM_SECCOMP_ON,	 /* a call outside the list kills the process with SIGSYS */

@@ -77,9 +77,15 @@ struct rule {
 	{                                                                                          \
 		.nr = SCMP_SYS(name), .fd_class = FD_ANY, .share_args = (args), .test = { t0 }     \
 	}
+/*
+ * The request's low 32 bits only: the kernel reads it as an unsigned int, and musl's ioctl()
+ * takes an int, so a request with bit 31 set (every _IOR and _IOWR) arrives sign-extended.
+ */
 #define IOCTL(cls, request)                                                                        \
 	{                                                                                          \
-		.nr = SCMP_SYS(ioctl), .fd_class = (cls), .test = { ARG_EQ(1, request) }           \
+		.nr = SCMP_SYS(ioctl), .fd_class = (cls), .test = {                                \
+			ARG_MASKED(1, 0xffffffffu, request)                                        \
+		}                                                                                  \
 	}
 
 struct role {

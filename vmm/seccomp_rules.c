@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <unistd.h>
 #include <linux/kvm.h>
 #include <linux/if_tun.h>
 #include <linux/vhost.h>
@@ -22,6 +23,14 @@
 #include <sys/random.h>
 
 /*
+ * Here these are system call names, but musl's headers (with _GNU_SOURCE) make them macros
+ * for the names without the suffix: getdents is another, older system call, and pwrite
+ * none that libseccomp knows.
+ */
+#undef getdents64
+#undef pwrite64
+
+/*
  * Every thread: what libc does behind any function (locks, allocation, thread exit), the
  * SIGSYS handler's own needs (write, rt_sigaction, tgkill, the terminal restored), and
  * writing log lines to stderr.
@@ -29,6 +38,9 @@
 static const struct rule common_rules[] = {
 	/* log lines, and the SIGSYS handler's own */
 	ALLOW_IF(write, ARG_EQ(0, STDERR_FILENO)),
+#ifndef __GLIBC__
+	ALLOW_IF(writev, ARG_EQ(0, STDERR_FILENO)), /* musl's stdio writes a line with it */
+#endif
 	/*
 	 * Everything else a thread reads or writes with plain read/write is one of its own
 	 * descriptors, as its installer names them: the eventfds it waits on or signals, and
@@ -38,6 +50,9 @@ static const struct rule common_rules[] = {
 	ALLOW_ON(write, VMM_SECCOMP_FD_EVENT),
 	ALLOW_ON(read, VMM_SECCOMP_FD_INPUT),
 	ALLOW_ON(write, VMM_SECCOMP_FD_OUTPUT),
+#ifndef __GLIBC__
+	ALLOW_ON(writev, VMM_SECCOMP_FD_OUTPUT), /* musl's fprintf() to the status file */
+#endif
 	ALLOW(futex),
 	ALLOW(exit),
 	ALLOW(exit_group),
@@ -109,6 +124,9 @@ static const struct rule main_rules[] = {
 	IOCTL(VMM_SECCOMP_FD_VM, KVM_IRQ_LINE),
 	/* the statistics table (SIGUSR1, exit) asks whether stderr is a terminal */
 	ALLOW_IF2(ioctl, ARG_EQ(0, STDERR_FILENO), ARG_EQ(1, TCGETS)),
+#ifndef __GLIBC__
+	ALLOW_IF2(ioctl, ARG_EQ(0, STDERR_FILENO), ARG_EQ(1, TIOCGWINSZ)), /* musl's isatty() */
+#endif
 	/*
 	 * --api-socket (vmm/api.c): connections are accepted on its socket only; a
 	 * connection's number is known only then, so receiving and sending are allowed by
@@ -316,6 +334,13 @@ static const struct rule fs_rules[] = {
 	  .fd_class = FD_ANY,
 	  .test = { ARG_EQ(1, F_DUPFD_CLOEXEC) },
 	  .share_base_arg = 3 },
+#ifndef __GLIBC__
+	/* musl's fcntl() follows F_DUPFD_CLOEXEC with F_SETFD, for kernels that ignore it */
+	{ .nr = SCMP_SYS(fcntl),
+	  .fd_class = FD_ANY,
+	  .test = { ARG_EQ(1, F_SETFD), ARG_EQ(2, FD_CLOEXEC) },
+	  .share_args = A0 },
+#endif
 	ALLOW(close), /* the descriptor just moved, and what FORGET and RELEASE let go */
 	ON_SHARE(newfstatat, A0),     /* LOOKUP, GETATTR (AT_EMPTY_PATH on a node) */
 	ON_SHARE(fstatfs, A0),	      /* STATFS */

@@ -248,7 +248,8 @@ static int open_dir(const char *url, char *err, size_t errlen)
 	ret = snap_parse_url(url, path, sizeof(path), err, errlen);
 	if (ret)
 		return ret;
-	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* openat, not open: the filter allows only the former, and musl's open() is the latter */
+	dir = openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));

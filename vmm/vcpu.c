@@ -202,6 +202,7 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
 	pthread_setname_np(pthread_self(), name);
+	__atomic_store_n(&vcpu->tid, gettid(), __ATOMIC_RELEASE);
 	test_hooks_vcpu_late();
 	if (vcpu_seccomp(vcpu)) {
 		vm_request_stop(vcpu->vm, VMM_EXIT_ERROR);
@@ -262,8 +263,17 @@ void vcpu_kick(struct vcpu *vcpu)
 	if (!vcpu->run)
 		return;
 	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	if (vcpu->started)
-		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+	if (!vcpu->started)
+		return;
+#ifdef __GLIBC__
+	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+#else
+	/* no tid yet: the thread has not reached KVM_RUN, and immediate_exit stops that one */
+	pid_t tid = __atomic_load_n(&vcpu->tid, __ATOMIC_ACQUIRE);
+
+	if (tid)
+		vmm_tgkill(tid, VCPU_KICK_SIGNAL);
+#endif
 }
 
 void vcpu_destroy(struct vcpu *vcpu)
@@ -271,6 +281,7 @@ void vcpu_destroy(struct vcpu *vcpu)
 	if (vcpu->started)
 		pthread_join(vcpu->thread, NULL);
 	vcpu->started = false;
+	vcpu->tid = 0; /* the kernel may give it to another thread now */
 	if (vcpu->run)
 		munmap(vcpu->run, (size_t)vcpu->vm->kvm.vcpu_mmap_size);
 	if (vcpu->fd > 0)

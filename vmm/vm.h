@@ -49,6 +49,7 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
+	pid_t tid; /* for kicks where pthread_kill() is tkill (musl), which no filter allows */
 	bool started;
 	struct vmm_seccomp_gate fence; /* opened by the thread once its list is loaded */
 	/* --gdb: run one instruction although the VM is paused (atomic; vmm/gdb/stub.c) */

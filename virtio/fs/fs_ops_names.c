@@ -15,6 +15,18 @@
 #include <linux/fuse.h>
 #include <time.h>
 
+#ifdef __GLIBC__
+#define fs_renameat2 renameat2
+#else
+#include <linux/fs.h>
+#include <sys/syscall.h>
+/* musl (before 1.2.5) has no wrapper, and its headers no RENAME_* flags: the UAPI's. */
+static int fs_renameat2(int olddir, const char *old, int newdir, const char *new, unsigned flags)
+{
+	return syscall(SYS_renameat2, olddir, old, newdir, new, flags);
+}
+#endif
+
 /* ------------------------------------------------------------------------------------ */
 /* Opcodes */
 
@@ -407,7 +419,7 @@ int fs_op_rename(struct fs_req *r)
 		return -ENOTDIR;
 	if (flags & ~(uint32_t)(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;
-	if (renameat2(d->fd, oldname, nd->fd, newname, flags) < 0)
+	if (fs_renameat2(d->fd, oldname, nd->fd, newname, flags) < 0)
 		return -errno;
 	r->out_len = 0;
 	return 0;

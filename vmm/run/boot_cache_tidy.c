@@ -207,7 +207,8 @@ int boot_cache_tidy(int dir_fd, const char *saved, const struct boot_cache_limit
 	memset(res, 0, sizeof(*res));
 	if (fd < 0)
 		return -errno;
-	while (!ret && (len = getdents64(fd, buf, sizeof(buf))) > 0) {
+	/* void *: musl declares the call with a struct dirent *, glibc with a void * */
+	while (!ret && (len = getdents64(fd, (void *)buf, sizeof(buf))) > 0) {
 		for (ssize_t off = 0; !ret && off < len;) {
 			const struct dirent64_record *d = (const void *)(buf + off);
 

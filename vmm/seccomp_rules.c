@@ -396,7 +396,7 @@ const struct role seccomp_common = { .name = "",
 
 const struct role seccomp_roles[VMM_SECCOMP_ROLES] = {
 	[VMM_SECCOMP_MAIN] = { "main", main_rules, ARRAY_SIZE(main_rules) },
-	/* KVM_RUN, once per exit of the guest: 49 filter instructions without the hint, 20 with */
+	/* KVM_RUN, once per exit of the guest: 49 filter instructions without the hint, 21 with */
 	[VMM_SECCOMP_VCPU] = { "vCPU", vcpu_rules, ARRAY_SIZE(vcpu_rules),
 			       .hot = { SCMP_SYS(ioctl) }, .nhot = 1 },
 	[VMM_SECCOMP_BLK] = { "block I/O", blk_rules, ARRAY_SIZE(blk_rules) },

@@ -185,6 +185,14 @@ int vmm_seccomp_init(enum vmm_seccomp_mode m, void (*before_death)(void))
 	/* libseccomp probes the kernel once and caches it, here rather than under a filter */
 	if (seccomp_api_get() < 2)
 		return -ENOSYS;
+#ifdef __GLIBC__
+	/*
+	 * vmm_seccomp_install() trims glibc's heap after each load. If glibc's allocator has
+	 * not run yet (under a sanitizer, which brings its own), its first call seeds itself
+	 * with getrandom(): let that happen here, before any list forbids it.
+	 */
+	malloc_trim(0);
+#endif
 	sigfillset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		return -errno;

@@ -117,17 +117,7 @@ if [ "$verbose" = 0 ]; then
         grep -vE '^\| ' || true
 fi
 failed=0
-if ! grep -q '^HARNESS-END' "$log"; then
-    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        echo "FAIL: bench disk: L1 timed out after ${total_limit}s; last lines of ${log#"$top"/}:"
-    else
-        echo "FAIL: bench disk: HARNESS-END never appeared (QEMU exit status $rc); last lines of ${log#"$top"/}:"
-    fi
-    tail -n 30 "$log" | sed 's/^/| /'
-    [ ! -s "$out/qemu.err" ] || sed 's/^/| qemu: /' "$out/qemu.err"
-    failed=1
-fi
-grep -q '^PASS: bench-disk' "$log" || failed=1
+bench_l1_failed disk && failed=1
 
 # The table: medians over the rounds that gave numbers, ratio ours/QEMU of
 # the medians, and the ratio of each round where both ran.

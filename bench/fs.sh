@@ -140,17 +140,7 @@ if [ "$verbose" = 0 ]; then
     grep -aE '^(harness: (L1|/dev/kvm|scenario)|bench-fs|BENCH-RUN .*status=failed|BENCH-PEER|PASS:|FAIL:|SKIP:|--- |\| )' "$log" || true
 fi
 failed=0
-if ! grep -q '^HARNESS-END' "$log"; then
-    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        echo "FAIL: bench fs: L1 timed out after ${total_limit}s; last lines of ${log#"$top"/}:"
-    else
-        echo "FAIL: bench fs: HARNESS-END never appeared (QEMU exit status $rc); last lines of ${log#"$top"/}:"
-    fi
-    tail -n 30 "$log" | sed 's/^/| /'
-    [ ! -s "$out/qemu.err" ] || sed 's/^/| qemu: /' "$out/qemu.err"
-    failed=1
-fi
-grep -q '^PASS: bench-fs' "$log" || failed=1
+bench_l1_failed fs && failed=1
 
 qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator version //')
 {

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# One run of the L1 a nested benchmark boots, sourced by bench/{vm,disk,net,run-cmd}.sh.
+# One run of the L1 a nested benchmark boots, and whether it finished; sourced by
+# bench/{vm,disk,net,run-cmd,snapshot,fs}.sh.
 #
 #   bench_l1 [QEMU ARGS...]
 #
@@ -41,4 +42,23 @@ bench_l1() {
     tr -d '\r' <"$log" >"$log.txt"
     mv "$log.txt" "$log"
     sed 's/^/bench: /' "$out/wakes.log"
+}
+
+# bench_l1_failed NAME: after bench_l1, whether L1 did not finish benchmark NAME ("disk",
+# "vm", ...): it never wrote HARNESS-END (says why, with the console's last lines) or its
+# scenario printed no "PASS: bench-NAME". Returns 0 (and sets nothing) when it finished.
+bench_l1_failed() {
+    local name=$1 ret=1
+    if ! grep -q '^HARNESS-END' "$log"; then
+        if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+            echo "FAIL: bench $name: L1 timed out after ${total_limit}s; last lines of ${log#"$top"/}:"
+        else
+            echo "FAIL: bench $name: HARNESS-END never appeared (QEMU exit status $rc); last lines of ${log#"$top"/}:"
+        fi
+        tail -n 30 "$log" | sed 's/^/| /'
+        [ ! -s "$out/qemu.err" ] || sed 's/^/| qemu: /' "$out/qemu.err"
+        return 0
+    fi
+    grep -q "^PASS: bench-$name" "$log" || ret=0
+    return "$ret"
 }

@@ -104,17 +104,7 @@ if [ "$verbose" = 0 ]; then
     grep -aE '^(harness: (L1|/dev/kvm|scenario)|bench-snapshot|BENCH-SNAP|BENCH-RUN .*status=failed|BENCH-PEER|PASS:|FAIL:|SKIP:|--- |\| )' "$log" || true
 fi
 failed=0
-if ! grep -q '^HARNESS-END' "$log"; then
-    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        echo "FAIL: bench snapshot: L1 timed out after ${total_limit}s; last lines of ${log#"$top"/}:"
-    else
-        echo "FAIL: bench snapshot: HARNESS-END never appeared (QEMU exit status $rc); last lines of ${log#"$top"/}:"
-    fi
-    tail -n 30 "$log" | sed 's/^/| /'
-    [ ! -s "$out/qemu.err" ] || sed 's/^/| qemu: /' "$out/qemu.err"
-    failed=1
-fi
-grep -q '^PASS: bench-snapshot' "$log" || failed=1
+bench_l1_failed snapshot && failed=1
 
 qemu_version=$(qemu-system-x86_64 --version | sed -n 1p | sed 's/^QEMU emulator version //')
 {

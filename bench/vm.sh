@@ -145,17 +145,7 @@ if [ "$verbose" = 0 ]; then
     grep -aE '^(harness: (L1|/dev/kvm|scenario)|bench-vm|BENCH-RUN .*status=failed|BENCH-PEER|PASS:|FAIL:|SKIP:|--- |\| )' "$log" || true
 fi
 failed=0
-if ! grep -q '^HARNESS-END' "$log"; then
-    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        echo "FAIL: bench vm: L1 timed out after ${total_limit}s; last lines of ${log#"$top"/}:"
-    else
-        echo "FAIL: bench vm: HARNESS-END never appeared (QEMU exit status $rc); last lines of ${log#"$top"/}:"
-    fi
-    tail -n 30 "$log" | sed 's/^/| /'
-    [ ! -s "$out/qemu.err" ] || sed 's/^/| qemu: /' "$out/qemu.err"
-    failed=1
-fi
-grep -q '^PASS: bench-vm' "$log" || failed=1
+bench_l1_failed vm && failed=1
 
 # Sizes: every binary stripped of symbols (a copy), as it would ship.
 stripped() {

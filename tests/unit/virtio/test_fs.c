@@ -1669,6 +1669,18 @@ static void ring_setup(struct virtio_device *vdev, unsigned int qi)
 	ck_assert_int_eq(virtq_enable(vq, &mem), 0);
 }
 
+/* Undo device_up() (or a test's own device over the same ring): nothing may stay behind. */
+static void device_down(struct fs_device *f, int *kick)
+{
+	fs_device_destroy(f);
+	ck_assert_ptr_null(f->server); /* no worker left in a host call kept the server */
+	free(f);
+	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
+		close(kick[i]);
+	guest_mem_free(&mem);
+	rm_tree(base);
+}
+
 /* One chain: request at 1 MiB (+ 64 KiB per queue), reply room after it; returns used len. */
 static uint32_t ring_request(struct virtio_device *vdev, int *kick, unsigned int qi,
 			     const void *reqb, uint32_t reqlen, uint32_t outlen, uint16_t *used)
@@ -1763,12 +1775,7 @@ START_TEST(test_device_over_virtqueues)
 	/* reset stops the threads and forgets the session */
 	vdev->ops->reset(vdev);
 	ck_assert_uint_eq(fs_server_nodes(f->server), 1);
-	fs_device_destroy(f);
-	free(f);
-	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
-		close(kick[i]);
-	guest_mem_free(&mem);
-	rm_tree(base);
+	device_down(f, kick);
 }
 END_TEST
 
@@ -1963,12 +1970,7 @@ START_TEST(test_stats_count_requests)
 	ck_assert_uint_gt(kicks, kicks0);
 	virtio_fs_kind.queue_counters(&slot, 0, &kicks, &requests);
 	ck_assert_uint_eq(requests, 0);
-	fs_device_destroy(f);
-	free(f);
-	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
-		close(kick[i]);
-	guest_mem_free(&mem);
-	rm_tree(base);
+	device_down(f, kick);
 }
 END_TEST
 
@@ -2098,13 +2100,7 @@ START_TEST(test_waiting_request_does_not_stall_others)
 	used[1]++;
 	ck_assert_int_eq(__atomic_load_n(&needs_reset, __ATOMIC_SEQ_CST), 0);
 out:
-	fs_device_destroy(f);
-	ck_assert_ptr_null(f->server);
-	free(f);
-	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
-		close(kick[i]);
-	guest_mem_free(&mem);
-	rm_tree(base);
+	device_down(f, kick);
 }
 END_TEST
 
@@ -2168,13 +2164,7 @@ START_TEST(test_stuck_worker_bounds_reset_and_teardown)
 	ck_assert_ptr_nonnull(f->server);
 	stall_end(&st);
 out:
-	fs_device_destroy(f);
-	ck_assert_ptr_null(f->server);
-	free(f);
-	for (unsigned int i = 0; i < FS_NUM_QUEUES; i++)
-		close(kick[i]);
-	guest_mem_free(&mem);
-	rm_tree(base);
+	device_down(f, kick);
 }
 END_TEST
 
